@@ -1,0 +1,125 @@
+# warroom — English (en-US). Every user-facing chat string lives here and in zh-CN.
+
+## States, roles and actions (used inside other messages)
+state-triggered = triggered
+state-acknowledged = acknowledged
+state-mitigated = mitigated
+state-resolved = resolved
+state-closed = closed
+role-commander = Incident Commander
+role-communications = Communications Lead
+role-operations = Operations Lead
+action-acknowledge = acknowledge
+action-mitigate = mark as mitigated
+action-resolve = resolve
+action-close = close
+action-reopen = reopen
+action-severity = change the severity
+action-role = assign roles
+action-note = add notes
+action-declare = declare incidents
+
+## The incident card
+card-title = 🚨 { $incident } · { $title }
+card-severity = Severity
+card-state = State
+card-service = Service
+card-alerts = Alerts
+card-alerts-counts = { $firing } firing · { $resolved } resolved
+card-alerts-all-resolved = ✅ all { $resolved } alerts resolved — close when you are satisfied
+card-unassigned = unassigned
+card-summary = Summary
+card-description = Description
+card-generator = Source
+card-runbook = Runbook
+button-acknowledge = Acknowledge
+button-mitigate = Mitigated
+button-resolve = Resolve
+button-close = Close
+button-reopen = Reopen
+room-topic = { $title } · { $severity }
+
+## Calling people in
+mention-header = 📣 { $incident } ({ $severity }) needs you:
+mention-line = • { $role }: { $user }
+mention-unassigned = • { $role }: nobody on call — assign with /incident role
+
+## Notices posted in the incident room
+notice-state-changed = { $user } set the incident to { $state }.
+notice-severity-changed = { $user } changed the severity to { $severity }.
+notice-severity-raised-by-alert = Severity raised to { $severity } by alert { $alert }.
+notice-role-assigned = { $user } is now { $role } (assigned by { $by }).
+notice-note = 📝 { $user }: { $text }
+notice-all-alerts-resolved = ✅ Every alert of this incident has resolved. Resolving the incident is your call.
+notice-auto-resolved = The incident was resolved automatically because every alert resolved.
+
+## Replies to the person who typed or clicked
+reply-state-changed = { $incident } is now { $state }.
+reply-severity-changed = { $incident } is now { $severity }.
+reply-severity-unchanged = The severity already is { $severity }.
+reply-role-assigned = { $user } is now { $role }.
+reply-role-unchanged = { $user } already is { $role }.
+reply-note-added = Note added to { $incident }.
+reply-note-too-long = Notes are limited to { $max } characters.
+reply-title-too-long = Titles are limited to { $max } characters.
+reply-declared = Declared { $incident }; its room is being opened.
+reply-status = { $incident } · { $title }
+    State: { $state } · Severity: { $severity } · Alerts: { $firing } firing, { $resolved } resolved
+    Commander: { $commander } · Communications: { $communications } · Operations: { $operations }
+reply-timeline-header = Timeline of { $incident } (last { $shown } of { $total }):
+reply-help-header = Commands:
+reply-help-line = { $command } — { $description }
+reply-not-allowed = You may not { $action }: only the incident commander or a duty manager may, and read-only users may only look.
+reply-transition-refused = Cannot { $action }: the incident is { $state }.
+reply-unknown-user = { $user } is not a warroom user.
+reply-unknown-person = { $user } is not a configured warroom user; ask an administrator to add you.
+reply-no-incident-here = This room belongs to no incident. Use it inside an incident room, or declare one with /incident declare.
+reply-incident-not-found = Incident { $incident } does not exist.
+
+## Command parsing errors
+cmd-error-not-a-command = Commands start with /, for example /incident status.
+cmd-error-unknown-command = There is no command /{ $command }. Try /help.
+cmd-error-unknown-subcommand = /{ $command } needs one of: { $expected }.
+cmd-error-unterminated-quote = A quote is not closed.
+cmd-error-missing-option = Missing { $option }.
+cmd-error-unknown-option = This command has no option { $option }.
+cmd-error-duplicate-option = { $option } was given twice.
+cmd-error-invalid-choice = { $option }: "{ $value }" is not one of { $choices }.
+cmd-error-invalid-integer = { $option }: "{ $value }" is not a whole number from { $min } to { $max }.
+cmd-error-too-many-values = Too many values: { $extra }. Put text with spaces in quotes.
+cmd-error-empty-value = { $option } must not be empty.
+
+## Command descriptions (also the slash-command descriptions)
+cmd-incident-ack-description = Acknowledge the incident: you are on it
+cmd-incident-mitigate-description = Mark the incident mitigated: the bleeding has stopped
+cmd-incident-resolve-description = Resolve the incident
+cmd-incident-close-description = Close a resolved incident
+cmd-incident-reopen-description = Reopen a resolved or closed incident
+cmd-incident-status-description = Show the incident's state, severity, alerts and roles
+cmd-incident-severity-description = Change the incident's severity
+cmd-incident-severity-opt-level = The new severity
+cmd-incident-role-description = Give someone an incident role
+cmd-incident-role-opt-role = The role
+cmd-incident-role-opt-user = The person
+cmd-incident-note-description = Add a note to the timeline
+cmd-incident-note-opt-text = What to record
+cmd-incident-declare-description = Open an incident by hand
+cmd-incident-declare-opt-title = What is wrong
+cmd-incident-declare-opt-severity = How bad (default sev3)
+cmd-timeline-description = Show the latest timeline entries
+cmd-timeline-opt-limit = How many entries (1–50)
+cmd-help-description = List the commands
+
+## Timeline lines
+tl-incident-opened = #{ $seq } { $at } { $actor } opened the incident: { $title } ({ $severity })
+tl-alert-received = #{ $seq } { $at } { $actor } alert { $alert } ({ $status })
+tl-alert-updated = #{ $seq } { $at } { $actor } alert { $alert } updated
+tl-alert-resolved = #{ $seq } { $at } { $actor } alert { $alert } resolved
+tl-all-alerts-resolved = #{ $seq } { $at } every alert resolved
+tl-state-changed = #{ $seq } { $at } { $actor } { $from } → { $state }
+tl-severity-changed = #{ $seq } { $at } { $actor } severity { $from } → { $severity }
+tl-role-assigned = #{ $seq } { $at } { $actor } { $user } is { $role }
+tl-room-created = #{ $seq } { $at } room { $room } opened
+tl-card-posted = #{ $seq } { $at } incident card posted
+tl-note-added = #{ $seq } { $at } { $actor } note: { $text }
+tl-reaction-added = #{ $seq } { $at } { $actor } reacted { $emoji }

@@ -1,0 +1,125 @@
+# warroom — 简体中文 (zh-CN)。与 en-US 的消息 id 一一对应。
+
+## 状态、角色与动作
+state-triggered = 已触发
+state-acknowledged = 已确认
+state-mitigated = 已止损
+state-resolved = 已恢复
+state-closed = 已关闭
+role-commander = 事件指挥官
+role-communications = 沟通负责人
+role-operations = 运维负责人
+action-acknowledge = 确认事件
+action-mitigate = 标记为已止损
+action-resolve = 标记为已恢复
+action-close = 关闭事件
+action-reopen = 重新打开事件
+action-severity = 修改级别
+action-role = 分配角色
+action-note = 添加备注
+action-declare = 宣告事件
+
+## 事件卡片
+card-title = 🚨 { $incident } · { $title }
+card-severity = 级别
+card-state = 状态
+card-service = 服务
+card-alerts = 告警
+card-alerts-counts = { $firing } 条告警中 · { $resolved } 条已恢复
+card-alerts-all-resolved = ✅ 全部 { $resolved } 条告警已恢复 — 确认无误后请关闭事件
+card-unassigned = 未分配
+card-summary = 摘要
+card-description = 描述
+card-generator = 来源
+card-runbook = 处置手册
+button-acknowledge = 确认
+button-mitigate = 已止损
+button-resolve = 已恢复
+button-close = 关闭
+button-reopen = 重新打开
+room-topic = { $title } · { $severity }
+
+## 召集人员
+mention-header = 📣 { $incident }（{ $severity }）需要你：
+mention-line = • { $role }：{ $user }
+mention-unassigned = • { $role }：无人值班 — 请用 /incident role 分配
+
+## 事件频道中的通知
+notice-state-changed = { $user } 将事件状态设为{ $state }。
+notice-severity-changed = { $user } 将级别改为 { $severity }。
+notice-severity-raised-by-alert = 告警 { $alert } 将级别提升为 { $severity }。
+notice-role-assigned = { $user } 现为{ $role }（由 { $by } 分配）。
+notice-note = 📝 { $user }：{ $text }
+notice-all-alerts-resolved = ✅ 本事件的所有告警均已恢复。是否将事件标记为已恢复由你决定。
+notice-auto-resolved = 所有告警均已恢复，事件已自动标记为已恢复。
+
+## 给操作人的回复
+reply-state-changed = { $incident } 现为{ $state }。
+reply-severity-changed = { $incident } 现为 { $severity }。
+reply-severity-unchanged = 级别已经是 { $severity }。
+reply-role-assigned = { $user } 现为{ $role }。
+reply-role-unchanged = { $user } 已经是{ $role }。
+reply-note-added = 已为 { $incident } 添加备注。
+reply-note-too-long = 备注最多 { $max } 个字符。
+reply-title-too-long = 标题最多 { $max } 个字符。
+reply-declared = 已宣告 { $incident }，正在创建事件频道。
+reply-status = { $incident } · { $title }
+    状态：{ $state } · 级别：{ $severity } · 告警：{ $firing } 条告警中，{ $resolved } 条已恢复
+    指挥官：{ $commander } · 沟通：{ $communications } · 运维：{ $operations }
+reply-timeline-header = { $incident } 的时间线（共 { $total } 条，显示最近 { $shown } 条）：
+reply-help-header = 命令：
+reply-help-line = { $command } — { $description }
+reply-not-allowed = 你无权{ $action }：只有事件指挥官或值班经理可以，只读用户只能查看。
+reply-transition-refused = 无法{ $action }：事件当前为{ $state }。
+reply-unknown-user = { $user } 不是 warroom 用户。
+reply-unknown-person = { $user } 不是已配置的 warroom 用户，请联系管理员添加。
+reply-no-incident-here = 此频道不属于任何事件。请在事件频道中使用，或用 /incident declare 宣告事件。
+reply-incident-not-found = 事件 { $incident } 不存在。
+
+## 命令解析错误
+cmd-error-not-a-command = 命令以 / 开头，例如 /incident status。
+cmd-error-unknown-command = 没有 /{ $command } 这个命令。试试 /help。
+cmd-error-unknown-subcommand = /{ $command } 需要以下之一：{ $expected }。
+cmd-error-unterminated-quote = 引号没有闭合。
+cmd-error-missing-option = 缺少 { $option }。
+cmd-error-unknown-option = 此命令没有选项 { $option }。
+cmd-error-duplicate-option = { $option } 重复给出。
+cmd-error-invalid-choice = { $option }：“{ $value }”不是 { $choices } 之一。
+cmd-error-invalid-integer = { $option }：“{ $value }”不是 { $min } 到 { $max } 之间的整数。
+cmd-error-too-many-values = 多余的值：{ $extra }。含空格的文本请加引号。
+cmd-error-empty-value = { $option } 不能为空。
+
+## 命令说明
+cmd-incident-ack-description = 确认事件：由你处理
+cmd-incident-mitigate-description = 标记事件已止损
+cmd-incident-resolve-description = 标记事件已恢复
+cmd-incident-close-description = 关闭已恢复的事件
+cmd-incident-reopen-description = 重新打开已恢复或已关闭的事件
+cmd-incident-status-description = 查看事件的状态、级别、告警和角色
+cmd-incident-severity-description = 修改事件级别
+cmd-incident-severity-opt-level = 新级别
+cmd-incident-role-description = 为某人分配事件角色
+cmd-incident-role-opt-role = 角色
+cmd-incident-role-opt-user = 人员
+cmd-incident-note-description = 在时间线上添加备注
+cmd-incident-note-opt-text = 备注内容
+cmd-incident-declare-description = 手动宣告事件
+cmd-incident-declare-opt-title = 发生了什么
+cmd-incident-declare-opt-severity = 严重程度（默认 sev3）
+cmd-timeline-description = 查看最近的时间线
+cmd-timeline-opt-limit = 条数（1–50）
+cmd-help-description = 列出所有命令
+
+## 时间线
+tl-incident-opened = #{ $seq } { $at } { $actor } 创建事件：{ $title }（{ $severity }）
+tl-alert-received = #{ $seq } { $at } { $actor } 告警 { $alert }（{ $status }）
+tl-alert-updated = #{ $seq } { $at } { $actor } 告警 { $alert } 已更新
+tl-alert-resolved = #{ $seq } { $at } { $actor } 告警 { $alert } 已恢复
+tl-all-alerts-resolved = #{ $seq } { $at } 所有告警已恢复
+tl-state-changed = #{ $seq } { $at } { $actor } { $from } → { $state }
+tl-severity-changed = #{ $seq } { $at } { $actor } 级别 { $from } → { $severity }
+tl-role-assigned = #{ $seq } { $at } { $actor } { $user } 担任{ $role }
+tl-room-created = #{ $seq } { $at } 已创建频道 { $room }
+tl-card-posted = #{ $seq } { $at } 已发布事件卡片
+tl-note-added = #{ $seq } { $at } { $actor } 备注：{ $text }
+tl-reaction-added = #{ $seq } { $at } { $actor } 回应了 { $emoji }

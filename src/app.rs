@@ -1,0 +1,173 @@
+//! The composition root: builds the store, engine, chat adapter, outbox and HTTP server from
+//! settings, runs them, and shuts them down cooperatively.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tracing::{info, warn};
+
+use crate::chat::ChatPort;
+use crate::chat::console::ConsoleChat;
+use crate::config::Settings;
+use crate::engine::clock::Clock;
+use crate::engine::outbox::OutboxWorker;
+use crate::engine::{EngineParts, spawn};
+use crate::http::{AppState, metrics_handle, router};
+use crate::i18n::I18n;
+use crate::store::{SledStore, Store};
+
+/// A running warroom.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting requests, lets the outbox and engine finish, flushes, and returns.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("warroom task panicked")?
+    }
+}
+
+/// Binds `settings.http_addr` and starts everything.
+pub async fn start(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(settings.http_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.http_addr))?;
+    start_on(settings, listener, clock).await
+}
+
+/// Starts everything on an already-bound listener (tests bind port 0).
+pub async fn start_on(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let i18n = Arc::new(I18n::builtin().context("the built-in locales are broken")?);
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let sled_store = SledStore::open(&settings.data_dir, settings.cache_capacity)
+        .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
+    let console_tree = sled_store.adapter_tree("console")?;
+    let store: Arc<dyn Store> = Arc::new(sled_store);
+    let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
+    let chat: Arc<dyn ChatPort> = console.clone();
+
+    let outbox_wake = Arc::new(Notify::new());
+    let (engine, engine_task) = spawn(EngineParts {
+        store: store.clone(),
+        clock: clock.clone(),
+        policy: settings.policy.clone(),
+        people: settings.people.clone(),
+        outbox_wake: outbox_wake.clone(),
+    })?;
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let outbox = OutboxWorker {
+        store: store.clone(),
+        chat,
+        engine: engine.clone(),
+        i18n: i18n.clone(),
+        locale: settings.room_locale.clone(),
+        card_edit_interval: settings.card_edit_interval,
+        wake: outbox_wake,
+    };
+    let outbox_task = tokio::spawn(outbox.run(shutdown_rx.clone()));
+
+    let state = AppState {
+        engine,
+        store: store.clone(),
+        console: Some(console),
+        i18n,
+        people: Arc::new(
+            settings
+                .people
+                .iter()
+                .map(|person| (person.id.clone(), person.clone()))
+                .collect::<HashMap<_, _>>(),
+        ),
+        ingest_token: settings.ingest_token.clone(),
+        body_limit: settings.body_limit,
+        metrics: metrics_handle(),
+    };
+    let app = router(state);
+    info!(
+        %addr,
+        data_dir = %settings.data_dir.display(),
+        chat = "console",
+        token = settings.ingest_token.is_some(),
+        "warroom is listening. Alertmanager webhook: http://{addr}/v1/alerts/alertmanager; console: http://{addr}/console/api/rooms"
+    );
+    if settings.demo_users {
+        warn!(
+            "No config file: the demo users alice, bob and carol are active. They are for trying warroom out only."
+        );
+    }
+    let mut http_shutdown = shutdown_rx.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+            .context("the HTTP server failed")?;
+        // The router (and its engine handle) is gone; the outbox holds the last handle.
+        let _ = outbox_task.await;
+        let _ = engine_task.await;
+        store.flush().await.context("final flush failed")?;
+        info!("warroom stopped cleanly.");
+        Ok(())
+    });
+    Ok(Running {
+        addr,
+        shutdown: shutdown_tx,
+        task,
+    })
+}
+
+/// Runs until SIGINT or SIGTERM.
+pub async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    let running = start(settings, clock).await?;
+    wait_for_signal().await;
+    info!("Shutdown requested; finishing in-flight work.");
+    running.stop().await
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            warn!(%error, "Cannot listen for Ctrl-C.");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                warn!(%error, "Cannot listen for SIGTERM.");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,324 @@
+//! The built-in console chat: rooms and messages inside warroom, served over the console API.
+//! It is the default when no Discord token is configured and the surface integration tests
+//! drive. Its state lives in a sled tree beside the store so rooms survive restarts.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tracing::warn;
+
+use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage};
+use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
+
+/// The room that exists from the start, for commands that belong to no incident.
+pub const GENERAL_ROOM: &str = "general";
+pub const BOT_AUTHOR: &str = "warroom";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleRoom {
+    pub id: String,
+    pub name: String,
+    pub topic: String,
+    pub incident: Option<IncidentId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsoleMessage {
+    pub id: String,
+    pub room: String,
+    pub author: String,
+    pub text: String,
+    pub fields: Vec<Field>,
+    pub buttons: Vec<Button>,
+    pub pinned: bool,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+    /// Emoji → the users who reacted with it.
+    pub reactions: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("no room {0}")]
+    NoRoom(String),
+    #[error("no message {0}")]
+    NoMessage(String),
+    #[error("console storage failed: {0}")]
+    Storage(String),
+}
+
+#[derive(Default)]
+struct State {
+    rooms: BTreeMap<String, ConsoleRoom>,
+    /// Message ids per room, oldest first.
+    room_messages: HashMap<String, Vec<u64>>,
+    messages: BTreeMap<u64, ConsoleMessage>,
+    /// Idempotency keys of delivered posts and rooms → the id they produced.
+    keys: HashMap<String, String>,
+    next_message: u64,
+}
+
+pub struct ConsoleChat {
+    state: Mutex<State>,
+    tree: sled::Tree,
+}
+
+impl std::fmt::Debug for ConsoleChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsoleChat").finish_non_exhaustive()
+    }
+}
+
+impl ConsoleChat {
+    /// Loads the console's rooms and messages from `tree` and makes sure `general` exists.
+    pub fn open(tree: sled::Tree, now: DateTime<Utc>) -> Result<ConsoleChat, ConsoleError> {
+        let mut state = State::default();
+        for item in tree.iter() {
+            let (key, value) = item.map_err(|e| ConsoleError::Storage(e.to_string()))?;
+            let key = String::from_utf8_lossy(&key).into_owned();
+            let parsed = if let Some(id) = key.strip_prefix("room:") {
+                serde_json::from_slice::<ConsoleRoom>(&value).map(|room| {
+                    state.rooms.insert(id.to_owned(), room);
+                })
+            } else if key.starts_with("msg:") {
+                serde_json::from_slice::<ConsoleMessage>(&value).map(|message| {
+                    if let Some(number) = message_number(&message.id) {
+                        state.next_message = state.next_message.max(number);
+                        state.messages.insert(number, message);
+                    }
+                })
+            } else if let Some(k) = key.strip_prefix("key:") {
+                state
+                    .keys
+                    .insert(k.to_owned(), String::from_utf8_lossy(&value).into_owned());
+                Ok(())
+            } else {
+                Ok(())
+            };
+            if let Err(error) = parsed {
+                warn!(key, %error, "Unreadable console record skipped.");
+            }
+        }
+        for (number, message) in &state.messages {
+            state
+                .room_messages
+                .entry(message.room.clone())
+                .or_default()
+                .push(*number);
+        }
+        let console = ConsoleChat {
+            state: Mutex::new(state),
+            tree,
+        };
+        if console.room(GENERAL_ROOM).is_none() {
+            console.insert_room(ConsoleRoom {
+                id: GENERAL_ROOM.to_owned(),
+                name: GENERAL_ROOM.to_owned(),
+                topic: String::new(),
+                incident: None,
+                created_at: now,
+            })?;
+        }
+        Ok(console)
+    }
+
+    pub fn rooms(&self) -> Vec<ConsoleRoom> {
+        self.lock().rooms.values().cloned().collect()
+    }
+
+    pub fn room(&self, id: &str) -> Option<ConsoleRoom> {
+        self.lock().rooms.get(id).cloned()
+    }
+
+    pub fn messages(&self, room: &str) -> Option<Vec<ConsoleMessage>> {
+        let state = self.lock();
+        state.rooms.get(room)?;
+        Some(
+            state
+                .room_messages
+                .get(room)
+                .map(|numbers| {
+                    numbers
+                        .iter()
+                        .filter_map(|n| state.messages.get(n).cloned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    pub fn message(&self, id: &str) -> Option<ConsoleMessage> {
+        let number = message_number(id)?;
+        self.lock().messages.get(&number).cloned()
+    }
+
+    /// Records `user`'s reaction; returns the message and whether the reaction is new.
+    pub fn react(
+        &self,
+        message: &str,
+        user: &UserId,
+        emoji: &str,
+    ) -> Result<(ConsoleMessage, bool), ConsoleError> {
+        let number =
+            message_number(message).ok_or_else(|| ConsoleError::NoMessage(message.to_owned()))?;
+        let mut state = self.lock();
+        let stored = state
+            .messages
+            .get_mut(&number)
+            .ok_or_else(|| ConsoleError::NoMessage(message.to_owned()))?;
+        let users = stored.reactions.entry(emoji.to_owned()).or_default();
+        let new = !users.contains(&user.0);
+        if new {
+            users.push(user.0.clone());
+        }
+        let snapshot = stored.clone();
+        drop(state);
+        self.persist_message(&snapshot)?;
+        Ok((snapshot, new))
+    }
+
+    fn insert_room(&self, room: ConsoleRoom) -> Result<(), ConsoleError> {
+        let bytes = serde_json::to_vec(&room).map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        self.tree
+            .insert(format!("room:{}", room.id), bytes)
+            .map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        self.lock().rooms.insert(room.id.clone(), room);
+        Ok(())
+    }
+
+    fn persist_message(&self, message: &ConsoleMessage) -> Result<(), ConsoleError> {
+        let bytes =
+            serde_json::to_vec(message).map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        let number = message_number(&message.id).unwrap_or_default();
+        self.tree
+            .insert(format!("msg:{number:020}"), bytes)
+            .map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        Ok(())
+    }
+
+    fn remember_key(&self, key: &str, value: &str) -> Result<(), ConsoleError> {
+        self.tree
+            .insert(format!("key:{key}"), value.as_bytes())
+            .map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        self.lock().keys.insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+
+    fn known_key(&self, key: &str) -> Option<String> {
+        self.lock().keys.get(key).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave State half-written in a way that
+        // matters more than losing the console entirely, so keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn message_number(id: &str) -> Option<u64> {
+    id.strip_prefix('m')?.parse().ok()
+}
+
+fn storage(error: ConsoleError) -> ChatError {
+    ChatError::Unavailable(error.to_string())
+}
+
+#[async_trait]
+impl ChatPort for ConsoleChat {
+    async fn open_room(
+        &self,
+        key: &str,
+        incident: IncidentId,
+        name: &str,
+        topic: &str,
+    ) -> Result<RoomId, ChatError> {
+        if let Some(room) = self.known_key(key) {
+            return Ok(RoomId(room));
+        }
+        let id = incident.to_string().to_ascii_lowercase();
+        self.insert_room(ConsoleRoom {
+            id: id.clone(),
+            name: name.to_owned(),
+            topic: topic.to_owned(),
+            incident: Some(incident),
+            created_at: Utc::now(),
+        })
+        .map_err(storage)?;
+        self.remember_key(key, &id).map_err(storage)?;
+        Ok(RoomId(id))
+    }
+
+    async fn post(
+        &self,
+        room: &RoomId,
+        key: &str,
+        message: &OutgoingMessage,
+    ) -> Result<MessageId, ChatError> {
+        if let Some(id) = self.known_key(key) {
+            return Ok(MessageId(id));
+        }
+        let stored = {
+            let mut state = self.lock();
+            if !state.rooms.contains_key(&room.0) {
+                return Err(ChatError::Rejected(format!("no room {room}")));
+            }
+            state.next_message += 1;
+            let number = state.next_message;
+            let stored = ConsoleMessage {
+                id: format!("m{number}"),
+                room: room.0.clone(),
+                author: BOT_AUTHOR.to_owned(),
+                text: message.text.clone(),
+                fields: message.fields.clone(),
+                buttons: message.buttons.clone(),
+                pinned: message.pin,
+                created_at: Utc::now(),
+                edited_at: None,
+                reactions: BTreeMap::new(),
+            };
+            state.messages.insert(number, stored.clone());
+            state
+                .room_messages
+                .entry(room.0.clone())
+                .or_default()
+                .push(number);
+            stored
+        };
+        self.persist_message(&stored).map_err(storage)?;
+        self.remember_key(key, &stored.id).map_err(storage)?;
+        Ok(MessageId(stored.id))
+    }
+
+    async fn edit(
+        &self,
+        _room: &RoomId,
+        message: &MessageId,
+        content: &OutgoingMessage,
+    ) -> Result<(), ChatError> {
+        let number = message_number(&message.0)
+            .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
+        let snapshot = {
+            let mut state = self.lock();
+            let stored = state
+                .messages
+                .get_mut(&number)
+                .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
+            stored.text = content.text.clone();
+            stored.fields = content.fields.clone();
+            stored.buttons = content.buttons.clone();
+            stored.edited_at = Some(Utc::now());
+            stored.clone()
+        };
+        self.persist_message(&snapshot).map_err(storage)
+    }
+
+    fn mention(&self, user: &UserId) -> String {
+        format!("@{user}")
+    }
+}

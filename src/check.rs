@@ -1,0 +1,144 @@
+//! `warroom check`: validates the config, the locales, commands/ and playbooks/ offline and
+//! says exactly what is wrong.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Overrides, Settings};
+use crate::i18n::{DEFAULT_LOCALE, I18n};
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub ok: bool,
+    pub what: String,
+    pub detail: String,
+}
+
+/// Runs every check; `root` holds commands/ and playbooks/.
+pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let origin = config
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults".to_owned());
+    match Settings::load(config, &Overrides::default()) {
+        Ok(settings) => findings.push(Finding {
+            ok: true,
+            what: format!("config ({origin})"),
+            detail: format!(
+                "{} users, listening on {}, data in {}",
+                settings.people.len(),
+                settings.http_addr,
+                settings.data_dir.display()
+            ),
+        }),
+        Err(error) => findings.push(Finding {
+            ok: false,
+            what: "config".to_owned(),
+            detail: error.to_string(),
+        }),
+    }
+    findings.push(check_locales());
+    findings.extend(check_files(&root.join("commands"), &["toml"], |text| {
+        toml::from_str::<toml::Table>(text)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }));
+    findings.extend(check_files(
+        &root.join("playbooks"),
+        &["yaml", "yml"],
+        |text| {
+            serde_norway::from_str::<serde_norway::Value>(text)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+    ));
+    findings
+}
+
+fn check_locales() -> Finding {
+    let i18n = match I18n::builtin() {
+        Ok(i18n) => i18n,
+        Err(error) => {
+            return Finding {
+                ok: false,
+                what: "locales".to_owned(),
+                detail: error.to_string(),
+            };
+        }
+    };
+    let reference = i18n.message_ids(DEFAULT_LOCALE);
+    let mut problems = Vec::new();
+    for locale in i18n.locales() {
+        let ids = i18n.message_ids(locale);
+        let missing: Vec<&String> = reference.difference(&ids).collect();
+        if !missing.is_empty() {
+            problems.push(format!("{locale} lacks {missing:?}"));
+        }
+    }
+    Finding {
+        ok: problems.is_empty(),
+        what: "locales".to_owned(),
+        detail: if problems.is_empty() {
+            format!(
+                "{} ({} messages each)",
+                i18n.locales().join(", "),
+                reference.len()
+            )
+        } else {
+            problems.join("; ")
+        },
+    }
+}
+
+fn check_files(
+    dir: &Path,
+    extensions: &[&str],
+    parse: impl Fn(&str) -> Result<(), String>,
+) -> Vec<Finding> {
+    let what = dir.display().to_string();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return vec![Finding {
+                ok: true,
+                what,
+                detail: "absent (nothing to check)".to_owned(),
+            }];
+        }
+        Err(error) => {
+            return vec![Finding {
+                ok: false,
+                what,
+                detail: error.to_string(),
+            }];
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            path.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+        })
+        .collect();
+    paths.sort();
+    let mut findings = Vec::new();
+    for path in &paths {
+        let result = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| parse(&text));
+        findings.push(Finding {
+            ok: result.is_ok(),
+            what: path.display().to_string(),
+            detail: result.err().unwrap_or_else(|| "parses".to_owned()),
+        });
+    }
+    if paths.is_empty() {
+        findings.push(Finding {
+            ok: true,
+            what,
+            detail: "no files".to_owned(),
+        });
+    }
+    findings
+}

@@ -1,0 +1,635 @@
+//! Settings: the config file (TOML, unknown keys refused), command-line overrides and
+//! built-in defaults, parsed once into typed values. Secrets never print.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::domain::access::{Person, PersonRole};
+use crate::domain::decide::Policy;
+use crate::domain::ids::UserId;
+use crate::domain::incident::{IncidentRole, Roles};
+use crate::domain::severity::{Severity, SeverityMapping};
+
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub const INGEST_TOKEN_ENV: &str = "WARROOM_INGEST_TOKEN";
+
+/// A secret value: usable, never shown by Debug or Display.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The validated settings everything else is built from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub http_addr: SocketAddr,
+    pub body_limit: usize,
+    pub ingest_token: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub cache_capacity: u64,
+    pub policy: Policy,
+    /// The language of incident rooms (cards and notices).
+    pub room_locale: String,
+    /// The least time between two edits of one incident card.
+    pub card_edit_interval: Duration,
+    pub people: Vec<Person>,
+    /// True when the demo users are in use (no config file).
+    pub demo_users: bool,
+    pub log_filter: String,
+}
+
+/// What the command line may override.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub http_addr: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub ingest_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+    #[error("{path}: {}", problems.join("; "))]
+    Invalid { path: String, problems: Vec<String> },
+}
+
+impl Settings {
+    /// Reads `path` (or uses the built-in defaults when `None`), applies `overrides`, checks
+    /// everything and reports every problem at once.
+    pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        let (file, origin) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                (
+                    parse_file(&text, &path.display().to_string())?,
+                    path.display().to_string(),
+                )
+            }
+            None => (ConfigFile::default(), "built-in defaults".to_owned()),
+        };
+        let env_token = std::env::var(INGEST_TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.is_empty());
+        Settings::from_file(file, path.is_none(), overrides, env_token).map_err(|problems| {
+            ConfigError::Invalid {
+                path: origin,
+                problems,
+            }
+        })
+    }
+
+    fn from_file(
+        file: ConfigFile,
+        no_config_file: bool,
+        overrides: &Overrides,
+        env_token: Option<String>,
+    ) -> Result<Settings, Vec<String>> {
+        let mut problems = Vec::new();
+        let addr_text = overrides
+            .http_addr
+            .clone()
+            .or(file.http.addr.clone())
+            .unwrap_or_else(|| DEFAULT_HTTP_ADDR.to_owned());
+        let http_addr = match addr_text.parse::<SocketAddr>() {
+            Ok(addr) => addr,
+            Err(_) => {
+                problems.push(format!(
+                    "http.addr: \"{addr_text}\" is not an address like 127.0.0.1:8080"
+                ));
+                // A placeholder so the other checks still run; the error above stops start-up.
+                SocketAddr::from(([127, 0, 0, 1], 8080))
+            }
+        };
+        let body_limit = file.http.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT);
+        if !(1024..=64 * 1024 * 1024).contains(&body_limit) {
+            problems.push(format!(
+                "http.body_limit_bytes: {body_limit} is outside 1024..=67108864"
+            ));
+        }
+        let ingest_token = overrides
+            .ingest_token
+            .clone()
+            .or(env_token)
+            .or(file.ingest.token.map(|t| t.0))
+            .map(Secret);
+        if ingest_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            problems.push("ingest.token: use at least 16 characters".to_owned());
+        }
+        if !http_addr.ip().is_loopback() && ingest_token.is_none() {
+            problems.push(format!(
+                "http.addr: {http_addr} is not a loopback address, so an ingest token is required \
+                 (set ingest.token or {INGEST_TOKEN_ENV})"
+            ));
+        }
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .or(file.store.path.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let cache_capacity = file.store.cache_capacity_mib.unwrap_or(16) * 1024 * 1024;
+        if file.store.cache_capacity_mib == Some(0) {
+            problems.push("store.cache_capacity_mib: must be at least 1".to_owned());
+        }
+
+        let grouping_window = parse_duration(
+            "grouping.window",
+            file.grouping.window.as_deref(),
+            "4h",
+            &mut problems,
+        );
+        let card_edit_interval = parse_duration(
+            "chat.card_edit_interval",
+            file.chat.card_edit_interval.as_deref(),
+            "3s",
+            &mut problems,
+        );
+        let severity_of =
+            |key: &str, text: &str, problems: &mut Vec<String>| match Severity::parse(text) {
+                Ok(severity) => Some(severity),
+                Err(error) => {
+                    problems.push(format!("{key}: {error}"));
+                    None
+                }
+            };
+        let mut words = BTreeMap::new();
+        let standard = SeverityMapping::standard();
+        let default = file
+            .severity
+            .default
+            .as_deref()
+            .and_then(|text| severity_of("severity.default", text, &mut problems))
+            .unwrap_or(Severity::Sev3);
+        let mapping = if file.severity.map.is_empty() && file.severity.default.is_none() {
+            standard
+        } else {
+            for (word, text) in &file.severity.map {
+                if let Some(severity) =
+                    severity_of(&format!("severity.map.{word}"), text, &mut problems)
+                {
+                    words.insert(word.clone(), severity);
+                }
+            }
+            if words.is_empty() {
+                // Only the default was changed: keep the standard words.
+                for word in [
+                    "critical",
+                    "disaster",
+                    "page",
+                    "p0",
+                    "p1",
+                    "sev1",
+                    "high",
+                    "error",
+                    "major",
+                    "p2",
+                    "sev2",
+                    "warning",
+                    "average",
+                    "minor",
+                    "p3",
+                    "sev3",
+                    "info",
+                    "information",
+                    "not classified",
+                    "none",
+                    "p4",
+                    "p5",
+                    "sev4",
+                ] {
+                    words.insert(word.to_owned(), standard.map(Some(word)));
+                }
+            }
+            SeverityMapping::new(words, default)
+        };
+        let min_incident_severity = file
+            .severity
+            .min_incident
+            .as_deref()
+            .and_then(|text| severity_of("severity.min_incident", text, &mut problems))
+            .unwrap_or(Severity::Sev3);
+
+        let room_locale = file
+            .chat
+            .locale
+            .clone()
+            .unwrap_or_else(|| "en-US".to_owned());
+        if !crate::i18n::SOURCES.iter().any(|(l, _)| *l == room_locale) {
+            problems.push(format!(
+                "chat.locale: \"{room_locale}\" is not one of {}",
+                supported_locales()
+            ));
+        }
+
+        let demo_users = no_config_file && file.users.is_empty();
+        let users = if demo_users {
+            demo_user_configs()
+        } else {
+            file.users.clone()
+        };
+        let mut people = Vec::new();
+        let mut names = BTreeSet::new();
+        for (index, user) in users.iter().enumerate() {
+            let key = format!("users[{index}]");
+            let name = user.name.trim();
+            if name.is_empty()
+                || name.len() > 64
+                || name
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '@')
+            {
+                problems.push(format!(
+                    "{key}.name: \"{}\" must be 1-64 characters without spaces, @, < or >",
+                    user.name
+                ));
+                continue;
+            }
+            if name == "warroom" {
+                problems.push(format!(
+                    "{key}.name: \"warroom\" is reserved for the bot itself"
+                ));
+            }
+            if !names.insert(name.to_owned()) {
+                problems.push(format!("{key}.name: \"{name}\" appears twice"));
+            }
+            let mut roles = BTreeSet::new();
+            for role in &user.roles {
+                match PersonRole::parse(role) {
+                    Some(role) => {
+                        roles.insert(role);
+                    }
+                    None => problems.push(format!(
+                        "{key}.roles: unknown role \"{role}\"; use commander, communications, \
+                         operations, duty_manager, responder or viewer"
+                    )),
+                }
+            }
+            let locale = user.locale.clone().unwrap_or_else(|| room_locale.clone());
+            if !crate::i18n::SOURCES.iter().any(|(l, _)| *l == locale) {
+                problems.push(format!(
+                    "{key}.locale: \"{locale}\" is not one of {}",
+                    supported_locales()
+                ));
+            }
+            people.push(Person {
+                id: UserId(name.to_owned()),
+                roles,
+                locale,
+            });
+        }
+
+        let mut oncall = Roles::default();
+        for role in IncidentRole::ALL {
+            let configured = match role {
+                IncidentRole::Commander => file.oncall.commander.as_ref(),
+                IncidentRole::Communications => file.oncall.communications.as_ref(),
+                IncidentRole::Operations => file.oncall.operations.as_ref(),
+            };
+            let user = match configured {
+                Some(name) => {
+                    if !people.iter().any(|p| p.id.0 == *name) {
+                        problems.push(format!(
+                            "oncall.{}: \"{name}\" is not one of the configured users",
+                            role.as_str()
+                        ));
+                    }
+                    Some(UserId(name.clone()))
+                }
+                // Without an explicit rota, the first person holding the role is on call.
+                None => people
+                    .iter()
+                    .find(|p| p.roles.iter().any(|r| r.on_call_role() == Some(role)))
+                    .map(|p| p.id.clone()),
+            };
+            oncall.set(role, user);
+        }
+
+        for (index, label) in file.grouping.labels.iter().enumerate() {
+            if label.trim().is_empty() {
+                problems.push(format!("grouping.labels[{index}]: must not be empty"));
+            }
+        }
+
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        Ok(Settings {
+            http_addr,
+            body_limit,
+            ingest_token,
+            data_dir,
+            cache_capacity,
+            policy: Policy {
+                grouping_labels: file.grouping.labels,
+                grouping_window: chrono::Duration::from_std(grouping_window)
+                    .unwrap_or(chrono::Duration::hours(4)),
+                severity: mapping,
+                min_incident_severity,
+                auto_resolve: file.incidents.auto_resolve,
+                oncall,
+            },
+            room_locale,
+            card_edit_interval,
+            people,
+            demo_users,
+            log_filter: file.log.filter.unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+}
+
+fn supported_locales() -> String {
+    crate::i18n::SOURCES
+        .iter()
+        .map(|(l, _)| *l)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn parse_duration(
+    key: &str,
+    text: Option<&str>,
+    default: &str,
+    problems: &mut Vec<String>,
+) -> Duration {
+    let text = text.unwrap_or(default);
+    match humantime::parse_duration(text) {
+        Ok(duration) => duration,
+        Err(error) => {
+            problems.push(format!(
+                "{key}: \"{text}\" is not a duration like 30s or 4h ({error})"
+            ));
+            humantime::parse_duration(default).unwrap_or(Duration::from_secs(3))
+        }
+    }
+}
+
+fn parse_file(text: &str, path: &str) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|error| ConfigError::Syntax {
+        path: path.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// The three people of the local demo. They exist only when no config file is given.
+fn demo_user_configs() -> Vec<UserConfig> {
+    let user = |name: &str, roles: &[&str]| UserConfig {
+        name: name.to_owned(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        locale: None,
+    };
+    vec![
+        user("alice", &["commander", "duty_manager"]),
+        user("bob", &["operations", "duty_manager"]),
+        user("carol", &["communications"]),
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConfigFile {
+    http: HttpSection,
+    ingest: IngestSection,
+    store: StoreSection,
+    grouping: GroupingSection,
+    severity: SeveritySection,
+    incidents: IncidentsSection,
+    chat: ChatSection,
+    oncall: OncallSection,
+    users: Vec<UserConfig>,
+    log: LogSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct HttpSection {
+    addr: Option<String>,
+    body_limit_bytes: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct IngestSection {
+    token: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StoreSection {
+    path: Option<PathBuf>,
+    cache_capacity_mib: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct GroupingSection {
+    labels: Vec<String>,
+    window: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SeveritySection {
+    default: Option<String>,
+    min_incident: Option<String>,
+    map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct IncidentsSection {
+    auto_resolve: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ChatSection {
+    locale: Option<String>,
+    card_edit_interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct OncallSection {
+    commander: Option<String>,
+    communications: Option<String>,
+    operations: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserConfig {
+    name: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    locale: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct LogSection {
+    filter: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, overrides: Overrides) -> Result<Settings, Vec<String>> {
+        let file = parse_file(text, "test.toml").map_err(|e| vec![e.to_string()])?;
+        Settings::from_file(file, false, &overrides, None)
+    }
+
+    #[test]
+    fn defaults_without_a_file_give_the_demo_users_on_loopback() {
+        let settings =
+            Settings::from_file(ConfigFile::default(), true, &Overrides::default(), None).unwrap();
+        assert_eq!(settings.http_addr.to_string(), DEFAULT_HTTP_ADDR);
+        assert_eq!(settings.data_dir, PathBuf::from("./data"));
+        assert!(settings.demo_users);
+        let names: Vec<&str> = settings.people.iter().map(|p| p.id.0.as_str()).collect();
+        assert_eq!(names, ["alice", "bob", "carol"]);
+        assert_eq!(
+            settings.policy.oncall.commander,
+            Some(UserId("alice".into()))
+        );
+        assert_eq!(
+            settings.policy.oncall.operations,
+            Some(UserId("bob".into()))
+        );
+        assert_eq!(
+            settings.policy.oncall.communications,
+            Some(UserId("carol".into()))
+        );
+    }
+
+    #[test]
+    fn a_full_file_parses() {
+        let settings = load(
+            r#"
+            [http]
+            addr = "0.0.0.0:9000"
+            body_limit_bytes = 2048
+            [ingest]
+            token = "0123456789abcdef0123"
+            [grouping]
+            labels = ["cluster", "service"]
+            window = "30m"
+            [severity]
+            min_incident = "sev2"
+            [severity.map]
+            fatal = "sev1"
+            [incidents]
+            auto_resolve = true
+            [chat]
+            locale = "zh-CN"
+            card_edit_interval = "5s"
+            [oncall]
+            commander = "wang"
+            [[users]]
+            name = "wang"
+            roles = ["commander", "duty_manager"]
+            locale = "zh-CN"
+            "#,
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(settings.http_addr.port(), 9000);
+        assert_eq!(settings.body_limit, 2048);
+        assert_eq!(settings.policy.severity.map(Some("FATAL")), Severity::Sev1);
+        assert_eq!(
+            settings.policy.severity.map(Some("critical")),
+            Severity::Sev3
+        );
+        assert_eq!(settings.policy.min_incident_severity, Severity::Sev2);
+        assert!(settings.policy.auto_resolve);
+        assert_eq!(settings.card_edit_interval, Duration::from_secs(5));
+        assert!(!settings.demo_users);
+        assert!(
+            !format!("{settings:?}").contains("0123456789abcdef"),
+            "secret leaked in Debug"
+        );
+    }
+
+    #[test]
+    fn problems_are_all_reported_and_name_their_key() {
+        let problems = load(
+            r#"
+            [http]
+            addr = "0.0.0.0:9000"
+            [grouping]
+            window = "soon"
+            [severity]
+            min_incident = "sev9"
+            [oncall]
+            commander = "ghost"
+            [[users]]
+            name = "bob"
+            roles = ["admin"]
+            locale = "fr-FR"
+            "#,
+            Overrides::default(),
+        )
+        .unwrap_err();
+        let all = problems.join("\n");
+        for needle in [
+            "grouping.window",
+            "severity.min_incident",
+            "oncall.commander",
+            "users[0].roles",
+            "users[0].locale",
+            "ingest token is required",
+        ] {
+            assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let error = parse_file("[http]\nadress = \"x\"\n", "c.toml").unwrap_err();
+        assert!(error.to_string().contains("adress"), "{error}");
+    }
+
+    #[test]
+    fn overrides_win_over_the_file() {
+        let settings = load(
+            "[http]\naddr = \"127.0.0.1:9000\"\n",
+            Overrides {
+                http_addr: Some("127.0.0.1:0".into()),
+                data_dir: Some("/tmp/x".into()),
+                ingest_token: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(settings.http_addr.port(), 0);
+        assert_eq!(settings.data_dir, PathBuf::from("/tmp/x"));
+    }
+}

@@ -1,0 +1,698 @@
+//! The chat command tree, defined once for every chat adapter, and the parser for commands
+//! typed as text (the console). Discord registers the same tree as slash commands.
+//!
+//! Typed form: `/incident role role:commander user:alice`; values with spaces in quotes
+//! (`"…"`, `'…'` or `“…”`); required options may also be given positionally in order
+//! (`/incident role commander alice`), and the last string option takes the rest of the line.
+
+use std::collections::BTreeMap;
+
+use crate::domain::ids::UserId;
+use crate::domain::incident::{IncidentRole, Transition};
+use crate::domain::message::Msg;
+use crate::domain::severity::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionKind {
+    Text,
+    User,
+    Integer { min: i64, max: i64 },
+    Choice(&'static [&'static str]),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub kind: OptionKind,
+    pub required: bool,
+}
+
+/// A leaf command (`/timeline`) or a subcommand (`/incident ack`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeafSpec {
+    /// The path as typed: `["incident", "ack"]`.
+    pub path: &'static [&'static str],
+    pub options: &'static [OptionSpec],
+}
+
+impl LeafSpec {
+    /// The i18n id of this command's description: `cmd-incident-ack-description`.
+    pub fn description_id(&self) -> String {
+        format!("cmd-{}-description", self.path.join("-"))
+    }
+
+    pub fn option_description_id(&self, option: &OptionSpec) -> String {
+        format!("cmd-{}-opt-{}", self.path.join("-"), option.name)
+    }
+}
+
+pub const SEVERITY_CHOICES: &[&str] = &["sev1", "sev2", "sev3", "sev4"];
+pub const ROLE_CHOICES: &[&str] = &["commander", "communications", "operations"];
+
+const NO_OPTIONS: &[OptionSpec] = &[];
+
+/// Every command warroom understands, in the order help lists them.
+pub const COMMAND_TREE: &[LeafSpec] = &[
+    LeafSpec {
+        path: &["incident", "ack"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["incident", "mitigate"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["incident", "resolve"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["incident", "close"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["incident", "reopen"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["incident", "status"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["incident", "severity"],
+        options: &[OptionSpec {
+            name: "level",
+            kind: OptionKind::Choice(SEVERITY_CHOICES),
+            required: true,
+        }],
+    },
+    LeafSpec {
+        path: &["incident", "role"],
+        options: &[
+            OptionSpec {
+                name: "role",
+                kind: OptionKind::Choice(ROLE_CHOICES),
+                required: true,
+            },
+            OptionSpec {
+                name: "user",
+                kind: OptionKind::User,
+                required: true,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["incident", "note"],
+        options: &[OptionSpec {
+            name: "text",
+            kind: OptionKind::Text,
+            required: true,
+        }],
+    },
+    LeafSpec {
+        path: &["incident", "declare"],
+        options: &[
+            OptionSpec {
+                name: "title",
+                kind: OptionKind::Text,
+                required: true,
+            },
+            OptionSpec {
+                name: "severity",
+                kind: OptionKind::Choice(SEVERITY_CHOICES),
+                required: false,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["timeline"],
+        options: &[OptionSpec {
+            name: "limit",
+            kind: OptionKind::Integer { min: 1, max: 50 },
+            required: false,
+        }],
+    },
+    LeafSpec {
+        path: &["help"],
+        options: NO_OPTIONS,
+    },
+];
+
+/// A command after parsing: typed, ready for the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Transition(Transition),
+    Status,
+    Severity(Severity),
+    AssignRole {
+        role: IncidentRole,
+        user: UserId,
+    },
+    Note(String),
+    Declare {
+        title: String,
+        severity: Option<Severity>,
+    },
+    Timeline {
+        limit: usize,
+    },
+    Help,
+}
+
+impl Command {
+    /// Whether the command acts on the incident of the room it is typed in.
+    pub fn needs_incident(&self) -> bool {
+        !matches!(self, Command::Declare { .. } | Command::Help)
+    }
+}
+
+/// Why a typed command was not understood; each maps to a localized message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a command: it must start with /")]
+    NotACommand,
+    #[error("unknown command /{0}")]
+    UnknownCommand(String),
+    #[error("/{command} needs one of: {expected}")]
+    UnknownSubcommand { command: String, expected: String },
+    #[error("unterminated quote")]
+    UnterminatedQuote,
+    #[error("missing option {option}")]
+    MissingOption { option: String },
+    #[error("unknown option {option}")]
+    UnknownOption { option: String },
+    #[error("option {option} given twice")]
+    DuplicateOption { option: String },
+    #[error("{option}: {value} is not one of {choices}")]
+    InvalidChoice {
+        option: String,
+        value: String,
+        choices: String,
+    },
+    #[error("{option}: {value} is not a whole number from {min} to {max}")]
+    InvalidInteger {
+        option: String,
+        value: String,
+        min: i64,
+        max: i64,
+    },
+    #[error("too many values: {extra}")]
+    TooManyValues { extra: String },
+    #[error("{option} must not be empty")]
+    EmptyValue { option: String },
+}
+
+impl ParseError {
+    pub fn to_msg(&self) -> Msg {
+        match self {
+            ParseError::NotACommand => Msg::new("cmd-error-not-a-command"),
+            ParseError::UnknownCommand(name) => {
+                Msg::new("cmd-error-unknown-command").arg("command", name)
+            }
+            ParseError::UnknownSubcommand { command, expected } => {
+                Msg::new("cmd-error-unknown-subcommand")
+                    .arg("command", command)
+                    .arg("expected", expected)
+            }
+            ParseError::UnterminatedQuote => Msg::new("cmd-error-unterminated-quote"),
+            ParseError::MissingOption { option } => {
+                Msg::new("cmd-error-missing-option").arg("option", option)
+            }
+            ParseError::UnknownOption { option } => {
+                Msg::new("cmd-error-unknown-option").arg("option", option)
+            }
+            ParseError::DuplicateOption { option } => {
+                Msg::new("cmd-error-duplicate-option").arg("option", option)
+            }
+            ParseError::InvalidChoice {
+                option,
+                value,
+                choices,
+            } => Msg::new("cmd-error-invalid-choice")
+                .arg("option", option)
+                .arg("value", value)
+                .arg("choices", choices),
+            ParseError::InvalidInteger {
+                option,
+                value,
+                min,
+                max,
+            } => Msg::new("cmd-error-invalid-integer")
+                .arg("option", option)
+                .arg("value", value)
+                .arg("min", min)
+                .arg("max", max),
+            ParseError::TooManyValues { extra } => {
+                Msg::new("cmd-error-too-many-values").arg("extra", extra)
+            }
+            ParseError::EmptyValue { option } => {
+                Msg::new("cmd-error-empty-value").arg("option", option)
+            }
+        }
+    }
+}
+
+/// Option values by name, as a chat adapter hands them over (Discord resolves them itself).
+pub type OptionValues = BTreeMap<String, String>;
+
+/// Parses a command typed as text.
+pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
+    let text = text.trim();
+    let rest = text.strip_prefix('/').ok_or(ParseError::NotACommand)?;
+    let tokens = tokenize(rest)?;
+    let mut tokens = tokens.into_iter().peekable();
+    let command = match tokens.next() {
+        Some(token) => token.text.to_lowercase(),
+        None => return Err(ParseError::UnknownCommand(String::new())),
+    };
+    let candidates: Vec<&LeafSpec> = COMMAND_TREE
+        .iter()
+        .filter(|leaf| leaf.path[0] == command)
+        .collect();
+    if candidates.is_empty() {
+        return Err(ParseError::UnknownCommand(command));
+    }
+    let leaf = if candidates.len() == 1 && candidates[0].path.len() == 1 {
+        candidates[0]
+    } else {
+        let expected = candidates
+            .iter()
+            .filter_map(|leaf| leaf.path.get(1).copied())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sub = tokens.next().map(|token| token.text.to_lowercase());
+        candidates
+            .iter()
+            .find(|leaf| leaf.path.get(1).map(|s| s.to_string()) == sub)
+            .copied()
+            .ok_or(ParseError::UnknownSubcommand {
+                command: command.clone(),
+                expected,
+            })?
+    };
+    let values = bind_options(leaf, tokens.collect())?;
+    build(leaf, &values)
+}
+
+/// Builds a typed command from already-split option values (what a slash command delivers).
+pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseError> {
+    for option in leaf.options {
+        match values.get(option.name) {
+            None if option.required => {
+                return Err(ParseError::MissingOption {
+                    option: option.name.to_owned(),
+                });
+            }
+            Some(value) => check_value(option, value)?,
+            None => {}
+        }
+    }
+    let get = |name: &str| values.get(name).map(String::as_str);
+    let text = |name: &str| get(name).unwrap_or_default().to_owned();
+    let severity = |name: &str| get(name).and_then(|v| Severity::parse(v).ok());
+    let command = match leaf.path {
+        ["incident", "ack"] => Command::Transition(Transition::Acknowledge),
+        ["incident", "mitigate"] => Command::Transition(Transition::Mitigate),
+        ["incident", "resolve"] => Command::Transition(Transition::Resolve),
+        ["incident", "close"] => Command::Transition(Transition::Close),
+        ["incident", "reopen"] => Command::Transition(Transition::Reopen),
+        ["incident", "status"] => Command::Status,
+        ["incident", "severity"] => match severity("level") {
+            Some(level) => Command::Severity(level),
+            None => return Err(missing("level")),
+        },
+        ["incident", "role"] => match get("role").and_then(IncidentRole::parse) {
+            Some(role) => Command::AssignRole {
+                role,
+                user: UserId(normalize_user(&text("user"))),
+            },
+            None => return Err(missing("role")),
+        },
+        ["incident", "note"] => Command::Note(text("text")),
+        ["incident", "declare"] => Command::Declare {
+            title: text("title"),
+            severity: severity("severity"),
+        },
+        ["timeline"] => Command::Timeline {
+            limit: get("limit")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(DEFAULT_TIMELINE_LIMIT),
+        },
+        ["help"] => Command::Help,
+        other => return Err(ParseError::UnknownCommand(other.join(" "))),
+    };
+    Ok(command)
+}
+
+pub const DEFAULT_TIMELINE_LIMIT: usize = 15;
+
+fn missing(option: &str) -> ParseError {
+    ParseError::MissingOption {
+        option: option.to_owned(),
+    }
+}
+
+/// `<@alice>`, `@alice` and `alice` all name alice.
+fn normalize_user(text: &str) -> String {
+    let text = text.trim();
+    let text = text
+        .strip_prefix("<@")
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(text);
+    text.trim_start_matches('@')
+        .trim_start_matches('!')
+        .to_owned()
+}
+
+fn check_value(option: &OptionSpec, value: &str) -> Result<(), ParseError> {
+    if value.trim().is_empty() {
+        return Err(ParseError::EmptyValue {
+            option: option.name.to_owned(),
+        });
+    }
+    match option.kind {
+        OptionKind::Text | OptionKind::User => Ok(()),
+        OptionKind::Choice(choices) => {
+            if choices
+                .iter()
+                .any(|choice| choice.eq_ignore_ascii_case(value))
+            {
+                Ok(())
+            } else {
+                Err(ParseError::InvalidChoice {
+                    option: option.name.to_owned(),
+                    value: value.to_owned(),
+                    choices: choices.join(", "),
+                })
+            }
+        }
+        OptionKind::Integer { min, max } => match value.parse::<i64>() {
+            Ok(number) if (min..=max).contains(&number) => Ok(()),
+            _ => Err(ParseError::InvalidInteger {
+                option: option.name.to_owned(),
+                value: value.to_owned(),
+                min,
+                max,
+            }),
+        },
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: String,
+    /// A token that began with a quote is always a value, never `name:value`.
+    quoted: bool,
+}
+
+fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut in_token = false;
+    let mut quoted_start = false;
+    let mut quote: Option<char> = None;
+    for ch in text.chars() {
+        match quote {
+            Some(close) if ch == close => quote = None,
+            Some(_) => current.push(ch),
+            None if ch.is_whitespace() => {
+                if in_token {
+                    tokens.push(Token {
+                        text: std::mem::take(&mut current),
+                        quoted: quoted_start,
+                    });
+                    in_token = false;
+                    quoted_start = false;
+                }
+            }
+            None => {
+                let close = match ch {
+                    '"' => Some('"'),
+                    '\'' => Some('\''),
+                    '“' => Some('”'),
+                    _ => None,
+                };
+                if !in_token {
+                    in_token = true;
+                    quoted_start = close.is_some();
+                }
+                match close {
+                    Some(close) => quote = Some(close),
+                    None => current.push(ch),
+                }
+            }
+        }
+    }
+    if quote.is_some() {
+        return Err(ParseError::UnterminatedQuote);
+    }
+    if in_token {
+        tokens.push(Token {
+            text: current,
+            quoted: quoted_start,
+        });
+    }
+    Ok(tokens)
+}
+
+fn bind_options(leaf: &LeafSpec, tokens: Vec<Token>) -> Result<OptionValues, ParseError> {
+    let mut values = OptionValues::new();
+    let mut positional = Vec::new();
+    for token in tokens {
+        let named = if token.quoted {
+            None
+        } else {
+            token.text.split_once(':').and_then(|(name, value)| {
+                let name = name.to_lowercase();
+                leaf.options
+                    .iter()
+                    .find(|option| option.name == name)
+                    .map(|option| (option.name, value.to_owned()))
+            })
+        };
+        match named {
+            Some((name, value)) => {
+                if values.insert(name.to_owned(), value).is_some() {
+                    return Err(ParseError::DuplicateOption {
+                        option: name.to_owned(),
+                    });
+                }
+            }
+            None => positional.push(token.text),
+        }
+    }
+    // Positional values fill the options not given by name, in order; the last string option
+    // takes whatever is left, so `/incident note db failover done` needs no quotes.
+    let free: Vec<&OptionSpec> = leaf
+        .options
+        .iter()
+        .filter(|option| !values.contains_key(option.name))
+        .collect();
+    let mut positional = positional.into_iter();
+    for (index, option) in free.iter().enumerate() {
+        let is_last = index + 1 == free.len();
+        let value = if is_last && option.kind == OptionKind::Text {
+            let rest: Vec<String> = positional.by_ref().collect();
+            if rest.is_empty() {
+                None
+            } else {
+                Some(rest.join(" "))
+            }
+        } else {
+            positional.next()
+        };
+        if let Some(value) = value {
+            values.insert(option.name.to_owned(), value);
+        }
+    }
+    let extra: Vec<String> = positional.collect();
+    if !extra.is_empty() {
+        if leaf.options.is_empty() || extra.iter().all(|e| e.contains(':')) {
+            let first = extra.first().cloned().unwrap_or_default();
+            if let Some((name, _)) = first.split_once(':') {
+                return Err(ParseError::UnknownOption {
+                    option: name.to_owned(),
+                });
+            }
+        }
+        return Err(ParseError::TooManyValues {
+            extra: extra.join(" "),
+        });
+    }
+    Ok(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(name: &str) -> UserId {
+        UserId(name.to_owned())
+    }
+
+    #[test]
+    fn typed_commands_parse_into_typed_values() {
+        let cases: Vec<(&str, Command)> = vec![
+            (
+                "/incident ack",
+                Command::Transition(Transition::Acknowledge),
+            ),
+            (
+                "  /incident   resolve ",
+                Command::Transition(Transition::Resolve),
+            ),
+            (
+                "/INCIDENT Mitigate",
+                Command::Transition(Transition::Mitigate),
+            ),
+            ("/incident status", Command::Status),
+            ("/incident severity sev2", Command::Severity(Severity::Sev2)),
+            (
+                "/incident severity level:SEV1",
+                Command::Severity(Severity::Sev1),
+            ),
+            (
+                "/incident role commander bob",
+                Command::AssignRole {
+                    role: IncidentRole::Commander,
+                    user: user("bob"),
+                },
+            ),
+            (
+                "/incident role user:<@carol> role:operations",
+                Command::AssignRole {
+                    role: IncidentRole::Operations,
+                    user: user("carol"),
+                },
+            ),
+            (
+                "/incident note \"db failover done\"",
+                Command::Note("db failover done".to_owned()),
+            ),
+            (
+                "/incident note db failover done",
+                Command::Note("db failover done".to_owned()),
+            ),
+            (
+                "/incident note text:'quoted: with colon'",
+                Command::Note("quoted: with colon".to_owned()),
+            ),
+            (
+                "/incident note \"text:not an option\"",
+                Command::Note("text:not an option".to_owned()),
+            ),
+            (
+                "/incident note “数据库已切换”",
+                Command::Note("数据库已切换".to_owned()),
+            ),
+            (
+                "/incident declare \"Payments down\" sev1",
+                Command::Declare {
+                    title: "Payments down".to_owned(),
+                    severity: Some(Severity::Sev1),
+                },
+            ),
+            (
+                "/incident declare title:\"Payments down\"",
+                Command::Declare {
+                    title: "Payments down".to_owned(),
+                    severity: None,
+                },
+            ),
+            (
+                "/timeline",
+                Command::Timeline {
+                    limit: DEFAULT_TIMELINE_LIMIT,
+                },
+            ),
+            ("/timeline limit:5", Command::Timeline { limit: 5 }),
+            ("/help", Command::Help),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_typed(text), Ok(expected), "input {text:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_commands_are_refused_with_a_reason() {
+        let cases: Vec<(&str, ParseError)> = vec![
+            ("incident ack", ParseError::NotACommand),
+            ("/", ParseError::UnknownCommand(String::new())),
+            ("/deploy now", ParseError::UnknownCommand("deploy".to_owned())),
+            (
+                "/incident",
+                ParseError::UnknownSubcommand {
+                    command: "incident".to_owned(),
+                    expected: "ack, mitigate, resolve, close, reopen, status, severity, role, note, declare".to_owned(),
+                },
+            ),
+            ("/incident note \"open", ParseError::UnterminatedQuote),
+            ("/incident note", missing("text")),
+            ("/incident severity", missing("level")),
+            (
+                "/incident severity sev9",
+                ParseError::InvalidChoice {
+                    option: "level".to_owned(),
+                    value: "sev9".to_owned(),
+                    choices: "sev1, sev2, sev3, sev4".to_owned(),
+                },
+            ),
+            ("/incident role commander", missing("user")),
+            (
+                "/incident severity level:sev1 level:sev2",
+                ParseError::DuplicateOption {
+                    option: "level".to_owned(),
+                },
+            ),
+            (
+                "/incident ack now",
+                ParseError::TooManyValues {
+                    extra: "now".to_owned(),
+                },
+            ),
+            (
+                "/incident ack force:yes",
+                ParseError::UnknownOption {
+                    option: "force".to_owned(),
+                },
+            ),
+            (
+                "/timeline limit:500",
+                ParseError::InvalidInteger {
+                    option: "limit".to_owned(),
+                    value: "500".to_owned(),
+                    min: 1,
+                    max: 50,
+                },
+            ),
+            (
+                "/incident note \"  \"",
+                ParseError::EmptyValue {
+                    option: "text".to_owned(),
+                },
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse_typed(text), Err(expected), "input {text:?}");
+        }
+    }
+
+    #[test]
+    fn every_leaf_builds_from_its_required_options() {
+        for leaf in COMMAND_TREE {
+            let values: OptionValues = leaf
+                .options
+                .iter()
+                .filter(|option| option.required)
+                .map(|option| {
+                    let value = match option.kind {
+                        OptionKind::Choice(choices) => choices[0].to_owned(),
+                        OptionKind::Integer { min, .. } => min.to_string(),
+                        OptionKind::Text | OptionKind::User => "x".to_owned(),
+                    };
+                    (option.name.to_owned(), value)
+                })
+                .collect();
+            assert!(build(leaf, &values).is_ok(), "{:?}", leaf.path);
+        }
+    }
+}

@@ -1,0 +1,943 @@
+//! The decisions: given what is stored, an event and `now`, what changes, what goes on the
+//! timeline and what the world must be told. No I/O here; the engine loads and stores.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::{Permission, Person, authorize};
+use crate::domain::alert::{Alert, AlertStatus};
+use crate::domain::command::Command;
+use crate::domain::effect::Effect;
+use crate::domain::ids::{Actor, IncidentId, UserId};
+use crate::domain::incident::{
+    AlertCounts, Incident, IncidentRole, IncidentState, Milestones, Roles, Transition,
+    apply_transition,
+};
+use crate::domain::message::Msg;
+use crate::domain::severity::{Severity, SeverityMapping};
+use crate::domain::timeline::EntryKind;
+
+/// The knobs of the core, built from config.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Labels whose values make the group key; empty means "service, else alertname".
+    pub grouping_labels: Vec<String>,
+    /// How long after an incident's last alert a new alert of its group still joins it.
+    pub grouping_window: Duration,
+    pub severity: SeverityMapping,
+    /// Alerts less severe than this are recorded but open no incident.
+    pub min_incident_severity: Severity,
+    /// Resolve the incident when its last alert resolves (off by default: a human decides).
+    pub auto_resolve: bool,
+    /// Who is on call for each role (static until rotations exist).
+    pub oncall: Roles,
+}
+
+impl Policy {
+    pub fn standard() -> Policy {
+        Policy {
+            grouping_labels: Vec::new(),
+            grouping_window: Duration::hours(4),
+            severity: SeverityMapping::standard(),
+            min_incident_severity: Severity::Sev3,
+            auto_resolve: false,
+            oncall: Roles::default(),
+        }
+    }
+}
+
+/// An alert as stored: the last state seen and the incident it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAlert {
+    pub alert: Alert,
+    pub severity: Severity,
+    pub incident: Option<IncidentId>,
+    pub first_seen: DateTime<Utc>,
+    pub last_changed: DateTime<Utc>,
+}
+
+/// Where an incoming alert goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertRoute {
+    /// The same state again (retry, HA pair, repeat interval): change nothing.
+    Duplicate,
+    /// Keep the alert up to date but involve no incident.
+    RecordOnly(RecordReason),
+    /// Apply to the incident the alert already belongs to.
+    Existing(IncidentId),
+    /// Join the open incident of the alert's group.
+    Join(IncidentId),
+    /// Open a new incident for the group.
+    Open { group_key: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordReason {
+    /// Same state, fresher annotations.
+    Refreshed,
+    /// Less severe than the incident threshold.
+    BelowThreshold,
+    /// Resolved before warroom ever saw it firing.
+    ResolvedUnseen,
+}
+
+/// What applying an event produced: timeline entries (with their actors) and effects.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applied {
+    pub entries: Vec<(Actor, EntryKind)>,
+    pub effects: Vec<Effect>,
+}
+
+impl Applied {
+    fn entry(&mut self, actor: &Actor, kind: EntryKind) {
+        self.entries.push((actor.clone(), kind));
+    }
+
+    fn refresh_card(&mut self, incident: IncidentId) {
+        if !self.effects.contains(&Effect::RefreshCard { incident }) {
+            self.effects.push(Effect::RefreshCard { incident });
+        }
+    }
+}
+
+/// The group key of an alert: the configured labels' values, or the service, or the name.
+pub fn group_key(policy: &Policy, alert: &Alert) -> String {
+    if !policy.grouping_labels.is_empty() {
+        let parts: Vec<String> = policy
+            .grouping_labels
+            .iter()
+            .filter_map(|label| {
+                alert
+                    .labels
+                    .get(label)
+                    .map(|value| format!("{label}={value}"))
+            })
+            .collect();
+        if !parts.is_empty() {
+            return parts.join(",");
+        }
+    }
+    match alert
+        .service
+        .as_deref()
+        .or(alert.labels.get("service").map(String::as_str))
+    {
+        Some(service) => format!("service={service}"),
+        None => format!("alertname={}", alert.name),
+    }
+}
+
+/// Decides where an alert goes. `previous` is the stored copy (if any), `previous_incident`
+/// the incident it belongs to, and `group_incident` the newest incident of its group.
+pub fn route_alert(
+    policy: &Policy,
+    previous: Option<&StoredAlert>,
+    previous_incident: Option<&Incident>,
+    group_incident: Option<&Incident>,
+    alert: &Alert,
+    now: DateTime<Utc>,
+) -> AlertRoute {
+    if let Some(previous) = previous {
+        if previous.alert.same_state_as(alert) {
+            return if previous.alert == *alert {
+                AlertRoute::Duplicate
+            } else {
+                AlertRoute::RecordOnly(RecordReason::Refreshed)
+            };
+        }
+        match (alert.status, previous.incident) {
+            (AlertStatus::Resolved, Some(incident)) => return AlertRoute::Existing(incident),
+            (AlertStatus::Resolved, None) => {
+                return AlertRoute::RecordOnly(RecordReason::ResolvedUnseen);
+            }
+            (AlertStatus::Firing, Some(incident))
+                if previous_incident.is_some_and(|i| i.id == incident && i.state.is_open()) =>
+            {
+                return AlertRoute::Existing(incident);
+            }
+            // Firing again after its incident ended: a new occurrence, grouped afresh.
+            (AlertStatus::Firing, _) => {}
+        }
+    } else if alert.status == AlertStatus::Resolved {
+        return AlertRoute::RecordOnly(RecordReason::ResolvedUnseen);
+    }
+    if let Some(incident) = group_incident {
+        let last = incident.last_alert_at.unwrap_or(incident.opened_at);
+        if incident.state.is_open() && now - last <= policy.grouping_window {
+            return AlertRoute::Join(incident.id);
+        }
+    }
+    let severity = policy.severity.map(alert.severity_label.as_deref());
+    if !severity.at_least(policy.min_incident_severity) {
+        return AlertRoute::RecordOnly(RecordReason::BelowThreshold);
+    }
+    AlertRoute::Open {
+        group_key: group_key(policy, alert),
+    }
+}
+
+/// Opens an incident for the first alert of a group.
+pub fn open_incident_from_alert(
+    policy: &Policy,
+    id: IncidentId,
+    alert: &Alert,
+    group_key: String,
+    now: DateTime<Utc>,
+) -> (Incident, Applied) {
+    let severity = policy.severity.map(alert.severity_label.as_deref());
+    let title = alert
+        .summary()
+        .map(str::to_owned)
+        .unwrap_or_else(|| alert.name.clone());
+    let mut incident = Incident {
+        id,
+        title,
+        severity,
+        state: IncidentState::Triggered,
+        service: alert.service.clone(),
+        group_key: Some(group_key),
+        room: None,
+        roles: Roles::default(),
+        alerts: AlertCounts::default(),
+        opened_at: now,
+        opened_by: Actor::source(alert.source).0,
+        summary: alert.summary().map(str::to_owned),
+        description: alert.description().map(str::to_owned),
+        generator_url: alert.generator_url.clone(),
+        runbook_url: alert.runbook_url().map(str::to_owned),
+        last_alert_at: None,
+        milestones: Milestones {
+            occurred: Some(alert.starts_at.min(now)),
+            detected: Some(now),
+            ..Milestones::default()
+        },
+        timeline_len: 0,
+    };
+    let mut applied = Applied::default();
+    applied.entry(
+        &Actor::source(alert.source),
+        EntryKind::IncidentOpened {
+            title: incident.title.clone(),
+            severity,
+            service: incident.service.clone(),
+            declared: false,
+        },
+    );
+    assign_on_call(policy, &mut incident, &mut applied);
+    let joined = apply_alert_to_incident(policy, &mut incident, None, alert, now);
+    applied.entries.extend(joined.entries);
+    applied.effects = vec![
+        Effect::OpenRoom { incident: id },
+        Effect::PostCard { incident: id },
+        Effect::MentionRoles { incident: id },
+    ];
+    (incident, applied)
+}
+
+/// Opens an incident by hand (`/incident declare`).
+pub fn declare_incident(
+    policy: &Policy,
+    id: IncidentId,
+    title: &str,
+    severity: Option<Severity>,
+    person: &Person,
+    now: DateTime<Utc>,
+) -> Result<(Incident, Applied), Msg> {
+    authorize(person, None, Permission::Respond).map_err(|_| refusal_msg("declare"))?;
+    let title = title.trim();
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(Msg::new("reply-title-too-long").arg("max", MAX_TITLE_CHARS));
+    }
+    let severity = severity.unwrap_or(Severity::Sev3);
+    let actor = Actor::user(&person.id);
+    let mut incident = Incident {
+        id,
+        title: title.to_owned(),
+        severity,
+        state: IncidentState::Triggered,
+        service: None,
+        group_key: None,
+        room: None,
+        roles: Roles::default(),
+        alerts: AlertCounts::default(),
+        opened_at: now,
+        opened_by: actor.0.clone(),
+        summary: None,
+        description: None,
+        generator_url: None,
+        runbook_url: None,
+        last_alert_at: None,
+        milestones: Milestones {
+            occurred: Some(now),
+            detected: Some(now),
+            ..Milestones::default()
+        },
+        timeline_len: 0,
+    };
+    let mut applied = Applied::default();
+    applied.entry(
+        &actor,
+        EntryKind::IncidentOpened {
+            title: incident.title.clone(),
+            severity,
+            service: None,
+            declared: true,
+        },
+    );
+    assign_on_call(policy, &mut incident, &mut applied);
+    applied.effects = vec![
+        Effect::OpenRoom { incident: id },
+        Effect::PostCard { incident: id },
+        Effect::MentionRoles { incident: id },
+    ];
+    Ok((incident, applied))
+}
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_NOTE_CHARS: usize = 1500;
+
+fn assign_on_call(policy: &Policy, incident: &mut Incident, applied: &mut Applied) {
+    for role in IncidentRole::ALL {
+        if let Some(user) = policy.oncall.get(role) {
+            incident.roles.set(role, Some(user.clone()));
+            applied.entry(
+                &Actor::warroom(),
+                EntryKind::RoleAssigned {
+                    role,
+                    user: user.clone(),
+                    previous: None,
+                },
+            );
+        }
+    }
+}
+
+/// Applies an alert to an incident it belongs to or joins. `previous` is the stored copy.
+pub fn apply_alert_to_incident(
+    policy: &Policy,
+    incident: &mut Incident,
+    previous: Option<&StoredAlert>,
+    alert: &Alert,
+    now: DateTime<Utc>,
+) -> Applied {
+    let mut applied = Applied::default();
+    let actor = Actor::source(alert.source);
+    let severity = policy.severity.map(alert.severity_label.as_deref());
+    let was_all_resolved = incident.all_alerts_resolved();
+    let before = previous
+        .filter(|previous| previous.incident == Some(incident.id))
+        .map(|previous| previous.alert.status);
+    let counts = &mut incident.alerts;
+    match (before, alert.status) {
+        (None, status) => {
+            match status {
+                AlertStatus::Firing => counts.firing += 1,
+                AlertStatus::Resolved => counts.resolved += 1,
+            }
+            applied.entry(
+                &actor,
+                EntryKind::AlertReceived {
+                    source: alert.source,
+                    fingerprint: alert.fingerprint.clone(),
+                    name: alert.name.clone(),
+                    severity,
+                    status,
+                },
+            );
+        }
+        (Some(AlertStatus::Firing), AlertStatus::Resolved) => {
+            counts.firing = counts.firing.saturating_sub(1);
+            counts.resolved += 1;
+            applied.entry(
+                &actor,
+                EntryKind::AlertResolved {
+                    source: alert.source,
+                    fingerprint: alert.fingerprint.clone(),
+                    name: alert.name.clone(),
+                },
+            );
+        }
+        (Some(AlertStatus::Resolved), AlertStatus::Firing) => {
+            counts.resolved = counts.resolved.saturating_sub(1);
+            counts.firing += 1;
+            applied.entry(
+                &actor,
+                EntryKind::AlertReceived {
+                    source: alert.source,
+                    fingerprint: alert.fingerprint.clone(),
+                    name: alert.name.clone(),
+                    severity,
+                    status: AlertStatus::Firing,
+                },
+            );
+        }
+        (Some(_), status) => applied.entry(
+            &actor,
+            EntryKind::AlertUpdated {
+                source: alert.source,
+                fingerprint: alert.fingerprint.clone(),
+                name: alert.name.clone(),
+                status,
+            },
+        ),
+    }
+    if alert.status == AlertStatus::Firing {
+        incident.last_alert_at = Some(now);
+        if let Some(occurred) = incident.milestones.occurred {
+            incident.milestones.occurred = Some(occurred.min(alert.starts_at));
+        }
+        if severity < incident.severity {
+            applied.entry(
+                &actor,
+                EntryKind::SeverityChanged {
+                    from: incident.severity,
+                    to: severity,
+                    reason: "alert".to_owned(),
+                },
+            );
+            applied.effects.push(Effect::Notify {
+                incident: incident.id,
+                message: Msg::new("notice-severity-raised-by-alert")
+                    .arg("severity", severity)
+                    .arg("alert", &alert.name),
+            });
+            incident.severity = severity;
+        }
+    }
+    if incident.all_alerts_resolved() && !was_all_resolved {
+        applied.entry(&Actor::warroom(), EntryKind::AllAlertsResolved);
+        applied.effects.push(Effect::Notify {
+            incident: incident.id,
+            message: Msg::new("notice-all-alerts-resolved"),
+        });
+        if policy.auto_resolve && incident.state.is_open() {
+            let from = incident.state;
+            if let Ok(to) = apply_transition(incident, Transition::Resolve, now) {
+                applied.entry(&Actor::warroom(), EntryKind::StateChanged { from, to });
+                applied.effects.push(Effect::Notify {
+                    incident: incident.id,
+                    message: Msg::new("notice-auto-resolved"),
+                });
+            }
+        }
+    }
+    applied.refresh_card(incident.id);
+    applied
+}
+
+/// The outcome of a command on an incident: the reply to the person, and what changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandOutcome {
+    pub reply: Msg,
+    pub applied: Applied,
+}
+
+/// Applies an incident command typed or clicked by `person`. `is_known` says whether a user
+/// named in the command exists. Refusals come back as the localized reply to send.
+pub fn apply_command(
+    incident: &mut Incident,
+    person: &Person,
+    command: &Command,
+    is_known: &dyn Fn(&UserId) -> bool,
+    now: DateTime<Utc>,
+) -> Result<CommandOutcome, Msg> {
+    let actor = Actor::user(&person.id);
+    let id = incident.id;
+    let mut applied = Applied::default();
+    let reply = match command {
+        Command::Transition(transition) => {
+            let permission = match transition {
+                Transition::Acknowledge | Transition::Mitigate => Permission::Respond,
+                Transition::Resolve | Transition::Close | Transition::Reopen => Permission::Steer,
+            };
+            authorize(person, Some(&incident.roles), permission)
+                .map_err(|_| refusal_msg(transition.as_str()))?;
+            let from = incident.state;
+            let to = apply_transition(incident, *transition, now).map_err(|refused| {
+                Msg::new("reply-transition-refused")
+                    .arg("action", refused.transition.as_str())
+                    .arg("state", refused.from)
+            })?;
+            applied.entry(&actor, EntryKind::StateChanged { from, to });
+            applied.effects.push(Effect::Notify {
+                incident: id,
+                message: Msg::new("notice-state-changed")
+                    .arg("user", &person.id)
+                    .arg("state", to),
+            });
+            Msg::new("reply-state-changed")
+                .arg("incident", id)
+                .arg("state", to)
+        }
+        Command::Severity(severity) => {
+            authorize(person, Some(&incident.roles), Permission::Steer)
+                .map_err(|_| refusal_msg("severity"))?;
+            if *severity == incident.severity {
+                return Err(Msg::new("reply-severity-unchanged").arg("severity", severity));
+            }
+            applied.entry(
+                &actor,
+                EntryKind::SeverityChanged {
+                    from: incident.severity,
+                    to: *severity,
+                    reason: "manual".to_owned(),
+                },
+            );
+            incident.severity = *severity;
+            applied.effects.push(Effect::Notify {
+                incident: id,
+                message: Msg::new("notice-severity-changed")
+                    .arg("user", &person.id)
+                    .arg("severity", severity),
+            });
+            Msg::new("reply-severity-changed")
+                .arg("incident", id)
+                .arg("severity", severity)
+        }
+        Command::AssignRole { role, user } => {
+            authorize(person, Some(&incident.roles), Permission::Steer)
+                .map_err(|_| refusal_msg("role"))?;
+            if !is_known(user) {
+                return Err(Msg::new("reply-unknown-user").arg("user", user));
+            }
+            let previous = incident.roles.get(*role).cloned();
+            if previous.as_ref() == Some(user) {
+                return Err(Msg::new("reply-role-unchanged")
+                    .arg("user", user)
+                    .arg("role", role.as_str()));
+            }
+            incident.roles.set(*role, Some(user.clone()));
+            applied.entry(
+                &actor,
+                EntryKind::RoleAssigned {
+                    role: *role,
+                    user: user.clone(),
+                    previous,
+                },
+            );
+            applied.effects.push(Effect::Notify {
+                incident: id,
+                message: Msg::new("notice-role-assigned")
+                    .arg("user", user)
+                    .arg("role", role.as_str())
+                    .arg("by", &person.id),
+            });
+            Msg::new("reply-role-assigned")
+                .arg("user", user)
+                .arg("role", role.as_str())
+        }
+        Command::Note(text) => {
+            authorize(person, Some(&incident.roles), Permission::Respond)
+                .map_err(|_| refusal_msg("note"))?;
+            let text = text.trim();
+            if text.chars().count() > MAX_NOTE_CHARS {
+                return Err(Msg::new("reply-note-too-long").arg("max", MAX_NOTE_CHARS));
+            }
+            applied.entry(
+                &actor,
+                EntryKind::NoteAdded {
+                    text: text.to_owned(),
+                },
+            );
+            applied.effects.push(Effect::Notify {
+                incident: id,
+                message: Msg::new("notice-note")
+                    .arg("user", &person.id)
+                    .arg("text", text),
+            });
+            return Ok(CommandOutcome {
+                reply: Msg::new("reply-note-added").arg("incident", id),
+                applied,
+            });
+        }
+        Command::Status | Command::Timeline { .. } | Command::Declare { .. } | Command::Help => {
+            // Read-only and incident-less commands are answered by the engine, which has the
+            // store at hand; nothing changes here.
+            return Ok(CommandOutcome {
+                reply: Msg::new("reply-status")
+                    .arg("incident", id)
+                    .arg("title", &incident.title)
+                    .arg("state", incident.state)
+                    .arg("severity", incident.severity)
+                    .arg("firing", incident.alerts.firing)
+                    .arg("resolved", incident.alerts.resolved),
+                applied,
+            });
+        }
+    };
+    applied.refresh_card(id);
+    Ok(CommandOutcome { reply, applied })
+}
+
+fn refusal_msg(action: &str) -> Msg {
+    Msg::new("reply-not-allowed").arg("action", action)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::domain::access::PersonRole;
+    use crate::domain::alert::AlertSource;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn alert(fingerprint: &str, service: &str, severity: &str, status: AlertStatus) -> Alert {
+        let mut labels = BTreeMap::new();
+        labels.insert("alertname".to_owned(), "HighLatency".to_owned());
+        labels.insert("service".to_owned(), service.to_owned());
+        labels.insert("severity".to_owned(), severity.to_owned());
+        Alert {
+            source: AlertSource::Alertmanager,
+            fingerprint: fingerprint.to_owned(),
+            name: "HighLatency".to_owned(),
+            status,
+            severity_label: Some(severity.to_owned()),
+            service: Some(service.to_owned()),
+            host: None,
+            value: None,
+            starts_at: at("2026-11-21T10:00:00Z"),
+            ends_at: match status {
+                AlertStatus::Firing => None,
+                AlertStatus::Resolved => Some(at("2026-11-21T10:20:00Z")),
+            },
+            labels,
+            annotations: BTreeMap::new(),
+            generator_url: None,
+        }
+    }
+
+    fn stored(alert: Alert, incident: Option<IncidentId>) -> StoredAlert {
+        StoredAlert {
+            alert,
+            severity: Severity::Sev1,
+            incident,
+            first_seen: at("2026-11-21T10:00:00Z"),
+            last_changed: at("2026-11-21T10:00:00Z"),
+        }
+    }
+
+    fn id(n: u32) -> IncidentId {
+        IncidentId::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(), n)
+    }
+
+    fn opened(policy: &Policy, first: &Alert, now: DateTime<Utc>) -> Incident {
+        open_incident_from_alert(policy, id(1), first, group_key(policy, first), now).0
+    }
+
+    fn person(name: &str, roles: &[PersonRole]) -> Person {
+        Person {
+            id: UserId(name.to_owned()),
+            roles: roles.iter().copied().collect(),
+            locale: "en-US".to_owned(),
+        }
+    }
+
+    #[test]
+    fn group_key_uses_configured_labels_then_service_then_name() {
+        let mut policy = Policy::standard();
+        let mut a = alert("f1", "checkout", "critical", AlertStatus::Firing);
+        assert_eq!(group_key(&policy, &a), "service=checkout");
+        a.service = None;
+        a.labels.remove("service");
+        assert_eq!(group_key(&policy, &a), "alertname=HighLatency");
+        policy.grouping_labels = vec!["cluster".to_owned(), "alertname".to_owned()];
+        a.labels.insert("cluster".to_owned(), "eu-1".to_owned());
+        assert_eq!(group_key(&policy, &a), "cluster=eu-1,alertname=HighLatency");
+    }
+
+    type RouteCase<'a> = (
+        &'a str,
+        Option<&'a StoredAlert>,
+        Option<&'a Incident>,
+        Option<&'a Incident>,
+        &'a Alert,
+        AlertRoute,
+    );
+
+    #[test]
+    fn routing_table() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:05:00Z");
+        let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
+        let resolved = alert("f1", "checkout", "critical", AlertStatus::Resolved);
+        let open = opened(&policy, &firing, at("2026-11-21T10:01:00Z"));
+        let mut closed = open.clone();
+        closed.state = IncidentState::Closed;
+        let mut stale = open.clone();
+        stale.last_alert_at = Some(now - Duration::hours(5));
+        let mut refreshed = firing.clone();
+        refreshed
+            .annotations
+            .insert("description".to_owned(), "value 3".to_owned());
+        let info = alert("f9", "checkout", "info", AlertStatus::Firing);
+        let other = alert("f2", "checkout", "critical", AlertStatus::Firing);
+        let open_route = AlertRoute::Open {
+            group_key: "service=checkout".to_owned(),
+        };
+        let in_open = stored(firing.clone(), Some(open.id));
+        let cases: Vec<RouteCase> = vec![
+            (
+                "new alert, no incident",
+                None,
+                None,
+                None,
+                &firing,
+                open_route.clone(),
+            ),
+            (
+                "new alert joins open group",
+                None,
+                None,
+                Some(&open),
+                &other,
+                AlertRoute::Join(open.id),
+            ),
+            (
+                "stale group opens anew",
+                None,
+                None,
+                Some(&stale),
+                &other,
+                open_route.clone(),
+            ),
+            (
+                "closed group opens anew",
+                None,
+                None,
+                Some(&closed),
+                &other,
+                open_route.clone(),
+            ),
+            (
+                "exact duplicate",
+                Some(&in_open),
+                Some(&open),
+                Some(&open),
+                &firing,
+                AlertRoute::Duplicate,
+            ),
+            (
+                "fresher annotations",
+                Some(&in_open),
+                Some(&open),
+                Some(&open),
+                &refreshed,
+                AlertRoute::RecordOnly(RecordReason::Refreshed),
+            ),
+            (
+                "resolve of known",
+                Some(&in_open),
+                Some(&open),
+                Some(&open),
+                &resolved,
+                AlertRoute::Existing(open.id),
+            ),
+            (
+                "resolve of unseen",
+                None,
+                None,
+                None,
+                &resolved,
+                AlertRoute::RecordOnly(RecordReason::ResolvedUnseen),
+            ),
+            (
+                "below threshold",
+                None,
+                None,
+                None,
+                &info,
+                AlertRoute::RecordOnly(RecordReason::BelowThreshold),
+            ),
+            (
+                "below threshold joins open group",
+                None,
+                None,
+                Some(&open),
+                &info,
+                AlertRoute::Join(open.id),
+            ),
+        ];
+        for (name, previous, previous_incident, group, incoming, expected) in cases {
+            assert_eq!(
+                route_alert(&policy, previous, previous_incident, group, incoming, now),
+                expected,
+                "{name}"
+            );
+        }
+        // Firing again after its incident closed: grouped afresh, opening a new incident.
+        let in_closed = stored(resolved.clone(), Some(closed.id));
+        let mut refire = firing.clone();
+        refire.starts_at = at("2026-11-21T11:00:00Z");
+        assert_eq!(
+            route_alert(
+                &policy,
+                Some(&in_closed),
+                Some(&closed),
+                Some(&closed),
+                &refire,
+                now
+            ),
+            open_route
+        );
+    }
+
+    #[test]
+    fn opening_assigns_on_call_and_asks_for_room_card_and_mentions() {
+        let mut policy = Policy::standard();
+        policy.oncall.commander = Some(UserId("alice".to_owned()));
+        policy.oncall.operations = Some(UserId("bob".to_owned()));
+        let now = at("2026-11-21T10:01:00Z");
+        let mut first = alert("f1", "checkout", "critical", AlertStatus::Firing);
+        first
+            .annotations
+            .insert("summary".to_owned(), "Checkout p99 > 2s".to_owned());
+        let (incident, applied) =
+            open_incident_from_alert(&policy, id(3), &first, "service=checkout".to_owned(), now);
+        assert_eq!(incident.title, "Checkout p99 > 2s");
+        assert_eq!(incident.severity, Severity::Sev1);
+        assert_eq!(
+            incident.alerts,
+            AlertCounts {
+                firing: 1,
+                resolved: 0
+            }
+        );
+        assert_eq!(incident.roles.commander, Some(UserId("alice".to_owned())));
+        assert_eq!(incident.roles.communications, None);
+        assert_eq!(incident.milestones.occurred, Some(first.starts_at));
+        let kinds: Vec<&str> = applied
+            .entries
+            .iter()
+            .map(|(_, kind)| match kind {
+                EntryKind::IncidentOpened { .. } => "opened",
+                EntryKind::RoleAssigned { .. } => "role",
+                EntryKind::AlertReceived { .. } => "alert",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, ["opened", "role", "role", "alert"]);
+        assert_eq!(
+            applied.effects,
+            vec![
+                Effect::OpenRoom { incident: id(3) },
+                Effect::PostCard { incident: id(3) },
+                Effect::MentionRoles { incident: id(3) },
+            ]
+        );
+    }
+
+    #[test]
+    fn resolving_every_alert_says_so_and_auto_resolves_only_when_configured() {
+        for auto_resolve in [false, true] {
+            let mut policy = Policy::standard();
+            policy.auto_resolve = auto_resolve;
+            let now = at("2026-11-21T10:30:00Z");
+            let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
+            let mut incident = opened(&policy, &firing, at("2026-11-21T10:01:00Z"));
+            let previous = stored(firing.clone(), Some(incident.id));
+            let resolved = alert("f1", "checkout", "critical", AlertStatus::Resolved);
+            let applied =
+                apply_alert_to_incident(&policy, &mut incident, Some(&previous), &resolved, now);
+            assert_eq!(
+                incident.alerts,
+                AlertCounts {
+                    firing: 0,
+                    resolved: 1
+                }
+            );
+            assert!(
+                applied
+                    .entries
+                    .iter()
+                    .any(|(_, k)| *k == EntryKind::AllAlertsResolved)
+            );
+            let expected = if auto_resolve {
+                IncidentState::Resolved
+            } else {
+                IncidentState::Triggered
+            };
+            assert_eq!(incident.state, expected, "auto_resolve={auto_resolve}");
+            assert!(applied.effects.contains(&Effect::RefreshCard {
+                incident: incident.id
+            }));
+        }
+    }
+
+    #[test]
+    fn a_more_severe_alert_raises_the_incident_severity() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:30:00Z");
+        let warning = alert("f1", "checkout", "warning", AlertStatus::Firing);
+        let mut incident = opened(&policy, &warning, now);
+        assert_eq!(incident.severity, Severity::Sev3);
+        let critical = alert("f2", "checkout", "critical", AlertStatus::Firing);
+        let applied = apply_alert_to_incident(&policy, &mut incident, None, &critical, now);
+        assert_eq!(incident.severity, Severity::Sev1);
+        assert_eq!(incident.alerts.firing, 2);
+        assert!(applied.entries.iter().any(|(_, k)| matches!(
+            k,
+            EntryKind::SeverityChanged {
+                from: Severity::Sev3,
+                to: Severity::Sev1,
+                ..
+            }
+        )));
+        // A less severe one never lowers it.
+        let info = alert("f3", "checkout", "info", AlertStatus::Firing);
+        apply_alert_to_incident(&policy, &mut incident, None, &info, now);
+        assert_eq!(incident.severity, Severity::Sev1);
+    }
+
+    #[test]
+    fn commands_respect_permissions_and_the_state_machine() {
+        let mut policy = Policy::standard();
+        policy.oncall.commander = Some(UserId("alice".to_owned()));
+        let now = at("2026-11-21T10:30:00Z");
+        let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
+        let mut incident = opened(&policy, &firing, now);
+        let alice = person("alice", &[PersonRole::Commander]);
+        let carol = person("carol", &[PersonRole::Communications]);
+        let known = |user: &UserId| user.0 != "mallory";
+
+        let ack = Command::Transition(Transition::Acknowledge);
+        let outcome = apply_command(&mut incident, &carol, &ack, &known, now).unwrap();
+        assert_eq!(outcome.reply.id, "reply-state-changed");
+        assert_eq!(incident.state, IncidentState::Acknowledged);
+        assert_eq!(incident.milestones.acknowledged, Some(now));
+
+        let again = apply_command(&mut incident, &carol, &ack, &known, now).unwrap_err();
+        assert_eq!(again.id, "reply-transition-refused");
+
+        let resolve = Command::Transition(Transition::Resolve);
+        let refused = apply_command(&mut incident, &carol, &resolve, &known, now).unwrap_err();
+        assert_eq!(refused.id, "reply-not-allowed");
+        assert_eq!(incident.state, IncidentState::Acknowledged);
+
+        let assign = Command::AssignRole {
+            role: IncidentRole::Communications,
+            user: UserId("mallory".to_owned()),
+        };
+        let unknown = apply_command(&mut incident, &alice, &assign, &known, now).unwrap_err();
+        assert_eq!(unknown.id, "reply-unknown-user");
+
+        let severity = Command::Severity(Severity::Sev2);
+        apply_command(&mut incident, &alice, &severity, &known, now).unwrap();
+        assert_eq!(incident.severity, Severity::Sev2);
+        let unchanged = apply_command(&mut incident, &alice, &severity, &known, now).unwrap_err();
+        assert_eq!(unchanged.id, "reply-severity-unchanged");
+
+        let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
+        assert_eq!(incident.state, IncidentState::Resolved);
+        assert!(outcome.applied.effects.contains(&Effect::RefreshCard {
+            incident: incident.id
+        }));
+
+        let long_note = Command::Note("x".repeat(MAX_NOTE_CHARS + 1));
+        let too_long = apply_command(&mut incident, &carol, &long_note, &known, now).unwrap_err();
+        assert_eq!(too_long.id, "reply-note-too-long");
+    }
+}

@@ -1,0 +1,34 @@
+//! What the core asks the world to do. Effects are stored in the outbox in the same write as
+//! the timeline entries that caused them, so a crash between deciding and doing loses nothing.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ids::IncidentId;
+use crate::domain::message::Msg;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Effect {
+    /// Create the incident's room (idempotent per incident).
+    OpenRoom { incident: IncidentId },
+    /// Post the incident card with its buttons and pin it.
+    PostCard { incident: IncidentId },
+    /// Mention the people holding the incident's roles.
+    MentionRoles { incident: IncidentId },
+    /// Post a short notice in the incident's room.
+    Notify { incident: IncidentId, message: Msg },
+    /// Re-render the card in place; the outbox coalesces these per incident.
+    RefreshCard { incident: IncidentId },
+}
+
+impl Effect {
+    pub fn incident(&self) -> IncidentId {
+        match self {
+            Effect::OpenRoom { incident }
+            | Effect::PostCard { incident }
+            | Effect::MentionRoles { incident }
+            | Effect::Notify { incident, .. }
+            | Effect::RefreshCard { incident } => *incident,
+        }
+    }
+}

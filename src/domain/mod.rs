@@ -1,0 +1,15 @@
+//! The pure core. Architecture invariant: nothing here does I/O, reads the clock, or imports
+//! serenity, poise, axum, sled, kube, reqwest or tokio; `now` is always an argument.
+//! `tests/tidy.rs` checks the imports.
+
+pub mod access;
+pub mod alert;
+pub mod command;
+pub mod decide;
+pub mod effect;
+pub mod ids;
+pub mod incident;
+pub mod message;
+pub mod room;
+pub mod severity;
+pub mod timeline;

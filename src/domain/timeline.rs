@@ -1,0 +1,79 @@
+//! The append-only timeline: every change to an incident, with who and when. It is the audit log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::alert::{AlertSource, AlertStatus};
+use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
+use crate::domain::incident::{IncidentRole, IncidentState};
+use crate::domain::severity::Severity;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub incident: IncidentId,
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub kind: EntryKind,
+}
+
+/// What happened. Serialised with a `kind` tag so the JSON reads `{seq, at, actor, kind, …}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryKind {
+    IncidentOpened {
+        title: String,
+        severity: Severity,
+        service: Option<String>,
+        declared: bool,
+    },
+    AlertReceived {
+        source: AlertSource,
+        fingerprint: String,
+        name: String,
+        severity: Severity,
+        status: AlertStatus,
+    },
+    AlertUpdated {
+        source: AlertSource,
+        fingerprint: String,
+        name: String,
+        status: AlertStatus,
+    },
+    AlertResolved {
+        source: AlertSource,
+        fingerprint: String,
+        name: String,
+    },
+    AllAlertsResolved,
+    StateChanged {
+        from: IncidentState,
+        to: IncidentState,
+    },
+    SeverityChanged {
+        from: Severity,
+        to: Severity,
+        /// `manual` for a person's command, `alert` when a more severe alert joined.
+        reason: String,
+    },
+    RoleAssigned {
+        role: IncidentRole,
+        user: UserId,
+        previous: Option<UserId>,
+    },
+    RoomCreated {
+        room: RoomId,
+    },
+    CardPosted {
+        room: RoomId,
+        message: MessageId,
+    },
+    NoteAdded {
+        text: String,
+    },
+    ReactionAdded {
+        message: MessageId,
+        emoji: String,
+    },
+}

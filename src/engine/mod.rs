@@ -1,0 +1,764 @@
+//! The engine: one task that applies events one at a time (no races between incidents'
+//! writers), writes each batch in one store transaction, and answers callers only after a
+//! group-commit flush has made their change durable.
+
+pub mod clock;
+pub mod outbox;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tracing::{debug, error, info, warn};
+
+use crate::domain::access::Person;
+use crate::domain::alert::{Alert, AlertIdentity};
+use crate::domain::command::{COMMAND_TREE, Command};
+use crate::domain::decide::{
+    AlertRoute, Applied, Policy, RecordReason, StoredAlert, apply_alert_to_incident, apply_command,
+    declare_incident, group_key, open_incident_from_alert, route_alert,
+};
+use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
+use crate::domain::incident::Incident;
+use crate::domain::message::Msg;
+use crate::domain::timeline::{EntryKind, TimelineEntry};
+use crate::engine::clock::Clock;
+use crate::store::{Store, StoreError, WriteBatch};
+
+/// How many queued requests one engine step takes at most.
+const MAX_BATCH: usize = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// What an ingest request did, alert by alert, summed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub received: usize,
+    pub opened: usize,
+    pub joined: usize,
+    pub updated: usize,
+    pub duplicates: usize,
+    pub recorded: usize,
+    pub incidents: Vec<IncidentId>,
+}
+
+/// A reply to the person who typed a command or pressed a button.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandReply {
+    pub ok: bool,
+    pub lines: Vec<Msg>,
+    pub incident: Option<IncidentId>,
+}
+
+impl CommandReply {
+    fn refused(msg: Msg) -> CommandReply {
+        CommandReply {
+            ok: false,
+            lines: vec![msg],
+            incident: None,
+        }
+    }
+}
+
+/// Facts the chat adapters report back after delivering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatRecord {
+    RoomCreated {
+        incident: IncidentId,
+        room: RoomId,
+    },
+    CardPosted {
+        incident: IncidentId,
+        room: RoomId,
+        message: MessageId,
+    },
+    Reaction {
+        incident: IncidentId,
+        user: UserId,
+        message: MessageId,
+        emoji: String,
+    },
+}
+
+enum Request {
+    Ingest {
+        alerts: Vec<Alert>,
+        reply: oneshot::Sender<Result<IngestReport, EngineError>>,
+    },
+    Command {
+        user: UserId,
+        incident: Option<IncidentId>,
+        command: Command,
+        reply: oneshot::Sender<Result<CommandReply, EngineError>>,
+    },
+    Chat {
+        record: ChatRecord,
+        reply: oneshot::Sender<Result<(), EngineError>>,
+    },
+}
+
+/// The cheap, cloneable way in.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Request>,
+    running: Arc<AtomicBool>,
+}
+
+impl EngineHandle {
+    pub async fn ingest(&self, alerts: Vec<Alert>) -> Result<IngestReport, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Ingest { alerts, reply }).await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    pub async fn command(
+        &self,
+        user: UserId,
+        incident: Option<IncidentId>,
+        command: Command,
+    ) -> Result<CommandReply, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Command {
+            user,
+            incident,
+            command,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    pub async fn record(&self, record: ChatRecord) -> Result<(), EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Request::Chat { record, reply }).await?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed) && !self.tx.is_closed()
+    }
+
+    async fn send(&self, request: Request) -> Result<(), EngineError> {
+        self.tx
+            .send(request)
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+}
+
+/// Everything the engine needs; built by the composition root.
+pub struct EngineParts {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub policy: Policy,
+    pub people: Vec<Person>,
+    /// Woken after each committed batch so the outbox delivers promptly.
+    pub outbox_wake: Arc<Notify>,
+}
+
+/// Starts the engine and its flusher; they stop when every handle is dropped.
+pub fn spawn(
+    parts: EngineParts,
+) -> Result<(EngineHandle, tokio::task::JoinHandle<()>), EngineError> {
+    let (tx, rx) = mpsc::channel(4096);
+    let (flush_tx, flush_rx) = mpsc::unbounded_channel();
+    let running = Arc::new(AtomicBool::new(true));
+    let mut engine = Engine {
+        store: parts.store.clone(),
+        clock: parts.clock,
+        policy: parts.policy,
+        people: parts
+            .people
+            .into_iter()
+            .map(|p| (p.id.clone(), p))
+            .collect(),
+        outbox_wake: parts.outbox_wake,
+        open: HashMap::new(),
+        by_group: HashMap::new(),
+        sequences: HashMap::new(),
+    };
+    engine.reload()?;
+    let flusher = tokio::spawn(flusher(parts.store, flush_rx));
+    let running_flag = running.clone();
+    let task = tokio::spawn(async move {
+        engine.run(rx, flush_tx).await;
+        running_flag.store(false, Ordering::Relaxed);
+        // The flusher ends once the engine's sender is gone; wait so every reply is sent.
+        let _ = flusher.await;
+    });
+    Ok((EngineHandle { tx, running }, task))
+}
+
+/// A reply waiting for the flush that makes its change durable.
+type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
+
+async fn flusher(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Vec<Deferred>>) {
+    while let Some(first) = rx.recv().await {
+        let mut waiting = first;
+        while let Ok(more) = rx.try_recv() {
+            waiting.extend(more);
+        }
+        let result = store.flush().await;
+        if let Err(error) = &result {
+            error!(%error, waiting = waiting.len(), "Flush failed; callers are told their change is not durable.");
+        }
+        for deferred in waiting {
+            deferred(match &result {
+                Ok(()) => Ok(()),
+                Err(error) => Err(EngineError::Store(StoreError::Encode(format!(
+                    "flush failed: {error}"
+                )))),
+            });
+        }
+    }
+}
+
+struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    people: HashMap<UserId, Person>,
+    outbox_wake: Arc<Notify>,
+    /// Every open incident; the engine is the only writer, so this is the truth.
+    open: HashMap<IncidentId, Incident>,
+    /// The open incident of each alert group.
+    by_group: HashMap<String, IncidentId>,
+    sequences: HashMap<NaiveDate, u32>,
+}
+
+/// Changes made by the current step, visible to later requests of the same step.
+#[derive(Default)]
+struct Pending {
+    batch: WriteBatch,
+    incidents: HashMap<IncidentId, Incident>,
+    alerts: HashMap<AlertIdentity, StoredAlert>,
+}
+
+impl Engine {
+    fn reload(&mut self) -> Result<(), StoreError> {
+        self.open.clear();
+        self.by_group.clear();
+        self.sequences.clear();
+        for incident in self.store.incidents(None)? {
+            if !incident.state.is_open() {
+                continue;
+            }
+            if let Some(key) = &incident.group_key {
+                // Newest first from the store: keep the newest open incident per group.
+                self.by_group.entry(key.clone()).or_insert(incident.id);
+            }
+            self.open.insert(incident.id, incident);
+        }
+        Ok(())
+    }
+
+    async fn run(
+        &mut self,
+        mut rx: mpsc::Receiver<Request>,
+        flush_tx: mpsc::UnboundedSender<Vec<Deferred>>,
+    ) {
+        while let Some(first) = rx.recv().await {
+            let mut requests = vec![first];
+            while requests.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(request) => requests.push(request),
+                    Err(_) => break,
+                }
+            }
+            let now = self.clock.now();
+            let mut pending = Pending::default();
+            let mut deferred: Vec<Deferred> = Vec::with_capacity(requests.len());
+            for request in requests {
+                deferred.push(self.handle(request, &mut pending, now));
+            }
+            let touched: Vec<Incident> = pending.incidents.values().cloned().collect();
+            let mut batch = std::mem::take(&mut pending.batch);
+            batch.incidents = touched.clone();
+            batch.alerts = pending.alerts.into_values().collect();
+            let has_effects = !batch.effects.is_empty();
+            match self.store.commit(batch) {
+                Ok(()) => {
+                    for incident in touched {
+                        self.remember(incident);
+                    }
+                    if has_effects {
+                        self.outbox_wake.notify_one();
+                    }
+                    if flush_tx.send(deferred).is_err() {
+                        error!("The flusher is gone; replies are lost.");
+                    }
+                }
+                Err(error) => {
+                    error!(%error, "Commit failed; the batch is refused and caches reloaded.");
+                    for reply in deferred {
+                        reply(Err(EngineError::Store(StoreError::Encode(
+                            error.to_string(),
+                        ))));
+                    }
+                    if let Err(error) = self.reload() {
+                        error!(%error, "Reload after a failed commit failed.");
+                    }
+                }
+            }
+        }
+        info!("Engine stopped: every handle is gone.");
+    }
+
+    fn remember(&mut self, incident: Incident) {
+        if incident.state.is_open() {
+            if let Some(key) = &incident.group_key {
+                self.by_group.insert(key.clone(), incident.id);
+            }
+            self.open.insert(incident.id, incident);
+        } else {
+            if let Some(key) = &incident.group_key
+                && self.by_group.get(key) == Some(&incident.id)
+            {
+                self.by_group.remove(key);
+            }
+            self.open.remove(&incident.id);
+        }
+    }
+
+    fn handle(&mut self, request: Request, pending: &mut Pending, now: DateTime<Utc>) -> Deferred {
+        match request {
+            Request::Ingest { alerts, reply } => {
+                let result = self.ingest(alerts, pending, now);
+                Box::new(move |flushed| {
+                    let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
+                })
+            }
+            Request::Command {
+                user,
+                incident,
+                command,
+                reply,
+            } => {
+                let result = self.command(&user, incident, &command, pending, now);
+                Box::new(move |flushed| {
+                    let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
+                })
+            }
+            Request::Chat { record, reply } => {
+                let result = self.chat_record(record, pending, now);
+                Box::new(move |flushed| {
+                    let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
+                })
+            }
+        }
+    }
+
+    fn incident(&self, pending: &Pending, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        if let Some(incident) = pending.incidents.get(&id).or_else(|| self.open.get(&id)) {
+            return Ok(Some(incident.clone()));
+        }
+        self.store.incident(id)
+    }
+
+    fn stored_alert(
+        &self,
+        pending: &Pending,
+        identity: &AlertIdentity,
+    ) -> Result<Option<StoredAlert>, StoreError> {
+        match pending.alerts.get(identity) {
+            Some(alert) => Ok(Some(alert.clone())),
+            None => self.store.alert(identity),
+        }
+    }
+
+    fn next_incident_id(
+        &mut self,
+        pending: &mut Pending,
+        now: DateTime<Utc>,
+    ) -> Result<IncidentId, StoreError> {
+        let date = now.date_naive();
+        let last = match self.sequences.get(&date) {
+            Some(last) => *last,
+            None => self.store.last_sequence(date)?,
+        };
+        let next = last + 1;
+        self.sequences.insert(date, next);
+        pending.batch.sequences.push((date, next));
+        Ok(IncidentId::new(date, next))
+    }
+
+    /// Appends the entries and effects of `applied` to `incident` and the pending batch.
+    fn apply(
+        &self,
+        pending: &mut Pending,
+        mut incident: Incident,
+        applied: Applied,
+        now: DateTime<Utc>,
+    ) {
+        for (actor, kind) in applied.entries {
+            incident.timeline_len += 1;
+            pending.batch.timeline.push(TimelineEntry {
+                incident: incident.id,
+                seq: incident.timeline_len,
+                at: now,
+                actor,
+                kind,
+            });
+        }
+        pending.batch.effects.extend(applied.effects);
+        pending.incidents.insert(incident.id, incident);
+    }
+
+    fn ingest(
+        &mut self,
+        alerts: Vec<Alert>,
+        pending: &mut Pending,
+        now: DateTime<Utc>,
+    ) -> Result<IngestReport, StoreError> {
+        let mut report = IngestReport {
+            received: alerts.len(),
+            ..IngestReport::default()
+        };
+        for alert in alerts {
+            let identity = alert.identity();
+            let previous = self.stored_alert(pending, &identity)?;
+            let previous_incident = match previous.as_ref().and_then(|p| p.incident) {
+                Some(id) => self.incident(pending, id)?,
+                None => None,
+            };
+            let key = group_key(&self.policy, &alert);
+            let group_incident = match self.by_group.get(&key) {
+                Some(id) => self.incident(pending, *id)?,
+                None => None,
+            };
+            let route = route_alert(
+                &self.policy,
+                previous.as_ref(),
+                previous_incident.as_ref(),
+                group_incident.as_ref(),
+                &alert,
+                now,
+            );
+            let severity = self.policy.severity.map(alert.severity_label.as_deref());
+            let source = alert.source.as_str();
+            let outcome = match &route {
+                AlertRoute::Duplicate => "duplicate",
+                AlertRoute::RecordOnly(RecordReason::BelowThreshold) => "below_threshold",
+                AlertRoute::RecordOnly(_) => "recorded",
+                AlertRoute::Existing(_) => "updated",
+                AlertRoute::Join(_) => "joined",
+                AlertRoute::Open { .. } => "opened",
+            };
+            metrics::counter!("warroom_alerts_received_total", "source" => source, "outcome" => outcome).increment(1);
+            let incident_id = match route {
+                AlertRoute::Duplicate => {
+                    report.duplicates += 1;
+                    continue;
+                }
+                AlertRoute::RecordOnly(reason) => {
+                    report.recorded += 1;
+                    debug!(alert = %identity, ?reason, "Alert recorded without an incident.");
+                    previous.as_ref().and_then(|p| p.incident)
+                }
+                AlertRoute::Existing(id) | AlertRoute::Join(id) => {
+                    match self.incident(pending, id)? {
+                        Some(mut incident) => {
+                            let applied = apply_alert_to_incident(
+                                &self.policy,
+                                &mut incident,
+                                previous.as_ref(),
+                                &alert,
+                                now,
+                            );
+                            self.apply(pending, incident, applied, now);
+                            if matches!(route, AlertRoute::Join(_)) {
+                                report.joined += 1;
+                            } else {
+                                report.updated += 1;
+                            }
+                            Some(id)
+                        }
+                        None => {
+                            warn!(alert = %identity, incident = %id, "Alert points at a missing incident; recording it alone.");
+                            report.recorded += 1;
+                            None
+                        }
+                    }
+                }
+                AlertRoute::Open { group_key } => {
+                    let id = self.next_incident_id(pending, now)?;
+                    let (incident, applied) =
+                        open_incident_from_alert(&self.policy, id, &alert, group_key.clone(), now);
+                    info!(incident = %id, group = %group_key, severity = %incident.severity, "Incident opened from an alert.");
+                    metrics::counter!("warroom_incidents_opened_total", "how" => "alert")
+                        .increment(1);
+                    self.by_group.insert(group_key, id);
+                    self.apply(pending, incident, applied, now);
+                    report.opened += 1;
+                    Some(id)
+                }
+            };
+            if let Some(id) = incident_id
+                && !report.incidents.contains(&id)
+            {
+                report.incidents.push(id);
+            }
+            let first_seen = previous.as_ref().map(|p| p.first_seen).unwrap_or(now);
+            pending.alerts.insert(
+                identity,
+                StoredAlert {
+                    alert,
+                    severity,
+                    incident: incident_id,
+                    first_seen,
+                    last_changed: now,
+                },
+            );
+        }
+        Ok(report)
+    }
+
+    fn command(
+        &mut self,
+        user: &UserId,
+        incident_id: Option<IncidentId>,
+        command: &Command,
+        pending: &mut Pending,
+        now: DateTime<Utc>,
+    ) -> Result<CommandReply, StoreError> {
+        let Some(person) = self.people.get(user).cloned() else {
+            return Ok(CommandReply::refused(
+                Msg::new("reply-unknown-person").arg("user", user),
+            ));
+        };
+        match command {
+            Command::Help => {
+                let mut lines = vec![Msg::new("reply-help-header")];
+                for leaf in COMMAND_TREE {
+                    lines.push(
+                        Msg::new("reply-help-line")
+                            .arg("command", format!("/{}", leaf.path.join(" ")))
+                            .arg("description", leaf.description_id()),
+                    );
+                }
+                return Ok(CommandReply {
+                    ok: true,
+                    lines,
+                    incident: None,
+                });
+            }
+            Command::Declare { title, severity } => {
+                let id = self.next_incident_id(pending, now)?;
+                return Ok(
+                    match declare_incident(&self.policy, id, title, *severity, &person, now) {
+                        Ok((incident, applied)) => {
+                            info!(incident = %id, user = %user, "Incident declared by hand.");
+                            metrics::counter!("warroom_incidents_opened_total", "how" => "declared").increment(1);
+                            self.apply(pending, incident, applied, now);
+                            CommandReply {
+                                ok: true,
+                                lines: vec![Msg::new("reply-declared").arg("incident", id)],
+                                incident: Some(id),
+                            }
+                        }
+                        Err(msg) => {
+                            // The id was not used; give it back so the day's sequence has no gap.
+                            self.sequences.insert(id.date(), id.sequence() - 1);
+                            pending
+                                .batch
+                                .sequences
+                                .retain(|(d, s)| !(*d == id.date() && *s == id.sequence()));
+                            CommandReply::refused(msg)
+                        }
+                    },
+                );
+            }
+            _ => {}
+        }
+        let Some(incident_id) = incident_id else {
+            return Ok(CommandReply::refused(Msg::new("reply-no-incident-here")));
+        };
+        let Some(mut incident) = self.incident(pending, incident_id)? else {
+            return Ok(CommandReply::refused(
+                Msg::new("reply-incident-not-found").arg("incident", incident_id),
+            ));
+        };
+        match command {
+            Command::Status => {
+                // Anyone configured may read; Permission::Read never refuses.
+                return Ok(CommandReply {
+                    ok: true,
+                    lines: status_lines(&incident),
+                    incident: Some(incident_id),
+                });
+            }
+            Command::Timeline { limit } => {
+                let total = incident.timeline_len;
+                let after = total.saturating_sub(*limit as u64);
+                let entries = self.pending_aware_timeline(pending, &incident, after, *limit)?;
+                let mut lines = vec![
+                    Msg::new("reply-timeline-header")
+                        .arg("incident", incident_id)
+                        .arg("shown", entries.len())
+                        .arg("total", total),
+                ];
+                lines.extend(entries.iter().map(timeline_line));
+                return Ok(CommandReply {
+                    ok: true,
+                    lines,
+                    incident: Some(incident_id),
+                });
+            }
+            _ => {}
+        }
+        let people = &self.people;
+        let is_known = |user: &UserId| people.contains_key(user);
+        match apply_command(&mut incident, &person, command, &is_known, now) {
+            Ok(outcome) => {
+                info!(incident = %incident_id, user = %user, command = ?command, "Command applied.");
+                self.apply(pending, incident, outcome.applied, now);
+                Ok(CommandReply {
+                    ok: true,
+                    lines: vec![outcome.reply],
+                    incident: Some(incident_id),
+                })
+            }
+            Err(msg) => Ok(CommandReply {
+                ok: false,
+                lines: vec![msg],
+                incident: Some(incident_id),
+            }),
+        }
+    }
+
+    fn pending_aware_timeline(
+        &self,
+        pending: &Pending,
+        incident: &Incident,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        let mut entries = self.store.timeline(incident.id, after, limit)?;
+        entries.extend(
+            pending
+                .batch
+                .timeline
+                .iter()
+                .filter(|e| e.incident == incident.id && e.seq > after)
+                .cloned(),
+        );
+        entries.sort_by_key(|e| e.seq);
+        entries.dedup_by_key(|e| e.seq);
+        let skip = entries.len().saturating_sub(limit);
+        Ok(entries.into_iter().skip(skip).collect())
+    }
+
+    fn chat_record(
+        &mut self,
+        record: ChatRecord,
+        pending: &mut Pending,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (id, actor, kind) = match record {
+            ChatRecord::RoomCreated { incident, room } => {
+                if let Some(mut current) = self.incident(pending, incident)? {
+                    current.room = Some(room.clone());
+                    pending.incidents.insert(incident, current);
+                }
+                (incident, Actor::warroom(), EntryKind::RoomCreated { room })
+            }
+            ChatRecord::CardPosted {
+                incident,
+                room,
+                message,
+            } => (
+                incident,
+                Actor::warroom(),
+                EntryKind::CardPosted { room, message },
+            ),
+            ChatRecord::Reaction {
+                incident,
+                user,
+                message,
+                emoji,
+            } => {
+                if !self.people.contains_key(&user) {
+                    return Ok(());
+                }
+                (
+                    incident,
+                    Actor::user(&user),
+                    EntryKind::ReactionAdded { message, emoji },
+                )
+            }
+        };
+        let Some(incident) = self.incident(pending, id)? else {
+            warn!(incident = %id, "Chat record for a missing incident ignored.");
+            return Ok(());
+        };
+        let mut applied = Applied::default();
+        applied.entries.push((actor, kind));
+        self.apply(pending, incident, applied, now);
+        Ok(())
+    }
+}
+
+fn status_lines(incident: &Incident) -> Vec<Msg> {
+    let person =
+        |user: Option<&UserId>| user.map(|u| u.0.clone()).unwrap_or_else(|| "-".to_owned());
+    vec![
+        Msg::new("reply-status")
+            .arg("incident", incident.id)
+            .arg("title", &incident.title)
+            .arg("state", incident.state)
+            .arg("severity", incident.severity)
+            .arg("firing", incident.alerts.firing)
+            .arg("resolved", incident.alerts.resolved)
+            .arg("commander", person(incident.roles.commander.as_ref()))
+            .arg(
+                "communications",
+                person(incident.roles.communications.as_ref()),
+            )
+            .arg("operations", person(incident.roles.operations.as_ref())),
+    ]
+}
+
+/// One timeline entry as a chat line.
+pub fn timeline_line(entry: &TimelineEntry) -> Msg {
+    let base = |id: &str| {
+        Msg::new(id)
+            .arg("seq", entry.seq)
+            .arg("at", entry.at.format("%H:%M:%S"))
+            .arg("actor", &entry.actor.0)
+    };
+    match &entry.kind {
+        EntryKind::IncidentOpened {
+            title, severity, ..
+        } => base("tl-incident-opened")
+            .arg("title", title)
+            .arg("severity", severity),
+        EntryKind::AlertReceived { name, status, .. } => base("tl-alert-received")
+            .arg("alert", name)
+            .arg("status", format!("{status:?}").to_lowercase()),
+        EntryKind::AlertUpdated { name, .. } => base("tl-alert-updated").arg("alert", name),
+        EntryKind::AlertResolved { name, .. } => base("tl-alert-resolved").arg("alert", name),
+        EntryKind::AllAlertsResolved => base("tl-all-alerts-resolved"),
+        EntryKind::StateChanged { from, to } => {
+            base("tl-state-changed").arg("from", from).arg("state", to)
+        }
+        EntryKind::SeverityChanged { from, to, .. } => base("tl-severity-changed")
+            .arg("from", from)
+            .arg("severity", to),
+        EntryKind::RoleAssigned { role, user, .. } => base("tl-role-assigned")
+            .arg("role", role.as_str())
+            .arg("user", user),
+        EntryKind::RoomCreated { room } => base("tl-room-created").arg("room", room),
+        EntryKind::CardPosted { .. } => base("tl-card-posted"),
+        EntryKind::NoteAdded { text } => base("tl-note-added").arg("text", text),
+        EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").arg("emoji", emoji),
+    }
+}

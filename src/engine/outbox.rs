@@ -1,0 +1,225 @@
+//! The outbox worker: delivers stored chat effects in order, retries with backoff when the
+//! chat is down, and re-renders dirty incident cards at most once per interval each.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::chat::render;
+use crate::chat::{ChatError, ChatPort, OutgoingMessage};
+use crate::domain::effect::Effect;
+use crate::domain::ids::{IncidentId, MessageId, RoomId};
+use crate::domain::room::room_name;
+use crate::engine::{ChatRecord, EngineHandle};
+use crate::i18n::I18n;
+use crate::store::{DirtyCard, Store};
+
+/// How often the worker looks for due card edits when nothing wakes it.
+const TICK: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub struct OutboxWorker {
+    pub store: Arc<dyn Store>,
+    pub chat: Arc<dyn ChatPort>,
+    pub engine: EngineHandle,
+    pub i18n: Arc<I18n>,
+    pub locale: String,
+    pub card_edit_interval: Duration,
+    pub wake: Arc<Notify>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum DeliveryError {
+    #[error(transparent)]
+    Chat(#[from] ChatError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
+}
+
+pub fn room_key(incident: IncidentId) -> String {
+    format!("room:{incident}")
+}
+
+pub fn card_key(incident: IncidentId) -> String {
+    format!("card:{incident}")
+}
+
+impl OutboxWorker {
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_edit: HashMap<IncidentId, Instant> = HashMap::new();
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            let delivered = self.deliver_pending().await;
+            let refreshed = self.refresh_cards(&mut last_edit).await;
+            let depth = self.store.outbox_depth();
+            metrics::gauge!("warroom_outbox_depth").set(depth as f64);
+            let wait = match delivered.and(refreshed) {
+                Ok(()) => {
+                    backoff = Duration::from_millis(250);
+                    TICK
+                }
+                Err(error) => {
+                    warn!(%error, retry_in_ms = backoff.as_millis() as u64, pending = depth, "Chat delivery failed; will retry.");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    wait
+                }
+            };
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {
+                    info!(pending = self.store.outbox_depth(), "Outbox stopping; pending items resume on next start.");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn deliver_pending(&self) -> Result<(), DeliveryError> {
+        loop {
+            let items = self.store.outbox_pending(64)?;
+            if items.is_empty() {
+                return Ok(());
+            }
+            for item in items {
+                self.deliver(item.key, &item.effect).await?;
+                self.store.outbox_complete(item.key)?;
+            }
+        }
+    }
+
+    async fn deliver(&self, key: u64, effect: &Effect) -> Result<(), DeliveryError> {
+        let incident_id = effect.incident();
+        let Some(incident) = self.store.incident(incident_id)? else {
+            warn!(incident = %incident_id, "Outbox item for a missing incident dropped.");
+            return Ok(());
+        };
+        let mention = |user: &crate::domain::ids::UserId| self.chat.mention(user);
+        match effect {
+            Effect::OpenRoom { .. } => {
+                if self.store.chat_ref(&room_key(incident_id))?.is_some() {
+                    return Ok(());
+                }
+                let name = room_name(&incident_id, &incident.title);
+                let topic = render::topic(&self.i18n, &self.locale, &incident);
+                let room = self
+                    .chat
+                    .open_room(&room_key(incident_id), incident_id, &name, &topic)
+                    .await?;
+                self.store.set_chat_ref(&room_key(incident_id), &room.0)?;
+                self.store
+                    .set_chat_ref(&format!("incident-of:{room}"), &incident_id.to_string())?;
+                info!(incident = %incident_id, %room, "Incident room opened.");
+                self.engine
+                    .record(ChatRecord::RoomCreated {
+                        incident: incident_id,
+                        room,
+                    })
+                    .await?;
+            }
+            Effect::PostCard { .. } => {
+                if self.store.chat_ref(&card_key(incident_id))?.is_some() {
+                    return Ok(());
+                }
+                let room = self.room(incident_id)?;
+                let card = render::card(&self.i18n, &self.locale, &incident, &mention);
+                let message = self.chat.post(&room, &card_key(incident_id), &card).await?;
+                self.store
+                    .set_chat_ref(&card_key(incident_id), &format!("{room}\t{message}"))?;
+                self.engine
+                    .record(ChatRecord::CardPosted {
+                        incident: incident_id,
+                        room,
+                        message,
+                    })
+                    .await?;
+            }
+            Effect::MentionRoles { .. } => {
+                let room = self.room(incident_id)?;
+                let text = render::mentions(&self.i18n, &self.locale, &incident, &mention);
+                self.chat
+                    .post(&room, &format!("outbox:{key}"), &text)
+                    .await?;
+            }
+            Effect::Notify { message, .. } => {
+                let room = self.room(incident_id)?;
+                let text = OutgoingMessage {
+                    text: self.i18n.render(&self.locale, message),
+                    ..OutgoingMessage::default()
+                };
+                self.chat
+                    .post(&room, &format!("outbox:{key}"), &text)
+                    .await?;
+            }
+            Effect::RefreshCard { .. } => {
+                // Stored as dirty marks, never as outbox items; nothing to do if one slips in.
+            }
+        }
+        Ok(())
+    }
+
+    fn room(&self, incident: IncidentId) -> Result<RoomId, DeliveryError> {
+        self.store
+            .chat_ref(&room_key(incident))?
+            .map(RoomId)
+            .ok_or(DeliveryError::Chat(ChatError::NoRoom(incident)))
+    }
+
+    /// Edits the cards whose interval has passed; the rest wait for a later tick, so a storm
+    /// of updates becomes one edit per card per interval.
+    async fn refresh_cards(
+        &self,
+        last_edit: &mut HashMap<IncidentId, Instant>,
+    ) -> Result<(), DeliveryError> {
+        let now = Instant::now();
+        for card in self.store.dirty_cards()? {
+            if last_edit
+                .get(&card.incident)
+                .is_some_and(|at| now.duration_since(*at) < self.card_edit_interval)
+            {
+                continue;
+            }
+            let Some(reference) = self.store.chat_ref(&card_key(card.incident))? else {
+                // Not posted yet: the mark waits for the card, unless there will never be one.
+                if self.store.incident(card.incident)?.is_none() {
+                    self.store.clear_dirty_card(card)?;
+                }
+                continue;
+            };
+            self.edit_card(card, &reference).await?;
+            last_edit.insert(card.incident, Instant::now());
+        }
+        Ok(())
+    }
+
+    async fn edit_card(&self, card: DirtyCard, reference: &str) -> Result<(), DeliveryError> {
+        let Some((room, message)) = reference.split_once('\t') else {
+            warn!(incident = %card.incident, reference, "Unreadable card reference; card not refreshed.");
+            self.store.clear_dirty_card(card)?;
+            return Ok(());
+        };
+        let Some(incident) = self.store.incident(card.incident)? else {
+            self.store.clear_dirty_card(card)?;
+            return Ok(());
+        };
+        let mention = |user: &crate::domain::ids::UserId| self.chat.mention(user);
+        let content = render::card(&self.i18n, &self.locale, &incident, &mention);
+        self.chat
+            .edit(
+                &RoomId(room.to_owned()),
+                &MessageId(message.to_owned()),
+                &content,
+            )
+            .await?;
+        debug!(incident = %card.incident, "Incident card refreshed.");
+        self.store.clear_dirty_card(card)?;
+        Ok(())
+    }
+}

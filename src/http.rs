@@ -1,0 +1,637 @@
+//! The HTTP surface: alert webhooks, the read API, the console API, health and metrics.
+//! The app is a function: [`router`] builds it from [`AppState`]; `app` serves it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tracing::{error, warn};
+
+use crate::chat::console::ConsoleChat;
+use crate::chat::parse_button;
+use crate::config::Secret;
+use crate::domain::access::Person;
+use crate::domain::alert::AlertSource;
+use crate::domain::command::{Command, parse_typed};
+use crate::domain::ids::{IncidentId, MessageId, UserId};
+use crate::domain::incident::{Incident, IncidentState};
+use crate::engine::{ChatRecord, CommandReply, EngineError, EngineHandle};
+use crate::i18n::{DEFAULT_LOCALE, I18n};
+use crate::intake;
+use crate::store::Store;
+
+pub const DEFAULT_TIMELINE_PAGE: usize = 1000;
+pub const MAX_TIMELINE_PAGE: usize = 10_000;
+pub const MAX_EMOJI_CHARS: usize = 64;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: EngineHandle,
+    pub store: Arc<dyn Store>,
+    pub console: Option<Arc<ConsoleChat>>,
+    pub i18n: Arc<I18n>,
+    pub people: Arc<HashMap<UserId, Person>>,
+    pub ingest_token: Option<Secret>,
+    pub body_limit: usize,
+    pub metrics: PrometheusHandle,
+}
+
+/// The process-wide metrics recorder (the `metrics` facade has one global recorder).
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("warroom_http_request_duration_seconds".to_owned()),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    ],
+                )
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            // Fails only when another recorder is already installed (a host process that
+            // embeds warroom); our handle then renders an empty page rather than crashing.
+            if metrics::set_global_recorder(recorder).is_err() {
+                warn!("A metrics recorder was already installed; /metrics will be empty.");
+            }
+            handle
+        })
+        .clone()
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new()
+        .route("/v1/alerts/{source}", post(ingest))
+        .route("/v1/incidents", get(list_incidents))
+        .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/incidents/{id}/timeline", get(get_timeline))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(render_metrics));
+    if state.console.is_some() {
+        router = router
+            .route("/console/api/rooms", get(console_rooms))
+            .route("/console/api/rooms/{room}/messages", get(console_messages))
+            .route("/console/api/command", post(console_command))
+            .route("/console/api/click", post(console_click))
+            .route("/console/api/react", post(console_react));
+    }
+    router
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(middleware::from_fn(track_latency))
+        .with_state(state)
+}
+
+/// An error as every endpoint returns it: `{"error": "..."}` with a fitting status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> ApiError {
+        error!(%error, "Request failed in the engine.");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not stored, try again: {error}"),
+        )
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> ApiError {
+        error!(%error, "Store read failed.");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+    }
+}
+
+async fn track_latency(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics::histogram!(
+        "warroom_http_request_duration_seconds",
+        "route" => route,
+        "status" => response.status().as_u16().to_string()
+    )
+    .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Reads a JSON body: content type, size limit and parse errors become clear 415/413/400s.
+async fn read_json_bytes(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("content type must be application/json, got \"{content_type}\""),
+        ));
+    }
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("body is larger than the limit of {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        // to_bytes fails on the limit or on a broken connection; tell them apart for the
+        // caller's sake.
+        let limit_hit = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if limit_hit {
+            too_large()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("could not read the body: {error}"),
+            )
+        }
+    })
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        let message = if path == "." || path.is_empty() {
+            format!("invalid JSON: {inner}")
+        } else {
+            format!("{path}: {inner}")
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    })
+}
+
+fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = &state.ingest_token else {
+        return Ok(());
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong bearer token (send Authorization: Bearer <ingest token>)",
+        ))
+    }
+}
+
+/// Compares without an early exit, so response timing does not reveal the token.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut difference = a.len() ^ b.len();
+    for (index, byte) in b.iter().enumerate() {
+        difference |= usize::from(a.get(index).copied().unwrap_or(0) ^ byte);
+    }
+    difference == 0
+}
+
+async fn ingest(
+    State(state): State<AppState>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let source = match source.as_str() {
+        "alertmanager" => AlertSource::Alertmanager,
+        "grafana" => AlertSource::Grafana,
+        "zabbix" => AlertSource::Zabbix,
+        "generic" => AlertSource::Generic,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "unknown alert source \"{other}\"; use alertmanager, grafana, zabbix or generic"
+                ),
+            ));
+        }
+    };
+    check_token(&state, &headers)?;
+    let bytes = read_json_bytes(&headers, body, state.body_limit).await;
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            metrics::counter!("warroom_alerts_rejected_total", "source" => source.as_str(), "status" => error.status.as_u16().to_string()).increment(1);
+            return Err(error);
+        }
+    };
+    let alerts = intake::parse(source, &bytes).map_err(|error| {
+        metrics::counter!("warroom_alerts_rejected_total", "source" => source.as_str(), "status" => "400").increment(1);
+        ApiError::new(StatusCode::BAD_REQUEST, error.to_string())
+    })?;
+    let report = state.engine.ingest(alerts).await?;
+    Ok((StatusCode::OK, axum::Json(report)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    state: Option<String>,
+}
+
+/// The incident as the API shows it: the stored record plus computed durations.
+fn incident_view(incident: &Incident) -> Value {
+    let mut value = serde_json::to_value(incident).unwrap_or(Value::Null);
+    if let Value::Object(map) = &mut value {
+        map.insert(
+            "durations".to_owned(),
+            serde_json::to_value(incident.milestones.durations()).unwrap_or(Value::Null),
+        );
+    }
+    value
+}
+
+async fn list_incidents(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ApiError> {
+    let filter = match query.state.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(IncidentState::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("state: \"{text}\" is not one of triggered, acknowledged, mitigated, resolved, closed"),
+            )
+        })?),
+    };
+    let incidents = state.store.incidents(filter)?;
+    let views: Vec<Value> = incidents.iter().map(incident_view).collect();
+    Ok(axum::Json(views).into_response())
+}
+
+fn parse_incident_id(text: &str) -> Result<IncidentId, ApiError> {
+    IncidentId::parse(text)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))
+}
+
+async fn get_incident(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_incident_id(&id)?;
+    match state.store.incident(id)? {
+        Some(incident) => Ok(axum::Json(incident_view(&incident)).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no incident {id}"),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TimelineQuery {
+    after: Option<u64>,
+    limit: Option<usize>,
+}
+
+async fn get_timeline(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<TimelineQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("after and limit must be whole numbers: {error}"),
+        )
+    })?;
+    let id = parse_incident_id(&id)?;
+    if state.store.incident(id)?.is_none() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no incident {id}"),
+        ));
+    }
+    let limit = query.limit.unwrap_or(DEFAULT_TIMELINE_PAGE);
+    if limit == 0 || limit > MAX_TIMELINE_PAGE {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("limit must be from 1 to {MAX_TIMELINE_PAGE}"),
+        ));
+    }
+    let entries = state.store.timeline(id, query.after.unwrap_or(0), limit)?;
+    let mut response = axum::Json(&entries).into_response();
+    if entries.len() == limit
+        && let Some(last) = entries.last()
+        && let Ok(value) = last.seq.to_string().parse()
+    {
+        // More may follow: tell the caller where to continue.
+        response.headers_mut().insert("x-next-after", value);
+    }
+    Ok(response)
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let store_ok = state
+        .store
+        .last_sequence(chrono::Utc::now().date_naive())
+        .is_ok();
+    let engine_ok = state.engine.is_running();
+    let status = if store_ok && engine_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({
+            "status": if status == StatusCode::OK { "ready" } else { "not ready" },
+            "store": store_ok,
+            "engine": engine_ok,
+        })),
+    )
+}
+
+async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    metrics::gauge!("warroom_outbox_depth").set(state.store.outbox_depth() as f64);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+// ---- console API -------------------------------------------------------------------------
+
+fn console(state: &AppState) -> Result<&Arc<ConsoleChat>, ApiError> {
+    state
+        .console
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the console chat is not enabled"))
+}
+
+#[derive(Debug, Serialize)]
+struct RoomView {
+    id: String,
+    name: String,
+    topic: String,
+    incident: Option<IncidentId>,
+}
+
+async fn console_rooms(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let rooms: Vec<RoomView> = console(&state)?
+        .rooms()
+        .into_iter()
+        .map(|room| RoomView {
+            id: room.id,
+            name: room.name,
+            topic: room.topic,
+            incident: room.incident,
+        })
+        .collect();
+    Ok(axum::Json(rooms).into_response())
+}
+
+async fn console_messages(
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+) -> Result<Response, ApiError> {
+    match console(&state)?.messages(&room) {
+        Some(messages) => Ok(axum::Json(messages).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no room \"{room}\""),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandBody {
+    user: String,
+    room: String,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClickBody {
+    user: String,
+    message: String,
+    button: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactBody {
+    user: String,
+    message: String,
+    emoji: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ReplyView {
+    ok: bool,
+    reply: String,
+    incident: Option<IncidentId>,
+}
+
+/// The configured person behind a console user name, or a localized 403.
+fn person<'a>(state: &'a AppState, user: &str) -> Result<&'a Person, ApiError> {
+    state.people.get(&UserId(user.to_owned())).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            state
+                .i18n
+                .text(DEFAULT_LOCALE, "reply-unknown-person", &[("user", user)]),
+        )
+    })
+}
+
+fn reply_view(state: &AppState, person: &Person, reply: CommandReply) -> ReplyView {
+    let lines: Vec<String> = reply
+        .lines
+        .iter()
+        .map(|line| state.i18n.render(&person.locale, line))
+        .collect();
+    ReplyView {
+        ok: reply.ok,
+        reply: lines.join("\n"),
+        incident: reply.incident,
+    }
+}
+
+async fn console_command(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_json_bytes(&headers, body, state.body_limit).await?;
+    let body: CommandBody = parse_json(&bytes)?;
+    let console = console(&state)?;
+    let person = person(&state, &body.user)?;
+    let room = console.room(&body.room).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{}\"", body.room))
+    })?;
+    let command = match parse_typed(&body.text) {
+        Ok(command) => command,
+        Err(error) => {
+            let reply = CommandReply {
+                ok: false,
+                lines: vec![error.to_msg()],
+                incident: room.incident,
+            };
+            return Ok(axum::Json(reply_view(&state, person, reply)).into_response());
+        }
+    };
+    run_command(&state, person, room.incident, command).await
+}
+
+async fn run_command(
+    state: &AppState,
+    person: &Person,
+    incident: Option<IncidentId>,
+    command: Command,
+) -> Result<Response, ApiError> {
+    let reply = state
+        .engine
+        .command(person.id.clone(), incident, command)
+        .await?;
+    Ok(axum::Json(reply_view(state, person, reply)).into_response())
+}
+
+async fn console_click(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_json_bytes(&headers, body, state.body_limit).await?;
+    let body: ClickBody = parse_json(&bytes)?;
+    let console = console(&state)?;
+    let person = person(&state, &body.user)?;
+    let message = console.message(&body.message).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no message \"{}\"", body.message),
+        )
+    })?;
+    if !message
+        .buttons
+        .iter()
+        .any(|button| button.id == body.button)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("message {} has no button \"{}\"", body.message, body.button),
+        ));
+    }
+    let (command, incident) = parse_button(&body.button).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("unknown button \"{}\"", body.button),
+        )
+    })?;
+    run_command(&state, person, Some(incident), command).await
+}
+
+async fn console_react(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let bytes = read_json_bytes(&headers, body, state.body_limit).await?;
+    let body: ReactBody = parse_json(&bytes)?;
+    let console = console(&state)?;
+    let person = person(&state, &body.user)?;
+    let emoji = body.emoji.trim();
+    if emoji.is_empty() || emoji.chars().count() > MAX_EMOJI_CHARS {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("emoji: must be 1 to {MAX_EMOJI_CHARS} characters"),
+        ));
+    }
+    let (message, new) = console
+        .react(&body.message, &person.id, emoji)
+        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
+    let incident = console.room(&message.room).and_then(|room| room.incident);
+    if let (true, Some(incident)) = (new, incident) {
+        state
+            .engine
+            .record(ChatRecord::Reaction {
+                incident,
+                user: person.id.clone(),
+                message: MessageId(message.id.clone()),
+                emoji: emoji.to_owned(),
+            })
+            .await?;
+    }
+    Ok(
+        axum::Json(json!({ "ok": true, "message": message.id, "incident": incident }))
+            .into_response(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_eq_matches_only_equal_inputs() {
+        assert!(constant_time_eq(b"secret-token", b"secret-token"));
+        assert!(!constant_time_eq(b"secret-tokem", b"secret-token"));
+        assert!(!constant_time_eq(b"secret", b"secret-token"));
+        assert!(!constant_time_eq(b"secret-token-and-more", b"secret-token"));
+        assert!(!constant_time_eq(b"", b"x"));
+    }
+}

@@ -1,0 +1,287 @@
+//! Localized text. Every user-facing chat string is a Fluent message in `locales/<locale>/`;
+//! the files are compiled into the binary so a deployed warroom cannot lose them.
+
+use std::collections::BTreeSet;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+use crate::domain::message::Msg;
+
+pub const DEFAULT_LOCALE: &str = "en-US";
+
+/// The locales warroom ships, with their Fluent sources (Discord's locale codes).
+pub const SOURCES: &[(&str, &str)] = &[
+    ("en-US", include_str!("../locales/en-US/warroom.ftl")),
+    ("zh-CN", include_str!("../locales/zh-CN/warroom.ftl")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum I18nError {
+    #[error("locale {locale}: {detail}")]
+    Invalid { locale: String, detail: String },
+}
+
+pub struct I18n {
+    bundles: Vec<(String, FluentBundle<FluentResource>)>,
+}
+
+impl std::fmt::Debug for I18n {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("I18n")
+            .field("locales", &self.locales())
+            .finish()
+    }
+}
+
+impl I18n {
+    /// Loads the built-in locales; fails on a syntax error or a duplicate message.
+    pub fn builtin() -> Result<I18n, I18nError> {
+        I18n::from_sources(SOURCES.iter().map(|(l, s)| (l.to_string(), s.to_string())))
+    }
+
+    pub fn from_sources(
+        sources: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<I18n, I18nError> {
+        let mut bundles = Vec::new();
+        for (locale, source) in sources {
+            let invalid = |detail: String| I18nError::Invalid {
+                locale: locale.clone(),
+                detail,
+            };
+            let langid: LanguageIdentifier = locale
+                .parse()
+                .map_err(|_| invalid("not a language tag".to_owned()))?;
+            let resource = FluentResource::try_new(source)
+                .map_err(|(_, errors)| invalid(format!("syntax errors: {errors:?}")))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+            // Chat clients show Unicode isolation marks as stray characters.
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .map_err(|errors| invalid(format!("{errors:?}")))?;
+            bundles.push((locale, bundle));
+        }
+        Ok(I18n { bundles })
+    }
+
+    pub fn locales(&self) -> Vec<&str> {
+        self.bundles
+            .iter()
+            .map(|(locale, _)| locale.as_str())
+            .collect()
+    }
+
+    /// The supported locale closest to `requested`: exact, then same language, then en-US.
+    pub fn resolve_locale<'a>(&'a self, requested: &str) -> &'a str {
+        let exact = self
+            .bundles
+            .iter()
+            .find(|(locale, _)| locale.eq_ignore_ascii_case(requested));
+        let language = requested.split(['-', '_']).next().unwrap_or_default();
+        let same_language = || {
+            self.bundles.iter().find(|(locale, _)| {
+                locale
+                    .split('-')
+                    .next()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(language))
+            })
+        };
+        exact
+            .or_else(same_language)
+            .map(|(locale, _)| locale.as_str())
+            .unwrap_or(DEFAULT_LOCALE)
+    }
+
+    pub fn is_supported(&self, locale: &str) -> bool {
+        self.bundles.iter().any(|(l, _)| l == locale)
+    }
+
+    /// The message ids of one locale.
+    pub fn message_ids(&self, locale: &str) -> BTreeSet<String> {
+        SOURCES
+            .iter()
+            .filter(|(l, _)| *l == locale)
+            .flat_map(|(_, source)| message_ids_of(source))
+            .collect()
+    }
+
+    /// Renders a core message. Arguments that name a state, role or action are translated
+    /// too (`state-acknowledged`, `role-commander`, …) when such a message exists.
+    pub fn render(&self, locale: &str, msg: &Msg) -> String {
+        let translated: Vec<(&str, String)> = msg
+            .args
+            .iter()
+            .map(|(name, value)| {
+                let prefix = match name.as_str() {
+                    "state" | "from" => Some("state-"),
+                    "role" => Some("role-"),
+                    "action" => Some("action-"),
+                    // Help lines carry the id of the command's description.
+                    "description" => Some(""),
+                    _ => None,
+                };
+                let value = match prefix {
+                    Some(prefix) => {
+                        let id = format!("{prefix}{value}");
+                        if self.has(&id) {
+                            self.text(locale, &id, &[])
+                        } else {
+                            value.clone()
+                        }
+                    }
+                    _ => value.clone(),
+                };
+                (name.as_str(), value)
+            })
+            .collect();
+        let args: Vec<(&str, &str)> = translated
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        self.text(locale, &msg.id, &args)
+    }
+
+    fn has(&self, id: &str) -> bool {
+        self.bundles
+            .iter()
+            .any(|(locale, bundle)| locale == DEFAULT_LOCALE && bundle.has_message(id))
+    }
+
+    /// Formats message `id` in `locale` (falling back to en-US, then to the id itself, which
+    /// is logged: a missing message is a bug the locale test should have caught).
+    pub fn text(&self, locale: &str, id: &str, args: &[(&str, &str)]) -> String {
+        let locale = self.resolve_locale(locale);
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(*name, FluentValue::from(*value));
+        }
+        for candidate in [locale, DEFAULT_LOCALE] {
+            let Some((_, bundle)) = self.bundles.iter().find(|(l, _)| l == candidate) else {
+                continue;
+            };
+            if let Some(pattern) = bundle.get_message(id).and_then(|message| message.value()) {
+                let mut errors = Vec::new();
+                let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+                if !errors.is_empty() {
+                    tracing::warn!(
+                        message = id,
+                        locale = candidate,
+                        ?errors,
+                        "Message formatted with errors."
+                    );
+                }
+                return text.into_owned();
+            }
+        }
+        tracing::warn!(
+            message = id,
+            locale,
+            "Message id missing from every locale."
+        );
+        id.to_owned()
+    }
+}
+
+/// The ids of the messages (not terms) defined in a Fluent source.
+pub fn message_ids_of(source: &str) -> BTreeSet<String> {
+    let resource = match fluent_syntax::parser::parse(source) {
+        Ok(resource) => resource,
+        Err((resource, _)) => resource,
+    };
+    resource
+        .body
+        .iter()
+        .filter_map(|entry| match entry {
+            fluent_syntax::ast::Entry::Message(message) => Some(message.id.name.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_locale_has_every_message_and_no_extras() {
+        let i18n = I18n::builtin().unwrap();
+        let reference = i18n.message_ids(DEFAULT_LOCALE);
+        assert!(reference.len() > 20, "en-US looks empty");
+        for (locale, _) in SOURCES {
+            let ids = i18n.message_ids(locale);
+            let missing: Vec<_> = reference.difference(&ids).collect();
+            let extra: Vec<_> = ids.difference(&reference).collect();
+            assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+            assert!(extra.is_empty(), "{locale} has ids en-US lacks: {extra:?}");
+        }
+    }
+
+    #[test]
+    fn every_message_id_used_in_the_code_exists() {
+        // Scans the sources for Msg::new("…") and text(…, "…") literals so a typo in an id
+        // fails here instead of showing the raw id to someone at 3 a.m.
+        let i18n = I18n::builtin().unwrap();
+        let known = i18n.message_ids(DEFAULT_LOCALE);
+        let pattern =
+            regex::Regex::new(r#"(?:Msg::new|\.text)\(\s*(?:[a-z_&.]+,\s*)?"([a-z0-9-]+)""#)
+                .unwrap();
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for path in rust_files(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))) {
+            let source = std::fs::read_to_string(&path).unwrap();
+            for capture in pattern.captures_iter(&source) {
+                seen += 1;
+                let id = &capture[1];
+                if !known.contains(id) {
+                    missing.push(format!("{}: {id}", path.display()));
+                }
+            }
+        }
+        assert!(
+            seen > 20,
+            "the scan found only {seen} ids; is the pattern still right?"
+        );
+        assert!(missing.is_empty(), "ids used but not defined: {missing:#?}");
+    }
+
+    fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(rust_files(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn locale_resolution_falls_back_sensibly() {
+        let i18n = I18n::builtin().unwrap();
+        assert_eq!(i18n.resolve_locale("zh-CN"), "zh-CN");
+        assert_eq!(i18n.resolve_locale("zh-TW"), "zh-CN");
+        assert_eq!(i18n.resolve_locale("en-GB"), "en-US");
+        assert_eq!(i18n.resolve_locale("fr"), "en-US");
+        assert_eq!(i18n.resolve_locale(""), "en-US");
+    }
+
+    #[test]
+    fn rendering_fills_arguments_without_isolation_marks() {
+        let i18n = I18n::builtin().unwrap();
+        let msg = Msg::new("reply-state-changed")
+            .arg("incident", "INC-20261121-001")
+            .arg("state", "acknowledged");
+        let en = i18n.render("en-US", &msg);
+        assert!(en.contains("INC-20261121-001"), "{en}");
+        assert!(!en.contains('\u{2068}'), "isolation marks in {en:?}");
+        let zh = i18n.render("zh-CN", &msg);
+        assert_ne!(en, zh);
+    }
+}

@@ -1,0 +1,21 @@
+//! warroom: a ChatOps incident-response bot.
+//!
+//! - [`domain`]: the pure core (alerts, incidents, roles, commands, decisions). No I/O.
+//! - [`engine`]: the single writer that applies events, commits and group-flushes; the outbox.
+//! - [`store`]: the store port and its sled backend.
+//! - [`chat`]: the chat port, renderers and the built-in console adapter.
+//! - [`intake`]: Alertmanager, Grafana, Zabbix and generic alerts into the normalised alert.
+//! - [`http`]: webhooks, read API, console API, health and metrics.
+//! - [`config`], [`i18n`], [`check`], [`app`]: settings, localized text, `warroom check`, and
+//!   the composition root.
+
+pub mod app;
+pub mod chat;
+pub mod check;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod http;
+pub mod i18n;
+pub mod intake;
+pub mod store;

@@ -1,0 +1,101 @@
+//! The `warroom` command line. Kept small: parse arguments, build settings, call `app`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use warroom::config::{Overrides, Settings};
+use warroom::engine::clock::SystemClock;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "warroom",
+    version,
+    about = "ChatOps incident response: alerts in, war rooms out."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: CommandLine,
+}
+
+#[derive(Debug, Subcommand)]
+enum CommandLine {
+    /// Run warroom: HTTP intake, engine, outbox and chat.
+    Serve {
+        /// The config file (TOML). Without one, built-in defaults and demo users are used.
+        #[arg(long, env = "WARROOM_CONFIG")]
+        config: Option<PathBuf>,
+        /// Listen here instead of the config's http.addr (e.g. 127.0.0.1:8080).
+        #[arg(long)]
+        http_addr: Option<String>,
+        /// Keep data here instead of the config's store.path.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Validate the config, locales, commands/ and playbooks/ without starting anything.
+    Check {
+        #[arg(long, env = "WARROOM_CONFIG")]
+        config: Option<PathBuf>,
+        /// The folder holding commands/ and playbooks/.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        CommandLine::Serve {
+            config,
+            http_addr,
+            data_dir,
+        } => {
+            let overrides = Overrides {
+                http_addr,
+                data_dir,
+                ingest_token: None,
+            };
+            let settings = match Settings::load(config.as_deref(), &overrides) {
+                Ok(settings) => settings,
+                Err(error) => {
+                    eprintln!("warroom: {error}");
+                    return ExitCode::from(2);
+                }
+            };
+            let filter = EnvFilter::try_from_env("WARROOM_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(&settings.log_filter));
+            tracing_subscriber::fmt().with_env_filter(filter).init();
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("warroom: cannot start the runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(warroom::app::serve(settings, Arc::new(SystemClock))) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("warroom: {error:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        CommandLine::Check { config, root } => {
+            let findings = warroom::check::run(config.as_deref(), &root);
+            let mut failed = false;
+            for finding in &findings {
+                let mark = if finding.ok { "ok  " } else { "FAIL" };
+                println!("{mark} {}: {}", finding.what, finding.detail);
+                failed |= !finding.ok;
+            }
+            if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Durable state: the store port the engine uses, and its sled implementation.
+//!
+//! Values are versioned records (`{"v":1,"data":…}`), so a later schema can read older
+//! values; keys are big-endian so range scans come out in order.
+
+mod codec;
+mod sled_store;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+pub use sled_store::SledStore;
+
+use crate::domain::alert::AlertIdentity;
+use crate::domain::decide::StoredAlert;
+use crate::domain::effect::Effect;
+use crate::domain::ids::IncidentId;
+use crate::domain::incident::{Incident, IncidentState};
+use crate::domain::timeline::TimelineEntry;
+
+/// The schema version written to `meta`; a store with a newer one is refused at start.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage failed: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("stored record {key} could not be read: {reason}")]
+    Corrupt { key: String, reason: String },
+    #[error(
+        "the data directory was written by a newer warroom (schema {found}, this build reads up to {supported})"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("could not encode a record: {0}")]
+    Encode(String),
+}
+
+/// Everything one engine step writes, applied atomically.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    pub incidents: Vec<Incident>,
+    pub alerts: Vec<StoredAlert>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Chat effects for the outbox, in order. `RefreshCard` marks the card dirty instead, so a
+    /// storm of updates collapses into one pending edit per incident.
+    pub effects: Vec<Effect>,
+    pub sequences: Vec<(NaiveDate, u32)>,
+}
+
+impl WriteBatch {
+    pub fn is_empty(&self) -> bool {
+        self.incidents.is_empty()
+            && self.alerts.is_empty()
+            && self.timeline.is_empty()
+            && self.effects.is_empty()
+            && self.sequences.is_empty()
+    }
+}
+
+/// An outbox item and the key to complete it with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub key: u64,
+    pub effect: Effect,
+}
+
+/// A card that needs re-rendering; `token` guards against clearing a newer mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirtyCard {
+    pub incident: IncidentId,
+    pub token: u64,
+}
+
+/// The store port. Writes go through [`Store::commit`]; they are durable once
+/// [`Store::flush`] returns.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+    async fn flush(&self) -> Result<(), StoreError>;
+
+    fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
+    /// Newest first; `state` filters.
+    fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, StoreError>;
+    fn alert(&self, identity: &AlertIdentity) -> Result<Option<StoredAlert>, StoreError>;
+    /// Entries with `seq > after`, at most `limit`.
+    fn timeline(
+        &self,
+        id: IncidentId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<TimelineEntry>, StoreError>;
+    /// The last incident sequence number used on `date` (0 when none).
+    fn last_sequence(&self, date: NaiveDate) -> Result<u32, StoreError>;
+
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    fn outbox_complete(&self, key: u64) -> Result<(), StoreError>;
+    fn outbox_depth(&self) -> usize;
+    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError>;
+    /// Clears the mark unless a newer one replaced it.
+    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError>;
+
+    /// Chat bookkeeping kept by the outbox: which room and card belong to which incident.
+    fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError>;
+    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError>;
+}
