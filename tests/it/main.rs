@@ -1,0 +1,10 @@
+//! Integration tests, one binary, one harness (`support::TestBot`).
+
+// A failed expectation in a test or its helpers should stop that test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod chat;
+mod e2e;
+mod intake;
+mod support;
+mod tidy;

@@ -1,0 +1,403 @@
+//! The one harness: spawn warroom on port 0 with a temp store and a hand-turned clock, then
+//! speak to it the way its users do — post alerts, type commands, press buttons, read rooms
+//! and timelines.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+use warroom::app::{Running, start_on};
+use warroom::config::{Overrides, Settings};
+use warroom::engine::clock::ManualClock;
+
+/// The moment every test starts at, so incident ids are predictable.
+pub const START: &str = "2026-11-21T10:00:00Z";
+
+pub fn start_time() -> DateTime<Utc> {
+    START.parse().expect("START is a valid timestamp")
+}
+
+/// A fixture from tests/fixtures/.
+pub fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+pub struct TestBot {
+    pub base: String,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    running: Option<Running>,
+    dir: TempDir,
+    config: Option<String>,
+}
+
+/// A console reply to a command or click.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub ok: bool,
+    pub text: String,
+    pub body: Value,
+}
+
+impl TestBot {
+    /// warroom with built-in defaults (demo users alice, bob, carol) and a 0 s card interval.
+    pub async fn spawn() -> TestBot {
+        TestBot::spawn_with("[chat]\ncard_edit_interval = \"0s\"\n").await
+    }
+
+    /// warroom with this config file text; the demo users are added unless it has [[users]].
+    pub async fn spawn_with(config: &str) -> TestBot {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let clock = Arc::new(ManualClock::new(start_time()));
+        let mut bot = TestBot {
+            base: String::new(),
+            clock,
+            client: reqwest::Client::new(),
+            running: None,
+            dir,
+            config: Some(config.to_owned()),
+        };
+        bot.start().await;
+        bot
+    }
+
+    fn settings(&self) -> Settings {
+        let mut text = self.config.clone().unwrap_or_default();
+        if !text.contains("[[users]]") {
+            text.push_str(DEMO_USERS);
+        }
+        let path = self.dir.path().join("warroom.toml");
+        std::fs::write(&path, text).expect("write config");
+        Settings::load(
+            Some(&path),
+            &Overrides {
+                http_addr: Some("127.0.0.1:0".to_owned()),
+                data_dir: Some(self.dir.path().join("data")),
+                ingest_token: None,
+            },
+        )
+        .expect("test config is valid")
+    }
+
+    async fn start(&mut self) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let running = start_on(self.settings(), listener, self.clock.clone())
+            .await
+            .expect("warroom starts");
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+    }
+
+    /// Stops cleanly and starts again on the same data directory.
+    pub async fn restart(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+        self.start().await;
+    }
+
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+    }
+
+    // ---- intake ---------------------------------------------------------------------------
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        token: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.post(format!("{}{path}", self.base)).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// Posts with `Transfer-Encoding: chunked` (no Content-Length), so limits must hold while
+    /// reading. Returns the status code.
+    pub async fn post_chunked(&self, path: &str, body: &[u8]) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let host = self.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        for chunk in body.chunks(64 * 1024) {
+            let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+            // The server may answer 413 and close before the whole body is sent.
+            if stream.write_all(&framed).await.is_err() {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response);
+        text.split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {text:.200}"))
+    }
+
+    pub async fn post_alerts(&self, source: &str, body: &str) -> (StatusCode, Value) {
+        self.post_raw(
+            &format!("/v1/alerts/{source}"),
+            Some("application/json"),
+            None,
+            body.to_owned(),
+        )
+        .await
+    }
+
+    /// Posts and insists on 200.
+    pub async fn alert(&self, source: &str, body: &str) -> Value {
+        let (status, body) = self.post_alerts(source, body).await;
+        assert_eq!(status, StatusCode::OK, "ingest failed: {body}");
+        body
+    }
+
+    pub async fn alert_fixture(&self, name: &str) -> Value {
+        let source = name.split('/').next().unwrap_or_default().to_owned();
+        self.alert(&source, &fixture(name)).await
+    }
+
+    // ---- read API -------------------------------------------------------------------------
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent");
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+
+    pub async fn incidents(&self) -> Vec<Value> {
+        let (status, body) = self.get("/v1/incidents").await;
+        assert_eq!(status, StatusCode::OK);
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn incident(&self, id: &str) -> Value {
+        let (status, body) = self.get(&format!("/v1/incidents/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    pub async fn timeline(&self, id: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!("/v1/incidents/{id}/timeline?limit=10000"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn timeline_kinds(&self, id: &str) -> Vec<String> {
+        self.timeline(id)
+            .await
+            .iter()
+            .map(|entry| entry["kind"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    // ---- console --------------------------------------------------------------------------
+
+    pub async fn rooms(&self) -> Vec<Value> {
+        let (status, body) = self.get("/console/api/rooms").await;
+        assert_eq!(status, StatusCode::OK);
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn messages(&self, room: &str) -> Vec<Value> {
+        let (status, body) = self
+            .get(&format!("/console/api/rooms/{room}/messages"))
+            .await;
+        if status == StatusCode::NOT_FOUND {
+            return Vec::new();
+        }
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits (bounded) until `check` holds for the room's messages; the outbox delivers
+    /// asynchronously. Returns the messages.
+    pub async fn wait_for_messages(
+        &self,
+        room: &str,
+        what: &str,
+        check: impl Fn(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        for _ in 0..400 {
+            let messages = self.messages(room).await;
+            if check(&messages) {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let messages = self.messages(room).await;
+        panic!("timed out waiting for {what} in {room}; messages: {messages:#?}");
+    }
+
+    /// The room of an incident once the outbox opened it, with its card posted.
+    pub async fn room_of(&self, incident: &str) -> String {
+        let room = incident.to_ascii_lowercase();
+        self.wait_for_messages(&room, "the incident card", |messages| {
+            messages.iter().any(|m| m["pinned"] == json!(true))
+        })
+        .await;
+        room
+    }
+
+    pub async fn card(&self, room: &str) -> Value {
+        self.messages(room)
+            .await
+            .into_iter()
+            .find(|m| m["pinned"] == json!(true))
+            .expect("a pinned card")
+    }
+
+    pub async fn slash(&self, user: &str, room: &str, text: &str) -> Reply {
+        self.console_post(
+            "/console/api/command",
+            json!({ "user": user, "room": room, "text": text }),
+        )
+        .await
+    }
+
+    pub async fn click(&self, user: &str, message: &str, button: &str) -> Reply {
+        self.console_post(
+            "/console/api/click",
+            json!({ "user": user, "message": message, "button": button }),
+        )
+        .await
+    }
+
+    pub async fn react(&self, user: &str, message: &str, emoji: &str) -> Reply {
+        self.console_post(
+            "/console/api/react",
+            json!({ "user": user, "message": message, "emoji": emoji }),
+        )
+        .await
+    }
+
+    async fn console_post(&self, path: &str, body: Value) -> Reply {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        Reply {
+            status,
+            ok: body["ok"] == json!(true),
+            text: body["reply"]
+                .as_str()
+                .or(body["error"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            body,
+        }
+    }
+}
+
+impl Drop for TestBot {
+    fn drop(&mut self) {
+        // Dropping without stop() is what a crash looks like; tests that care call stop().
+        if let Some(running) = self.running.take() {
+            drop(running);
+        }
+    }
+}
+
+const DEMO_USERS: &str = r#"
+[[users]]
+name = "alice"
+roles = ["commander", "duty_manager"]
+
+[[users]]
+name = "bob"
+roles = ["operations", "duty_manager"]
+
+[[users]]
+name = "carol"
+roles = ["communications"]
+
+[[users]]
+name = "wang"
+roles = ["responder"]
+locale = "zh-CN"
+
+[[users]]
+name = "vic"
+roles = ["viewer"]
+"#;
+
+/// A minimal Alertmanager v4 body with one alert.
+pub fn am_alert(fingerprint: &str, service: &str, severity: &str, status: &str) -> String {
+    let ends_at = if status == "resolved" {
+        "2026-11-21T10:30:00Z"
+    } else {
+        "0001-01-01T00:00:00Z"
+    };
+    json!({
+        "receiver": "warroom",
+        "status": status,
+        "alerts": [{
+            "status": status,
+            "labels": {"alertname": "HighErrorRate", "service": service, "severity": severity},
+            "annotations": {"summary": format!("{service} error rate high")},
+            "startsAt": "2026-11-21T09:58:00Z",
+            "endsAt": ends_at,
+            "generatorURL": "http://prometheus.local/graph",
+            "fingerprint": fingerprint
+        }],
+        "groupLabels": {"alertname": "HighErrorRate"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local",
+        "version": "4",
+        "groupKey": "{}:{alertname=\"HighErrorRate\"}",
+        "truncatedAlerts": 0
+    })
+    .to_string()
+}

@@ -1,0 +1,133 @@
+//! Architecture invariants, checked by tests rather than reviewers.
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Architecture invariant: domain/ is pure — no I/O crates, no clock, no adapters.
+#[test]
+fn the_domain_imports_no_io_and_reads_no_clock() {
+    let forbidden = [
+        "serenity",
+        "poise",
+        "axum",
+        "sled",
+        "kube",
+        "reqwest",
+        "tokio",
+        "std::fs",
+        "std::net",
+        "std::thread",
+        "Utc::now",
+        "SystemTime",
+        "Instant::now",
+        "crate::store",
+        "crate::engine",
+        "crate::http",
+        "crate::chat",
+        "crate::app",
+        "tracing",
+    ];
+    let files = rust_files(&root().join("src/domain"));
+    assert!(files.len() >= 8, "domain/ looks empty");
+    let mut violations = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for word in forbidden {
+                if code.contains(word) {
+                    violations.push(format!("{}:{}: {word}", file.display(), number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "domain/ must stay pure:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Architecture invariant: only store/ (and the console adapter's own tree handle) touch sled.
+#[test]
+fn sled_stays_behind_the_store() {
+    let allowed = ["src/store/", "src/chat/console/", "src/app.rs"];
+    let mut violations = Vec::new();
+    for file in rust_files(&root().join("src")) {
+        let relative = file
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if allowed.iter().any(|a| relative.starts_with(a)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        if text.contains("sled::") {
+            violations.push(relative);
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "sled used outside store/: {violations:?}"
+    );
+}
+
+/// `warroom check` passes on the repository as shipped, and every playbook and command
+/// file parses.
+#[test]
+fn warroom_check_passes_on_the_repository() {
+    let findings = warroom::check::run(None, &root());
+    let failures: Vec<_> = findings.iter().filter(|f| !f.ok).collect();
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(findings.iter().any(|f| f.what == "locales"));
+}
+
+#[test]
+fn warroom_check_reports_a_broken_config_and_playbook() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("playbooks")).unwrap();
+    std::fs::write(dir.path().join("playbooks/bad.yaml"), "tasks: [unclosed").unwrap();
+    let config = dir.path().join("warroom.toml");
+    std::fs::write(&config, "[http]\naddr = \"nowhere\"\n").unwrap();
+    let findings = warroom::check::run(Some(&config), dir.path());
+    let failed: Vec<&str> = findings
+        .iter()
+        .filter(|f| !f.ok)
+        .map(|f| f.what.as_str())
+        .collect();
+    assert_eq!(failed.len(), 2, "{findings:#?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| !f.ok && f.detail.contains("http.addr"))
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| !f.ok && f.what.ends_with("bad.yaml"))
+    );
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let path = root().join("deploy/warroom.example.toml");
+    let settings = warroom::config::Settings::load(Some(&path), &Default::default());
+    assert!(settings.is_ok(), "{:?}", settings.err());
+}
