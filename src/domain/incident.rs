@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ids::{IncidentId, RoomId, UserId};
+use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 use crate::domain::severity::Severity;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -172,6 +172,9 @@ pub struct Incident {
     /// The alert group this incident collects (`None` for declared incidents).
     pub group_key: Option<String>,
     pub room: Option<RoomId>,
+    /// The posted incident card, once the chat has it.
+    #[serde(default)]
+    pub card: Option<MessageId>,
     pub roles: Roles,
     pub alerts: AlertCounts,
     pub opened_at: DateTime<Utc>,

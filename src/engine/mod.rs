@@ -663,23 +663,41 @@ impl Engine {
         pending: &mut Pending,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        // Records are idempotent: the outbox repeats them after a crash between delivering
+        // and recording, and a repeat must neither be lost nor doubled on the timeline.
         let (id, actor, kind) = match record {
             ChatRecord::RoomCreated { incident, room } => {
-                if let Some(mut current) = self.incident(pending, incident)? {
-                    current.room = Some(room.clone());
-                    pending.incidents.insert(incident, current);
+                let Some(mut current) = self.incident(pending, incident)? else {
+                    warn!(incident = %incident, "Room record for a missing incident ignored.");
+                    return Ok(());
+                };
+                if current.room.as_ref() == Some(&room) {
+                    return Ok(());
                 }
+                current.room = Some(room.clone());
+                pending.incidents.insert(incident, current);
                 (incident, Actor::warroom(), EntryKind::RoomCreated { room })
             }
             ChatRecord::CardPosted {
                 incident,
                 room,
                 message,
-            } => (
-                incident,
-                Actor::warroom(),
-                EntryKind::CardPosted { room, message },
-            ),
+            } => {
+                let Some(mut current) = self.incident(pending, incident)? else {
+                    warn!(incident = %incident, "Card record for a missing incident ignored.");
+                    return Ok(());
+                };
+                if current.card.as_ref() == Some(&message) {
+                    return Ok(());
+                }
+                current.card = Some(message.clone());
+                pending.incidents.insert(incident, current);
+                (
+                    incident,
+                    Actor::warroom(),
+                    EntryKind::CardPosted { room, message },
+                )
+            }
             ChatRecord::Reaction {
                 incident,
                 user,

@@ -104,19 +104,22 @@ impl OutboxWorker {
         let mention = |user: &crate::domain::ids::UserId| self.chat.mention(user);
         match effect {
             Effect::OpenRoom { .. } => {
-                if self.store.chat_ref(&room_key(incident_id))?.is_some() {
-                    return Ok(());
-                }
-                let name = room_name(&incident_id, &incident.title);
-                let topic = render::topic(&self.i18n, &self.locale, &incident);
-                let room = self
-                    .chat
-                    .open_room(&room_key(incident_id), incident_id, &name, &topic)
-                    .await?;
-                self.store.set_chat_ref(&room_key(incident_id), &room.0)?;
-                self.store
-                    .set_chat_ref(&format!("incident-of:{room}"), &incident_id.to_string())?;
-                info!(incident = %incident_id, %room, "Incident room opened.");
+                // Each step is idempotent, so a crash anywhere here is repaired by repeating
+                // the whole item: the chat dedups by key, the engine dedups the record.
+                let room = match self.store.chat_ref(&room_key(incident_id))? {
+                    Some(room) => RoomId(room),
+                    None => {
+                        let name = room_name(&incident_id, &incident.title);
+                        let topic = render::topic(&self.i18n, &self.locale, &incident);
+                        let room = self
+                            .chat
+                            .open_room(&room_key(incident_id), incident_id, &name, &topic)
+                            .await?;
+                        self.store.set_chat_ref(&room_key(incident_id), &room.0)?;
+                        info!(incident = %incident_id, %room, "Incident room opened.");
+                        room
+                    }
+                };
                 self.engine
                     .record(ChatRecord::RoomCreated {
                         incident: incident_id,
@@ -125,14 +128,25 @@ impl OutboxWorker {
                     .await?;
             }
             Effect::PostCard { .. } => {
-                if self.store.chat_ref(&card_key(incident_id))?.is_some() {
-                    return Ok(());
-                }
-                let room = self.room(incident_id)?;
-                let card = render::card(&self.i18n, &self.locale, &incident, &mention);
-                let message = self.chat.post(&room, &card_key(incident_id), &card).await?;
-                self.store
-                    .set_chat_ref(&card_key(incident_id), &format!("{room}\t{message}"))?;
+                let (room, message) = match self.store.chat_ref(&card_key(incident_id))? {
+                    Some(reference) => match reference.split_once('\t') {
+                        Some((room, message)) => {
+                            (RoomId(room.to_owned()), MessageId(message.to_owned()))
+                        }
+                        None => {
+                            warn!(incident = %incident_id, reference, "Unreadable card reference; not recorded.");
+                            return Ok(());
+                        }
+                    },
+                    None => {
+                        let room = self.room(incident_id)?;
+                        let card = render::card(&self.i18n, &self.locale, &incident, &mention);
+                        let message = self.chat.post(&room, &card_key(incident_id), &card).await?;
+                        self.store
+                            .set_chat_ref(&card_key(incident_id), &format!("{room}\t{message}"))?;
+                        (room, message)
+                    }
+                };
                 self.engine
                     .record(ChatRecord::CardPosted {
                         incident: incident_id,

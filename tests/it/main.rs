@@ -6,5 +6,6 @@
 mod chat;
 mod e2e;
 mod intake;
+mod restart;
 mod support;
 mod tidy;
