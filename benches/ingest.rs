@@ -1,1 +1,394 @@
-fn main() {}
+//! Ingest load benchmark: the release binary on loopback, driven with single-alert
+//! Alertmanager webhooks, each with a new fingerprint, over N keep-alive connections.
+//!
+//! Run: `cargo bench --bench ingest`. Knobs (environment):
+//! - `BENCH_SECONDS` (default 20): how long to drive load;
+//! - `BENCH_CONNECTIONS` (default 16): concurrent connections, one task and client each;
+//! - `BENCH_SERVICES` (default 1): spread alerts over this many `service` labels, so over
+//!   this many incidents (1 is the alert-storm case: everything joins one incident).
+//!
+//! Reports alerts/s, per-request latency percentiles, errors, the server's RSS after the
+//! first 100,000 alerts and at the end, its peak RSS and the CPU seconds the server and the
+//! load generator each used (they share the machine, so the split says who is the limit).
+
+// A benchmark is a program, not a test, so the crate's unwrap/expect denial applies; when its
+// setup fails there is nothing sensible to measure, and a panic with the reason is the report.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where the RSS sample is taken.
+const RSS_SAMPLE_AT: u64 = 100_000;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    match std::env::var(name) {
+        Ok(text) => text.parse().unwrap_or_else(|_| {
+            eprintln!("{name}={text:?} is not a whole number");
+            std::process::exit(2)
+        }),
+        Err(_) => default,
+    }
+}
+
+/// A field like `VmRSS:   12345 kB` of /proc/<pid>/status, in KiB.
+fn proc_status_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+}
+
+/// User plus system CPU time of a process, in clock ticks (fields 14 and 15 of
+/// /proc/<pid>/stat, counted after the parenthesised command name, which may hold spaces).
+fn cpu_ticks(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // after_name starts at field 3 (state), so field 14 is index 11.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(utime + stime)
+}
+
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map(|k| format!("{:.1} MiB", k as f64 / 1024.0))
+        .unwrap_or_else(|| "n/a".to_owned())
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => dir_size(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("bind an ephemeral loopback port")
+}
+
+/// One single-alert Alertmanager v4 body; `n` makes the fingerprint new every time.
+fn body(n: u64, services: u64) -> String {
+    let service = n % services;
+    format!(
+        concat!(
+            r#"{{"receiver":"warroom","status":"firing","alerts":[{{"status":"firing","#,
+            r#""labels":{{"alertname":"BenchAlert","service":"bench-{service}","severity":"critical","instance":"host-{n}:9100"}},"#,
+            r#""annotations":{{"summary":"bench-{service} is failing"}},"#,
+            r#""startsAt":"2026-11-21T09:58:00Z","endsAt":"0001-01-01T00:00:00Z","#,
+            r#""generatorURL":"http://prometheus.local/graph","fingerprint":"bench{n:016x}"}}],"#,
+            r#""groupLabels":{{"alertname":"BenchAlert"}},"commonLabels":{{}},"commonAnnotations":{{}},"#,
+            r#""externalURL":"http://alertmanager.local","version":"4","groupKey":"{{}}:{{alertname=\"BenchAlert\"}}","truncatedAlerts":0}}"#
+        ),
+        n = n,
+        service = service
+    )
+}
+
+/// What one connection saw.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    statuses: BTreeMap<u16, u64>,
+    transport_errors: u64,
+    first_error: Option<String>,
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn start_server(data: &Path, log: &Path) -> Server {
+    let port = free_port();
+    let out = File::create(log).expect("create the server log");
+    let err = out.try_clone().expect("clone the server log handle");
+    let child = Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .arg("serve")
+        .arg("--http-addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data)
+        .env("WARROOM_LOG", "warn")
+        .env_remove("WARROOM_CONFIG")
+        .env_remove("WARROOM_INGEST_TOKEN")
+        .current_dir(data.parent().expect("the data dir has a parent"))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start the warroom binary");
+    Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn wait_ready(client: &reqwest::Client, server: &mut Server, log: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            let output = std::fs::read_to_string(log).unwrap_or_default();
+            eprintln!("warroom exited ({status}) before it was ready:\n{output}");
+            std::process::exit(1);
+        }
+        if let Ok(response) = client.get(format!("{}/readyz", server.base)).send().await
+            && response.status() == reqwest::StatusCode::OK
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "warroom not ready within 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    f64::from(sorted[rank.clamp(1, sorted.len()) - 1]) / 1000.0
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a harness-less bench takes no other arguments.
+    let seconds = env_number("BENCH_SECONDS", 20);
+    let connections = env_number("BENCH_CONNECTIONS", 16).max(1);
+    let services = env_number("BENCH_SERVICES", 1).max(1);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let log = dir.path().join("warroom.log");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let mut server = start_server(&data, &log);
+    let pid = server.child.id();
+    let ticks = clock_ticks_per_second();
+
+    let result = runtime.block_on(async {
+        let probe = reqwest::Client::new();
+        wait_ready(&probe, &mut server, &log).await;
+        println!(
+            "warroom ingest benchmark: {seconds} s, {connections} connections, \
+             {services} service(s), server pid {pid}, data in {}",
+            data.display()
+        );
+
+        let next = Arc::new(AtomicU64::new(0));
+        let ok = Arc::new(AtomicU64::new(0));
+        let rss_at_sample = Arc::new(AtomicU64::new(0));
+        let server_cpu_before = cpu_ticks(&pid.to_string()).unwrap_or(0);
+        let self_cpu_before = cpu_ticks("self").unwrap_or(0);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(seconds);
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let next = next.clone();
+            let ok = ok.clone();
+            let rss_at_sample = rss_at_sample.clone();
+            let url = format!("{}/v1/alerts/alertmanager", server.base);
+            tasks.push(tokio::spawn(async move {
+                // One client per task with one idle connection: a steady keep-alive
+                // connection each, like N Alertmanagers would hold.
+                let client = reqwest::Client::builder()
+                    .pool_max_idle_per_host(1)
+                    .build()
+                    .expect("HTTP client");
+                let mut tally = Tally::default();
+                while Instant::now() < deadline {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let body = body(n, services);
+                    let sent = Instant::now();
+                    let response = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await;
+                    match response {
+                        Ok(response) => {
+                            let status = response.status().as_u16();
+                            // Read the whole answer: the request is done when its body is.
+                            let text = response.text().await.unwrap_or_default();
+                            let elapsed = sent.elapsed().as_micros();
+                            tally
+                                .latencies_us
+                                .push(u32::try_from(elapsed).unwrap_or(u32::MAX));
+                            *tally.statuses.entry(status).or_default() += 1;
+                            if status == 200 {
+                                if ok.fetch_add(1, Ordering::Relaxed) + 1 == RSS_SAMPLE_AT {
+                                    let rss = proc_status_kib(pid, "VmRSS").unwrap_or(0);
+                                    rss_at_sample.store(rss, Ordering::Relaxed);
+                                }
+                            } else if tally.first_error.is_none() {
+                                tally.first_error = Some(format!("{status}: {text}"));
+                            }
+                        }
+                        Err(error) => {
+                            tally.transport_errors += 1;
+                            if tally.first_error.is_none() {
+                                tally.first_error = Some(error.to_string());
+                            }
+                        }
+                    }
+                }
+                tally
+            }));
+        }
+        let mut all = Tally::default();
+        for task in tasks {
+            let tally = task.await.expect("a load task panicked");
+            all.latencies_us.extend(tally.latencies_us);
+            for (status, count) in tally.statuses {
+                *all.statuses.entry(status).or_default() += count;
+            }
+            all.transport_errors += tally.transport_errors;
+            all.first_error = all.first_error.or(tally.first_error);
+        }
+        let elapsed = started.elapsed();
+        let server_cpu = cpu_ticks(&pid.to_string()).unwrap_or(0) - server_cpu_before;
+        let self_cpu = cpu_ticks("self").unwrap_or(0) - self_cpu_before;
+        (
+            all,
+            elapsed,
+            ok.load(Ordering::Relaxed),
+            rss_at_sample.load(Ordering::Relaxed),
+            server_cpu,
+            self_cpu,
+        )
+    });
+    let (mut all, elapsed, ok, rss_at_sample, server_cpu, self_cpu) = result;
+
+    let rss_end = proc_status_kib(pid, "VmRSS");
+    let rss_peak = proc_status_kib(pid, "VmHWM");
+    let store_bytes = dir_size(&data);
+
+    // SIGTERM asks for the graceful shutdown (drain, final flush); time it, as a slow one
+    // matters to systemd and Kubernetes stop timeouts.
+    let stop_started = Instant::now();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    let mut stopped = None;
+    while stop_started.elapsed() < Duration::from_secs(60) {
+        if let Ok(Some(status)) = server.child.try_wait() {
+            stopped = Some(status);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stop_time = stop_started.elapsed();
+    if stopped.is_none() {
+        let _ = server.child.kill();
+        let _ = server.child.wait();
+    }
+
+    all.latencies_us.sort_unstable();
+    let requests = all.latencies_us.len() as u64 + all.transport_errors;
+    let non_200: u64 = all
+        .statuses
+        .iter()
+        .filter(|(status, _)| **status != 200)
+        .map(|(_, count)| count)
+        .sum();
+    let secs = elapsed.as_secs_f64();
+    let row = |name: &str, value: String| println!("  {name:<34} {value}");
+    println!();
+    println!("== warroom ingest: POST /v1/alerts/alertmanager, 1 alert per request ==");
+    row("duration", format!("{secs:.2} s"));
+    row("connections", connections.to_string());
+    row("services (incidents)", services.to_string());
+    row("requests sent", requests.to_string());
+    row("alerts stored (200)", ok.to_string());
+    row("throughput", format!("{:.0} alerts/s", ok as f64 / secs));
+    row(
+        "latency p50 / p90 / p99 / max",
+        format!(
+            "{:.2} / {:.2} / {:.2} / {:.2} ms",
+            percentile(&all.latencies_us, 50.0),
+            percentile(&all.latencies_us, 90.0),
+            percentile(&all.latencies_us, 99.0),
+            percentile(&all.latencies_us, 100.0)
+        ),
+    );
+    row(
+        "errors (non-200 / transport)",
+        format!("{non_200} / {}", all.transport_errors),
+    );
+    if let Some(first) = &all.first_error {
+        row("first error", first.chars().take(200).collect());
+    }
+    for (status, count) in &all.statuses {
+        if *status != 200 {
+            row(&format!("  status {status}"), count.to_string());
+        }
+    }
+    row(
+        "server RSS after 100k alerts",
+        if rss_at_sample > 0 {
+            mib(Some(rss_at_sample))
+        } else {
+            format!("n/a (fewer than {RSS_SAMPLE_AT} alerts)")
+        },
+    );
+    row("server RSS at end", mib(rss_end));
+    row("server peak RSS (VmHWM)", mib(rss_peak));
+    row(
+        "store on disk at end",
+        format!("{:.1} MiB", store_bytes as f64 / (1024.0 * 1024.0)),
+    );
+    row(
+        "CPU: server / load generator",
+        format!(
+            "{:.1} s / {:.1} s ({:.0}% / {:.0}% of one core)",
+            server_cpu as f64 / ticks,
+            self_cpu as f64 / ticks,
+            100.0 * server_cpu as f64 / ticks / secs,
+            100.0 * self_cpu as f64 / ticks / secs
+        ),
+    );
+    row(
+        "graceful stop (SIGTERM)",
+        match stopped {
+            Some(status) => format!("{:.2} s, {status}", stop_time.as_secs_f64()),
+            None => "did not stop within 60 s; killed".to_owned(),
+        },
+    );
+    if non_200 > 0 || all.transport_errors > 0 {
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        let tail: Vec<&str> = output.lines().rev().take(20).collect();
+        println!("\nlast server log lines:");
+        for line in tail.iter().rev() {
+            println!("  {line}");
+        }
+    }
+}
