@@ -168,6 +168,65 @@ async fn wait_ready(client: &reqwest::Client, server: &mut Server, log: &Path) {
     }
 }
 
+/// A minimal HTTP/1.1 keep-alive client: writes a POST, reads the status line, the headers
+/// and a Content-Length body. Enough for warroom's answers, which always carry a length.
+struct RawClient {
+    stream: tokio::io::BufReader<tokio::net::TcpStream>,
+    host: String,
+}
+
+impl RawClient {
+    async fn connect(address: &str) -> std::io::Result<RawClient> {
+        let stream = tokio::net::TcpStream::connect(address).await?;
+        stream.set_nodelay(true)?;
+        Ok(RawClient {
+            stream: tokio::io::BufReader::new(stream),
+            host: address.to_owned(),
+        })
+    }
+
+    async fn post(&mut self, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+        use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).await?;
+        let broken =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| broken("no status line"))?;
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(broken("connection closed in the headers"));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| broken("bad content-length"))?;
+            }
+        }
+        let mut answer = vec![0u8; length];
+        self.stream.read_exact(&mut answer).await?;
+        Ok((status, String::from_utf8_lossy(&answer).into_owned()))
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -214,30 +273,20 @@ fn main() {
             let next = next.clone();
             let ok = ok.clone();
             let rss_at_sample = rss_at_sample.clone();
-            let url = format!("{}/v1/alerts/alertmanager", server.base);
+            let address = server.base.trim_start_matches("http://").to_owned();
             tasks.push(tokio::spawn(async move {
-                // One client per task with one idle connection: a steady keep-alive
-                // connection each, like N Alertmanagers would hold.
-                let client = reqwest::Client::builder()
-                    .pool_max_idle_per_host(1)
-                    .build()
-                    .expect("HTTP client");
+                // One keep-alive connection per task, like N Alertmanagers would hold. The
+                // client is a few lines of raw HTTP/1.1 so the load generator takes as
+                // little of the shared two cores as possible.
+                let mut client = RawClient::connect(&address).await.expect("connect");
                 let mut tally = Tally::default();
                 while Instant::now() < deadline {
                     let n = next.fetch_add(1, Ordering::Relaxed);
                     let body = body(n, services);
                     let sent = Instant::now();
-                    let response = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await;
+                    let response = client.post("/v1/alerts/alertmanager", &body).await;
                     match response {
-                        Ok(response) => {
-                            let status = response.status().as_u16();
-                            // Read the whole answer: the request is done when its body is.
-                            let text = response.text().await.unwrap_or_default();
+                        Ok((status, text)) => {
                             let elapsed = sent.elapsed().as_micros();
                             tally
                                 .latencies_us
@@ -256,6 +305,11 @@ fn main() {
                             tally.transport_errors += 1;
                             if tally.first_error.is_none() {
                                 tally.first_error = Some(error.to_string());
+                            }
+                            // The connection is in an unknown state: start a fresh one.
+                            match RawClient::connect(&address).await {
+                                Ok(fresh) => client = fresh,
+                                Err(_) => break,
                             }
                         }
                     }

@@ -37,6 +37,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("the engine has stopped")]
     Stopped,
+    #[error("the change could not be made durable: {0}")]
+    NotDurable(String),
 }
 
 /// What an ingest request did, alert by alert, summed.
@@ -170,7 +172,8 @@ pub fn spawn(
     parts: EngineParts,
 ) -> Result<(EngineHandle, tokio::task::JoinHandle<()>), EngineError> {
     let (tx, rx) = mpsc::channel(4096);
-    let (flush_tx, flush_rx) = mpsc::unbounded_channel();
+    let (flush_tx, flush_rx) = std::sync::mpsc::channel();
+    let (flushed_tx, flushed_rx) = mpsc::unbounded_channel();
     let running = Arc::new(AtomicBool::new(true));
     let mut engine = Engine {
         store: parts.store.clone(),
@@ -187,13 +190,25 @@ pub fn spawn(
         sequences: HashMap::new(),
     };
     engine.reload()?;
-    let flusher = tokio::spawn(flusher(parts.store, flush_rx));
+    // Group commit runs on its own OS thread: a blocking flush there costs no thread-pool hop
+    // and lets the engine keep applying the next batch meanwhile.
+    let (flusher_done, flusher_finished) = oneshot::channel::<()>();
+    let flush_store = parts.store;
+    std::thread::Builder::new()
+        .name("warroom-flush".to_owned())
+        .spawn(move || {
+            flusher(flush_store.as_ref(), flush_rx, flushed_tx);
+            let _ = flusher_done.send(());
+        })
+        .map_err(|error| {
+            EngineError::NotDurable(format!("cannot start the flush thread: {error}"))
+        })?;
     let running_flag = running.clone();
     let task = tokio::spawn(async move {
-        engine.run(rx, flush_tx).await;
+        engine.run(rx, flush_tx, flushed_rx).await;
         running_flag.store(false, Ordering::Relaxed);
         // The flusher ends once the engine's sender is gone; wait so every reply is sent.
-        let _ = flusher.await;
+        let _ = flusher_finished.await;
     });
     Ok((EngineHandle { tx, running }, task))
 }
@@ -201,23 +216,26 @@ pub fn spawn(
 /// A reply waiting for the flush that makes its change durable.
 type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
 
-async fn flusher(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Vec<Deferred>>) {
-    while let Some(first) = rx.recv().await {
-        let mut waiting = first;
-        while let Ok(more) = rx.try_recv() {
-            waiting.extend(more);
-        }
-        let result = store.flush().await;
+fn flusher(
+    store: &dyn Store,
+    rx: std::sync::mpsc::Receiver<Vec<Deferred>>,
+    done: mpsc::UnboundedSender<()>,
+) {
+    while let Ok(group) = rx.recv() {
+        let started = std::time::Instant::now();
+        let result = store.flush_blocking();
+        metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
         if let Err(error) = &result {
-            error!(%error, waiting = waiting.len(), "Flush failed; callers are told their change is not durable.");
+            error!(%error, waiting = group.len(), "Flush failed; callers are told their change is not durable.");
         }
-        for deferred in waiting {
+        for deferred in group {
             deferred(match &result {
                 Ok(()) => Ok(()),
-                Err(error) => Err(EngineError::Store(StoreError::Encode(format!(
-                    "flush failed: {error}"
-                )))),
+                Err(error) => Err(EngineError::NotDurable(error.to_string())),
             });
+        }
+        if done.send(()).is_err() {
+            return;
         }
     }
 }
@@ -261,56 +279,102 @@ impl Engine {
         Ok(())
     }
 
+    /// Applies requests as they come and commits while the flusher is idle. While a flush is
+    /// under way, new requests collect in `pending` and go out together as the next group:
+    /// one transaction and one flush for everything that arrived meanwhile.
     async fn run(
         &mut self,
         mut rx: mpsc::Receiver<Request>,
-        flush_tx: mpsc::UnboundedSender<Vec<Deferred>>,
+        flush_tx: std::sync::mpsc::Sender<Vec<Deferred>>,
+        mut flushed_rx: mpsc::UnboundedReceiver<()>,
     ) {
-        while let Some(first) = rx.recv().await {
-            let mut requests = vec![first];
-            while requests.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(request) => requests.push(request),
-                    Err(_) => break,
-                }
+        let mut pending = Pending::default();
+        let mut deferred: Vec<Deferred> = Vec::new();
+        let mut flushing = false;
+        let mut closed = false;
+        loop {
+            if closed && !flushing && deferred.is_empty() {
+                break;
             }
-            let now = self.clock.now();
-            let mut pending = Pending::default();
-            let mut deferred: Vec<Deferred> = Vec::with_capacity(requests.len());
-            for request in requests {
-                deferred.push(self.handle(request, &mut pending, now));
+            tokio::select! {
+                biased;
+                done = flushed_rx.recv(), if flushing => {
+                    if done.is_none() {
+                        error!("The flusher is gone; stopping the engine.");
+                        break;
+                    }
+                    flushing = false;
+                }
+                request = rx.recv(), if !closed => match request {
+                    Some(first) => {
+                        let now = self.clock.now();
+                        deferred.push(self.handle(first, &mut pending, now));
+                        let mut taken = 1;
+                        while taken < MAX_BATCH {
+                            match rx.try_recv() {
+                                Ok(request) => {
+                                    deferred.push(self.handle(request, &mut pending, now));
+                                    taken += 1;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => closed = true,
+                },
             }
-            let touched: Vec<Incident> = pending.incidents.values().cloned().collect();
-            let mut batch = std::mem::take(&mut pending.batch);
-            batch.incidents = touched.clone();
-            batch.alerts = pending.alerts.into_values().collect();
-            let has_effects = !batch.effects.is_empty();
-            match self.store.commit(batch) {
-                Ok(()) => {
-                    for incident in touched {
-                        self.remember(incident);
-                    }
-                    if has_effects {
-                        self.outbox_wake.notify_one();
-                    }
-                    if flush_tx.send(deferred).is_err() {
-                        error!("The flusher is gone; replies are lost.");
-                    }
-                }
-                Err(error) => {
-                    error!(%error, "Commit failed; the batch is refused and caches reloaded.");
-                    for reply in deferred {
-                        reply(Err(EngineError::Store(StoreError::Encode(
-                            error.to_string(),
-                        ))));
-                    }
-                    if let Err(error) = self.reload() {
-                        error!(%error, "Reload after a failed commit failed.");
-                    }
-                }
+            if !flushing && !deferred.is_empty() {
+                let group = std::mem::take(&mut deferred);
+                let batch = std::mem::take(&mut pending);
+                flushing = self.commit(batch, group, &flush_tx);
             }
         }
         info!("Engine stopped: every handle is gone.");
+    }
+
+    /// Commits one group and hands its replies to the flusher; false when nothing was handed.
+    fn commit(
+        &mut self,
+        pending: Pending,
+        group: Vec<Deferred>,
+        flush_tx: &std::sync::mpsc::Sender<Vec<Deferred>>,
+    ) -> bool {
+        let touched: Vec<Incident> = pending.incidents.into_values().collect();
+        let mut batch = pending.batch;
+        batch.incidents = touched.clone();
+        batch.alerts = pending.alerts.into_values().collect();
+        // Card refreshes wait for the outbox's own tick (they are coalesced anyway); only
+        // effects that post something wake it at once.
+        let has_effects = batch
+            .effects
+            .iter()
+            .any(|effect| !matches!(effect, crate::domain::effect::Effect::RefreshCard { .. }));
+        metrics::histogram!("warroom_group_commit_requests").record(group.len() as f64);
+        match self.store.commit(batch) {
+            Ok(()) => {
+                for incident in touched {
+                    self.remember(incident);
+                }
+                if has_effects {
+                    self.outbox_wake.notify_one();
+                }
+                if flush_tx.send(group).is_err() {
+                    error!("The flusher is gone; replies are lost.");
+                    return false;
+                }
+                true
+            }
+            Err(error) => {
+                error!(%error, "Commit failed; the group is refused and caches reloaded.");
+                for reply in group {
+                    reply(Err(EngineError::NotDurable(error.to_string())));
+                }
+                if let Err(error) = self.reload() {
+                    error!(%error, "Reload after a failed commit failed.");
+                }
+                false
+            }
+        }
     }
 
     fn remember(&mut self, incident: Incident) {

@@ -77,6 +77,9 @@ pub struct DirtyCard {
 pub trait Store: Send + Sync {
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
     async fn flush(&self) -> Result<(), StoreError>;
+    /// The same, blocking the calling thread: for the engine's dedicated flush thread, which
+    /// avoids a hop through a thread pool on every group commit.
+    fn flush_blocking(&self) -> Result<(), StoreError>;
 
     fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
     /// Newest first; `state` filters.
