@@ -31,6 +31,8 @@ pub enum StoreError {
         "the data directory was written by a newer warroom (schema {found}, this build reads up to {supported})"
     )]
     NewerSchema { found: u32, supported: u32 },
+    #[error("could not sync the store to disk: {0}")]
+    Sync(String),
     #[error("could not encode a record: {0}")]
     Encode(String),
 }
