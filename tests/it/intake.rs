@@ -579,3 +579,42 @@ async fn health_readiness_and_metrics() {
         );
     }
 }
+
+/// Nothing panics on input: every prefix of every fixture, and every fixture with each byte
+/// flipped, parses to alerts or to an error.
+#[test]
+fn truncated_and_corrupted_bodies_never_panic() {
+    use warroom::domain::alert::AlertSource;
+    let cases = [
+        (
+            AlertSource::Alertmanager,
+            "alertmanager/payload-am-mixed-group.json",
+        ),
+        (
+            AlertSource::Alertmanager,
+            "alertmanager/payload-prometheus-firing.json",
+        ),
+        (AlertSource::Grafana, "grafana/firing.json"),
+        (AlertSource::Zabbix, "zabbix/problem.json"),
+        (AlertSource::Generic, "generic/many.json"),
+    ];
+    let mut parsed = 0;
+    for (source, name) in cases {
+        let body = fixture(name).into_bytes();
+        assert!(
+            warroom::intake::parse(source, &body).is_ok(),
+            "{name} must parse"
+        );
+        for end in 0..body.len() {
+            let _ = warroom::intake::parse(source, &body[..end]);
+            parsed += 1;
+        }
+        for index in 0..body.len() {
+            let mut corrupted = body.clone();
+            corrupted[index] ^= 0x5a;
+            let _ = warroom::intake::parse(source, &corrupted);
+            parsed += 1;
+        }
+    }
+    assert!(parsed > 5000);
+}

@@ -131,3 +131,44 @@ fn the_example_config_is_valid() {
     let settings = warroom::config::Settings::load(Some(&path), &Default::default());
     assert!(settings.is_ok(), "{:?}", settings.err());
 }
+
+/// The real binary refuses to listen beyond loopback without an ingest token, and says why.
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+        .args(["serve", "--http-addr", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("WARROOM_INGEST_TOKEN")
+        .env_remove("WARROOM_CONFIG")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ingest token is required"), "{stderr}");
+}
+
+/// `warroom check` as a person runs it: exit 0 on the repository, non-zero on a bad config.
+#[test]
+fn warroom_check_exit_codes() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_warroom"))
+            .args(args)
+            .current_dir(root())
+            .env_remove("WARROOM_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["check", "--config", "deploy/warroom.example.toml"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[users]\nname = 1\n").unwrap();
+    let failed = run(&["check", "--config", bad.to_str().unwrap()]);
+    assert!(!failed.status.success());
+    assert!(String::from_utf8_lossy(&failed.stdout).contains("FAIL config"));
+}
