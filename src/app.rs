@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -12,6 +13,7 @@ use tracing::{info, warn};
 
 use crate::chat::ChatPort;
 use crate::chat::console::ConsoleChat;
+use crate::chat::discord::DiscordData;
 use crate::config::Settings;
 use crate::engine::clock::Clock;
 use crate::engine::outbox::OutboxWorker;
@@ -62,9 +64,6 @@ pub async fn start_on(
         .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
     let console_tree = sled_store.adapter_tree("console")?;
     let store: Arc<dyn Store> = Arc::new(sled_store);
-    let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
-    let chat: Arc<dyn ChatPort> = console.clone();
-
     let outbox_wake = Arc::new(Notify::new());
     let (engine, engine_task) = spawn(EngineParts {
         store: store.clone(),
@@ -75,6 +74,30 @@ pub async fn start_on(
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // The chat: Discord when a token is configured, else the built-in console.
+    let chat_ready = Arc::new(AtomicBool::new(false));
+    let (chat, console, discord_task): (Arc<dyn ChatPort>, Option<Arc<ConsoleChat>>, _) =
+        match &settings.discord {
+            Some(discord) => {
+                let data = DiscordData {
+                    engine: engine.clone(),
+                    store: store.clone(),
+                    i18n: i18n.clone(),
+                    settings: discord.clone(),
+                    oncall: settings.policy.oncall.clone(),
+                    ready: chat_ready.clone(),
+                };
+                let (chat, task) = crate::chat::discord::start(data, shutdown_rx.clone())
+                    .await
+                    .map_err(|error| anyhow::anyhow!("cannot start the Discord client: {error}"))?;
+                (chat, None, Some(task))
+            }
+            None => {
+                let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
+                chat_ready.store(true, Ordering::Relaxed);
+                (console.clone(), Some(console), None)
+            }
+        };
     let outbox = OutboxWorker {
         store: store.clone(),
         chat,
@@ -89,7 +112,8 @@ pub async fn start_on(
     let state = AppState {
         engine,
         store: store.clone(),
-        console: Some(console),
+        console,
+        chat_ready,
         i18n,
         people: Arc::new(
             settings
@@ -106,7 +130,7 @@ pub async fn start_on(
     info!(
         %addr,
         data_dir = %settings.data_dir.display(),
-        chat = "console",
+        chat = if settings.discord.is_some() { "discord" } else { "console" },
         token = settings.ingest_token.is_some(),
         "warroom is listening. Alertmanager webhook: http://{addr}/v1/alerts/alertmanager; console: http://{addr}/console/api/rooms"
     );
@@ -125,6 +149,9 @@ pub async fn start_on(
             .context("the HTTP server failed")?;
         // The router (and its engine handle) is gone; the outbox holds the last handle.
         let _ = outbox_task.await;
+        if let Some(task) = discord_task {
+            let _ = task.await;
+        }
         let _ = engine_task.await;
         store.flush().await.context("final flush failed")?;
         info!("warroom stopped cleanly.");

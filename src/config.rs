@@ -18,6 +18,8 @@ pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./data";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const INGEST_TOKEN_ENV: &str = "WARROOM_INGEST_TOKEN";
+pub const DISCORD_TOKEN_ENV: &str = "DISCORD_TOKEN";
+pub const DEFAULT_DISCORD_API_BASE: &str = "https://discord.com";
 
 /// A secret value: usable, never shown by Debug or Display.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -57,6 +59,32 @@ pub struct Settings {
     /// True when the demo users are in use (no config file).
     pub demo_users: bool,
     pub log_filter: String,
+    /// Present when a Discord token is configured: Discord replaces the console chat.
+    pub discord: Option<DiscordSettings>,
+}
+
+/// The Discord adapter's settings, validated offline.
+#[derive(Debug, Clone)]
+pub struct DiscordSettings {
+    pub token: Secret,
+    pub guild_id: u64,
+    /// Incident channels go under this category (and overflow categories named after it).
+    pub incidents_category_id: u64,
+    /// Where alerts below the incident threshold are posted, if anywhere.
+    pub alerts_channel_id: Option<u64>,
+    /// `https://discord.com`, or a proxy in front of it (which turns serenity's own rate
+    /// limiter off: the outbox paces by itself).
+    pub api_base: String,
+    /// The incidents category is private: on-call people get access to each channel.
+    pub private_category: bool,
+    /// Discord role id → the warroom roles its members hold. Only mapped members may act.
+    pub role_map: BTreeMap<u64, BTreeSet<PersonRole>>,
+}
+
+impl DiscordSettings {
+    pub fn uses_proxy(&self) -> bool {
+        self.api_base.trim_end_matches('/') != DEFAULT_DISCORD_API_BASE
+    }
 }
 
 /// What the command line may override.
@@ -100,21 +128,35 @@ impl Settings {
         let env_token = std::env::var(INGEST_TOKEN_ENV)
             .ok()
             .filter(|t| !t.is_empty());
-        Settings::from_file(file, path.is_none(), overrides, env_token).map_err(|problems| {
-            ConfigError::Invalid {
+        let env_discord = std::env::var(DISCORD_TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.is_empty());
+        Settings::from_file_with_discord(file, path.is_none(), overrides, env_token, env_discord)
+            .map_err(|problems| ConfigError::Invalid {
                 path: origin,
                 problems,
-            }
-        })
+            })
     }
 
+    #[cfg(test)]
     fn from_file(
         file: ConfigFile,
         no_config_file: bool,
         overrides: &Overrides,
         env_token: Option<String>,
     ) -> Result<Settings, Vec<String>> {
+        Settings::from_file_with_discord(file, no_config_file, overrides, env_token, None)
+    }
+
+    fn from_file_with_discord(
+        file: ConfigFile,
+        no_config_file: bool,
+        overrides: &Overrides,
+        env_token: Option<String>,
+        env_discord_token: Option<String>,
+    ) -> Result<Settings, Vec<String>> {
         let mut problems = Vec::new();
+        let discord = discord_settings(&file.discord, env_discord_token, &mut problems);
         let addr_text = overrides
             .http_addr
             .clone()
@@ -316,7 +358,9 @@ impl Settings {
             };
             let user = match configured {
                 Some(name) => {
-                    if !people.iter().any(|p| p.id.0 == *name) {
+                    // With Discord, on-call people may be named by their Discord user id.
+                    let discord_id = discord.is_some() && parse_snowflake(name).is_some();
+                    if !discord_id && !people.iter().any(|p| p.id.0 == *name) {
                         problems.push(format!(
                             "oncall.{}: \"{name}\" is not one of the configured users",
                             role.as_str()
@@ -362,8 +406,116 @@ impl Settings {
             people,
             demo_users,
             log_filter: file.log.filter.unwrap_or_else(|| "info".to_owned()),
+            discord,
         })
     }
+}
+
+/// A Discord id: digits, 17 to 20 of them, as a number.
+pub fn parse_snowflake(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if !(17..=20).contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+fn discord_settings(
+    section: &DiscordSection,
+    env_token: Option<String>,
+    problems: &mut Vec<String>,
+) -> Option<DiscordSettings> {
+    let token = env_token.or(section.token.clone().map(|t| t.0))?;
+    let mut ok = true;
+    let mut id = |key: &str, value: &Option<String>, required: bool| -> Option<u64> {
+        match value {
+            Some(text) => match parse_snowflake(text) {
+                Some(id) => Some(id),
+                None => {
+                    problems.push(format!(
+                        "discord.{key}: \"{text}\" is not a Discord id (17-20 digits; enable Developer Mode and use Copy ID)"
+                    ));
+                    ok = false;
+                    None
+                }
+            },
+            None if required => {
+                problems.push(format!(
+                    "discord.{key}: required when a Discord token is set"
+                ));
+                ok = false;
+                None
+            }
+            None => None,
+        }
+    };
+    let guild_id = id("guild_id", &section.guild_id, true);
+    let incidents_category_id = id(
+        "incidents_category_id",
+        &section.incidents_category_id,
+        true,
+    );
+    let alerts_channel_id = id("alerts_channel_id", &section.alerts_channel_id, false);
+    if token.trim().len() < 50 || token.contains(char::is_whitespace) {
+        problems.push(format!(
+            "discord.token: does not look like a bot token (set it, or {DISCORD_TOKEN_ENV}, to the token from the Developer Portal's Bot page)"
+        ));
+        ok = false;
+    }
+    let api_base = section
+        .api_base
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DISCORD_API_BASE.to_owned());
+    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
+        problems.push(format!(
+            "discord.api_base: \"{api_base}\" must start with https:// or http://"
+        ));
+        ok = false;
+    }
+    let mut role_map = BTreeMap::new();
+    for (role_id, roles) in &section.roles {
+        let Some(discord_role) = parse_snowflake(role_id) else {
+            problems.push(format!(
+                "discord.roles: \"{role_id}\" is not a Discord role id"
+            ));
+            ok = false;
+            continue;
+        };
+        let mut mapped = BTreeSet::new();
+        for role in roles {
+            match PersonRole::parse(role) {
+                Some(role) => {
+                    mapped.insert(role);
+                }
+                None => {
+                    problems.push(format!(
+                        "discord.roles.{role_id}: unknown role \"{role}\"; use commander, communications, operations, duty_manager, responder or viewer"
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        role_map.insert(discord_role, mapped);
+    }
+    if role_map.is_empty() {
+        problems.push(
+            "discord.roles: map at least one Discord role to warroom roles, or nobody may act"
+                .to_owned(),
+        );
+        ok = false;
+    }
+    if !ok {
+        return None;
+    }
+    Some(DiscordSettings {
+        token: Secret(token),
+        guild_id: guild_id?,
+        incidents_category_id: incidents_category_id?,
+        alerts_channel_id,
+        api_base,
+        private_category: section.private_category,
+        role_map,
+    })
 }
 
 fn supported_locales() -> String {
@@ -426,6 +578,19 @@ struct ConfigFile {
     oncall: OncallSection,
     users: Vec<UserConfig>,
     log: LogSection,
+    discord: DiscordSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DiscordSection {
+    token: Option<Secret>,
+    guild_id: Option<String>,
+    incidents_category_id: Option<String>,
+    alerts_channel_id: Option<String>,
+    api_base: Option<String>,
+    private_category: bool,
+    roles: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -610,6 +775,53 @@ mod tests {
         ] {
             assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
         }
+    }
+
+    const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+
+    #[test]
+    fn a_discord_section_is_validated_offline() {
+        let text = format!(
+            r#"
+            [discord]
+            token = "{TOKEN}"
+            guild_id = "111111111111111111"
+            incidents_category_id = "222222222222222222"
+            api_base = "http://127.0.0.1:9999"
+            [discord.roles]
+            "333333333333333333" = ["duty_manager"]
+            "444444444444444444" = ["responder"]
+            [oncall]
+            commander = "555555555555555555"
+            "#
+        );
+        let settings = load(&text, Overrides::default()).unwrap();
+        let discord = settings.discord.unwrap();
+        assert_eq!(discord.guild_id, 111111111111111111);
+        assert!(discord.uses_proxy());
+        assert_eq!(discord.role_map.len(), 2);
+        assert!(!format!("{discord:?}").contains("GabcDE"), "token leaked");
+        assert_eq!(
+            settings.policy.oncall.commander,
+            Some(UserId("555555555555555555".into()))
+        );
+
+        let problems = load(
+            &format!(
+                "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"12\"\n[discord.roles]\n\"abc\" = [\"boss\"]\n"
+            ),
+            Overrides::default(),
+        )
+        .unwrap_err()
+        .join("\n");
+        for needle in [
+            "discord.guild_id",
+            "discord.incidents_category_id",
+            "discord.roles: \"abc\"",
+        ] {
+            assert!(problems.contains(needle), "missing {needle}: {problems}");
+        }
+        assert!(!problems.contains("GabcDE"), "token leaked in errors");
     }
 
     #[test]

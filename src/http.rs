@@ -40,6 +40,8 @@ pub struct AppState {
     pub engine: EngineHandle,
     pub store: Arc<dyn Store>,
     pub console: Option<Arc<ConsoleChat>>,
+    /// The chat adapter is connected (Discord: commands registered; console: always).
+    pub chat_ready: Arc<std::sync::atomic::AtomicBool>,
     pub i18n: Arc<I18n>,
     pub people: Arc<HashMap<UserId, Person>>,
     pub ingest_token: Option<Secret>,
@@ -403,7 +405,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         .last_sequence(chrono::Utc::now().date_naive())
         .is_ok();
     let engine_ok = state.engine.is_running();
-    let status = if store_ok && engine_ok {
+    let chat_ok = state.chat_ready.load(std::sync::atomic::Ordering::Relaxed);
+    let status = if store_ok && engine_ok && chat_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -414,6 +417,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             "status": if status == StatusCode::OK { "ready" } else { "not ready" },
             "store": store_ok,
             "engine": engine_ok,
+            "chat": chat_ok,
         })),
     )
 }
@@ -558,9 +562,14 @@ async fn run_command(
     incident: Option<IncidentId>,
     command: Command,
 ) -> Result<Response, ApiError> {
+    // Console users are the configured people; a role assignee must be one of them too.
+    let introduced = match &command {
+        Command::AssignRole { user, .. } => state.people.get(user).cloned().into_iter().collect(),
+        _ => Vec::new(),
+    };
     let reply = state
         .engine
-        .command(person.id.clone(), incident, command)
+        .command(person.clone(), introduced, incident, command)
         .await?;
     Ok(axum::Json(reply_view(state, person, reply)).into_response())
 }
@@ -624,7 +633,7 @@ async fn console_react(
             .engine
             .record(ChatRecord::Reaction {
                 incident,
-                user: person.id.clone(),
+                person: person.clone(),
                 message: MessageId(message.id.clone()),
                 emoji: emoji.to_owned(),
             })

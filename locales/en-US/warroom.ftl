@@ -123,3 +123,31 @@ tl-room-created = #{ $seq } { $at } room { $room } opened
 tl-card-posted = #{ $seq } { $at } incident card posted
 tl-note-added = #{ $seq } { $at } { $actor } note: { $text }
 tl-reaction-added = #{ $seq } { $at } { $actor } reacted { $emoji }
+
+## Discord
+reply-internal-error = Something went wrong on warroom's side; the error is logged. Try again, or use the console.
+reply-unmapped-discord-user = You have no warroom role in this server. Ask an administrator to give you a role that warroom maps (duty manager or responder).
+reply-unknown-button = This button is not one warroom knows.
+
+## Slash command names (Discord shows these; lowercase, no spaces)
+cmd-incident-name = incident
+cmd-incident-description = Work on the incident of this channel
+cmd-incident-ack-name = ack
+cmd-incident-mitigate-name = mitigate
+cmd-incident-resolve-name = resolve
+cmd-incident-close-name = close
+cmd-incident-reopen-name = reopen
+cmd-incident-status-name = status
+cmd-incident-severity-name = severity
+cmd-incident-role-name = role
+cmd-incident-note-name = note
+cmd-incident-declare-name = declare
+cmd-timeline-name = timeline
+cmd-help-name = help
+cmd-incident-severity-opt-level-name = level
+cmd-incident-role-opt-role-name = role
+cmd-incident-role-opt-user-name = user
+cmd-incident-note-opt-text-name = text
+cmd-incident-declare-opt-title-name = title
+cmd-incident-declare-opt-severity-name = severity
+cmd-timeline-opt-limit-name = limit

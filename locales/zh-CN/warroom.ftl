@@ -123,3 +123,31 @@ tl-room-created = #{ $seq } { $at } 已创建频道 { $room }
 tl-card-posted = #{ $seq } { $at } 已发布事件卡片
 tl-note-added = #{ $seq } { $at } { $actor } 备注：{ $text }
 tl-reaction-added = #{ $seq } { $at } { $actor } 回应了 { $emoji }
+
+## Discord
+reply-internal-error = warroom 内部出错，错误已记入日志。请重试，或使用控制台。
+reply-unmapped-discord-user = 你在此服务器没有 warroom 角色。请管理员为你分配 warroom 映射的角色（值班经理或响应人）。
+reply-unknown-button = warroom 不认识这个按钮。
+
+## 斜杠命令名称（Discord 显示；不含空格）
+cmd-incident-name = 事件
+cmd-incident-description = 处理本频道的事件
+cmd-incident-ack-name = 确认
+cmd-incident-mitigate-name = 止损
+cmd-incident-resolve-name = 恢复
+cmd-incident-close-name = 关闭
+cmd-incident-reopen-name = 重开
+cmd-incident-status-name = 状态
+cmd-incident-severity-name = 级别
+cmd-incident-role-name = 角色
+cmd-incident-note-name = 备注
+cmd-incident-declare-name = 宣告
+cmd-timeline-name = 时间线
+cmd-help-name = 帮助
+cmd-incident-severity-opt-level-name = 级别
+cmd-incident-role-opt-role-name = 角色
+cmd-incident-role-opt-user-name = 人员
+cmd-incident-note-opt-text-name = 内容
+cmd-incident-declare-opt-title-name = 标题
+cmd-incident-declare-opt-severity-name = 级别
+cmd-timeline-opt-limit-name = 条数

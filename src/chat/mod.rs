@@ -6,6 +6,7 @@
 //! refusals, enforced again in the core.
 
 pub mod console;
+pub mod discord;
 pub mod render;
 
 use async_trait::async_trait;
@@ -45,6 +46,10 @@ pub enum ChatError {
     Unavailable(String),
     #[error("the chat service refused the request: {0}")]
     Rejected(String),
+    #[error("rate limited by the chat service")]
+    RateLimited {
+        retry_after: Option<std::time::Duration>,
+    },
     #[error("no room is known for {0}")]
     NoRoom(IncidentId),
 }
@@ -53,12 +58,15 @@ pub enum ChatError {
 /// crash or a timeout never duplicates a room or a message.
 #[async_trait]
 pub trait ChatPort: Send + Sync {
+    /// Opens the incident's room; `members` (the role holders) get access where rooms are
+    /// private.
     async fn open_room(
         &self,
         key: &str,
         incident: IncidentId,
         name: &str,
         topic: &str,
+        members: &[UserId],
     ) -> Result<RoomId, ChatError>;
     async fn post(
         &self,

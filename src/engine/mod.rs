@@ -72,7 +72,7 @@ impl CommandReply {
 }
 
 /// Facts the chat adapters report back after delivering.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChatRecord {
     RoomCreated {
         incident: IncidentId,
@@ -85,7 +85,7 @@ pub enum ChatRecord {
     },
     Reaction {
         incident: IncidentId,
-        user: UserId,
+        person: Person,
         message: MessageId,
         emoji: String,
     },
@@ -97,7 +97,8 @@ enum Request {
         reply: oneshot::Sender<Result<IngestReport, EngineError>>,
     },
     Command {
-        user: UserId,
+        person: Person,
+        introduced: Vec<Person>,
         incident: Option<IncidentId>,
         command: Command,
         reply: oneshot::Sender<Result<CommandReply, EngineError>>,
@@ -122,15 +123,21 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// Runs a command for `person`, whom the chat adapter identified (console: config;
+    /// Discord: the member's mapped roles). `introduced` are other people the command names
+    /// (a role assignee), vouched for by the adapter the same way. The core checks `person`'s
+    /// permissions again.
     pub async fn command(
         &self,
-        user: UserId,
+        person: Person,
+        introduced: Vec<Person>,
         incident: Option<IncidentId>,
         command: Command,
     ) -> Result<CommandReply, EngineError> {
         let (reply, rx) = oneshot::channel();
         self.send(Request::Command {
-            user,
+            person,
+            introduced,
             incident,
             command,
             reply,
@@ -402,12 +409,19 @@ impl Engine {
                 })
             }
             Request::Command {
-                user,
+                person,
+                introduced,
                 incident,
                 command,
                 reply,
             } => {
-                let result = self.command(&user, incident, &command, pending, now);
+                for known in introduced
+                    .into_iter()
+                    .chain(std::iter::once(person.clone()))
+                {
+                    self.people.insert(known.id.clone(), known);
+                }
+                let result = self.command(&person.id, incident, &command, pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -764,18 +778,17 @@ impl Engine {
             }
             ChatRecord::Reaction {
                 incident,
-                user,
+                person,
                 message,
                 emoji,
             } => {
-                if !self.people.contains_key(&user) {
+                // Only people warroom knows (configured or role-mapped) leave a mark.
+                if person.roles.is_empty() {
                     return Ok(());
                 }
-                (
-                    incident,
-                    Actor::user(&user),
-                    EntryKind::ReactionAdded { message, emoji },
-                )
+                let actor = Actor::user(&person.id);
+                self.people.insert(person.id.clone(), person);
+                (incident, actor, EntryKind::ReactionAdded { message, emoji })
             }
         };
         let Some(incident) = self.incident(pending, id)? else {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::chat::render;
 use crate::chat::{ChatError, ChatPort, OutgoingMessage};
@@ -46,6 +46,11 @@ pub fn room_key(incident: IncidentId) -> String {
     format!("room:{incident}")
 }
 
+/// The reverse reference: which incident a room belongs to (for commands typed in it).
+pub fn incident_of_key(room: &RoomId) -> String {
+    format!("incident-of:{room}")
+}
+
 pub fn card_key(incident: IncidentId) -> String {
     format!("card:{incident}")
 }
@@ -63,6 +68,16 @@ impl OutboxWorker {
                 Ok(()) => {
                     backoff = Duration::from_millis(250);
                     TICK
+                }
+                Err(DeliveryError::Chat(ChatError::RateLimited { retry_after })) => {
+                    let wait = retry_after.unwrap_or(backoff).min(MAX_BACKOFF);
+                    warn!(
+                        retry_in_ms = wait.as_millis() as u64,
+                        pending = depth,
+                        "Chat rate limit hit; waiting."
+                    );
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    wait
                 }
                 Err(error) => {
                     warn!(%error, retry_in_ms = backoff.as_millis() as u64, pending = depth, "Chat delivery failed; will retry.");
@@ -89,7 +104,16 @@ impl OutboxWorker {
                 return Ok(());
             }
             for item in items {
-                self.deliver(item.key, &item.effect).await?;
+                match self.deliver(item.key, &item.effect).await {
+                    Ok(()) => {}
+                    // A request the chat refuses for good would block everything behind it:
+                    // say so loudly and move on.
+                    Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
+                        error!(item = item.key, effect = ?item.effect, %reason, "Chat refused an outbox item; dropping it.");
+                        metrics::counter!("warroom_outbox_dropped_total").increment(1);
+                    }
+                    Err(error) => return Err(error),
+                }
                 self.store.outbox_complete(item.key)?;
             }
         }
@@ -111,11 +135,18 @@ impl OutboxWorker {
                     None => {
                         let name = room_name(&incident_id, &incident.title);
                         let topic = render::topic(&self.i18n, &self.locale, &incident);
+                        let members: Vec<crate::domain::ids::UserId> =
+                            crate::domain::incident::IncidentRole::ALL
+                                .iter()
+                                .filter_map(|role| incident.roles.get(*role).cloned())
+                                .collect();
                         let room = self
                             .chat
-                            .open_room(&room_key(incident_id), incident_id, &name, &topic)
+                            .open_room(&room_key(incident_id), incident_id, &name, &topic, &members)
                             .await?;
                         self.store.set_chat_ref(&room_key(incident_id), &room.0)?;
+                        self.store
+                            .set_chat_ref(&incident_of_key(&room), &incident_id.to_string())?;
                         info!(incident = %incident_id, %room, "Incident room opened.");
                         room
                     }

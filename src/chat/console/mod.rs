@@ -237,6 +237,7 @@ impl ChatPort for ConsoleChat {
         incident: IncidentId,
         name: &str,
         topic: &str,
+        _members: &[UserId],
     ) -> Result<RoomId, ChatError> {
         if let Some(room) = self.known_key(key) {
             return Ok(RoomId(room));

@@ -1,0 +1,443 @@
+//! Slash commands built from the shared command tree (`domain::command::COMMAND_TREE`) with
+//! names and descriptions from the locales, and the gateway handlers for commands, buttons
+//! and reactions.
+
+use std::collections::BTreeMap;
+
+use poise::serenity_prelude as serenity;
+use tracing::{debug, warn};
+
+use crate::chat::discord::{DiscordData, Error, MAX_CONTENT_CHARS, person_of};
+use crate::chat::parse_button;
+use crate::domain::access::Person;
+use crate::domain::command::{COMMAND_TREE, LeafSpec, OptionKind, OptionValues, build};
+use crate::domain::ids::{IncidentId, MessageId, RoomId};
+use crate::domain::message::Msg;
+use crate::engine::ChatRecord;
+use crate::engine::outbox::incident_of_key;
+use crate::i18n::{DEFAULT_LOCALE, I18n};
+
+type Ctx<'a> = poise::ApplicationContext<'a, DiscordData, Error>;
+type PoiseCommand = poise::Command<DiscordData, Error>;
+
+/// The locales Discord knows that warroom speaks besides en-US (Discord's codes).
+const OTHER_LOCALES: &[&str] = &["zh-CN"];
+
+/// Every command of the tree as a poise command: `/incident` with its subcommands, and the
+/// top-level leaves. Each leaf carries its index in the tree as custom data.
+pub fn build_commands(i18n: &I18n) -> Vec<PoiseCommand> {
+    let mut roots: BTreeMap<&'static str, Vec<usize>> = BTreeMap::new();
+    for (index, leaf) in COMMAND_TREE.iter().enumerate() {
+        roots.entry(leaf.path[0]).or_default().push(index);
+    }
+    let mut commands = Vec::new();
+    for (root, leaves) in roots {
+        let single = leaves.len() == 1 && COMMAND_TREE[leaves[0]].path.len() == 1;
+        if single {
+            commands.push(leaf_command(i18n, leaves[0]));
+            continue;
+        }
+        let subcommands = leaves
+            .iter()
+            .map(|index| leaf_command(i18n, *index))
+            .collect();
+        let name_id = format!("cmd-{root}-name");
+        let description_id = format!("cmd-{root}-description");
+        commands.push(PoiseCommand {
+            name: root.into(),
+            qualified_name: root.into(),
+            identifying_name: root.into(),
+            name_localizations: localized(i18n, &name_id),
+            description: Some(i18n.text(DEFAULT_LOCALE, &description_id, &[]).into()),
+            description_localizations: localized(i18n, &description_id),
+            subcommands,
+            subcommand_required: true,
+            guild_only: true,
+            ..Default::default()
+        });
+    }
+    commands
+}
+
+type Localizations = std::borrow::Cow<
+    'static,
+    [(
+        std::borrow::Cow<'static, str>,
+        std::borrow::Cow<'static, str>,
+    )],
+>;
+
+fn localized(i18n: &I18n, id: &str) -> Localizations {
+    OTHER_LOCALES
+        .iter()
+        .map(|locale| ((*locale).into(), i18n.text(locale, id, &[]).into()))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
+    let leaf = &COMMAND_TREE[index];
+    let name = leaf.path[leaf.path.len() - 1];
+    let name_id = format!("cmd-{}-name", leaf.path.join("-"));
+    let parameters = leaf
+        .options
+        .iter()
+        .map(|option| {
+            let description_id = leaf.option_description_id(option);
+            let name_id = format!("{description_id}-name");
+            poise::CommandParameter {
+                name: option.name.into(),
+                name_localizations: localized(i18n, &name_id),
+                description: Some(i18n.text(DEFAULT_LOCALE, &description_id, &[]).into()),
+                description_localizations: localized(i18n, &description_id),
+                required: option.required,
+                choices: match option.kind {
+                    OptionKind::Choice(choices) => choices
+                        .iter()
+                        .map(|choice| poise::CommandParameterChoice {
+                            name: (*choice).into(),
+                            localizations: Default::default(),
+                            __non_exhaustive: (),
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                }
+                .into(),
+                type_setter: Some(match option.kind {
+                    OptionKind::Text | OptionKind::Choice(_) => set_string,
+                    OptionKind::User => set_user,
+                    OptionKind::Integer { .. } => set_limit,
+                }),
+                channel_types: None,
+                autocomplete_callback: None,
+                __non_exhaustive: (),
+            }
+        })
+        .collect();
+    PoiseCommand {
+        name: name.into(),
+        qualified_name: leaf.path.join(" ").into(),
+        identifying_name: leaf.path.join("-").into(),
+        name_localizations: localized(i18n, &name_id),
+        description: Some(
+            i18n.text(DEFAULT_LOCALE, &leaf.description_id(), &[])
+                .into(),
+        ),
+        description_localizations: localized(i18n, &leaf.description_id()),
+        parameters,
+        slash_action: Some(|ctx| Box::pin(run_slash(ctx))),
+        custom_data: Box::new(index),
+        guild_only: true,
+        ..Default::default()
+    }
+}
+
+fn set_string(option: serenity::CreateCommandOption) -> serenity::CreateCommandOption {
+    option.kind(serenity::CommandOptionType::String)
+}
+
+fn set_user(option: serenity::CreateCommandOption) -> serenity::CreateCommandOption {
+    option.kind(serenity::CommandOptionType::User)
+}
+
+/// The one integer option, `/timeline limit`, is 1–50 (see `COMMAND_TREE`).
+fn set_limit(option: serenity::CreateCommandOption) -> serenity::CreateCommandOption {
+    option
+        .kind(serenity::CommandOptionType::Integer)
+        .min_int_value(1)
+        .max_int_value(50)
+}
+
+/// The user's language: the interaction's locale if warroom speaks it, else the guild's,
+/// else en-US.
+fn reply_locale<'a>(i18n: &'a I18n, locale: &str, guild_locale: Option<&str>) -> &'a str {
+    let chosen = i18n.resolve_locale(locale);
+    if chosen != DEFAULT_LOCALE || locale.starts_with("en") {
+        return chosen;
+    }
+    guild_locale
+        .map(|l| i18n.resolve_locale(l))
+        .unwrap_or(DEFAULT_LOCALE)
+}
+
+fn render(i18n: &I18n, locale: &str, lines: &[Msg]) -> String {
+    let text = lines
+        .iter()
+        .map(|line| i18n.render(locale, line))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if text.chars().count() <= MAX_CONTENT_CHARS {
+        text
+    } else {
+        let mut cut: String = text.chars().take(MAX_CONTENT_CHARS - 1).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+fn incident_of(data: &DiscordData, channel: serenity::ChannelId) -> Option<IncidentId> {
+    let room = RoomId(channel.to_string());
+    match data.store.chat_ref(&incident_of_key(&room)) {
+        Ok(found) => found.and_then(|text| IncidentId::parse(&text).ok()),
+        Err(error) => {
+            warn!(%channel, %error, "Could not look up the incident of a channel.");
+            None
+        }
+    }
+}
+
+/// Every slash command lands here; the leaf is known from the command's custom data.
+async fn run_slash(ctx: Ctx<'_>) -> Result<(), poise::FrameworkError<'_, DiscordData, Error>> {
+    // Answer within Discord's 3 s first; the engine's durable write may take longer
+    // during a storm.
+    if let Err(error) = ctx.defer_ephemeral().await {
+        warn!(%error, "Could not defer a slash command.");
+        return Ok(());
+    }
+    let data = ctx.data();
+    let interaction = ctx.interaction;
+    let locale = reply_locale(
+        &data.i18n,
+        &interaction.locale,
+        interaction.guild_locale.as_deref(),
+    )
+    .to_owned();
+    let text = match slash_reply(ctx, &locale).await {
+        Ok(lines) => render(&data.i18n, &locale, &lines),
+        Err(error) => {
+            warn!(%error, "A slash command failed.");
+            data.i18n.text(&locale, "reply-internal-error", &[])
+        }
+    };
+    if let Err(error) = ctx
+        .send(poise::CreateReply::default().content(text).ephemeral(true))
+        .await
+    {
+        warn!(%error, "Could not send a slash command's reply.");
+    }
+    Ok(())
+}
+
+async fn slash_reply(ctx: Ctx<'_>, locale: &str) -> Result<Vec<Msg>, Error> {
+    let data = ctx.data();
+    let interaction = ctx.interaction;
+    let Some(index) = ctx.command().custom_data.downcast_ref::<usize>() else {
+        return Ok(vec![Msg::new("reply-internal-error")]);
+    };
+    let leaf: &LeafSpec = &COMMAND_TREE[*index];
+    let member_roles = interaction
+        .member
+        .as_ref()
+        .map(|m| m.roles.as_slice())
+        .unwrap_or(&[]);
+    let person = person_of(
+        &data.settings,
+        &data.oncall,
+        interaction.user.id,
+        member_roles,
+        locale,
+    );
+    if person.roles.is_empty() {
+        return Ok(vec![Msg::new("reply-unmapped-discord-user")]);
+    }
+    let mut values = OptionValues::new();
+    let mut introduced = Vec::new();
+    for option in ctx.args {
+        let value = match &option.value {
+            serenity::ResolvedValue::String(text) => (*text).to_owned(),
+            serenity::ResolvedValue::Integer(number) => number.to_string(),
+            serenity::ResolvedValue::User(user, member) => {
+                let roles = member.map(|m| m.roles.as_slice()).unwrap_or(&[]);
+                let named = person_of(&data.settings, &data.oncall, user.id, roles, DEFAULT_LOCALE);
+                if !named.roles.is_empty() {
+                    introduced.push(named);
+                }
+                user.id.to_string()
+            }
+            other => {
+                debug!(?other, "Ignoring an option of an unexpected type.");
+                continue;
+            }
+        };
+        values.insert(option.name.to_owned(), value);
+    }
+    let command = match build(leaf, &values) {
+        Ok(command) => command,
+        Err(error) => return Ok(vec![error.to_msg()]),
+    };
+    let incident = incident_of(data, interaction.channel_id);
+    let reply = data
+        .engine
+        .command(person, introduced, incident, command)
+        .await?;
+    Ok(reply.lines)
+}
+
+/// Buttons and reactions: the same engine calls as console clicks and reactions.
+pub async fn on_event(
+    framework: poise::FrameworkContext<'_, DiscordData, Error>,
+    event: &serenity::FullEvent,
+) -> Result<(), Error> {
+    let ctx = framework.serenity_context;
+    let data = framework.user_data;
+    match event {
+        serenity::FullEvent::InteractionCreate {
+            interaction: serenity::Interaction::Component(component),
+        } => on_button(ctx, component, data).await,
+        serenity::FullEvent::ReactionAdd { add_reaction } => on_reaction(add_reaction, data).await,
+        _ => Ok(()),
+    }
+}
+
+async fn on_button(
+    ctx: &serenity::Context,
+    component: &serenity::ComponentInteraction,
+    data: &DiscordData,
+) -> Result<(), Error> {
+    let defer = serenity::CreateInteractionResponse::Defer(
+        serenity::CreateInteractionResponseMessage::new().ephemeral(true),
+    );
+    component.create_response(ctx, defer).await?;
+    let locale = reply_locale(
+        &data.i18n,
+        &component.locale,
+        component.guild_locale.as_deref(),
+    )
+    .to_owned();
+    let roles = component
+        .member
+        .as_ref()
+        .map(|m| m.roles.as_slice())
+        .unwrap_or(&[]);
+    let person = person_of(
+        &data.settings,
+        &data.oncall,
+        component.user.id,
+        roles,
+        &locale,
+    );
+    let lines = if person.roles.is_empty() {
+        vec![Msg::new("reply-unmapped-discord-user")]
+    } else {
+        match parse_button(&component.data.custom_id) {
+            Some((command, incident)) => {
+                data.engine
+                    .command(person, Vec::new(), Some(incident), command)
+                    .await?
+                    .lines
+            }
+            None => vec![Msg::new("reply-unknown-button")],
+        }
+    };
+    let followup = serenity::CreateInteractionResponseFollowup::new()
+        .content(render(&data.i18n, &locale, &lines))
+        .ephemeral(true);
+    component.create_followup(ctx, followup).await?;
+    Ok(())
+}
+
+async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Result<(), Error> {
+    let Some(incident) = incident_of(data, reaction.channel_id) else {
+        return Ok(());
+    };
+    let Some(user) = reaction.user_id else {
+        return Ok(());
+    };
+    let roles = reaction
+        .member
+        .as_ref()
+        .map(|m| m.roles.as_slice())
+        .unwrap_or(&[]);
+    let person: Person = person_of(&data.settings, &data.oncall, user, roles, DEFAULT_LOCALE);
+    data.engine
+        .record(ChatRecord::Reaction {
+            incident,
+            person,
+            message: MessageId(reaction.message_id.to_string()),
+            emoji: reaction.emoji.to_string(),
+        })
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Discord refuses a registration whose names break its rules; catch that here.
+    #[test]
+    fn every_command_and_option_has_valid_localized_names_and_descriptions() {
+        let i18n = I18n::builtin().unwrap();
+        let name_rule = regex::Regex::new(r"^[-_\p{L}\p{N}]{1,32}$").unwrap();
+        let commands = build_commands(&i18n);
+        let mut seen = 0;
+        let mut check = |name: &str,
+                         description: Option<&str>,
+                         localizations: &[(
+            std::borrow::Cow<'static, str>,
+            std::borrow::Cow<'static, str>,
+        )]| {
+            seen += 1;
+            assert!(
+                name_rule.is_match(name) && name == name.to_lowercase(),
+                "bad name {name:?}"
+            );
+            if let Some(description) = description {
+                assert!(
+                    (1..=100).contains(&description.chars().count()),
+                    "description of {name}: {description:?}"
+                );
+                assert!(
+                    !description.starts_with("cmd-"),
+                    "untranslated description {description}"
+                );
+            }
+            assert_eq!(localizations.len(), OTHER_LOCALES.len(), "{name}");
+            for (_, localized) in localizations {
+                assert!(!localized.starts_with("cmd-"), "untranslated {localized}");
+                assert!(localized.chars().count() <= 100, "{localized}");
+            }
+        };
+        for command in &commands {
+            check(
+                &command.name,
+                command.description.as_deref(),
+                &command.name_localizations,
+            );
+            for sub in &command.subcommands {
+                check(
+                    &sub.name,
+                    sub.description.as_deref(),
+                    &sub.name_localizations,
+                );
+                check(
+                    &sub.name,
+                    sub.description.as_deref(),
+                    &sub.description_localizations,
+                );
+                for parameter in &sub.parameters {
+                    check(
+                        &parameter.name,
+                        parameter.description.as_deref(),
+                        &parameter.name_localizations,
+                    );
+                }
+            }
+            for parameter in &command.parameters {
+                check(
+                    &parameter.name,
+                    parameter.description.as_deref(),
+                    &parameter.name_localizations,
+                );
+            }
+        }
+        let names: Vec<&str> = commands.iter().map(|c| c.name.as_ref()).collect();
+        assert_eq!(names, ["help", "incident", "timeline"]);
+        assert!(seen > 20);
+        let zh: Vec<String> = commands
+            .iter()
+            .flat_map(|c| c.name_localizations.iter().map(|(_, n)| n.to_string()))
+            .collect();
+        assert!(zh.contains(&"事件".to_owned()), "{zh:?}");
+    }
+}

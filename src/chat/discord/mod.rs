@@ -1,0 +1,466 @@
+//! The Discord adapter: serenity 0.12 for REST and the gateway, poise 0.7 for slash commands.
+//!
+//! Writes (rooms, cards, notices) come only from the outbox through [`DiscordChat`], which
+//! paces them per channel and globally. Reads — slash commands, buttons, reactions — are
+//! answered within Discord's 3 s by deferring first, then handed to the engine as the same
+//! calls the console makes.
+
+mod commands;
+pub mod pacing;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use poise::serenity_prelude as serenity;
+use tokio::sync::Mutex;
+use tracing::{info, warn};
+
+use crate::chat::{ChatError, ChatPort, OutgoingMessage};
+use crate::config::DiscordSettings;
+use crate::domain::access::{Person, PersonRole};
+use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
+use crate::domain::incident::Roles;
+use crate::engine::EngineHandle;
+use crate::i18n::I18n;
+use crate::store::Store;
+
+pub use commands::build_commands;
+use pacing::{PER_CHANNEL, Pacer, Window};
+
+/// Discord's documented limits that shape what warroom sends.
+pub const MAX_CHANNELS_PER_CATEGORY: usize = 50;
+pub const MAX_GUILD_CHANNELS: usize = 500;
+pub const MAX_CONTENT_CHARS: usize = 2000;
+pub const MAX_EMBED_TITLE_CHARS: usize = 256;
+pub const MAX_EMBED_FIELDS: usize = 25;
+pub const MAX_BUTTONS_PER_ROW: usize = 5;
+
+/// What the gateway handlers share.
+pub struct DiscordData {
+    pub engine: EngineHandle,
+    pub store: Arc<dyn Store>,
+    pub i18n: Arc<I18n>,
+    pub settings: DiscordSettings,
+    pub oncall: Roles,
+    pub ready: Arc<AtomicBool>,
+}
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The outbox's way to Discord.
+pub struct DiscordChat {
+    http: Arc<serenity::Http>,
+    settings: DiscordSettings,
+    pacer: Pacer,
+    /// Serialises room creation so two incidents never race for the last category slot.
+    rooms: Mutex<()>,
+    /// Discord mentions need ids; configured people may be named by their Discord id.
+    ready: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for DiscordChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscordChat")
+            .field("guild", &self.settings.guild_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The REST client: through `api_base` when it is not Discord itself. serenity honours a
+/// proxy only with its own rate limiter off, and then the outbox paces alone.
+pub fn http_client(settings: &DiscordSettings) -> serenity::Http {
+    let builder = serenity::HttpBuilder::new(settings.token.expose());
+    if settings.uses_proxy() {
+        builder
+            .proxy(settings.api_base.trim_end_matches('/'))
+            .ratelimiter_disabled(true)
+            .build()
+    } else {
+        builder.build()
+    }
+}
+
+impl DiscordChat {
+    pub fn new(
+        http: Arc<serenity::Http>,
+        settings: DiscordSettings,
+        ready: Arc<AtomicBool>,
+    ) -> DiscordChat {
+        DiscordChat {
+            http,
+            settings,
+            pacer: Pacer::default(),
+            rooms: Mutex::new(()),
+            ready,
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    async fn paced(&self, bucket: &str, window: Window) {
+        self.pacer.wait(bucket, window).await;
+    }
+
+    /// The category with room for one more channel: the configured one, then overflow
+    /// categories named after it ("Incidents 2", "Incidents 3", …), created when all are full.
+    async fn category_with_room(
+        &self,
+        channels: &HashMap<serenity::ChannelId, serenity::GuildChannel>,
+    ) -> Result<serenity::ChannelId, ChatError> {
+        let base_id = serenity::ChannelId::new(self.settings.incidents_category_id);
+        let children = |category: serenity::ChannelId| {
+            channels
+                .values()
+                .filter(|c| c.parent_id == Some(category))
+                .count()
+        };
+        if children(base_id) < MAX_CHANNELS_PER_CATEGORY {
+            return Ok(base_id);
+        }
+        let base = channels.get(&base_id).ok_or_else(|| {
+            ChatError::Rejected(format!(
+                "the incidents category {} does not exist in the guild",
+                self.settings.incidents_category_id
+            ))
+        })?;
+        let mut overflow: Vec<&serenity::GuildChannel> = channels
+            .values()
+            .filter(|c| {
+                c.kind == serenity::ChannelType::Category
+                    && c.name.starts_with(&format!("{} ", base.name))
+            })
+            .collect();
+        overflow.sort_by_key(|c| c.position);
+        if let Some(category) = overflow
+            .iter()
+            .find(|c| children(c.id) < MAX_CHANNELS_PER_CATEGORY)
+        {
+            return Ok(category.id);
+        }
+        let name = format!("{} {}", base.name, overflow.len() + 2);
+        self.paced("guild-channels", PER_CHANNEL).await;
+        let created = serenity::GuildId::new(self.settings.guild_id)
+            .create_channel(
+                &self.http,
+                serenity::CreateChannel::new(&name)
+                    .kind(serenity::ChannelType::Category)
+                    .permissions(base.permission_overwrites.clone()),
+            )
+            .await
+            .map_err(classify)?;
+        info!(category = %created.id, name, "Opened an overflow category for incident channels.");
+        Ok(created.id)
+    }
+}
+
+/// Sorts serenity's errors into what the outbox does about them.
+fn classify(error: serenity::Error) -> ChatError {
+    if let serenity::Error::Http(http) = &error
+        && let Some(status) = http.status_code()
+    {
+        let code = status.as_u16();
+        return match code {
+            429 => ChatError::RateLimited { retry_after: None },
+            500..=599 => ChatError::Unavailable(format!("Discord answered {code}")),
+            _ => ChatError::Rejected(error.to_string()),
+        };
+    }
+    ChatError::Unavailable(error.to_string())
+}
+
+/// A nonce Discord accepts (≤ 25 characters) that is the same on every retry of one item,
+/// so a post whose answer was lost is not posted twice.
+fn nonce(key: &str) -> String {
+    // FNV-1a: stable across builds and processes, unlike the std hasher.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("wr{hash:x}")
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+fn message_parts(
+    message: &OutgoingMessage,
+) -> (
+    Option<String>,
+    Option<serenity::CreateEmbed>,
+    Vec<serenity::CreateActionRow>,
+) {
+    let rows = message
+        .buttons
+        .chunks(MAX_BUTTONS_PER_ROW)
+        .take(5)
+        .map(|chunk| {
+            serenity::CreateActionRow::Buttons(
+                chunk
+                    .iter()
+                    .map(|button| {
+                        serenity::CreateButton::new(&button.id)
+                            .label(cut(&button.label, 80))
+                            .style(serenity::ButtonStyle::Primary)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    if message.fields.is_empty() {
+        return (Some(cut(&message.text, MAX_CONTENT_CHARS)), None, rows);
+    }
+    let mut embed = serenity::CreateEmbed::new().title(cut(&message.text, MAX_EMBED_TITLE_CHARS));
+    for field in message.fields.iter().take(MAX_EMBED_FIELDS) {
+        embed = embed.field(cut(&field.name, 256), cut(&field.value, 1024), true);
+    }
+    (None, Some(embed), rows)
+}
+
+fn snowflake_user(user: &UserId) -> Option<serenity::UserId> {
+    crate::config::parse_snowflake(&user.0).map(serenity::UserId::new)
+}
+
+#[async_trait]
+impl ChatPort for DiscordChat {
+    async fn open_room(
+        &self,
+        _key: &str,
+        incident: IncidentId,
+        name: &str,
+        topic: &str,
+        members: &[UserId],
+    ) -> Result<RoomId, ChatError> {
+        let _one_at_a_time = self.rooms.lock().await;
+        let guild = serenity::GuildId::new(self.settings.guild_id);
+        self.paced("guild-channels", PER_CHANNEL).await;
+        let channels = guild.channels(&self.http).await.map_err(classify)?;
+        // Idempotent across retries and restarts: a channel whose name starts with the
+        // incident id is this incident's, whether or not we heard the create answer.
+        let prefix = incident.to_string().to_ascii_lowercase();
+        if let Some(existing) = channels.values().find(|c| {
+            c.kind == serenity::ChannelType::Text
+                && (c.name == prefix || c.name.starts_with(&format!("{prefix}-")))
+        }) {
+            return Ok(RoomId(existing.id.to_string()));
+        }
+        if channels.len() >= MAX_GUILD_CHANNELS {
+            return Err(ChatError::Rejected(format!(
+                "the guild already has {MAX_GUILD_CHANNELS} channels, Discord's limit; archive old incident channels"
+            )));
+        }
+        let category = self.category_with_room(&channels).await?;
+        let mut builder = serenity::CreateChannel::new(name)
+            .kind(serenity::ChannelType::Text)
+            .category(category)
+            .topic(cut(topic, 1024));
+        if self.settings.private_category {
+            let allow = serenity::Permissions::VIEW_CHANNEL
+                | serenity::Permissions::SEND_MESSAGES
+                | serenity::Permissions::READ_MESSAGE_HISTORY
+                | serenity::Permissions::ADD_REACTIONS
+                | serenity::Permissions::USE_APPLICATION_COMMANDS;
+            let mut overwrites = Vec::new();
+            if let Some(parent) = channels.get(&category) {
+                overwrites.extend(parent.permission_overwrites.iter().cloned());
+            }
+            for member in members.iter().filter_map(snowflake_user) {
+                overwrites.push(serenity::PermissionOverwrite {
+                    allow,
+                    deny: serenity::Permissions::empty(),
+                    kind: serenity::PermissionOverwriteType::Member(member),
+                });
+            }
+            builder = builder.permissions(overwrites);
+        }
+        self.paced("guild-channels", PER_CHANNEL).await;
+        let channel = guild
+            .create_channel(&self.http, builder)
+            .await
+            .map_err(classify)?;
+        Ok(RoomId(channel.id.to_string()))
+    }
+
+    async fn post(
+        &self,
+        room: &RoomId,
+        key: &str,
+        message: &OutgoingMessage,
+    ) -> Result<MessageId, ChatError> {
+        let channel = room_channel(room)?;
+        let (content, embed, rows) = message_parts(message);
+        let mut builder = serenity::CreateMessage::new()
+            .nonce(serenity::Nonce::String(nonce(key)))
+            .enforce_nonce(true)
+            .components(rows);
+        if let Some(content) = content {
+            builder = builder.content(content);
+        }
+        if let Some(embed) = embed {
+            builder = builder.embed(embed);
+        }
+        self.paced(&format!("messages:{channel}"), PER_CHANNEL)
+            .await;
+        let posted = channel
+            .send_message(&self.http, builder)
+            .await
+            .map_err(classify)?;
+        if message.pin {
+            self.paced(&format!("pins:{channel}"), PER_CHANNEL).await;
+            if let Err(error) = channel.pin(&self.http, posted.id).await {
+                // An unpinned card is still a card; say so and go on.
+                warn!(%channel, message = %posted.id, %error, "Could not pin the incident card.");
+            }
+        }
+        Ok(MessageId(posted.id.to_string()))
+    }
+
+    async fn edit(
+        &self,
+        room: &RoomId,
+        message: &MessageId,
+        content: &OutgoingMessage,
+    ) -> Result<(), ChatError> {
+        let channel = room_channel(room)?;
+        let id = crate::config::parse_snowflake(&message.0)
+            .map(serenity::MessageId::new)
+            .ok_or_else(|| ChatError::Rejected(format!("{message} is not a Discord message id")))?;
+        let (text, embed, rows) = message_parts(content);
+        let mut builder = serenity::EditMessage::new().components(rows);
+        if let Some(text) = text {
+            builder = builder.content(text);
+        }
+        if let Some(embed) = embed {
+            builder = builder.embed(embed);
+        }
+        self.paced(&format!("messages:{channel}"), PER_CHANNEL)
+            .await;
+        channel
+            .edit_message(&self.http, id, builder)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    fn mention(&self, user: &UserId) -> String {
+        match snowflake_user(user) {
+            Some(id) => format!("<@{id}>"),
+            None => format!("@{user}"),
+        }
+    }
+}
+
+fn room_channel(room: &RoomId) -> Result<serenity::ChannelId, ChatError> {
+    crate::config::parse_snowflake(&room.0)
+        .map(serenity::ChannelId::new)
+        .ok_or_else(|| ChatError::Rejected(format!("{room} is not a Discord channel id")))
+}
+
+/// The warroom person behind a Discord member: their mapped roles, plus the on-call role
+/// they hold. Members without a mapped role get no roles and may not act.
+pub fn person_of(
+    settings: &DiscordSettings,
+    oncall: &Roles,
+    user: serenity::UserId,
+    member_roles: &[serenity::RoleId],
+    locale: &str,
+) -> Person {
+    let mut roles = BTreeSet::new();
+    for role in member_roles {
+        if let Some(mapped) = settings.role_map.get(&role.get()) {
+            roles.extend(mapped.iter().copied());
+        }
+    }
+    let id = UserId(user.to_string());
+    if !roles.is_empty() {
+        let on_call = [
+            (oncall.commander.as_ref(), PersonRole::Commander),
+            (oncall.communications.as_ref(), PersonRole::Communications),
+            (oncall.operations.as_ref(), PersonRole::Operations),
+        ];
+        for (holder, role) in on_call {
+            if holder == Some(&id) {
+                roles.insert(role);
+            }
+        }
+    }
+    Person {
+        id,
+        roles,
+        locale: locale.to_owned(),
+    }
+}
+
+/// Connects to Discord and runs the gateway until `shutdown`. Returns the chat port for the
+/// outbox; readiness flips once the guild's commands are registered.
+pub async fn start(
+    data: DiscordData,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(Arc<DiscordChat>, tokio::task::JoinHandle<()>), Error> {
+    let http = Arc::new(http_client(&data.settings));
+    let chat = Arc::new(DiscordChat::new(
+        http.clone(),
+        data.settings.clone(),
+        data.ready.clone(),
+    ));
+    let guild = serenity::GuildId::new(data.settings.guild_id);
+    let commands = build_commands(&data.i18n);
+    let ready = data.ready.clone();
+    let framework = poise::Framework::builder()
+        .options(poise::FrameworkOptions {
+            commands,
+            event_handler: |framework, event| Box::pin(commands::on_event(framework, event)),
+            ..Default::default()
+        })
+        .setup(move |ctx, _ready, framework| {
+            Box::pin(async move {
+                poise::builtins::register_in_guild(ctx, &framework.options().commands, guild)
+                    .await?;
+                ready.store(true, Ordering::Relaxed);
+                info!(%guild, "Discord is ready: slash commands registered.");
+                Ok(data)
+            })
+        })
+        .build();
+    let intents =
+        serenity::GatewayIntents::GUILDS | serenity::GatewayIntents::GUILD_MESSAGE_REACTIONS;
+    let mut client = serenity::ClientBuilder::new_with_http(http_client(&chat.settings), intents)
+        .framework(framework)
+        .await?;
+    let shard_manager = client.shard_manager.clone();
+    let task = tokio::spawn(async move {
+        tokio::select! {
+            result = client.start() => {
+                if let Err(error) = result {
+                    warn!(%error, "The Discord gateway client stopped.");
+                }
+            }
+            _ = stopped(&mut shutdown) => {
+                shard_manager.shutdown_all().await;
+            }
+        }
+    });
+    Ok((chat, task))
+}
+
+/// Resolves once shutdown is asked for (without holding the watch's lock across an await).
+async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
