@@ -21,16 +21,37 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "built-in defaults".to_owned());
     match Settings::load(config, &Overrides::default()) {
-        Ok(settings) => findings.push(Finding {
-            ok: true,
-            what: format!("config ({origin})"),
-            detail: format!(
-                "{} users, listening on {}, data in {}",
-                settings.people.len(),
-                settings.http_addr,
-                settings.data_dir.display()
-            ),
-        }),
+        Ok(settings) => {
+            findings.push(Finding {
+                ok: true,
+                what: format!("config ({origin})"),
+                detail: format!(
+                    "{} users, listening on {}, data in {}",
+                    settings.people.len(),
+                    settings.http_addr,
+                    settings.data_dir.display()
+                ),
+            });
+            findings.push(Finding {
+                ok: true,
+                what: "chat".to_owned(),
+                detail: match &settings.discord {
+                    Some(discord) => format!(
+                        "Discord guild {}, incidents category {}, {} role mapping(s), API {}{}",
+                        discord.guild_id,
+                        discord.incidents_category_id,
+                        discord.role_map.len(),
+                        discord.api_base,
+                        if discord.private_category {
+                            ", private category"
+                        } else {
+                            ""
+                        }
+                    ),
+                    None => "the built-in console (no Discord token)".to_owned(),
+                },
+            });
+        }
         Err(error) => findings.push(Finding {
             ok: false,
             what: "config".to_owned(),

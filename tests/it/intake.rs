@@ -561,7 +561,7 @@ async fn health_readiness_and_metrics() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         ready,
-        json!({"status": "ready", "store": true, "engine": true})
+        json!({"status": "ready", "store": true, "engine": true, "chat": true})
     );
     bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
         .await;

@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod chat;
+mod discord;
 mod e2e;
+mod fake_discord_selftest;
 mod intake;
 mod restart;
 mod support;

@@ -52,6 +52,9 @@ pub fn build_commands(i18n: &I18n) -> Vec<PoiseCommand> {
             description_localizations: localized(i18n, &description_id),
             subcommands,
             subcommand_required: true,
+            // poise registers only commands with an action; Discord never invokes a parent
+            // whose subcommands are required, so this one is never run.
+            slash_action: Some(|ctx| Box::pin(run_slash(ctx))),
             guild_only: true,
             ..Default::default()
         });

@@ -29,6 +29,9 @@ use crate::store::Store;
 pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer, Window};
 
+/// How long one Discord REST call may take before the outbox treats it as failed.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Discord's documented limits that shape what warroom sends.
 pub const MAX_CHANNELS_PER_CATEGORY: usize = 50;
 pub const MAX_GUILD_CHANNELS: usize = 500;
@@ -71,7 +74,19 @@ impl std::fmt::Debug for DiscordChat {
 /// The REST client: through `api_base` when it is not Discord itself. serenity honours a
 /// proxy only with its own rate limiter off, and then the outbox paces alone.
 pub fn http_client(settings: &DiscordSettings) -> serenity::Http {
-    let builder = serenity::HttpBuilder::new(settings.token.expose());
+    // serenity's default client has no timeout: a Discord that hangs would stall the outbox
+    // forever instead of letting it back off and retry.
+    let mut builder = serenity::HttpBuilder::new(settings.token.expose());
+    match reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+    {
+        Ok(client) => builder = builder.client(client),
+        Err(error) => {
+            warn!(%error, "Cannot build an HTTP client with timeouts; using serenity's default.")
+        }
+    }
     if settings.uses_proxy() {
         builder
             .proxy(settings.api_base.trim_end_matches('/'))

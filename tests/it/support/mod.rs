@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_discord;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +54,15 @@ impl TestBot {
     /// warroom with built-in defaults (demo users alice, bob, carol) and a 0 s card interval.
     pub async fn spawn() -> TestBot {
         TestBot::spawn_with("[chat]\ncard_edit_interval = \"0s\"\n").await
+    }
+
+    /// warroom with Discord as its chat, pointed at `fake` (its REST and gateway), with the
+    /// fake's incidents category and role ids already in `discord_config`.
+    pub async fn spawn_discord(discord_config: &str) -> TestBot {
+        let config = format!(
+            "[chat]\ncard_edit_interval = \"0s\"\n[discord]\ntoken = \"{DISCORD_TEST_TOKEN}\"\n{discord_config}"
+        );
+        TestBot::spawn_with(&config).await
     }
 
     /// warroom with this config file text; the demo users are added unless it has [[users]].
@@ -348,6 +359,10 @@ impl Drop for TestBot {
         }
     }
 }
+
+/// Shaped like a bot token (three dot-separated base64 parts); the fake accepts any.
+pub const DISCORD_TEST_TOKEN: &str =
+    "OTAwMDAwMDAwMDAwMDAwMDAx.GtEsTt.t0k3n-f0r-th3-f4k3-d1sc0rd-0nly-n0t-r34l-xx";
 
 const DEMO_USERS: &str = r#"
 [[users]]
