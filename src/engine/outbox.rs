@@ -60,11 +60,23 @@ impl OutboxWorker {
         let mut last_edit: HashMap<IncidentId, Instant> = HashMap::new();
         let mut backoff = Duration::from_millis(250);
         loop {
-            let delivered = self.deliver_pending().await;
-            let refreshed = self.refresh_cards(&mut last_edit).await;
+            // Delivery may wait on pacing or a slow chat for long; a stop must not. Every item
+            // is idempotent, so abandoning one half-way is repaired on the next start.
+            let work = async {
+                let delivered = self.deliver_pending().await;
+                let refreshed = self.refresh_cards(&mut last_edit).await;
+                delivered.and(refreshed)
+            };
+            let result = tokio::select! {
+                result = work => result,
+                _ = shutdown.changed() => {
+                    info!(pending = self.store.outbox_depth(), "Outbox stopping; pending items resume on next start.");
+                    return;
+                }
+            };
             let depth = self.store.outbox_depth();
             metrics::gauge!("warroom_outbox_depth").set(depth as f64);
-            let wait = match delivered.and(refreshed) {
+            let wait = match result {
                 Ok(()) => {
                     backoff = Duration::from_millis(250);
                     TICK

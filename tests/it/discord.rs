@@ -7,15 +7,15 @@ use serde_json::json;
 use crate::support::TestBot;
 use crate::support::fake_discord::{CHANNEL_CATEGORY, FakeDiscord};
 
-const DUTY_ROLE: u64 = 920_000_000_000_000_001;
-const RESPONDER_ROLE: u64 = 920_000_000_000_000_002;
-const ALICE: u64 = 930_000_000_000_000_001; // duty manager, on call as commander
-const BOB: u64 = 930_000_000_000_000_002; // responder, on call for operations
-const WANG: u64 = 930_000_000_000_000_003; // responder who reads Chinese
-const MALLORY: u64 = 930_000_000_000_000_009; // in the guild, no mapped role
+pub(crate) const DUTY_ROLE: u64 = 920_000_000_000_000_001;
+pub(crate) const RESPONDER_ROLE: u64 = 920_000_000_000_000_002;
+pub(crate) const ALICE: u64 = 930_000_000_000_000_001; // duty manager, on call as commander
+pub(crate) const BOB: u64 = 930_000_000_000_000_002; // responder, on call for operations
+pub(crate) const WANG: u64 = 930_000_000_000_000_003; // responder who reads Chinese
+pub(crate) const MALLORY: u64 = 930_000_000_000_000_009; // in the guild, no mapped role
 
 /// A fake guild with the roles, people and incidents category, and warroom connected to it.
-async fn war_room() -> (FakeDiscord, TestBot, u64) {
+pub(crate) async fn war_room() -> (FakeDiscord, TestBot, u64) {
     let fake = FakeDiscord::start().await;
     fake.add_role(DUTY_ROLE, "duty-manager");
     fake.add_role(RESPONDER_ROLE, "responder");
@@ -43,7 +43,7 @@ async fn war_room() -> (FakeDiscord, TestBot, u64) {
     (fake, bot, category)
 }
 
-async fn wait_until<F, Fut>(what: &str, check: F)
+pub(crate) async fn wait_until<F, Fut>(what: &str, check: F)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,

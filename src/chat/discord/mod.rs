@@ -157,7 +157,8 @@ impl DiscordChat {
             return Ok(category.id);
         }
         let name = format!("{} {}", base.name, overflow.len() + 2);
-        self.paced("guild-channels", PER_CHANNEL).await;
+        self.paced("guild-channels-create", pacing::CHANNEL_CREATES)
+            .await;
         let created = serenity::GuildId::new(self.settings.guild_id)
             .create_channel(
                 &self.http,
@@ -258,7 +259,7 @@ impl ChatPort for DiscordChat {
     ) -> Result<RoomId, ChatError> {
         let _one_at_a_time = self.rooms.lock().await;
         let guild = serenity::GuildId::new(self.settings.guild_id);
-        self.paced("guild-channels", PER_CHANNEL).await;
+        self.paced("guild-channels-list", pacing::GLOBAL).await;
         let channels = guild.channels(&self.http).await.map_err(classify)?;
         // Idempotent across retries and restarts: a channel whose name starts with the
         // incident id is this incident's, whether or not we heard the create answer.
@@ -298,7 +299,8 @@ impl ChatPort for DiscordChat {
             }
             builder = builder.permissions(overwrites);
         }
-        self.paced("guild-channels", PER_CHANNEL).await;
+        self.paced("guild-channels-create", pacing::CHANNEL_CREATES)
+            .await;
         let channel = guild
             .create_channel(&self.http, builder)
             .await

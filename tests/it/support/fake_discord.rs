@@ -589,6 +589,11 @@ impl FakeDiscord {
         self.shared.gateway_url()
     }
 
+    /// The fake's clock, the one [`Call::at`] is measured on.
+    pub fn now(&self) -> Duration {
+        self.shared.since()
+    }
+
     pub fn config(&self) -> &FakeConfig {
         &self.shared.cfg
     }
