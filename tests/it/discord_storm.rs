@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::discord::{ALICE, BOB, wait_until, war_room};
 use crate::support::fake_discord::{FailMode, FakeDiscord};
@@ -140,7 +139,7 @@ async fn total_alert_entries(bot: &TestBot) -> usize {
             .timeline(&id)
             .await
             .iter()
-            .filter(|e| e["kind"] == Value::from("alert_received"))
+            .filter(|e| e["kind"] == "alert_received")
             .count();
     }
     total
