@@ -151,3 +151,6 @@ cmd-incident-note-opt-text-name = text
 cmd-incident-declare-opt-title-name = title
 cmd-incident-declare-opt-severity-name = severity
 cmd-timeline-opt-limit-name = limit
+
+## The alerts room
+alert-below-threshold = ⚠️ { $severity } { $alert } on { $service }: { $summary } (below the incident threshold; no incident opened)

@@ -151,3 +151,6 @@ cmd-incident-note-opt-text-name = 内容
 cmd-incident-declare-opt-title-name = 标题
 cmd-incident-declare-opt-severity-name = 级别
 cmd-timeline-opt-limit-name = 条数
+
+## 告警频道
+alert-below-threshold = ⚠️ { $severity } { $alert }（{ $service }）：{ $summary }（低于事件阈值，未创建事件）

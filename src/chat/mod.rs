@@ -51,7 +51,7 @@ pub enum ChatError {
         retry_after: Option<std::time::Duration>,
     },
     #[error("no room is known for {0}")]
-    NoRoom(IncidentId),
+    NoRoom(String),
 }
 
 /// What the outbox delivers through. Every call is idempotent per `key`, so a retry after a
@@ -82,6 +82,8 @@ pub trait ChatPort: Send + Sync {
     ) -> Result<(), ChatError>;
     /// How this platform mentions a person.
     fn mention(&self, user: &UserId) -> String;
+    /// Where alerts that open no incident are posted, if anywhere.
+    fn alerts_room(&self) -> Option<RoomId>;
 }
 
 /// The id of an incident card button: `inc:<action>:<incident id>`.

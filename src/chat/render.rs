@@ -166,3 +166,26 @@ fn cut(text: &str) -> String {
     out.push('…');
     out
 }
+
+/// One line for an alert that opened no incident (the alerts room).
+pub fn alert_line(
+    i18n: &I18n,
+    locale: &str,
+    stored: &crate::domain::decide::StoredAlert,
+) -> OutgoingMessage {
+    let alert = &stored.alert;
+    let summary = alert.summary().unwrap_or(&alert.name).to_owned();
+    OutgoingMessage {
+        text: i18n.text(
+            locale,
+            "alert-below-threshold",
+            &[
+                ("severity", &stored.severity.to_string().to_uppercase()),
+                ("alert", &alert.name),
+                ("service", alert.service.as_deref().unwrap_or("-")),
+                ("summary", &cut(&summary)),
+            ],
+        ),
+        ..OutgoingMessage::default()
+    }
+}

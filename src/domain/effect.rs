@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::alert::AlertIdentity;
 use crate::domain::ids::IncidentId;
 use crate::domain::message::Msg;
 
@@ -19,16 +20,20 @@ pub enum Effect {
     Notify { incident: IncidentId, message: Msg },
     /// Re-render the card in place; the outbox coalesces these per incident.
     RefreshCard { incident: IncidentId },
+    /// Post an alert that opens no incident (below the threshold) to the alerts room.
+    PostAlert { alert: AlertIdentity },
 }
 
 impl Effect {
-    pub fn incident(&self) -> IncidentId {
+    /// The incident the effect is about; `None` for alerts that belong to none.
+    pub fn incident(&self) -> Option<IncidentId> {
         match self {
             Effect::OpenRoom { incident }
             | Effect::PostCard { incident }
             | Effect::MentionRoles { incident }
             | Effect::Notify { incident, .. }
-            | Effect::RefreshCard { incident } => *incident,
+            | Effect::RefreshCard { incident } => Some(*incident),
+            Effect::PostAlert { .. } => None,
         }
     }
 }

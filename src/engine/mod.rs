@@ -540,6 +540,15 @@ impl Engine {
                 AlertRoute::RecordOnly(reason) => {
                     report.recorded += 1;
                     debug!(alert = %identity, ?reason, "Alert recorded without an incident.");
+                    // Below the threshold but firing: people still see it in the alerts room.
+                    if reason == RecordReason::BelowThreshold {
+                        pending
+                            .batch
+                            .effects
+                            .push(crate::domain::effect::Effect::PostAlert {
+                                alert: identity.clone(),
+                            });
+                    }
                     previous.as_ref().and_then(|p| p.incident)
                 }
                 AlertRoute::Existing(id) | AlertRoute::Join(id) => {

@@ -120,7 +120,8 @@ impl OutboxWorker {
                     Ok(()) => {}
                     // A request the chat refuses for good would block everything behind it:
                     // say so loudly and move on.
-                    Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
+                    Err(DeliveryError::Chat(ChatError::Rejected(reason)))
+                    | Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
                         error!(item = item.key, effect = ?item.effect, %reason, "Chat refused an outbox item; dropping it.");
                         metrics::counter!("warroom_outbox_dropped_total").increment(1);
                     }
@@ -132,7 +133,9 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, key: u64, effect: &Effect) -> Result<(), DeliveryError> {
-        let incident_id = effect.incident();
+        let Some(incident_id) = effect.incident() else {
+            return self.deliver_alert(key, effect).await;
+        };
         let Some(incident) = self.store.incident(incident_id)? else {
             warn!(incident = %incident_id, "Outbox item for a missing incident dropped.");
             return Ok(());
@@ -215,6 +218,7 @@ impl OutboxWorker {
                     .post(&room, &format!("outbox:{key}"), &text)
                     .await?;
             }
+            Effect::PostAlert { .. } => {}
             Effect::RefreshCard { .. } => {
                 // Stored as dirty marks, never as outbox items; nothing to do if one slips in.
             }
@@ -222,11 +226,29 @@ impl OutboxWorker {
         Ok(())
     }
 
+    /// An alert that opened no incident goes to the alerts room, if the chat has one.
+    async fn deliver_alert(&self, key: u64, effect: &Effect) -> Result<(), DeliveryError> {
+        let Effect::PostAlert { alert } = effect else {
+            return Ok(());
+        };
+        let Some(room) = self.chat.alerts_room() else {
+            return Ok(());
+        };
+        let Some(stored) = self.store.alert(alert)? else {
+            return Ok(());
+        };
+        let text = render::alert_line(&self.i18n, &self.locale, &stored);
+        self.chat
+            .post(&room, &format!("outbox:{key}"), &text)
+            .await?;
+        Ok(())
+    }
+
     fn room(&self, incident: IncidentId) -> Result<RoomId, DeliveryError> {
         self.store
             .chat_ref(&room_key(incident))?
             .map(RoomId)
-            .ok_or(DeliveryError::Chat(ChatError::NoRoom(incident)))
+            .ok_or_else(|| DeliveryError::Chat(ChatError::NoRoom(incident.to_string())))
     }
 
     /// Edits the cards whose interval has passed; the rest wait for a later tick, so a storm

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::TestBot;
-use crate::support::fake_discord::{CHANNEL_CATEGORY, FakeDiscord};
+use crate::support::fake_discord::{CHANNEL_CATEGORY, CHANNEL_TEXT, FakeDiscord};
 
 pub(crate) const DUTY_ROLE: u64 = 920_000_000_000_000_001;
 pub(crate) const RESPONDER_ROLE: u64 = 920_000_000_000_000_002;
@@ -16,6 +16,14 @@ pub(crate) const MALLORY: u64 = 930_000_000_000_000_009; // in the guild, no map
 
 /// A fake guild with the roles, people and incidents category, and warroom connected to it.
 pub(crate) async fn war_room() -> (FakeDiscord, TestBot, u64) {
+    war_room_with(|_fake, _category| String::new()).await
+}
+
+/// Like [`war_room`], with `more` adding guild setup and config lines (given the fake and the
+/// incidents category) before warroom starts.
+pub(crate) async fn war_room_with(
+    more: impl Fn(&FakeDiscord, u64) -> String,
+) -> (FakeDiscord, TestBot, u64) {
     let fake = FakeDiscord::start().await;
     fake.add_role(DUTY_ROLE, "duty-manager");
     fake.add_role(RESPONDER_ROLE, "responder");
@@ -24,8 +32,9 @@ pub(crate) async fn war_room() -> (FakeDiscord, TestBot, u64) {
     fake.add_member(WANG, "wang", &[RESPONDER_ROLE], "zh-CN");
     fake.add_member(MALLORY, "mallory", &[], "en-US");
     let category = fake.add_channel("Incidents", CHANNEL_CATEGORY, None);
+    let extra = more(&fake, category);
     let config = format!(
-        "guild_id = \"{guild}\"\nincidents_category_id = \"{category}\"\napi_base = \"{url}\"\n\
+        "{extra}\nguild_id = \"{guild}\"\nincidents_category_id = \"{category}\"\napi_base = \"{url}\"\n\
          [discord.roles]\n\"{DUTY_ROLE}\" = [\"duty_manager\"]\n\"{RESPONDER_ROLE}\" = [\"responder\"]\n\
          [oncall]\ncommander = \"{ALICE}\"\noperations = \"{BOB}\"\n",
         guild = fake.guild_id(),
@@ -232,4 +241,92 @@ async fn unmapped_users_are_refused_and_chinese_speakers_answered_in_chinese() {
     let answer = steer.wait_followups(1, Duration::from_secs(10)).await;
     assert!(answer.text().starts_with("你无权"), "{}", answer.text());
     fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_full_category_overflows_and_quiet_alerts_go_to_the_alerts_channel() {
+    let (fake, bot, category) = war_room_with(|fake, category| {
+        // 49 channels already: the first incident takes the last place, the second overflows.
+        for n in 0..49 {
+            fake.add_channel(&format!("old-{n}"), CHANNEL_TEXT, Some(category));
+        }
+        let alerts = fake.add_channel("alerts", CHANNEL_TEXT, None);
+        format!("alerts_channel_id = \"{alerts}\"")
+    })
+    .await;
+    bot.alert(
+        "alertmanager",
+        &crate::support::am_alert("a1", "checkout", "critical", "firing"),
+    )
+    .await;
+    bot.alert(
+        "alertmanager",
+        &crate::support::am_alert("b1", "search", "critical", "firing"),
+    )
+    .await;
+    bot.alert(
+        "alertmanager",
+        &crate::support::am_alert("c1", "cache", "info", "firing"),
+    )
+    .await;
+    wait_until("two incident channels", || async {
+        fake.channel_by_name("inc-20261121-002").is_some()
+    })
+    .await;
+    let first = fake.channel_by_name("inc-20261121-001").unwrap();
+    let second = fake.channel_by_name("inc-20261121-002").unwrap();
+    assert_eq!(first.parent_id, Some(category));
+    let overflow = fake.channel(second.parent_id.unwrap()).unwrap();
+    assert_eq!(overflow.name, "Incidents 2");
+    assert_eq!(overflow.kind, CHANNEL_CATEGORY);
+    let alerts = fake.channel_by_name("alerts").unwrap();
+    wait_until("the quiet alert", || async {
+        !fake.messages(alerts.id).is_empty()
+    })
+    .await;
+    assert!(
+        fake.messages(alerts.id)[0]
+            .content
+            .contains("SEV4 HighErrorRate on cache")
+    );
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_full_guild_is_refused_loudly_and_blocks_nothing_else() {
+    let (fake, bot, _) = war_room_with(|fake, _category| {
+        // Discord's 500 channels per guild, counting the category and what war_room adds.
+        let existing = fake.channels().len();
+        for n in existing..500 {
+            fake.add_channel(&format!("filler-{n}"), CHANNEL_TEXT, None);
+        }
+        String::new()
+    })
+    .await;
+    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
+        .await;
+    // The room cannot be opened; the incident exists and its item is dropped, not retried
+    // forever, so the outbox stays free for what can be delivered.
+    wait_until("the outbox to give up on the room", || async {
+        bot.get_text("/metrics")
+            .await
+            .1
+            .contains("warroom_outbox_dropped_total")
+    })
+    .await;
+    assert_eq!(bot.incident("INC-20261121-001").await["state"], "triggered");
+    assert!(fake.channel_by_name("inc-").is_none());
+    assert_eq!(
+        fake.count("POST /guilds/{guild}/channels"),
+        0,
+        "warroom must not even try"
+    );
+    // The card and mentions that had no room are dropped too: the outbox drains.
+    wait_until("an empty outbox", || async {
+        bot.get_text("/metrics")
+            .await
+            .1
+            .contains("warroom_outbox_depth 0")
+    })
+    .await;
 }

@@ -341,6 +341,13 @@ async fn alerts_below_the_threshold_are_recorded_without_an_incident() {
     assert_eq!(again["duplicates"], 1);
     let metrics = bot.get_text("/metrics").await.1;
     assert!(metrics.contains("outcome=\"below_threshold\""), "{metrics}");
+    // People still see it, once, in the alerts room.
+    let messages = bot
+        .wait_for_messages("alerts", "the alert in the alerts room", |m| !m.is_empty())
+        .await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let text = messages[0]["text"].as_str().unwrap();
+    assert!(text.contains("SEV3 HighErrorRate on cache"), "{text}");
 }
 
 #[tokio::test]

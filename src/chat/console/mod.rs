@@ -15,6 +15,8 @@ use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 
 /// The room that exists from the start, for commands that belong to no incident.
 pub const GENERAL_ROOM: &str = "general";
+/// Alerts below the incident threshold are posted here.
+pub const ALERTS_ROOM: &str = "alerts";
 pub const BOT_AUTHOR: &str = "warroom";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,14 +116,16 @@ impl ConsoleChat {
             state: Mutex::new(state),
             tree,
         };
-        if console.room(GENERAL_ROOM).is_none() {
-            console.insert_room(ConsoleRoom {
-                id: GENERAL_ROOM.to_owned(),
-                name: GENERAL_ROOM.to_owned(),
-                topic: String::new(),
-                incident: None,
-                created_at: now,
-            })?;
+        for room in [GENERAL_ROOM, ALERTS_ROOM] {
+            if console.room(room).is_none() {
+                console.insert_room(ConsoleRoom {
+                    id: room.to_owned(),
+                    name: room.to_owned(),
+                    topic: String::new(),
+                    incident: None,
+                    created_at: now,
+                })?;
+            }
         }
         Ok(console)
     }
@@ -321,5 +325,9 @@ impl ChatPort for ConsoleChat {
 
     fn mention(&self, user: &UserId) -> String {
         format!("@{user}")
+    }
+
+    fn alerts_room(&self) -> Option<RoomId> {
+        Some(RoomId(ALERTS_ROOM.to_owned()))
     }
 }

@@ -375,6 +375,12 @@ impl ChatPort for DiscordChat {
             None => format!("@{user}"),
         }
     }
+
+    fn alerts_room(&self) -> Option<RoomId> {
+        self.settings
+            .alerts_channel_id
+            .map(|id| RoomId(id.to_string()))
+    }
 }
 
 fn room_channel(room: &RoomId) -> Result<serenity::ChannelId, ChatError> {
