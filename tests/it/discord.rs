@@ -333,13 +333,21 @@ async fn a_full_guild_is_refused_loudly_and_blocks_nothing_else() {
 
 #[tokio::test]
 async fn a_private_category_gives_the_on_call_people_access() {
-    let (fake, bot, _) = war_room_with(|_fake, _category| "private_category = true".to_owned()).await;
-    bot.alert_fixture("alertmanager/payload-am-direct-firing.json").await;
-    wait_until("the channel", || async { fake.channel_by_name("inc-20261121-001").is_some() }).await;
+    let (fake, bot, _) =
+        war_room_with(|_fake, _category| "private_category = true".to_owned()).await;
+    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
+        .await;
+    wait_until("the channel", || async {
+        fake.channel_by_name("inc-20261121-001").is_some()
+    })
+    .await;
     let channel = fake.channel_by_name("inc-20261121-001").unwrap();
     let overwrites = channel.permission_overwrites.to_string();
     for person in [ALICE, BOB] {
-        assert!(overwrites.contains(&person.to_string()), "{person} lacks access: {overwrites}");
+        assert!(
+            overwrites.contains(&person.to_string()),
+            "{person} lacks access: {overwrites}"
+        );
     }
     fake.assert_no_violations();
 }

@@ -10,7 +10,7 @@ use tracing::{debug, warn};
 use crate::chat::discord::{DiscordData, Error, MAX_CONTENT_CHARS, person_of};
 use crate::chat::parse_button;
 use crate::domain::access::Person;
-use crate::domain::command::{COMMAND_TREE, LeafSpec, OptionKind, OptionValues, build};
+use crate::domain::command::{COMMAND_TREE, OptionKind, OptionValues, build};
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::message::Msg;
 use crate::engine::ChatRecord;
@@ -227,19 +227,10 @@ async fn slash_reply(ctx: Ctx<'_>, locale: &str) -> Result<Vec<Msg>, Error> {
     let Some(index) = ctx.command().custom_data.downcast_ref::<usize>() else {
         return Ok(vec![Msg::new("reply-internal-error")]);
     };
-    let leaf: &LeafSpec = &COMMAND_TREE[*index];
-    let member_roles = interaction
-        .member
-        .as_ref()
-        .map(|m| m.roles.as_slice())
-        .unwrap_or(&[]);
-    let person = person_of(
-        &data.settings,
-        &data.oncall,
-        interaction.user.id,
-        member_roles,
-        locale,
-    );
+    let Some(leaf) = COMMAND_TREE.get(*index) else {
+        return Ok(vec![Msg::new("reply-internal-error")]);
+    };
+    let person = data.person(interaction.user.id, interaction.member.as_deref(), locale);
     if person.roles.is_empty() {
         return Ok(vec![Msg::new("reply-unmapped-discord-user")]);
     }
@@ -307,18 +298,7 @@ async fn on_button(
         component.guild_locale.as_deref(),
     )
     .to_owned();
-    let roles = component
-        .member
-        .as_ref()
-        .map(|m| m.roles.as_slice())
-        .unwrap_or(&[]);
-    let person = person_of(
-        &data.settings,
-        &data.oncall,
-        component.user.id,
-        roles,
-        &locale,
-    );
+    let person = data.person(component.user.id, component.member.as_ref(), &locale);
     let lines = if person.roles.is_empty() {
         vec![Msg::new("reply-unmapped-discord-user")]
     } else {
@@ -346,12 +326,7 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
     let Some(user) = reaction.user_id else {
         return Ok(());
     };
-    let roles = reaction
-        .member
-        .as_ref()
-        .map(|m| m.roles.as_slice())
-        .unwrap_or(&[]);
-    let person: Person = person_of(&data.settings, &data.oncall, user, roles, DEFAULT_LOCALE);
+    let person: Person = data.person(user, reaction.member.as_ref(), DEFAULT_LOCALE);
     data.engine
         .record(ChatRecord::Reaction {
             incident,

@@ -52,6 +52,19 @@ pub struct DiscordData {
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
+impl DiscordData {
+    /// The warroom person behind the member who acted (see [`person_of`]).
+    pub fn person(
+        &self,
+        user: serenity::UserId,
+        member: Option<&serenity::Member>,
+        locale: &str,
+    ) -> Person {
+        let roles = member.map(|m| m.roles.as_slice()).unwrap_or(&[]);
+        person_of(&self.settings, &self.oncall, user, roles, locale)
+    }
+}
+
 /// The outbox's way to Discord.
 pub struct DiscordChat {
     http: Arc<serenity::Http>,
