@@ -298,3 +298,35 @@ async fn commands_work_again_after_the_gateway_drops() {
     assert_eq!(answer.text(), "INC-20261121-001 is now acknowledged.");
     fake.assert_no_violations();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_discord_times_out_and_the_outbox_retries() {
+    let (fake, bot, _) = war_room().await;
+    // Every REST call hangs for 20 s: longer than warroom's 15 s request timeout.
+    fake.fail_rest(FailMode::Hang, Duration::from_secs(20));
+    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Some(channel) = fake.channel_by_name("inc-20261121-001")
+            && fake.messages(channel.id).len() >= 2
+        {
+            let messages = fake.messages(channel.id);
+            assert_eq!(messages.len(), 2, "no duplicates after the hang");
+            assert!(messages[0].pinned);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing delivered after the hang ended"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let channels = fake
+        .channels()
+        .into_iter()
+        .filter(|c| c.name.starts_with("inc-"))
+        .count();
+    assert_eq!(channels, 1);
+    fake.assert_no_violations();
+}
