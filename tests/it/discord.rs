@@ -5,7 +5,9 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::TestBot;
-use crate::support::fake_discord::{CHANNEL_CATEGORY, CHANNEL_TEXT, FakeDiscord};
+use crate::support::fake_discord::{
+    CHANNEL_CATEGORY, CHANNEL_TEXT, FakeConfig, FakeDiscord, RouteLimit,
+};
 
 pub(crate) const DUTY_ROLE: u64 = 920_000_000_000_000_001;
 pub(crate) const RESPONDER_ROLE: u64 = 920_000_000_000_000_002;
@@ -24,7 +26,14 @@ pub(crate) async fn war_room() -> (FakeDiscord, TestBot, u64) {
 pub(crate) async fn war_room_with(
     more: impl Fn(&FakeDiscord, u64) -> String,
 ) -> (FakeDiscord, TestBot, u64) {
-    let fake = FakeDiscord::start().await;
+    war_room_on(FakeDiscord::start().await, more).await
+}
+
+/// Like [`war_room_with`], on a fake started with its own configuration.
+pub(crate) async fn war_room_on(
+    fake: FakeDiscord,
+    more: impl Fn(&FakeDiscord, u64) -> String,
+) -> (FakeDiscord, TestBot, u64) {
     fake.add_role(DUTY_ROLE, "duty-manager");
     fake.add_role(RESPONDER_ROLE, "responder");
     fake.add_member(ALICE, "alice", &[DUTY_ROLE], "en-US");
@@ -349,5 +358,37 @@ async fn a_private_category_gives_the_on_call_people_access() {
             "{person} lacks access: {overwrites}"
         );
     }
+    fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn a_stricter_discord_answers_429_and_the_outbox_backs_off_and_delivers() {
+    // Discord tightens a route below warroom's own pacing: 1 message per 2 s per channel.
+    let mut config = FakeConfig::default();
+    for limit in &mut config.route_limits {
+        if limit.route == "POST /channels/{id}/messages" {
+            *limit = RouteLimit {
+                route: limit.route.clone(),
+                limit: 1,
+                window: Duration::from_secs(2),
+            };
+        }
+    }
+    let (fake, bot, _) =
+        war_room_on(FakeDiscord::start_with(config).await, |_, _| String::new()).await;
+    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
+        .await;
+    wait_until("card and mentions despite the 429s", || async {
+        fake.channel_by_name("inc-20261121-001")
+            .is_some_and(|c| fake.messages(c.id).len() == 2)
+    })
+    .await;
+    assert!(
+        fake.rate_limited_count() >= 1,
+        "the stricter limit was never hit"
+    );
+    let channel = fake.channel_by_name("inc-20261121-001").unwrap();
+    let messages = fake.messages(channel.id);
+    assert!(messages[0].pinned && messages[1].content.contains("needs you"));
     fake.assert_no_violations();
 }
