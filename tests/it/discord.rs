@@ -34,21 +34,7 @@ pub(crate) async fn war_room_on(
     fake: FakeDiscord,
     more: impl Fn(&FakeDiscord, u64) -> String,
 ) -> (FakeDiscord, TestBot, u64) {
-    fake.add_role(DUTY_ROLE, "duty-manager");
-    fake.add_role(RESPONDER_ROLE, "responder");
-    fake.add_member(ALICE, "alice", &[DUTY_ROLE], "en-US");
-    fake.add_member(BOB, "bob", &[RESPONDER_ROLE], "en-US");
-    fake.add_member(WANG, "wang", &[RESPONDER_ROLE], "zh-CN");
-    fake.add_member(MALLORY, "mallory", &[], "en-US");
-    let category = fake.add_channel("Incidents", CHANNEL_CATEGORY, None);
-    let extra = more(&fake, category);
-    let config = format!(
-        "{extra}\nguild_id = \"{guild}\"\nincidents_category_id = \"{category}\"\napi_base = \"{url}\"\n\
-         [discord.roles]\n\"{DUTY_ROLE}\" = [\"duty_manager\"]\n\"{RESPONDER_ROLE}\" = [\"responder\"]\n\
-         [oncall]\ncommander = \"{ALICE}\"\noperations = \"{BOB}\"\n",
-        guild = fake.guild_id(),
-        url = fake.url(),
-    );
+    let (config, category) = guild_config(&fake, more);
     let bot = TestBot::spawn_discord(&config).await;
     assert!(
         fake.wait_ready(Duration::from_secs(20)).await,
@@ -59,6 +45,30 @@ pub(crate) async fn war_room_on(
     })
     .await;
     (fake, bot, category)
+}
+
+/// Sets up the fake guild (roles, people, the incidents category) and returns the
+/// `[discord]` config lines for it, without the token, and the category id.
+pub(crate) fn guild_config(
+    fake: &FakeDiscord,
+    more: impl Fn(&FakeDiscord, u64) -> String,
+) -> (String, u64) {
+    fake.add_role(DUTY_ROLE, "duty-manager");
+    fake.add_role(RESPONDER_ROLE, "responder");
+    fake.add_member(ALICE, "alice", &[DUTY_ROLE], "en-US");
+    fake.add_member(BOB, "bob", &[RESPONDER_ROLE], "en-US");
+    fake.add_member(WANG, "wang", &[RESPONDER_ROLE], "zh-CN");
+    fake.add_member(MALLORY, "mallory", &[], "en-US");
+    let category = fake.add_channel("Incidents", CHANNEL_CATEGORY, None);
+    let extra = more(fake, category);
+    let config = format!(
+        "{extra}\nguild_id = \"{guild}\"\nincidents_category_id = \"{category}\"\napi_base = \"{url}\"\n\
+         [discord.roles]\n\"{DUTY_ROLE}\" = [\"duty_manager\"]\n\"{RESPONDER_ROLE}\" = [\"responder\"]\n\
+         [oncall]\ncommander = \"{ALICE}\"\noperations = \"{BOB}\"\n",
+        guild = fake.guild_id(),
+        url = fake.url(),
+    );
+    (config, category)
 }
 
 pub(crate) async fn wait_until<F, Fut>(what: &str, check: F)

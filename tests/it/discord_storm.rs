@@ -93,7 +93,7 @@ async fn all_cards_show(
 
 /// Each incident channel exactly once, each with exactly its card and its mentions, in
 /// that order: nothing lost, nothing doubled.
-fn assert_each_room_once(fake: &FakeDiscord) {
+pub(crate) fn assert_each_room_once(fake: &FakeDiscord) {
     let channels: Vec<_> = fake
         .channels()
         .into_iter()

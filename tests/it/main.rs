@@ -5,6 +5,7 @@
 
 mod chat;
 mod discord;
+mod discord_crash;
 mod discord_storm;
 mod e2e;
 mod fake_discord_selftest;
