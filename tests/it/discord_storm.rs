@@ -67,8 +67,10 @@ async fn all_cards_show(
                 continue;
             }
             let messages = fake.messages(channel.id);
+            // Done means the card shows the count and the mentions followed it.
             if let Some(card) = messages.iter().find(|m| m.pinned)
                 && card.text().contains(&format!("{firing} firing"))
+                && messages.len() >= 2
             {
                 found.insert(channel.name.clone(), channel.id);
             }
