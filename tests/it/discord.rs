@@ -76,7 +76,8 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..400 {
+    // Generous: a bound for a busy CI machine, not a speed requirement.
+    for _ in 0..1200 {
         if check().await {
             return;
         }

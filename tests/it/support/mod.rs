@@ -275,7 +275,8 @@ impl TestBot {
         what: &str,
         check: impl Fn(&[Value]) -> bool,
     ) -> Vec<Value> {
-        for _ in 0..400 {
+        // Generous: a bound for a busy CI machine, not a speed requirement.
+        for _ in 0..1200 {
             let messages = self.messages(room).await;
             if check(&messages) {
                 return messages;
