@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::support::TestBot;
 use crate::support::fake_discord::{
-    CHANNEL_CATEGORY, CHANNEL_TEXT, FakeConfig, FakeDiscord, RouteLimit,
+    CHANNEL_CATEGORY, CHANNEL_TEXT, FakeChannel, FakeConfig, FakeDiscord, RouteLimit,
 };
 
 pub(crate) const DUTY_ROLE: u64 = 920_000_000_000_000_001;
@@ -69,6 +69,17 @@ pub(crate) fn guild_config(
         url = fake.url(),
     );
     (config, category)
+}
+
+/// Posts the Alertmanager firing fixture and returns the incident channel once it exists.
+pub(crate) async fn incident_channel(fake: &FakeDiscord, bot: &TestBot) -> FakeChannel {
+    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
+        .await;
+    wait_until("the incident channel", || async {
+        fake.channel_by_name("inc-20261121-001").is_some()
+    })
+    .await;
+    fake.channel_by_name("inc-20261121-001").unwrap()
 }
 
 pub(crate) async fn wait_until<F, Fut>(what: &str, check: F)
@@ -222,13 +233,7 @@ async fn slash_commands_and_buttons_change_state_and_edit_the_card() {
 #[tokio::test]
 async fn unmapped_users_are_refused_and_chinese_speakers_answered_in_chinese() {
     let (fake, bot, _) = war_room().await;
-    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
-        .await;
-    wait_until("the channel", || async {
-        fake.channel_by_name("inc-20261121-001").is_some()
-    })
-    .await;
-    let channel = fake.channel_by_name("inc-20261121-001").unwrap();
+    let channel = incident_channel(&fake, &bot).await;
 
     let refused = fake.slash(
         MALLORY,
@@ -355,13 +360,7 @@ async fn a_full_guild_is_refused_loudly_and_blocks_nothing_else() {
 async fn a_private_category_gives_the_on_call_people_access() {
     let (fake, bot, _) =
         war_room_with(|_fake, _category| "private_category = true".to_owned()).await;
-    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
-        .await;
-    wait_until("the channel", || async {
-        fake.channel_by_name("inc-20261121-001").is_some()
-    })
-    .await;
-    let channel = fake.channel_by_name("inc-20261121-001").unwrap();
+    let channel = incident_channel(&fake, &bot).await;
     let overwrites = channel.permission_overwrites.to_string();
     for person in [ALICE, BOB] {
         assert!(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::discord::{ALICE, BOB, wait_until, war_room};
+use crate::discord::{ALICE, BOB, incident_channel, wait_until, war_room};
 use crate::support::fake_discord::{FailMode, FakeDiscord};
 use crate::support::{TestBot, am_alert};
 
@@ -282,13 +282,7 @@ async fn a_restart_mid_storm_resumes_without_duplicates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_work_again_after_the_gateway_drops() {
     let (fake, bot, _) = war_room().await;
-    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
-        .await;
-    wait_until("the channel", || async {
-        fake.channel_by_name("inc-20261121-001").is_some()
-    })
-    .await;
-    let channel = fake.channel_by_name("inc-20261121-001").unwrap();
+    let channel = incident_channel(&fake, &bot).await;
     let connections = fake.gateway_connections();
     fake.drop_gateway();
     wait_until("a new gateway connection", || async {

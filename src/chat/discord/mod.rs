@@ -72,8 +72,6 @@ pub struct DiscordChat {
     pacer: Pacer,
     /// Serialises room creation so two incidents never race for the last category slot.
     rooms: Mutex<()>,
-    /// Discord mentions need ids; configured people may be named by their Discord id.
-    ready: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for DiscordChat {
@@ -111,22 +109,13 @@ pub fn http_client(settings: &DiscordSettings) -> serenity::Http {
 }
 
 impl DiscordChat {
-    pub fn new(
-        http: Arc<serenity::Http>,
-        settings: DiscordSettings,
-        ready: Arc<AtomicBool>,
-    ) -> DiscordChat {
+    pub fn new(http: Arc<serenity::Http>, settings: DiscordSettings) -> DiscordChat {
         DiscordChat {
             http,
             settings,
             pacer: Pacer::default(),
             rooms: Mutex::new(()),
-            ready,
         }
-    }
-
-    pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed)
     }
 
     async fn paced(&self, bucket: &str, window: Window) {
@@ -443,12 +432,7 @@ pub async fn start(
     data: DiscordData,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(Arc<DiscordChat>, tokio::task::JoinHandle<()>), Error> {
-    let http = Arc::new(http_client(&data.settings));
-    let chat = Arc::new(DiscordChat::new(
-        http.clone(),
-        data.settings.clone(),
-        data.ready.clone(),
-    ));
+    let settings = data.settings.clone();
     let guild = serenity::GuildId::new(data.settings.guild_id);
     let commands = build_commands(&data.i18n);
     let ready = data.ready.clone();
@@ -470,9 +454,12 @@ pub async fn start(
         .build();
     let intents =
         serenity::GatewayIntents::GUILDS | serenity::GatewayIntents::GUILD_MESSAGE_REACTIONS;
-    let mut client = serenity::ClientBuilder::new_with_http(http_client(&chat.settings), intents)
+    let mut client = serenity::ClientBuilder::new_with_http(http_client(&settings), intents)
         .framework(framework)
         .await?;
+    // The outbox writes through the gateway client's REST client: one connection pool and,
+    // against discord.com, one rate limiter for both.
+    let chat = Arc::new(DiscordChat::new(client.http.clone(), settings));
     let shard_manager = client.shard_manager.clone();
     let task = tokio::spawn(async move {
         tokio::select! {
