@@ -7,7 +7,7 @@
 //! - [`intake`]: Alertmanager, Grafana, Zabbix and generic alerts into the normalised alert.
 //! - [`http`]: webhooks, read API, console API, health and metrics.
 //! - [`config`], [`i18n`], [`check`], [`app`]: settings, localized text, `warroom check`, and
-//!   the composition root.
+//!   the composition root; [`logging`]: log lines outsiders cannot forge.
 
 pub mod app;
 pub mod chat;
@@ -18,4 +18,5 @@ pub mod engine;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod logging;
 pub mod store;
