@@ -58,6 +58,80 @@ struct Tally {
     first_error: Option<String>,
 }
 
+/// Drives `path` over `connections` keep-alive connections for `seconds`, one request per
+/// alert, bodies from `make_body(n)` with a new `n` each time. `on_stored(count)` runs after
+/// each 2xx with the running count. Returns what every connection saw, the time taken and the
+/// number of 2xx answers.
+async fn drive(
+    address: &str,
+    path: &'static str,
+    seconds: u64,
+    connections: u64,
+    make_body: impl Fn(u64) -> String + Send + Sync + 'static,
+    on_stored: impl Fn(u64) + Send + Sync + 'static,
+) -> (Tally, Duration, u64) {
+    let make_body = Arc::new(make_body);
+    let on_stored = Arc::new(on_stored);
+    let next = Arc::new(AtomicU64::new(0));
+    let ok = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (next, ok) = (next.clone(), ok.clone());
+        let (make_body, on_stored) = (make_body.clone(), on_stored.clone());
+        let address = address.to_owned();
+        tasks.push(tokio::spawn(async move {
+            // One keep-alive connection per task, like N Alertmanagers would hold. The client
+            // is a few lines of raw HTTP/1.1 so the load generator takes as little of the
+            // shared two cores as possible.
+            let mut client = RawClient::connect(&address).await.expect("connect");
+            let mut tally = Tally::default();
+            while Instant::now() < deadline {
+                let body = make_body(next.fetch_add(1, Ordering::Relaxed));
+                let sent = Instant::now();
+                match client.post(path, &body).await {
+                    Ok((status, text)) => {
+                        let elapsed = sent.elapsed().as_micros();
+                        tally
+                            .latencies_us
+                            .push(u32::try_from(elapsed).unwrap_or(u32::MAX));
+                        *tally.statuses.entry(status).or_default() += 1;
+                        if (200..300).contains(&status) {
+                            on_stored(ok.fetch_add(1, Ordering::Relaxed) + 1);
+                        } else if tally.first_error.is_none() {
+                            tally.first_error = Some(format!("{status}: {text}"));
+                        }
+                    }
+                    Err(error) => {
+                        tally.transport_errors += 1;
+                        if tally.first_error.is_none() {
+                            tally.first_error = Some(error.to_string());
+                        }
+                        // The connection is in an unknown state: start a fresh one.
+                        match RawClient::connect(&address).await {
+                            Ok(fresh) => client = fresh,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            tally
+        }));
+    }
+    let mut all = Tally::default();
+    for task in tasks {
+        let tally = task.await.expect("a load task panicked");
+        all.latencies_us.extend(tally.latencies_us);
+        for (status, count) in tally.statuses {
+            *all.statuses.entry(status).or_default() += count;
+        }
+        all.transport_errors += tally.transport_errors;
+        all.first_error = all.first_error.or(tally.first_error);
+    }
+    (all, started.elapsed(), ok.load(Ordering::Relaxed))
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a harness-less bench takes no other arguments.
     let seconds = env_number("BENCH_SECONDS", 20);
@@ -84,79 +158,31 @@ fn main() {
             data.display()
         );
 
-        let next = Arc::new(AtomicU64::new(0));
-        let ok = Arc::new(AtomicU64::new(0));
         let rss_at_sample = Arc::new(AtomicU64::new(0));
         let server_cpu_before = cpu_ticks(&pid.to_string()).unwrap_or(0);
         let self_cpu_before = cpu_ticks("self").unwrap_or(0);
-        let started = Instant::now();
-        let deadline = started + Duration::from_secs(seconds);
-        let mut tasks = Vec::new();
-        for _ in 0..connections {
-            let next = next.clone();
-            let ok = ok.clone();
-            let rss_at_sample = rss_at_sample.clone();
-            let address = server.base.trim_start_matches("http://").to_owned();
-            tasks.push(tokio::spawn(async move {
-                // One keep-alive connection per task, like N Alertmanagers would hold. The
-                // client is a few lines of raw HTTP/1.1 so the load generator takes as
-                // little of the shared two cores as possible.
-                let mut client = RawClient::connect(&address).await.expect("connect");
-                let mut tally = Tally::default();
-                while Instant::now() < deadline {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let body = body(n, services);
-                    let sent = Instant::now();
-                    let response = client.post("/v1/alerts/alertmanager", &body).await;
-                    match response {
-                        Ok((status, text)) => {
-                            let elapsed = sent.elapsed().as_micros();
-                            tally
-                                .latencies_us
-                                .push(u32::try_from(elapsed).unwrap_or(u32::MAX));
-                            *tally.statuses.entry(status).or_default() += 1;
-                            if status == 200 {
-                                if ok.fetch_add(1, Ordering::Relaxed) + 1 == RSS_SAMPLE_AT {
-                                    let rss = proc_status_kib(pid, "VmRSS").unwrap_or(0);
-                                    rss_at_sample.store(rss, Ordering::Relaxed);
-                                }
-                            } else if tally.first_error.is_none() {
-                                tally.first_error = Some(format!("{status}: {text}"));
-                            }
-                        }
-                        Err(error) => {
-                            tally.transport_errors += 1;
-                            if tally.first_error.is_none() {
-                                tally.first_error = Some(error.to_string());
-                            }
-                            // The connection is in an unknown state: start a fresh one.
-                            match RawClient::connect(&address).await {
-                                Ok(fresh) => client = fresh,
-                                Err(_) => break,
-                            }
-                        }
-                    }
+        let address = server.base.trim_start_matches("http://").to_owned();
+        let sample = rss_at_sample.clone();
+        let (all, elapsed, ok) = drive(
+            &address,
+            "/v1/alerts/alertmanager",
+            seconds,
+            connections,
+            move |n| body(n, services),
+            move |stored| {
+                if stored == RSS_SAMPLE_AT {
+                    let rss = proc_status_kib(pid, "VmRSS").unwrap_or(0);
+                    sample.store(rss, Ordering::Relaxed);
                 }
-                tally
-            }));
-        }
-        let mut all = Tally::default();
-        for task in tasks {
-            let tally = task.await.expect("a load task panicked");
-            all.latencies_us.extend(tally.latencies_us);
-            for (status, count) in tally.statuses {
-                *all.statuses.entry(status).or_default() += count;
-            }
-            all.transport_errors += tally.transport_errors;
-            all.first_error = all.first_error.or(tally.first_error);
-        }
-        let elapsed = started.elapsed();
+            },
+        )
+        .await;
         let server_cpu = cpu_ticks(&pid.to_string()).unwrap_or(0) - server_cpu_before;
         let self_cpu = cpu_ticks("self").unwrap_or(0) - self_cpu_before;
         (
             all,
             elapsed,
-            ok.load(Ordering::Relaxed),
+            ok,
             rss_at_sample.load(Ordering::Relaxed),
             server_cpu,
             self_cpu,
@@ -268,4 +294,89 @@ fn main() {
             println!("  {line}");
         }
     }
+    if std::env::var("BENCH_ALERTMANAGER").as_deref() != Ok("0") {
+        let warroom_rate = ok as f64 / secs;
+        runtime.block_on(alertmanager_leg(seconds, connections, warroom_rate, &all));
+    }
+}
+
+/// The same load against the real counterpart, Alertmanager (`prometheus-alertmanager`), in the
+/// same run on the same machine: `POST /api/v2/alerts`, one new alert per request. Alertmanager
+/// keeps alerts in memory and syncs nothing per request, so the ratio prices warroom's
+/// per-group fsync as well as its work.
+async fn alertmanager_leg(seconds: u64, connections: u64, warroom_rate: f64, warroom: &Tally) {
+    let Some(mut alertmanager) = common::start_alertmanager() else {
+        println!("\n(prometheus-alertmanager is not installed: no side-by-side figure)");
+        return;
+    };
+    let pid = alertmanager.server.child.id();
+    let address = alertmanager
+        .server
+        .base
+        .trim_start_matches("http://")
+        .to_owned();
+    let ticks = clock_ticks_per_second();
+    let cpu_before = cpu_ticks(&pid.to_string()).unwrap_or(0);
+    let (mut all, elapsed, ok) = drive(
+        &address,
+        "/api/v2/alerts",
+        seconds,
+        connections,
+        |n| {
+            format!(
+                concat!(
+                    r#"[{{"labels":{{"alertname":"BenchAlert","service":"bench-0","severity":"critical","instance":"host-{n}:9100"}},"#,
+                    r#""annotations":{{"summary":"bench-0 is failing"}},"startsAt":"2026-11-21T09:58:00Z","#,
+                    r#""generatorURL":"http://prometheus.local/graph"}}]"#
+                ),
+                n = n
+            )
+        },
+        |_| {},
+    )
+    .await;
+    let cpu = cpu_ticks(&pid.to_string()).unwrap_or(0) - cpu_before;
+    let rss_peak = proc_status_kib(pid, "VmHWM");
+    alertmanager.stop();
+    all.latencies_us.sort_unstable();
+    let secs = elapsed.as_secs_f64();
+    let rate = ok as f64 / secs;
+    let row = |name: &str, value: String| println!("  {name:<34} {value}");
+    println!();
+    println!("== Alertmanager, same load: POST /api/v2/alerts, 1 alert per request ==");
+    row("alerts accepted (2xx)", ok.to_string());
+    row("throughput", format!("{rate:.0} alerts/s"));
+    row(
+        "latency p50 / p90 / p99 / max",
+        format!(
+            "{:.2} / {:.2} / {:.2} / {:.2} ms",
+            percentile(&all.latencies_us, 50.0),
+            percentile(&all.latencies_us, 90.0),
+            percentile(&all.latencies_us, 99.0),
+            percentile(&all.latencies_us, 100.0)
+        ),
+    );
+    row("peak RSS (VmHWM)", mib(rss_peak));
+    row(
+        "CPU",
+        format!(
+            "{:.1} s ({:.0}% of one core)",
+            cpu as f64 / ticks,
+            100.0 * cpu as f64 / ticks / secs
+        ),
+    );
+    let mut warroom_sorted = warroom.latencies_us.clone();
+    warroom_sorted.sort_unstable();
+    row(
+        "warroom / Alertmanager throughput",
+        format!("{:.2}", warroom_rate / rate.max(f64::MIN_POSITIVE)),
+    );
+    row(
+        "warroom / Alertmanager p99 latency",
+        format!(
+            "{:.2}",
+            percentile(&warroom_sorted, 99.0)
+                / percentile(&all.latencies_us, 99.0).max(f64::MIN_POSITIVE)
+        ),
+    );
 }

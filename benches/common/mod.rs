@@ -3,6 +3,8 @@
 
 // Each benchmark uses a different part of this module.
 #![allow(dead_code)]
+// Setup that fails leaves nothing to measure: a panic with the reason is the report.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
 use std::fs::File;
 use std::path::Path;
@@ -212,4 +214,77 @@ pub fn percentile(sorted: &[u32], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     f64::from(sorted[rank.clamp(1, sorted.len()) - 1]) / 1000.0
+}
+
+/// A running Alertmanager with its scratch directory.
+pub struct Alertmanager {
+    pub server: Server,
+    _dir: tempfile::TempDir,
+}
+
+impl Alertmanager {
+    pub fn stop(&mut self) {
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
+    }
+}
+
+impl Drop for Alertmanager {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts the real Alertmanager on a loopback port with a route to nowhere and clustering off;
+/// `None` when it is not installed. Waits until `/-/ready` answers.
+pub fn start_alertmanager() -> Option<Alertmanager> {
+    let binary = [
+        "/usr/bin/prometheus-alertmanager",
+        "/usr/local/bin/alertmanager",
+    ]
+    .into_iter()
+    .find(|path| Path::new(path).exists())?;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("alertmanager.yml");
+    std::fs::write(
+        &config,
+        "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n",
+    )
+    .expect("write the Alertmanager config");
+    let port = free_port();
+    let log = File::create(dir.path().join("alertmanager.log")).expect("create its log");
+    let child = Command::new(binary)
+        .arg(format!("--config.file={}", config.display()))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone the log handle"))
+        .stderr(log)
+        .spawn()
+        .expect("start Alertmanager");
+    let alertmanager = Alertmanager {
+        server: Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        },
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            let _ = stream.write_all(b"GET /-/ready HTTP/1.0\r\n\r\n");
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200") {
+                return Some(alertmanager);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("Alertmanager was not ready within 30 s");
 }
