@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Permission, Person, authorize};
 use crate::domain::alert::{Alert, AlertStatus};
-use crate::domain::command::Command;
+use crate::domain::command::{COMMAND_TREE, Command, OptionValues, build};
 use crate::domain::effect::Effect;
-use crate::domain::ids::{Actor, IncidentId, UserId};
+use crate::domain::emoji::{EmojiError, MAX_REACTIONS_PER_MESSAGE, normalize_reaction};
+use crate::domain::ids::{Actor, IncidentId, MessageId, UserId};
 use crate::domain::incident::{
-    AlertCounts, Incident, IncidentRole, IncidentState, Milestones, Roles, Transition,
-    apply_transition,
+    AlertCounts, Incident, IncidentRole, IncidentState, MAX_TRACKED_REACTION_MESSAGES, Milestones,
+    Roles, Transition, allowed_transitions, apply_transition,
 };
 use crate::domain::message::Msg;
 use crate::domain::severity::{Severity, SeverityMapping};
@@ -31,6 +32,8 @@ pub struct Policy {
     pub auto_resolve: bool,
     /// Who is on call for each role (static until rotations exist).
     pub oncall: Roles,
+    /// The zone timelines are shown in (`[chat] time_zone`); stored times stay UTC.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Policy {
@@ -42,6 +45,7 @@ impl Policy {
             min_incident_severity: Severity::Sev3,
             auto_resolve: false,
             oncall: Roles::default(),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -69,6 +73,9 @@ pub enum AlertRoute {
     Join(IncidentId),
     /// Open a new incident for the group.
     Open { group_key: String },
+    /// A firing not newer than the resolve already stored (a late or replayed delivery):
+    /// noted on the incident it belonged to, if any, and otherwise ignored.
+    Stale { incident: Option<IncidentId> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +145,11 @@ pub fn route_alert(
     now: DateTime<Utc>,
 ) -> AlertRoute {
     if let Some(previous) = previous {
+        if is_stale_firing(&previous.alert, alert) {
+            return AlertRoute::Stale {
+                incident: previous.incident,
+            };
+        }
         if previous.alert.same_state_as(alert) {
             return if previous.alert == *alert {
                 AlertRoute::Duplicate
@@ -176,6 +188,50 @@ pub fn route_alert(
     }
 }
 
+/// A firing that started no later than the resolve stored for the same alert describes the
+/// occurrence that already ended: Alertmanager retries and replays can deliver it after the
+/// resolve. A real new occurrence starts after the old one.
+pub fn is_stale_firing(stored: &Alert, incoming: &Alert) -> bool {
+    stored.status == AlertStatus::Resolved
+        && incoming.status == AlertStatus::Firing
+        && incoming.starts_at <= stored.starts_at
+}
+
+/// The earliest plausible start of an alert: senders without a clock or with a zero value
+/// send 1970 or year 1, and some send a start in the future.
+pub fn earliest_plausible_start() -> DateTime<Utc> {
+    // 2000-01-01T00:00:00Z is 946684800 s after the epoch, a valid timestamp.
+    DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap_or_default()
+}
+
+/// The start used for durations: the alert's own, or the receipt time `now` when the
+/// alert's is before 2000 or after `now`. `Some(original)` says it was corrected.
+pub fn effective_start(
+    alert: &Alert,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
+    if alert.starts_at < earliest_plausible_start() || alert.starts_at > now {
+        (now, Some(alert.starts_at))
+    } else {
+        (alert.starts_at, None)
+    }
+}
+
+/// What to record about a stale firing on the incident it belonged to.
+pub fn note_stale_alert(alert: &Alert) -> Applied {
+    let mut applied = Applied::default();
+    applied.entry(
+        &Actor::source(alert.source),
+        EntryKind::StaleAlertIgnored {
+            source: alert.source,
+            fingerprint: alert.fingerprint.clone(),
+            name: alert.name.clone(),
+            starts_at: alert.starts_at,
+        },
+    );
+    applied
+}
+
 /// Opens an incident for the first alert of a group.
 pub fn open_incident_from_alert(
     policy: &Policy,
@@ -208,11 +264,12 @@ pub fn open_incident_from_alert(
         runbook_url: alert.runbook_url().map(str::to_owned),
         last_alert_at: None,
         milestones: Milestones {
-            occurred: Some(alert.starts_at.min(now)),
+            occurred: Some(effective_start(alert, now).0),
             detected: Some(now),
             ..Milestones::default()
         },
         timeline_len: 0,
+        reactions_recorded: Default::default(),
     };
     let mut applied = Applied::default();
     applied.entry(
@@ -275,6 +332,7 @@ pub fn declare_incident(
             ..Milestones::default()
         },
         timeline_len: 0,
+        reactions_recorded: Default::default(),
     };
     let mut applied = Applied::default();
     applied.entry(
@@ -329,7 +387,10 @@ pub fn apply_alert_to_incident(
     let before = previous
         .filter(|previous| previous.incident == Some(incident.id))
         .map(|previous| previous.alert.status);
+    let (start, corrected) = effective_start(alert, now);
     let counts = &mut incident.alerts;
+    let newly_firing =
+        alert.status == AlertStatus::Firing && matches!(before, None | Some(AlertStatus::Resolved));
     match (before, alert.status) {
         (None, status) => {
             match status {
@@ -383,10 +444,23 @@ pub fn apply_alert_to_incident(
             },
         ),
     }
+    if let Some(original) = corrected
+        && newly_firing
+    {
+        applied.entry(
+            &Actor::warroom(),
+            EntryKind::AlertStartCorrected {
+                fingerprint: alert.fingerprint.clone(),
+                name: alert.name.clone(),
+                original,
+                used: start,
+            },
+        );
+    }
     if alert.status == AlertStatus::Firing {
         incident.last_alert_at = Some(now);
         if let Some(occurred) = incident.milestones.occurred {
-            incident.milestones.occurred = Some(occurred.min(alert.starts_at));
+            incident.milestones.occurred = Some(occurred.min(start));
         }
         if severity < incident.severity {
             applied.entry(
@@ -455,11 +529,13 @@ pub fn apply_command(
             authorize(person, Some(&incident.roles), permission)
                 .map_err(|_| refusal_msg(transition.as_str()))?;
             let from = incident.state;
-            let to = apply_transition(incident, *transition, now).map_err(|refused| {
-                Msg::new("reply-transition-refused")
-                    .arg("action", refused.transition.as_str())
-                    .arg("state", refused.from)
-            })?;
+            let to = apply_transition(incident, *transition, now)
+                .map_err(|refused| {
+                    Msg::new("reply-transition-refused")
+                        .arg("action", refused.transition.as_str())
+                        .arg("state", refused.from)
+                })
+                .map_err(|refusal| with_next_steps(refusal, from))?;
             applied.entry(&actor, EntryKind::StateChanged { from, to });
             applied.effects.push(Effect::Notify {
                 incident: id,
@@ -467,13 +543,26 @@ pub fn apply_command(
                     .arg("user", &person.id)
                     .arg("state", to),
             });
-            Msg::new("reply-state-changed")
-                .arg("incident", id)
-                .arg("state", to)
+            let firing = incident.alerts.firing;
+            if to == IncidentState::Resolved && firing > 0 {
+                // Resolving is a person's call, but one made knowing what still fires.
+                applied.effects.push(Effect::Notify {
+                    incident: id,
+                    message: Msg::new("notice-resolved-while-firing").arg("firing", firing),
+                });
+                Msg::new("reply-resolved-while-firing")
+                    .arg("incident", id)
+                    .arg("firing", firing)
+            } else {
+                Msg::new("reply-state-changed")
+                    .arg("incident", id)
+                    .arg("state", to)
+            }
         }
         Command::Severity(severity) => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("severity"))?;
+            refuse_when_closed(incident, "severity")?;
             if *severity == incident.severity {
                 return Err(Msg::new("reply-severity-unchanged").arg("severity", severity));
             }
@@ -499,6 +588,7 @@ pub fn apply_command(
         Command::AssignRole { role, user } => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("role"))?;
+            refuse_when_closed(incident, "role")?;
             if !is_known(user) {
                 return Err(Msg::new("reply-unknown-user").arg("user", user));
             }
@@ -552,7 +642,11 @@ pub fn apply_command(
                 applied,
             });
         }
-        Command::Status | Command::Timeline { .. } | Command::Declare { .. } | Command::Help => {
+        Command::Status { .. }
+        | Command::List
+        | Command::Timeline { .. }
+        | Command::Declare { .. }
+        | Command::Help => {
             // Read-only and incident-less commands are answered by the engine, which has the
             // store at hand; nothing changes here.
             return Ok(CommandOutcome {
@@ -571,8 +665,82 @@ pub fn apply_command(
     Ok(CommandOutcome { reply, applied })
 }
 
+/// Why a reaction left no mark on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReactionIgnored {
+    /// Not an emoji (see [`crate::domain::emoji`]).
+    NotAnEmoji(EmojiError),
+    /// The message already has [`MAX_REACTIONS_PER_MESSAGE`] reactions recorded.
+    MessageFull,
+    /// The incident already counts reactions on [`MAX_TRACKED_REACTION_MESSAGES`] messages.
+    TooManyMessages,
+}
+
+/// Records a reaction on the incident's timeline, at most [`MAX_REACTIONS_PER_MESSAGE`] per
+/// message; the count lives on the incident so it survives restarts.
+pub fn record_reaction(
+    incident: &mut Incident,
+    person: &Person,
+    message: &MessageId,
+    emoji: &str,
+) -> Result<Applied, ReactionIgnored> {
+    let emoji = normalize_reaction(emoji).map_err(ReactionIgnored::NotAnEmoji)?;
+    let counted = incident.reactions_recorded.get(message).copied();
+    match counted {
+        Some(count) if count >= MAX_REACTIONS_PER_MESSAGE => {
+            return Err(ReactionIgnored::MessageFull);
+        }
+        None if incident.reactions_recorded.len() >= MAX_TRACKED_REACTION_MESSAGES => {
+            return Err(ReactionIgnored::TooManyMessages);
+        }
+        _ => {}
+    }
+    *incident
+        .reactions_recorded
+        .entry(message.clone())
+        .or_insert(0) += 1;
+    let mut applied = Applied::default();
+    applied.entry(
+        &Actor::user(&person.id),
+        EntryKind::ReactionAdded {
+            message: message.clone(),
+            emoji,
+        },
+    );
+    Ok(applied)
+}
+
 fn refusal_msg(action: &str) -> Msg {
     Msg::new("reply-not-allowed").arg("action", action)
+}
+
+/// A closed incident is the record of what happened: its severity and roles stay as they
+/// were unless someone reopens it.
+fn refuse_when_closed(incident: &Incident, action: &str) -> Result<(), Msg> {
+    if incident.state == IncidentState::Closed {
+        return Err(Msg::new("reply-incident-closed")
+            .arg("incident", incident.id)
+            .arg("action", action));
+    }
+    Ok(())
+}
+
+/// A refused transition also says what the state machine allows from here.
+fn with_next_steps(refusal: Msg, state: IncidentState) -> Msg {
+    let allowed: Vec<String> = allowed_transitions(state)
+        .into_iter()
+        .map(transition_command)
+        .collect();
+    refusal.arg("allowed", allowed.join(", "))
+}
+
+/// The typed command that asks for `transition`, found in the command tree.
+pub fn transition_command(transition: Transition) -> String {
+    COMMAND_TREE
+        .iter()
+        .find(|leaf| build(leaf, &OptionValues::new()) == Ok(Command::Transition(transition)))
+        .map(|leaf| format!("/{}", leaf.path.join(" ")))
+        .unwrap_or_else(|| transition.as_str().to_owned())
 }
 
 #[cfg(test)]

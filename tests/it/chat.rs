@@ -40,7 +40,7 @@ async fn the_incident_lifecycle_by_slash_commands() {
     );
     assert_eq!(incident["milestones"]["mitigated"], "2026-11-21T10:10:00Z");
     assert_eq!(incident["milestones"]["resolved"], "2026-11-21T10:30:00Z");
-    assert_eq!(incident["durations"]["time_to_acknowledge"], 0);
+    assert_eq!(incident["durations"]["time_to_acknowledge_seconds"], 0);
 
     assert!(bot.slash("alice", &room, "/incident reopen").await.ok);
     assert_eq!(bot.incident("INC-20261121-001").await["state"], "triggered");
