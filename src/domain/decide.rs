@@ -8,11 +8,10 @@ use crate::domain::access::{Permission, Person, authorize};
 use crate::domain::alert::{Alert, AlertStatus};
 use crate::domain::command::{COMMAND_TREE, Command, OptionValues, build};
 use crate::domain::effect::Effect;
-use crate::domain::emoji::{EmojiError, MAX_REACTIONS_PER_MESSAGE, normalize_reaction};
-use crate::domain::ids::{Actor, IncidentId, MessageId, UserId};
+use crate::domain::ids::{Actor, IncidentId, UserId};
 use crate::domain::incident::{
-    AlertCounts, Incident, IncidentRole, IncidentState, MAX_TRACKED_REACTION_MESSAGES, Milestones,
-    Roles, Transition, allowed_transitions, apply_transition,
+    AlertCounts, Incident, IncidentRole, IncidentState, Milestones, Roles, Transition,
+    allowed_transitions, apply_transition,
 };
 use crate::domain::message::Msg;
 use crate::domain::severity::{Severity, SeverityMapping};
@@ -96,7 +95,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn entry(&mut self, actor: &Actor, kind: EntryKind) {
+    pub(crate) fn entry(&mut self, actor: &Actor, kind: EntryKind) {
         self.entries.push((actor.clone(), kind));
     }
 
@@ -204,16 +203,22 @@ pub fn earliest_plausible_start() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(946_684_800, 0).unwrap_or_default()
 }
 
+/// How far a sender's clock may run ahead of warroom's before a start "after receipt" is
+/// called implausible rather than skew.
+pub const CLOCK_SKEW_TOLERANCE_SECONDS: i64 = 60;
+
 /// The start used for durations: the alert's own, or the receipt time `now` when the
-/// alert's is before 2000 or after `now`. `Some(original)` says it was corrected.
+/// alert's is before 2000 or after `now` (beyond a little clock skew, which is clamped to
+/// `now` silently). `Some(original)` says it was corrected.
 pub fn effective_start(
     alert: &Alert,
     now: DateTime<Utc>,
 ) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
-    if alert.starts_at < earliest_plausible_start() || alert.starts_at > now {
+    let skew = Duration::seconds(CLOCK_SKEW_TOLERANCE_SECONDS);
+    if alert.starts_at < earliest_plausible_start() || alert.starts_at > now + skew {
         (now, Some(alert.starts_at))
     } else {
-        (alert.starts_at, None)
+        (alert.starts_at.min(now), None)
     }
 }
 
@@ -665,51 +670,6 @@ pub fn apply_command(
     Ok(CommandOutcome { reply, applied })
 }
 
-/// Why a reaction left no mark on the timeline.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReactionIgnored {
-    /// Not an emoji (see [`crate::domain::emoji`]).
-    NotAnEmoji(EmojiError),
-    /// The message already has [`MAX_REACTIONS_PER_MESSAGE`] reactions recorded.
-    MessageFull,
-    /// The incident already counts reactions on [`MAX_TRACKED_REACTION_MESSAGES`] messages.
-    TooManyMessages,
-}
-
-/// Records a reaction on the incident's timeline, at most [`MAX_REACTIONS_PER_MESSAGE`] per
-/// message; the count lives on the incident so it survives restarts.
-pub fn record_reaction(
-    incident: &mut Incident,
-    person: &Person,
-    message: &MessageId,
-    emoji: &str,
-) -> Result<Applied, ReactionIgnored> {
-    let emoji = normalize_reaction(emoji).map_err(ReactionIgnored::NotAnEmoji)?;
-    let counted = incident.reactions_recorded.get(message).copied();
-    match counted {
-        Some(count) if count >= MAX_REACTIONS_PER_MESSAGE => {
-            return Err(ReactionIgnored::MessageFull);
-        }
-        None if incident.reactions_recorded.len() >= MAX_TRACKED_REACTION_MESSAGES => {
-            return Err(ReactionIgnored::TooManyMessages);
-        }
-        _ => {}
-    }
-    *incident
-        .reactions_recorded
-        .entry(message.clone())
-        .or_insert(0) += 1;
-    let mut applied = Applied::default();
-    applied.entry(
-        &Actor::user(&person.id),
-        EntryKind::ReactionAdded {
-            message: message.clone(),
-            emoji,
-        },
-    );
-    Ok(applied)
-}
-
 fn refusal_msg(action: &str) -> Msg {
     Msg::new("reply-not-allowed").arg("action", action)
 }
@@ -938,6 +898,63 @@ mod tests {
                 "{name}"
             );
         }
+        // A firing of the occurrence that already resolved (same start, or older) is stale,
+        // whether its incident is still open, closed, or it never had one.
+        let resolved_in_open = stored(resolved.clone(), Some(open.id));
+        let resolved_in_closed = stored(resolved.clone(), Some(closed.id));
+        let resolved_alone = stored(resolved.clone(), None);
+        let mut older = firing.clone();
+        older.starts_at = at("2026-11-21T09:00:00Z");
+        let stale_cases: Vec<(&str, &StoredAlert, Option<&Incident>, &Alert, AlertRoute)> = vec![
+            (
+                "late firing, incident open",
+                &resolved_in_open,
+                Some(&open),
+                &firing,
+                AlertRoute::Stale {
+                    incident: Some(open.id),
+                },
+            ),
+            (
+                "replayed firing, incident closed",
+                &resolved_in_closed,
+                Some(&closed),
+                &firing,
+                AlertRoute::Stale {
+                    incident: Some(closed.id),
+                },
+            ),
+            (
+                "older firing, incident closed",
+                &resolved_in_closed,
+                Some(&closed),
+                &older,
+                AlertRoute::Stale {
+                    incident: Some(closed.id),
+                },
+            ),
+            (
+                "late firing of an alert resolved unseen",
+                &resolved_alone,
+                None,
+                &firing,
+                AlertRoute::Stale { incident: None },
+            ),
+        ];
+        for (name, previous, previous_incident, incoming, expected) in stale_cases {
+            assert_eq!(
+                route_alert(
+                    &policy,
+                    Some(previous),
+                    previous_incident,
+                    previous_incident,
+                    incoming,
+                    now
+                ),
+                expected,
+                "{name}"
+            );
+        }
         // Firing again after its incident closed: grouped afresh, opening a new incident.
         let in_closed = stored(resolved.clone(), Some(closed.id));
         let mut refire = firing.clone();
@@ -953,6 +970,146 @@ mod tests {
             ),
             open_route
         );
+    }
+
+    #[test]
+    fn implausible_starts_use_the_receipt_time_and_say_so() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:01:00Z");
+        let cases = [
+            ("0001-01-01T00:00:00Z", true),
+            ("1970-01-01T00:00:00Z", true),
+            ("1999-12-31T23:59:59Z", true),
+            ("2026-11-21T10:30:00Z", true),
+            ("2026-11-21T10:02:01Z", true),
+            ("2000-01-01T00:00:00Z", false),
+            ("2026-11-21T10:01:00Z", false),
+            ("2026-11-21T10:02:00Z", false),
+            ("2026-11-21T09:00:00Z", false),
+        ];
+        for (start, corrected) in cases {
+            let mut first = alert("f1", "checkout", "critical", AlertStatus::Firing);
+            first.starts_at = at(start);
+            let (incident, applied) =
+                open_incident_from_alert(&policy, id(1), &first, "g".to_owned(), now);
+            let expected_occurred = if corrected { now } else { at(start).min(now) };
+            assert_eq!(
+                incident.milestones.occurred,
+                Some(expected_occurred),
+                "{start}"
+            );
+            let noted = applied.entries.iter().any(|(_, kind)| {
+                matches!(kind, EntryKind::AlertStartCorrected { original, used, .. }
+                    if *original == at(start) && *used == now)
+            });
+            assert_eq!(noted, corrected, "{start}");
+            // A later alert with a bad start does not drag the incident's start back.
+            let mut incident = incident;
+            let mut bad = alert("f2", "checkout", "critical", AlertStatus::Firing);
+            bad.starts_at = at("1970-01-01T00:00:00Z");
+            apply_alert_to_incident(&policy, &mut incident, None, &bad, now);
+            assert_eq!(
+                incident.milestones.occurred,
+                Some(expected_occurred),
+                "{start}"
+            );
+        }
+    }
+
+    #[test]
+    fn closed_incidents_refuse_severity_and_role_changes_and_say_what_is_possible() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:30:00Z");
+        let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
+        let alice = person("alice", &[PersonRole::Commander, PersonRole::DutyManager]);
+        let known = |_: &UserId| true;
+        let severity = Command::Severity(Severity::Sev4);
+        let role = Command::AssignRole {
+            role: IncidentRole::Operations,
+            user: UserId("bob".to_owned()),
+        };
+        let cases = [
+            (IncidentState::Triggered, true),
+            (IncidentState::Acknowledged, true),
+            (IncidentState::Mitigated, true),
+            (IncidentState::Resolved, true),
+            (IncidentState::Closed, false),
+        ];
+        for (state, allowed) in cases {
+            for command in [&severity, &role] {
+                let mut incident = opened(&policy, &firing, now);
+                incident.state = state;
+                let before = incident.clone();
+                let outcome = apply_command(&mut incident, &alice, command, &known, now);
+                match outcome {
+                    Ok(_) => assert!(allowed, "{state:?} {command:?}"),
+                    Err(msg) => {
+                        assert!(!allowed, "{state:?} {command:?}: {msg:?}");
+                        assert_eq!(msg.id, "reply-incident-closed");
+                        assert_eq!(incident, before);
+                    }
+                }
+            }
+        }
+        let mut incident = opened(&policy, &firing, now);
+        incident.state = IncidentState::Closed;
+        let close = Command::Transition(Transition::Close);
+        let refused = apply_command(&mut incident, &alice, &close, &known, now).unwrap_err();
+        assert_eq!(refused.id, "reply-transition-refused");
+        assert!(
+            refused
+                .args
+                .contains(&("allowed".to_owned(), "/incident reopen".to_owned())),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn resolving_while_alerts_fire_warns_in_the_reply_and_the_room() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:30:00Z");
+        let alice = person("alice", &[PersonRole::Commander]);
+        let known = |_: &UserId| true;
+        let resolve = Command::Transition(Transition::Resolve);
+        for firing_count in [0_u64, 1, 3] {
+            let first = alert("f1", "checkout", "critical", AlertStatus::Firing);
+            let mut incident = opened(&policy, &first, now);
+            incident.alerts = AlertCounts {
+                firing: firing_count,
+                resolved: 1,
+            };
+            let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
+            assert_eq!(incident.state, IncidentState::Resolved);
+            let warned = outcome.applied.effects.iter().any(|effect| {
+                matches!(effect, Effect::Notify { message, .. }
+                    if message.id == "notice-resolved-while-firing")
+            });
+            if firing_count > 0 {
+                assert_eq!(outcome.reply.id, "reply-resolved-while-firing");
+                assert!(
+                    outcome
+                        .reply
+                        .args
+                        .contains(&("firing".to_owned(), firing_count.to_string()))
+                );
+                assert!(warned);
+            } else {
+                assert_eq!(outcome.reply.id, "reply-state-changed");
+                assert!(!warned);
+            }
+        }
+    }
+
+    #[test]
+    fn every_transition_has_its_typed_command() {
+        for transition in Transition::ALL {
+            let command = transition_command(transition);
+            assert_eq!(
+                crate::domain::command::parse_typed(&command),
+                Ok(Command::Transition(transition)),
+                "{command}"
+            );
+        }
     }
 
     #[test]

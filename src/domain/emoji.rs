@@ -4,6 +4,12 @@
 //! Anything else — words, markup, mentions — is refused, so a reaction cannot smuggle text
 //! onto the timeline.
 
+use crate::domain::access::Person;
+use crate::domain::decide::Applied;
+use crate::domain::ids::{Actor, MessageId};
+use crate::domain::incident::{Incident, MAX_TRACKED_REACTION_MESSAGES};
+use crate::domain::timeline::EntryKind;
+
 /// At most this many reactions of one message are recorded on the timeline.
 pub const MAX_REACTIONS_PER_MESSAGE: u32 = 20;
 
@@ -37,6 +43,51 @@ pub fn normalize_reaction(text: &str) -> Result<String, EmojiError> {
         return Err(EmojiError::TooLong);
     }
     Ok(text.to_owned())
+}
+
+/// Why a reaction left no mark on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReactionIgnored {
+    /// Not an emoji (see [`crate::domain::emoji`]).
+    NotAnEmoji(EmojiError),
+    /// The message already has [`MAX_REACTIONS_PER_MESSAGE`] reactions recorded.
+    MessageFull,
+    /// The incident already counts reactions on [`MAX_TRACKED_REACTION_MESSAGES`] messages.
+    TooManyMessages,
+}
+
+/// Records a reaction on the incident's timeline, at most [`MAX_REACTIONS_PER_MESSAGE`] per
+/// message; the count lives on the incident so it survives restarts.
+pub fn record_reaction(
+    incident: &mut Incident,
+    person: &Person,
+    message: &MessageId,
+    emoji: &str,
+) -> Result<Applied, ReactionIgnored> {
+    let emoji = normalize_reaction(emoji).map_err(ReactionIgnored::NotAnEmoji)?;
+    let counted = incident.reactions_recorded.get(message).copied();
+    match counted {
+        Some(count) if count >= MAX_REACTIONS_PER_MESSAGE => {
+            return Err(ReactionIgnored::MessageFull);
+        }
+        None if incident.reactions_recorded.len() >= MAX_TRACKED_REACTION_MESSAGES => {
+            return Err(ReactionIgnored::TooManyMessages);
+        }
+        _ => {}
+    }
+    *incident
+        .reactions_recorded
+        .entry(message.clone())
+        .or_insert(0) += 1;
+    let mut applied = Applied::default();
+    applied.entry(
+        &Actor::user(&person.id),
+        EntryKind::ReactionAdded {
+            message: message.clone(),
+            emoji,
+        },
+    );
+    Ok(applied)
 }
 
 /// `name:id`, `<:name:id>` or `<a:name:id>` with Discord's rules: a name of 2–32 letters,
@@ -104,6 +155,74 @@ fn is_pictograph(ch: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::access::PersonRole;
+    use crate::domain::decide::{Policy, open_incident_from_alert};
+    use crate::domain::ids::{IncidentId, UserId};
+
+    fn incident() -> Incident {
+        let at = "2026-11-21T10:00:00Z".parse().unwrap();
+        let alert = crate::domain::alert::Alert {
+            source: crate::domain::alert::AlertSource::Generic,
+            fingerprint: "f1".to_owned(),
+            name: "Down".to_owned(),
+            status: crate::domain::alert::AlertStatus::Firing,
+            severity_label: Some("critical".to_owned()),
+            service: None,
+            host: None,
+            value: None,
+            starts_at: at,
+            ends_at: None,
+            labels: Default::default(),
+            annotations: Default::default(),
+            generator_url: None,
+        };
+        let id = IncidentId::new(at.date_naive(), 1);
+        open_incident_from_alert(&Policy::standard(), id, &alert, "g".to_owned(), at).0
+    }
+
+    #[test]
+    fn at_most_twenty_reactions_per_message_are_recorded_and_the_count_is_kept() {
+        let mut incident = incident();
+        let person = Person {
+            id: UserId("alice".to_owned()),
+            roles: [PersonRole::Commander].into_iter().collect(),
+            locale: "en-US".to_owned(),
+        };
+        let card = MessageId("m1".to_owned());
+        for _ in 0..MAX_REACTIONS_PER_MESSAGE {
+            let applied = record_reaction(&mut incident, &person, &card, "👍").unwrap();
+            assert_eq!(applied.entries.len(), 1);
+        }
+        assert_eq!(
+            record_reaction(&mut incident, &person, &card, "👍"),
+            Err(ReactionIgnored::MessageFull)
+        );
+        // The count travels with the stored incident, so a restart does not reset it.
+        let mut reloaded: Incident =
+            serde_json::from_value(serde_json::to_value(&incident).unwrap()).unwrap();
+        assert_eq!(
+            record_reaction(&mut reloaded, &person, &card, "✅"),
+            Err(ReactionIgnored::MessageFull)
+        );
+        let other = MessageId("m2".to_owned());
+        assert!(record_reaction(&mut reloaded, &person, &other, "✅").is_ok());
+        assert_eq!(
+            record_reaction(&mut reloaded, &person, &other, "hello"),
+            Err(ReactionIgnored::NotAnEmoji(EmojiError::NotAnEmoji))
+        );
+        // The map of counted messages is bounded too.
+        for n in 0..MAX_TRACKED_REACTION_MESSAGES {
+            let _ = record_reaction(&mut reloaded, &person, &MessageId(format!("x{n}")), "✅");
+        }
+        assert_eq!(
+            reloaded.reactions_recorded.len(),
+            MAX_TRACKED_REACTION_MESSAGES
+        );
+        assert_eq!(
+            record_reaction(&mut reloaded, &person, &MessageId("new".to_owned()), "✅"),
+            Err(ReactionIgnored::TooManyMessages)
+        );
+    }
 
     #[test]
     fn emoji_are_accepted_and_text_is_refused() {

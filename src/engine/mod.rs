@@ -19,9 +19,9 @@ use crate::domain::alert::{Alert, AlertIdentity};
 use crate::domain::command::{COMMAND_TREE, Command};
 use crate::domain::decide::{
     AlertRoute, Applied, Policy, RecordReason, StoredAlert, apply_alert_to_incident, apply_command,
-    declare_incident, group_key, note_stale_alert, open_incident_from_alert, record_reaction,
-    route_alert,
+    declare_incident, group_key, note_stale_alert, open_incident_from_alert, route_alert,
 };
+use crate::domain::emoji::record_reaction;
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
