@@ -79,8 +79,7 @@ fn quoted(text: &str) -> Option<(&str, &str)> {
     let (_, closers) = QUOTES.iter().find(|(o, _)| *o == open)?;
     let body_start = open.len_utf8();
     let body = &text[body_start..];
-    let mut chars = body.char_indices().peekable();
-    while let Some((index, ch)) = chars.next() {
+    for (index, ch) in body.char_indices() {
         if closers.contains(&ch) {
             let after = &body[index + ch.len_utf8()..];
             if after.is_empty() || after.starts_with(char::is_whitespace) {

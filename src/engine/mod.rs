@@ -928,7 +928,7 @@ pub const MAX_LISTED_INCIDENTS: usize = 25;
 /// The open incidents, newest first, at most [`MAX_LISTED_INCIDENTS`] of them.
 fn list_lines<'a>(incidents: impl Iterator<Item = &'a Incident>) -> Vec<Msg> {
     let mut open: Vec<&Incident> = incidents.filter(|i| i.state.is_open()).collect();
-    open.sort_by(|a, b| b.id.cmp(&a.id));
+    open.sort_by_key(|incident| std::cmp::Reverse(incident.id));
     if open.is_empty() {
         return vec![Msg::new("reply-list-empty")];
     }
