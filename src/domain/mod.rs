@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod alert;
+pub mod alert_rules;
 pub mod command;
 pub mod command_text;
 pub mod decide;

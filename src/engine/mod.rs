@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod outbox;
+mod replies;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,10 +17,11 @@ use tracing::{debug, error, info, warn};
 
 use crate::domain::access::Person;
 use crate::domain::alert::{Alert, AlertIdentity};
-use crate::domain::command::{COMMAND_TREE, Command};
+use crate::domain::alert_rules::note_stale_alert;
+use crate::domain::command::Command;
 use crate::domain::decide::{
     AlertRoute, Applied, Policy, RecordReason, StoredAlert, apply_alert_to_incident, apply_command,
-    declare_incident, group_key, note_stale_alert, open_incident_from_alert, route_alert,
+    declare_incident, group_key, open_incident_from_alert, route_alert,
 };
 use crate::domain::emoji::record_reaction;
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
@@ -684,18 +686,9 @@ impl Engine {
         };
         match command {
             Command::Help => {
-                let mut lines = vec![Msg::new("reply-help-header")];
-                for leaf in COMMAND_TREE {
-                    lines.push(
-                        Msg::new("reply-help-line")
-                            .arg("command", leaf.syntax())
-                            .arg("description", leaf.description_id()),
-                    );
-                    lines.push(Msg::new(&leaf.example_id()));
-                }
                 return Ok(CommandReply {
                     ok: true,
-                    lines,
+                    lines: replies::help_lines(),
                     incident: None,
                 });
             }
@@ -706,7 +699,7 @@ impl Engine {
                 current.extend(pending.incidents.iter().map(|(id, i)| (*id, i)));
                 return Ok(CommandReply {
                     ok: true,
-                    lines: list_lines(current.into_values()),
+                    lines: replies::list_lines(current.into_values()),
                     incident: None,
                 });
             }
@@ -920,34 +913,6 @@ fn status_lines(incident: &Incident) -> Vec<Msg> {
             )
             .arg("operations", person(incident.roles.operations.as_ref())),
     ]
-}
-
-/// At most this many incidents are listed by `/incident list`; the rest are counted.
-pub const MAX_LISTED_INCIDENTS: usize = 25;
-
-/// The open incidents, newest first, at most [`MAX_LISTED_INCIDENTS`] of them.
-fn list_lines<'a>(incidents: impl Iterator<Item = &'a Incident>) -> Vec<Msg> {
-    let mut open: Vec<&Incident> = incidents.filter(|i| i.state.is_open()).collect();
-    open.sort_by_key(|incident| std::cmp::Reverse(incident.id));
-    if open.is_empty() {
-        return vec![Msg::new("reply-list-empty")];
-    }
-    let mut lines = vec![Msg::new("reply-list-header").arg("count", open.len())];
-    for incident in open.iter().take(MAX_LISTED_INCIDENTS) {
-        lines.push(
-            Msg::new("reply-list-line")
-                .arg("incident", incident.id)
-                .arg("title", &incident.title)
-                .arg("state", incident.state)
-                .arg("severity", incident.severity)
-                .arg("firing", incident.alerts.firing),
-        );
-    }
-    let more = open.len().saturating_sub(MAX_LISTED_INCIDENTS);
-    if more > 0 {
-        lines.push(Msg::new("reply-list-more").arg("more", more));
-    }
-    lines
 }
 
 /// One timeline entry as a chat line, its time with the date in `zone`.

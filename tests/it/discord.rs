@@ -238,7 +238,8 @@ async fn slash_commands_and_buttons_change_state_and_edit_the_card() {
     );
     assert_eq!(bot.incident("INC-20261121-001").await["state"], "resolved");
 
-    // Reactions reach the timeline with the reacting user.
+    // Reactions reach the timeline with the reacting user; only emoji do.
+    fake.react(BOB, channel.id, card_id, "hello");
     fake.react(BOB, channel.id, card_id, "✅");
     wait_until("the reaction on the timeline", || async {
         bot.timeline("INC-20261121-001")
@@ -247,6 +248,14 @@ async fn slash_commands_and_buttons_change_state_and_edit_the_card() {
             .any(|e| e["kind"] == "reaction_added" && e["actor"] == format!("user:{BOB}"))
     })
     .await;
+    let emoji: Vec<String> = bot
+        .timeline("INC-20261121-001")
+        .await
+        .iter()
+        .filter(|e| e["kind"] == "reaction_added")
+        .map(|e| e["emoji"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emoji, ["✅"]);
     fake.assert_no_violations();
 }
 
