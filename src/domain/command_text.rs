@@ -15,6 +15,7 @@
 use crate::domain::command::{
     COMMAND_TREE, Command, LeafSpec, OptionKind, OptionSpec, OptionValues, ParseError, build,
 };
+use crate::domain::ids::IncidentId;
 
 /// Parses a command typed as text.
 pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
@@ -146,9 +147,10 @@ fn read_value<'a>(
         let end = next_named_start(leaf, text, given, option.name);
         let (value, rest) = text.split_at(end);
         let value = value.trim_end();
-        // Quotes matter only when they end the value before something else follows.
+        // Quotes matter only when they end the value before something that fits the next
+        // option; `"db" is back` stays a note as typed.
         if let Some((inside, after)) = quoted(value)
-            && (after.trim().is_empty() || !others_free.is_empty())
+            && (after.trim().is_empty() || next_fits(&others_free, after))
         {
             let consumed = value.len() - after.len();
             return (inside.to_owned(), &text[consumed..]);
@@ -160,6 +162,24 @@ fn read_value<'a>(
     }
     let (word, rest) = next_word(text);
     (word.to_owned(), rest)
+}
+
+/// Whether the first word of `rest` is a value the next free option (given positionally)
+/// would accept.
+fn next_fits(others_free: &[&OptionSpec], rest: &str) -> bool {
+    let Some(next) = others_free.first() else {
+        return false;
+    };
+    let (word, _) = next_word(rest);
+    let word = quoted(word).map_or(word, |(inside, _)| inside);
+    match next.kind {
+        OptionKind::Choice(choices) => choices.iter().any(|c| c.eq_ignore_ascii_case(word)),
+        OptionKind::Integer { min, max } => word
+            .parse::<i64>()
+            .is_ok_and(|number| (min..=max).contains(&number)),
+        OptionKind::Incident => IncidentId::parse(word).is_ok(),
+        OptionKind::Text | OptionKind::User => true,
+    }
 }
 
 fn is_text(option: &OptionSpec) -> bool {
@@ -212,7 +232,6 @@ fn leftover(rest: &str) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::IncidentId;
     use crate::domain::severity::Severity;
 
     fn note(text: &str) -> Result<Command, ParseError> {
@@ -276,6 +295,20 @@ mod tests {
                 Ok(Command::Declare {
                     title: "it's the \"checkout\" page".to_owned(),
                     severity: Some(Severity::Sev1),
+                }),
+            ),
+            (
+                "/incident declare \"Payments\" are down",
+                Ok(Command::Declare {
+                    title: "\"Payments\" are down".to_owned(),
+                    severity: None,
+                }),
+            ),
+            (
+                "/incident declare 'Payments down' SEV3",
+                Ok(Command::Declare {
+                    title: "Payments down".to_owned(),
+                    severity: Some(Severity::Sev3),
                 }),
             ),
             (

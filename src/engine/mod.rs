@@ -915,15 +915,20 @@ fn status_lines(incident: &Incident) -> Vec<Msg> {
     ]
 }
 
+/// A moment as chat lines show it: date, time and zone abbreviation in `zone`, so a reader
+/// never has to guess the day or the zone (`2026-11-21 18:00:00 CST`).
+fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
 /// One timeline entry as a chat line, its time with the date in `zone`.
 pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
     let base = |id: &str| {
         Msg::new(id)
             .arg("seq", entry.seq)
-            .arg(
-                "at",
-                entry.at.with_timezone(&zone).format("%Y-%m-%d %H:%M:%S %Z"),
-            )
+            .arg("at", local_time(entry.at, zone))
             .arg("actor", &entry.actor.0)
     };
     match &entry.kind {
@@ -953,12 +958,9 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
         EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").arg("emoji", emoji),
         EntryKind::StaleAlertIgnored {
             name, starts_at, ..
-        } => base("tl-stale-alert-ignored").arg("alert", name).arg(
-            "started",
-            starts_at
-                .with_timezone(&zone)
-                .format("%Y-%m-%d %H:%M:%S %Z"),
-        ),
+        } => base("tl-stale-alert-ignored")
+            .arg("alert", name)
+            .arg("started", local_time(*starts_at, zone)),
         EntryKind::AlertStartCorrected { name, original, .. } => base("tl-alert-start-corrected")
             .arg("alert", name)
             .arg("original", original.to_rfc3339()),
