@@ -6,6 +6,8 @@ pub mod clock;
 pub mod outbox;
 mod replies;
 
+pub use replies::MAX_LISTED_INCIDENTS;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

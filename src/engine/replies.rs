@@ -20,7 +20,12 @@ pub(crate) fn help_lines() -> Vec<Msg> {
 }
 
 /// At most this many incidents are listed by `/incident list`; the rest are counted.
-pub const MAX_LISTED_INCIDENTS: usize = 25;
+/// Few enough that the reply fits one Discord message (2000 characters) with
+/// [`MAX_LISTED_TITLE_CHARS`]-character titles.
+pub const MAX_LISTED_INCIDENTS: usize = 15;
+
+/// Titles are cut to this many characters in the list (the card shows them whole).
+pub const MAX_LISTED_TITLE_CHARS: usize = 60;
 
 /// The open incidents, newest first, at most [`MAX_LISTED_INCIDENTS`] of them.
 pub(crate) fn list_lines<'a>(incidents: impl Iterator<Item = &'a Incident>) -> Vec<Msg> {
@@ -34,7 +39,7 @@ pub(crate) fn list_lines<'a>(incidents: impl Iterator<Item = &'a Incident>) -> V
         lines.push(
             Msg::new("reply-list-line")
                 .arg("incident", incident.id)
-                .arg("title", &incident.title)
+                .arg("title", short_title(&incident.title))
                 .arg("state", incident.state)
                 .arg("severity", incident.severity)
                 .arg("firing", incident.alerts.firing),
@@ -45,6 +50,15 @@ pub(crate) fn list_lines<'a>(incidents: impl Iterator<Item = &'a Incident>) -> V
         lines.push(Msg::new("reply-list-more").arg("more", more));
     }
     lines
+}
+
+fn short_title(title: &str) -> String {
+    if title.chars().count() <= MAX_LISTED_TITLE_CHARS {
+        return title.to_owned();
+    }
+    let mut short: String = title.chars().take(MAX_LISTED_TITLE_CHARS - 1).collect();
+    short.push('…');
+    short
 }
 
 #[cfg(test)]
@@ -77,11 +91,12 @@ mod tests {
 
     #[test]
     fn the_list_is_open_incidents_newest_first_and_bounded() {
+        let max = MAX_LISTED_INCIDENTS as u32;
         let cases = [
             (0, 0, false),
             (3, 3, false),
-            (25, 25, false),
-            (30, 25, true),
+            (max, max as usize, false),
+            (max + 5, max as usize, true),
         ];
         for (count, shown, more) in cases {
             let all = incidents(count);
@@ -106,6 +121,19 @@ mod tests {
         assert_eq!(
             lines.iter().filter(|m| m.id == "reply-list-line").count(),
             1
+        );
+    }
+
+    #[test]
+    fn long_titles_are_cut_on_a_character_boundary() {
+        assert_eq!(short_title("短"), "短");
+        let long = "数".repeat(MAX_LISTED_TITLE_CHARS + 1);
+        let cut = short_title(&long);
+        assert_eq!(cut.chars().count(), MAX_LISTED_TITLE_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            short_title(&long[..MAX_LISTED_TITLE_CHARS * 3]),
+            long[..MAX_LISTED_TITLE_CHARS * 3]
         );
     }
 

@@ -99,27 +99,36 @@ async fn list_works_in_any_room_newest_first_and_bounded() {
     let empty = bot.slash("vic", "general", "/incident list").await;
     assert!(empty.ok, "{empty:?}");
     assert_eq!(empty.text, "No incident is open.");
-    for n in 1..=27 {
+    // One more than the list shows, plus one that is resolved and so not listed.
+    let max = warroom::engine::MAX_LISTED_INCIDENTS;
+    let total = max + 2;
+    for n in 1..=total {
         let reply = bot
             .slash("carol", "general", &format!("/incident declare Outage {n}"))
             .await;
         assert!(reply.ok, "{reply:?}");
     }
-    let room = bot.room_of("INC-20261121-027").await;
+    let last = format!("INC-20261121-{total:03}");
+    let room = bot.room_of(&last).await;
     assert!(bot.slash("alice", &room, "/incident resolve").await.ok);
     let list = bot.slash("vic", "general", "/incident list").await;
     assert!(list.ok, "{list:?}");
     let lines: Vec<&str> = list.text.lines().collect();
-    assert_eq!(lines[0], "Open incidents: 26");
-    assert_eq!(lines.len(), 1 + 25 + 1, "{}", list.text);
-    assert!(
-        lines[1].starts_with("• INC-20261121-026 · sev3 · triggered · Outage 26"),
-        "{}",
-        lines[1]
+    assert_eq!(lines[0], format!("Open incidents: {}", max + 1));
+    assert_eq!(lines.len(), 1 + max + 1, "{}", list.text);
+    let newest = format!(
+        "• INC-20261121-{:03} · sev3 · triggered · Outage {}",
+        max + 1,
+        max + 1
     );
-    assert!(lines[25].contains("INC-20261121-002"), "{}", lines[25]);
-    assert_eq!(lines[26], "… and 1 older ones (see GET /v1/incidents).");
-    assert!(!list.text.contains("INC-20261121-027"));
+    assert!(lines[1].starts_with(&newest), "{}", lines[1]);
+    assert!(lines[max].contains("INC-20261121-002"), "{}", lines[max]);
+    assert_eq!(
+        lines[max + 1],
+        "… and 1 older ones (see GET /v1/incidents)."
+    );
+    assert!(!list.text.contains(&last));
+    assert!(list.text.chars().count() < 2000, "fits one Discord message");
     // From inside an incident room it lists the same.
     let from_room = bot.slash("vic", &room, "/incident list").await;
     assert_eq!(from_room.text, list.text);
