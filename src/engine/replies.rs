@@ -138,8 +138,17 @@ mod tests {
     }
 
     #[test]
-    fn help_has_a_line_and_an_example_per_command() {
+    fn help_has_a_line_and_an_example_per_command_and_fits_one_discord_message() {
         let lines = help_lines();
         assert_eq!(lines.len(), 1 + 2 * COMMAND_TREE.len());
+        let i18n = crate::i18n::I18n::builtin().unwrap();
+        for locale in i18n.locales() {
+            let text: Vec<String> = lines.iter().map(|m| i18n.render(locale, m)).collect();
+            let chars = text.join("\n").chars().count();
+            assert!(
+                chars <= crate::chat::discord::MAX_CONTENT_CHARS,
+                "{locale}: {chars} characters"
+            );
+        }
     }
 }
