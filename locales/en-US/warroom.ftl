@@ -110,7 +110,7 @@ cmd-incident-declare-description = Open an incident by hand
 cmd-incident-declare-opt-title = What is wrong
 cmd-incident-declare-opt-severity = How bad (default sev3)
 cmd-timeline-description = Show the latest timeline entries
-cmd-timeline-opt-limit = How many entries (1–50)
+cmd-timeline-opt-limit = How many entries ({ $min }–{ $max })
 cmd-help-description = List the commands
 
 ## Timeline lines

@@ -110,7 +110,7 @@ cmd-incident-declare-description = 手动宣告事件
 cmd-incident-declare-opt-title = 发生了什么
 cmd-incident-declare-opt-severity = 严重程度（默认 sev3）
 cmd-timeline-description = 查看最近的时间线
-cmd-timeline-opt-limit = 条数（1–50）
+cmd-timeline-opt-limit = 条数（{ $min }–{ $max }）
 cmd-help-description = 列出所有命令
 
 ## 时间线

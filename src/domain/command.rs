@@ -576,6 +576,32 @@ mod tests {
     }
 
     #[test]
+    fn syntax_is_derived_from_the_options() {
+        let syntax = |path: &[&str]| {
+            COMMAND_TREE
+                .iter()
+                .find(|leaf| leaf.path == path)
+                .unwrap()
+                .syntax()
+        };
+        let cases = [
+            (&["incident", "ack"][..], "/incident ack"),
+            (
+                &["incident", "status"][..],
+                "/incident status [id:<INC-YYYYMMDD-NNN>]",
+            ),
+            (
+                &["incident", "declare"][..],
+                "/incident declare title:<text> [severity:<sev1|sev2|sev3|sev4>]",
+            ),
+            (&["timeline"][..], "/timeline [limit:<1-50>]"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(syntax(path), expected);
+        }
+    }
+
+    #[test]
     fn every_leaf_builds_from_its_required_options() {
         for leaf in COMMAND_TREE {
             let values: OptionValues = leaf

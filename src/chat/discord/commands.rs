@@ -72,11 +72,26 @@ type Localizations = std::borrow::Cow<
 >;
 
 fn localized(i18n: &I18n, id: &str) -> Localizations {
+    localized_with(i18n, id, &[])
+}
+
+fn localized_with(i18n: &I18n, id: &str, args: &[(&str, &str)]) -> Localizations {
     OTHER_LOCALES
         .iter()
-        .map(|locale| ((*locale).into(), i18n.text(locale, id, &[]).into()))
+        .map(|locale| ((*locale).into(), i18n.text(locale, id, args).into()))
         .collect::<Vec<_>>()
         .into()
+}
+
+/// The arguments of an option's description: an integer option's bounds, so the text
+/// shows the same bounds the tree enforces.
+fn bound_args(kind: OptionKind) -> Vec<(&'static str, String)> {
+    match kind {
+        OptionKind::Integer { min, max } => {
+            vec![("min", min.to_string()), ("max", max.to_string())]
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
@@ -89,11 +104,13 @@ fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
         .map(|option| {
             let description_id = leaf.option_description_id(option);
             let name_id = format!("{description_id}-name");
+            let bounds = bound_args(option.kind);
+            let args: Vec<(&str, &str)> = bounds.iter().map(|(k, v)| (*k, v.as_str())).collect();
             poise::CommandParameter {
                 name: option.name.into(),
                 name_localizations: localized(i18n, &name_id),
-                description: Some(i18n.text(DEFAULT_LOCALE, &description_id, &[]).into()),
-                description_localizations: localized(i18n, &description_id),
+                description: Some(i18n.text(DEFAULT_LOCALE, &description_id, &args).into()),
+                description_localizations: localized_with(i18n, &description_id, &args),
                 required: option.required,
                 choices: match option.kind {
                     OptionKind::Choice(choices) => choices
@@ -408,6 +425,11 @@ mod tests {
                 assert_eq!(registered["type"], 4, "{:?}", leaf.path);
                 assert_eq!(registered["min_value"].as_f64(), Some(min as f64));
                 assert_eq!(registered["max_value"].as_f64(), Some(max as f64));
+                let description = parameter.description.as_deref().unwrap_or_default();
+                assert!(
+                    description.contains(&format!("{min}–{max}")),
+                    "{description}"
+                );
                 checked += 1;
             }
         }
