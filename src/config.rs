@@ -215,6 +215,15 @@ impl Settings {
             "3s",
             &mut problems,
         );
+        let time_zone = match file.chat.time_zone.as_deref().map(str::trim) {
+            None => chrono_tz::Tz::UTC,
+            Some(name) => name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+                problems.push(format!(
+                    "chat.time_zone: \"{name}\" is not an IANA time zone name such as UTC, Europe/Berlin or Asia/Shanghai"
+                ));
+                chrono_tz::Tz::UTC
+            }),
+        };
         let severity_of =
             |key: &str, text: &str, problems: &mut Vec<String>| match Severity::parse(text) {
                 Ok(severity) => Some(severity),
@@ -400,6 +409,7 @@ impl Settings {
                 min_incident_severity,
                 auto_resolve: file.incidents.auto_resolve,
                 oncall,
+                time_zone,
             },
             room_locale,
             card_edit_interval,
@@ -639,6 +649,8 @@ struct IncidentsSection {
 struct ChatSection {
     locale: Option<String>,
     card_edit_interval: Option<String>,
+    /// The IANA zone timelines are shown in (default UTC).
+    time_zone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -717,6 +729,7 @@ mod tests {
             [chat]
             locale = "zh-CN"
             card_edit_interval = "5s"
+            time_zone = "Asia/Shanghai"
             [oncall]
             commander = "wang"
             [[users]]
@@ -737,10 +750,26 @@ mod tests {
         assert_eq!(settings.policy.min_incident_severity, Severity::Sev2);
         assert!(settings.policy.auto_resolve);
         assert_eq!(settings.card_edit_interval, Duration::from_secs(5));
+        assert_eq!(settings.policy.time_zone, chrono_tz::Tz::Asia__Shanghai);
         assert!(!settings.demo_users);
         assert!(
             !format!("{settings:?}").contains("0123456789abcdef"),
             "secret leaked in Debug"
+        );
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_refused_by_name() {
+        let problems = load(
+            "[chat]\ntime_zone = \"Mars/Olympus\"\n[[users]]\nname = \"a\"\nroles = [\"commander\"]\n",
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("chat.time_zone: \"Mars/Olympus\" is not an IANA")),
+            "{problems:?}"
         );
     }
 

@@ -33,7 +33,6 @@ use crate::store::Store;
 
 pub const DEFAULT_TIMELINE_PAGE: usize = 1000;
 pub const MAX_TIMELINE_PAGE: usize = 10_000;
-pub const MAX_EMOJI_CHARS: usize = 64;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -290,11 +289,11 @@ async fn ingest(
             return Err(error);
         }
     };
-    let alerts = intake::parse(source, &bytes).map_err(|error| {
+    let batch = intake::parse_batch(source, &bytes).map_err(|error| {
         metrics::counter!("warroom_alerts_rejected_total", "source" => source.as_str(), "status" => "400").increment(1);
         ApiError::new(StatusCode::BAD_REQUEST, error.to_string())
     })?;
-    let report = state.engine.ingest(alerts).await?;
+    let report = state.engine.ingest_batch(batch).await?;
     Ok((StatusCode::OK, axum::Json(report)).into_response())
 }
 
@@ -617,13 +616,9 @@ async fn console_react(
     let body: ReactBody = parse_json(&bytes)?;
     let console = console(&state)?;
     let person = person(&state, &body.user)?;
-    let emoji = body.emoji.trim();
-    if emoji.is_empty() || emoji.chars().count() > MAX_EMOJI_CHARS {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("emoji: must be 1 to {MAX_EMOJI_CHARS} characters"),
-        ));
-    }
+    let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+    let emoji = emoji.as_str();
     let (message, new) = console
         .react(&body.message, &person.id, emoji)
         .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;

@@ -26,7 +26,11 @@ card-state = State
 card-service = Service
 card-alerts = Alerts
 card-alerts-counts = { $firing } firing · { $resolved } resolved
-card-alerts-all-resolved = ✅ all { $resolved } alerts resolved — close when you are satisfied
+card-alerts-all-resolved = ✅ all { $resolved } alerts resolved{ $state ->
+        [closed] {""}
+        [resolved] {" — close when you are satisfied"}
+       *[other] {" — resolve when you are satisfied"}
+    }
 card-unassigned = unassigned
 card-summary = Summary
 card-description = Description
@@ -70,17 +74,16 @@ reply-timeline-header = Timeline of { $incident } (last { $shown } of { $total }
 reply-help-header = Commands:
 reply-help-line = { $command } — { $description }
 reply-not-allowed = You may not { $action }: only the incident commander or a duty manager may, and read-only users may only look.
-reply-transition-refused = Cannot { $action }: the incident is { $state }.
+reply-transition-refused = Cannot { $action }: the incident is { $state }. From here: { $allowed }.
 reply-unknown-user = { $user } is not a warroom user.
 reply-unknown-person = { $user } is not a configured warroom user; ask an administrator to add you.
-reply-no-incident-here = This room belongs to no incident. Use it inside an incident room, or declare one with /incident declare.
+reply-no-incident-here = This room belongs to no incident. Use it inside an incident room, name one (/incident status id:INC-20261121-001), list the open ones with /incident list, or declare one with /incident declare.
 reply-incident-not-found = Incident { $incident } does not exist.
 
 ## Command parsing errors
 cmd-error-not-a-command = Commands start with /, for example /incident status.
 cmd-error-unknown-command = There is no command /{ $command }. Try /help.
 cmd-error-unknown-subcommand = /{ $command } needs one of: { $expected }.
-cmd-error-unterminated-quote = A quote is not closed.
 cmd-error-missing-option = Missing { $option }.
 cmd-error-unknown-option = This command has no option { $option }.
 cmd-error-duplicate-option = { $option } was given twice.
@@ -107,7 +110,7 @@ cmd-incident-declare-description = Open an incident by hand
 cmd-incident-declare-opt-title = What is wrong
 cmd-incident-declare-opt-severity = How bad (default sev3)
 cmd-timeline-description = Show the latest timeline entries
-cmd-timeline-opt-limit = How many entries (1–50)
+cmd-timeline-opt-limit = How many entries ({ $min }–{ $max })
 cmd-help-description = List the commands
 
 ## Timeline lines
@@ -154,3 +157,34 @@ cmd-timeline-opt-limit-name = limit
 
 ## The alerts room
 alert-below-threshold = ⚠️ { $severity } { $alert } on { $service }: { $summary } (below the incident threshold; no incident opened)
+
+# --- domain rules and commands ---
+cmd-error-invalid-incident-id = { $option }: "{ $value }" is not an incident id; they look like INC-20261121-001 (see /incident list).
+cmd-incident-status-opt-id = Which incident (default: this room's)
+cmd-incident-status-opt-id-name = id
+cmd-incident-list-description = List the open incidents, newest first
+cmd-incident-list-name = list
+cmd-incident-ack-example = ↳ e.g. /incident ack
+cmd-incident-mitigate-example = ↳ e.g. /incident mitigate
+cmd-incident-resolve-example = ↳ e.g. /incident resolve
+cmd-incident-close-example = ↳ e.g. /incident close
+cmd-incident-reopen-example = ↳ e.g. /incident reopen
+cmd-incident-status-example = ↳ e.g. /incident status   or, from any room: /incident status id:INC-20261121-001
+cmd-incident-list-example = ↳ e.g. /incident list
+cmd-incident-severity-example = ↳ e.g. /incident severity sev1
+cmd-incident-role-example = ↳ e.g. /incident role commander alice
+cmd-incident-note-example = ↳ e.g. /incident note don't restart the db yet, failover in progress
+cmd-incident-declare-example = ↳ e.g. /incident declare Checkout returns 500s severity:sev2
+cmd-timeline-example = ↳ e.g. /timeline limit:30
+cmd-help-example = ↳ e.g. /help
+reply-list-empty = No incident is open.
+reply-list-header = Open incidents: { $count }
+reply-list-line = • { $incident } · { $severity } · { $state } · { $title } (alerts firing: { $firing })
+reply-list-more = … and { $more } older ones (see GET /v1/incidents).
+reply-timeline-zone = Times in { $zone }.
+reply-incident-closed = { $incident } is closed, so you cannot { $action }. Reopen it first with /incident reopen.
+reply-resolved-while-firing = { $incident } is now resolved. ⚠️ Alerts still firing: { $firing }. Check them, or reopen if the problem is back.
+notice-resolved-while-firing = ⚠️ The incident was resolved while alerts still fire (still firing: { $firing }).
+tl-stale-alert-ignored = #{ $seq } { $at } { $actor } alert { $alert } (started { $started }) arrived after its resolve and was ignored
+tl-alert-start-corrected = #{ $seq } { $at } alert { $alert } gave an implausible start ({ $original }); durations use the time it arrived
+tl-alerts-truncated = #{ $seq } { $at } the sender left { $count } alerts out of a notification; raise its max_alerts

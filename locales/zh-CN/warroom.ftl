@@ -26,7 +26,11 @@ card-state = 状态
 card-service = 服务
 card-alerts = 告警
 card-alerts-counts = { $firing } 条告警中 · { $resolved } 条已恢复
-card-alerts-all-resolved = ✅ 全部 { $resolved } 条告警已恢复 — 确认无误后请关闭事件
+card-alerts-all-resolved = ✅ 全部 { $resolved } 条告警已恢复{ $state ->
+        [closed] {""}
+        [resolved] {" — 确认无误后请关闭事件"}
+       *[other] {" — 确认无误后请解决事件"}
+    }
 card-unassigned = 未分配
 card-summary = 摘要
 card-description = 描述
@@ -70,17 +74,16 @@ reply-timeline-header = { $incident } 的时间线（共 { $total } 条，显示
 reply-help-header = 命令：
 reply-help-line = { $command } — { $description }
 reply-not-allowed = 你无权{ $action }：只有事件指挥官或值班经理可以，只读用户只能查看。
-reply-transition-refused = 无法{ $action }：事件当前为{ $state }。
+reply-transition-refused = 无法{ $action }：事件当前为{ $state }。现在可以：{ $allowed }。
 reply-unknown-user = { $user } 不是 warroom 用户。
 reply-unknown-person = { $user } 不是已配置的 warroom 用户，请联系管理员添加。
-reply-no-incident-here = 此频道不属于任何事件。请在事件频道中使用，或用 /incident declare 宣告事件。
+reply-no-incident-here = 此频道不属于任何事件。请在事件频道中使用，或指定事件（/incident status id:INC-20261121-001），用 /incident list 查看进行中的事件，或用 /incident declare 宣告事件。
 reply-incident-not-found = 事件 { $incident } 不存在。
 
 ## 命令解析错误
 cmd-error-not-a-command = 命令以 / 开头，例如 /incident status。
 cmd-error-unknown-command = 没有 /{ $command } 这个命令。试试 /help。
 cmd-error-unknown-subcommand = /{ $command } 需要以下之一：{ $expected }。
-cmd-error-unterminated-quote = 引号没有闭合。
 cmd-error-missing-option = 缺少 { $option }。
 cmd-error-unknown-option = 此命令没有选项 { $option }。
 cmd-error-duplicate-option = { $option } 重复给出。
@@ -107,7 +110,7 @@ cmd-incident-declare-description = 手动宣告事件
 cmd-incident-declare-opt-title = 发生了什么
 cmd-incident-declare-opt-severity = 严重程度（默认 sev3）
 cmd-timeline-description = 查看最近的时间线
-cmd-timeline-opt-limit = 条数（1–50）
+cmd-timeline-opt-limit = 条数（{ $min }–{ $max }）
 cmd-help-description = 列出所有命令
 
 ## 时间线
@@ -154,3 +157,34 @@ cmd-timeline-opt-limit-name = 条数
 
 ## 告警频道
 alert-below-threshold = ⚠️ { $severity } { $alert }（{ $service }）：{ $summary }（低于事件阈值，未创建事件）
+
+# --- domain rules and commands ---
+cmd-error-invalid-incident-id = { $option }：“{ $value }”不是事件编号；事件编号形如 INC-20261121-001（见 /incident list）。
+cmd-incident-status-opt-id = 哪个事件（默认为本频道的事件）
+cmd-incident-status-opt-id-name = 编号
+cmd-incident-list-description = 列出进行中的事件，最新的在前
+cmd-incident-list-name = 列表
+cmd-incident-ack-example = ↳ 例：/incident ack
+cmd-incident-mitigate-example = ↳ 例：/incident mitigate
+cmd-incident-resolve-example = ↳ 例：/incident resolve
+cmd-incident-close-example = ↳ 例：/incident close
+cmd-incident-reopen-example = ↳ 例：/incident reopen
+cmd-incident-status-example = ↳ 例：/incident status　或在任意频道：/incident status id:INC-20261121-001
+cmd-incident-list-example = ↳ 例：/incident list
+cmd-incident-severity-example = ↳ 例：/incident severity sev1
+cmd-incident-role-example = ↳ 例：/incident role commander alice
+cmd-incident-note-example = ↳ 例：/incident note 先别重启数据库，正在切换
+cmd-incident-declare-example = ↳ 例：/incident declare 结账页面返回 500 severity:sev2
+cmd-timeline-example = ↳ 例：/timeline limit:30
+cmd-help-example = ↳ 例：/help
+reply-list-empty = 当前没有进行中的事件。
+reply-list-header = 进行中的事件：{ $count } 个
+reply-list-line = • { $incident } · { $severity } · { $state } · { $title }（告警中：{ $firing }）
+reply-list-more = …… 另有 { $more } 个更早的事件（见 GET /v1/incidents）。
+reply-timeline-zone = 时间为 { $zone } 时区。
+reply-incident-closed = { $incident } 已关闭，无法{ $action }。请先用 /incident reopen 重新打开。
+reply-resolved-while-firing = { $incident } 已解决。⚠️ 仍在告警：{ $firing } 条。请检查，若问题复发请重新打开。
+notice-resolved-while-firing = ⚠️ 事件在仍有告警时被解决（仍在告警：{ $firing } 条）。
+tl-stale-alert-ignored = #{ $seq } { $at } { $actor } 告警 { $alert }（开始于 { $started }）在其恢复之后才到达，已忽略
+tl-alert-start-corrected = #{ $seq } { $at } 告警 { $alert } 的开始时间不合理（{ $original }），时长按到达时间计算
+tl-alerts-truncated = #{ $seq } { $at } 发送方在一次通知中省略了 { $count } 条告警；请调大其 max_alerts

@@ -2,7 +2,7 @@
 
 use crate::chat::{Button, Field, OutgoingMessage, button_id};
 use crate::domain::ids::UserId;
-use crate::domain::incident::{Incident, IncidentRole, IncidentState, Transition};
+use crate::domain::incident::{Incident, IncidentRole, allowed_transitions};
 use crate::i18n::I18n;
 
 /// Discord's limit for an embed field value; we cut below it and say so.
@@ -38,7 +38,7 @@ pub fn card(
         i18n.text(
             locale,
             "card-alerts-all-resolved",
-            &[("resolved", &resolved)],
+            &[("resolved", &resolved), ("state", incident.state.as_str())],
         )
     } else {
         i18n.text(
@@ -85,16 +85,7 @@ pub fn card(
             value: cut(url),
         });
     }
-    let transitions: &[Transition] = match incident.state {
-        IncidentState::Triggered => &[
-            Transition::Acknowledge,
-            Transition::Mitigate,
-            Transition::Resolve,
-        ],
-        IncidentState::Acknowledged => &[Transition::Mitigate, Transition::Resolve],
-        IncidentState::Mitigated => &[Transition::Resolve],
-        IncidentState::Resolved | IncidentState::Closed => &[Transition::Reopen],
-    };
+    let transitions = allowed_transitions(incident.state);
     let buttons = transitions
         .iter()
         .map(|transition| Button {

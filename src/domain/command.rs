@@ -1,13 +1,11 @@
-//! The chat command tree, defined once for every chat adapter, and the parser for commands
-//! typed as text (the console). Discord registers the same tree as slash commands.
-//!
-//! Typed form: `/incident role role:commander user:alice`; values with spaces in quotes
-//! (`"…"`, `'…'` or `“…”`); required options may also be given positionally in order
-//! (`/incident role commander alice`), and the last string option takes the rest of the line.
+//! The chat command tree, defined once for every chat adapter, and the typed commands built
+//! from it. Discord registers the same tree as slash commands; the console's typed text is
+//! parsed by [`crate::domain::command_text`].
 
 use std::collections::BTreeMap;
 
-use crate::domain::ids::UserId;
+pub use crate::domain::command_text::parse_typed;
+use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::incident::{IncidentRole, Transition};
 use crate::domain::message::Msg;
 use crate::domain::severity::Severity;
@@ -16,8 +14,13 @@ use crate::domain::severity::Severity;
 pub enum OptionKind {
     Text,
     User,
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     Choice(&'static [&'static str]),
+    /// An incident id, `INC-YYYYMMDD-NNN`.
+    Incident,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +46,33 @@ impl LeafSpec {
 
     pub fn option_description_id(&self, option: &OptionSpec) -> String {
         format!("cmd-{}-opt-{}", self.path.join("-"), option.name)
+    }
+
+    /// The i18n id of this command's example: `cmd-incident-note-example`.
+    pub fn example_id(&self) -> String {
+        format!("cmd-{}-example", self.path.join("-"))
+    }
+
+    /// The syntax, derived from the options: `/incident role role:<commander|…> user:<user>`,
+    /// optional options in brackets.
+    pub fn syntax(&self) -> String {
+        let mut out = format!("/{}", self.path.join(" "));
+        for option in self.options {
+            let placeholder = match option.kind {
+                OptionKind::Text => "<text>".to_owned(),
+                OptionKind::User => "<user>".to_owned(),
+                OptionKind::Integer { min, max } => format!("<{min}-{max}>"),
+                OptionKind::Choice(choices) => format!("<{}>", choices.join("|")),
+                OptionKind::Incident => "<INC-YYYYMMDD-NNN>".to_owned(),
+            };
+            let part = format!("{}:{placeholder}", option.name);
+            if option.required {
+                out.push_str(&format!(" {part}"));
+            } else {
+                out.push_str(&format!(" [{part}]"));
+            }
+        }
+        out
     }
 }
 
@@ -75,6 +105,14 @@ pub const COMMAND_TREE: &[LeafSpec] = &[
     },
     LeafSpec {
         path: &["incident", "status"],
+        options: &[OptionSpec {
+            name: "id",
+            kind: OptionKind::Incident,
+            required: false,
+        }],
+    },
+    LeafSpec {
+        path: &["incident", "list"],
         options: NO_OPTIONS,
     },
     LeafSpec {
@@ -141,7 +179,12 @@ pub const COMMAND_TREE: &[LeafSpec] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Transition(Transition),
-    Status,
+    /// The state of the room's incident, or of the one named.
+    Status {
+        incident: Option<IncidentId>,
+    },
+    /// The open incidents, newest first, from any room.
+    List,
     Severity(Severity),
     AssignRole {
         role: IncidentRole,
@@ -161,7 +204,13 @@ pub enum Command {
 impl Command {
     /// Whether the command acts on the incident of the room it is typed in.
     pub fn needs_incident(&self) -> bool {
-        !matches!(self, Command::Declare { .. } | Command::Help)
+        !matches!(
+            self,
+            Command::Declare { .. }
+                | Command::Help
+                | Command::List
+                | Command::Status { incident: Some(_) }
+        )
     }
 }
 
@@ -174,8 +223,6 @@ pub enum ParseError {
     UnknownCommand(String),
     #[error("/{command} needs one of: {expected}")]
     UnknownSubcommand { command: String, expected: String },
-    #[error("unterminated quote")]
-    UnterminatedQuote,
     #[error("missing option {option}")]
     MissingOption { option: String },
     #[error("unknown option {option}")]
@@ -199,6 +246,8 @@ pub enum ParseError {
     TooManyValues { extra: String },
     #[error("{option} must not be empty")]
     EmptyValue { option: String },
+    #[error("{option}: {value} is not an incident id like INC-20261121-003")]
+    InvalidIncidentId { option: String, value: String },
 }
 
 impl ParseError {
@@ -213,7 +262,6 @@ impl ParseError {
                     .arg("command", command)
                     .arg("expected", expected)
             }
-            ParseError::UnterminatedQuote => Msg::new("cmd-error-unterminated-quote"),
             ParseError::MissingOption { option } => {
                 Msg::new("cmd-error-missing-option").arg("option", option)
             }
@@ -247,51 +295,17 @@ impl ParseError {
             ParseError::EmptyValue { option } => {
                 Msg::new("cmd-error-empty-value").arg("option", option)
             }
+            ParseError::InvalidIncidentId { option, value } => {
+                Msg::new("cmd-error-invalid-incident-id")
+                    .arg("option", option)
+                    .arg("value", value)
+            }
         }
     }
 }
 
 /// Option values by name, as a chat adapter hands them over (Discord resolves them itself).
 pub type OptionValues = BTreeMap<String, String>;
-
-/// Parses a command typed as text.
-pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
-    let text = text.trim();
-    let rest = text.strip_prefix('/').ok_or(ParseError::NotACommand)?;
-    let tokens = tokenize(rest)?;
-    let mut tokens = tokens.into_iter().peekable();
-    let command = match tokens.next() {
-        Some(token) => token.text.to_lowercase(),
-        None => return Err(ParseError::UnknownCommand(String::new())),
-    };
-    let candidates: Vec<&LeafSpec> = COMMAND_TREE
-        .iter()
-        .filter(|leaf| leaf.path[0] == command)
-        .collect();
-    if candidates.is_empty() {
-        return Err(ParseError::UnknownCommand(command));
-    }
-    let leaf = if candidates.len() == 1 && candidates[0].path.len() == 1 {
-        candidates[0]
-    } else {
-        let expected = candidates
-            .iter()
-            .filter_map(|leaf| leaf.path.get(1).copied())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sub = tokens.next().map(|token| token.text.to_lowercase());
-        candidates
-            .iter()
-            .find(|leaf| leaf.path.get(1).map(|s| s.to_string()) == sub)
-            .copied()
-            .ok_or(ParseError::UnknownSubcommand {
-                command: command.clone(),
-                expected,
-            })?
-    };
-    let values = bind_options(leaf, tokens.collect())?;
-    build(leaf, &values)
-}
 
 /// Builds a typed command from already-split option values (what a slash command delivers).
 pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseError> {
@@ -315,7 +329,10 @@ pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseErr
         ["incident", "resolve"] => Command::Transition(Transition::Resolve),
         ["incident", "close"] => Command::Transition(Transition::Close),
         ["incident", "reopen"] => Command::Transition(Transition::Reopen),
-        ["incident", "status"] => Command::Status,
+        ["incident", "status"] => Command::Status {
+            incident: get("id").and_then(|v| IncidentId::parse(v).ok()),
+        },
+        ["incident", "list"] => Command::List,
         ["incident", "severity"] => match severity("level") {
             Some(level) => Command::Severity(level),
             None => return Err(missing("level")),
@@ -371,6 +388,13 @@ fn check_value(option: &OptionSpec, value: &str) -> Result<(), ParseError> {
     }
     match option.kind {
         OptionKind::Text | OptionKind::User => Ok(()),
+        OptionKind::Incident => match IncidentId::parse(value) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(ParseError::InvalidIncidentId {
+                option: option.name.to_owned(),
+                value: value.to_owned(),
+            }),
+        },
         OptionKind::Choice(choices) => {
             if choices
                 .iter()
@@ -397,130 +421,6 @@ fn check_value(option: &OptionSpec, value: &str) -> Result<(), ParseError> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    text: String,
-    /// A token that began with a quote is always a value, never `name:value`.
-    quoted: bool,
-}
-
-fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
-    let mut tokens = Vec::new();
-    let mut current = String::new();
-    let mut in_token = false;
-    let mut quoted_start = false;
-    let mut quote: Option<char> = None;
-    for ch in text.chars() {
-        match quote {
-            Some(close) if ch == close => quote = None,
-            Some(_) => current.push(ch),
-            None if ch.is_whitespace() => {
-                if in_token {
-                    tokens.push(Token {
-                        text: std::mem::take(&mut current),
-                        quoted: quoted_start,
-                    });
-                    in_token = false;
-                    quoted_start = false;
-                }
-            }
-            None => {
-                let close = match ch {
-                    '"' => Some('"'),
-                    '\'' => Some('\''),
-                    '“' => Some('”'),
-                    _ => None,
-                };
-                if !in_token {
-                    in_token = true;
-                    quoted_start = close.is_some();
-                }
-                match close {
-                    Some(close) => quote = Some(close),
-                    None => current.push(ch),
-                }
-            }
-        }
-    }
-    if quote.is_some() {
-        return Err(ParseError::UnterminatedQuote);
-    }
-    if in_token {
-        tokens.push(Token {
-            text: current,
-            quoted: quoted_start,
-        });
-    }
-    Ok(tokens)
-}
-
-fn bind_options(leaf: &LeafSpec, tokens: Vec<Token>) -> Result<OptionValues, ParseError> {
-    let mut values = OptionValues::new();
-    let mut positional = Vec::new();
-    for token in tokens {
-        let named = if token.quoted {
-            None
-        } else {
-            token.text.split_once(':').and_then(|(name, value)| {
-                let name = name.to_lowercase();
-                leaf.options
-                    .iter()
-                    .find(|option| option.name == name)
-                    .map(|option| (option.name, value.to_owned()))
-            })
-        };
-        match named {
-            Some((name, value)) => {
-                if values.insert(name.to_owned(), value).is_some() {
-                    return Err(ParseError::DuplicateOption {
-                        option: name.to_owned(),
-                    });
-                }
-            }
-            None => positional.push(token.text),
-        }
-    }
-    // Positional values fill the options not given by name, in order; the last string option
-    // takes whatever is left, so `/incident note db failover done` needs no quotes.
-    let free: Vec<&OptionSpec> = leaf
-        .options
-        .iter()
-        .filter(|option| !values.contains_key(option.name))
-        .collect();
-    let mut positional = positional.into_iter();
-    for (index, option) in free.iter().enumerate() {
-        let is_last = index + 1 == free.len();
-        let value = if is_last && option.kind == OptionKind::Text {
-            let rest: Vec<String> = positional.by_ref().collect();
-            if rest.is_empty() {
-                None
-            } else {
-                Some(rest.join(" "))
-            }
-        } else {
-            positional.next()
-        };
-        if let Some(value) = value {
-            values.insert(option.name.to_owned(), value);
-        }
-    }
-    let extra: Vec<String> = positional.collect();
-    if !extra.is_empty() {
-        if leaf.options.is_empty() || extra.iter().all(|e| e.contains(':')) {
-            let first = extra.first().cloned().unwrap_or_default();
-            if let Some((name, _)) = first.split_once(':') {
-                return Err(ParseError::UnknownOption {
-                    option: name.to_owned(),
-                });
-            }
-        }
-        return Err(ParseError::TooManyValues {
-            extra: extra.join(" "),
-        });
-    }
-    Ok(values)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,7 +444,7 @@ mod tests {
                 "/INCIDENT Mitigate",
                 Command::Transition(Transition::Mitigate),
             ),
-            ("/incident status", Command::Status),
+            ("/incident status", Command::Status { incident: None }),
             ("/incident severity sev2", Command::Severity(Severity::Sev2)),
             (
                 "/incident severity level:SEV1",
@@ -622,10 +522,9 @@ mod tests {
                 "/incident",
                 ParseError::UnknownSubcommand {
                     command: "incident".to_owned(),
-                    expected: "ack, mitigate, resolve, close, reopen, status, severity, role, note, declare".to_owned(),
+                    expected: "ack, mitigate, resolve, close, reopen, status, list, severity, role, note, declare".to_owned(),
                 },
             ),
-            ("/incident note \"open", ParseError::UnterminatedQuote),
             ("/incident note", missing("text")),
             ("/incident severity", missing("level")),
             (
@@ -677,6 +576,32 @@ mod tests {
     }
 
     #[test]
+    fn syntax_is_derived_from_the_options() {
+        let syntax = |path: &[&str]| {
+            COMMAND_TREE
+                .iter()
+                .find(|leaf| leaf.path == path)
+                .unwrap()
+                .syntax()
+        };
+        let cases = [
+            (&["incident", "ack"][..], "/incident ack"),
+            (
+                &["incident", "status"][..],
+                "/incident status [id:<INC-YYYYMMDD-NNN>]",
+            ),
+            (
+                &["incident", "declare"][..],
+                "/incident declare title:<text> [severity:<sev1|sev2|sev3|sev4>]",
+            ),
+            (&["timeline"][..], "/timeline [limit:<1-50>]"),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(syntax(path), expected);
+        }
+    }
+
+    #[test]
     fn every_leaf_builds_from_its_required_options() {
         for leaf in COMMAND_TREE {
             let values: OptionValues = leaf
@@ -688,6 +613,7 @@ mod tests {
                         OptionKind::Choice(choices) => choices[0].to_owned(),
                         OptionKind::Integer { min, .. } => min.to_string(),
                         OptionKind::Text | OptionKind::User => "x".to_owned(),
+                        OptionKind::Incident => "INC-20261121-001".to_owned(),
                     };
                     (option.name.to_owned(), value)
                 })

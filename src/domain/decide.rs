@@ -6,12 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::{Permission, Person, authorize};
 use crate::domain::alert::{Alert, AlertStatus};
-use crate::domain::command::Command;
+use crate::domain::alert_rules::{effective_start, is_stale_firing};
+use crate::domain::command::{COMMAND_TREE, Command, OptionValues, build};
 use crate::domain::effect::Effect;
 use crate::domain::ids::{Actor, IncidentId, UserId};
 use crate::domain::incident::{
     AlertCounts, Incident, IncidentRole, IncidentState, Milestones, Roles, Transition,
-    apply_transition,
+    allowed_transitions, apply_transition,
 };
 use crate::domain::message::Msg;
 use crate::domain::severity::{Severity, SeverityMapping};
@@ -31,6 +32,8 @@ pub struct Policy {
     pub auto_resolve: bool,
     /// Who is on call for each role (static until rotations exist).
     pub oncall: Roles,
+    /// The zone timelines are shown in (`[chat] time_zone`); stored times stay UTC.
+    pub time_zone: chrono_tz::Tz,
 }
 
 impl Policy {
@@ -42,6 +45,7 @@ impl Policy {
             min_incident_severity: Severity::Sev3,
             auto_resolve: false,
             oncall: Roles::default(),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 }
@@ -69,6 +73,9 @@ pub enum AlertRoute {
     Join(IncidentId),
     /// Open a new incident for the group.
     Open { group_key: String },
+    /// A firing not newer than the resolve already stored (a late or replayed delivery):
+    /// noted on the incident it belonged to, if any, and otherwise ignored.
+    Stale { incident: Option<IncidentId> },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,7 +96,7 @@ pub struct Applied {
 }
 
 impl Applied {
-    fn entry(&mut self, actor: &Actor, kind: EntryKind) {
+    pub(crate) fn entry(&mut self, actor: &Actor, kind: EntryKind) {
         self.entries.push((actor.clone(), kind));
     }
 
@@ -138,6 +145,11 @@ pub fn route_alert(
     now: DateTime<Utc>,
 ) -> AlertRoute {
     if let Some(previous) = previous {
+        if is_stale_firing(&previous.alert, alert) {
+            return AlertRoute::Stale {
+                incident: previous.incident,
+            };
+        }
         if previous.alert.same_state_as(alert) {
             return if previous.alert == *alert {
                 AlertRoute::Duplicate
@@ -208,11 +220,12 @@ pub fn open_incident_from_alert(
         runbook_url: alert.runbook_url().map(str::to_owned),
         last_alert_at: None,
         milestones: Milestones {
-            occurred: Some(alert.starts_at.min(now)),
+            occurred: Some(effective_start(alert, now).0),
             detected: Some(now),
             ..Milestones::default()
         },
         timeline_len: 0,
+        reactions_recorded: Default::default(),
     };
     let mut applied = Applied::default();
     applied.entry(
@@ -275,6 +288,7 @@ pub fn declare_incident(
             ..Milestones::default()
         },
         timeline_len: 0,
+        reactions_recorded: Default::default(),
     };
     let mut applied = Applied::default();
     applied.entry(
@@ -329,7 +343,10 @@ pub fn apply_alert_to_incident(
     let before = previous
         .filter(|previous| previous.incident == Some(incident.id))
         .map(|previous| previous.alert.status);
+    let (start, corrected) = effective_start(alert, now);
     let counts = &mut incident.alerts;
+    let newly_firing =
+        alert.status == AlertStatus::Firing && matches!(before, None | Some(AlertStatus::Resolved));
     match (before, alert.status) {
         (None, status) => {
             match status {
@@ -383,10 +400,23 @@ pub fn apply_alert_to_incident(
             },
         ),
     }
+    if let Some(original) = corrected
+        && newly_firing
+    {
+        applied.entry(
+            &Actor::warroom(),
+            EntryKind::AlertStartCorrected {
+                fingerprint: alert.fingerprint.clone(),
+                name: alert.name.clone(),
+                original,
+                used: start,
+            },
+        );
+    }
     if alert.status == AlertStatus::Firing {
         incident.last_alert_at = Some(now);
         if let Some(occurred) = incident.milestones.occurred {
-            incident.milestones.occurred = Some(occurred.min(alert.starts_at));
+            incident.milestones.occurred = Some(occurred.min(start));
         }
         if severity < incident.severity {
             applied.entry(
@@ -455,11 +485,13 @@ pub fn apply_command(
             authorize(person, Some(&incident.roles), permission)
                 .map_err(|_| refusal_msg(transition.as_str()))?;
             let from = incident.state;
-            let to = apply_transition(incident, *transition, now).map_err(|refused| {
-                Msg::new("reply-transition-refused")
-                    .arg("action", refused.transition.as_str())
-                    .arg("state", refused.from)
-            })?;
+            let to = apply_transition(incident, *transition, now)
+                .map_err(|refused| {
+                    Msg::new("reply-transition-refused")
+                        .arg("action", refused.transition.as_str())
+                        .arg("state", refused.from)
+                })
+                .map_err(|refusal| with_next_steps(refusal, from))?;
             applied.entry(&actor, EntryKind::StateChanged { from, to });
             applied.effects.push(Effect::Notify {
                 incident: id,
@@ -467,13 +499,26 @@ pub fn apply_command(
                     .arg("user", &person.id)
                     .arg("state", to),
             });
-            Msg::new("reply-state-changed")
-                .arg("incident", id)
-                .arg("state", to)
+            let firing = incident.alerts.firing;
+            if to == IncidentState::Resolved && firing > 0 {
+                // Resolving is a person's call, but one made knowing what still fires.
+                applied.effects.push(Effect::Notify {
+                    incident: id,
+                    message: Msg::new("notice-resolved-while-firing").arg("firing", firing),
+                });
+                Msg::new("reply-resolved-while-firing")
+                    .arg("incident", id)
+                    .arg("firing", firing)
+            } else {
+                Msg::new("reply-state-changed")
+                    .arg("incident", id)
+                    .arg("state", to)
+            }
         }
         Command::Severity(severity) => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("severity"))?;
+            refuse_when_closed(incident, "severity")?;
             if *severity == incident.severity {
                 return Err(Msg::new("reply-severity-unchanged").arg("severity", severity));
             }
@@ -499,6 +544,7 @@ pub fn apply_command(
         Command::AssignRole { role, user } => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("role"))?;
+            refuse_when_closed(incident, "role")?;
             if !is_known(user) {
                 return Err(Msg::new("reply-unknown-user").arg("user", user));
             }
@@ -552,7 +598,11 @@ pub fn apply_command(
                 applied,
             });
         }
-        Command::Status | Command::Timeline { .. } | Command::Declare { .. } | Command::Help => {
+        Command::Status { .. }
+        | Command::List
+        | Command::Timeline { .. }
+        | Command::Declare { .. }
+        | Command::Help => {
             // Read-only and incident-less commands are answered by the engine, which has the
             // store at hand; nothing changes here.
             return Ok(CommandOutcome {
@@ -573,6 +623,35 @@ pub fn apply_command(
 
 fn refusal_msg(action: &str) -> Msg {
     Msg::new("reply-not-allowed").arg("action", action)
+}
+
+/// A closed incident is the record of what happened: its severity and roles stay as they
+/// were unless someone reopens it.
+fn refuse_when_closed(incident: &Incident, action: &str) -> Result<(), Msg> {
+    if incident.state == IncidentState::Closed {
+        return Err(Msg::new("reply-incident-closed")
+            .arg("incident", incident.id)
+            .arg("action", action));
+    }
+    Ok(())
+}
+
+/// A refused transition also says what the state machine allows from here.
+fn with_next_steps(refusal: Msg, state: IncidentState) -> Msg {
+    let allowed: Vec<String> = allowed_transitions(state)
+        .into_iter()
+        .map(transition_command)
+        .collect();
+    refusal.arg("allowed", allowed.join(", "))
+}
+
+/// The typed command that asks for `transition`, found in the command tree.
+pub fn transition_command(transition: Transition) -> String {
+    COMMAND_TREE
+        .iter()
+        .find(|leaf| build(leaf, &OptionValues::new()) == Ok(Command::Transition(transition)))
+        .map(|leaf| format!("/{}", leaf.path.join(" ")))
+        .unwrap_or_else(|| transition.as_str().to_owned())
 }
 
 #[cfg(test)]
@@ -770,6 +849,63 @@ mod tests {
                 "{name}"
             );
         }
+        // A firing of the occurrence that already resolved (same start, or older) is stale,
+        // whether its incident is still open, closed, or it never had one.
+        let resolved_in_open = stored(resolved.clone(), Some(open.id));
+        let resolved_in_closed = stored(resolved.clone(), Some(closed.id));
+        let resolved_alone = stored(resolved.clone(), None);
+        let mut older = firing.clone();
+        older.starts_at = at("2026-11-21T09:00:00Z");
+        let stale_cases: Vec<(&str, &StoredAlert, Option<&Incident>, &Alert, AlertRoute)> = vec![
+            (
+                "late firing, incident open",
+                &resolved_in_open,
+                Some(&open),
+                &firing,
+                AlertRoute::Stale {
+                    incident: Some(open.id),
+                },
+            ),
+            (
+                "replayed firing, incident closed",
+                &resolved_in_closed,
+                Some(&closed),
+                &firing,
+                AlertRoute::Stale {
+                    incident: Some(closed.id),
+                },
+            ),
+            (
+                "older firing, incident closed",
+                &resolved_in_closed,
+                Some(&closed),
+                &older,
+                AlertRoute::Stale {
+                    incident: Some(closed.id),
+                },
+            ),
+            (
+                "late firing of an alert resolved unseen",
+                &resolved_alone,
+                None,
+                &firing,
+                AlertRoute::Stale { incident: None },
+            ),
+        ];
+        for (name, previous, previous_incident, incoming, expected) in stale_cases {
+            assert_eq!(
+                route_alert(
+                    &policy,
+                    Some(previous),
+                    previous_incident,
+                    previous_incident,
+                    incoming,
+                    now
+                ),
+                expected,
+                "{name}"
+            );
+        }
         // Firing again after its incident closed: grouped afresh, opening a new incident.
         let in_closed = stored(resolved.clone(), Some(closed.id));
         let mut refire = firing.clone();
@@ -785,6 +921,102 @@ mod tests {
             ),
             open_route
         );
+    }
+
+    #[test]
+    fn closed_incidents_refuse_severity_and_role_changes_and_say_what_is_possible() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:30:00Z");
+        let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
+        let alice = person("alice", &[PersonRole::Commander, PersonRole::DutyManager]);
+        let known = |_: &UserId| true;
+        let severity = Command::Severity(Severity::Sev4);
+        let role = Command::AssignRole {
+            role: IncidentRole::Operations,
+            user: UserId("bob".to_owned()),
+        };
+        let cases = [
+            (IncidentState::Triggered, true),
+            (IncidentState::Acknowledged, true),
+            (IncidentState::Mitigated, true),
+            (IncidentState::Resolved, true),
+            (IncidentState::Closed, false),
+        ];
+        for (state, allowed) in cases {
+            for command in [&severity, &role] {
+                let mut incident = opened(&policy, &firing, now);
+                incident.state = state;
+                let before = incident.clone();
+                let outcome = apply_command(&mut incident, &alice, command, &known, now);
+                match outcome {
+                    Ok(_) => assert!(allowed, "{state:?} {command:?}"),
+                    Err(msg) => {
+                        assert!(!allowed, "{state:?} {command:?}: {msg:?}");
+                        assert_eq!(msg.id, "reply-incident-closed");
+                        assert_eq!(incident, before);
+                    }
+                }
+            }
+        }
+        let mut incident = opened(&policy, &firing, now);
+        incident.state = IncidentState::Closed;
+        let close = Command::Transition(Transition::Close);
+        let refused = apply_command(&mut incident, &alice, &close, &known, now).unwrap_err();
+        assert_eq!(refused.id, "reply-transition-refused");
+        assert!(
+            refused
+                .args
+                .contains(&("allowed".to_owned(), "/incident reopen".to_owned())),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn resolving_while_alerts_fire_warns_in_the_reply_and_the_room() {
+        let policy = Policy::standard();
+        let now = at("2026-11-21T10:30:00Z");
+        let alice = person("alice", &[PersonRole::Commander]);
+        let known = |_: &UserId| true;
+        let resolve = Command::Transition(Transition::Resolve);
+        for firing_count in [0_u64, 1, 3] {
+            let first = alert("f1", "checkout", "critical", AlertStatus::Firing);
+            let mut incident = opened(&policy, &first, now);
+            incident.alerts = AlertCounts {
+                firing: firing_count,
+                resolved: 1,
+            };
+            let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
+            assert_eq!(incident.state, IncidentState::Resolved);
+            let warned = outcome.applied.effects.iter().any(|effect| {
+                matches!(effect, Effect::Notify { message, .. }
+                    if message.id == "notice-resolved-while-firing")
+            });
+            if firing_count > 0 {
+                assert_eq!(outcome.reply.id, "reply-resolved-while-firing");
+                assert!(
+                    outcome
+                        .reply
+                        .args
+                        .contains(&("firing".to_owned(), firing_count.to_string()))
+                );
+                assert!(warned);
+            } else {
+                assert_eq!(outcome.reply.id, "reply-state-changed");
+                assert!(!warned);
+            }
+        }
+    }
+
+    #[test]
+    fn every_transition_has_its_typed_command() {
+        for transition in Transition::ALL {
+            let command = transition_command(transition);
+            assert_eq!(
+                crate::domain::command::parse_typed(&command),
+                Ok(Command::Transition(transition)),
+                "{command}"
+            );
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The incident: its state machine, its people and its milestones.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -139,13 +141,14 @@ pub struct Milestones {
     pub reviewed: Option<DateTime<Utc>>,
 }
 
-/// Durations in seconds, from [`Milestones`]; absent until both ends are known.
+/// Durations in seconds, from [`Milestones`]; absent until both ends are known. The names
+/// carry the unit because integrators read them in the API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Durations {
-    pub time_to_detect: Option<i64>,
-    pub time_to_acknowledge: Option<i64>,
-    pub time_to_mitigate: Option<i64>,
-    pub time_to_resolve: Option<i64>,
+    pub time_to_detect_seconds: Option<i64>,
+    pub time_to_acknowledge_seconds: Option<i64>,
+    pub time_to_mitigate_seconds: Option<i64>,
+    pub time_to_resolve_seconds: Option<i64>,
 }
 
 impl Milestones {
@@ -154,10 +157,10 @@ impl Milestones {
             from.zip(to).map(|(from, to)| (to - from).num_seconds())
         };
         Durations {
-            time_to_detect: between(self.occurred, self.detected),
-            time_to_acknowledge: between(self.detected, self.acknowledged),
-            time_to_mitigate: between(self.occurred, self.mitigated),
-            time_to_resolve: between(self.occurred, self.resolved),
+            time_to_detect_seconds: between(self.occurred, self.detected),
+            time_to_acknowledge_seconds: between(self.detected, self.acknowledged),
+            time_to_mitigate_seconds: between(self.occurred, self.mitigated),
+            time_to_resolve_seconds: between(self.occurred, self.resolved),
         }
     }
 }
@@ -188,7 +191,15 @@ pub struct Incident {
     pub milestones: Milestones,
     /// The number of timeline entries; the next entry gets `timeline_len + 1`.
     pub timeline_len: u64,
+    /// How many reactions of each message are on the timeline, so the cap per message holds
+    /// across restarts. Bounded by [`MAX_TRACKED_REACTION_MESSAGES`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reactions_recorded: BTreeMap<MessageId, u32>,
 }
+
+/// At most this many messages of one incident have their reactions counted (and so
+/// recorded); reactions on further messages are not recorded.
+pub const MAX_TRACKED_REACTION_MESSAGES: usize = 500;
 
 impl Incident {
     pub fn all_alerts_resolved(&self) -> bool {
@@ -208,6 +219,15 @@ pub enum Transition {
 }
 
 impl Transition {
+    /// Every transition, in the order cards show their buttons.
+    pub const ALL: [Transition; 5] = [
+        Transition::Acknowledge,
+        Transition::Mitigate,
+        Transition::Resolve,
+        Transition::Close,
+        Transition::Reopen,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Transition::Acknowledge => "acknowledge",
@@ -255,6 +275,15 @@ pub fn next_state(
         _ => return Err(TransitionRefused { transition, from }),
     };
     Ok(to)
+}
+
+/// The transitions the state machine allows from `state`, in [`Transition::ALL`] order: the
+/// one source for the card's buttons and for what a refusal suggests instead.
+pub fn allowed_transitions(state: IncidentState) -> Vec<Transition> {
+    Transition::ALL
+        .into_iter()
+        .filter(|transition| next_state(state, *transition).is_ok())
+        .collect()
 }
 
 /// Applies a transition to the incident's state and milestones at `now`.
@@ -326,6 +355,27 @@ mod tests {
     }
 
     #[test]
+    fn allowed_transitions_are_exactly_what_the_state_machine_accepts() {
+        let cases = [
+            (S::Triggered, vec![T::Acknowledge, T::Mitigate, T::Resolve]),
+            (S::Acknowledged, vec![T::Mitigate, T::Resolve]),
+            (S::Mitigated, vec![T::Resolve]),
+            (S::Resolved, vec![T::Close, T::Reopen]),
+            (S::Closed, vec![T::Reopen]),
+        ];
+        for (state, expected) in cases {
+            assert_eq!(allowed_transitions(state), expected, "{state:?}");
+            for transition in Transition::ALL {
+                assert_eq!(
+                    allowed_transitions(state).contains(&transition),
+                    next_state(state, transition).is_ok(),
+                    "{state:?} + {transition:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn durations_come_from_milestones() {
         let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
         let milestones = Milestones {
@@ -337,9 +387,9 @@ mod tests {
             ..Milestones::default()
         };
         let durations = milestones.durations();
-        assert_eq!(durations.time_to_detect, Some(60));
-        assert_eq!(durations.time_to_acknowledge, Some(240));
-        assert_eq!(durations.time_to_mitigate, Some(1800));
-        assert_eq!(durations.time_to_resolve, None);
+        assert_eq!(durations.time_to_detect_seconds, Some(60));
+        assert_eq!(durations.time_to_acknowledge_seconds, Some(240));
+        assert_eq!(durations.time_to_mitigate_seconds, Some(1800));
+        assert_eq!(durations.time_to_resolve_seconds, None);
     }
 }

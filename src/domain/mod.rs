@@ -4,9 +4,12 @@
 
 pub mod access;
 pub mod alert;
+pub mod alert_rules;
 pub mod command;
+pub mod command_text;
 pub mod decide;
 pub mod effect;
+pub mod emoji;
 pub mod ids;
 pub mod incident;
 pub mod message;

@@ -76,4 +76,23 @@ pub enum EntryKind {
         message: MessageId,
         emoji: String,
     },
+    /// A firing that arrived after the resolve of the same occurrence; nothing was opened.
+    StaleAlertIgnored {
+        source: AlertSource,
+        fingerprint: String,
+        name: String,
+        starts_at: DateTime<Utc>,
+    },
+    /// The alert's start was implausible (before 2000 or after receipt); durations use
+    /// `used` (the receipt time) instead of `original`.
+    AlertStartCorrected {
+        fingerprint: String,
+        name: String,
+        original: DateTime<Utc>,
+        used: DateTime<Utc>,
+    },
+    /// The sender left alerts out of a request (Alertmanager's `truncatedAlerts`).
+    AlertsTruncated {
+        count: u64,
+    },
 }

@@ -4,6 +4,9 @@
 
 pub mod clock;
 pub mod outbox;
+mod replies;
+
+pub use replies::MAX_LISTED_INCIDENTS;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,16 +19,19 @@ use tracing::{debug, error, info, warn};
 
 use crate::domain::access::Person;
 use crate::domain::alert::{Alert, AlertIdentity};
-use crate::domain::command::{COMMAND_TREE, Command};
+use crate::domain::alert_rules::note_stale_alert;
+use crate::domain::command::Command;
 use crate::domain::decide::{
     AlertRoute, Applied, Policy, RecordReason, StoredAlert, apply_alert_to_incident, apply_command,
     declare_incident, group_key, open_incident_from_alert, route_alert,
 };
+use crate::domain::emoji::record_reaction;
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
 use crate::domain::timeline::{EntryKind, TimelineEntry};
 use crate::engine::clock::Clock;
+use crate::intake::AlertBatch;
 use crate::store::{Store, StoreError, WriteBatch};
 
 /// How many queued requests one engine step takes at most.
@@ -50,6 +56,8 @@ pub struct IngestReport {
     pub updated: usize,
     pub duplicates: usize,
     pub recorded: usize,
+    /// Firings older than the resolve already stored: noted, nothing opened.
+    pub stale: usize,
     pub incidents: Vec<IncidentId>,
 }
 
@@ -94,6 +102,8 @@ pub enum ChatRecord {
 enum Request {
     Ingest {
         alerts: Vec<Alert>,
+        /// Alerts the sender left out of the request (Alertmanager's `truncatedAlerts`).
+        truncated: u64,
         reply: oneshot::Sender<Result<IngestReport, EngineError>>,
     },
     Command {
@@ -118,8 +128,33 @@ pub struct EngineHandle {
 
 impl EngineHandle {
     pub async fn ingest(&self, alerts: Vec<Alert>) -> Result<IngestReport, EngineError> {
+        self.ingest_with_truncated(alerts, 0).await
+    }
+
+    /// Ingests a parsed request; a truncated one is logged, counted and noted on the
+    /// incidents it touched.
+    pub async fn ingest_batch(&self, batch: AlertBatch) -> Result<IngestReport, EngineError> {
+        if batch.truncated > 0 {
+            warn!(source = %batch.source, truncated = batch.truncated, received = batch.alerts.len(), "The sender left alerts out of a notification; raise its max_alerts to see them all.");
+            metrics::counter!("warroom_alerts_truncated_total", "source" => batch.source.as_str())
+                .increment(batch.truncated);
+        }
+        self.ingest_with_truncated(batch.alerts, batch.truncated)
+            .await
+    }
+
+    async fn ingest_with_truncated(
+        &self,
+        alerts: Vec<Alert>,
+        truncated: u64,
+    ) -> Result<IngestReport, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Ingest { alerts, reply }).await?;
+        self.send(Request::Ingest {
+            alerts,
+            truncated,
+            reply,
+        })
+        .await?;
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
@@ -402,8 +437,12 @@ impl Engine {
 
     fn handle(&mut self, request: Request, pending: &mut Pending, now: DateTime<Utc>) -> Deferred {
         match request {
-            Request::Ingest { alerts, reply } => {
-                let result = self.ingest(alerts, pending, now);
+            Request::Ingest {
+                alerts,
+                truncated,
+                reply,
+            } => {
+                let result = self.ingest(alerts, truncated, pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -494,6 +533,7 @@ impl Engine {
     fn ingest(
         &mut self,
         alerts: Vec<Alert>,
+        truncated: u64,
         pending: &mut Pending,
         now: DateTime<Utc>,
     ) -> Result<IngestReport, StoreError> {
@@ -530,11 +570,23 @@ impl Engine {
                 AlertRoute::Existing(_) => "updated",
                 AlertRoute::Join(_) => "joined",
                 AlertRoute::Open { .. } => "opened",
+                AlertRoute::Stale { .. } => "stale",
             };
             metrics::counter!("warroom_alerts_received_total", "source" => source, "outcome" => outcome).increment(1);
             let incident_id = match route {
                 AlertRoute::Duplicate => {
                     report.duplicates += 1;
+                    continue;
+                }
+                AlertRoute::Stale { incident } => {
+                    report.stale += 1;
+                    info!(alert = %identity, starts_at = %alert.starts_at, "A firing older than its stored resolve was ignored.");
+                    // The stored resolve stays: it is the newer truth about this alert.
+                    if let Some(id) = incident
+                        && let Some(current) = self.incident(pending, id)?
+                    {
+                        self.apply(pending, current, note_stale_alert(&alert), now);
+                    }
                     continue;
                 }
                 AlertRoute::RecordOnly(reason) => {
@@ -606,6 +658,18 @@ impl Engine {
                 },
             );
         }
+        if truncated > 0 {
+            for id in report.incidents.clone() {
+                if let Some(incident) = self.incident(pending, id)? {
+                    let mut applied = Applied::default();
+                    applied.entries.push((
+                        Actor::warroom(),
+                        EntryKind::AlertsTruncated { count: truncated },
+                    ));
+                    self.apply(pending, incident, applied, now);
+                }
+            }
+        }
         Ok(report)
     }
 
@@ -624,17 +688,20 @@ impl Engine {
         };
         match command {
             Command::Help => {
-                let mut lines = vec![Msg::new("reply-help-header")];
-                for leaf in COMMAND_TREE {
-                    lines.push(
-                        Msg::new("reply-help-line")
-                            .arg("command", format!("/{}", leaf.path.join(" ")))
-                            .arg("description", leaf.description_id()),
-                    );
-                }
                 return Ok(CommandReply {
                     ok: true,
-                    lines,
+                    lines: replies::help_lines(),
+                    incident: None,
+                });
+            }
+            Command::List => {
+                // The pending copy of an incident is newer than the cached one.
+                let mut current: HashMap<IncidentId, &Incident> =
+                    self.open.iter().map(|(id, i)| (*id, i)).collect();
+                current.extend(pending.incidents.iter().map(|(id, i)| (*id, i)));
+                return Ok(CommandReply {
+                    ok: true,
+                    lines: replies::list_lines(current.into_values()),
                     incident: None,
                 });
             }
@@ -666,6 +733,13 @@ impl Engine {
             }
             _ => {}
         }
+        // `/incident status id:…` names its incident; everything else acts on the room's.
+        let incident_id = match command {
+            Command::Status {
+                incident: Some(named),
+            } => Some(*named),
+            _ => incident_id,
+        };
         let Some(incident_id) = incident_id else {
             return Ok(CommandReply::refused(Msg::new("reply-no-incident-here")));
         };
@@ -675,7 +749,7 @@ impl Engine {
             ));
         };
         match command {
-            Command::Status => {
+            Command::Status { .. } => {
                 // Anyone configured may read; Permission::Read never refuses.
                 return Ok(CommandReply {
                     ok: true,
@@ -693,7 +767,9 @@ impl Engine {
                         .arg("shown", entries.len())
                         .arg("total", total),
                 ];
-                lines.extend(entries.iter().map(timeline_line));
+                let zone = self.policy.time_zone;
+                lines.push(Msg::new("reply-timeline-zone").arg("zone", zone.name()));
+                lines.extend(entries.iter().map(|entry| timeline_line(entry, zone)));
                 return Ok(CommandReply {
                     ok: true,
                     lines,
@@ -795,9 +871,19 @@ impl Engine {
                 if person.roles.is_empty() {
                     return Ok(());
                 }
-                let actor = Actor::user(&person.id);
+                let Some(mut current) = self.incident(pending, incident)? else {
+                    warn!(incident = %incident, "Reaction for a missing incident ignored.");
+                    return Ok(());
+                };
+                let recorded = record_reaction(&mut current, &person, &message, &emoji);
                 self.people.insert(person.id.clone(), person);
-                (incident, actor, EntryKind::ReactionAdded { message, emoji })
+                match recorded {
+                    Ok(applied) => self.apply(pending, current, applied, now),
+                    Err(reason) => {
+                        debug!(incident = %incident, message = %message.0, ?reason, "Reaction not recorded.");
+                    }
+                }
+                return Ok(());
             }
         };
         let Some(incident) = self.incident(pending, id)? else {
@@ -831,12 +917,20 @@ fn status_lines(incident: &Incident) -> Vec<Msg> {
     ]
 }
 
-/// One timeline entry as a chat line.
-pub fn timeline_line(entry: &TimelineEntry) -> Msg {
+/// A moment as chat lines show it: date, time and zone abbreviation in `zone`, so a reader
+/// never has to guess the day or the zone (`2026-11-21 18:00:00 CST`).
+fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    at.with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
+/// One timeline entry as a chat line, its time with the date in `zone`.
+pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
     let base = |id: &str| {
         Msg::new(id)
             .arg("seq", entry.seq)
-            .arg("at", entry.at.format("%H:%M:%S"))
+            .arg("at", local_time(entry.at, zone))
             .arg("actor", &entry.actor.0)
     };
     match &entry.kind {
@@ -864,5 +958,14 @@ pub fn timeline_line(entry: &TimelineEntry) -> Msg {
         EntryKind::CardPosted { .. } => base("tl-card-posted"),
         EntryKind::NoteAdded { text } => base("tl-note-added").arg("text", text),
         EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").arg("emoji", emoji),
+        EntryKind::StaleAlertIgnored {
+            name, starts_at, ..
+        } => base("tl-stale-alert-ignored")
+            .arg("alert", name)
+            .arg("started", local_time(*starts_at, zone)),
+        EntryKind::AlertStartCorrected { name, original, .. } => base("tl-alert-start-corrected")
+            .arg("alert", name)
+            .arg("original", original.to_rfc3339()),
+        EntryKind::AlertsTruncated { count } => base("tl-alerts-truncated").arg("count", count),
     }
 }

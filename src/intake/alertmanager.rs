@@ -4,7 +4,9 @@
 //! A notification carries a group of alerts. The group's own `status` is "firing" while any
 //! alert in it still fires, so it says nothing about the others: each alert's own `status` is
 //! read instead. Group-level fields (`receiver`, `groupLabels`, `commonLabels`, `externalURL`,
-//! `groupKey`, `truncatedAlerts`) are ignored; the per-alert fields hold everything needed.
+//! `groupKey`) are ignored; the per-alert fields hold everything needed. `truncatedAlerts`
+//! (how many alerts Alertmanager left out because of the receiver's `max_alerts`) is carried
+//! out so the engine can log, count and note it.
 //!
 //! Mapping, per alert:
 //! - `fingerprint` ← `fingerprint` (required, non-empty)
@@ -24,8 +26,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{
-    IntakeError, Timestamp, check_count, check_fingerprint, check_map, check_text, check_version,
-    decode, first_label, non_blank, null_as_empty, required_label,
+    AlertBatch, IntakeError, Timestamp, check_count, check_fingerprint, check_map, check_text,
+    check_version, decode, first_label, non_blank, null_as_empty, required_label,
 };
 use crate::domain::alert::{Alert, AlertSource, AlertStatus};
 
@@ -34,21 +36,33 @@ pub const SUPPORTED_VERSION: &str = "4";
 
 /// Parses an Alertmanager webhook body into its alerts, in the order they were sent.
 pub fn parse(body: &[u8]) -> Result<Vec<Alert>, IntakeError> {
+    parse_batch(body).map(|batch| batch.alerts)
+}
+
+/// Parses an Alertmanager webhook body into its alerts and the count it left out.
+pub fn parse_batch(body: &[u8]) -> Result<AlertBatch, IntakeError> {
     check_version(body, "Alertmanager", SUPPORTED_VERSION)?;
     let webhook: Webhook = decode(body)?;
     check_count("alerts", webhook.alerts.len())?;
-    webhook
+    let alerts = webhook
         .alerts
         .into_iter()
         .enumerate()
         .map(|(index, alert)| convert(index, alert))
-        .collect()
+        .collect::<Result<Vec<Alert>, IntakeError>>()?;
+    Ok(AlertBatch {
+        source: AlertSource::Alertmanager,
+        alerts,
+        truncated: webhook.truncated_alerts.unwrap_or(0),
+    })
 }
 
 #[derive(Deserialize)]
 #[serde(expecting = "an Alertmanager webhook JSON object")]
 struct Webhook {
     alerts: Vec<WireAlert>,
+    #[serde(rename = "truncatedAlerts", default)]
+    truncated_alerts: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +138,21 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn truncated_alerts_are_carried_out_of_the_parser() {
+        let mut body: Value = serde_json::from_str(DIRECT_FIRING).unwrap();
+        assert_eq!(parse_batch(DIRECT_FIRING.as_bytes()).unwrap().truncated, 0);
+        body["truncatedAlerts"] = json!(7);
+        let batch = parse_batch(body.to_string().as_bytes()).unwrap();
+        assert_eq!(batch.truncated, 7);
+        assert_eq!(batch.alerts.len(), 1);
+        body.as_object_mut().unwrap().remove("truncatedAlerts");
+        assert_eq!(
+            parse_batch(body.to_string().as_bytes()).unwrap().truncated,
+            0
+        );
     }
 
     #[test]

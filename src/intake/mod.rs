@@ -34,6 +34,27 @@ pub const MAX_FINGERPRINT_CHARS: usize = 256;
 /// The longest label value, annotation value or other text field accepted, in bytes (16 KiB).
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 
+/// The alerts of one request, and how many the sender says it left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertBatch {
+    pub source: AlertSource,
+    pub alerts: Vec<Alert>,
+    /// Alertmanager's `truncatedAlerts`: alerts of the group it did not send (0 elsewhere).
+    pub truncated: u64,
+}
+
+/// Parses one webhook body into its alerts and what the sender says it left out.
+pub fn parse_batch(source: AlertSource, body: &[u8]) -> Result<AlertBatch, IntakeError> {
+    match source {
+        AlertSource::Alertmanager => alertmanager::parse_batch(body),
+        other => parse(other, body).map(|alerts| AlertBatch {
+            source: other,
+            alerts,
+            truncated: 0,
+        }),
+    }
+}
+
 /// Parses one webhook body of the given format into the alerts it carries.
 ///
 /// Zabbix bodies carry one event, the other formats one or more alerts. An empty list is possible

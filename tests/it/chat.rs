@@ -25,7 +25,7 @@ async fn the_incident_lifecycle_by_slash_commands() {
     assert!(!again.ok);
     assert_eq!(
         again.text,
-        "Cannot acknowledge: the incident is acknowledged."
+        "Cannot acknowledge: the incident is acknowledged. From here: /incident mitigate, /incident resolve."
     );
 
     bot.advance(chrono::Duration::minutes(10));
@@ -40,7 +40,7 @@ async fn the_incident_lifecycle_by_slash_commands() {
     );
     assert_eq!(incident["milestones"]["mitigated"], "2026-11-21T10:10:00Z");
     assert_eq!(incident["milestones"]["resolved"], "2026-11-21T10:30:00Z");
-    assert_eq!(incident["durations"]["time_to_acknowledge"], 0);
+    assert_eq!(incident["durations"]["time_to_acknowledge_seconds"], 0);
 
     assert!(bot.slash("alice", &room, "/incident reopen").await.ok);
     assert_eq!(bot.incident("INC-20261121-001").await["state"], "triggered");
@@ -199,9 +199,10 @@ async fn severity_roles_notes_status_and_timeline() {
     let timeline = bot.slash("carol", &room, "/timeline limit:3").await;
     assert!(timeline.ok);
     let lines: Vec<&str> = timeline.text.lines().collect();
-    assert_eq!(lines.len(), 4, "{}", timeline.text);
+    assert_eq!(lines.len(), 5, "{}", timeline.text);
+    assert_eq!(lines[1], "Times in UTC.");
     assert!(
-        lines[3].contains("note: rolled back the deploy"),
+        lines[4].contains("note: rolled back the deploy"),
         "{}",
         timeline.text
     );
@@ -287,13 +288,16 @@ async fn unknown_and_malformed_commands_get_clear_replies() {
         ("/deploy prod", "There is no command /deploy. Try /help."),
         (
             "/incident",
-            "/incident needs one of: ack, mitigate, resolve, close, reopen, status, severity, role, note, declare.",
+            "/incident needs one of: ack, mitigate, resolve, close, reopen, status, list, severity, role, note, declare.",
         ),
         (
             "/incident severity sev9",
             "level: \"sev9\" is not one of sev1, sev2, sev3, sev4.",
         ),
-        ("/incident note \"unclosed", "A quote is not closed."),
+        (
+            "/incident status id:checkout",
+            "id: \"checkout\" is not an incident id; they look like INC-20261121-001 (see /incident list).",
+        ),
         ("/incident role commander", "Missing user."),
         (
             "incident ack",
@@ -310,7 +314,7 @@ async fn unknown_and_malformed_commands_get_clear_replies() {
     assert!(help.ok);
     assert!(
         help.text
-            .contains("/incident declare — Open an incident by hand"),
+            .contains("/incident declare title:<text> [severity:<sev1|sev2|sev3|sev4>] — Open an incident by hand"),
         "{}",
         help.text
     );

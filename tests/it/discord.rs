@@ -112,9 +112,25 @@ async fn registers_localized_commands_and_opens_a_channel_with_a_pinned_card() {
         .map(|o| o["name"].as_str().unwrap())
         .collect();
     assert!(
-        subcommands.contains(&"ack") && subcommands.contains(&"declare"),
+        subcommands.contains(&"ack")
+            && subcommands.contains(&"declare")
+            && subcommands.contains(&"list"),
         "{subcommands:?}"
     );
+    // Options carry their own kinds and bounds from the command tree.
+    let status = incident["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "status")
+        .unwrap();
+    assert_eq!(status["options"][0]["name"], "id", "{status:#}");
+    assert_eq!(status["options"][0]["required"], false, "{status:#}");
+    let timeline = fake.command("timeline").expect("/timeline registered");
+    let limit = &timeline["options"][0];
+    assert_eq!(limit["type"], 4, "{timeline:#}");
+    assert_eq!(limit["min_value"], 1, "{timeline:#}");
+    assert_eq!(limit["max_value"], 50, "{timeline:#}");
 
     bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
         .await;
@@ -215,10 +231,15 @@ async fn slash_commands_and_buttons_change_state_and_edit_the_card() {
         Some("en-US"),
     );
     let answer = click.wait_followups(1, Duration::from_secs(10)).await;
-    assert_eq!(answer.text(), "INC-20261121-001 is now resolved.");
+    // Its alert still fires, and the reply says so.
+    assert_eq!(
+        answer.text(),
+        "INC-20261121-001 is now resolved. ⚠️ Alerts still firing: 1. Check them, or reopen if the problem is back."
+    );
     assert_eq!(bot.incident("INC-20261121-001").await["state"], "resolved");
 
-    // Reactions reach the timeline with the reacting user.
+    // Reactions reach the timeline with the reacting user; only emoji do.
+    fake.react(BOB, channel.id, card_id, "hello");
     fake.react(BOB, channel.id, card_id, "✅");
     wait_until("the reaction on the timeline", || async {
         bot.timeline("INC-20261121-001")
@@ -227,6 +248,14 @@ async fn slash_commands_and_buttons_change_state_and_edit_the_card() {
             .any(|e| e["kind"] == "reaction_added" && e["actor"] == format!("user:{BOB}"))
     })
     .await;
+    let emoji: Vec<String> = bot
+        .timeline("INC-20261121-001")
+        .await
+        .iter()
+        .filter(|e| e["kind"] == "reaction_added")
+        .map(|e| e["emoji"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(emoji, ["✅"]);
     fake.assert_no_violations();
 }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod chat;
+mod commands;
 mod discord;
 mod discord_crash;
 mod discord_storm;
@@ -11,5 +12,6 @@ mod e2e;
 mod fake_discord_selftest;
 mod intake;
 mod restart;
+mod stale;
 mod support;
 mod tidy;

@@ -11,6 +11,7 @@ use crate::chat::discord::{DiscordData, Error, MAX_CONTENT_CHARS, person_of};
 use crate::chat::parse_button;
 use crate::domain::access::Person;
 use crate::domain::command::{COMMAND_TREE, OptionKind, OptionValues, build};
+use crate::domain::emoji::normalize_reaction;
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::message::Msg;
 use crate::engine::ChatRecord;
@@ -71,11 +72,26 @@ type Localizations = std::borrow::Cow<
 >;
 
 fn localized(i18n: &I18n, id: &str) -> Localizations {
+    localized_with(i18n, id, &[])
+}
+
+fn localized_with(i18n: &I18n, id: &str, args: &[(&str, &str)]) -> Localizations {
     OTHER_LOCALES
         .iter()
-        .map(|locale| ((*locale).into(), i18n.text(locale, id, &[]).into()))
+        .map(|locale| ((*locale).into(), i18n.text(locale, id, args).into()))
         .collect::<Vec<_>>()
         .into()
+}
+
+/// The arguments of an option's description: an integer option's bounds, so the text
+/// shows the same bounds the tree enforces.
+fn bound_args(kind: OptionKind) -> Vec<(&'static str, String)> {
+    match kind {
+        OptionKind::Integer { min, max } => {
+            vec![("min", min.to_string()), ("max", max.to_string())]
+        }
+        _ => Vec::new(),
+    }
 }
 
 fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
@@ -88,11 +104,13 @@ fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
         .map(|option| {
             let description_id = leaf.option_description_id(option);
             let name_id = format!("{description_id}-name");
+            let bounds = bound_args(option.kind);
+            let args: Vec<(&str, &str)> = bounds.iter().map(|(k, v)| (*k, v.as_str())).collect();
             poise::CommandParameter {
                 name: option.name.into(),
                 name_localizations: localized(i18n, &name_id),
-                description: Some(i18n.text(DEFAULT_LOCALE, &description_id, &[]).into()),
-                description_localizations: localized(i18n, &description_id),
+                description: Some(i18n.text(DEFAULT_LOCALE, &description_id, &args).into()),
+                description_localizations: localized_with(i18n, &description_id, &args),
                 required: option.required,
                 choices: match option.kind {
                     OptionKind::Choice(choices) => choices
@@ -106,11 +124,13 @@ fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
                     _ => Vec::new(),
                 }
                 .into(),
-                type_setter: Some(match option.kind {
-                    OptionKind::Text | OptionKind::Choice(_) => set_string,
-                    OptionKind::User => set_user,
-                    OptionKind::Integer { .. } => set_limit,
-                }),
+                type_setter: match option.kind {
+                    OptionKind::Text | OptionKind::Choice(_) | OptionKind::Incident => {
+                        Some(set_string)
+                    }
+                    OptionKind::User => Some(set_user),
+                    OptionKind::Integer { min, max } => integer_setter(min, max),
+                },
                 channel_types: None,
                 autocomplete_callback: None,
                 __non_exhaustive: (),
@@ -143,12 +163,48 @@ fn set_user(option: serenity::CreateCommandOption) -> serenity::CreateCommandOpt
     option.kind(serenity::CommandOptionType::User)
 }
 
-/// The one integer option, `/timeline limit`, is 1–50 (see `COMMAND_TREE`).
-fn set_limit(option: serenity::CreateCommandOption) -> serenity::CreateCommandOption {
-    option
-        .kind(serenity::CommandOptionType::Integer)
-        .min_int_value(1)
-        .max_int_value(50)
+/// poise takes a type setter as a plain `fn`, which cannot capture an option's bounds; each
+/// pair of bounds used in `COMMAND_TREE` therefore gets its own instance of
+/// [`set_integer`]. A test checks that every integer option registers its own bounds.
+const INTEGER_SETTERS: &[(i64, i64, TypeSetter)] = &[(1, 50, set_integer::<1, 50>)];
+
+type TypeSetter = fn(serenity::CreateCommandOption) -> serenity::CreateCommandOption;
+
+fn integer_setter(min: i64, max: i64) -> Option<TypeSetter> {
+    match INTEGER_SETTERS
+        .iter()
+        .find(|(lo, hi, _)| *lo == min && *hi == max)
+    {
+        Some((_, _, setter)) => Some(*setter),
+        None => {
+            // Without its setter the option would register without a type; the engine still
+            // checks the bounds, and the test below fails first.
+            warn!(
+                min,
+                max, "No integer type setter for these bounds; add one to INTEGER_SETTERS."
+            );
+            Some(set_unbounded_integer)
+        }
+    }
+}
+
+fn set_unbounded_integer(option: serenity::CreateCommandOption) -> serenity::CreateCommandOption {
+    option.kind(serenity::CommandOptionType::Integer)
+}
+
+fn set_integer<const MIN: i64, const MAX: i64>(
+    option: serenity::CreateCommandOption,
+) -> serenity::CreateCommandOption {
+    let option = option.kind(serenity::CommandOptionType::Integer);
+    // serenity takes integer bounds as u64; a negative bound goes as a JSON number instead.
+    let option = match u64::try_from(MIN) {
+        Ok(min) => option.min_int_value(min),
+        Err(_) => option.min_number_value(MIN as f64),
+    };
+    match u64::try_from(MAX) {
+        Ok(max) => option.max_int_value(max),
+        Err(_) => option.max_number_value(MAX as f64),
+    }
 }
 
 /// The user's language: the interaction's locale if warroom speaks it, else the guild's,
@@ -326,13 +382,21 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
     let Some(user) = reaction.user_id else {
         return Ok(());
     };
+    // Only emoji are recorded; anything else is dropped here (the engine checks again).
+    let emoji = match normalize_reaction(&reaction.emoji.to_string()) {
+        Ok(emoji) => emoji,
+        Err(error) => {
+            debug!(%error, "Reaction is not an emoji; not recorded.");
+            return Ok(());
+        }
+    };
     let person: Person = data.person(user, reaction.member.as_ref(), DEFAULT_LOCALE);
     data.engine
         .record(ChatRecord::Reaction {
             incident,
             person,
             message: MessageId(reaction.message_id.to_string()),
-            emoji: reaction.emoji.to_string(),
+            emoji,
         })
         .await?;
     Ok(())
@@ -341,6 +405,66 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::command::LeafSpec;
+
+    /// Every integer option goes to Discord with its own bounds from `COMMAND_TREE`.
+    #[test]
+    fn integer_options_register_their_own_bounds() {
+        let i18n = I18n::builtin().unwrap();
+        let commands = build_commands(&i18n);
+        let mut checked = 0;
+        for leaf in COMMAND_TREE {
+            for option in leaf.options {
+                let OptionKind::Integer { min, max } = option.kind else {
+                    continue;
+                };
+                let parameter = find_parameter(&commands, leaf, option.name);
+                let registered =
+                    serde_json::to_value(parameter.create_as_slash_command_option().unwrap())
+                        .unwrap();
+                assert_eq!(registered["type"], 4, "{:?}", leaf.path);
+                assert_eq!(registered["min_value"].as_f64(), Some(min as f64));
+                assert_eq!(registered["max_value"].as_f64(), Some(max as f64));
+                let description = parameter.description.as_deref().unwrap_or_default();
+                assert!(
+                    description.contains(&format!("{min}–{max}")),
+                    "{description}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0);
+    }
+
+    fn find_parameter<'a>(
+        commands: &'a [PoiseCommand],
+        leaf: &LeafSpec,
+        option: &str,
+    ) -> &'a poise::CommandParameter<DiscordData, Error> {
+        let name = leaf.path.join(" ");
+        commands
+            .iter()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()))
+            .find(|c| c.qualified_name == name)
+            .and_then(|c| c.parameters.iter().find(|p| p.name == option))
+            .unwrap()
+    }
+
+    /// `/help` shows an example for every command, in every locale.
+    #[test]
+    fn every_command_has_an_example_in_every_locale() {
+        let i18n = I18n::builtin().unwrap();
+        for locale in i18n.locales() {
+            let ids = i18n.message_ids(locale);
+            for leaf in COMMAND_TREE {
+                assert!(
+                    ids.contains(&leaf.example_id()),
+                    "{locale} lacks {}",
+                    leaf.example_id()
+                );
+            }
+        }
+    }
 
     /// Discord refuses a registration whose names break its rules; catch that here.
     #[test]
@@ -411,6 +535,15 @@ mod tests {
         }
         let names: Vec<&str> = commands.iter().map(|c| c.name.as_ref()).collect();
         assert_eq!(names, ["help", "incident", "timeline"]);
+        let incident = commands.iter().find(|c| c.name == "incident").unwrap();
+        let status = incident
+            .subcommands
+            .iter()
+            .find(|c| c.name == "status")
+            .unwrap();
+        assert_eq!(status.parameters.len(), 1);
+        assert!(!status.parameters[0].required);
+        assert!(incident.subcommands.iter().any(|c| c.name == "list"));
         assert!(seen > 20);
         let zh: Vec<String> = commands
             .iter()
