@@ -247,7 +247,7 @@ pub fn declare_incident(
     authorize(person, None, Permission::Respond).map_err(|_| refusal_msg("declare"))?;
     let title = title.trim();
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(Msg::new("reply-title-too-long").arg("max", MAX_TITLE_CHARS));
+        return Err(Msg::new("reply-title-too-long").number("max", MAX_TITLE_CHARS as u64));
     }
     let severity = severity.unwrap_or(Severity::Sev3);
     let actor = Actor::user(&person.id);
@@ -307,6 +307,7 @@ fn assign_on_call(policy: &Policy, incident: &mut Incident, applied: &mut Applie
                 EntryKind::RoleAssigned {
                     role,
                     user: user.clone(),
+                    user_name: None,
                     previous: None,
                 },
             );
@@ -400,8 +401,8 @@ pub fn apply_alert_to_incident(
             applied.effects.push(Effect::Notify {
                 incident: incident.id,
                 message: Msg::new("notice-severity-raised-by-alert")
-                    .arg("severity", severity)
-                    .arg("alert", &alert.name),
+                    .word("severity", severity)
+                    .outside("alert", &alert.name),
             });
             incident.severity = severity;
         }
@@ -457,25 +458,25 @@ pub fn apply_command(
             let from = incident.state;
             let to = apply_transition(incident, *transition, now).map_err(|refused| {
                 Msg::new("reply-transition-refused")
-                    .arg("action", refused.transition.as_str())
-                    .arg("state", refused.from)
+                    .word("action", refused.transition.as_str())
+                    .word("state", refused.from)
             })?;
             applied.entry(&actor, EntryKind::StateChanged { from, to });
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-state-changed")
-                    .arg("user", &person.id)
-                    .arg("state", to),
+                    .person("user", person)
+                    .word("state", to),
             });
             Msg::new("reply-state-changed")
-                .arg("incident", id)
-                .arg("state", to)
+                .word("incident", id)
+                .word("state", to)
         }
         Command::Severity(severity) => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("severity"))?;
             if *severity == incident.severity {
-                return Err(Msg::new("reply-severity-unchanged").arg("severity", severity));
+                return Err(Msg::new("reply-severity-unchanged").word("severity", severity));
             }
             applied.entry(
                 &actor,
@@ -489,24 +490,24 @@ pub fn apply_command(
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-severity-changed")
-                    .arg("user", &person.id)
-                    .arg("severity", severity),
+                    .person("user", person)
+                    .word("severity", severity),
             });
             Msg::new("reply-severity-changed")
-                .arg("incident", id)
-                .arg("severity", severity)
+                .word("incident", id)
+                .word("severity", severity)
         }
         Command::AssignRole { role, user } => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("role"))?;
             if !is_known(user) {
-                return Err(Msg::new("reply-unknown-user").arg("user", user));
+                return Err(Msg::new("reply-unknown-user").user("user", user));
             }
             let previous = incident.roles.get(*role).cloned();
             if previous.as_ref() == Some(user) {
                 return Err(Msg::new("reply-role-unchanged")
-                    .arg("user", user)
-                    .arg("role", role.as_str()));
+                    .user("user", user)
+                    .word("role", role.as_str()));
             }
             incident.roles.set(*role, Some(user.clone()));
             applied.entry(
@@ -514,26 +515,27 @@ pub fn apply_command(
                 EntryKind::RoleAssigned {
                     role: *role,
                     user: user.clone(),
+                    user_name: None,
                     previous,
                 },
             );
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-role-assigned")
-                    .arg("user", user)
-                    .arg("role", role.as_str())
-                    .arg("by", &person.id),
+                    .user("user", user)
+                    .word("role", role.as_str())
+                    .person("by", person),
             });
             Msg::new("reply-role-assigned")
-                .arg("user", user)
-                .arg("role", role.as_str())
+                .user("user", user)
+                .word("role", role.as_str())
         }
         Command::Note(text) => {
             authorize(person, Some(&incident.roles), Permission::Respond)
                 .map_err(|_| refusal_msg("note"))?;
             let text = text.trim();
             if text.chars().count() > MAX_NOTE_CHARS {
-                return Err(Msg::new("reply-note-too-long").arg("max", MAX_NOTE_CHARS));
+                return Err(Msg::new("reply-note-too-long").number("max", MAX_NOTE_CHARS as u64));
             }
             applied.entry(
                 &actor,
@@ -544,11 +546,11 @@ pub fn apply_command(
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-note")
-                    .arg("user", &person.id)
-                    .arg("text", text),
+                    .person("user", person)
+                    .outside("text", text),
             });
             return Ok(CommandOutcome {
-                reply: Msg::new("reply-note-added").arg("incident", id),
+                reply: Msg::new("reply-note-added").word("incident", id),
                 applied,
             });
         }
@@ -557,12 +559,12 @@ pub fn apply_command(
             // store at hand; nothing changes here.
             return Ok(CommandOutcome {
                 reply: Msg::new("reply-status")
-                    .arg("incident", id)
-                    .arg("title", &incident.title)
-                    .arg("state", incident.state)
-                    .arg("severity", incident.severity)
-                    .arg("firing", incident.alerts.firing)
-                    .arg("resolved", incident.alerts.resolved),
+                    .word("incident", id)
+                    .outside("title", &incident.title)
+                    .word("state", incident.state)
+                    .word("severity", incident.severity)
+                    .number("firing", incident.alerts.firing)
+                    .number("resolved", incident.alerts.resolved),
                 applied,
             });
         }
@@ -572,7 +574,7 @@ pub fn apply_command(
 }
 
 fn refusal_msg(action: &str) -> Msg {
-    Msg::new("reply-not-allowed").arg("action", action)
+    Msg::new("reply-not-allowed").word("action", action)
 }
 
 #[cfg(test)]
@@ -633,6 +635,7 @@ mod tests {
     fn person(name: &str, roles: &[PersonRole]) -> Person {
         Person {
             id: UserId(name.to_owned()),
+            display_name: name.to_owned(),
             roles: roles.iter().copied().collect(),
             locale: "en-US".to_owned(),
         }

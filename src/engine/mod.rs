@@ -477,13 +477,27 @@ impl Engine {
         applied: Applied,
         now: DateTime<Utc>,
     ) {
-        for (actor, kind) in applied.entries {
+        for (actor, mut kind) in applied.entries {
             incident.timeline_len += 1;
+            // The timeline keeps names beside ids: the core knows people by id only.
+            if let EntryKind::RoleAssigned {
+                user, user_name, ..
+            } = &mut kind
+                && user_name.is_none()
+            {
+                *user_name = self.people.get(user).map(|p| p.display_name.clone());
+            }
+            let actor_name = actor
+                .0
+                .strip_prefix("user:")
+                .and_then(|id| self.people.get(&UserId(id.to_owned())))
+                .map(|p| p.display_name.clone());
             pending.batch.timeline.push(TimelineEntry {
                 incident: incident.id,
                 seq: incident.timeline_len,
                 at: now,
                 actor,
+                actor_name,
                 kind,
             });
         }
@@ -619,7 +633,7 @@ impl Engine {
     ) -> Result<CommandReply, StoreError> {
         let Some(person) = self.people.get(user).cloned() else {
             return Ok(CommandReply::refused(
-                Msg::new("reply-unknown-person").arg("user", user),
+                Msg::new("reply-unknown-person").user("user", user),
             ));
         };
         match command {
@@ -628,8 +642,8 @@ impl Engine {
                 for leaf in COMMAND_TREE {
                     lines.push(
                         Msg::new("reply-help-line")
-                            .arg("command", format!("/{}", leaf.path.join(" ")))
-                            .arg("description", leaf.description_id()),
+                            .word("command", format!("/{}", leaf.path.join(" ")))
+                            .word("description", leaf.description_id()),
                     );
                 }
                 return Ok(CommandReply {
@@ -648,7 +662,7 @@ impl Engine {
                             self.apply(pending, incident, applied, now);
                             CommandReply {
                                 ok: true,
-                                lines: vec![Msg::new("reply-declared").arg("incident", id)],
+                                lines: vec![Msg::new("reply-declared").word("incident", id)],
                                 incident: Some(id),
                             }
                         }
@@ -671,7 +685,7 @@ impl Engine {
         };
         let Some(mut incident) = self.incident(pending, incident_id)? else {
             return Ok(CommandReply::refused(
-                Msg::new("reply-incident-not-found").arg("incident", incident_id),
+                Msg::new("reply-incident-not-found").word("incident", incident_id),
             ));
         };
         match command {
@@ -689,9 +703,9 @@ impl Engine {
                 let entries = self.pending_aware_timeline(pending, &incident, after, *limit)?;
                 let mut lines = vec![
                     Msg::new("reply-timeline-header")
-                        .arg("incident", incident_id)
-                        .arg("shown", entries.len())
-                        .arg("total", total),
+                        .word("incident", incident_id)
+                        .number("shown", entries.len() as u64)
+                        .number("total", total),
                 ];
                 lines.extend(entries.iter().map(timeline_line));
                 return Ok(CommandReply {
@@ -812,57 +826,71 @@ impl Engine {
 }
 
 fn status_lines(incident: &Incident) -> Vec<Msg> {
-    let person =
-        |user: Option<&UserId>| user.map(|u| u.0.clone()).unwrap_or_else(|| "-".to_owned());
-    vec![
-        Msg::new("reply-status")
-            .arg("incident", incident.id)
-            .arg("title", &incident.title)
-            .arg("state", incident.state)
-            .arg("severity", incident.severity)
-            .arg("firing", incident.alerts.firing)
-            .arg("resolved", incident.alerts.resolved)
-            .arg("commander", person(incident.roles.commander.as_ref()))
-            .arg(
-                "communications",
-                person(incident.roles.communications.as_ref()),
-            )
-            .arg("operations", person(incident.roles.operations.as_ref())),
-    ]
+    let holder = |msg: Msg, name: &str, user: Option<&UserId>| match user {
+        Some(user) => msg.user(name, user),
+        None => msg.word(name, "-"),
+    };
+    let msg = Msg::new("reply-status")
+        .word("incident", incident.id)
+        .outside("title", &incident.title)
+        .word("state", incident.state)
+        .word("severity", incident.severity)
+        .number("firing", incident.alerts.firing)
+        .number("resolved", incident.alerts.resolved);
+    let msg = holder(msg, "commander", incident.roles.commander.as_ref());
+    let msg = holder(
+        msg,
+        "communications",
+        incident.roles.communications.as_ref(),
+    );
+    vec![holder(
+        msg,
+        "operations",
+        incident.roles.operations.as_ref(),
+    )]
 }
 
 /// One timeline entry as a chat line.
 pub fn timeline_line(entry: &TimelineEntry) -> Msg {
     let base = |id: &str| {
-        Msg::new(id)
-            .arg("seq", entry.seq)
-            .arg("at", entry.at.format("%H:%M:%S"))
-            .arg("actor", &entry.actor.0)
+        let msg = Msg::new(id)
+            .number("seq", entry.seq)
+            .word("at", entry.at.format("%H:%M:%S"));
+        // People by name (or, for entries older than names, by id); sources by their tag.
+        match (entry.actor.0.strip_prefix("user:"), &entry.actor_name) {
+            (Some(id), name) => msg.with_person("actor", UserId(id.to_owned()), name.clone()),
+            (None, _) => msg.word("actor", &entry.actor.0),
+        }
     };
     match &entry.kind {
         EntryKind::IncidentOpened {
             title, severity, ..
         } => base("tl-incident-opened")
-            .arg("title", title)
-            .arg("severity", severity),
+            .outside("title", title)
+            .word("severity", severity),
         EntryKind::AlertReceived { name, status, .. } => base("tl-alert-received")
-            .arg("alert", name)
-            .arg("status", format!("{status:?}").to_lowercase()),
-        EntryKind::AlertUpdated { name, .. } => base("tl-alert-updated").arg("alert", name),
-        EntryKind::AlertResolved { name, .. } => base("tl-alert-resolved").arg("alert", name),
+            .outside("alert", name)
+            .word("status", format!("{status:?}").to_lowercase()),
+        EntryKind::AlertUpdated { name, .. } => base("tl-alert-updated").outside("alert", name),
+        EntryKind::AlertResolved { name, .. } => base("tl-alert-resolved").outside("alert", name),
         EntryKind::AllAlertsResolved => base("tl-all-alerts-resolved"),
-        EntryKind::StateChanged { from, to } => {
-            base("tl-state-changed").arg("from", from).arg("state", to)
-        }
+        EntryKind::StateChanged { from, to } => base("tl-state-changed")
+            .word("from", from)
+            .word("state", to),
         EntryKind::SeverityChanged { from, to, .. } => base("tl-severity-changed")
-            .arg("from", from)
-            .arg("severity", to),
-        EntryKind::RoleAssigned { role, user, .. } => base("tl-role-assigned")
-            .arg("role", role.as_str())
-            .arg("user", user),
-        EntryKind::RoomCreated { room } => base("tl-room-created").arg("room", room),
+            .word("from", from)
+            .word("severity", to),
+        EntryKind::RoleAssigned {
+            role,
+            user,
+            user_name,
+            ..
+        } => base("tl-role-assigned")
+            .word("role", role.as_str())
+            .with_person("user", user.clone(), user_name.clone()),
+        EntryKind::RoomCreated { room } => base("tl-room-created").word("room", room),
         EntryKind::CardPosted { .. } => base("tl-card-posted"),
-        EntryKind::NoteAdded { text } => base("tl-note-added").arg("text", text),
-        EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").arg("emoji", emoji),
+        EntryKind::NoteAdded { text } => base("tl-note-added").outside("text", text),
+        EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").outside("emoji", emoji),
     }
 }

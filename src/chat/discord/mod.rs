@@ -6,6 +6,7 @@
 //! calls the console makes.
 
 mod commands;
+pub mod escape;
 pub mod pacing;
 
 use std::collections::{BTreeSet, HashMap};
@@ -56,13 +57,24 @@ impl DiscordData {
     /// The warroom person behind the member who acted (see [`person_of`]).
     pub fn person(
         &self,
-        user: serenity::UserId,
+        user: &serenity::User,
         member: Option<&serenity::Member>,
         locale: &str,
     ) -> Person {
         let roles = member.map(|m| m.roles.as_slice()).unwrap_or(&[]);
-        person_of(&self.settings, &self.oncall, user, roles, locale)
+        let name = display_name(user, member.and_then(|m| m.nick.as_deref()));
+        person_of(&self.settings, &self.oncall, user.id, roles, name, locale)
     }
+}
+
+/// How Discord names a member: the server nickname, else the global name, else the username.
+pub fn display_name(user: &serenity::User, nick: Option<&str>) -> String {
+    [nick, user.global_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|name| !name.trim().is_empty())
+        .unwrap_or(&user.name)
+        .to_owned()
 }
 
 /// The outbox's way to Discord.
@@ -211,13 +223,29 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-fn message_parts(
-    message: &OutgoingMessage,
-) -> (
-    Option<String>,
-    Option<serenity::CreateEmbed>,
-    Vec<serenity::CreateActionRow>,
-) {
+/// Discord's limits on embed text: field values and the sum of all of an embed's text.
+pub const MAX_EMBED_FIELD_NAME_CHARS: usize = 256;
+pub const MAX_EMBED_FIELD_VALUE_CHARS: usize = 1024;
+pub const MAX_EMBED_TOTAL_CHARS: usize = 6000;
+
+/// A message as Discord takes it: content or an embed (a card), buttons, and the mentions
+/// allowed to ping.
+struct DiscordParts {
+    content: Option<String>,
+    embed: Option<serenity::CreateEmbed>,
+    rows: Vec<serenity::CreateActionRow>,
+    allowed_mentions: serenity::CreateAllowedMentions,
+}
+
+/// Exactly the users `calls` lists may be pinged: no `@everyone`, no roles, nothing parsed
+/// from the text.
+pub fn allowed_mentions(calls: &[u64]) -> serenity::CreateAllowedMentions {
+    serenity::CreateAllowedMentions::new()
+        .users(calls.iter().copied().map(serenity::UserId::new))
+        .empty_roles()
+}
+
+fn message_parts(message: &OutgoingMessage) -> DiscordParts {
     let rows = message
         .buttons
         .chunks(MAX_BUTTONS_PER_ROW)
@@ -236,13 +264,36 @@ fn message_parts(
         })
         .collect();
     if message.fields.is_empty() {
-        return (Some(cut(&message.text, MAX_CONTENT_CHARS)), None, rows);
+        let content = escape::render(&message.text, MAX_CONTENT_CHARS);
+        return DiscordParts {
+            content: Some(content.text),
+            embed: None,
+            rows,
+            allowed_mentions: allowed_mentions(&content.calls),
+        };
     }
-    let mut embed = serenity::CreateEmbed::new().title(cut(&message.text, MAX_EMBED_TITLE_CHARS));
+    // Mentions inside an embed never ping; the card names people and calls nobody.
+    let title = escape::render(&message.text, MAX_EMBED_TITLE_CHARS).text;
+    let mut budget = MAX_EMBED_TOTAL_CHARS.saturating_sub(title.chars().count());
+    let mut embed = serenity::CreateEmbed::new().title(title);
     for field in message.fields.iter().take(MAX_EMBED_FIELDS) {
-        embed = embed.field(cut(&field.name, 256), cut(&field.value, 1024), true);
+        let name = escape::render(&field.name, MAX_EMBED_FIELD_NAME_CHARS.min(budget)).text;
+        let room = budget.saturating_sub(name.chars().count());
+        let value = escape::render(&field.value, MAX_EMBED_FIELD_VALUE_CHARS.min(room)).text;
+        // Discord refuses an empty field name or value: a field that no longer fits is left
+        // out rather than sent broken.
+        if name.is_empty() || value.is_empty() {
+            break;
+        }
+        budget = room.saturating_sub(value.chars().count());
+        embed = embed.field(name, value, true);
     }
-    (None, Some(embed), rows)
+    DiscordParts {
+        content: None,
+        embed: Some(embed),
+        rows,
+        allowed_mentions: allowed_mentions(&[]),
+    }
 }
 
 fn snowflake_user(user: &UserId) -> Option<serenity::UserId> {
@@ -317,10 +368,16 @@ impl ChatPort for DiscordChat {
         message: &OutgoingMessage,
     ) -> Result<MessageId, ChatError> {
         let channel = room_channel(room)?;
-        let (content, embed, rows) = message_parts(message);
+        let DiscordParts {
+            content,
+            embed,
+            rows,
+            allowed_mentions,
+        } = message_parts(message);
         let mut builder = serenity::CreateMessage::new()
             .nonce(serenity::Nonce::String(nonce(key)))
             .enforce_nonce(true)
+            .allowed_mentions(allowed_mentions)
             .components(rows);
         if let Some(content) = content {
             builder = builder.content(content);
@@ -354,8 +411,15 @@ impl ChatPort for DiscordChat {
         let id = crate::config::parse_snowflake(&message.0)
             .map(serenity::MessageId::new)
             .ok_or_else(|| ChatError::Rejected(format!("{message} is not a Discord message id")))?;
-        let (text, embed, rows) = message_parts(content);
-        let mut builder = serenity::EditMessage::new().components(rows);
+        let DiscordParts {
+            content: text,
+            embed,
+            rows,
+            allowed_mentions,
+        } = message_parts(content);
+        let mut builder = serenity::EditMessage::new()
+            .allowed_mentions(allowed_mentions)
+            .components(rows);
         if let Some(text) = text {
             builder = builder.content(text);
         }
@@ -369,13 +433,6 @@ impl ChatPort for DiscordChat {
             .await
             .map_err(classify)?;
         Ok(())
-    }
-
-    fn mention(&self, user: &UserId) -> String {
-        match snowflake_user(user) {
-            Some(id) => format!("<@{id}>"),
-            None => format!("@{user}"),
-        }
     }
 
     fn alerts_room(&self) -> Option<RoomId> {
@@ -398,6 +455,7 @@ pub fn person_of(
     oncall: &Roles,
     user: serenity::UserId,
     member_roles: &[serenity::RoleId],
+    display_name: String,
     locale: &str,
 ) -> Person {
     let mut roles = BTreeSet::new();
@@ -421,6 +479,7 @@ pub fn person_of(
     }
     Person {
         id,
+        display_name,
         roles,
         locale: locale.to_owned(),
     }
