@@ -23,7 +23,7 @@ use crate::domain::decide::{
 };
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Incident;
-use crate::domain::message::Msg;
+use crate::domain::message::{Arg, Msg};
 use crate::domain::timeline::{EntryKind, TimelineEntry};
 use crate::engine::clock::Clock;
 use crate::store::{Store, StoreError, WriteBatch};
@@ -501,8 +501,33 @@ impl Engine {
                 kind,
             });
         }
-        pending.batch.effects.extend(applied.effects);
+        pending
+            .batch
+            .effects
+            .extend(applied.effects.into_iter().map(|effect| match effect {
+                crate::domain::effect::Effect::Notify { incident, message } => {
+                    crate::domain::effect::Effect::Notify {
+                        incident,
+                        message: self.named(message),
+                    }
+                }
+                other => other,
+            }));
         pending.incidents.insert(incident.id, incident);
+    }
+
+    /// Fills in the display names of the people a message names by id only: the core knows
+    /// people by id, the engine knows who they are.
+    fn named(&self, mut msg: Msg) -> Msg {
+        for (_, arg) in &mut msg.args {
+            if let Arg::Person { id, name: None } = arg {
+                *arg = Arg::Person {
+                    id: id.clone(),
+                    name: self.people.get(id).map(|p| p.display_name.clone()),
+                };
+            }
+        }
+        msg
     }
 
     fn ingest(
@@ -724,7 +749,7 @@ impl Engine {
                 self.apply(pending, incident, outcome.applied, now);
                 Ok(CommandReply {
                     ok: true,
-                    lines: vec![outcome.reply],
+                    lines: vec![self.named(outcome.reply)],
                     incident: Some(incident_id),
                 })
             }

@@ -10,6 +10,7 @@ mod discord_storm;
 mod e2e;
 mod fake_discord_selftest;
 mod intake;
+mod output_safety;
 mod restart;
 mod support;
 mod tidy;

@@ -49,13 +49,21 @@ pub fn render(rich: &RichText, max: usize) -> DiscordText {
     }
 }
 
-/// Escapes text from outside so Discord shows it as typed: markdown and mention syntax get a
-/// backslash, and `@` a zero-width space after it so `@everyone` and `@here` are never parsed.
+/// Escapes text from outside so Discord shows it as typed: inline markdown and mention
+/// syntax get a backslash, the line-start markers (quote `>`, heading `#`, list and subtext
+/// `-`) get one where they start a line, and `@` a zero-width space after it so `@everyone`
+/// and `@here` are never parsed.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 4);
+    // A span may itself start a line; escaping its first marker costs nothing if not.
+    let mut line_start = true;
     for c in text.chars() {
         match c {
-            '\\' | '*' | '_' | '~' | '`' | '|' | '>' | '<' | '#' | '[' | ']' | '(' | ')' | '-' => {
+            '\\' | '*' | '_' | '~' | '`' | '|' | '<' | '[' | ']' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '>' | '#' | '-' if line_start => {
                 out.push('\\');
                 out.push(c);
             }
@@ -65,6 +73,7 @@ pub fn escape(text: &str) -> String {
             }
             _ => out.push(c),
         }
+        line_start = c == '\n' || (line_start && c.is_whitespace());
     }
     out
 }
@@ -102,12 +111,12 @@ mod tests {
             ("plain words", "plain words".to_owned()),
             ("@everyone wake up", format!("@{zw}everyone wake up")),
             ("@here", format!("@{zw}here")),
-            ("<@123>", format!("\\<@{zw}123\\>")),
-            ("<@!123>", format!("\\<@{zw}!123\\>")),
-            ("<@&456>", format!("\\<@{zw}&456\\>")),
-            ("<#789>", "\\<\\#789\\>".to_owned()),
-            ("<t:1700000000:R>", "\\<t:1700000000:R\\>".to_owned()),
-            ("<:party:123>", "\\<:party:123\\>".to_owned()),
+            ("<@123>", format!("\\<@{zw}123>")),
+            ("<@!123>", format!("\\<@{zw}!123>")),
+            ("<@&456>", format!("\\<@{zw}&456>")),
+            ("<#789>", "\\<#789>".to_owned()),
+            ("<t:1700000000:R>", "\\<t:1700000000:R>".to_owned()),
+            ("<:party:123>", "\\<:party:123>".to_owned()),
             (
                 "**bold** _it_ ~~x~~",
                 "\\*\\*bold\\*\\* \\_it\\_ \\~\\~x\\~\\~".to_owned(),
@@ -115,12 +124,14 @@ mod tests {
             ("||spoiler||", "\\|\\|spoiler\\|\\|".to_owned()),
             ("> quote", "\\> quote".to_owned()),
             ("# Heading", "\\# Heading".to_owned()),
-            ("-# subtext", "\\-\\# subtext".to_owned()),
+            ("-# subtext", "\\-# subtext".to_owned()),
+            ("a > b - c # d", "a > b - c # d".to_owned()),
+            ("ok\n  > quote\n# h", "ok\n  \\> quote\n\\# h".to_owned()),
             (
                 "[link](https://evil.example)",
                 "\\[link\\]\\(https://evil.example\\)".to_owned(),
             ),
-            ("```rm -rf```", "\\`\\`\\`rm \\-rf\\`\\`\\`".to_owned()),
+            ("```rm -rf```", "\\`\\`\\`rm -rf\\`\\`\\`".to_owned()),
             ("a\\b", "a\\\\b".to_owned()),
             ("延迟 p99 过高 🚨", "延迟 p99 过高 🚨".to_owned()),
         ];
@@ -186,7 +197,7 @@ mod tests {
         let out = render(&rich, 2000);
         assert_eq!(
             out.text,
-            "📣 @\u{200B}here \\<@\u{200B}&1\\> by Alice \\*ops\\*, calling <@930000000000000003> and <@930000000000000003>"
+            "📣 @\u{200B}here \\<@\u{200B}&1> by Alice \\*ops\\*, calling <@930000000000000003> and <@930000000000000003>"
         );
         assert_eq!(out.calls, vec![930000000000000003]);
         let none = render(&RichText::outside("@everyone"), 2000);
