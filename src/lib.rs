@@ -18,4 +18,5 @@ pub mod engine;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod logging;
 pub mod store;

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
             };
             let filter = EnvFilter::try_from_env("WARROOM_LOG")
                 .unwrap_or_else(|_| EnvFilter::new(&settings.log_filter));
-            tracing_subscriber::fmt().with_env_filter(filter).init();
+            warroom::logging::init(filter);
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(error) => {
