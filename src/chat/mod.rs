@@ -157,7 +157,7 @@ pub trait ChatPort: Send + Sync {
         key: &str,
         incident: IncidentId,
         name: &str,
-        topic: &str,
+        topic: &RichText,
         members: &[UserId],
     ) -> Result<RoomId, ChatError>;
     async fn post(

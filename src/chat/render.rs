@@ -117,10 +117,9 @@ pub fn mentions(i18n: &I18n, locale: &str, incident: &Incident) -> OutgoingMessa
     }
 }
 
-/// The room's topic, as plain text: topics never notify anyone, and each chat cuts it to
-/// its own limit.
-pub fn topic(i18n: &I18n, locale: &str, incident: &Incident) -> String {
-    i18n.render(
+/// The room's topic; each chat renders it and cuts it to its own limit.
+pub fn topic(i18n: &I18n, locale: &str, incident: &Incident) -> RichText {
+    i18n.rich(
         locale,
         &Msg::new("room-topic")
             .outside("title", &incident.title)

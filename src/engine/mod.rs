@@ -718,7 +718,10 @@ impl Engine {
                 // Anyone configured may read; Permission::Read never refuses.
                 return Ok(CommandReply {
                     ok: true,
-                    lines: status_lines(&incident),
+                    lines: status_lines(&incident)
+                        .into_iter()
+                        .map(|line| self.named(line))
+                        .collect(),
                     incident: Some(incident_id),
                 });
             }

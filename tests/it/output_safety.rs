@@ -265,3 +265,42 @@ async fn the_console_keeps_text_as_typed_and_counts_use_plurals() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_card_of_markdown_is_escaped_then_cut_within_discords_limits() {
+    let (fake, bot, _) = war_room().await;
+    let body = hostile_alert()
+        .replace(
+            &format!("@here <@&{DUTY_ROLE}> [link](https://evil.example)\""),
+            &format!("{}\"", "_".repeat(300)),
+        )
+        .replace(
+            "[link](https://evil.example) **urgent** @everyone",
+            &"*|".repeat(2000),
+        );
+    bot.alert("alertmanager", &body).await;
+    let channel = channel_with_card(&fake).await;
+    let messages = fake.messages(channel);
+    let card = messages.iter().find(|m| m.pinned).expect("a pinned card");
+    let embed = &card.embeds[0];
+    let title = embed["title"].as_str().unwrap();
+    assert!(
+        title.chars().count() <= 256 && title.ends_with("\\_…"),
+        "{title}"
+    );
+    let description = embed["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "Description")
+        .expect("the description field");
+    let value = description["value"].as_str().unwrap();
+    assert!(value.chars().count() <= 1024, "{}", value.chars().count());
+    // Cut between whole escapes: `\*\|` pairs, then the ellipsis.
+    let kept = value.trim_end_matches('…');
+    assert!(
+        kept.starts_with("\\*\\|") && kept.chars().count() % 2 == 0,
+        "{value}"
+    );
+    fake.assert_no_violations();
+}

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage};
+use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage, RichText};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 
 /// The room that exists from the start, for commands that belong to no incident.
@@ -252,7 +252,7 @@ impl ChatPort for ConsoleChat {
         key: &str,
         incident: IncidentId,
         name: &str,
-        topic: &str,
+        topic: &RichText,
         _members: &[UserId],
     ) -> Result<RoomId, ChatError> {
         if let Some(room) = self.known_key(key) {
@@ -262,7 +262,7 @@ impl ChatPort for ConsoleChat {
         self.insert_room(ConsoleRoom {
             id: id.clone(),
             name: name.to_owned(),
-            topic: topic.to_owned(),
+            topic: topic.plain(),
             incident: Some(incident),
             created_at: Utc::now(),
         })

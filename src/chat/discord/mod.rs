@@ -8,6 +8,7 @@
 mod commands;
 pub mod escape;
 pub mod pacing;
+mod parts;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use poise::serenity_prelude as serenity;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-use crate::chat::{ChatError, ChatPort, OutgoingMessage};
+use crate::chat::{ChatError, ChatPort, OutgoingMessage, RichText};
 use crate::config::DiscordSettings;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
@@ -29,6 +30,8 @@ use crate::store::Store;
 
 pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer, Window};
+pub use parts::allowed_mentions;
+use parts::{DiscordParts, message_parts};
 
 /// How long one Discord REST call may take before the outbox treats it as failed.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -40,6 +43,7 @@ pub const MAX_CONTENT_CHARS: usize = 2000;
 pub const MAX_EMBED_TITLE_CHARS: usize = 256;
 pub const MAX_EMBED_FIELDS: usize = 25;
 pub const MAX_BUTTONS_PER_ROW: usize = 5;
+pub const MAX_TOPIC_CHARS: usize = 1024;
 
 /// What the gateway handlers share.
 pub struct DiscordData {
@@ -223,79 +227,6 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-/// Discord's limits on embed text: field values and the sum of all of an embed's text.
-pub const MAX_EMBED_FIELD_NAME_CHARS: usize = 256;
-pub const MAX_EMBED_FIELD_VALUE_CHARS: usize = 1024;
-pub const MAX_EMBED_TOTAL_CHARS: usize = 6000;
-
-/// A message as Discord takes it: content or an embed (a card), buttons, and the mentions
-/// allowed to ping.
-struct DiscordParts {
-    content: Option<String>,
-    embed: Option<serenity::CreateEmbed>,
-    rows: Vec<serenity::CreateActionRow>,
-    allowed_mentions: serenity::CreateAllowedMentions,
-}
-
-/// Exactly the users `calls` lists may be pinged: no `@everyone`, no roles, nothing parsed
-/// from the text.
-pub fn allowed_mentions(calls: &[u64]) -> serenity::CreateAllowedMentions {
-    serenity::CreateAllowedMentions::new()
-        .users(calls.iter().copied().map(serenity::UserId::new))
-        .empty_roles()
-}
-
-fn message_parts(message: &OutgoingMessage) -> DiscordParts {
-    let rows = message
-        .buttons
-        .chunks(MAX_BUTTONS_PER_ROW)
-        .take(5)
-        .map(|chunk| {
-            serenity::CreateActionRow::Buttons(
-                chunk
-                    .iter()
-                    .map(|button| {
-                        serenity::CreateButton::new(&button.id)
-                            .label(cut(&button.label, 80))
-                            .style(serenity::ButtonStyle::Primary)
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    if message.fields.is_empty() {
-        let content = escape::render(&message.text, MAX_CONTENT_CHARS);
-        return DiscordParts {
-            content: Some(content.text),
-            embed: None,
-            rows,
-            allowed_mentions: allowed_mentions(&content.calls),
-        };
-    }
-    // Mentions inside an embed never ping; the card names people and calls nobody.
-    let title = escape::render(&message.text, MAX_EMBED_TITLE_CHARS).text;
-    let mut budget = MAX_EMBED_TOTAL_CHARS.saturating_sub(title.chars().count());
-    let mut embed = serenity::CreateEmbed::new().title(title);
-    for field in message.fields.iter().take(MAX_EMBED_FIELDS) {
-        let name = escape::render(&field.name, MAX_EMBED_FIELD_NAME_CHARS.min(budget)).text;
-        let room = budget.saturating_sub(name.chars().count());
-        let value = escape::render(&field.value, MAX_EMBED_FIELD_VALUE_CHARS.min(room)).text;
-        // Discord refuses an empty field name or value: a field that no longer fits is left
-        // out rather than sent broken.
-        if name.is_empty() || value.is_empty() {
-            break;
-        }
-        budget = room.saturating_sub(value.chars().count());
-        embed = embed.field(name, value, true);
-    }
-    DiscordParts {
-        content: None,
-        embed: Some(embed),
-        rows,
-        allowed_mentions: allowed_mentions(&[]),
-    }
-}
-
 fn snowflake_user(user: &UserId) -> Option<serenity::UserId> {
     crate::config::parse_snowflake(&user.0).map(serenity::UserId::new)
 }
@@ -307,7 +238,7 @@ impl ChatPort for DiscordChat {
         _key: &str,
         incident: IncidentId,
         name: &str,
-        topic: &str,
+        topic: &RichText,
         members: &[UserId],
     ) -> Result<RoomId, ChatError> {
         let _one_at_a_time = self.rooms.lock().await;
@@ -332,7 +263,7 @@ impl ChatPort for DiscordChat {
         let mut builder = serenity::CreateChannel::new(name)
             .kind(serenity::ChannelType::Text)
             .category(category)
-            .topic(cut(topic, 1024));
+            .topic(escape::render(topic, MAX_TOPIC_CHARS).text);
         if self.settings.private_category {
             let allow = serenity::Permissions::VIEW_CHANNEL
                 | serenity::Permissions::SEND_MESSAGES
