@@ -485,13 +485,12 @@ impl Engine {
             } = &mut kind
                 && user_name.is_none()
             {
-                *user_name = self.people.get(user).map(|p| p.display_name.clone());
+                *user_name = self.display_name(user);
             }
             let actor_name = actor
                 .0
                 .strip_prefix("user:")
-                .and_then(|id| self.people.get(&UserId(id.to_owned())))
-                .map(|p| p.display_name.clone());
+                .and_then(|id| self.display_name(&UserId(id.to_owned())));
             pending.batch.timeline.push(TimelineEntry {
                 incident: incident.id,
                 seq: incident.timeline_len,
@@ -523,11 +522,20 @@ impl Engine {
             if let Arg::Person { id, name: None } = arg {
                 *arg = Arg::Person {
                     id: id.clone(),
-                    name: self.people.get(id).map(|p| p.display_name.clone()),
+                    name: self.display_name(id),
                 };
             }
         }
         msg
+    }
+
+    /// The display name of a person the engine has met, if it is not blank.
+    fn display_name(&self, user: &UserId) -> Option<String> {
+        self.people
+            .get(user)
+            .map(|person| person.display_name.trim())
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
     }
 
     fn ingest(

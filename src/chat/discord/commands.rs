@@ -344,14 +344,15 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
     let person: Person = match reaction.member.as_ref() {
         Some(member) => data.person(&member.user, Some(member), DEFAULT_LOCALE),
         None => {
-            // Guild reactions carry the member; without one only the id is known.
+            // Guild reactions carry the member; without one only the id is known, and the
+            // name stays blank so nothing shows the raw id as a name.
             let roles: &[serenity::RoleId] = &[];
             person_of(
                 &data.settings,
                 &data.oncall,
                 user,
                 roles,
-                user.to_string(),
+                String::new(),
                 DEFAULT_LOCALE,
             )
         }
