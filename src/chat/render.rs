@@ -1,11 +1,13 @@
-//! Renders incidents into chat messages in a given locale.
+//! Renders incidents into chat messages in a given locale, as structured text each chat
+//! renders for its medium (see [`RichText`]).
 
 use crate::chat::{Button, OutgoingMessage, RichField, RichText, Span, button_id};
 use crate::domain::incident::{Incident, IncidentRole, IncidentState, Transition};
 use crate::domain::message::Msg;
 use crate::i18n::I18n;
 
-/// Discord's limit for an embed field value; we cut below it and say so.
+/// How much of one piece of outside text a card or line carries, whatever the chat: chats
+/// with tighter limits cut again after their own escaping.
 const FIELD_LIMIT: usize = 1000;
 
 /// The incident card: title, severity, state, service, alert counts, roles, summary,
@@ -146,15 +148,14 @@ pub fn alert_line(
 ) -> OutgoingMessage {
     let alert = &stored.alert;
     let summary = alert.summary().unwrap_or(&alert.name).to_owned();
-    let service = match &alert.service {
+    let msg = match &alert.service {
         Some(service) => Msg::new("alert-below-threshold").outside("service", service),
         None => Msg::new("alert-below-threshold").word("service", "-"),
     };
     OutgoingMessage {
         text: i18n.rich(
             locale,
-            &service
-                .word("severity", stored.severity.to_string().to_uppercase())
+            &msg.word("severity", stored.severity.to_string().to_uppercase())
                 .outside("alert", &alert.name)
                 .outside("summary", cut(&summary)),
         ),
