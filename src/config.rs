@@ -353,6 +353,7 @@ impl Settings {
             }
             people.push(Person {
                 id: UserId(name.to_owned()),
+                display_name: name.to_owned(),
                 roles,
                 locale,
             });

@@ -7,7 +7,8 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
-use crate::domain::message::Msg;
+use crate::chat::{RichText, Span};
+use crate::domain::message::{Arg, Msg};
 
 pub const DEFAULT_LOCALE: &str = "en-US";
 
@@ -107,40 +108,61 @@ impl I18n {
             .collect()
     }
 
-    /// Renders a core message. Arguments that name a state, role or action are translated
-    /// too (`state-acknowledged`, `role-commander`, …) when such a message exists.
+    /// Renders a core message as plain text, the way the console shows it (outside text as
+    /// typed, people by name).
     pub fn render(&self, locale: &str, msg: &Msg) -> String {
-        let translated: Vec<(&str, String)> = msg
-            .args
-            .iter()
-            .map(|(name, value)| {
-                let prefix = match name.as_str() {
-                    "state" | "from" => Some("state-"),
-                    "role" => Some("role-"),
-                    "action" => Some("action-"),
-                    // Help lines carry the id of the command's description.
-                    "description" => Some(""),
-                    _ => None,
-                };
-                let value = match prefix {
-                    Some(prefix) => {
-                        let id = format!("{prefix}{value}");
-                        if self.has(&id) {
-                            self.text(locale, &id, &[])
-                        } else {
-                            value.clone()
-                        }
-                    }
-                    _ => value.clone(),
-                };
-                (name.as_str(), value)
-            })
-            .collect();
-        let args: Vec<(&str, &str)> = translated
-            .iter()
-            .map(|(name, value)| (*name, value.as_str()))
-            .collect();
-        self.text(locale, &msg.id, &args)
+        self.rich(locale, msg).plain()
+    }
+
+    /// Renders a core message into spans a chat renders for its medium. Fluent formats the
+    /// message with numbers as numbers (so plurals select) and words translated
+    /// (`state-acknowledged`, `role-commander`, … when such a message exists); text and
+    /// people enter as opaque placeholders that become their own spans afterwards, so no
+    /// outside text is ever mistaken for warroom's.
+    pub fn rich(&self, locale: &str, msg: &Msg) -> RichText {
+        let mut fluent_args = FluentArgs::new();
+        let mut held: Vec<Span> = Vec::new();
+        for (name, value) in &msg.args {
+            let value: FluentValue = match value {
+                Arg::Number(number) => FluentValue::from(*number),
+                Arg::Word(word) => FluentValue::from(self.translate_word(locale, name, word)),
+                Arg::Text(text) => placeholder(&mut held, Span::Outside(text.clone())),
+                Arg::Person { id, name } => placeholder(
+                    &mut held,
+                    Span::Person {
+                        id: id.clone(),
+                        name: name.clone(),
+                    },
+                ),
+                Arg::Call { id } => placeholder(&mut held, Span::Call(id.clone())),
+            };
+            fluent_args.set(name.as_str(), value);
+        }
+        let formatted = self.format(locale, &msg.id, Some(&fluent_args));
+        spans_of(&formatted, &held)
+    }
+
+    /// A word argument in the reader's language when it names a state, role or action.
+    fn translate_word(&self, locale: &str, name: &str, word: &str) -> String {
+        let prefix = match name {
+            "state" | "from" => Some("state-"),
+            "role" => Some("role-"),
+            "action" => Some("action-"),
+            // Help lines carry the id of the command's description.
+            "description" => Some(""),
+            _ => None,
+        };
+        match prefix {
+            Some(prefix) => {
+                let id = format!("{prefix}{word}");
+                if self.has(&id) {
+                    self.text(locale, &id, &[])
+                } else {
+                    word.to_owned()
+                }
+            }
+            None => word.to_owned(),
+        }
     }
 
     fn has(&self, id: &str) -> bool {
@@ -149,21 +171,26 @@ impl I18n {
             .any(|(locale, bundle)| locale == DEFAULT_LOCALE && bundle.has_message(id))
     }
 
-    /// Formats message `id` in `locale` (falling back to en-US, then to the id itself, which
-    /// is logged: a missing message is a bug the locale test should have caught).
+    /// Formats message `id` in `locale` with warroom's own words as arguments (falling back
+    /// to en-US, then to the id itself, which is logged: a missing message is a bug the
+    /// locale test should have caught). Text from outside goes through [`I18n::rich`].
     pub fn text(&self, locale: &str, id: &str, args: &[(&str, &str)]) -> String {
-        let locale = self.resolve_locale(locale);
         let mut fluent_args = FluentArgs::new();
         for (name, value) in args {
             fluent_args.set(*name, FluentValue::from(*value));
         }
+        self.format(locale, id, Some(&fluent_args))
+    }
+
+    fn format(&self, locale: &str, id: &str, args: Option<&FluentArgs>) -> String {
+        let locale = self.resolve_locale(locale);
         for candidate in [locale, DEFAULT_LOCALE] {
             let Some((_, bundle)) = self.bundles.iter().find(|(l, _)| l == candidate) else {
                 continue;
             };
             if let Some(pattern) = bundle.get_message(id).and_then(|message| message.value()) {
                 let mut errors = Vec::new();
-                let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+                let text = bundle.format_pattern(pattern, args, &mut errors);
                 if !errors.is_empty() {
                     tracing::warn!(
                         message = id,
@@ -182,6 +209,47 @@ impl I18n {
         );
         id.to_owned()
     }
+}
+
+/// Placeholders are private-use characters around the index of the held span: no
+/// translation contains them, and outside text never reaches Fluent.
+const PLACEHOLDER_OPEN: char = '\u{E000}';
+const PLACEHOLDER_CLOSE: char = '\u{E001}';
+
+fn placeholder(held: &mut Vec<Span>, span: Span) -> FluentValue<'static> {
+    held.push(span);
+    FluentValue::from(format!(
+        "{PLACEHOLDER_OPEN}{}{PLACEHOLDER_CLOSE}",
+        held.len() - 1
+    ))
+}
+
+/// Splits Fluent's output into own text and the held spans its placeholders stand for.
+fn spans_of(formatted: &str, held: &[Span]) -> RichText {
+    let mut out = RichText::default();
+    let mut rest = formatted;
+    while let Some(open) = rest.find(PLACEHOLDER_OPEN) {
+        let after = &rest[open + PLACEHOLDER_OPEN.len_utf8()..];
+        let Some(close) = after.find(PLACEHOLDER_CLOSE) else {
+            break;
+        };
+        let Some(span) = after[..close]
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| held.get(i))
+        else {
+            break;
+        };
+        if open > 0 {
+            out.append(RichText::own(&rest[..open]));
+        }
+        out.push(span.clone());
+        rest = &after[close + PLACEHOLDER_CLOSE.len_utf8()..];
+    }
+    if !rest.is_empty() {
+        out.append(RichText::own(rest));
+    }
+    out
 }
 
 /// The ids of the messages (not terms) defined in a Fluent source.
@@ -276,12 +344,89 @@ mod tests {
     fn rendering_fills_arguments_without_isolation_marks() {
         let i18n = I18n::builtin().unwrap();
         let msg = Msg::new("reply-state-changed")
-            .arg("incident", "INC-20261121-001")
-            .arg("state", "acknowledged");
+            .word("incident", "INC-20261121-001")
+            .word("state", "acknowledged");
         let en = i18n.render("en-US", &msg);
         assert!(en.contains("INC-20261121-001"), "{en}");
         assert!(!en.contains('\u{2068}'), "isolation marks in {en:?}");
         let zh = i18n.render("zh-CN", &msg);
         assert_ne!(en, zh);
+    }
+
+    #[test]
+    fn counts_select_plural_forms_in_every_locale() {
+        let i18n = I18n::builtin().unwrap();
+        let all = |n: u64, locale: &str| {
+            i18n.render(
+                locale,
+                &Msg::new("card-alerts-all-resolved").number("resolved", n),
+            )
+        };
+        let cases: &[(&str, u64, &str)] = &[
+            ("en-US", 1, "all 1 alert resolved"),
+            ("en-US", 2, "all 2 alerts resolved"),
+            ("en-US", 0, "all 0 alerts resolved"),
+            ("zh-CN", 1, "全部 1 条告警已恢复"),
+            ("zh-CN", 7, "全部 7 条告警已恢复"),
+        ];
+        for (locale, n, expected) in cases {
+            let text = all(*n, locale);
+            assert!(text.contains(expected), "{locale} {n}: {text}");
+        }
+        let header = |total: u64| {
+            i18n.render(
+                "en-US",
+                &Msg::new("reply-timeline-header")
+                    .word("incident", "INC-20261121-001")
+                    .number("shown", total)
+                    .number("total", total),
+            )
+        };
+        assert!(header(1).contains("1 entry"), "{}", header(1));
+        assert!(header(3).contains("3 entries"), "{}", header(3));
+        let note = i18n.render(
+            "en-US",
+            &Msg::new("reply-note-too-long").number("max", 4000),
+        );
+        assert!(note.contains("4000 characters"), "{note}");
+    }
+
+    #[test]
+    fn outside_text_and_people_become_their_own_spans() {
+        let i18n = I18n::builtin().unwrap();
+        let alice = crate::domain::access::Person {
+            id: crate::domain::ids::UserId("930000000000000002".to_owned()),
+            display_name: "Alice".to_owned(),
+            roles: Default::default(),
+            locale: "en-US".to_owned(),
+        };
+        let msg = Msg::new("notice-note")
+            .person("user", &alice)
+            .outside("text", "@everyone { $text } \u{E000}0\u{E001}");
+        let rich = i18n.rich("en-US", &msg);
+        assert_eq!(
+            rich.0,
+            vec![
+                Span::Own("📝 ".to_owned()),
+                Span::Person {
+                    id: alice.id.clone(),
+                    name: Some("Alice".to_owned()),
+                },
+                Span::Own(": ".to_owned()),
+                Span::Outside("@everyone { $text } \u{E000}0\u{E001}".to_owned()),
+            ]
+        );
+        assert_eq!(
+            i18n.render("en-US", &msg),
+            "📝 Alice: @everyone { $text } \u{E000}0\u{E001}"
+        );
+        // Words naming a state are translated; numbers are not text.
+        let zh = i18n.render(
+            "zh-CN",
+            &Msg::new("reply-state-changed")
+                .word("incident", "INC-20261121-001")
+                .word("state", "acknowledged"),
+        );
+        assert!(!zh.contains("acknowledged"), "{zh}");
     }
 }

@@ -1,79 +1,60 @@
-//! Log output that outsiders cannot forge.
-//!
-//! Alert names, notes and chat names reach log fields. A field holding a newline could start
-//! what looks like a second, genuine log line; an ANSI escape could repaint the terminal; a
-//! right-to-left override could reverse what an operator reads. Every field value and message
-//! is therefore written with control and bidirectional-formatting characters escaped
-//! (`\n`, `\u{1b}`, `\u{202e}`), so one event is always exactly one line.
+//! Log output that cannot be forged: every field value, the message included, has its
+//! control characters escaped, so an alert name or a note with a newline cannot start a fake
+//! log line, and one with terminal escapes cannot repaint the operator's screen.
 
 use std::fmt::Write as _;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::MakeExt;
-use tracing_subscriber::fmt::format::{FmtSpan, Writer};
+use tracing_subscriber::fmt::format::{Writer, debug_fn};
 
-/// Installs the process-wide subscriber: human-readable lines on stderr, filtered by `filter`,
-/// every field escaped.
+/// Installs the process-wide subscriber: human-readable lines on stderr, filtered by
+/// `filter`, with escaped field values.
 pub fn init(filter: EnvFilter) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_span_events(FmtSpan::NONE)
+        .fmt_fields(escaped_fields())
         .with_writer(std::io::stderr)
-        .fmt_fields(escaping_fields())
         .init();
 }
 
-/// The field formatter: `name=value` pairs separated by spaces, the message bare, each
-/// escaped with [`escape_control`].
-pub fn escaping_fields()
--> impl for<'writer> tracing_subscriber::fmt::FormatFields<'writer> + 'static {
-    tracing_subscriber::fmt::format::debug_fn(
+/// The field formatter: `name=value` pairs separated by spaces, the message bare, every
+/// value escaped by [`escape_control`].
+pub fn escaped_fields() -> impl for<'writer> tracing_subscriber::fmt::FormatFields<'writer> + 'static
+{
+    debug_fn(
         |writer: &mut Writer<'_>, field: &tracing::field::Field, value: &dyn std::fmt::Debug| {
-            // `%value` fields arrive as Debug wrappers that print their Display form raw, and
-            // the message arrives as format arguments: render, then escape.
-            let rendered = format!("{value:?}");
-            let escaped = escape_control(&rendered);
+            let text = escape_control(&format!("{value:?}"));
             if field.name() == "message" {
-                write!(writer, "{escaped}")
+                write!(writer, "{text}")
             } else {
-                write!(writer, "{}={escaped}", field.name())
+                write!(writer, "{}={text}", field.name())
             }
         },
     )
     .delimited(" ")
 }
 
-/// `text` with every control character and every bidirectional-formatting character written
-/// as a Rust-style escape; everything else, including non-ASCII text, unchanged.
-pub fn escape_control(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for ch in text.chars() {
-        if needs_escape(ch) {
-            match ch {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
+/// Escapes control characters (newlines, carriage returns, terminal escapes, …), Unicode line
+/// separators and bidirectional overrides as `\n`, `\r`, `\t` or `\u{…}`; everything else is
+/// kept.
+pub fn escape_control(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') =>
+            {
                 // Writing to a String cannot fail.
-                other => {
-                    let _ = write!(out, "\\u{{{:x}}}", u32::from(other));
-                }
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
-        } else {
-            out.push(ch);
+            c => out.push(c),
         }
     }
-    std::borrow::Cow::Owned(out)
-}
-
-fn needs_escape(ch: char) -> bool {
-    ch.is_control()
-        || matches!(
-            ch,
-            '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
-        )
+    out
 }
 
 #[cfg(test)]
@@ -84,20 +65,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_and_bidi_characters_are_escaped_and_text_is_kept() {
-        let cases = [
+    fn control_characters_are_escaped() {
+        let cases: &[(&str, &str)] = &[
             ("plain text", "plain text"),
-            ("数据库已切换", "数据库已切换"),
-            ("two\nlines", "two\\nlines"),
-            ("cr\rlf", "cr\\rlf"),
+            ("a\nb", "a\\nb"),
+            ("a\r\nINFO forged", "a\\r\\nINFO forged"),
             ("tab\there", "tab\\there"),
             ("\u{1b}[31mred", "\\u{1b}[31mred"),
-            ("abc\u{202e}cba", "abc\\u{202e}cba"),
             ("nul\0", "nul\\u{0}"),
             ("line\u{2028}sep", "line\\u{2028}sep"),
+            ("\u{202E}txt.exe", "\\u{202e}txt.exe"),
+            ("延迟 🚨", "延迟 🚨"),
         ];
         for (input, expected) in cases {
-            assert_eq!(escape_control(input), expected, "{input:?}");
+            assert_eq!(&escape_control(input), expected, "{input:?}");
         }
     }
 
@@ -115,24 +96,24 @@ mod tests {
     }
 
     #[test]
-    fn a_forged_line_in_a_field_stays_on_its_event_line() {
+    fn a_logged_alert_name_cannot_start_a_new_line() {
         let buffer = Buffer::default();
-        let sink = buffer.clone();
+        let writer = buffer.clone();
         let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || sink.clone())
+            .fmt_fields(escaped_fields())
             .with_ansi(false)
-            .fmt_fields(escaping_fields())
+            .with_writer(move || writer.clone())
             .finish();
-        let forged = "HighLatency\n2026-12-01T03:00:00Z  INFO warroom: Incident closed by alice.";
         tracing::subscriber::with_default(subscriber, || {
-            tracing::warn!(alert = %forged, note = ?"x\ny", "Alert\nreceived.");
+            let name = "HighLatency\n2026-11-21T10:00:00Z  INFO warroom: Incident closed.";
+            tracing::warn!(alert = %name, note = name, "Alert\r\nrejected.");
         });
-        let output = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(output.lines().count(), 1, "one event, one line: {output}");
+        let logged = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(logged.lines().count(), 1, "{logged}");
         assert!(
-            output.contains("alert=HighLatency\\n2026-12-01T03:00:00Z"),
-            "{output}"
+            logged.contains("Alert\\r\\nrejected. alert=HighLatency\\n2026-11-21T10:00:00Z"),
+            "{logged}"
         );
-        assert!(output.contains("Alert\\nreceived."), "{output}");
+        assert!(logged.contains("note=\"HighLatency\\n2026"), "{logged}");
     }
 }

@@ -26,7 +26,10 @@ card-state = State
 card-service = Service
 card-alerts = Alerts
 card-alerts-counts = { $firing } firing · { $resolved } resolved
-card-alerts-all-resolved = ✅ all { $resolved } alerts resolved{ $state ->
+card-alerts-all-resolved = ✅ { $resolved ->
+        [one] all { $resolved } alert resolved
+       *[other] all { $resolved } alerts resolved
+    }{ $stage ->
         [closed] {""}
         [resolved] {" — close when you are satisfied"}
        *[other] {" — resolve when you are satisfied"}
@@ -64,13 +67,22 @@ reply-severity-unchanged = The severity already is { $severity }.
 reply-role-assigned = { $user } is now { $role }.
 reply-role-unchanged = { $user } already is { $role }.
 reply-note-added = Note added to { $incident }.
-reply-note-too-long = Notes are limited to { $max } characters.
-reply-title-too-long = Titles are limited to { $max } characters.
+reply-note-too-long = Notes are limited to { $max ->
+        [one] { $max } character
+       *[other] { $max } characters
+    }.
+reply-title-too-long = Titles are limited to { $max ->
+        [one] { $max } character
+       *[other] { $max } characters
+    }.
 reply-declared = Declared { $incident }; its room is being opened.
 reply-status = { $incident } · { $title }
     State: { $state } · Severity: { $severity } · Alerts: { $firing } firing, { $resolved } resolved
     Commander: { $commander } · Communications: { $communications } · Operations: { $operations }
-reply-timeline-header = Timeline of { $incident } (last { $shown } of { $total }):
+reply-timeline-header = Timeline of { $incident } (last { $shown } of { $total ->
+        [one] { $total } entry
+       *[other] { $total } entries
+    }):
 reply-help-header = Commands:
 reply-help-line = { $command } — { $description }
 reply-not-allowed = You may not { $action }: only the incident commander or a duty manager may, and read-only users may only look.

@@ -26,7 +26,7 @@ card-state = 状态
 card-service = 服务
 card-alerts = 告警
 card-alerts-counts = { $firing } 条告警中 · { $resolved } 条已恢复
-card-alerts-all-resolved = ✅ 全部 { $resolved } 条告警已恢复{ $state ->
+card-alerts-all-resolved = ✅ 全部 { $resolved } 条告警已恢复{ $stage ->
         [closed] {""}
         [resolved] {" — 确认无误后请关闭事件"}
        *[other] {" — 确认无误后请解决事件"}

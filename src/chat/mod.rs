@@ -16,20 +16,112 @@ use crate::domain::command::Command;
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Transition;
 
-/// A message as warroom sends it, before any platform's formatting.
+/// A message as warroom sends it, before any platform's formatting: every piece of text is
+/// [`RichText`], which each chat renders for its medium (Discord escapes outside text and
+/// lists exactly the people it calls; the console keeps text as typed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutgoingMessage {
-    pub text: String,
-    pub fields: Vec<Field>,
+    pub text: RichText,
+    pub fields: Vec<RichField>,
     pub buttons: Vec<Button>,
     /// Pin the message in its room (the incident card).
     pub pin: bool,
 }
 
+/// A named value on a card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RichField {
+    pub name: RichText,
+    pub value: RichText,
+}
+
+/// A field as a plain-text chat shows it (the console).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Field {
     pub name: String,
     pub value: String,
+}
+
+/// Localized text made of spans of different trust.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RichText(pub Vec<Span>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Span {
+    /// warroom's own text: translations, numbers, states, incident ids.
+    Own(String),
+    /// Text from outside: shown as typed, never as markup or a mention.
+    Outside(String),
+    /// A person named, not called; `name` is `None` when only the id is known.
+    Person { id: UserId, name: Option<String> },
+    /// A person called: the only span that may notify someone.
+    Call(UserId),
+}
+
+impl RichText {
+    pub fn own(text: impl Into<String>) -> RichText {
+        RichText(vec![Span::Own(text.into())])
+    }
+
+    pub fn outside(text: impl Into<String>) -> RichText {
+        RichText(vec![Span::Outside(text.into())])
+    }
+
+    pub fn push(&mut self, span: Span) {
+        self.0.push(span);
+    }
+
+    /// Appends `other`, merging adjacent own text.
+    pub fn append(&mut self, other: RichText) {
+        for span in other.0 {
+            match (self.0.last_mut(), span) {
+                (Some(Span::Own(last)), Span::Own(next)) => last.push_str(&next),
+                (_, span) => self.0.push(span),
+            }
+        }
+    }
+
+    /// The lines joined by newlines.
+    pub fn lines(lines: impl IntoIterator<Item = RichText>) -> RichText {
+        let mut out = RichText::default();
+        for (index, line) in lines.into_iter().enumerate() {
+            if index > 0 {
+                out.append(RichText::own("\n"));
+            }
+            out.append(line);
+        }
+        out
+    }
+
+    /// The people this text calls, each once, in order.
+    pub fn calls(&self) -> Vec<UserId> {
+        let mut out: Vec<UserId> = Vec::new();
+        for span in &self.0 {
+            if let Span::Call(id) = span
+                && !out.contains(id)
+            {
+                out.push(id.clone());
+            }
+        }
+        out
+    }
+
+    /// The text as a plain-text medium shows it: as typed, people by name, calls as `@id`.
+    pub fn plain(&self) -> String {
+        let mut out = String::new();
+        for span in &self.0 {
+            match span {
+                Span::Own(text) | Span::Outside(text) => out.push_str(text),
+                Span::Person { id, name } => out.push_str(name.as_deref().unwrap_or(&id.0)),
+                Span::Call(id) => {
+                    out.push('@');
+                    out.push_str(&id.0);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A button. `id` carries everything needed to act (≤ 100 characters, Discord's limit for
@@ -65,7 +157,7 @@ pub trait ChatPort: Send + Sync {
         key: &str,
         incident: IncidentId,
         name: &str,
-        topic: &str,
+        topic: &RichText,
         members: &[UserId],
     ) -> Result<RoomId, ChatError>;
     async fn post(
@@ -80,8 +172,6 @@ pub trait ChatPort: Send + Sync {
         message: &MessageId,
         content: &OutgoingMessage,
     ) -> Result<(), ChatError>;
-    /// How this platform mentions a person.
-    fn mention(&self, user: &UserId) -> String;
     /// Where alerts that open no incident are posted, if anywhere.
     fn alerts_room(&self) -> Option<RoomId>;
 }

@@ -1,89 +1,66 @@
-//! Renders incidents into chat messages in a given locale.
+//! Renders incidents into chat messages in a given locale, as structured text each chat
+//! renders for its medium (see [`RichText`]).
 
-use crate::chat::{Button, Field, OutgoingMessage, button_id};
-use crate::domain::ids::UserId;
+use crate::chat::{Button, OutgoingMessage, RichField, RichText, Span, button_id};
 use crate::domain::incident::{Incident, IncidentRole, allowed_transitions};
+use crate::domain::message::Msg;
 use crate::i18n::I18n;
 
-/// Discord's limit for an embed field value; we cut below it and say so.
+/// How much of one piece of outside text a card or line carries, whatever the chat: chats
+/// with tighter limits cut again after their own escaping.
 const FIELD_LIMIT: usize = 1000;
 
 /// The incident card: title, severity, state, service, alert counts, roles, summary,
-/// description, links, and the buttons that make sense in the current state.
-pub fn card(
-    i18n: &I18n,
-    locale: &str,
-    incident: &Incident,
-    mention: &dyn Fn(&UserId) -> String,
-) -> OutgoingMessage {
+/// description, links, and the buttons that make sense in the current state. Role holders are
+/// named, not called: the mention message calls them once, the card stays quiet on every edit.
+pub fn card(i18n: &I18n, locale: &str, incident: &Incident) -> OutgoingMessage {
     let t = |id: &str| i18n.text(locale, id, &[]);
-    let id = incident.id.to_string();
+    let own = |id: &str| RichText::own(t(id));
+    let severity = incident.severity.to_string().to_uppercase();
     let mut fields = vec![
-        Field {
-            name: t("card-severity"),
-            value: incident.severity.to_string().to_uppercase(),
-        },
-        Field {
-            name: t("card-state"),
-            value: t(&format!("state-{}", incident.state.as_str())),
-        },
-        Field {
-            name: t("card-service"),
-            value: incident.service.clone().unwrap_or_else(|| "-".to_owned()),
-        },
+        field(own("card-severity"), RichText::own(severity)),
+        field(
+            own("card-state"),
+            own(&format!("state-{}", incident.state.as_str())),
+        ),
+        field(
+            own("card-service"),
+            match &incident.service {
+                Some(service) => RichText::outside(cut(service)),
+                None => RichText::own("-"),
+            },
+        ),
     ];
-    let firing = incident.alerts.firing.to_string();
-    let resolved = incident.alerts.resolved.to_string();
     let alerts = if incident.all_alerts_resolved() {
-        i18n.text(
-            locale,
-            "card-alerts-all-resolved",
-            &[("resolved", &resolved), ("state", incident.state.as_str())],
-        )
+        Msg::new("card-alerts-all-resolved")
+            .number("resolved", incident.alerts.resolved)
+            .word("stage", incident.state.as_str())
     } else {
-        i18n.text(
-            locale,
-            "card-alerts-counts",
-            &[("firing", &firing), ("resolved", &resolved)],
-        )
+        Msg::new("card-alerts-counts")
+            .number("firing", incident.alerts.firing)
+            .number("resolved", incident.alerts.resolved)
     };
-    fields.push(Field {
-        name: t("card-alerts"),
-        value: alerts,
-    });
+    fields.push(field(own("card-alerts"), i18n.rich(locale, &alerts)));
     for role in IncidentRole::ALL {
-        fields.push(Field {
-            name: t(&format!("role-{}", role.as_str())),
-            value: incident
-                .roles
-                .get(role)
-                .map(mention)
-                .unwrap_or_else(|| t("card-unassigned")),
-        });
+        let holder = match incident.roles.get(role) {
+            Some(user) => RichText(vec![Span::Person {
+                id: user.clone(),
+                name: None,
+            }]),
+            None => own("card-unassigned"),
+        };
+        fields.push(field(own(&format!("role-{}", role.as_str())), holder));
     }
-    if let Some(summary) = &incident.summary {
-        fields.push(Field {
-            name: t("card-summary"),
-            value: cut(summary),
-        });
-    }
-    if let Some(description) = &incident.description {
-        fields.push(Field {
-            name: t("card-description"),
-            value: cut(description),
-        });
-    }
-    if let Some(url) = &incident.generator_url {
-        fields.push(Field {
-            name: t("card-generator"),
-            value: cut(url),
-        });
-    }
-    if let Some(url) = &incident.runbook_url {
-        fields.push(Field {
-            name: t("card-runbook"),
-            value: cut(url),
-        });
+    let outside = [
+        ("card-summary", &incident.summary),
+        ("card-description", &incident.description),
+        ("card-generator", &incident.generator_url),
+        ("card-runbook", &incident.runbook_url),
+    ];
+    for (name, value) in outside {
+        if let Some(value) = value {
+            fields.push(field(own(name), RichText::outside(cut(value))));
+        }
     }
     let transitions = allowed_transitions(incident.state);
     let buttons = transitions
@@ -94,10 +71,11 @@ pub fn card(
         })
         .collect();
     OutgoingMessage {
-        text: i18n.text(
+        text: i18n.rich(
             locale,
-            "card-title",
-            &[("incident", &id), ("title", &incident.title)],
+            &Msg::new("card-title")
+                .word("incident", incident.id)
+                .outside("title", &incident.title),
         ),
         fields,
         buttons,
@@ -105,50 +83,47 @@ pub fn card(
     }
 }
 
-/// The message that calls the on-call people into their roles.
-pub fn mentions(
-    i18n: &I18n,
-    locale: &str,
-    incident: &Incident,
-    mention: &dyn Fn(&UserId) -> String,
-) -> OutgoingMessage {
-    let mut lines = vec![i18n.text(
-        locale,
-        "mention-header",
-        &[
-            ("incident", &incident.id.to_string()),
-            ("severity", &incident.severity.to_string().to_uppercase()),
-        ],
-    )];
+fn field(name: RichText, value: RichText) -> RichField {
+    RichField { name, value }
+}
+
+/// The message that calls the on-call people into their roles: the one message that pings.
+pub fn mentions(i18n: &I18n, locale: &str, incident: &Incident) -> OutgoingMessage {
+    let mut lines = vec![
+        i18n.rich(
+            locale,
+            &Msg::new("mention-header")
+                .word("incident", incident.id)
+                .word("severity", incident.severity.to_string().to_uppercase()),
+        ),
+    ];
     for role in IncidentRole::ALL {
-        let role_name = i18n.text(locale, &format!("role-{}", role.as_str()), &[]);
         let line = match incident.roles.get(role) {
-            Some(user) => i18n.text(
-                locale,
-                "mention-line",
-                &[("role", &role_name), ("user", &mention(user))],
-            ),
-            None => i18n.text(locale, "mention-unassigned", &[("role", &role_name)]),
+            Some(user) => Msg::new("mention-line")
+                .word("role", role.as_str())
+                .call("user", user),
+            None => Msg::new("mention-unassigned").word("role", role.as_str()),
         };
-        lines.push(line);
+        lines.push(i18n.rich(locale, &line));
     }
     OutgoingMessage {
-        text: lines.join("\n"),
+        text: RichText::lines(lines),
         ..OutgoingMessage::default()
     }
 }
 
-pub fn topic(i18n: &I18n, locale: &str, incident: &Incident) -> String {
-    i18n.text(
+/// The room's topic; each chat renders it and cuts it to its own limit.
+pub fn topic(i18n: &I18n, locale: &str, incident: &Incident) -> RichText {
+    i18n.rich(
         locale,
-        "room-topic",
-        &[
-            ("title", &incident.title),
-            ("severity", &incident.severity.to_string().to_uppercase()),
-        ],
+        &Msg::new("room-topic")
+            .outside("title", &incident.title)
+            .word("severity", incident.severity.to_string().to_uppercase()),
     )
 }
 
+/// Outside text on a card is cut well below any chat's limit, before any escaping, so a
+/// runaway annotation cannot crowd out the rest.
 fn cut(text: &str) -> String {
     if text.chars().count() <= FIELD_LIMIT {
         return text.to_owned();
@@ -166,16 +141,16 @@ pub fn alert_line(
 ) -> OutgoingMessage {
     let alert = &stored.alert;
     let summary = alert.summary().unwrap_or(&alert.name).to_owned();
+    let msg = match &alert.service {
+        Some(service) => Msg::new("alert-below-threshold").outside("service", service),
+        None => Msg::new("alert-below-threshold").word("service", "-"),
+    };
     OutgoingMessage {
-        text: i18n.text(
+        text: i18n.rich(
             locale,
-            "alert-below-threshold",
-            &[
-                ("severity", &stored.severity.to_string().to_uppercase()),
-                ("alert", &alert.name),
-                ("service", alert.service.as_deref().unwrap_or("-")),
-                ("summary", &cut(&summary)),
-            ],
+            &msg.word("severity", stored.severity.to_string().to_uppercase())
+                .outside("alert", &alert.name)
+                .outside("summary", cut(&summary)),
         ),
         ..OutgoingMessage::default()
     }

@@ -50,6 +50,9 @@ impl PersonRole {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub id: UserId,
+    /// How chats name this person: a console user's configured name; on Discord the member's
+    /// server nickname, else their global name, else their username. Never a mention.
+    pub display_name: String,
     pub roles: BTreeSet<PersonRole>,
     pub locale: String,
 }
@@ -111,6 +114,7 @@ mod tests {
     fn person(name: &str, roles: &[PersonRole]) -> Person {
         Person {
             id: UserId(name.to_owned()),
+            display_name: name.to_owned(),
             roles: roles.iter().copied().collect(),
             locale: "en-US".to_owned(),
         }

@@ -255,50 +255,50 @@ impl ParseError {
         match self {
             ParseError::NotACommand => Msg::new("cmd-error-not-a-command"),
             ParseError::UnknownCommand(name) => {
-                Msg::new("cmd-error-unknown-command").arg("command", name)
+                Msg::new("cmd-error-unknown-command").outside("command", name.as_str())
             }
             ParseError::UnknownSubcommand { command, expected } => {
                 Msg::new("cmd-error-unknown-subcommand")
-                    .arg("command", command)
-                    .arg("expected", expected)
+                    .outside("command", command.as_str())
+                    .word("expected", expected)
             }
             ParseError::MissingOption { option } => {
-                Msg::new("cmd-error-missing-option").arg("option", option)
+                Msg::new("cmd-error-missing-option").outside("option", option.as_str())
             }
             ParseError::UnknownOption { option } => {
-                Msg::new("cmd-error-unknown-option").arg("option", option)
+                Msg::new("cmd-error-unknown-option").outside("option", option.as_str())
             }
             ParseError::DuplicateOption { option } => {
-                Msg::new("cmd-error-duplicate-option").arg("option", option)
+                Msg::new("cmd-error-duplicate-option").outside("option", option.as_str())
             }
             ParseError::InvalidChoice {
                 option,
                 value,
                 choices,
             } => Msg::new("cmd-error-invalid-choice")
-                .arg("option", option)
-                .arg("value", value)
-                .arg("choices", choices),
+                .outside("option", option.as_str())
+                .outside("value", value.as_str())
+                .word("choices", choices),
             ParseError::InvalidInteger {
                 option,
                 value,
                 min,
                 max,
             } => Msg::new("cmd-error-invalid-integer")
-                .arg("option", option)
-                .arg("value", value)
-                .arg("min", min)
-                .arg("max", max),
+                .outside("option", option.as_str())
+                .outside("value", value.as_str())
+                .word("min", min)
+                .word("max", max),
             ParseError::TooManyValues { extra } => {
-                Msg::new("cmd-error-too-many-values").arg("extra", extra)
+                Msg::new("cmd-error-too-many-values").outside("extra", extra.as_str())
             }
             ParseError::EmptyValue { option } => {
-                Msg::new("cmd-error-empty-value").arg("option", option)
+                Msg::new("cmd-error-empty-value").outside("option", option.as_str())
             }
             ParseError::InvalidIncidentId { option, value } => {
                 Msg::new("cmd-error-invalid-incident-id")
-                    .arg("option", option)
-                    .arg("value", value)
+                    .word("option", option)
+                    .outside("value", value.as_str())
             }
         }
     }

@@ -260,7 +260,7 @@ pub fn declare_incident(
     authorize(person, None, Permission::Respond).map_err(|_| refusal_msg("declare"))?;
     let title = title.trim();
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(Msg::new("reply-title-too-long").arg("max", MAX_TITLE_CHARS));
+        return Err(Msg::new("reply-title-too-long").number("max", MAX_TITLE_CHARS as u64));
     }
     let severity = severity.unwrap_or(Severity::Sev3);
     let actor = Actor::user(&person.id);
@@ -321,6 +321,7 @@ fn assign_on_call(policy: &Policy, incident: &mut Incident, applied: &mut Applie
                 EntryKind::RoleAssigned {
                     role,
                     user: user.clone(),
+                    user_name: None,
                     previous: None,
                 },
             );
@@ -430,8 +431,8 @@ pub fn apply_alert_to_incident(
             applied.effects.push(Effect::Notify {
                 incident: incident.id,
                 message: Msg::new("notice-severity-raised-by-alert")
-                    .arg("severity", severity)
-                    .arg("alert", &alert.name),
+                    .word("severity", severity)
+                    .outside("alert", &alert.name),
             });
             incident.severity = severity;
         }
@@ -488,31 +489,31 @@ pub fn apply_command(
             let to = apply_transition(incident, *transition, now)
                 .map_err(|refused| {
                     Msg::new("reply-transition-refused")
-                        .arg("action", refused.transition.as_str())
-                        .arg("state", refused.from)
+                        .word("action", refused.transition.as_str())
+                        .word("state", refused.from)
                 })
                 .map_err(|refusal| with_next_steps(refusal, from))?;
             applied.entry(&actor, EntryKind::StateChanged { from, to });
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-state-changed")
-                    .arg("user", &person.id)
-                    .arg("state", to),
+                    .person("user", person)
+                    .word("state", to),
             });
             let firing = incident.alerts.firing;
             if to == IncidentState::Resolved && firing > 0 {
                 // Resolving is a person's call, but one made knowing what still fires.
                 applied.effects.push(Effect::Notify {
                     incident: id,
-                    message: Msg::new("notice-resolved-while-firing").arg("firing", firing),
+                    message: Msg::new("notice-resolved-while-firing").number("firing", firing),
                 });
                 Msg::new("reply-resolved-while-firing")
-                    .arg("incident", id)
-                    .arg("firing", firing)
+                    .word("incident", id)
+                    .number("firing", firing)
             } else {
                 Msg::new("reply-state-changed")
-                    .arg("incident", id)
-                    .arg("state", to)
+                    .word("incident", id)
+                    .word("state", to)
             }
         }
         Command::Severity(severity) => {
@@ -520,7 +521,7 @@ pub fn apply_command(
                 .map_err(|_| refusal_msg("severity"))?;
             refuse_when_closed(incident, "severity")?;
             if *severity == incident.severity {
-                return Err(Msg::new("reply-severity-unchanged").arg("severity", severity));
+                return Err(Msg::new("reply-severity-unchanged").word("severity", severity));
             }
             applied.entry(
                 &actor,
@@ -534,25 +535,25 @@ pub fn apply_command(
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-severity-changed")
-                    .arg("user", &person.id)
-                    .arg("severity", severity),
+                    .person("user", person)
+                    .word("severity", severity),
             });
             Msg::new("reply-severity-changed")
-                .arg("incident", id)
-                .arg("severity", severity)
+                .word("incident", id)
+                .word("severity", severity)
         }
         Command::AssignRole { role, user } => {
             authorize(person, Some(&incident.roles), Permission::Steer)
                 .map_err(|_| refusal_msg("role"))?;
             refuse_when_closed(incident, "role")?;
             if !is_known(user) {
-                return Err(Msg::new("reply-unknown-user").arg("user", user));
+                return Err(Msg::new("reply-unknown-user").user("user", user));
             }
             let previous = incident.roles.get(*role).cloned();
             if previous.as_ref() == Some(user) {
                 return Err(Msg::new("reply-role-unchanged")
-                    .arg("user", user)
-                    .arg("role", role.as_str()));
+                    .user("user", user)
+                    .word("role", role.as_str()));
             }
             incident.roles.set(*role, Some(user.clone()));
             applied.entry(
@@ -560,26 +561,27 @@ pub fn apply_command(
                 EntryKind::RoleAssigned {
                     role: *role,
                     user: user.clone(),
+                    user_name: None,
                     previous,
                 },
             );
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-role-assigned")
-                    .arg("user", user)
-                    .arg("role", role.as_str())
-                    .arg("by", &person.id),
+                    .user("user", user)
+                    .word("role", role.as_str())
+                    .person("by", person),
             });
             Msg::new("reply-role-assigned")
-                .arg("user", user)
-                .arg("role", role.as_str())
+                .user("user", user)
+                .word("role", role.as_str())
         }
         Command::Note(text) => {
             authorize(person, Some(&incident.roles), Permission::Respond)
                 .map_err(|_| refusal_msg("note"))?;
             let text = text.trim();
             if text.chars().count() > MAX_NOTE_CHARS {
-                return Err(Msg::new("reply-note-too-long").arg("max", MAX_NOTE_CHARS));
+                return Err(Msg::new("reply-note-too-long").number("max", MAX_NOTE_CHARS as u64));
             }
             applied.entry(
                 &actor,
@@ -590,11 +592,11 @@ pub fn apply_command(
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-note")
-                    .arg("user", &person.id)
-                    .arg("text", text),
+                    .person("user", person)
+                    .outside("text", text),
             });
             return Ok(CommandOutcome {
-                reply: Msg::new("reply-note-added").arg("incident", id),
+                reply: Msg::new("reply-note-added").word("incident", id),
                 applied,
             });
         }
@@ -607,12 +609,12 @@ pub fn apply_command(
             // store at hand; nothing changes here.
             return Ok(CommandOutcome {
                 reply: Msg::new("reply-status")
-                    .arg("incident", id)
-                    .arg("title", &incident.title)
-                    .arg("state", incident.state)
-                    .arg("severity", incident.severity)
-                    .arg("firing", incident.alerts.firing)
-                    .arg("resolved", incident.alerts.resolved),
+                    .word("incident", id)
+                    .outside("title", &incident.title)
+                    .word("state", incident.state)
+                    .word("severity", incident.severity)
+                    .number("firing", incident.alerts.firing)
+                    .number("resolved", incident.alerts.resolved),
                 applied,
             });
         }
@@ -622,7 +624,7 @@ pub fn apply_command(
 }
 
 fn refusal_msg(action: &str) -> Msg {
-    Msg::new("reply-not-allowed").arg("action", action)
+    Msg::new("reply-not-allowed").word("action", action)
 }
 
 /// A closed incident is the record of what happened: its severity and roles stay as they
@@ -630,8 +632,8 @@ fn refusal_msg(action: &str) -> Msg {
 fn refuse_when_closed(incident: &Incident, action: &str) -> Result<(), Msg> {
     if incident.state == IncidentState::Closed {
         return Err(Msg::new("reply-incident-closed")
-            .arg("incident", incident.id)
-            .arg("action", action));
+            .word("incident", incident.id)
+            .word("action", action));
     }
     Ok(())
 }
@@ -642,7 +644,7 @@ fn with_next_steps(refusal: Msg, state: IncidentState) -> Msg {
         .into_iter()
         .map(transition_command)
         .collect();
-    refusal.arg("allowed", allowed.join(", "))
+    refusal.word("allowed", allowed.join(", "))
 }
 
 /// The typed command that asks for `transition`, found in the command tree.
@@ -712,6 +714,7 @@ mod tests {
     fn person(name: &str, roles: &[PersonRole]) -> Person {
         Person {
             id: UserId(name.to_owned()),
+            display_name: name.to_owned(),
             roles: roles.iter().copied().collect(),
             locale: "en-US".to_owned(),
         }
@@ -964,9 +967,10 @@ mod tests {
         let refused = apply_command(&mut incident, &alice, &close, &known, now).unwrap_err();
         assert_eq!(refused.id, "reply-transition-refused");
         assert!(
-            refused
-                .args
-                .contains(&("allowed".to_owned(), "/incident reopen".to_owned())),
+            refused.args.contains(&(
+                "allowed".to_owned(),
+                crate::domain::message::Arg::Word("/incident reopen".to_owned())
+            )),
             "{refused:?}"
         );
     }
@@ -993,12 +997,10 @@ mod tests {
             });
             if firing_count > 0 {
                 assert_eq!(outcome.reply.id, "reply-resolved-while-firing");
-                assert!(
-                    outcome
-                        .reply
-                        .args
-                        .contains(&("firing".to_owned(), firing_count.to_string()))
-                );
+                assert!(outcome.reply.args.contains(&(
+                    "firing".to_owned(),
+                    crate::domain::message::Arg::Number(firing_count)
+                )));
                 assert!(warned);
             } else {
                 assert_eq!(outcome.reply.id, "reply-state-changed");

@@ -187,6 +187,7 @@ mod tests {
             id: UserId("alice".to_owned()),
             roles: [PersonRole::Commander].into_iter().collect(),
             locale: "en-US".to_owned(),
+            display_name: "alice".to_owned(),
         };
         let card = MessageId("m1".to_owned());
         for _ in 0..MAX_REACTIONS_PER_MESSAGE {

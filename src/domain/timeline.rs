@@ -14,6 +14,10 @@ pub struct TimelineEntry {
     pub seq: u64,
     pub at: DateTime<Utc>,
     pub actor: Actor,
+    /// The display name of a person actor when the entry was written, beside the id in
+    /// `actor`; entries written before names were kept have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     #[serde(flatten)]
     pub kind: EntryKind,
 }
@@ -60,6 +64,9 @@ pub enum EntryKind {
     RoleAssigned {
         role: IncidentRole,
         user: UserId,
+        /// The assignee's display name when warroom knew it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_name: Option<String>,
         previous: Option<UserId>,
     },
     RoomCreated {

@@ -28,7 +28,7 @@ use crate::domain::decide::{
 use crate::domain::emoji::record_reaction;
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Incident;
-use crate::domain::message::Msg;
+use crate::domain::message::{Arg, Msg};
 use crate::domain::timeline::{EntryKind, TimelineEntry};
 use crate::engine::clock::Clock;
 use crate::intake::AlertBatch;
@@ -516,18 +516,65 @@ impl Engine {
         applied: Applied,
         now: DateTime<Utc>,
     ) {
-        for (actor, kind) in applied.entries {
+        for (actor, mut kind) in applied.entries {
             incident.timeline_len += 1;
+            // The timeline keeps names beside ids: the core knows people by id only.
+            if let EntryKind::RoleAssigned {
+                user, user_name, ..
+            } = &mut kind
+                && user_name.is_none()
+            {
+                *user_name = self.display_name(user);
+            }
+            let actor_name = actor
+                .0
+                .strip_prefix("user:")
+                .and_then(|id| self.display_name(&UserId(id.to_owned())));
             pending.batch.timeline.push(TimelineEntry {
                 incident: incident.id,
                 seq: incident.timeline_len,
                 at: now,
                 actor,
+                actor_name,
                 kind,
             });
         }
-        pending.batch.effects.extend(applied.effects);
+        pending
+            .batch
+            .effects
+            .extend(applied.effects.into_iter().map(|effect| match effect {
+                crate::domain::effect::Effect::Notify { incident, message } => {
+                    crate::domain::effect::Effect::Notify {
+                        incident,
+                        message: self.named(message),
+                    }
+                }
+                other => other,
+            }));
         pending.incidents.insert(incident.id, incident);
+    }
+
+    /// Fills in the display names of the people a message names by id only: the core knows
+    /// people by id, the engine knows who they are.
+    fn named(&self, mut msg: Msg) -> Msg {
+        for (_, arg) in &mut msg.args {
+            if let Arg::Person { id, name: None } = arg {
+                *arg = Arg::Person {
+                    id: id.clone(),
+                    name: self.display_name(id),
+                };
+            }
+        }
+        msg
+    }
+
+    /// The display name of a person the engine has met, if it is not blank.
+    fn display_name(&self, user: &UserId) -> Option<String> {
+        self.people
+            .get(user)
+            .map(|person| person.display_name.trim())
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
     }
 
     fn ingest(
@@ -683,7 +730,7 @@ impl Engine {
     ) -> Result<CommandReply, StoreError> {
         let Some(person) = self.people.get(user).cloned() else {
             return Ok(CommandReply::refused(
-                Msg::new("reply-unknown-person").arg("user", user),
+                Msg::new("reply-unknown-person").user("user", user),
             ));
         };
         match command {
@@ -715,7 +762,7 @@ impl Engine {
                             self.apply(pending, incident, applied, now);
                             CommandReply {
                                 ok: true,
-                                lines: vec![Msg::new("reply-declared").arg("incident", id)],
+                                lines: vec![Msg::new("reply-declared").word("incident", id)],
                                 incident: Some(id),
                             }
                         }
@@ -745,7 +792,7 @@ impl Engine {
         };
         let Some(mut incident) = self.incident(pending, incident_id)? else {
             return Ok(CommandReply::refused(
-                Msg::new("reply-incident-not-found").arg("incident", incident_id),
+                Msg::new("reply-incident-not-found").word("incident", incident_id),
             ));
         };
         match command {
@@ -753,7 +800,10 @@ impl Engine {
                 // Anyone configured may read; Permission::Read never refuses.
                 return Ok(CommandReply {
                     ok: true,
-                    lines: status_lines(&incident),
+                    lines: status_lines(&incident)
+                        .into_iter()
+                        .map(|line| self.named(line))
+                        .collect(),
                     incident: Some(incident_id),
                 });
             }
@@ -763,12 +813,12 @@ impl Engine {
                 let entries = self.pending_aware_timeline(pending, &incident, after, *limit)?;
                 let mut lines = vec![
                     Msg::new("reply-timeline-header")
-                        .arg("incident", incident_id)
-                        .arg("shown", entries.len())
-                        .arg("total", total),
+                        .word("incident", incident_id)
+                        .number("shown", entries.len() as u64)
+                        .number("total", total),
                 ];
                 let zone = self.policy.time_zone;
-                lines.push(Msg::new("reply-timeline-zone").arg("zone", zone.name()));
+                lines.push(Msg::new("reply-timeline-zone").word("zone", zone.name()));
                 lines.extend(entries.iter().map(|entry| timeline_line(entry, zone)));
                 return Ok(CommandReply {
                     ok: true,
@@ -786,7 +836,7 @@ impl Engine {
                 self.apply(pending, incident, outcome.applied, now);
                 Ok(CommandReply {
                     ok: true,
-                    lines: vec![outcome.reply],
+                    lines: vec![self.named(outcome.reply)],
                     incident: Some(incident_id),
                 })
             }
@@ -898,23 +948,28 @@ impl Engine {
 }
 
 fn status_lines(incident: &Incident) -> Vec<Msg> {
-    let person =
-        |user: Option<&UserId>| user.map(|u| u.0.clone()).unwrap_or_else(|| "-".to_owned());
-    vec![
-        Msg::new("reply-status")
-            .arg("incident", incident.id)
-            .arg("title", &incident.title)
-            .arg("state", incident.state)
-            .arg("severity", incident.severity)
-            .arg("firing", incident.alerts.firing)
-            .arg("resolved", incident.alerts.resolved)
-            .arg("commander", person(incident.roles.commander.as_ref()))
-            .arg(
-                "communications",
-                person(incident.roles.communications.as_ref()),
-            )
-            .arg("operations", person(incident.roles.operations.as_ref())),
-    ]
+    let holder = |msg: Msg, name: &str, user: Option<&UserId>| match user {
+        Some(user) => msg.user(name, user),
+        None => msg.word(name, "-"),
+    };
+    let msg = Msg::new("reply-status")
+        .word("incident", incident.id)
+        .outside("title", &incident.title)
+        .word("state", incident.state)
+        .word("severity", incident.severity)
+        .number("firing", incident.alerts.firing)
+        .number("resolved", incident.alerts.resolved);
+    let msg = holder(msg, "commander", incident.roles.commander.as_ref());
+    let msg = holder(
+        msg,
+        "communications",
+        incident.roles.communications.as_ref(),
+    );
+    vec![holder(
+        msg,
+        "operations",
+        incident.roles.operations.as_ref(),
+    )]
 }
 
 /// A moment as chat lines show it: date, time and zone abbreviation in `zone`, so a reader
@@ -928,44 +983,53 @@ fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
 /// One timeline entry as a chat line, its time with the date in `zone`.
 pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
     let base = |id: &str| {
-        Msg::new(id)
-            .arg("seq", entry.seq)
-            .arg("at", local_time(entry.at, zone))
-            .arg("actor", &entry.actor.0)
+        let msg = Msg::new(id)
+            .number("seq", entry.seq)
+            .word("at", local_time(entry.at, zone));
+        // People by name (or, for entries older than names, by id); sources by their tag.
+        match (entry.actor.0.strip_prefix("user:"), &entry.actor_name) {
+            (Some(id), name) => msg.with_person("actor", UserId(id.to_owned()), name.clone()),
+            (None, _) => msg.word("actor", &entry.actor.0),
+        }
     };
     match &entry.kind {
         EntryKind::IncidentOpened {
             title, severity, ..
         } => base("tl-incident-opened")
-            .arg("title", title)
-            .arg("severity", severity),
+            .outside("title", title)
+            .word("severity", severity),
         EntryKind::AlertReceived { name, status, .. } => base("tl-alert-received")
-            .arg("alert", name)
-            .arg("status", format!("{status:?}").to_lowercase()),
-        EntryKind::AlertUpdated { name, .. } => base("tl-alert-updated").arg("alert", name),
-        EntryKind::AlertResolved { name, .. } => base("tl-alert-resolved").arg("alert", name),
+            .outside("alert", name)
+            .word("status", format!("{status:?}").to_lowercase()),
+        EntryKind::AlertUpdated { name, .. } => base("tl-alert-updated").outside("alert", name),
+        EntryKind::AlertResolved { name, .. } => base("tl-alert-resolved").outside("alert", name),
         EntryKind::AllAlertsResolved => base("tl-all-alerts-resolved"),
-        EntryKind::StateChanged { from, to } => {
-            base("tl-state-changed").arg("from", from).arg("state", to)
-        }
+        EntryKind::StateChanged { from, to } => base("tl-state-changed")
+            .word("from", from)
+            .word("state", to),
         EntryKind::SeverityChanged { from, to, .. } => base("tl-severity-changed")
-            .arg("from", from)
-            .arg("severity", to),
-        EntryKind::RoleAssigned { role, user, .. } => base("tl-role-assigned")
-            .arg("role", role.as_str())
-            .arg("user", user),
-        EntryKind::RoomCreated { room } => base("tl-room-created").arg("room", room),
+            .word("from", from)
+            .word("severity", to),
+        EntryKind::RoleAssigned {
+            role,
+            user,
+            user_name,
+            ..
+        } => base("tl-role-assigned")
+            .word("role", role.as_str())
+            .with_person("user", user.clone(), user_name.clone()),
+        EntryKind::RoomCreated { room } => base("tl-room-created").word("room", room),
         EntryKind::CardPosted { .. } => base("tl-card-posted"),
-        EntryKind::NoteAdded { text } => base("tl-note-added").arg("text", text),
-        EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").arg("emoji", emoji),
+        EntryKind::NoteAdded { text } => base("tl-note-added").outside("text", text),
+        EntryKind::ReactionAdded { emoji, .. } => base("tl-reaction-added").outside("emoji", emoji),
         EntryKind::StaleAlertIgnored {
             name, starts_at, ..
         } => base("tl-stale-alert-ignored")
-            .arg("alert", name)
-            .arg("started", local_time(*starts_at, zone)),
+            .outside("alert", name)
+            .word("started", local_time(*starts_at, zone)),
         EntryKind::AlertStartCorrected { name, original, .. } => base("tl-alert-start-corrected")
-            .arg("alert", name)
-            .arg("original", original.to_rfc3339()),
-        EntryKind::AlertsTruncated { count } => base("tl-alerts-truncated").arg("count", count),
+            .outside("alert", name)
+            .word("original", original.to_rfc3339()),
+        EntryKind::AlertsTruncated { count } => base("tl-alerts-truncated").number("count", *count),
     }
 }

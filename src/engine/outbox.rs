@@ -140,7 +140,6 @@ impl OutboxWorker {
             warn!(incident = %incident_id, "Outbox item for a missing incident dropped.");
             return Ok(());
         };
-        let mention = |user: &crate::domain::ids::UserId| self.chat.mention(user);
         match effect {
             Effect::OpenRoom { .. } => {
                 // Each step is idempotent, so a crash anywhere here is repaired by repeating
@@ -186,7 +185,7 @@ impl OutboxWorker {
                     },
                     None => {
                         let room = self.room(incident_id)?;
-                        let card = render::card(&self.i18n, &self.locale, &incident, &mention);
+                        let card = render::card(&self.i18n, &self.locale, &incident);
                         let message = self.chat.post(&room, &card_key(incident_id), &card).await?;
                         self.store
                             .set_chat_ref(&card_key(incident_id), &format!("{room}\t{message}"))?;
@@ -203,7 +202,7 @@ impl OutboxWorker {
             }
             Effect::MentionRoles { .. } => {
                 let room = self.room(incident_id)?;
-                let text = render::mentions(&self.i18n, &self.locale, &incident, &mention);
+                let text = render::mentions(&self.i18n, &self.locale, &incident);
                 self.chat
                     .post(&room, &format!("outbox:{key}"), &text)
                     .await?;
@@ -211,7 +210,7 @@ impl OutboxWorker {
             Effect::Notify { message, .. } => {
                 let room = self.room(incident_id)?;
                 let text = OutgoingMessage {
-                    text: self.i18n.render(&self.locale, message),
+                    text: self.i18n.rich(&self.locale, message),
                     ..OutgoingMessage::default()
                 };
                 self.chat
@@ -288,8 +287,7 @@ impl OutboxWorker {
             self.store.clear_dirty_card(card)?;
             return Ok(());
         };
-        let mention = |user: &crate::domain::ids::UserId| self.chat.mention(user);
-        let content = render::card(&self.i18n, &self.locale, &incident, &mention);
+        let content = render::card(&self.i18n, &self.locale, &incident);
         self.chat
             .edit(
                 &RoomId(room.to_owned()),

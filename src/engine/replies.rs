@@ -11,8 +11,8 @@ pub(crate) fn help_lines() -> Vec<Msg> {
     for leaf in COMMAND_TREE {
         lines.push(
             Msg::new("reply-help-line")
-                .arg("command", leaf.syntax())
-                .arg("description", leaf.description_id()),
+                .word("command", leaf.syntax())
+                .word("description", leaf.description_id()),
         );
         lines.push(Msg::new(&leaf.example_id()));
     }
@@ -34,20 +34,20 @@ pub(crate) fn list_lines<'a>(incidents: impl Iterator<Item = &'a Incident>) -> V
     if open.is_empty() {
         return vec![Msg::new("reply-list-empty")];
     }
-    let mut lines = vec![Msg::new("reply-list-header").arg("count", open.len())];
+    let mut lines = vec![Msg::new("reply-list-header").number("count", open.len() as u64)];
     for incident in open.iter().take(MAX_LISTED_INCIDENTS) {
         lines.push(
             Msg::new("reply-list-line")
-                .arg("incident", incident.id)
-                .arg("title", short_title(&incident.title))
-                .arg("state", incident.state)
-                .arg("severity", incident.severity)
-                .arg("firing", incident.alerts.firing),
+                .word("incident", incident.id)
+                .outside("title", short_title(&incident.title))
+                .word("state", incident.state)
+                .word("severity", incident.severity)
+                .number("firing", incident.alerts.firing),
         );
     }
     let more = open.len().saturating_sub(MAX_LISTED_INCIDENTS);
     if more > 0 {
-        lines.push(Msg::new("reply-list-more").arg("more", more));
+        lines.push(Msg::new("reply-list-more").number("more", more as u64));
     }
     lines
 }
@@ -77,6 +77,7 @@ mod tests {
             id: UserId("carol".to_owned()),
             roles: [PersonRole::Responder].into_iter().collect(),
             locale: "en-US".to_owned(),
+            display_name: "carol".to_owned(),
         };
         (1..=count)
             .map(|n| {
@@ -112,7 +113,10 @@ mod tests {
                 assert_eq!(lines[0].id, "reply-list-empty");
             } else {
                 let newest = IncidentId::new(all[0].id.date(), count).to_string();
-                assert!(listed[0].args.contains(&("incident".to_owned(), newest)));
+                assert!(listed[0].args.contains(&(
+                    "incident".to_owned(),
+                    crate::domain::message::Arg::Word(newest)
+                )));
             }
         }
         let mut closed = incidents(2);

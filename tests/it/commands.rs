@@ -208,7 +208,7 @@ async fn closed_incidents_refuse_changes_and_cards_offer_exactly_the_allowed_tra
         .await;
     let card = bot
         .wait_for_messages(&room, "the card with every alert resolved", |messages| {
-            messages[0].to_string().contains("alerts resolved")
+            messages[0].to_string().contains("all 1 alert resolved")
         })
         .await
         .remove(0);

@@ -141,7 +141,7 @@ async fn a_resolve_updates_the_alert_and_the_card_but_closing_stays_human() {
     assert!(kinds.contains(&"alert_resolved".to_owned()));
     assert!(kinds.contains(&"all_alerts_resolved".to_owned()));
     bot.wait_for_messages(&room, "the card saying all resolved", |messages| {
-        messages[0].to_string().contains("all 1 alerts resolved")
+        messages[0].to_string().contains("all 1 alert resolved")
     })
     .await;
     bot.wait_for_messages(&room, "the all-resolved notice", |messages| {

@@ -11,6 +11,7 @@ mod discord_storm;
 mod e2e;
 mod fake_discord_selftest;
 mod intake;
+mod output_safety;
 mod restart;
 mod stale;
 mod support;

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::warn;
 
-use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage};
+use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage, RichText};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 
 /// The room that exists from the start, for commands that belong to no incident.
@@ -229,6 +229,18 @@ fn message_number(id: &str) -> Option<u64> {
     id.strip_prefix('m')?.parse().ok()
 }
 
+/// The console shows text as typed (its pages escape HTML); people by name, calls as `@name`.
+fn plain_fields(message: &OutgoingMessage) -> Vec<Field> {
+    message
+        .fields
+        .iter()
+        .map(|field| Field {
+            name: field.name.plain(),
+            value: field.value.plain(),
+        })
+        .collect()
+}
+
 fn storage(error: ConsoleError) -> ChatError {
     ChatError::Unavailable(error.to_string())
 }
@@ -240,7 +252,7 @@ impl ChatPort for ConsoleChat {
         key: &str,
         incident: IncidentId,
         name: &str,
-        topic: &str,
+        topic: &RichText,
         _members: &[UserId],
     ) -> Result<RoomId, ChatError> {
         if let Some(room) = self.known_key(key) {
@@ -250,7 +262,7 @@ impl ChatPort for ConsoleChat {
         self.insert_room(ConsoleRoom {
             id: id.clone(),
             name: name.to_owned(),
-            topic: topic.to_owned(),
+            topic: topic.plain(),
             incident: Some(incident),
             created_at: Utc::now(),
         })
@@ -279,8 +291,8 @@ impl ChatPort for ConsoleChat {
                 id: format!("m{number}"),
                 room: room.0.clone(),
                 author: BOT_AUTHOR.to_owned(),
-                text: message.text.clone(),
-                fields: message.fields.clone(),
+                text: message.text.plain(),
+                fields: plain_fields(message),
                 buttons: message.buttons.clone(),
                 pinned: message.pin,
                 created_at: Utc::now(),
@@ -314,17 +326,13 @@ impl ChatPort for ConsoleChat {
                 .messages
                 .get_mut(&number)
                 .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
-            stored.text = content.text.clone();
-            stored.fields = content.fields.clone();
+            stored.text = content.text.plain();
+            stored.fields = plain_fields(content);
             stored.buttons = content.buttons.clone();
             stored.edited_at = Some(Utc::now());
             stored.clone()
         };
         self.persist_message(&snapshot).map_err(storage)
-    }
-
-    fn mention(&self, user: &UserId) -> String {
-        format!("@{user}")
     }
 
     fn alerts_room(&self) -> Option<RoomId> {

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use poise::serenity_prelude as serenity;
 use tracing::{debug, warn};
 
-use crate::chat::discord::{DiscordData, Error, MAX_CONTENT_CHARS, person_of};
-use crate::chat::parse_button;
+use crate::chat::discord::{
+    DiscordData, Error, MAX_CONTENT_CHARS, allowed_mentions, display_name, escape, person_of,
+};
+use crate::chat::{RichText, parse_button};
 use crate::domain::access::Person;
 use crate::domain::command::{COMMAND_TREE, OptionKind, OptionValues, build};
 use crate::domain::emoji::normalize_reaction;
@@ -219,19 +221,16 @@ fn reply_locale<'a>(i18n: &'a I18n, locale: &str, guild_locale: Option<&str>) ->
         .unwrap_or(DEFAULT_LOCALE)
 }
 
+/// A reply as Discord shows it: outside text escaped, cut to the content limit. Replies call
+/// nobody, so their `allowed_mentions` (see [`reply_mentions`]) list no one.
 fn render(i18n: &I18n, locale: &str, lines: &[Msg]) -> String {
-    let text = lines
-        .iter()
-        .map(|line| i18n.render(locale, line))
-        .collect::<Vec<_>>()
-        .join("\n");
-    if text.chars().count() <= MAX_CONTENT_CHARS {
-        text
-    } else {
-        let mut cut: String = text.chars().take(MAX_CONTENT_CHARS - 1).collect();
-        cut.push('…');
-        cut
-    }
+    let rich = RichText::lines(lines.iter().map(|line| i18n.rich(locale, line)));
+    escape::render(&rich, MAX_CONTENT_CHARS).text
+}
+
+/// Interaction replies and follow-ups never ping anyone.
+fn reply_mentions() -> serenity::CreateAllowedMentions {
+    allowed_mentions(&[])
 }
 
 fn incident_of(data: &DiscordData, channel: serenity::ChannelId) -> Option<IncidentId> {
@@ -265,11 +264,16 @@ async fn run_slash(ctx: Ctx<'_>) -> Result<(), poise::FrameworkError<'_, Discord
         Ok(lines) => render(&data.i18n, &locale, &lines),
         Err(error) => {
             warn!(%error, "A slash command failed.");
-            data.i18n.text(&locale, "reply-internal-error", &[])
+            render(&data.i18n, &locale, &[Msg::new("reply-internal-error")])
         }
     };
     if let Err(error) = ctx
-        .send(poise::CreateReply::default().content(text).ephemeral(true))
+        .send(
+            poise::CreateReply::default()
+                .content(text)
+                .ephemeral(true)
+                .allowed_mentions(reply_mentions()),
+        )
         .await
     {
         warn!(%error, "Could not send a slash command's reply.");
@@ -286,7 +290,7 @@ async fn slash_reply(ctx: Ctx<'_>, locale: &str) -> Result<Vec<Msg>, Error> {
     let Some(leaf) = COMMAND_TREE.get(*index) else {
         return Ok(vec![Msg::new("reply-internal-error")]);
     };
-    let person = data.person(interaction.user.id, interaction.member.as_deref(), locale);
+    let person = data.person(&interaction.user, interaction.member.as_deref(), locale);
     if person.roles.is_empty() {
         return Ok(vec![Msg::new("reply-unmapped-discord-user")]);
     }
@@ -298,7 +302,15 @@ async fn slash_reply(ctx: Ctx<'_>, locale: &str) -> Result<Vec<Msg>, Error> {
             serenity::ResolvedValue::Integer(number) => number.to_string(),
             serenity::ResolvedValue::User(user, member) => {
                 let roles = member.map(|m| m.roles.as_slice()).unwrap_or(&[]);
-                let named = person_of(&data.settings, &data.oncall, user.id, roles, DEFAULT_LOCALE);
+                let name = display_name(user, member.and_then(|m| m.nick.as_deref()));
+                let named = person_of(
+                    &data.settings,
+                    &data.oncall,
+                    user.id,
+                    roles,
+                    name,
+                    DEFAULT_LOCALE,
+                );
                 if !named.roles.is_empty() {
                     introduced.push(named);
                 }
@@ -345,7 +357,9 @@ async fn on_button(
     data: &DiscordData,
 ) -> Result<(), Error> {
     let defer = serenity::CreateInteractionResponse::Defer(
-        serenity::CreateInteractionResponseMessage::new().ephemeral(true),
+        serenity::CreateInteractionResponseMessage::new()
+            .ephemeral(true)
+            .allowed_mentions(reply_mentions()),
     );
     component.create_response(ctx, defer).await?;
     let locale = reply_locale(
@@ -354,7 +368,7 @@ async fn on_button(
         component.guild_locale.as_deref(),
     )
     .to_owned();
-    let person = data.person(component.user.id, component.member.as_ref(), &locale);
+    let person = data.person(&component.user, component.member.as_ref(), &locale);
     let lines = if person.roles.is_empty() {
         vec![Msg::new("reply-unmapped-discord-user")]
     } else {
@@ -370,7 +384,8 @@ async fn on_button(
     };
     let followup = serenity::CreateInteractionResponseFollowup::new()
         .content(render(&data.i18n, &locale, &lines))
-        .ephemeral(true);
+        .ephemeral(true)
+        .allowed_mentions(reply_mentions());
     component.create_followup(ctx, followup).await?;
     Ok(())
 }
@@ -390,7 +405,22 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
             return Ok(());
         }
     };
-    let person: Person = data.person(user, reaction.member.as_ref(), DEFAULT_LOCALE);
+    let person: Person = match reaction.member.as_ref() {
+        Some(member) => data.person(&member.user, Some(member), DEFAULT_LOCALE),
+        None => {
+            // Guild reactions carry the member; without one only the id is known, and the
+            // name stays blank so nothing shows the raw id as a name.
+            let roles: &[serenity::RoleId] = &[];
+            person_of(
+                &data.settings,
+                &data.oncall,
+                user,
+                roles,
+                String::new(),
+                DEFAULT_LOCALE,
+            )
+        }
+    };
     data.engine
         .record(ChatRecord::Reaction {
             incident,

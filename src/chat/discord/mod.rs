@@ -6,7 +6,9 @@
 //! calls the console makes.
 
 mod commands;
+pub mod escape;
 pub mod pacing;
+mod parts;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use poise::serenity_prelude as serenity;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-use crate::chat::{ChatError, ChatPort, OutgoingMessage};
+use crate::chat::{ChatError, ChatPort, OutgoingMessage, RichText};
 use crate::config::DiscordSettings;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
@@ -28,6 +30,8 @@ use crate::store::Store;
 
 pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer, Window};
+pub use parts::allowed_mentions;
+use parts::{DiscordParts, message_parts};
 
 /// How long one Discord REST call may take before the outbox treats it as failed.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -39,6 +43,7 @@ pub const MAX_CONTENT_CHARS: usize = 2000;
 pub const MAX_EMBED_TITLE_CHARS: usize = 256;
 pub const MAX_EMBED_FIELDS: usize = 25;
 pub const MAX_BUTTONS_PER_ROW: usize = 5;
+pub const MAX_TOPIC_CHARS: usize = 1024;
 
 /// What the gateway handlers share.
 pub struct DiscordData {
@@ -56,13 +61,24 @@ impl DiscordData {
     /// The warroom person behind the member who acted (see [`person_of`]).
     pub fn person(
         &self,
-        user: serenity::UserId,
+        user: &serenity::User,
         member: Option<&serenity::Member>,
         locale: &str,
     ) -> Person {
         let roles = member.map(|m| m.roles.as_slice()).unwrap_or(&[]);
-        person_of(&self.settings, &self.oncall, user, roles, locale)
+        let name = display_name(user, member.and_then(|m| m.nick.as_deref()));
+        person_of(&self.settings, &self.oncall, user.id, roles, name, locale)
     }
+}
+
+/// How Discord names a member: the server nickname, else the global name, else the username.
+pub fn display_name(user: &serenity::User, nick: Option<&str>) -> String {
+    [nick, user.global_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .find(|name| !name.trim().is_empty())
+        .unwrap_or(&user.name)
+        .to_owned()
 }
 
 /// The outbox's way to Discord.
@@ -211,40 +227,6 @@ fn cut(text: &str, max: usize) -> String {
     out
 }
 
-fn message_parts(
-    message: &OutgoingMessage,
-) -> (
-    Option<String>,
-    Option<serenity::CreateEmbed>,
-    Vec<serenity::CreateActionRow>,
-) {
-    let rows = message
-        .buttons
-        .chunks(MAX_BUTTONS_PER_ROW)
-        .take(5)
-        .map(|chunk| {
-            serenity::CreateActionRow::Buttons(
-                chunk
-                    .iter()
-                    .map(|button| {
-                        serenity::CreateButton::new(&button.id)
-                            .label(cut(&button.label, 80))
-                            .style(serenity::ButtonStyle::Primary)
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    if message.fields.is_empty() {
-        return (Some(cut(&message.text, MAX_CONTENT_CHARS)), None, rows);
-    }
-    let mut embed = serenity::CreateEmbed::new().title(cut(&message.text, MAX_EMBED_TITLE_CHARS));
-    for field in message.fields.iter().take(MAX_EMBED_FIELDS) {
-        embed = embed.field(cut(&field.name, 256), cut(&field.value, 1024), true);
-    }
-    (None, Some(embed), rows)
-}
-
 fn snowflake_user(user: &UserId) -> Option<serenity::UserId> {
     crate::config::parse_snowflake(&user.0).map(serenity::UserId::new)
 }
@@ -256,7 +238,7 @@ impl ChatPort for DiscordChat {
         _key: &str,
         incident: IncidentId,
         name: &str,
-        topic: &str,
+        topic: &RichText,
         members: &[UserId],
     ) -> Result<RoomId, ChatError> {
         let _one_at_a_time = self.rooms.lock().await;
@@ -281,7 +263,7 @@ impl ChatPort for DiscordChat {
         let mut builder = serenity::CreateChannel::new(name)
             .kind(serenity::ChannelType::Text)
             .category(category)
-            .topic(cut(topic, 1024));
+            .topic(escape::render(topic, MAX_TOPIC_CHARS).text);
         if self.settings.private_category {
             let allow = serenity::Permissions::VIEW_CHANNEL
                 | serenity::Permissions::SEND_MESSAGES
@@ -317,10 +299,16 @@ impl ChatPort for DiscordChat {
         message: &OutgoingMessage,
     ) -> Result<MessageId, ChatError> {
         let channel = room_channel(room)?;
-        let (content, embed, rows) = message_parts(message);
+        let DiscordParts {
+            content,
+            embed,
+            rows,
+            allowed_mentions,
+        } = message_parts(message);
         let mut builder = serenity::CreateMessage::new()
             .nonce(serenity::Nonce::String(nonce(key)))
             .enforce_nonce(true)
+            .allowed_mentions(allowed_mentions)
             .components(rows);
         if let Some(content) = content {
             builder = builder.content(content);
@@ -354,8 +342,15 @@ impl ChatPort for DiscordChat {
         let id = crate::config::parse_snowflake(&message.0)
             .map(serenity::MessageId::new)
             .ok_or_else(|| ChatError::Rejected(format!("{message} is not a Discord message id")))?;
-        let (text, embed, rows) = message_parts(content);
-        let mut builder = serenity::EditMessage::new().components(rows);
+        let DiscordParts {
+            content: text,
+            embed,
+            rows,
+            allowed_mentions,
+        } = message_parts(content);
+        let mut builder = serenity::EditMessage::new()
+            .allowed_mentions(allowed_mentions)
+            .components(rows);
         if let Some(text) = text {
             builder = builder.content(text);
         }
@@ -369,13 +364,6 @@ impl ChatPort for DiscordChat {
             .await
             .map_err(classify)?;
         Ok(())
-    }
-
-    fn mention(&self, user: &UserId) -> String {
-        match snowflake_user(user) {
-            Some(id) => format!("<@{id}>"),
-            None => format!("@{user}"),
-        }
     }
 
     fn alerts_room(&self) -> Option<RoomId> {
@@ -398,6 +386,7 @@ pub fn person_of(
     oncall: &Roles,
     user: serenity::UserId,
     member_roles: &[serenity::RoleId],
+    display_name: String,
     locale: &str,
 ) -> Person {
     let mut roles = BTreeSet::new();
@@ -421,6 +410,7 @@ pub fn person_of(
     }
     Person {
         id,
+        display_name,
         roles,
         locale: locale.to_owned(),
     }

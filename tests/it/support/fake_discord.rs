@@ -240,6 +240,37 @@ pub struct FakeMessage {
     pub bot_reactions: Vec<String>,
     /// Set when the message was created by an interaction response or follow-up.
     pub interaction_id: Option<u64>,
+    /// The `allowed_mentions` the bot sent with it, if any.
+    pub allowed_mentions: Option<Value>,
+    /// Who posting it would have notified on Discord.
+    pub pings: Pings,
+}
+
+/// Who a message would have notified, the way Discord decides: mentions parsed from the
+/// content (never from embeds), filtered by `allowed_mentions`; without `allowed_mentions`
+/// everything in the content pings, `@everyone`, `@here` and roles included.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pings {
+    pub users: Vec<u64>,
+    pub roles: Vec<u64>,
+    /// `@everyone` or `@here`.
+    pub everyone: bool,
+}
+
+impl Pings {
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.roles.is_empty() && !self.everyone
+    }
+}
+
+/// One request that carried message text (a post, an edit, an interaction reply or
+/// follow-up), with the `allowed_mentions` it sent and what it would have pinged.
+#[derive(Debug, Clone)]
+pub struct MentionRecord {
+    pub route: String,
+    pub content: String,
+    pub allowed_mentions: Option<Value>,
+    pub pings: Pings,
 }
 
 impl FakeMessage {
@@ -455,10 +486,12 @@ struct State {
     connections_opened: usize,
     heartbeats: usize,
     dispatched: Vec<Value>,
+    mention_log: Vec<MentionRecord>,
 }
 
 struct MemberRec {
     name: String,
+    nick: Option<String>,
     roles: Vec<u64>,
     locale: String,
 }
@@ -635,6 +668,7 @@ impl FakeDiscord {
             user_id,
             MemberRec {
                 name: name.to_string(),
+                nick: None,
                 roles: role_ids.to_vec(),
                 locale: locale.to_string(),
             },
@@ -924,6 +958,18 @@ impl FakeDiscord {
         self.shared.lock().heartbeats
     }
 
+    /// Gives a member a server nickname (Discord's display name wins over the global name).
+    pub fn set_nick(&self, user_id: u64, nick: &str) {
+        if let Some(m) = self.shared.lock().members.get_mut(&user_id) {
+            m.nick = Some(nick.to_string());
+        }
+    }
+
+    /// Every request that carried message text, in order, with what it would have pinged.
+    pub fn mention_log(&self) -> Vec<MentionRecord> {
+        self.shared.lock().mention_log.clone()
+    }
+
     /// Every dispatch frame sent (op 0, with t, s, d), in order, across sessions.
     pub fn dispatched(&self) -> Vec<Value> {
         self.shared.lock().dispatched.clone()
@@ -1082,7 +1128,7 @@ impl Shared {
         let m = st.members.get(&user_id)?;
         Some(json!({
             "user": self.user_json(st, user_id),
-            "nick": null,
+            "nick": m.nick,
             "avatar": null,
             "roles": m.roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
             "joined_at": "2026-01-01T00:00:00.000000+00:00",
@@ -1636,6 +1682,7 @@ impl Shared {
                 }
             }
             "PATCH /channels/{id}/messages/{mid}" => {
+                self.record_mentions(st, route, body);
                 self.edit_message(st, route, param("{id}"), param("{mid}"), body, true)
             }
             "DELETE /channels/{id}/messages/{mid}" => {
@@ -1964,6 +2011,24 @@ impl Shared {
 
     // ---- REST: messages ----
 
+    /// Logs a request that carries message text with what it would have pinged.
+    fn record_mentions(&self, st: &mut State, route: &str, body: &Value) -> Pings {
+        let content = body["content"].as_str().unwrap_or_default().to_string();
+        let pinged = pings(&content, body.get("allowed_mentions"));
+        let carries_text = ["content", "embeds"]
+            .iter()
+            .any(|k| body.get(*k).is_some_and(|v| !v.is_null()));
+        if carries_text {
+            st.mention_log.push(MentionRecord {
+                route: route.to_string(),
+                content,
+                allowed_mentions: allowed_mentions_of(body),
+                pings: pinged.clone(),
+            });
+        }
+        pinged
+    }
+
     fn create_message(&self, st: &mut State, route: &str, channel_id: u64, body: &Value) -> Answer {
         if st
             .channels
@@ -2014,6 +2079,8 @@ impl Shared {
             nonce: nonce.clone(),
             bot_reactions: Vec::new(),
             interaction_id: None,
+            allowed_mentions: allowed_mentions_of(body),
+            pings: self.record_mentions(st, route, body),
         };
         if let Some(n) = nonce {
             st.nonces.insert((channel_id, n), (id, Instant::now()));
@@ -2117,6 +2184,9 @@ impl Shared {
         let data = body.get("data").cloned().unwrap_or(Value::Null);
         let flags = data["flags"].as_u64().unwrap_or(0);
         let ephemeral = flags & EPHEMERAL != 0;
+        if matches!(kind, 4 | 7) {
+            self.record_mentions(st, route, &data);
+        }
         let mut record = Callback {
             kind,
             content: data["content"].as_str().unwrap_or_default().to_string(),
@@ -2221,6 +2291,11 @@ impl Shared {
             nonce: None,
             bot_reactions: Vec::new(),
             interaction_id: Some(interaction),
+            allowed_mentions: allowed_mentions_of(data),
+            pings: pings(
+                data["content"].as_str().unwrap_or_default(),
+                data.get("allowed_mentions"),
+            ),
         }
     }
 
@@ -2266,6 +2341,9 @@ impl Shared {
                 "interaction token expired",
             );
             return Answer::error(401, 50027, "Invalid Webhook Token");
+        }
+        if !route.starts_with("GET") && !route.starts_with("DELETE") {
+            self.record_mentions(st, route, body);
         }
         let flags = body["flags"].as_u64().unwrap_or(0);
         let mut record = Followup {
@@ -2722,6 +2800,89 @@ fn infer_option_type(v: &Value) -> u64 {
         Value::Number(n) if n.is_i64() || n.is_u64() => 4,
         Value::Number(_) => 10,
         _ => 3,
+    }
+}
+
+fn allowed_mentions_of(body: &Value) -> Option<Value> {
+    body.get("allowed_mentions")
+        .filter(|v| !v.is_null())
+        .cloned()
+}
+
+/// What `content` would ping under `allowed` (see [`Pings`]). A backslash before `<@` or
+/// `@everyone` escapes it, as on Discord.
+fn pings(content: &str, allowed: Option<&Value>) -> Pings {
+    let mut parsed = Pings::default();
+    let chars: Vec<char> = content.chars().collect();
+    for i in 0..chars.len() {
+        if i > 0 && chars[i - 1] == '\\' {
+            continue;
+        }
+        let rest: String = chars[i + 1..].iter().collect();
+        match chars[i] {
+            '@' if rest.starts_with("everyone") || rest.starts_with("here") => {
+                parsed.everyone = true;
+            }
+            '<' => {
+                let (role, tail) = if let Some(t) = rest.strip_prefix("@&") {
+                    (true, t)
+                } else if let Some(t) = rest.strip_prefix("@!") {
+                    (false, t)
+                } else if let Some(t) = rest.strip_prefix('@') {
+                    (false, t)
+                } else {
+                    continue;
+                };
+                let digits: String = tail.chars().take_while(char::is_ascii_digit).collect();
+                let closed = tail[digits.len()..].starts_with('>');
+                if let (true, Ok(id)) = (closed, digits.parse::<u64>()) {
+                    let list = if role {
+                        &mut parsed.roles
+                    } else {
+                        &mut parsed.users
+                    };
+                    if !list.contains(&id) {
+                        list.push(id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(allowed) = allowed.filter(|a| !a.is_null()) else {
+        return parsed;
+    };
+    let parse: Vec<&str> = allowed["parse"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let listed = |key: &str| -> Vec<u64> {
+        allowed[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| {
+                v.as_str()
+                    .and_then(|s| s.parse().ok())
+                    .or_else(|| v.as_u64())
+            })
+            .collect()
+    };
+    let (users, roles) = (listed("users"), listed("roles"));
+    Pings {
+        users: parsed
+            .users
+            .into_iter()
+            .filter(|u| parse.contains(&"users") || users.contains(u))
+            .collect(),
+        roles: parsed
+            .roles
+            .into_iter()
+            .filter(|r| parse.contains(&"roles") || roles.contains(r))
+            .collect(),
+        everyone: parsed.everyone && parse.contains(&"everyone"),
     }
 }
 
