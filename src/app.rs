@@ -18,6 +18,7 @@ use crate::config::Settings;
 use crate::engine::clock::Clock;
 use crate::engine::outbox::OutboxWorker;
 use crate::engine::{EngineParts, spawn};
+use crate::health::Health;
 use crate::http::{AppState, metrics_handle, router};
 use crate::i18n::I18n;
 use crate::store::{SledStore, Store};
@@ -74,6 +75,7 @@ pub async fn start_on(
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let health = Arc::new(Health::new());
     // The chat: Discord when a token is configured, else the built-in console.
     let chat_ready = Arc::new(AtomicBool::new(false));
     let (chat, console, discord_task): (Arc<dyn ChatPort>, Option<Arc<ConsoleChat>>, _) =
@@ -106,6 +108,7 @@ pub async fn start_on(
         locale: settings.room_locale.clone(),
         card_edit_interval: settings.card_edit_interval,
         wake: outbox_wake,
+        health: health.clone(),
     };
     let outbox_task = tokio::spawn(outbox.run(shutdown_rx.clone()));
 
@@ -114,6 +117,7 @@ pub async fn start_on(
         store: store.clone(),
         console,
         chat_ready,
+        health,
         i18n,
         people: Arc::new(
             settings

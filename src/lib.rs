@@ -15,6 +15,7 @@ pub mod check;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod health;
 pub mod http;
 pub mod i18n;
 pub mod intake;

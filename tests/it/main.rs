@@ -7,6 +7,7 @@ mod chat;
 mod discord;
 mod discord_crash;
 mod discord_storm;
+mod disk_full;
 mod e2e;
 mod fake_discord_selftest;
 mod intake;

@@ -17,7 +17,7 @@ use poise::serenity_prelude as serenity;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-use crate::chat::{ChatError, ChatPort, OutgoingMessage};
+use crate::chat::{BlockReason, ChatError, ChatPort, OutgoingMessage};
 use crate::config::DiscordSettings;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
@@ -180,14 +180,37 @@ fn classify(error: serenity::Error) -> ChatError {
     if let serenity::Error::Http(http) = &error
         && let Some(status) = http.status_code()
     {
-        let code = status.as_u16();
-        return match code {
-            429 => ChatError::RateLimited { retry_after: None },
-            500..=599 => ChatError::Unavailable(format!("Discord answered {code}")),
-            _ => ChatError::Rejected(error.to_string()),
+        let discord_code = match http {
+            serenity::HttpError::UnsuccessfulRequest(response) => Some(response.error.code),
+            _ => None,
         };
+        return classify_status(status.as_u16(), discord_code, error.to_string());
     }
     ChatError::Unavailable(error.to_string())
+}
+
+/// The outcome of an answer with HTTP `status` and Discord's JSON error `code`: retry later
+/// (429, 5xx), pause everything until the chat lets warroom in again (401, 403: the token or
+/// a permission, not the item), or drop the item (any other 4xx: Discord calls the request
+/// itself invalid, e.g. 400 with 50035 "Invalid Form Body", so it would fail again).
+fn classify_status(status: u16, discord_code: Option<isize>, message: String) -> ChatError {
+    let detail = match discord_code {
+        Some(code) if code != 0 => format!("{status}: {message} (Discord code {code})"),
+        _ => format!("{status}: {message}"),
+    };
+    match status {
+        401 => ChatError::Blocked {
+            reason: BlockReason::Unauthorized,
+            detail,
+        },
+        403 => ChatError::Blocked {
+            reason: BlockReason::Forbidden,
+            detail,
+        },
+        429 => ChatError::RateLimited { retry_after: None },
+        500..=599 => ChatError::Unavailable(detail),
+        _ => ChatError::Rejected(detail),
+    }
 }
 
 /// A nonce Discord accepts (≤ 25 characters) that is the same on every retry of one item,
