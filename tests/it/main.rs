@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod chat;
+mod chat_refusals;
 mod discord;
 mod discord_crash;
 mod discord_storm;

@@ -510,3 +510,46 @@ async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_sorted_into_retry_block_and_drop() {
+        let kind = |error: ChatError| match error {
+            ChatError::Unavailable(_) => "retry",
+            ChatError::RateLimited { .. } => "rate limited",
+            ChatError::Blocked {
+                reason: BlockReason::Unauthorized,
+                ..
+            } => "blocked: unauthorized",
+            ChatError::Blocked {
+                reason: BlockReason::Forbidden,
+                ..
+            } => "blocked: forbidden",
+            ChatError::Rejected(_) => "drop",
+            ChatError::NoRoom(_) => "no room",
+        };
+        let table = [
+            (500, Some(0), "retry"),
+            (502, None, "retry"),
+            (503, Some(0), "retry"),
+            (429, Some(0), "rate limited"),
+            (401, Some(0), "blocked: unauthorized"),
+            (403, Some(50013), "blocked: forbidden"),
+            (403, Some(50001), "blocked: forbidden"),
+            (400, Some(50035), "drop"),
+            (404, Some(10003), "drop"),
+        ];
+        for (status, code, expected) in table {
+            let error = classify_status(status, code, "Discord said no".to_owned());
+            assert_eq!(kind(error), expected, "{status} {code:?}");
+        }
+        let detail = classify_status(403, Some(50013), "Missing Permissions".to_owned());
+        assert_eq!(
+            detail.to_string(),
+            "the chat service refuses warroom (forbidden): 403: Missing Permissions (Discord code 50013)"
+        );
+    }
+}
