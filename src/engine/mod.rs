@@ -114,6 +114,8 @@ enum Request {
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
     running: Arc<AtomicBool>,
+    /// See [`EngineStopper`].
+    stop: Arc<Notify>,
 }
 
 impl EngineHandle {
@@ -152,6 +154,13 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// A way to stop the engine that does not itself keep it running.
+    pub fn stopper(&self) -> EngineStopper {
+        EngineStopper {
+            stop: self.stop.clone(),
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed) && !self.tx.is_closed()
     }
@@ -161,6 +170,21 @@ impl EngineHandle {
             .send(request)
             .await
             .map_err(|_| EngineError::Stopped)
+    }
+}
+
+/// Stops the engine even while handles remain (one may be held by a gateway task that will
+/// not end in time).
+#[derive(Clone, Debug)]
+pub struct EngineStopper {
+    stop: Arc<Notify>,
+}
+
+impl EngineStopper {
+    /// Stops taking requests: queued ones are refused, committed ones still get their flush
+    /// and their reply. The engine task ends once the last group is flushed.
+    pub fn stop(&self) {
+        self.stop.notify_one();
     }
 }
 
@@ -213,13 +237,15 @@ pub fn spawn(
             EngineError::NotDurable(format!("cannot start the flush thread: {error}"))
         })?;
     let running_flag = running.clone();
+    let stop = Arc::new(Notify::new());
+    let stop_signal = stop.clone();
     let task = tokio::spawn(async move {
-        engine.run(rx, flush_tx, flushed_rx).await;
+        engine.run(rx, flush_tx, flushed_rx, stop_signal).await;
         running_flag.store(false, Ordering::Relaxed);
         // The flusher ends once the engine's sender is gone; wait so every reply is sent.
         let _ = flusher_finished.await;
     });
-    Ok((EngineHandle { tx, running }, task))
+    Ok((EngineHandle { tx, running, stop }, task))
 }
 
 /// A reply waiting for the flush that makes its change durable.
@@ -340,6 +366,7 @@ impl Engine {
         mut rx: mpsc::Receiver<Request>,
         flush_tx: std::sync::mpsc::Sender<FlushGroup>,
         mut flushed_rx: mpsc::UnboundedReceiver<bool>,
+        stop: Arc<Notify>,
     ) {
         let mut pending = Pending::default();
         let mut deferred: Vec<Deferred> = Vec::new();
@@ -368,6 +395,11 @@ impl Engine {
                     }
                     flushing = false;
                 }
+                _ = stop.notified(), if !closed => {
+                    info!("Engine asked to stop; no further requests are taken.");
+                    closed = true;
+                    rx.close();
+                }
                 request = rx.recv(), if !closed => match request {
                     Some(first) => {
                         if !self.refresh_caches(deferred.is_empty()) {
@@ -395,7 +427,7 @@ impl Engine {
                 flushing = self.commit(batch, group, &flush_tx);
             }
         }
-        info!("Engine stopped: every handle is gone.");
+        info!("Engine stopped.");
     }
 
     /// Commits one group and hands its replies to the flusher; false when nothing was handed.

@@ -103,8 +103,7 @@ impl OutboxWorker {
                         reason,
                         detail: detail.clone(),
                     });
-                    if new || blocked_logged.is_none_or(|at| at.elapsed() >= BLOCKED_LOG_INTERVAL)
-                    {
+                    if new || blocked_logged.is_none_or(|at| at.elapsed() >= BLOCKED_LOG_INTERVAL) {
                         error!(
                             reason = reason.as_str(),
                             %detail,

@@ -46,10 +46,11 @@ impl Open {
             // Alert storms are write-heavy; trade some disk space for fewer rewrites.
             .mode(sled::Mode::HighThroughput)
             .open()?;
-        let log_file = std::fs::File::open(dir.join("db")).map_err(|error| StoreError::Corrupt {
-            key: format!("{}/db", dir.display()),
-            reason: format!("cannot open sled's log file to sync it: {error}"),
-        })?;
+        let log_file =
+            std::fs::File::open(dir.join("db")).map_err(|error| StoreError::Corrupt {
+                key: format!("{}/db", dir.display()),
+                reason: format!("cannot open sled's log file to sync it: {error}"),
+            })?;
         let open = Open {
             log_file,
             incidents: db.open_tree("incidents")?,

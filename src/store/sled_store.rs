@@ -85,7 +85,8 @@ impl SledStore {
     /// crash recovery with the rest.
     pub fn adapter_tree(&self, name: &str) -> Result<AdapterTree, StoreError> {
         let name = format!("adapter:{name}");
-        self.shared.with(|open| Ok(open.db.open_tree(&name).map(|_| ())?))?;
+        self.shared
+            .with(|open| Ok(open.db.open_tree(&name).map(|_| ())?))?;
         Ok(AdapterTree {
             store: self.clone(),
             name,
@@ -336,8 +337,7 @@ impl Store for SledStore {
             let mut out = Vec::new();
             for item in open.dirty_cards.iter() {
                 let (key, value) = item?;
-                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value))
-                {
+                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
                     out.push(DirtyCard { incident, token });
                 }
             }

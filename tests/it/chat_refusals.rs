@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::discord::{war_room, wait_until};
+use crate::discord::{wait_until, war_room};
 use crate::support::TestBot;
 use crate::support::fake_discord::{FailMode, FakeDiscord};
 
@@ -44,7 +44,11 @@ async fn blocked_then_healed(mode: FailMode, status: u16, reason: &str) {
     })
     .await;
     assert_eq!(
-        metric(&bot, &format!("warroom_chat_blocked{{reason=\"{reason}\"}}")).await,
+        metric(
+            &bot,
+            &format!("warroom_chat_blocked{{reason=\"{reason}\"}}")
+        )
+        .await,
         1.0
     );
     // The head item is probed again and again on a slow backoff…
@@ -67,7 +71,11 @@ async fn blocked_then_healed(mode: FailMode, status: u16, reason: &str) {
     })
     .await;
     assert_eq!(
-        metric(&bot, &format!("warroom_chat_blocked{{reason=\"{reason}\"}}")).await,
+        metric(
+            &bot,
+            &format!("warroom_chat_blocked{{reason=\"{reason}\"}}")
+        )
+        .await,
         0.0
     );
     fake.assert_no_violations();

@@ -106,8 +106,11 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
 
     // Before: a normal write.
     let mut stored = vec![];
-    bot.alert("alertmanager", &am_alert("df-0", &service(0), "critical", "firing"))
-        .await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("df-0", &service(0), "critical", "firing"),
+    )
+    .await;
     stored.push(service(0));
 
     let ballast = mount.path.join("ballast");
@@ -196,7 +199,10 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
         assert_eq!(status, StatusCode::OK, "{round}: {incidents}");
         let visible = services_in(&incidents);
         for name in &stored {
-            assert!(visible.contains(name), "{round}: {name} (answered 2xx) is lost");
+            assert!(
+                visible.contains(name),
+                "{round}: {name} (answered 2xx) is lost"
+            );
         }
         for name in [&refused_service, &service(150)] {
             assert!(

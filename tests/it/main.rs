@@ -13,5 +13,6 @@ mod e2e;
 mod fake_discord_selftest;
 mod intake;
 mod restart;
+mod shutdown;
 mod support;
 mod tidy;

@@ -29,6 +29,9 @@ use crate::store::Store;
 pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer, Window};
 
+/// How long the gateway may take to close its shards at shutdown.
+pub const GATEWAY_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How long one Discord REST call may take before the outbox treats it as failed.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -492,7 +495,14 @@ pub async fn start(
                 }
             }
             _ = stopped(&mut shutdown) => {
-                shard_manager.shutdown_all().await;
+                // With Discord unreachable a shard may sit in its reconnect loop and never
+                // answer; the process must stop anyway (the caller aborts this task too).
+                if tokio::time::timeout(GATEWAY_STOP_GRACE, shard_manager.shutdown_all())
+                    .await
+                    .is_err()
+                {
+                    warn!(grace_ms = GATEWAY_STOP_GRACE.as_millis() as u64, "The Discord gateway did not stop in time; abandoning it.");
+                }
             }
         }
     });
