@@ -37,7 +37,7 @@ pub(crate) struct Open {
 }
 
 impl Open {
-    fn open(dir: &Path, cache_capacity: u64) -> Result<Open, StoreError> {
+    fn from_disk(dir: &Path, cache_capacity: u64) -> Result<Open, StoreError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_capacity)
@@ -117,7 +117,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn open(dir: &Path, cache_capacity: u64) -> Result<Arc<Shared>, StoreError> {
-        let open = Open::open(dir, cache_capacity)?;
+        let open = Open::from_disk(dir, cache_capacity)?;
         Ok(Arc::new(Shared {
             dir: dir.to_owned(),
             cache_capacity,
@@ -227,7 +227,7 @@ impl Shared {
         loop {
             std::thread::sleep(wait);
             attempts += 1;
-            match Open::open(&self.dir, self.cache_capacity) {
+            match Open::from_disk(&self.dir, self.cache_capacity) {
                 Ok(open) => {
                     self.depth.store(open.scan_depth(), Ordering::Release);
                     let mut guard = self

@@ -51,9 +51,12 @@ impl std::fmt::Debug for AdapterTree {
     }
 }
 
+/// A key and its value in an adapter's tree.
+pub type AdapterEntry = (Vec<u8>, Vec<u8>);
+
 impl AdapterTree {
     /// Every key and value, in key order.
-    pub fn entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    pub fn entries(&self) -> Result<Vec<AdapterEntry>, StoreError> {
         self.store.shared.with(|open| {
             let tree = open.db.open_tree(&self.name)?;
             let mut out = Vec::new();
