@@ -383,3 +383,59 @@ impl Store for SledStore {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(effects: Vec<Effect>) -> WriteBatch {
+        WriteBatch {
+            effects,
+            ..WriteBatch::default()
+        }
+    }
+
+    #[test]
+    fn the_outbox_depth_is_counted_on_every_change_and_rescanned_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = IncidentId::parse("INC-20261121-001").unwrap();
+        let two = IncidentId::parse("INC-20261121-002").unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(store.outbox_depth(), 0);
+        store
+            .commit(batch(vec![
+                Effect::OpenRoom { incident: one },
+                Effect::PostCard { incident: one },
+                Effect::RefreshCard { incident: one },
+            ]))
+            .unwrap();
+        assert_eq!(store.outbox_depth(), 3);
+        // A card already marked dirty is one pending edit, however often it is marked.
+        store
+            .commit(batch(vec![
+                Effect::RefreshCard { incident: one },
+                Effect::RefreshCard { incident: two },
+            ]))
+            .unwrap();
+        assert_eq!(store.outbox_depth(), 4);
+        let items = store.outbox_pending(10).unwrap();
+        store.outbox_complete(items[0].key).unwrap();
+        // Completing twice (a redelivery after a crash) counts once.
+        store.outbox_complete(items[0].key).unwrap();
+        assert_eq!(store.outbox_depth(), 3);
+        let cards = store.dirty_cards().unwrap();
+        let stale = DirtyCard {
+            incident: cards[0].incident,
+            token: cards[0].token.wrapping_add(1),
+        };
+        store.clear_dirty_card(stale).unwrap();
+        assert_eq!(store.outbox_depth(), 3, "a newer mark stays and is counted");
+        store.clear_dirty_card(cards[0]).unwrap();
+        assert_eq!(store.outbox_depth(), 2);
+        store.flush_blocking().unwrap();
+        drop(store);
+        let reopened = SledStore::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(reopened.outbox_depth(), 2);
+        assert_eq!(reopened.failure(), None);
+    }
+}
