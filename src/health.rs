@@ -28,12 +28,13 @@ impl Health {
     /// changes its reason).
     pub fn set_chat_blocked(&self, blocked: ChatBlocked) -> bool {
         let mut current = self.lock();
-        let changed = current.as_ref().map(|c| c.reason) != Some(blocked.reason);
+        let previous = current.as_ref().map(|c| c.reason);
+        let changed = previous != Some(blocked.reason);
         if changed {
-            for reason in BlockReason::ALL {
-                metrics::gauge!("warroom_chat_blocked", "reason" => reason.as_str())
-                    .set(if reason == blocked.reason { 1.0 } else { 0.0 });
+            if let Some(previous) = previous {
+                metrics::gauge!("warroom_chat_blocked", "reason" => previous.as_str()).set(0.0);
             }
+            metrics::gauge!("warroom_chat_blocked", "reason" => blocked.reason.as_str()).set(1.0);
         }
         *current = Some(blocked);
         changed
@@ -42,10 +43,8 @@ impl Health {
     /// Delivery works again; returns what was blocking it, if anything.
     pub fn clear_chat_blocked(&self) -> Option<ChatBlocked> {
         let previous = self.lock().take();
-        if previous.is_some() {
-            for reason in BlockReason::ALL {
-                metrics::gauge!("warroom_chat_blocked", "reason" => reason.as_str()).set(0.0);
-            }
+        if let Some(previous) = &previous {
+            metrics::gauge!("warroom_chat_blocked", "reason" => previous.reason.as_str()).set(0.0);
         }
         previous
     }

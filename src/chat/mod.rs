@@ -68,8 +68,6 @@ pub enum BlockReason {
 }
 
 impl BlockReason {
-    pub const ALL: [BlockReason; 2] = [BlockReason::Unauthorized, BlockReason::Forbidden];
-
     /// The metric label and readiness text.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -434,7 +434,19 @@ mod tests {
         assert_eq!(store.outbox_depth(), 2);
         store.flush_blocking().unwrap();
         drop(store);
-        let reopened = SledStore::open(dir.path(), 1 << 20).unwrap();
+        // sled's IO threads may hold the file lock a moment after the drop.
+        let mut attempts = 0;
+        let reopened = loop {
+            match SledStore::open(dir.path(), 1 << 20) {
+                Ok(store) => break store,
+                Err(error) if attempts < 100 => {
+                    attempts += 1;
+                    eprintln!("re-open attempt {attempts}: {error}");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(error) => panic!("cannot re-open the store: {error}"),
+            }
+        };
         assert_eq!(reopened.outbox_depth(), 2);
         assert_eq!(reopened.failure(), None);
     }
