@@ -77,12 +77,12 @@ fn fill(path: &Path) -> u64 {
 }
 
 fn service(n: usize) -> String {
-    format!("diskfull-svc-{n:03}")
+    format!("diskfull-svc-{n:04}")
 }
 
 fn services_in(incidents: &Value) -> Vec<String> {
     let text = incidents.to_string();
-    (0..200)
+    (0..2000)
         .map(service)
         .filter(|name| text.contains(name.as_str()))
         .collect()
@@ -152,13 +152,24 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
         status != StatusCode::OK || !services_in(&incidents).contains(&refused_service),
         "an incident whose request got 503 is listed: {incidents}"
     );
-    let (status, _) = bot
-        .post_alerts(
-            "alertmanager",
-            &am_alert("df-while-full", &service(150), "critical", "firing"),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    // While the disk stays full the store keeps trying to re-open; writes stay refused.
+    for n in 150..155 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, body) = bot
+            .post_alerts(
+                "alertmanager",
+                &am_alert(
+                    &format!("df-while-full-{n}"),
+                    &service(n),
+                    "critical",
+                    "firing",
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        let (status, ready) = bot.get("/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
+    }
 
     // Space returns: writes resume by themselves.
     std::fs::remove_file(&ballast).expect("remove the ballast");
@@ -204,9 +215,9 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
                 "{round}: {name} (answered 2xx) is lost"
             );
         }
-        for name in [&refused_service, &service(150)] {
+        for name in std::iter::once(refused_service.clone()).chain((150..155).map(service)) {
             assert!(
-                !visible.contains(name),
+                !visible.contains(&name),
                 "{round}: {name} was answered 503 yet is stored"
             );
         }
