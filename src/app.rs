@@ -161,7 +161,7 @@ pub async fn start_on(
             _ = stop_asked.wait_for(|stop| *stop) => None,
         };
         let stopping = tokio::time::Instant::now();
-        // Every step is bounded, so warroom stops within STOP_BUDGET whatever hangs: a
+        // Every step is bounded, so warroom stops within ten seconds whatever hangs: a
         // client that never finishes its request, a chat that never answers, a gateway
         // stuck reconnecting, a disk that never returns from a flush.
         let served = match served {
