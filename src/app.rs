@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -18,6 +19,7 @@ use crate::config::Settings;
 use crate::engine::clock::Clock;
 use crate::engine::outbox::OutboxWorker;
 use crate::engine::{EngineParts, spawn};
+use crate::health::Health;
 use crate::http::{AppState, metrics_handle, router};
 use crate::i18n::I18n;
 use crate::store::{SledStore, Store};
@@ -74,6 +76,7 @@ pub async fn start_on(
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let health = Arc::new(Health::new());
     // The chat: Discord when a token is configured, else the built-in console.
     let chat_ready = Arc::new(AtomicBool::new(false));
     let (chat, console, discord_task): (Arc<dyn ChatPort>, Option<Arc<ConsoleChat>>, _) =
@@ -106,14 +109,17 @@ pub async fn start_on(
         locale: settings.room_locale.clone(),
         card_edit_interval: settings.card_edit_interval,
         wake: outbox_wake,
+        health: health.clone(),
     };
     let outbox_task = tokio::spawn(outbox.run(shutdown_rx.clone()));
 
+    let stop_engine = engine.stopper();
     let state = AppState {
         engine,
         store: store.clone(),
         console,
         chat_ready,
+        health,
         i18n,
         people: Arc::new(
             settings
@@ -140,21 +146,56 @@ pub async fn start_on(
         );
     }
     let mut http_shutdown = shutdown_rx.clone();
+    let mut stop_asked = shutdown_rx.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-            .context("the HTTP server failed")?;
-        // The router (and its engine handle) is gone; the outbox holds the last handle.
-        let _ = outbox_task.await;
-        if let Some(task) = discord_task {
-            let _ = task.await;
+        let mut http = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = http_shutdown.wait_for(|stop| *stop).await;
+                })
+                .await
+        });
+        // Until shutdown is asked for, the server runs; a failure of its own ends warroom.
+        let served = tokio::select! {
+            result = &mut http => Some(result),
+            _ = stop_asked.wait_for(|stop| *stop) => None,
+        };
+        let stopping = tokio::time::Instant::now();
+        // Every step is bounded, so warroom stops within ten seconds whatever hangs: a
+        // client that never finishes its request, a chat that never answers, a gateway
+        // stuck reconnecting, a disk that never returns from a flush.
+        let served = match served {
+            Some(result) => Some(result),
+            None => bounded("the HTTP server", HTTP_STOP_GRACE, &mut http).await,
+        };
+        let mut outbox_task = outbox_task;
+        bounded("the outbox", OUTBOX_STOP_GRACE, &mut outbox_task).await;
+        if let Some(mut task) = discord_task {
+            bounded("the Discord gateway", GATEWAY_STOP_GRACE, &mut task).await;
         }
-        let _ = engine_task.await;
-        store.flush().await.context("final flush failed")?;
-        info!("warroom stopped cleanly.");
+        // A handle may outlive its holder (a gateway task just abandoned): stop explicitly.
+        stop_engine.stop();
+        let mut engine_task = engine_task;
+        bounded("the engine", ENGINE_STOP_GRACE, &mut engine_task).await;
+        let flushed = tokio::time::timeout(FLUSH_STOP_GRACE, store.flush()).await;
+        info!(
+            stop_ms = stopping.elapsed().as_millis() as u64,
+            "warroom stopped."
+        );
+        match served {
+            Some(Ok(Err(error))) => Err(error).context("the HTTP server failed")?,
+            Some(Err(error)) if error.is_panic() => {
+                anyhow::bail!("the HTTP server panicked: {error}")
+            }
+            _ => {}
+        }
+        match flushed {
+            Ok(result) => result.context("final flush failed")?,
+            Err(_) => anyhow::bail!(
+                "the final flush did not finish within {} ms",
+                FLUSH_STOP_GRACE.as_millis()
+            ),
+        }
         Ok(())
     });
     Ok(Running {
@@ -164,37 +205,101 @@ pub async fn start_on(
     })
 }
 
-/// Runs until SIGINT or SIGTERM.
-pub async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
-    let running = start(settings, clock).await?;
-    wait_for_signal().await;
-    info!("Shutdown requested; finishing in-flight work.");
-    running.stop().await
+/// How long each step of a stop may take; together well inside ten seconds.
+const HTTP_STOP_GRACE: Duration = Duration::from_secs(2);
+const OUTBOX_STOP_GRACE: Duration = Duration::from_millis(1500);
+const GATEWAY_STOP_GRACE: Duration = Duration::from_millis(1500);
+const ENGINE_STOP_GRACE: Duration = Duration::from_millis(1500);
+const FLUSH_STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Waits for `task` up to `grace`, then aborts it. `None` when it had to be aborted.
+async fn bounded<T>(
+    what: &str,
+    grace: Duration,
+    task: &mut tokio::task::JoinHandle<T>,
+) -> Option<Result<T, tokio::task::JoinError>> {
+    match tokio::time::timeout(grace, &mut *task).await {
+        Ok(result) => Some(result),
+        Err(_) => {
+            warn!(
+                step = what,
+                grace_ms = grace.as_millis() as u64,
+                "A shutdown step did not finish in time; abandoning it."
+            );
+            task.abort();
+            None
+        }
+    }
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = async {
+/// Runs until SIGINT or SIGTERM. A second signal while stopping exits at once.
+pub async fn serve(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<()> {
+    // Listening starts before anything else and never stops: once tokio handles a signal its
+    // default action is gone, so a signal nobody listens for would be ignored.
+    let mut signals = Signals::listen();
+    let running = start(settings, clock).await?;
+    signals.next().await;
+    info!("Shutdown requested; finishing in-flight work. Signal again to exit at once.");
+    tokio::select! {
+        result = running.stop() => result,
+        _ = signals.next() => {
+            warn!("Second signal: exiting at once; unfinished work resumes from the store on the next start.");
+            std::process::exit(130);
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, registered once so no signal between two waits is lost.
+struct Signals {
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn listen() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, name: &str| match signal(kind) {
+                Ok(signal) => Some(signal),
+                Err(error) => {
+                    warn!(%error, signal = name, "Cannot listen for a signal.");
+                    None
+                }
+            };
+            Signals {
+                interrupt: listen(SignalKind::interrupt(), "SIGINT"),
+                terminate: listen(SignalKind::terminate(), "SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        if signal.recv().await.is_none() {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(&mut self.interrupt) => {}
+                _ = recv(&mut self.terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
         if let Err(error) = tokio::signal::ctrl_c().await {
             warn!(%error, "Cannot listen for Ctrl-C.");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                warn!(%error, "Cannot listen for SIGTERM.");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
     }
 }

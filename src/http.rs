@@ -41,6 +41,8 @@ pub struct AppState {
     pub console: Option<Arc<ConsoleChat>>,
     /// The chat adapter is connected (Discord: commands registered; console: always).
     pub chat_ready: Arc<std::sync::atomic::AtomicBool>,
+    /// Why chat delivery is paused, if it is (the outbox reports it).
+    pub health: Arc<crate::health::Health>,
     pub i18n: Arc<I18n>,
     pub people: Arc<HashMap<UserId, Person>>,
     pub ingest_token: Option<Secret>,
@@ -399,26 +401,38 @@ async fn healthz() -> impl IntoResponse {
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let store_ok = state
-        .store
-        .last_sequence(chrono::Utc::now().date_naive())
-        .is_ok();
+    // The store says why it refuses work while it re-opens after a storage failure.
+    let store_error = match state.store.failure() {
+        Some(reason) => Some(reason),
+        None => state
+            .store
+            .last_sequence(chrono::Utc::now().date_naive())
+            .err()
+            .map(|error| error.to_string()),
+    };
     let engine_ok = state.engine.is_running();
-    let chat_ok = state.chat_ready.load(std::sync::atomic::Ordering::Relaxed);
-    let status = if store_ok && engine_ok && chat_ok {
+    let chat_blocked = state.health.chat_blocked();
+    let chat_ok =
+        state.chat_ready.load(std::sync::atomic::Ordering::Relaxed) && chat_blocked.is_none();
+    let status = if store_error.is_none() && engine_ok && chat_ok {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        axum::Json(json!({
-            "status": if status == StatusCode::OK { "ready" } else { "not ready" },
-            "store": store_ok,
-            "engine": engine_ok,
-            "chat": chat_ok,
-        })),
-    )
+    let mut body = json!({
+        "status": if status == StatusCode::OK { "ready" } else { "not ready" },
+        "store": store_error.is_none(),
+        "engine": engine_ok,
+        "chat": chat_ok,
+    });
+    if let Some(reason) = store_error {
+        body["store_error"] = json!(reason);
+    }
+    if let Some(blocked) = chat_blocked {
+        body["chat_blocked"] = json!(blocked.reason.as_str());
+        body["chat_error"] = json!(blocked.detail);
+    }
+    (status, axum::Json(body))
 }
 
 async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -6,6 +6,7 @@
 //! - [`chat`]: the chat port, renderers and the built-in console adapter.
 //! - [`intake`]: Alertmanager, Grafana, Zabbix and generic alerts into the normalised alert.
 //! - [`http`]: webhooks, read API, console API, health and metrics.
+//! - [`health`]: readiness facts the outbox learns and `/readyz` reports.
 //! - [`config`], [`i18n`], [`check`], [`app`]: settings, localized text, `warroom check`, and
 //!   the composition root; [`logging`]: log lines outsiders cannot forge.
 
@@ -15,6 +16,7 @@ pub mod check;
 pub mod config;
 pub mod domain;
 pub mod engine;
+pub mod health;
 pub mod http;
 pub mod i18n;
 pub mod intake;

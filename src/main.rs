@@ -75,7 +75,11 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(warroom::app::serve(settings, Arc::new(SystemClock))) {
+            let served = runtime.block_on(warroom::app::serve(settings, Arc::new(SystemClock)));
+            // A blocking task still running (a flush on a disk that never answers) must not
+            // keep the process alive: the stop is bounded, so is this.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            match served {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     eprintln!("warroom: {error:#}");

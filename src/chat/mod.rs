@@ -144,6 +144,29 @@ pub enum ChatError {
     },
     #[error("no room is known for {0}")]
     NoRoom(String),
+    /// The chat refuses warroom itself (a revoked token, a missing permission): nothing is
+    /// wrong with the item, so delivery pauses until a retry gets through.
+    #[error("the chat service refuses warroom ({}): {detail}", reason.as_str())]
+    Blocked { reason: BlockReason, detail: String },
+}
+
+/// Why the chat refuses warroom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlockReason {
+    /// The token is wrong or revoked (HTTP 401).
+    Unauthorized,
+    /// The bot lacks a permission or access (HTTP 403).
+    Forbidden,
+}
+
+impl BlockReason {
+    /// The metric label and readiness text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockReason::Unauthorized => "unauthorized",
+            BlockReason::Forbidden => "forbidden",
+        }
+    }
 }
 
 /// What the outbox delivers through. Every call is idempotent per `key`, so a retry after a

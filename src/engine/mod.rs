@@ -124,6 +124,8 @@ enum Request {
 pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
     running: Arc<AtomicBool>,
+    /// See [`EngineStopper`].
+    stop: Arc<Notify>,
 }
 
 impl EngineHandle {
@@ -187,6 +189,13 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
+    /// A way to stop the engine that does not itself keep it running.
+    pub fn stopper(&self) -> EngineStopper {
+        EngineStopper {
+            stop: self.stop.clone(),
+        }
+    }
+
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed) && !self.tx.is_closed()
     }
@@ -196,6 +205,21 @@ impl EngineHandle {
             .send(request)
             .await
             .map_err(|_| EngineError::Stopped)
+    }
+}
+
+/// Stops the engine even while handles remain (one may be held by a gateway task that will
+/// not end in time).
+#[derive(Clone, Debug)]
+pub struct EngineStopper {
+    stop: Arc<Notify>,
+}
+
+impl EngineStopper {
+    /// Stops taking requests: queued ones are refused, committed ones still get their flush
+    /// and their reply. The engine task ends once the last group is flushed.
+    pub fn stop(&self) {
+        self.stop.notify_one();
     }
 }
 
@@ -230,6 +254,8 @@ pub fn spawn(
         open: HashMap::new(),
         by_group: HashMap::new(),
         sequences: HashMap::new(),
+        stale: false,
+        loaded_generation: 0,
     };
     engine.reload()?;
     // Group commit runs on its own OS thread: a blocking flush there costs no thread-pool hop
@@ -246,37 +272,56 @@ pub fn spawn(
             EngineError::NotDurable(format!("cannot start the flush thread: {error}"))
         })?;
     let running_flag = running.clone();
+    let stop = Arc::new(Notify::new());
+    let stop_signal = stop.clone();
     let task = tokio::spawn(async move {
-        engine.run(rx, flush_tx, flushed_rx).await;
+        engine.run(rx, flush_tx, flushed_rx, stop_signal).await;
         running_flag.store(false, Ordering::Relaxed);
         // The flusher ends once the engine's sender is gone; wait so every reply is sent.
         let _ = flusher_finished.await;
     });
-    Ok((EngineHandle { tx, running }, task))
+    Ok((EngineHandle { tx, running, stop }, task))
 }
 
 /// A reply waiting for the flush that makes its change durable.
 type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
 
+/// One committed group on its way to the flusher.
+struct FlushGroup {
+    replies: Vec<Deferred>,
+    /// The store generation the group was committed under: if the store re-opened since,
+    /// the commit was in the old database and is gone, however the flush goes.
+    generation: u64,
+}
+
+/// Flushes each group and answers its callers; tells the engine whether the flush held.
 fn flusher(
     store: &dyn Store,
-    rx: std::sync::mpsc::Receiver<Vec<Deferred>>,
-    done: mpsc::UnboundedSender<()>,
+    rx: std::sync::mpsc::Receiver<FlushGroup>,
+    done: mpsc::UnboundedSender<bool>,
 ) {
     while let Ok(group) = rx.recv() {
         let started = std::time::Instant::now();
-        let result = store.flush_blocking();
+        let result = store.flush_blocking().and_then(|()| {
+            if store.generation() == group.generation {
+                Ok(())
+            } else {
+                Err(StoreError::Unavailable(
+                    "the store re-opened before this change was flushed".to_owned(),
+                ))
+            }
+        });
         metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
         if let Err(error) = &result {
-            error!(%error, waiting = group.len(), "Flush failed; callers are told their change is not durable.");
+            error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
         }
-        for deferred in group {
+        for deferred in group.replies {
             deferred(match &result {
                 Ok(()) => Ok(()),
                 Err(error) => Err(EngineError::NotDurable(error.to_string())),
             });
         }
-        if done.send(()).is_err() {
+        if done.send(result.is_ok()).is_err() {
             return;
         }
     }
@@ -293,6 +338,11 @@ struct Engine {
     /// The open incident of each alert group.
     by_group: HashMap<String, IncidentId>,
     sequences: HashMap<NaiveDate, u32>,
+    /// The caches may hold changes that never reached the disk (a commit or flush failed):
+    /// nothing is committed until they are reloaded from the store.
+    stale: bool,
+    /// The store generation the caches were loaded from; a re-open makes them stale.
+    loaded_generation: u64,
 }
 
 /// Changes made by the current step, visible to later requests of the same step.
@@ -301,6 +351,8 @@ struct Pending {
     batch: WriteBatch,
     incidents: HashMap<IncidentId, Incident>,
     alerts: HashMap<AlertIdentity, StoredAlert>,
+    /// Some request in this group was decided from stale caches: the group is refused.
+    stale: bool,
 }
 
 impl Engine {
@@ -308,6 +360,8 @@ impl Engine {
         self.open.clear();
         self.by_group.clear();
         self.sequences.clear();
+        self.stale = true;
+        let generation = self.store.generation();
         for incident in self.store.incidents(None)? {
             if !incident.state.is_open() {
                 continue;
@@ -318,7 +372,25 @@ impl Engine {
             }
             self.open.insert(incident.id, incident);
         }
+        self.loaded_generation = generation;
+        self.stale = false;
         Ok(())
+    }
+
+    /// Before deciding new requests: reloads the caches if they may hold lost changes and
+    /// nothing decided from them is still waiting (the waiting group will be refused anyway).
+    /// Returns whether the caches can be trusted.
+    fn refresh_caches(&mut self, nothing_waiting: bool) -> bool {
+        if self.store.generation() != self.loaded_generation {
+            self.stale = true;
+        }
+        if self.stale && nothing_waiting {
+            match self.reload() {
+                Ok(()) => info!("Engine caches reloaded from the store."),
+                Err(error) => debug!(%error, "Engine caches cannot be reloaded yet."),
+            }
+        }
+        !self.stale
     }
 
     /// Applies requests as they come and commits while the flusher is idle. While a flush is
@@ -327,8 +399,9 @@ impl Engine {
     async fn run(
         &mut self,
         mut rx: mpsc::Receiver<Request>,
-        flush_tx: std::sync::mpsc::Sender<Vec<Deferred>>,
-        mut flushed_rx: mpsc::UnboundedReceiver<()>,
+        flush_tx: std::sync::mpsc::Sender<FlushGroup>,
+        mut flushed_rx: mpsc::UnboundedReceiver<bool>,
+        stop: Arc<Notify>,
     ) {
         let mut pending = Pending::default();
         let mut deferred: Vec<Deferred> = Vec::new();
@@ -341,14 +414,32 @@ impl Engine {
             tokio::select! {
                 biased;
                 done = flushed_rx.recv(), if flushing => {
-                    if done.is_none() {
-                        error!("The flusher is gone; stopping the engine.");
-                        break;
+                    match done {
+                        None => {
+                            error!("The flusher is gone; stopping the engine.");
+                            break;
+                        }
+                        Some(held) => {
+                            if !held {
+                                // The caches already hold the failed group's changes, and
+                                // so does every request decided from them since.
+                                self.stale = true;
+                                pending.stale = true;
+                            }
+                        }
                     }
                     flushing = false;
                 }
+                _ = stop.notified(), if !closed => {
+                    info!("Engine asked to stop; no further requests are taken.");
+                    closed = true;
+                    rx.close();
+                }
                 request = rx.recv(), if !closed => match request {
                     Some(first) => {
+                        if !self.refresh_caches(deferred.is_empty()) {
+                            pending.stale = true;
+                        }
                         let now = self.clock.now();
                         deferred.push(self.handle(first, &mut pending, now));
                         let mut taken = 1;
@@ -371,7 +462,7 @@ impl Engine {
                 flushing = self.commit(batch, group, &flush_tx);
             }
         }
-        info!("Engine stopped: every handle is gone.");
+        info!("Engine stopped.");
     }
 
     /// Commits one group and hands its replies to the flusher; false when nothing was handed.
@@ -379,8 +470,22 @@ impl Engine {
         &mut self,
         pending: Pending,
         group: Vec<Deferred>,
-        flush_tx: &std::sync::mpsc::Sender<Vec<Deferred>>,
+        flush_tx: &std::sync::mpsc::Sender<FlushGroup>,
     ) -> bool {
+        if pending.stale {
+            warn!(
+                requests = group.len(),
+                "A group decided before a store failure is refused."
+            );
+            for reply in group {
+                reply(Err(EngineError::NotDurable(
+                    "the store failed before this change was written; try again".to_owned(),
+                )));
+            }
+            self.stale = true;
+            return false;
+        }
+        let generation = self.store.generation();
         let touched: Vec<Incident> = pending.incidents.into_values().collect();
         let mut batch = pending.batch;
         batch.incidents = touched.clone();
@@ -400,7 +505,13 @@ impl Engine {
                 if has_effects {
                     self.outbox_wake.notify_one();
                 }
-                if flush_tx.send(group).is_err() {
+                if flush_tx
+                    .send(FlushGroup {
+                        replies: group,
+                        generation,
+                    })
+                    .is_err()
+                {
                     error!("The flusher is gone; replies are lost.");
                     return false;
                 }
@@ -411,8 +522,11 @@ impl Engine {
                 for reply in group {
                     reply(Err(EngineError::NotDurable(error.to_string())));
                 }
+                // The requests changed the caches while they were decided; until a reload
+                // succeeds (the store may be re-opening) nothing is committed from them.
+                self.stale = true;
                 if let Err(error) = self.reload() {
-                    error!(%error, "Reload after a failed commit failed.");
+                    debug!(%error, "Reload after a failed commit failed; retried before the next request.");
                 }
                 false
             }

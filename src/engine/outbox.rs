@@ -15,12 +15,19 @@ use crate::domain::effect::Effect;
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::room::room_name;
 use crate::engine::{ChatRecord, EngineHandle};
+use crate::health::{ChatBlocked, Health};
 use crate::i18n::I18n;
 use crate::store::{DirtyCard, Store};
 
 /// How often the worker looks for due card edits when nothing wakes it.
 const TICK: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// While the chat refuses warroom (401, 403) the head item is retried as a probe, first
+/// after this, then twice as long each time up to [`MAX_BACKOFF`]: slow enough that Discord
+/// does not count warroom as a client hammering it with invalid requests.
+const FIRST_BLOCKED_PROBE: Duration = Duration::from_secs(1);
+/// A blocked chat is logged as an error at most this often, not on every probe.
+pub const BLOCKED_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 pub struct OutboxWorker {
     pub store: Arc<dyn Store>,
@@ -30,6 +37,8 @@ pub struct OutboxWorker {
     pub locale: String,
     pub card_edit_interval: Duration,
     pub wake: Arc<Notify>,
+    /// Where the worker reports that the chat refuses warroom, for `/readyz`.
+    pub health: Arc<Health>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +68,8 @@ impl OutboxWorker {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_edit: HashMap<IncidentId, Instant> = HashMap::new();
         let mut backoff = Duration::from_millis(250);
+        let mut blocked_probe = FIRST_BLOCKED_PROBE;
+        let mut blocked_logged: Option<Instant> = None;
         loop {
             // Delivery may wait on pacing or a slow chat for long; a stop must not. Every item
             // is idempotent, so abandoning one half-way is repaired on the next start.
@@ -76,10 +87,36 @@ impl OutboxWorker {
             };
             let depth = self.store.outbox_depth();
             metrics::gauge!("warroom_outbox_depth").set(depth as f64);
+            let blocked = matches!(result, Err(DeliveryError::Chat(ChatError::Blocked { .. })));
+            if !blocked {
+                blocked_probe = FIRST_BLOCKED_PROBE;
+                blocked_logged = None;
+            }
             let wait = match result {
                 Ok(()) => {
+                    self.unblocked();
                     backoff = Duration::from_millis(250);
                     TICK
+                }
+                Err(DeliveryError::Chat(ChatError::Blocked { reason, detail })) => {
+                    let new = self.health.set_chat_blocked(ChatBlocked {
+                        reason,
+                        detail: detail.clone(),
+                    });
+                    if new || blocked_logged.is_none_or(|at| at.elapsed() >= BLOCKED_LOG_INTERVAL) {
+                        error!(
+                            reason = reason.as_str(),
+                            %detail,
+                            pending = depth,
+                            retry_in_ms = blocked_probe.as_millis() as u64,
+                            "The chat refuses warroom; delivery is paused and nothing is dropped. Check the bot token and its permissions."
+                        );
+                        metrics::counter!("warroom_chat_blocked_errors_logged_total", "reason" => reason.as_str()).increment(1);
+                        blocked_logged = Some(Instant::now());
+                    }
+                    let wait = blocked_probe;
+                    blocked_probe = (blocked_probe * 2).min(MAX_BACKOFF);
+                    wait
                 }
                 Err(DeliveryError::Chat(ChatError::RateLimited { retry_after })) => {
                     let wait = retry_after.unwrap_or(backoff).min(MAX_BACKOFF);
@@ -91,6 +128,12 @@ impl OutboxWorker {
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                     wait
                 }
+                Err(DeliveryError::Store(error)) => {
+                    warn!(%error, retry_in_ms = backoff.as_millis() as u64, pending = depth, "The outbox cannot read the store; will retry.");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    wait
+                }
                 Err(error) => {
                     warn!(%error, retry_in_ms = backoff.as_millis() as u64, pending = depth, "Chat delivery failed; will retry.");
                     let wait = backoff;
@@ -98,14 +141,26 @@ impl OutboxWorker {
                     wait
                 }
             };
+            // A blocked chat is probed on its own slow schedule: new work does not wake it,
+            // or every alert would send Discord one more request it refuses.
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = self.wake.notified(), if !blocked => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown.changed() => {
                     info!(pending = self.store.outbox_depth(), "Outbox stopping; pending items resume on next start.");
                     return;
                 }
             }
+        }
+    }
+
+    /// A delivery got through: the chat accepts warroom again.
+    fn unblocked(&self) {
+        if let Some(previous) = self.health.clear_chat_blocked() {
+            info!(
+                reason = previous.reason.as_str(),
+                "The chat accepts warroom again; delivery resumes."
+            );
         }
     }
 
@@ -117,13 +172,19 @@ impl OutboxWorker {
             }
             for item in items {
                 match self.deliver(item.key, &item.effect).await {
-                    Ok(()) => {}
-                    // A request the chat refuses for good would block everything behind it:
-                    // say so loudly and move on.
-                    Err(DeliveryError::Chat(ChatError::Rejected(reason)))
-                    | Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
-                        error!(item = item.key, effect = ?item.effect, %reason, "Chat refused an outbox item; dropping it.");
-                        metrics::counter!("warroom_outbox_dropped_total").increment(1);
+                    Ok(()) => self.unblocked(),
+                    // A request the chat calls invalid would fail the same way forever and
+                    // block everything behind it: say so loudly and move on. A chat that
+                    // refuses warroom itself (Blocked) returns below and loses nothing.
+                    Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
+                        error!(item = item.key, effect = ?item.effect, %reason, "Chat refused an outbox item as invalid; dropping it.");
+                        metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
+                            .increment(1);
+                    }
+                    Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
+                        error!(item = item.key, effect = ?item.effect, %reason, "An outbox item has no room to go to; dropping it.");
+                        metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
+                            .increment(1);
                     }
                     Err(error) => return Err(error),
                 }

@@ -4,12 +4,13 @@
 //! values; keys are big-endian so range scans come out in order.
 
 mod codec;
+mod recovery;
 mod sled_store;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-pub use sled_store::SledStore;
+pub use sled_store::{AdapterTree, SledStore};
 
 use crate::domain::alert::AlertIdentity;
 use crate::domain::decide::StoredAlert;
@@ -35,6 +36,9 @@ pub enum StoreError {
     Sync(String),
     #[error("could not encode a record: {0}")]
     Encode(String),
+    /// The store failed and is re-opening from disk; nothing is read or written meanwhile.
+    #[error("the store is unavailable until it re-opens: {0}")]
+    Unavailable(String),
 }
 
 /// Everything one engine step writes, applied atomically.
@@ -82,6 +86,11 @@ pub trait Store: Send + Sync {
     /// The same, blocking the calling thread: for the engine's dedicated flush thread, which
     /// avoids a hop through a thread pool on every group commit.
     fn flush_blocking(&self) -> Result<(), StoreError>;
+    /// Why the store refuses reads and writes, while it re-opens after a storage failure.
+    fn failure(&self) -> Option<String>;
+    /// Changes at every re-open: a write committed under an earlier generation may be lost
+    /// unless its flush succeeded under that same generation.
+    fn generation(&self) -> u64;
 
     fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
     /// Newest first; `state` filters.
@@ -99,6 +108,7 @@ pub trait Store: Send + Sync {
 
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
     fn outbox_complete(&self, key: u64) -> Result<(), StoreError>;
+    /// Pending outbox items plus dirty cards; kept as a count, never a scan.
     fn outbox_depth(&self) -> usize;
     fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError>;
     /// Clears the mark unless a newer one replaced it.

@@ -1,6 +1,8 @@
 //! The sled backend.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -16,22 +18,14 @@ use crate::domain::timeline::TimelineEntry;
 use crate::store::codec::{
     decode, encode, incident_from_key, incident_key, sequence_key, timeline_key, u64_from,
 };
-use crate::store::{DirtyCard, OutboxItem, SCHEMA_VERSION, Store, StoreError, WriteBatch};
+use crate::store::recovery::Shared;
+use crate::store::{DirtyCard, OutboxItem, Store, StoreError, WriteBatch};
 
+/// The sled store. Clones share one database, which is re-opened from disk after a failure
+/// (see [`super::recovery`]).
 #[derive(Clone)]
 pub struct SledStore {
-    db: sled::Db,
-    incidents: sled::Tree,
-    alerts: sled::Tree,
-    timeline: sled::Tree,
-    outbox: sled::Tree,
-    dirty_cards: sled::Tree,
-    meta: sled::Tree,
-    chat: sled::Tree,
-    /// sled's log file. sled 0.34 ends a flush with `sync_file_range`, which survives a
-    /// process crash but neither flushes the disk's write cache nor the file's size; an
-    /// `fdatasync` on it after each flush makes a flush survive a power cut too.
-    log_file: std::sync::Arc<std::fs::File>,
+    shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -40,73 +34,74 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
+/// An adapter's own tree (the console keeps its rooms there). It names the tree instead of
+/// holding it, so it follows the store across re-opens and never keeps a failed database
+/// (and its file lock) alive.
+#[derive(Clone)]
+pub struct AdapterTree {
+    store: SledStore,
+    name: String,
+}
+
+impl std::fmt::Debug for AdapterTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdapterTree")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key and its value in an adapter's tree.
+pub type AdapterEntry = (Vec<u8>, Vec<u8>);
+
+impl AdapterTree {
+    /// Every key and value, in key order.
+    pub fn entries(&self) -> Result<Vec<AdapterEntry>, StoreError> {
+        self.store.shared.with(|open| {
+            let tree = open.db.open_tree(&self.name)?;
+            let mut out = Vec::new();
+            for item in tree.iter() {
+                let (key, value) = item?;
+                out.push((key.to_vec(), value.to_vec()));
+            }
+            Ok(out)
+        })
+    }
+
+    pub fn insert(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.store.shared.with(|open| {
+            open.db.open_tree(&self.name)?.insert(key, value)?;
+            Ok(())
+        })
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`. `cache_capacity` bounds sled's page cache.
     pub fn open(dir: &Path, cache_capacity: u64) -> Result<SledStore, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_capacity)
-            // Durability comes from explicit group-commit flushes, not a timer.
-            .flush_every_ms(None)
-            // Alert storms are write-heavy; trade some disk space for fewer rewrites.
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
-        let log_file =
-            std::sync::Arc::new(std::fs::File::open(dir.join("db")).map_err(|error| {
-                StoreError::Corrupt {
-                    key: format!("{}/db", dir.display()),
-                    reason: format!("cannot open sled's log file to sync it: {error}"),
-                }
-            })?);
-        let store = SledStore {
-            log_file,
-            incidents: db.open_tree("incidents")?,
-            alerts: db.open_tree("alerts")?,
-            timeline: db.open_tree("timeline")?,
-            outbox: db.open_tree("outbox")?,
-            dirty_cards: db.open_tree("dirty_cards")?,
-            meta: db.open_tree("meta")?,
-            chat: db.open_tree("chat")?,
-            db,
-        };
-        store.check_schema()?;
-        Ok(store)
+        Ok(SledStore {
+            shared: Shared::open(dir, cache_capacity)?,
+        })
     }
 
-    /// A tree for an adapter's own bookkeeping (the console keeps its rooms here), in the
-    /// same database so it shares flushes and crash recovery with the rest.
-    pub fn adapter_tree(&self, name: &str) -> Result<sled::Tree, StoreError> {
-        Ok(self.db.open_tree(format!("adapter:{name}"))?)
-    }
-
-    fn check_schema(&self) -> Result<(), StoreError> {
-        match self.meta.get("schema_version")? {
-            None => {
-                self.meta
-                    .insert("schema_version", SCHEMA_VERSION.to_string().as_bytes())?;
-                Ok(())
-            }
-            Some(bytes) => {
-                let found: u32 = std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|text| text.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: "meta/schema_version".to_owned(),
-                        reason: "not a number".to_owned(),
-                    })?;
-                if found > SCHEMA_VERSION {
-                    return Err(StoreError::NewerSchema {
-                        found,
-                        supported: SCHEMA_VERSION,
-                    });
-                }
-                Ok(())
-            }
-        }
+    /// A tree for an adapter's own bookkeeping, in the same database so it shares flushes and
+    /// crash recovery with the rest.
+    pub fn adapter_tree(&self, name: &str) -> Result<AdapterTree, StoreError> {
+        let name = format!("adapter:{name}");
+        self.shared
+            .with(|open| Ok(open.db.open_tree(&name).map(|_| ())?))?;
+        Ok(AdapterTree {
+            store: self.clone(),
+            name,
+        })
     }
 
     fn alert_key(identity: &AlertIdentity) -> Vec<u8> {
         identity.to_string().into_bytes()
+    }
+
+    fn add_depth(&self, by: i64) {
+        self.shared.depth.fetch_add(by, Ordering::AcqRel);
     }
 }
 
@@ -160,97 +155,124 @@ impl Store for SledStore {
                 .sequences
                 .push((sequence_key(*date), sequence.to_be_bytes().to_vec()));
         }
-        // Ids come from outside the transaction: sled's generator is monotonic across
-        // restarts, which is all the outbox order needs.
-        let mut outbox_ids = Vec::with_capacity(prepared.outbox.len());
-        for _ in &prepared.outbox {
-            outbox_ids.push(self.db.generate_id()?);
-        }
-        let dirty_token = if prepared.dirty.is_empty() {
-            0
-        } else {
-            self.db.generate_id()?
-        };
-        let result: Result<(), TransactionError<()>> = (
-            &self.incidents,
-            &self.alerts,
-            &self.timeline,
-            &self.outbox,
-            &self.dirty_cards,
-            &self.meta,
-        )
-            .transaction(|(incidents, alerts, timeline, outbox, dirty, meta)| {
-                for (key, value) in &prepared.incidents {
-                    incidents.insert(&key[..], value.as_slice())?;
-                }
-                for (key, value) in &prepared.alerts {
-                    alerts.insert(key.as_slice(), value.as_slice())?;
-                }
-                for (key, value) in &prepared.timeline {
-                    timeline.insert(&key[..], value.as_slice())?;
-                }
-                for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
-                    outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
-                }
-                for key in &prepared.dirty {
-                    dirty.insert(&key[..], &dirty_token.to_be_bytes()[..])?;
-                }
-                for (key, value) in &prepared.sequences {
-                    meta.insert(key.as_slice(), value.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            });
-        match result {
-            Ok(()) => Ok(()),
-            Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
-            Err(TransactionError::Abort(())) => Err(StoreError::Encode(
-                "transaction aborted without a reason".to_owned(),
-            )),
-        }
+        let added = self.shared.with(|open| {
+            // Ids come from outside the transaction: sled's generator is monotonic across
+            // restarts, which is all the outbox order needs.
+            let mut outbox_ids = Vec::with_capacity(prepared.outbox.len());
+            for _ in &prepared.outbox {
+                outbox_ids.push(open.db.generate_id()?);
+            }
+            let dirty_token = if prepared.dirty.is_empty() {
+                0
+            } else {
+                open.db.generate_id()?
+            };
+            // Cards newly marked dirty, for the depth count; the closure may run again, so it
+            // starts from zero each time.
+            let newly_dirty = std::cell::Cell::new(0_i64);
+            let result: Result<(), TransactionError<()>> = (
+                &open.incidents,
+                &open.alerts,
+                &open.timeline,
+                &open.outbox,
+                &open.dirty_cards,
+                &open.meta,
+            )
+                .transaction(|(incidents, alerts, timeline, outbox, dirty, meta)| {
+                    newly_dirty.set(0);
+                    for (key, value) in &prepared.incidents {
+                        incidents.insert(&key[..], value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.alerts {
+                        alerts.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.timeline {
+                        timeline.insert(&key[..], value.as_slice())?;
+                    }
+                    for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
+                        outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
+                    }
+                    for key in &prepared.dirty {
+                        if dirty
+                            .insert(&key[..], &dirty_token.to_be_bytes()[..])?
+                            .is_none()
+                        {
+                            newly_dirty.set(newly_dirty.get() + 1);
+                        }
+                    }
+                    for (key, value) in &prepared.sequences {
+                        meta.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                });
+            match result {
+                Ok(()) => Ok(prepared.outbox.len() as i64 + newly_dirty.get()),
+                Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
+                Err(TransactionError::Abort(())) => Err(StoreError::Encode(
+                    "transaction aborted without a reason".to_owned(),
+                )),
+            }
+        })?;
+        self.add_depth(added);
+        Ok(())
     }
 
     async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        let file = self.log_file.clone();
-        tokio::task::spawn_blocking(move || file.sync_data())
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.flush_blocking())
             .await
             .map_err(|error| StoreError::Sync(error.to_string()))?
-            .map_err(|error| StoreError::Sync(error.to_string()))
     }
 
     fn flush_blocking(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        self.log_file
-            .sync_data()
-            .map_err(|error| StoreError::Sync(error.to_string()))
+        self.shared.with(|open| {
+            open.db.flush()?;
+            open.log_file
+                .sync_data()
+                .map_err(|error| StoreError::Sync(error.to_string()))
+        })
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.shared.failure()
+    }
+
+    fn generation(&self) -> u64 {
+        self.shared.generation()
     }
 
     fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
         let key = incident_key(id);
-        self.incidents
-            .get(key)?
-            .map(|bytes| decode(&key, &bytes))
-            .transpose()
+        self.shared.with(|open| {
+            open.incidents
+                .get(key)?
+                .map(|bytes| decode(&key, &bytes))
+                .transpose()
+        })
     }
 
     fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.incidents.iter().rev() {
-            let (key, value) = item?;
-            let incident: Incident = decode(&key, &value)?;
-            if state.is_none_or(|state| incident.state == state) {
-                out.push(incident);
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.incidents.iter().rev() {
+                let (key, value) = item?;
+                let incident: Incident = decode(&key, &value)?;
+                if state.is_none_or(|state| incident.state == state) {
+                    out.push(incident);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn alert(&self, identity: &AlertIdentity) -> Result<Option<StoredAlert>, StoreError> {
         let key = Self::alert_key(identity);
-        self.alerts
-            .get(&key)?
-            .map(|bytes| decode(&key, &bytes))
-            .transpose()
+        self.shared.with(|open| {
+            open.alerts
+                .get(&key)?
+                .map(|bytes| decode(&key, &bytes))
+                .transpose()
+        })
     }
 
     fn timeline(
@@ -261,78 +283,171 @@ impl Store for SledStore {
     ) -> Result<Vec<TimelineEntry>, StoreError> {
         let start = timeline_key(id, after.saturating_add(1));
         let end = timeline_key(id, u64::MAX);
-        let mut out = Vec::new();
-        for item in self.timeline.range(start..=end).take(limit) {
-            let (key, value) = item?;
-            out.push(decode(&key, &value)?);
-        }
-        Ok(out)
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.timeline.range(start..=end).take(limit) {
+                let (key, value) = item?;
+                out.push(decode(&key, &value)?);
+            }
+            Ok(out)
+        })
     }
 
     fn last_sequence(&self, date: NaiveDate) -> Result<u32, StoreError> {
         let key = sequence_key(date);
-        Ok(self
-            .meta
-            .get(&key)?
-            .and_then(|bytes| Some(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?)))
-            .unwrap_or(0))
+        self.shared.with(|open| {
+            Ok(open
+                .meta
+                .get(&key)?
+                .and_then(|bytes| Some(u32::from_be_bytes(bytes.get(..4)?.try_into().ok()?)))
+                .unwrap_or(0))
+        })
     }
 
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.outbox.iter().take(limit) {
-            let (key, value) = item?;
-            let Some(id) = u64_from(&key) else {
-                continue;
-            };
-            out.push(OutboxItem {
-                key: id,
-                effect: decode(&key, &value)?,
-            });
-        }
-        Ok(out)
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.outbox.iter().take(limit) {
+                let (key, value) = item?;
+                let Some(id) = u64_from(&key) else {
+                    continue;
+                };
+                out.push(OutboxItem {
+                    key: id,
+                    effect: decode(&key, &value)?,
+                });
+            }
+            Ok(out)
+        })
     }
 
     fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
-        self.outbox.remove(key.to_be_bytes())?;
+        let removed = self
+            .shared
+            .with(|open| Ok(open.outbox.remove(key.to_be_bytes())?.is_some()))?;
+        if removed {
+            self.add_depth(-1);
+        }
         Ok(())
     }
 
     fn outbox_depth(&self) -> usize {
-        self.outbox.len() + self.dirty_cards.len()
+        usize::try_from(self.shared.depth.load(Ordering::Acquire)).unwrap_or(0)
     }
 
     fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.dirty_cards.iter() {
-            let (key, value) = item?;
-            if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
-                out.push(DirtyCard { incident, token });
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.dirty_cards.iter() {
+                let (key, value) = item?;
+                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
+                    out.push(DirtyCard { incident, token });
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
         let key = incident_key(card.incident);
         // A failed swap means a newer change marked the card again: leave that mark.
-        let _ = self.dirty_cards.compare_and_swap(
-            key,
-            Some(&card.token.to_be_bytes()[..]),
-            None as Option<&[u8]>,
-        )?;
+        let cleared = self.shared.with(|open| {
+            Ok(open
+                .dirty_cards
+                .compare_and_swap(
+                    key,
+                    Some(&card.token.to_be_bytes()[..]),
+                    None as Option<&[u8]>,
+                )?
+                .is_ok())
+        })?;
+        if cleared {
+            self.add_depth(-1);
+        }
         Ok(())
     }
 
     fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .chat
-            .get(key)?
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        self.shared.with(|open| {
+            Ok(open
+                .chat
+                .get(key)?
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        })
     }
 
     fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.chat.insert(key, value.as_bytes())?;
-        Ok(())
+        self.shared.with(|open| {
+            open.chat.insert(key, value.as_bytes())?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(effects: Vec<Effect>) -> WriteBatch {
+        WriteBatch {
+            effects,
+            ..WriteBatch::default()
+        }
+    }
+
+    #[test]
+    fn the_outbox_depth_is_counted_on_every_change_and_rescanned_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = IncidentId::parse("INC-20261121-001").unwrap();
+        let two = IncidentId::parse("INC-20261121-002").unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(store.outbox_depth(), 0);
+        store
+            .commit(batch(vec![
+                Effect::OpenRoom { incident: one },
+                Effect::PostCard { incident: one },
+                Effect::RefreshCard { incident: one },
+            ]))
+            .unwrap();
+        assert_eq!(store.outbox_depth(), 3);
+        // A card already marked dirty is one pending edit, however often it is marked.
+        store
+            .commit(batch(vec![
+                Effect::RefreshCard { incident: one },
+                Effect::RefreshCard { incident: two },
+            ]))
+            .unwrap();
+        assert_eq!(store.outbox_depth(), 4);
+        let items = store.outbox_pending(10).unwrap();
+        store.outbox_complete(items[0].key).unwrap();
+        // Completing twice (a redelivery after a crash) counts once.
+        store.outbox_complete(items[0].key).unwrap();
+        assert_eq!(store.outbox_depth(), 3);
+        let cards = store.dirty_cards().unwrap();
+        let stale = DirtyCard {
+            incident: cards[0].incident,
+            token: cards[0].token.wrapping_add(1),
+        };
+        store.clear_dirty_card(stale).unwrap();
+        assert_eq!(store.outbox_depth(), 3, "a newer mark stays and is counted");
+        store.clear_dirty_card(cards[0]).unwrap();
+        assert_eq!(store.outbox_depth(), 2);
+        store.flush_blocking().unwrap();
+        drop(store);
+        // sled's IO threads may hold the file lock a moment after the drop.
+        let mut attempts = 0;
+        let reopened = loop {
+            match SledStore::open(dir.path(), 1 << 20) {
+                Ok(store) => break store,
+                Err(error) if attempts < 100 => {
+                    attempts += 1;
+                    eprintln!("re-open attempt {attempts}: {error}");
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(error) => panic!("cannot re-open the store: {error}"),
+            }
+        };
+        assert_eq!(reopened.outbox_depth(), 2);
+        assert_eq!(reopened.failure(), None);
     }
 }

@@ -58,6 +58,11 @@ impl Proc {
             .and_then(|child| child.try_wait().ok().flatten())
     }
 
+    /// The child's process id while it runs.
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL (what `Child::kill` sends on Unix) and reap: no chance to clean up.
     pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

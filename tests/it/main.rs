@@ -4,15 +4,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod chat;
+mod chat_refusals;
 mod commands;
 mod discord;
 mod discord_crash;
 mod discord_storm;
+mod disk_full;
 mod e2e;
 mod fake_discord_selftest;
 mod intake;
 mod output_safety;
 mod restart;
+mod shutdown;
 mod stale;
 mod support;
 mod tidy;

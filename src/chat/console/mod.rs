@@ -12,6 +12,7 @@ use tracing::warn;
 
 use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage, RichText};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
+use crate::store::AdapterTree;
 
 /// The room that exists from the start, for commands that belong to no incident.
 pub const GENERAL_ROOM: &str = "general";
@@ -66,7 +67,8 @@ struct State {
 
 pub struct ConsoleChat {
     state: Mutex<State>,
-    tree: sled::Tree,
+    /// The console's tree, by name: it follows the store when the store re-opens.
+    tree: AdapterTree,
 }
 
 impl std::fmt::Debug for ConsoleChat {
@@ -77,10 +79,12 @@ impl std::fmt::Debug for ConsoleChat {
 
 impl ConsoleChat {
     /// Loads the console's rooms and messages from `tree` and makes sure `general` exists.
-    pub fn open(tree: sled::Tree, now: DateTime<Utc>) -> Result<ConsoleChat, ConsoleError> {
+    pub fn open(tree: AdapterTree, now: DateTime<Utc>) -> Result<ConsoleChat, ConsoleError> {
         let mut state = State::default();
-        for item in tree.iter() {
-            let (key, value) = item.map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        let entries = tree
+            .entries()
+            .map_err(|e| ConsoleError::Storage(e.to_string()))?;
+        for (key, value) in entries {
             let key = String::from_utf8_lossy(&key).into_owned();
             let parsed = if let Some(id) = key.strip_prefix("room:") {
                 serde_json::from_slice::<ConsoleRoom>(&value).map(|room| {
@@ -188,7 +192,7 @@ impl ConsoleChat {
     fn insert_room(&self, room: ConsoleRoom) -> Result<(), ConsoleError> {
         let bytes = serde_json::to_vec(&room).map_err(|e| ConsoleError::Storage(e.to_string()))?;
         self.tree
-            .insert(format!("room:{}", room.id), bytes)
+            .insert(&format!("room:{}", room.id), &bytes)
             .map_err(|e| ConsoleError::Storage(e.to_string()))?;
         self.lock().rooms.insert(room.id.clone(), room);
         Ok(())
@@ -199,14 +203,14 @@ impl ConsoleChat {
             serde_json::to_vec(message).map_err(|e| ConsoleError::Storage(e.to_string()))?;
         let number = message_number(&message.id).unwrap_or_default();
         self.tree
-            .insert(format!("msg:{number:020}"), bytes)
+            .insert(&format!("msg:{number:020}"), &bytes)
             .map_err(|e| ConsoleError::Storage(e.to_string()))?;
         Ok(())
     }
 
     fn remember_key(&self, key: &str, value: &str) -> Result<(), ConsoleError> {
         self.tree
-            .insert(format!("key:{key}"), value.as_bytes())
+            .insert(&format!("key:{key}"), value.as_bytes())
             .map_err(|e| ConsoleError::Storage(e.to_string()))?;
         self.lock().keys.insert(key.to_owned(), value.to_owned());
         Ok(())

@@ -19,7 +19,7 @@ use poise::serenity_prelude as serenity;
 use tokio::sync::Mutex;
 use tracing::{info, warn};
 
-use crate::chat::{ChatError, ChatPort, OutgoingMessage, RichText};
+use crate::chat::{BlockReason, ChatError, ChatPort, OutgoingMessage, RichText};
 use crate::config::DiscordSettings;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
@@ -32,6 +32,9 @@ pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer, Window};
 pub use parts::allowed_mentions;
 use parts::{DiscordParts, message_parts};
+
+/// How long the gateway may take to close its shards at shutdown.
+pub const GATEWAY_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How long one Discord REST call may take before the outbox treats it as failed.
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
@@ -196,14 +199,37 @@ fn classify(error: serenity::Error) -> ChatError {
     if let serenity::Error::Http(http) = &error
         && let Some(status) = http.status_code()
     {
-        let code = status.as_u16();
-        return match code {
-            429 => ChatError::RateLimited { retry_after: None },
-            500..=599 => ChatError::Unavailable(format!("Discord answered {code}")),
-            _ => ChatError::Rejected(error.to_string()),
+        let discord_code = match http {
+            serenity::HttpError::UnsuccessfulRequest(response) => Some(response.error.code),
+            _ => None,
         };
+        return classify_status(status.as_u16(), discord_code, error.to_string());
     }
     ChatError::Unavailable(error.to_string())
+}
+
+/// The outcome of an answer with HTTP `status` and Discord's JSON error `code`: retry later
+/// (429, 5xx), pause everything until the chat lets warroom in again (401, 403: the token or
+/// a permission, not the item), or drop the item (any other 4xx: Discord calls the request
+/// itself invalid, e.g. 400 with 50035 "Invalid Form Body", so it would fail again).
+fn classify_status(status: u16, discord_code: Option<isize>, message: String) -> ChatError {
+    let detail = match discord_code {
+        Some(code) if code != 0 => format!("{status}: {message} (Discord code {code})"),
+        _ => format!("{status}: {message}"),
+    };
+    match status {
+        401 => ChatError::Blocked {
+            reason: BlockReason::Unauthorized,
+            detail,
+        },
+        403 => ChatError::Blocked {
+            reason: BlockReason::Forbidden,
+            detail,
+        },
+        429 => ChatError::RateLimited { retry_after: None },
+        500..=599 => ChatError::Unavailable(detail),
+        _ => ChatError::Rejected(detail),
+    }
 }
 
 /// A nonce Discord accepts (≤ 25 characters) that is the same on every retry of one item,
@@ -459,7 +485,14 @@ pub async fn start(
                 }
             }
             _ = stopped(&mut shutdown) => {
-                shard_manager.shutdown_all().await;
+                // With Discord unreachable a shard may sit in its reconnect loop and never
+                // answer; the process must stop anyway (the caller aborts this task too).
+                if tokio::time::timeout(GATEWAY_STOP_GRACE, shard_manager.shutdown_all())
+                    .await
+                    .is_err()
+                {
+                    warn!(grace_ms = GATEWAY_STOP_GRACE.as_millis() as u64, "The Discord gateway did not stop in time; abandoning it.");
+                }
             }
         }
     });
@@ -475,5 +508,48 @@ async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
         if shutdown.changed().await.is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_sorted_into_retry_block_and_drop() {
+        let kind = |error: ChatError| match error {
+            ChatError::Unavailable(_) => "retry",
+            ChatError::RateLimited { .. } => "rate limited",
+            ChatError::Blocked {
+                reason: BlockReason::Unauthorized,
+                ..
+            } => "blocked: unauthorized",
+            ChatError::Blocked {
+                reason: BlockReason::Forbidden,
+                ..
+            } => "blocked: forbidden",
+            ChatError::Rejected(_) => "drop",
+            ChatError::NoRoom(_) => "no room",
+        };
+        let table = [
+            (500, Some(0), "retry"),
+            (502, None, "retry"),
+            (503, Some(0), "retry"),
+            (429, Some(0), "rate limited"),
+            (401, Some(0), "blocked: unauthorized"),
+            (403, Some(50013), "blocked: forbidden"),
+            (403, Some(50001), "blocked: forbidden"),
+            (400, Some(50035), "drop"),
+            (404, Some(10003), "drop"),
+        ];
+        for (status, code, expected) in table {
+            let error = classify_status(status, code, "Discord said no".to_owned());
+            assert_eq!(kind(error), expected, "{status} {code:?}");
+        }
+        let detail = classify_status(403, Some(50013), "Missing Permissions".to_owned());
+        assert_eq!(
+            detail.to_string(),
+            "the chat service refuses warroom (forbidden): 403: Missing Permissions (Discord code 50013)"
+        );
     }
 }

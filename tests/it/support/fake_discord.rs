@@ -197,6 +197,12 @@ pub enum FailMode {
     /// Hold every request until the window ends, then answer 503 without doing anything, so
     /// a client without its own timeout stalls the way it would against a black hole.
     Hang,
+    /// 401 `{"message": "401: Unauthorized", "code": 0}`: the bot token was revoked.
+    Status401,
+    /// 403 `{"message": "Missing Permissions", "code": 50013}`: the bot lost a permission.
+    Status403,
+    /// 400 `{"code": 50035, "message": "Invalid Form Body", …}`: Discord calls the body invalid.
+    Status400Invalid,
 }
 
 /// How `drop_gateway_with` ends the current gateway connections.
@@ -3104,20 +3110,19 @@ async fn rest(
             if mode == FailMode::Hang {
                 tokio::time::sleep_until(until.into()).await;
             }
-            let status = if mode == FailMode::Status500 {
-                500
-            } else {
-                503
-            };
-            Answer::error(
-                status,
-                0,
-                if status == 500 {
-                    "500: Internal Server Error"
-                } else {
-                    "upstream connect error or disconnect/reset before headers"
-                },
-            )
+            match mode {
+                FailMode::Status500 => Answer::error(500, 0, "500: Internal Server Error"),
+                FailMode::Status503 | FailMode::Hang => Answer::error(
+                    503,
+                    0,
+                    "upstream connect error or disconnect/reset before headers",
+                ),
+                FailMode::Status401 => Answer::error(401, 0, "401: Unauthorized"),
+                FailMode::Status403 => Answer::error(403, 50013, "Missing Permissions"),
+                FailMode::Status400Invalid => Answer::form(json!({
+                    "content": {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be 2000 or fewer in length."}]}
+                })),
+            }
         }
         _ => {
             let mut st = sh.lock();

@@ -67,18 +67,24 @@ impl TestBot {
 
     /// warroom with this config file text; the demo users are added unless it has [[users]].
     pub async fn spawn_with(config: &str) -> TestBot {
+        let mut bot = TestBot::unstarted(config);
+        bot.start().await;
+        bot
+    }
+
+    /// A bot not started yet, so a test can prepare its data directory (e.g. mount a small
+    /// filesystem on it) before [`TestBot::start`].
+    pub fn unstarted(config: &str) -> TestBot {
         let dir = tempfile::tempdir().expect("temp dir");
         let clock = Arc::new(ManualClock::new(start_time()));
-        let mut bot = TestBot {
+        TestBot {
             base: String::new(),
             clock,
             client: reqwest::Client::new(),
             running: None,
             dir,
             config: Some(config.to_owned()),
-        };
-        bot.start().await;
-        bot
+        }
     }
 
     fn settings(&self) -> Settings {
@@ -99,7 +105,7 @@ impl TestBot {
         .expect("test config is valid")
     }
 
-    async fn start(&mut self) {
+    pub async fn start(&mut self) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let running = start_on(self.settings(), listener, self.clock.clone())
             .await
