@@ -14,10 +14,11 @@ use tracing::{info, warn};
 use crate::chat::ChatPort;
 use crate::chat::console::ConsoleChat;
 use crate::chat::discord::DiscordData;
-use crate::config::Settings;
+use crate::config::{DEMO_TOKENS, Settings};
 use crate::engine::clock::Clock;
 use crate::engine::outbox::OutboxWorker;
 use crate::engine::{EngineParts, spawn};
+use crate::http::auth::Credentials;
 use crate::http::{AppState, metrics_handle, router};
 use crate::i18n::I18n;
 use crate::store::{SledStore, Store};
@@ -90,12 +91,19 @@ pub async fn start_on(
                 let (chat, task) = crate::chat::discord::start(data, shutdown_rx.clone())
                     .await
                     .map_err(|error| anyhow::anyhow!("cannot start the Discord client: {error}"))?;
-                (chat, None, Some(task))
+                // `[console] enabled = true` serves the console API beside Discord.
+                let console = if settings.console_api {
+                    Some(Arc::new(ConsoleChat::open(console_tree, clock.now())?))
+                } else {
+                    None
+                };
+                (chat, console, Some(task))
             }
             None => {
                 let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
                 chat_ready.store(true, Ordering::Relaxed);
-                (console.clone(), Some(console), None)
+                let api = settings.console_api.then(|| console.clone());
+                (console, api, None)
             }
         };
     let outbox = OutboxWorker {
@@ -125,6 +133,8 @@ pub async fn start_on(
         ingest_token: settings.ingest_token.clone(),
         body_limit: settings.body_limit,
         metrics: metrics_handle(),
+        credentials: Arc::new(Credentials::from_settings(&settings)),
+        http_limits: settings.http_limits.clone(),
     };
     let app = router(state);
     info!(
@@ -135,18 +145,37 @@ pub async fn start_on(
         "warroom is listening. Alertmanager webhook: http://{addr}/v1/alerts/alertmanager; console: http://{addr}/console/api/rooms"
     );
     if settings.demo_users {
+        // The demo tokens are public by design (README); real tokens are never logged.
+        let tokens = DEMO_TOKENS
+            .iter()
+            .map(|(user, token)| format!("{user}: {token}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         warn!(
-            "No config file: the demo users alice, bob and carol are active. They are for trying warroom out only."
+            %tokens,
+            "No config file: the demo users alice, bob and carol are active, on loopback only. They are for trying warroom out only; send Authorization: Bearer <token>."
         );
     }
+    let tokenless: Vec<&str> = settings
+        .people
+        .iter()
+        .filter(|person| !settings.user_tokens.iter().any(|(id, _)| *id == person.id))
+        .map(|person| person.id.0.as_str())
+        .collect();
+    if settings.console_api && !tokenless.is_empty() {
+        warn!(
+            users = %tokenless.join(", "),
+            "These users have no token_sha256: on this loopback address anyone who can reach it may act as them. Give them tokens with `warroom token new <user>`."
+        );
+    }
+    let http_limits = settings.http_limits.clone();
     let mut http_shutdown = shutdown_rx.clone();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-            .context("the HTTP server failed")?;
+        crate::http::serve(listener, app, &http_limits, async move {
+            let _ = http_shutdown.wait_for(|stop| *stop).await;
+        })
+        .await
+        .context("the HTTP server failed")?;
         // The router (and its engine handle) is gone; the outbox holds the last handle.
         let _ = outbox_task.await;
         if let Some(task) = discord_task {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{Overrides, Settings};
+use crate::config::{ConfigError, Overrides, Settings};
 use crate::i18n::{DEFAULT_LOCALE, I18n};
 
 /// One line of the report.
@@ -22,6 +22,16 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
         .unwrap_or_else(|| "built-in defaults".to_owned());
     match Settings::load(config, &Overrides::default()) {
         Ok(settings) => {
+            if !settings.someone_can_act() {
+                findings.push(Finding {
+                    ok: false,
+                    what: format!("users ({origin})"),
+                    detail: "nobody can act on incidents: every user is a viewer (or there are \
+                             none) and no Discord role maps to a role that acts; give someone \
+                             responder, duty_manager or an on-call role"
+                        .to_owned(),
+                });
+            }
             findings.push(Finding {
                 ok: true,
                 what: format!("config ({origin})"),
@@ -51,6 +61,14 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     None => "the built-in console (no Discord token)".to_owned(),
                 },
             });
+        }
+        // One line per problem, so each can be read and fixed on its own.
+        Err(ConfigError::Invalid { path, problems }) => {
+            findings.extend(problems.into_iter().map(|problem| Finding {
+                ok: false,
+                what: format!("config ({path})"),
+                detail: problem,
+            }));
         }
         Err(error) => findings.push(Finding {
             ok: false,
@@ -106,7 +124,7 @@ fn check_locales() -> Finding {
                 reference.len()
             )
         } else {
-            problems.join("; ")
+            problems.join(", ")
         },
     }
 }

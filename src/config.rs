@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::credentials::TokenHash;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::decide::Policy;
 use crate::domain::ids::UserId;
@@ -20,6 +21,30 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const INGEST_TOKEN_ENV: &str = "WARROOM_INGEST_TOKEN";
 pub const DISCORD_TOKEN_ENV: &str = "DISCORD_TOKEN";
 pub const DEFAULT_DISCORD_API_BASE: &str = "https://discord.com";
+/// How long a client may take to send a request's headers, and then its body.
+pub const DEFAULT_HEADER_TIMEOUT: &str = "10s";
+pub const DEFAULT_BODY_TIMEOUT: &str = "30s";
+/// Requests served at once; more wait their turn. Reads get at most a quarter of these, so
+/// alert intake always finds room.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+
+/// The demo users' fixed tokens. They are public (printed in the log and the README), which
+/// is why demo mode listens on loopback only.
+pub const DEMO_TOKENS: [(&str, &str); 3] = [
+    ("alice", "demo-alice-token"),
+    ("bob", "demo-bob-token"),
+    ("carol", "demo-carol-token"),
+];
+
+/// Sensible bounds for durations in the config; outside them a value is surely a typo.
+const GROUPING_WINDOW_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(60), Duration::from_secs(30 * 24 * 3600));
+/// 0 is allowed: cards are then edited at once (the outbox still paces Discord by itself).
+const CARD_EDIT_INTERVAL_BOUNDS: (Duration, Duration) = (Duration::ZERO, Duration::from_secs(3600));
+const HEADER_TIMEOUT_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(300));
+const BODY_TIMEOUT_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(600));
 
 /// A secret value: usable, never shown by Debug or Display.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -61,6 +86,32 @@ pub struct Settings {
     pub log_filter: String,
     /// Present when a Discord token is configured: Discord replaces the console chat.
     pub discord: Option<DiscordSettings>,
+    /// The people who have an API token, by the hash of that token.
+    pub user_tokens: Vec<(UserId, TokenHash)>,
+    /// The integration token that may read (incidents, timelines, console rooms), never act.
+    pub read_token: Option<TokenHash>,
+    /// Whether `/console/api/…` is served: by default without Discord, with it only when
+    /// `[console] enabled = true`.
+    pub console_api: bool,
+    pub http_limits: HttpLimits,
+}
+
+/// Limits that keep slow or greedy clients from starving everyone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A client that has not sent a request's headers within this is disconnected.
+    pub header_timeout: Duration,
+    /// A body not fully received within this is answered 408.
+    pub body_timeout: Duration,
+    pub max_concurrent_requests: usize,
+}
+
+impl HttpLimits {
+    /// Concurrent reads allowed: a quarter of all requests (at least one), so a crowd of
+    /// readers never takes the slots alert intake needs.
+    pub fn max_concurrent_reads(&self) -> usize {
+        (self.max_concurrent_requests / 4).max(1)
+    }
 }
 
 /// The Discord adapter's settings, validated offline.
@@ -104,7 +155,7 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Syntax { path: String, message: String },
-    #[error("{path}: {}", problems.join("; "))]
+    #[error("{path}:\n  {}", problems.join("\n  "))]
     Invalid { path: String, problems: Vec<String> },
 }
 
@@ -184,7 +235,13 @@ impl Settings {
             .or(env_token)
             .or(file.ingest.token.map(|t| t.0))
             .map(Secret);
-        if ingest_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+        if ingest_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            problems
+                .push("ingest.token: is blank; remove it or set a long random string".to_owned());
+        } else if ingest_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             problems.push("ingest.token: use at least 16 characters".to_owned());
         }
         if !http_addr.ip().is_loopback() && ingest_token.is_none() {
@@ -207,14 +264,42 @@ impl Settings {
             "grouping.window",
             file.grouping.window.as_deref(),
             "4h",
+            GROUPING_WINDOW_BOUNDS,
             &mut problems,
         );
         let card_edit_interval = parse_duration(
             "chat.card_edit_interval",
             file.chat.card_edit_interval.as_deref(),
             "3s",
+            CARD_EDIT_INTERVAL_BOUNDS,
             &mut problems,
         );
+        let http_limits = HttpLimits {
+            header_timeout: parse_duration(
+                "http.header_timeout",
+                file.http.header_timeout.as_deref(),
+                DEFAULT_HEADER_TIMEOUT,
+                HEADER_TIMEOUT_BOUNDS,
+                &mut problems,
+            ),
+            body_timeout: parse_duration(
+                "http.body_timeout",
+                file.http.body_timeout.as_deref(),
+                DEFAULT_BODY_TIMEOUT,
+                BODY_TIMEOUT_BOUNDS,
+                &mut problems,
+            ),
+            max_concurrent_requests: file
+                .http
+                .max_concurrent_requests
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+        };
+        if !(4..=65_536).contains(&http_limits.max_concurrent_requests) {
+            problems.push(format!(
+                "http.max_concurrent_requests: {} is outside 4..=65536",
+                http_limits.max_concurrent_requests
+            ));
+        }
         let severity_of =
             |key: &str, text: &str, problems: &mut Vec<String>| match Severity::parse(text) {
                 Ok(severity) => Some(severity),
@@ -299,6 +384,8 @@ impl Settings {
             file.users.clone()
         };
         let mut people = Vec::new();
+        let mut user_tokens: Vec<(UserId, TokenHash)> = Vec::new();
+        let mut users_without_token = Vec::new();
         let mut names = BTreeSet::new();
         for (index, user) in users.iter().enumerate() {
             let key = format!("users[{index}]");
@@ -342,6 +429,20 @@ impl Settings {
                     supported_locales()
                 ));
             }
+            match user.token_sha256.as_deref().map(TokenHash::parse_hex) {
+                Some(Ok(hash)) => {
+                    if let Some((other, _)) =
+                        user_tokens.iter().find(|(_, known)| known.matches(&hash))
+                    {
+                        problems.push(format!(
+                            "{key}.token_sha256: the same token as {other}'s; give each person their own (`warroom token new {name}`)"
+                        ));
+                    }
+                    user_tokens.push((UserId(name.to_owned()), hash));
+                }
+                Some(Err(error)) => problems.push(format!("{key}.token_sha256: {error}")),
+                None => users_without_token.push(name.to_owned()),
+            }
             people.push(Person {
                 id: UserId(name.to_owned()),
                 roles,
@@ -377,6 +478,45 @@ impl Settings {
             oncall.set(role, user);
         }
 
+        let read_token = match file
+            .api
+            .read_token_sha256
+            .as_deref()
+            .map(TokenHash::parse_hex)
+        {
+            Some(Ok(hash)) => {
+                if user_tokens.iter().any(|(_, known)| known.matches(&hash)) {
+                    problems.push(
+                        "api.read_token_sha256: the same token as a user's; the integration needs its own"
+                            .to_owned(),
+                    );
+                }
+                Some(hash)
+            }
+            Some(Err(error)) => {
+                problems.push(format!("api.read_token_sha256: {error}"));
+                None
+            }
+            None => None,
+        };
+        let has_discord = discord.is_some() || file.discord.token.is_some();
+        let console_api = file.console.enabled.unwrap_or(!has_discord);
+        if !http_addr.ip().is_loopback() {
+            if demo_users {
+                problems.push(format!(
+                    "http.addr: {http_addr} is not a loopback address, and without a config file \
+                     the demo users (whose tokens are public) are active, so warroom listens on \
+                     loopback only; pass --config with your own [[users]] and their token_sha256"
+                ));
+            } else if console_api && !users_without_token.is_empty() {
+                problems.push(format!(
+                    "http.addr: {http_addr} is not a loopback address, so every console user needs \
+                     a token_sha256 (run `warroom token new <user>`); missing for {}",
+                    users_without_token.join(", ")
+                ));
+            }
+        }
+
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
                 problems.push(format!("grouping.labels[{index}]: must not be empty"));
@@ -407,7 +547,26 @@ impl Settings {
             demo_users,
             log_filter: file.log.filter.unwrap_or_else(|| "info".to_owned()),
             discord,
+            user_tokens,
+            read_token,
+            console_api,
+            http_limits,
         })
+    }
+}
+
+impl Settings {
+    /// Whether anyone may act on incidents: a configured person, or a mapped Discord role,
+    /// holding a role other than viewer.
+    pub fn someone_can_act(&self) -> bool {
+        let acts = |role: &PersonRole| *role != PersonRole::Viewer;
+        self.people
+            .iter()
+            .any(|person| person.roles.iter().any(acts))
+            || self
+                .discord
+                .as_ref()
+                .is_some_and(|discord| discord.role_map.values().flatten().any(acts))
     }
 }
 
@@ -530,11 +689,20 @@ fn parse_duration(
     key: &str,
     text: Option<&str>,
     default: &str,
+    (least, most): (Duration, Duration),
     problems: &mut Vec<String>,
 ) -> Duration {
     let text = text.unwrap_or(default);
     match humantime::parse_duration(text) {
-        Ok(duration) => duration,
+        Ok(duration) if (least..=most).contains(&duration) => duration,
+        Ok(_) => {
+            problems.push(format!(
+                "{key}: \"{text}\" is outside {} to {}",
+                humantime::format_duration(least),
+                humantime::format_duration(most)
+            ));
+            humantime::parse_duration(default).unwrap_or(Duration::from_secs(3))
+        }
         Err(error) => {
             problems.push(format!(
                 "{key}: \"{text}\" is not a duration like 30s or 4h ({error})"
@@ -557,6 +725,10 @@ fn demo_user_configs() -> Vec<UserConfig> {
         name: name.to_owned(),
         roles: roles.iter().map(|r| r.to_string()).collect(),
         locale: None,
+        token_sha256: DEMO_TOKENS
+            .iter()
+            .find(|(demo, _)| *demo == name)
+            .map(|(_, token)| TokenHash::of(token).to_hex()),
     };
     vec![
         user("alice", &["commander", "duty_manager"]),
@@ -579,6 +751,20 @@ struct ConfigFile {
     users: Vec<UserConfig>,
     log: LogSection,
     discord: DiscordSection,
+    api: ApiSection,
+    console: ConsoleSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ApiSection {
+    read_token_sha256: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConsoleSection {
+    enabled: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -598,6 +784,9 @@ struct DiscordSection {
 struct HttpSection {
     addr: Option<String>,
     body_limit_bytes: Option<usize>,
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    max_concurrent_requests: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -656,6 +845,7 @@ struct UserConfig {
     #[serde(default)]
     roles: Vec<String>,
     locale: Option<String>,
+    token_sha256: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -723,6 +913,7 @@ mod tests {
             name = "wang"
             roles = ["commander", "duty_manager"]
             locale = "zh-CN"
+            token_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
             "#,
             Overrides::default(),
         )
@@ -843,5 +1034,248 @@ mod tests {
         .unwrap();
         assert_eq!(settings.http_addr.port(), 0);
         assert_eq!(settings.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    const HASH_A: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    const HASH_B: &str = "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed";
+
+    fn problems_of(text: &str, addr: &str) -> String {
+        load(
+            text,
+            Overrides {
+                http_addr: Some(addr.to_owned()),
+                ..Overrides::default()
+            },
+        )
+        .err()
+        .unwrap_or_default()
+        .join("\n")
+    }
+
+    #[test]
+    fn user_tokens_are_validated_hex_sha256_and_distinct() {
+        let table = [
+            (format!("token_sha256 = \"{HASH_A}\""), None),
+            (
+                format!("token_sha256 = \"{}\"", HASH_A.to_ascii_uppercase()),
+                None,
+            ),
+            (
+                "token_sha256 = \"\"".to_owned(),
+                Some("users[0].token_sha256: is blank"),
+            ),
+            (
+                "token_sha256 = \"   \"".to_owned(),
+                Some("users[0].token_sha256: is blank"),
+            ),
+            (
+                "token_sha256 = \"abc\"".to_owned(),
+                Some("64 hexadecimal characters"),
+            ),
+            (
+                format!("token_sha256 = \"{}\"", "z".repeat(64)),
+                Some("non-hex"),
+            ),
+        ];
+        for (line, expected) in table {
+            let text = format!("[[users]]\nname = \"ann\"\nroles = [\"responder\"]\n{line}\n");
+            let problems = problems_of(&text, "127.0.0.1:0");
+            match expected {
+                None => assert_eq!(problems, "", "{line}"),
+                Some(needle) => assert!(problems.contains(needle), "{line}: {problems}"),
+            }
+        }
+        let twice = format!(
+            "[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n\
+             [[users]]\nname = \"ben\"\ntoken_sha256 = \"{HASH_A}\"\n"
+        );
+        assert!(problems_of(&twice, "127.0.0.1:0").contains("the same token as ann's"));
+        let reader = format!(
+            "[api]\nread_token_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n"
+        );
+        assert!(problems_of(&reader, "127.0.0.1:0").contains("api.read_token_sha256"));
+        let settings = load(
+            &format!(
+                "[api]\nread_token_sha256 = \"{HASH_B}\"\n[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ben\"\n"
+            ),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(settings.user_tokens.len(), 1);
+        assert_eq!(settings.user_tokens[0].0, UserId("ann".into()));
+        assert!(settings.read_token.is_some());
+    }
+
+    #[test]
+    fn demo_mode_listens_on_loopback_only_and_has_fixed_tokens() {
+        let demo = |addr: &str| {
+            Settings::from_file(
+                ConfigFile::default(),
+                true,
+                &Overrides {
+                    http_addr: Some(addr.to_owned()),
+                    ..Overrides::default()
+                },
+                Some("an-ingest-token-long-enough".to_owned()),
+            )
+        };
+        let problems = demo("0.0.0.0:8080").unwrap_err().join("\n");
+        assert!(problems.contains("loopback only"), "{problems}");
+        assert!(problems.contains("--config"), "{problems}");
+        let settings = demo("127.0.0.1:8080").unwrap();
+        assert!(settings.console_api);
+        for (user, token) in DEMO_TOKENS {
+            let (_, hash) = settings
+                .user_tokens
+                .iter()
+                .find(|(id, _)| id.0 == user)
+                .unwrap();
+            assert!(hash.matches(&TokenHash::of(token)), "{user}");
+        }
+    }
+
+    #[test]
+    fn a_public_bind_needs_a_token_for_every_console_user() {
+        let ingest = "[ingest]\ntoken = \"an-ingest-token-long-enough\"\n";
+        let without = format!(
+            "{ingest}[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ben\"\n"
+        );
+        let problems = problems_of(&without, "0.0.0.0:8080");
+        assert!(problems.contains("missing for ben"), "{problems}");
+        assert!(!problems.contains("ann"), "{problems}");
+        // Loopback, or the console API off, is fine.
+        assert_eq!(problems_of(&without, "127.0.0.1:8080"), "");
+        let off = format!("{without}[console]\nenabled = false\n");
+        assert_eq!(problems_of(&off, "0.0.0.0:8080"), "");
+        let with = format!(
+            "{ingest}[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ben\"\ntoken_sha256 = \"{HASH_B}\"\n"
+        );
+        assert_eq!(problems_of(&with, "0.0.0.0:8080"), "");
+    }
+
+    #[test]
+    fn the_console_api_is_off_with_discord_unless_enabled() {
+        let discord = format!(
+            "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"111111111111111111\"\n\
+             incidents_category_id = \"222222222222222222\"\n\
+             [discord.roles]\n\"333333333333333333\" = [\"responder\"]\n"
+        );
+        let table = [
+            ("", false, true),
+            ("[console]\nenabled = true\n", false, false),
+            ("", true, false),
+            ("[console]\nenabled = true\n", true, true),
+        ];
+        for (console, with_discord, expected) in table {
+            let text = if with_discord {
+                format!("{discord}{console}")
+            } else if console.is_empty() {
+                String::new()
+            } else {
+                "[console]\nenabled = false\n".to_owned()
+            };
+            let settings = load(&text, Overrides::default()).unwrap();
+            assert_eq!(settings.console_api, expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn absurd_durations_and_limits_are_refused() {
+        let table = [
+            (
+                "[grouping]\nwindow = \"0s\"\n",
+                Some("grouping.window: \"0s\" is outside 1m to 30days"),
+            ),
+            ("[grouping]\nwindow = \"400d\"\n", Some("grouping.window")),
+            ("[grouping]\nwindow = \"1m\"\n", None),
+            ("[chat]\ncard_edit_interval = \"0s\"\n", None),
+            (
+                "[chat]\ncard_edit_interval = \"2h\"\n",
+                Some("chat.card_edit_interval"),
+            ),
+            (
+                "[http]\nheader_timeout = \"0s\"\n",
+                Some("http.header_timeout"),
+            ),
+            ("[http]\nbody_timeout = \"1h\"\n", Some("http.body_timeout")),
+            (
+                "[http]\nmax_concurrent_requests = 0\n",
+                Some("http.max_concurrent_requests"),
+            ),
+            (
+                "[http]\nheader_timeout = \"1s\"\nbody_timeout = \"2s\"\nmax_concurrent_requests = 8\n",
+                None,
+            ),
+        ];
+        for (text, expected) in table {
+            let problems = problems_of(text, "127.0.0.1:0");
+            match expected {
+                None => assert_eq!(problems, "", "{text}"),
+                Some(needle) => assert!(problems.contains(needle), "{text}: {problems}"),
+            }
+        }
+        let settings = load(
+            "[http]\nheader_timeout = \"1s\"\nbody_timeout = \"2s\"\nmax_concurrent_requests = 8\n",
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.http_limits,
+            HttpLimits {
+                header_timeout: Duration::from_secs(1),
+                body_timeout: Duration::from_secs(2),
+                max_concurrent_requests: 8,
+            }
+        );
+        assert_eq!(settings.http_limits.max_concurrent_reads(), 2);
+        let defaults = load("", Overrides::default()).unwrap().http_limits;
+        assert_eq!(defaults.header_timeout, Duration::from_secs(10));
+        assert_eq!(defaults.body_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_blank_ingest_token_is_named_as_blank() {
+        for token in ["", "                    "] {
+            let problems = problems_of(&format!("[ingest]\ntoken = \"{token}\"\n"), "127.0.0.1:0");
+            assert!(problems.contains("ingest.token: is blank"), "{problems}");
+        }
+    }
+
+    #[test]
+    fn someone_can_act_unless_all_are_viewers() {
+        let table = [
+            ("[[users]]\nname = \"ann\"\nroles = [\"viewer\"]\n", false),
+            ("[[users]]\nname = \"ann\"\nroles = []\n", false),
+            (
+                "[[users]]\nname = \"ann\"\nroles = [\"viewer\", \"responder\"]\n",
+                true,
+            ),
+        ];
+        for (text, expected) in table {
+            let settings = load(text, Overrides::default()).unwrap();
+            assert_eq!(settings.someone_can_act(), expected, "{text}");
+        }
+        let discord_viewers = format!(
+            "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"111111111111111111\"\n\
+             incidents_category_id = \"222222222222222222\"\n\
+             [discord.roles]\n\"333333333333333333\" = [\"viewer\"]\n"
+        );
+        let settings = load(&discord_viewers, Overrides::default()).unwrap();
+        assert!(!settings.someone_can_act());
+        let settings = load(
+            &discord_viewers.replace("[\"viewer\"]", "[\"duty_manager\"]"),
+            Overrides::default(),
+        )
+        .unwrap();
+        assert!(settings.someone_can_act());
+    }
+
+    #[test]
+    fn every_problem_is_on_its_own_line() {
+        let error = ConfigError::Invalid {
+            path: "w.toml".to_owned(),
+            problems: vec!["a: one".to_owned(), "b: two".to_owned()],
+        };
+        assert_eq!(error.to_string(), "w.toml:\n  a: one\n  b: two");
     }
 }

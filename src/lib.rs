@@ -13,6 +13,7 @@ pub mod app;
 pub mod chat;
 pub mod check;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod engine;
 pub mod http;

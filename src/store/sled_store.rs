@@ -335,4 +335,28 @@ impl Store for SledStore {
         self.chat.insert(key, value.as_bytes())?;
         Ok(())
     }
+
+    fn incidents_page(
+        &self,
+        state: Option<IncidentState>,
+        before: Option<IncidentId>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        let scan = match before {
+            Some(before) => self.incidents.range(..incident_key(before)),
+            None => self.incidents.range::<&[u8], _>(..),
+        };
+        let mut out = Vec::new();
+        for item in scan.rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = item?;
+            let incident: Incident = decode(&key, &value)?;
+            if state.is_none_or(|state| incident.state == state) {
+                out.push(incident);
+            }
+        }
+        Ok(out)
+    }
 }
