@@ -49,6 +49,7 @@ async fn serve(client: &reqwest::Client, data: &Path, logs: &Path, name: &str) -
 async fn get(client: &reqwest::Client, server: &Server, path: &str) -> (StatusCode, Value) {
     let response = client
         .get(format!("{}{path}", server.base))
+        .bearer_auth("demo-alice-token")
         .send()
         .await
         .unwrap_or_else(|e| panic!("GET {path}: {e}{}", server.proc.report()));
