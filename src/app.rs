@@ -61,8 +61,20 @@ pub async fn start_on(
             settings.data_dir.display()
         )
     })?;
-    let sled_store = SledStore::open(&settings.data_dir, settings.cache_capacity)
-        .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
+    let sled_store =
+        SledStore::open(&settings.data_dir, settings.cache_capacity).map_err(|error| {
+            if is_held_by_another_process(&error) {
+                anyhow::anyhow!(
+                    "another warroom holds {}; stop it, or give this one its own --data-dir",
+                    settings.data_dir.display()
+                )
+            } else {
+                anyhow::Error::new(error).context(format!(
+                    "cannot open the store in {}",
+                    settings.data_dir.display()
+                ))
+            }
+        })?;
     let console_tree = sled_store.adapter_tree("console")?;
     let store: Arc<dyn Store> = Arc::new(sled_store);
     let outbox_wake = Arc::new(Notify::new());
@@ -191,6 +203,16 @@ pub async fn start_on(
         shutdown: shutdown_tx,
         task,
     })
+}
+
+/// sled locks its files exclusively and reports a held lock only as an I/O error whose
+/// text says so; there is no more specific signal to test for.
+fn is_held_by_another_process(error: &crate::store::StoreError) -> bool {
+    matches!(
+        error,
+        crate::store::StoreError::Sled(sled::Error::Io(io))
+            if io.to_string().contains("could not acquire lock")
+    )
 }
 
 /// Runs until SIGINT or SIGTERM.

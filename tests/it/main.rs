@@ -9,6 +9,7 @@ mod discord_crash;
 mod discord_storm;
 mod e2e;
 mod fake_discord_selftest;
+mod http_limits;
 mod identity;
 mod intake;
 mod restart;
