@@ -118,13 +118,8 @@ fn main() -> ExitCode {
         },
         CommandLine::Check { config, root } => {
             let findings = warroom::check::run(config.as_deref(), &root);
-            let mut failed = false;
-            for finding in &findings {
-                let mark = if finding.ok { "ok  " } else { "FAIL" };
-                println!("{mark} {}: {}", finding.what, finding.detail);
-                failed |= !finding.ok;
-            }
-            if failed {
+            print!("{}", warroom::check::render(&findings));
+            if findings.iter().any(|finding| !finding.ok) {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
