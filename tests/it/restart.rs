@@ -289,7 +289,7 @@ async fn the_outbox_finishes_every_room_after_a_kill_9_mid_delivery() {
 
     let second = serve(&client, &data, dir.path(), "warroom-after-kill").await;
     let procs = [&first.proc, &second.proc];
-    let (_, incidents) = get(&client, &second, "/v1/incidents").await;
+    let (_, incidents) = get(&client, &second, "/v1/incidents?limit=500").await;
     let ids: Vec<String> = incidents
         .as_array()
         .into_iter()

@@ -232,10 +232,25 @@ impl TestBot {
         (response.status(), response.text().await.unwrap_or_default())
     }
 
+    /// Every incident, newest first, following the pages.
     pub async fn incidents(&self) -> Vec<Value> {
-        let (status, body) = self.get("/v1/incidents").await;
-        assert_eq!(status, StatusCode::OK);
-        body.as_array().cloned().unwrap_or_default()
+        let mut all = Vec::new();
+        let mut path = "/v1/incidents?limit=500".to_owned();
+        loop {
+            let response = self.get_response(&path, Some(READER_TOKEN)).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let next = response
+                .headers()
+                .get("x-next-after")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let page: Value = response.json().await.unwrap_or(Value::Null);
+            all.extend(page.as_array().cloned().unwrap_or_default());
+            match next {
+                Some(after) => path = format!("/v1/incidents?limit=500&after={after}"),
+                None => return all,
+            }
+        }
     }
 
     pub async fn incident(&self, id: &str) -> Value {
