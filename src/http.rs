@@ -104,9 +104,9 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 pub fn router(state: AppState) -> Router {
-    // Every request holds a slot of the global limit while it runs; reads first take one of
-    // their own, fewer, slots, so a crowd of readers waits among itself and alert intake
-    // always finds a free global slot.
+    // Every request but health and metrics holds a slot of the global limit while it runs;
+    // reads first take one of their own, fewer, slots, so a crowd of readers waits among
+    // itself and alert intake always finds a free global slot.
     let all = Arc::new(tokio::sync::Semaphore::new(
         state.http_limits.max_concurrent_requests,
     ));
@@ -115,11 +115,13 @@ pub fn router(state: AppState) -> Router {
     ));
     let global_limit = GlobalConcurrencyLimitLayer::with_semaphore(all);
     let read_limit = GlobalConcurrencyLimitLayer::with_semaphore(reads);
-    let mut writes = Router::new()
-        .route("/v1/alerts/{source}", post(ingest).fallback(intake_method))
+    // Health and metrics stay outside the limits: a busy server is still alive.
+    let open = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics));
+    let mut writes =
+        Router::new().route("/v1/alerts/{source}", post(ingest).fallback(intake_method));
     let mut reads = Router::new()
         .route("/v1/incidents", get(list_incidents))
         .route("/v1/incidents/{id}", get(get_incident))
@@ -141,7 +143,7 @@ pub fn router(state: AppState) -> Router {
         .route_layer(global_limit.clone())
         .route_layer(read_limit);
     let writes = writes.route_layer(global_limit);
-    writes
+    open.merge(writes)
         .merge(reads)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn(track_latency))

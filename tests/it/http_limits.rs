@@ -105,6 +105,41 @@ async fn walk(bot: &TestBot, first: &str) -> (Vec<String>, Vec<usize>) {
 }
 
 #[tokio::test]
+async fn requests_beyond_the_concurrency_limit_wait_and_health_stays_open() {
+    let bot = TestBot::spawn_with(
+        "[chat]\ncard_edit_interval = \"0s\"\n[http]\nmax_concurrent_requests = 4\n",
+    )
+    .await;
+    let host = bot.base.trim_start_matches("http://").to_owned();
+    // Four requests whose bodies never finish hold all four slots.
+    let mut stalled = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(&host).await.unwrap();
+        stream
+            .write_all(
+                b"POST /v1/alerts/generic HTTP/1.1\r\nHost: warroom\r\n\
+                  Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+            )
+            .await
+            .unwrap();
+        stalled.push(stream);
+    }
+    let alert = crate::support::am_alert("limit-1", "checkout", "critical", "firing");
+    let waiting = tokio::time::timeout(
+        Duration::from_secs(2),
+        bot.post_alerts("alertmanager", &alert),
+    )
+    .await;
+    assert!(waiting.is_err(), "a fifth request got a slot: {waiting:?}");
+    let (status, _) = bot.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    // The stalled clients go away; their slots free up.
+    drop(stalled);
+    let answered = tokio::time::timeout(BOUND, bot.post_alerts("alertmanager", &alert)).await;
+    assert_eq!(answered.unwrap().0, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn paging_walks_every_incident_exactly_once() {
     let bot = TestBot::spawn().await;
     bot.alert("alertmanager", &many_services(57)).await;
