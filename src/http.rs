@@ -652,6 +652,7 @@ async fn console_command(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    state.credentials.precheck(&headers)?;
     let bytes = read_json_bytes(
         &headers,
         body,
@@ -704,6 +705,7 @@ async fn console_click(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    state.credentials.precheck(&headers)?;
     let bytes = read_json_bytes(
         &headers,
         body,
@@ -746,6 +748,7 @@ async fn console_react(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    state.credentials.precheck(&headers)?;
     let bytes = read_json_bytes(
         &headers,
         body,

@@ -77,6 +77,15 @@ impl Credentials {
         found.map(Some).ok_or_else(unauthorized)
     }
 
+    /// Refuses, before the body is read, a request that cannot be allowed whatever its body
+    /// says: an unknown token, or no token when every person has one.
+    pub fn precheck(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        match self.identify(headers)? {
+            None if self.tokenless.is_empty() => Err(unauthorized()),
+            _ => Ok(()),
+        }
+    }
+
     /// Anyone with a valid token may read.
     pub fn reader(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         self.identify(headers)?.ok_or_else(unauthorized)
@@ -197,6 +206,20 @@ mod tests {
             assert!(!error.message.contains("alice"), "{}", error.message);
         }
         assert_eq!(credentials.identify(&HeaderMap::new()).unwrap(), None);
+        // Without a token only a token-less person could be named in the body.
+        assert!(credentials.precheck(&HeaderMap::new()).is_ok());
+        let all_with_tokens = Credentials {
+            users: credentials.users.clone(),
+            read_token: credentials.read_token,
+            tokenless: HashSet::new(),
+        };
+        let error = all_with_tokens.precheck(&HeaderMap::new()).unwrap_err();
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            all_with_tokens
+                .precheck(&headers("Bearer bob-token"))
+                .is_ok()
+        );
         assert_eq!(
             credentials.reader(&headers("Bearer reader-token")).unwrap(),
             Caller::Reader

@@ -325,7 +325,7 @@ async fn unknown_and_malformed_commands_get_clear_replies() {
         .post_raw(
             "/console/api/command",
             Some("application/json"),
-            None,
+            crate::support::user_token("alice").as_deref(),
             json!({"user": "alice"}).to_string(),
         )
         .await;
