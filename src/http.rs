@@ -47,6 +47,8 @@ pub const MAX_TIMELINE_PAGE: usize = 10_000;
 pub const MAX_EMOJI_CHARS: usize = 64;
 pub const DEFAULT_INCIDENT_PAGE: usize = 50;
 pub const MAX_INCIDENT_PAGE: usize = 500;
+pub const DEFAULT_ROOM_PAGE: usize = 100;
+pub const MAX_ROOM_PAGE: usize = 500;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -417,21 +419,11 @@ async fn list_incidents(
             )
         })?),
     };
-    let limit = match query.limit.as_deref() {
-        None | Some("") => DEFAULT_INCIDENT_PAGE,
-        Some(text) => text
-            .parse::<usize>()
-            .ok()
-            .filter(|limit| (1..=MAX_INCIDENT_PAGE).contains(limit))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    format!(
-                        "limit: \"{text}\" must be a whole number from 1 to {MAX_INCIDENT_PAGE}"
-                    ),
-                )
-            })?,
-    };
+    let limit = parse_page_limit(
+        query.limit.as_deref(),
+        DEFAULT_INCIDENT_PAGE,
+        MAX_INCIDENT_PAGE,
+    )?;
     let after = match query.after.as_deref() {
         None | Some("") => None,
         Some(text) => Some(IncidentId::parse(text).map_err(|error| {
@@ -576,10 +568,28 @@ struct RoomView {
     incident: Option<IncidentId>,
 }
 
-async fn console_rooms(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let rooms: Vec<RoomView> = console(&state)?
-        .rooms()
+#[derive(Debug, Deserialize)]
+struct RoomsQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// Rooms by id, `limit` (default 100, at most 500) after the room id `after`; header
+/// `x-next-after` when more follow.
+async fn console_rooms(
+    State(state): State<AppState>,
+    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
+    let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ROOM_PAGE, MAX_ROOM_PAGE)?;
+    let mut rooms = console(&state)?.rooms();
+    rooms.sort_by(|a, b| a.id.cmp(&b.id));
+    let after = query.after.unwrap_or_default();
+    let mut page: Vec<RoomView> = rooms
         .into_iter()
+        .filter(|room| room.id > after)
+        .take(limit.saturating_add(1))
         .map(|room| RoomView {
             id: room.id,
             name: room.name,
@@ -587,7 +597,33 @@ async fn console_rooms(State(state): State<AppState>) -> Result<Response, ApiErr
             incident: room.incident,
         })
         .collect();
-    Ok(axum::Json(rooms).into_response())
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut response = axum::Json(&page).into_response();
+    if more
+        && let Some(last) = page.last()
+        && let Ok(value) = last.id.parse()
+    {
+        response.headers_mut().insert("x-next-after", value);
+    }
+    Ok(response)
+}
+
+/// A page size from the query: `default` when absent, else a whole number from 1 to `most`.
+fn parse_page_limit(text: Option<&str>, default: usize, most: usize) -> Result<usize, ApiError> {
+    match text {
+        None | Some("") => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=most).contains(limit))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("limit: \"{text}\" must be a whole number from 1 to {most}"),
+                )
+            }),
+    }
 }
 
 async fn console_messages(

@@ -161,6 +161,28 @@ async fn paging_walks_every_incident_exactly_once() {
     let (ids, _) = walk(&bot, "/v1/incidents?limit=500").await;
     assert_eq!(ids.len(), 57);
 
+    // Console rooms page too, by room id: 57 incident rooms, general and alerts.
+    let mut rooms = Vec::new();
+    for _ in 0..1200 {
+        rooms = bot.rooms().await;
+        if rooms.len() == 59 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(rooms.len(), 59);
+    let (room_ids, sizes) = walk(&bot, "/console/api/rooms?limit=20").await;
+    assert_eq!(sizes, [20, 20, 19]);
+    let sorted: Vec<String> = room_ids
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(room_ids, sorted, "rooms come by id, each once");
+    let (status, body) = bot.get("/console/api/rooms?limit=501").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
     // The state filter pages too.
     for n in [3, 10, 40] {
         let room = bot.room_of(&format!("INC-20261121-{n:03}")).await;

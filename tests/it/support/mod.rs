@@ -234,23 +234,7 @@ impl TestBot {
 
     /// Every incident, newest first, following the pages.
     pub async fn incidents(&self) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut path = "/v1/incidents?limit=500".to_owned();
-        loop {
-            let response = self.get_response(&path, Some(READER_TOKEN)).await;
-            assert_eq!(response.status(), StatusCode::OK);
-            let next = response
-                .headers()
-                .get("x-next-after")
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned);
-            let page: Value = response.json().await.unwrap_or(Value::Null);
-            all.extend(page.as_array().cloned().unwrap_or_default());
-            match next {
-                Some(after) => path = format!("/v1/incidents?limit=500&after={after}"),
-                None => return all,
-            }
-        }
+        self.all_pages("/v1/incidents").await
     }
 
     pub async fn incident(&self, id: &str) -> Value {
@@ -277,10 +261,33 @@ impl TestBot {
 
     // ---- console --------------------------------------------------------------------------
 
+    /// Every console room, by id, following the pages.
     pub async fn rooms(&self) -> Vec<Value> {
-        let (status, body) = self.get("/console/api/rooms").await;
-        assert_eq!(status, StatusCode::OK);
-        body.as_array().cloned().unwrap_or_default()
+        self.all_pages("/console/api/rooms").await
+    }
+
+    /// Every item of a paged list, following `x-next-after` with pages of 500.
+    pub async fn all_pages(&self, path: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page_path = match &after {
+                Some(after) => format!("{path}?limit=500&after={after}"),
+                None => format!("{path}?limit=500"),
+            };
+            let response = self.get_response(&page_path, Some(READER_TOKEN)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{page_path}");
+            after = response
+                .headers()
+                .get("x-next-after")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let page: Value = response.json().await.unwrap_or(Value::Null);
+            all.extend(page.as_array().cloned().unwrap_or_default());
+            if after.is_none() {
+                return all;
+            }
+        }
     }
 
     pub async fn messages(&self, room: &str) -> Vec<Value> {
