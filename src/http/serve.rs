@@ -11,12 +11,19 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
 use crate::config::HttpLimits;
 
+/// How long shutdown waits for in-flight requests. A client still sending a body (allowed up
+/// to `http.body_timeout`) must not keep the process alive past its stop deadline; whatever
+/// it sent is either committed or answered with nothing, and alert senders retry.
+pub const SHUTDOWN_DRAIN: Duration = Duration::from_secs(5);
+
 /// Serves `app` on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish (idle connections close at once) and returns once every connection is closed.
+/// finish (idle connections close at once) and returns once every connection is closed, or
+/// after [`SHUTDOWN_DRAIN`].
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -29,9 +36,10 @@ pub async fn serve(
         .header_read_timeout(limits.header_timeout)
         .keep_alive(true);
     let service = TowerToHyperService::new(app);
-    // Every connection task holds a receiver; `closed()` on the sender resolves when all
-    // are gone, which is how shutdown waits for them.
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Connection tasks, so shutdown can wait for them and, after the drain, abort them: each
+    // holds the router, and with it a handle that keeps the engine running.
+    let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -46,12 +54,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Reap finished connections so the set stays as small as the open ones.
+        while connections.try_join_next().is_some() {}
         if let Err(error) = stream.set_nodelay(true) {
             debug!(%error, "Cannot set TCP_NODELAY.");
         }
         let connection = builder.serve_connection(TokioIo::new(stream), service.clone());
         let mut stop = stop_rx.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             tokio::pin!(connection);
             let mut stopping = false;
             loop {
@@ -68,12 +78,21 @@ pub async fn serve(
                     }
                 }
             }
-            drop(stop);
         });
     }
     drop(listener);
-    drop(stop_rx);
     let _ = stop_tx.send(true);
-    stop_tx.closed().await;
+    let drained = tokio::time::timeout(SHUTDOWN_DRAIN, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        warn!(
+            open = connections.len(),
+            "Connections still busy after the shutdown drain; closing them."
+        );
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
+    }
     Ok(())
 }

@@ -61,6 +61,29 @@ async fn a_body_that_stalls_is_answered_408() {
     assert!(bot.incidents().await.is_empty());
 }
 
+#[tokio::test]
+async fn shutdown_does_not_wait_out_a_client_that_stalls_its_body() {
+    // The default body timeout (30 s) is longer than the bound; the drain (5 s) is not.
+    let mut bot = TestBot::spawn().await;
+    let host = bot.base.trim_start_matches("http://").to_owned();
+    let mut stalled = TcpStream::connect(&host).await.unwrap();
+    stalled
+        .write_all(
+            b"POST /v1/alerts/generic HTTP/1.1\r\nHost: warroom\r\n\
+              Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    // Let the request reach its handler before the stop.
+    let (status, _) = bot.get("/healthz").await;
+    assert_eq!(status, StatusCode::OK);
+    let restarted = tokio::time::timeout(BOUND, bot.restart()).await;
+    assert!(restarted.is_ok(), "the stop waited for the stalled client");
+    let (status, _) = bot.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    drop(stalled);
+}
+
 /// One Alertmanager post with `count` alerts of distinct services: `count` incidents.
 fn many_services(count: usize) -> String {
     let alerts: Vec<Value> = (0..count)
