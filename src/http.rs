@@ -49,6 +49,8 @@ pub const DEFAULT_INCIDENT_PAGE: usize = 50;
 pub const MAX_INCIDENT_PAGE: usize = 500;
 pub const DEFAULT_ROOM_PAGE: usize = 100;
 pub const MAX_ROOM_PAGE: usize = 500;
+pub const DEFAULT_MESSAGE_PAGE: usize = 100;
+pub const MAX_MESSAGE_PAGE: usize = 500;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -199,7 +201,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "error": self.message }))).into_response()
+        let mut response =
+            (self.status, axum::Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // Every credential this API takes is a bearer token (RFC 6750).
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 
@@ -626,17 +637,52 @@ fn parse_page_limit(text: Option<&str>, default: usize, most: usize) -> Result<u
     }
 }
 
+/// A room's messages, oldest first, `limit` (default 100, at most 500) after the message id
+/// `after`; header `x-next-after` when more follow.
 async fn console_messages(
     State(state): State<AppState>,
     Path(room): Path<String>,
+    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    match console(&state)?.messages(&room) {
-        Some(messages) => Ok(axum::Json(messages).into_response()),
-        None => Err(ApiError::new(
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
+    let limit = parse_page_limit(
+        query.limit.as_deref(),
+        DEFAULT_MESSAGE_PAGE,
+        MAX_MESSAGE_PAGE,
+    )?;
+    // Console message ids are `m` and a number that grows with every message.
+    let number = |id: &str| id.strip_prefix('m').and_then(|n| n.parse::<u64>().ok());
+    let after = match query.after.as_deref() {
+        None | Some("") => 0,
+        Some(text) => number(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("after: \"{text}\" is not a message id like m12"),
+            )
+        })?,
+    };
+    let Some(messages) = console(&state)?.messages(&room) else {
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no room \"{room}\""),
-        )),
+        ));
+    };
+    let mut page: Vec<_> = messages
+        .into_iter()
+        .filter(|message| number(&message.id).is_some_and(|n| n > after))
+        .take(limit.saturating_add(1))
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut response = axum::Json(&page).into_response();
+    if more
+        && let Some(last) = page.last()
+        && let Ok(value) = last.id.parse()
+    {
+        response.headers_mut().insert("x-next-after", value);
     }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]

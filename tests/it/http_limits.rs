@@ -206,6 +206,24 @@ async fn paging_walks_every_incident_exactly_once() {
     let (status, body) = bot.get("/console/api/rooms?limit=501").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
 
+    // A room's messages page by message id, oldest first.
+    let room = bot.room_of("INC-20261121-003").await;
+    let all: Vec<String> = bot
+        .wait_for_messages(&room, "the card and a notice", |messages| {
+            messages.len() >= 2
+        })
+        .await
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    let (ids, sizes) = walk(&bot, &format!("/console/api/rooms/{room}/messages?limit=1")).await;
+    assert_eq!(ids, all);
+    assert!(sizes.iter().all(|size| *size == 1), "{sizes:?}");
+    let (status, body) = bot
+        .get(&format!("/console/api/rooms/{room}/messages?after=x"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
     // The state filter pages too.
     for n in [3, 10, 40] {
         let room = bot.room_of(&format!("INC-20261121-{n:03}")).await;

@@ -101,6 +101,8 @@ async fn reads_need_a_token_and_health_stays_open() {
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
         }
     }
+    let response = bot.get_response("/v1/incidents", None).await;
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
     // The scheme is case-insensitive.
     let response = bot
         .client

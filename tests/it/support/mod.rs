@@ -290,15 +290,15 @@ impl TestBot {
         }
     }
 
+    /// Every message of a room, oldest first, following the pages; none for no such room.
     pub async fn messages(&self, room: &str) -> Vec<Value> {
-        let (status, body) = self
-            .get(&format!("/console/api/rooms/{room}/messages"))
-            .await;
+        let path = format!("/console/api/rooms/{room}/messages");
+        let (status, body) = self.get(&format!("{path}?limit=1")).await;
         if status == StatusCode::NOT_FOUND {
             return Vec::new();
         }
         assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array().cloned().unwrap_or_default()
+        self.all_pages(&path).await
     }
 
     /// Waits (bounded) until `check` holds for the room's messages; the outbox delivers
