@@ -15,11 +15,12 @@ use tracing::{info, warn};
 use crate::chat::ChatPort;
 use crate::chat::console::ConsoleChat;
 use crate::chat::discord::DiscordData;
-use crate::config::Settings;
+use crate::config::{DEMO_TOKENS, Settings};
 use crate::engine::clock::Clock;
 use crate::engine::outbox::OutboxWorker;
 use crate::engine::{EngineParts, spawn};
 use crate::health::Health;
+use crate::http::auth::Credentials;
 use crate::http::{AppState, metrics_handle, router};
 use crate::i18n::I18n;
 use crate::store::{SledStore, Store};
@@ -62,8 +63,20 @@ pub async fn start_on(
             settings.data_dir.display()
         )
     })?;
-    let sled_store = SledStore::open(&settings.data_dir, settings.cache_capacity)
-        .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
+    let sled_store =
+        SledStore::open(&settings.data_dir, settings.cache_capacity).map_err(|error| {
+            if is_held_by_another_process(&error) {
+                anyhow::anyhow!(
+                    "another warroom holds {}; stop it, or give this one its own --data-dir",
+                    settings.data_dir.display()
+                )
+            } else {
+                anyhow::Error::new(error).context(format!(
+                    "cannot open the store in {}",
+                    settings.data_dir.display()
+                ))
+            }
+        })?;
     let console_tree = sled_store.adapter_tree("console")?;
     let store: Arc<dyn Store> = Arc::new(sled_store);
     let outbox_wake = Arc::new(Notify::new());
@@ -93,12 +106,19 @@ pub async fn start_on(
                 let (chat, task) = crate::chat::discord::start(data, shutdown_rx.clone())
                     .await
                     .map_err(|error| anyhow::anyhow!("cannot start the Discord client: {error}"))?;
-                (chat, None, Some(task))
+                // `[console] enabled = true` serves the console API beside Discord.
+                let console = if settings.console_api {
+                    Some(Arc::new(ConsoleChat::open(console_tree, clock.now())?))
+                } else {
+                    None
+                };
+                (chat, console, Some(task))
             }
             None => {
                 let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
                 chat_ready.store(true, Ordering::Relaxed);
-                (console.clone(), Some(console), None)
+                let api = settings.console_api.then(|| console.clone());
+                (console, api, None)
             }
         };
     let outbox = OutboxWorker {
@@ -131,6 +151,8 @@ pub async fn start_on(
         ingest_token: settings.ingest_token.clone(),
         body_limit: settings.body_limit,
         metrics: metrics_handle(),
+        credentials: Arc::new(Credentials::from_settings(&settings)),
+        http_limits: settings.http_limits.clone(),
     };
     let app = router(state);
     info!(
@@ -141,19 +163,38 @@ pub async fn start_on(
         "warroom is listening. Alertmanager webhook: http://{addr}/v1/alerts/alertmanager; console: http://{addr}/console/api/rooms"
     );
     if settings.demo_users {
+        // The demo tokens are public by design (README); real tokens are never logged.
+        let tokens = DEMO_TOKENS
+            .iter()
+            .map(|(user, token)| format!("{user}: {token}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         warn!(
-            "No config file: the demo users alice, bob and carol are active. They are for trying warroom out only."
+            %tokens,
+            "No config file: the demo users alice, bob and carol are active, on loopback only. They are for trying warroom out only; send Authorization: Bearer <token>."
         );
     }
+    let tokenless: Vec<&str> = settings
+        .people
+        .iter()
+        .filter(|person| !settings.user_tokens.iter().any(|(id, _)| *id == person.id))
+        .map(|person| person.id.0.as_str())
+        .collect();
+    if settings.console_api && !tokenless.is_empty() {
+        warn!(
+            users = %tokenless.join(", "),
+            "These users have no token_sha256: on this loopback address anyone who can reach it may act as them. Give them tokens with `warroom token new <user>`."
+        );
+    }
+    let http_limits = settings.http_limits.clone();
     let mut http_shutdown = shutdown_rx.clone();
     let mut stop_asked = shutdown_rx.clone();
     let task = tokio::spawn(async move {
         let mut http = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = http_shutdown.wait_for(|stop| *stop).await;
-                })
-                .await
+            crate::http::serve(listener, app, &http_limits, async move {
+                let _ = http_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
         });
         // Until shutdown is asked for, the server runs; a failure of its own ends warroom.
         let served = tokio::select! {
@@ -230,6 +271,16 @@ async fn bounded<T>(
             None
         }
     }
+}
+
+/// sled locks its files exclusively and reports a held lock only as an I/O error whose
+/// text says so; there is no more specific signal to test for.
+fn is_held_by_another_process(error: &crate::store::StoreError) -> bool {
+    matches!(
+        error,
+        crate::store::StoreError::Sled(sled::Error::Io(io))
+            if io.to_string().contains("could not acquire lock")
+    )
 }
 
 /// Runs until SIGINT or SIGTERM. A second signal while stopping exits at once.

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{Overrides, Settings};
+use crate::config::{ConfigError, Overrides, Settings};
 use crate::i18n::{DEFAULT_LOCALE, I18n};
 
 /// One line of the report.
@@ -14,6 +14,17 @@ pub struct Finding {
     pub detail: String,
 }
 
+/// The report as `warroom check` prints it: one finding, so one problem, per line.
+pub fn render(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(|finding| {
+            let mark = if finding.ok { "ok  " } else { "FAIL" };
+            format!("{mark} {}: {}\n", finding.what, finding.detail)
+        })
+        .collect()
+}
+
 /// Runs every check; `root` holds commands/ and playbooks/.
 pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -22,6 +33,16 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
         .unwrap_or_else(|| "built-in defaults".to_owned());
     match Settings::load(config, &Overrides::default()) {
         Ok(settings) => {
+            if !settings.someone_can_act() {
+                findings.push(Finding {
+                    ok: false,
+                    what: format!("users ({origin})"),
+                    detail: "nobody can act on incidents: every user is a viewer (or there are \
+                             none) and no Discord role maps to a role that acts; give someone \
+                             responder, duty_manager or an on-call role"
+                        .to_owned(),
+                });
+            }
             findings.push(Finding {
                 ok: true,
                 what: format!("config ({origin})"),
@@ -52,13 +73,21 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                 },
             });
         }
+        // One line per problem, so each can be read and fixed on its own.
+        Err(ConfigError::Invalid { path, problems }) => {
+            findings.extend(problems.into_iter().map(|problem| Finding {
+                ok: false,
+                what: format!("config ({path})"),
+                detail: problem,
+            }));
+        }
         Err(error) => findings.push(Finding {
             ok: false,
             what: "config".to_owned(),
             detail: error.to_string(),
         }),
     }
-    findings.push(check_locales());
+    findings.extend(check_locales());
     findings.extend(check_files(&root.join("commands"), &["toml"], |text| {
         toml::from_str::<toml::Table>(text)
             .map(|_| ())
@@ -76,15 +105,15 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
     findings
 }
 
-fn check_locales() -> Finding {
+fn check_locales() -> Vec<Finding> {
     let i18n = match I18n::builtin() {
         Ok(i18n) => i18n,
         Err(error) => {
-            return Finding {
+            return vec![Finding {
                 ok: false,
                 what: "locales".to_owned(),
                 detail: error.to_string(),
-            };
+            }];
         }
     };
     let reference = i18n.message_ids(DEFAULT_LOCALE);
@@ -96,19 +125,25 @@ fn check_locales() -> Finding {
             problems.push(format!("{locale} lacks {missing:?}"));
         }
     }
-    Finding {
-        ok: problems.is_empty(),
-        what: "locales".to_owned(),
-        detail: if problems.is_empty() {
-            format!(
+    if problems.is_empty() {
+        return vec![Finding {
+            ok: true,
+            what: "locales".to_owned(),
+            detail: format!(
                 "{} ({} messages each)",
                 i18n.locales().join(", "),
                 reference.len()
-            )
-        } else {
-            problems.join("; ")
-        },
+            ),
+        }];
     }
+    problems
+        .into_iter()
+        .map(|detail| Finding {
+            ok: false,
+            what: "locales".to_owned(),
+            detail,
+        })
+        .collect()
 }
 
 fn check_files(
@@ -162,4 +197,49 @@ fn check_files(
         });
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(config: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warroom.toml");
+        std::fs::write(&path, config).unwrap();
+        render(&run(Some(&path), dir.path()))
+    }
+
+    #[test]
+    fn each_problem_is_on_its_own_line() {
+        let report = check(
+            "[ingest]\ntoken = \"  \"\n[grouping]\nwindow = \"0s\"\n[chat]\ncard_edit_interval = \"90d\"\n\
+             [[users]]\nname = \"ann\"\nroles = [\"responder\"]\ntoken_sha256 = \"\"\n",
+        );
+        let failures: Vec<&str> = report.lines().filter(|l| l.starts_with("FAIL")).collect();
+        assert_eq!(failures.len(), 4, "{report}");
+        let needles = [
+            "ingest.token: is blank",
+            "grouping.window: \"0s\" is outside 1m to 30days",
+            "chat.card_edit_interval: \"90d\" is outside 0s to 1h",
+            "users[0].token_sha256: is blank",
+        ];
+        for (line, needle) in failures.iter().zip(needles) {
+            assert!(line.contains(needle), "{needle} missing from:\n{report}");
+        }
+        assert!(report.contains("ok   locales"), "{report}");
+    }
+
+    #[test]
+    fn a_config_where_nobody_can_act_is_reported() {
+        let report = check("[[users]]\nname = \"vic\"\nroles = [\"viewer\"]\n");
+        assert!(
+            report
+                .lines()
+                .any(|line| line.starts_with("FAIL users") && line.contains("nobody can act")),
+            "{report}"
+        );
+        let report = check("[[users]]\nname = \"ann\"\nroles = [\"responder\"]\n");
+        assert!(!report.contains("FAIL"), "{report}");
+    }
 }

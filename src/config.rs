@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::credentials::TokenHash;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::decide::Policy;
 use crate::domain::ids::UserId;
@@ -20,6 +21,30 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const INGEST_TOKEN_ENV: &str = "WARROOM_INGEST_TOKEN";
 pub const DISCORD_TOKEN_ENV: &str = "DISCORD_TOKEN";
 pub const DEFAULT_DISCORD_API_BASE: &str = "https://discord.com";
+/// How long a client may take to send a request's headers, and then its body.
+pub const DEFAULT_HEADER_TIMEOUT: &str = "10s";
+pub const DEFAULT_BODY_TIMEOUT: &str = "30s";
+/// Requests served at once; more wait their turn. Reads get at most a quarter of these, so
+/// alert intake always finds room.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+
+/// The demo users' fixed tokens. They are public (printed in the log and the README), which
+/// is why demo mode listens on loopback only.
+pub const DEMO_TOKENS: [(&str, &str); 3] = [
+    ("alice", "demo-alice-token"),
+    ("bob", "demo-bob-token"),
+    ("carol", "demo-carol-token"),
+];
+
+/// Sensible bounds for durations in the config; outside them a value is surely a typo.
+const GROUPING_WINDOW_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(60), Duration::from_secs(30 * 24 * 3600));
+/// 0 is allowed: cards are then edited at once (the outbox still paces Discord by itself).
+const CARD_EDIT_INTERVAL_BOUNDS: (Duration, Duration) = (Duration::ZERO, Duration::from_secs(3600));
+const HEADER_TIMEOUT_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(300));
+const BODY_TIMEOUT_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(1), Duration::from_secs(600));
 
 /// A secret value: usable, never shown by Debug or Display.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -61,6 +86,32 @@ pub struct Settings {
     pub log_filter: String,
     /// Present when a Discord token is configured: Discord replaces the console chat.
     pub discord: Option<DiscordSettings>,
+    /// The people who have an API token, by the hash of that token.
+    pub user_tokens: Vec<(UserId, TokenHash)>,
+    /// The integration token that may read (incidents, timelines, console rooms), never act.
+    pub read_token: Option<TokenHash>,
+    /// Whether `/console/api/…` is served: by default without Discord, with it only when
+    /// `[console] enabled = true`.
+    pub console_api: bool,
+    pub http_limits: HttpLimits,
+}
+
+/// Limits that keep slow or greedy clients from starving everyone else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A client that has not sent a request's headers within this is disconnected.
+    pub header_timeout: Duration,
+    /// A body not fully received within this is answered 408.
+    pub body_timeout: Duration,
+    pub max_concurrent_requests: usize,
+}
+
+impl HttpLimits {
+    /// Concurrent reads allowed: a quarter of all requests (at least one), so a crowd of
+    /// readers never takes the slots alert intake needs.
+    pub fn max_concurrent_reads(&self) -> usize {
+        (self.max_concurrent_requests / 4).max(1)
+    }
 }
 
 /// The Discord adapter's settings, validated offline.
@@ -104,7 +155,7 @@ pub enum ConfigError {
     },
     #[error("{path}: {message}")]
     Syntax { path: String, message: String },
-    #[error("{path}: {}", problems.join("; "))]
+    #[error("{path}:\n  {}", problems.join("\n  "))]
     Invalid { path: String, problems: Vec<String> },
 }
 
@@ -184,7 +235,13 @@ impl Settings {
             .or(env_token)
             .or(file.ingest.token.map(|t| t.0))
             .map(Secret);
-        if ingest_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+        if ingest_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            problems
+                .push("ingest.token: is blank; remove it or set a long random string".to_owned());
+        } else if ingest_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             problems.push("ingest.token: use at least 16 characters".to_owned());
         }
         if !http_addr.ip().is_loopback() && ingest_token.is_none() {
@@ -207,12 +264,14 @@ impl Settings {
             "grouping.window",
             file.grouping.window.as_deref(),
             "4h",
+            GROUPING_WINDOW_BOUNDS,
             &mut problems,
         );
         let card_edit_interval = parse_duration(
             "chat.card_edit_interval",
             file.chat.card_edit_interval.as_deref(),
             "3s",
+            CARD_EDIT_INTERVAL_BOUNDS,
             &mut problems,
         );
         let time_zone = match file.chat.time_zone.as_deref().map(str::trim) {
@@ -224,6 +283,32 @@ impl Settings {
                 chrono_tz::Tz::UTC
             }),
         };
+        let http_limits = HttpLimits {
+            header_timeout: parse_duration(
+                "http.header_timeout",
+                file.http.header_timeout.as_deref(),
+                DEFAULT_HEADER_TIMEOUT,
+                HEADER_TIMEOUT_BOUNDS,
+                &mut problems,
+            ),
+            body_timeout: parse_duration(
+                "http.body_timeout",
+                file.http.body_timeout.as_deref(),
+                DEFAULT_BODY_TIMEOUT,
+                BODY_TIMEOUT_BOUNDS,
+                &mut problems,
+            ),
+            max_concurrent_requests: file
+                .http
+                .max_concurrent_requests
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS),
+        };
+        if !(4..=65_536).contains(&http_limits.max_concurrent_requests) {
+            problems.push(format!(
+                "http.max_concurrent_requests: {} is outside 4..=65536",
+                http_limits.max_concurrent_requests
+            ));
+        }
         let severity_of =
             |key: &str, text: &str, problems: &mut Vec<String>| match Severity::parse(text) {
                 Ok(severity) => Some(severity),
@@ -308,6 +393,8 @@ impl Settings {
             file.users.clone()
         };
         let mut people = Vec::new();
+        let mut user_tokens: Vec<(UserId, TokenHash)> = Vec::new();
+        let mut users_without_token = Vec::new();
         let mut names = BTreeSet::new();
         for (index, user) in users.iter().enumerate() {
             let key = format!("users[{index}]");
@@ -351,6 +438,20 @@ impl Settings {
                     supported_locales()
                 ));
             }
+            match user.token_sha256.as_deref().map(TokenHash::parse_hex) {
+                Some(Ok(hash)) => {
+                    if let Some((other, _)) =
+                        user_tokens.iter().find(|(_, known)| known.matches(&hash))
+                    {
+                        problems.push(format!(
+                            "{key}.token_sha256: the same token as {other}'s; give each person their own (`warroom token new {name}`)"
+                        ));
+                    }
+                    user_tokens.push((UserId(name.to_owned()), hash));
+                }
+                Some(Err(error)) => problems.push(format!("{key}.token_sha256: {error}")),
+                None => users_without_token.push(name.to_owned()),
+            }
             people.push(Person {
                 id: UserId(name.to_owned()),
                 display_name: name.to_owned(),
@@ -387,6 +488,45 @@ impl Settings {
             oncall.set(role, user);
         }
 
+        let read_token = match file
+            .api
+            .read_token_sha256
+            .as_deref()
+            .map(TokenHash::parse_hex)
+        {
+            Some(Ok(hash)) => {
+                if user_tokens.iter().any(|(_, known)| known.matches(&hash)) {
+                    problems.push(
+                        "api.read_token_sha256: the same token as a user's; the integration needs its own"
+                            .to_owned(),
+                    );
+                }
+                Some(hash)
+            }
+            Some(Err(error)) => {
+                problems.push(format!("api.read_token_sha256: {error}"));
+                None
+            }
+            None => None,
+        };
+        let has_discord = discord.is_some() || file.discord.token.is_some();
+        let console_api = file.console.enabled.unwrap_or(!has_discord);
+        if !http_addr.ip().is_loopback() {
+            if demo_users {
+                problems.push(format!(
+                    "http.addr: {http_addr} is not a loopback address, and without a config file \
+                     the demo users (whose tokens are public) are active, so warroom listens on \
+                     loopback only; pass --config with your own [[users]] and their token_sha256"
+                ));
+            } else if console_api && !users_without_token.is_empty() {
+                problems.push(format!(
+                    "http.addr: {http_addr} is not a loopback address, so every console user needs \
+                     a token_sha256 (run `warroom token new <user>`); missing for {}",
+                    users_without_token.join(", ")
+                ));
+            }
+        }
+
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
                 problems.push(format!("grouping.labels[{index}]: must not be empty"));
@@ -418,7 +558,26 @@ impl Settings {
             demo_users,
             log_filter: file.log.filter.unwrap_or_else(|| "info".to_owned()),
             discord,
+            user_tokens,
+            read_token,
+            console_api,
+            http_limits,
         })
+    }
+}
+
+impl Settings {
+    /// Whether anyone may act on incidents: a configured person, or a mapped Discord role,
+    /// holding a role other than viewer.
+    pub fn someone_can_act(&self) -> bool {
+        let acts = |role: &PersonRole| *role != PersonRole::Viewer;
+        self.people
+            .iter()
+            .any(|person| person.roles.iter().any(acts))
+            || self
+                .discord
+                .as_ref()
+                .is_some_and(|discord| discord.role_map.values().flatten().any(acts))
     }
 }
 
@@ -541,11 +700,20 @@ fn parse_duration(
     key: &str,
     text: Option<&str>,
     default: &str,
+    (least, most): (Duration, Duration),
     problems: &mut Vec<String>,
 ) -> Duration {
     let text = text.unwrap_or(default);
     match humantime::parse_duration(text) {
-        Ok(duration) => duration,
+        Ok(duration) if (least..=most).contains(&duration) => duration,
+        Ok(_) => {
+            problems.push(format!(
+                "{key}: \"{text}\" is outside {} to {}",
+                humantime::format_duration(least),
+                humantime::format_duration(most)
+            ));
+            humantime::parse_duration(default).unwrap_or(Duration::from_secs(3))
+        }
         Err(error) => {
             problems.push(format!(
                 "{key}: \"{text}\" is not a duration like 30s or 4h ({error})"
@@ -568,6 +736,10 @@ fn demo_user_configs() -> Vec<UserConfig> {
         name: name.to_owned(),
         roles: roles.iter().map(|r| r.to_string()).collect(),
         locale: None,
+        token_sha256: DEMO_TOKENS
+            .iter()
+            .find(|(demo, _)| *demo == name)
+            .map(|(_, token)| TokenHash::of(token).to_hex()),
     };
     vec![
         user("alice", &["commander", "duty_manager"]),
@@ -590,6 +762,20 @@ struct ConfigFile {
     users: Vec<UserConfig>,
     log: LogSection,
     discord: DiscordSection,
+    api: ApiSection,
+    console: ConsoleSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ApiSection {
+    read_token_sha256: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ConsoleSection {
+    enabled: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -609,6 +795,9 @@ struct DiscordSection {
 struct HttpSection {
     addr: Option<String>,
     body_limit_bytes: Option<usize>,
+    header_timeout: Option<String>,
+    body_timeout: Option<String>,
+    max_concurrent_requests: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -669,6 +858,7 @@ struct UserConfig {
     #[serde(default)]
     roles: Vec<String>,
     locale: Option<String>,
+    token_sha256: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -678,200 +868,4 @@ struct LogSection {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str, overrides: Overrides) -> Result<Settings, Vec<String>> {
-        let file = parse_file(text, "test.toml").map_err(|e| vec![e.to_string()])?;
-        Settings::from_file(file, false, &overrides, None)
-    }
-
-    #[test]
-    fn defaults_without_a_file_give_the_demo_users_on_loopback() {
-        let settings =
-            Settings::from_file(ConfigFile::default(), true, &Overrides::default(), None).unwrap();
-        assert_eq!(settings.http_addr.to_string(), DEFAULT_HTTP_ADDR);
-        assert_eq!(settings.data_dir, PathBuf::from("./data"));
-        assert!(settings.demo_users);
-        let names: Vec<&str> = settings.people.iter().map(|p| p.id.0.as_str()).collect();
-        assert_eq!(names, ["alice", "bob", "carol"]);
-        assert_eq!(
-            settings.policy.oncall.commander,
-            Some(UserId("alice".into()))
-        );
-        assert_eq!(
-            settings.policy.oncall.operations,
-            Some(UserId("bob".into()))
-        );
-        assert_eq!(
-            settings.policy.oncall.communications,
-            Some(UserId("carol".into()))
-        );
-    }
-
-    #[test]
-    fn a_full_file_parses() {
-        let settings = load(
-            r#"
-            [http]
-            addr = "0.0.0.0:9000"
-            body_limit_bytes = 2048
-            [ingest]
-            token = "0123456789abcdef0123"
-            [grouping]
-            labels = ["cluster", "service"]
-            window = "30m"
-            [severity]
-            min_incident = "sev2"
-            [severity.map]
-            fatal = "sev1"
-            [incidents]
-            auto_resolve = true
-            [chat]
-            locale = "zh-CN"
-            card_edit_interval = "5s"
-            time_zone = "Asia/Shanghai"
-            [oncall]
-            commander = "wang"
-            [[users]]
-            name = "wang"
-            roles = ["commander", "duty_manager"]
-            locale = "zh-CN"
-            "#,
-            Overrides::default(),
-        )
-        .unwrap();
-        assert_eq!(settings.http_addr.port(), 9000);
-        assert_eq!(settings.body_limit, 2048);
-        assert_eq!(settings.policy.severity.map(Some("FATAL")), Severity::Sev1);
-        assert_eq!(
-            settings.policy.severity.map(Some("critical")),
-            Severity::Sev3
-        );
-        assert_eq!(settings.policy.min_incident_severity, Severity::Sev2);
-        assert!(settings.policy.auto_resolve);
-        assert_eq!(settings.card_edit_interval, Duration::from_secs(5));
-        assert_eq!(settings.policy.time_zone, chrono_tz::Tz::Asia__Shanghai);
-        assert!(!settings.demo_users);
-        assert!(
-            !format!("{settings:?}").contains("0123456789abcdef"),
-            "secret leaked in Debug"
-        );
-    }
-
-    #[test]
-    fn an_unknown_time_zone_is_refused_by_name() {
-        let problems = load(
-            "[chat]\ntime_zone = \"Mars/Olympus\"\n[[users]]\nname = \"a\"\nroles = [\"commander\"]\n",
-            Overrides::default(),
-        )
-        .unwrap_err();
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.starts_with("chat.time_zone: \"Mars/Olympus\" is not an IANA")),
-            "{problems:?}"
-        );
-    }
-
-    #[test]
-    fn problems_are_all_reported_and_name_their_key() {
-        let problems = load(
-            r#"
-            [http]
-            addr = "0.0.0.0:9000"
-            [grouping]
-            window = "soon"
-            [severity]
-            min_incident = "sev9"
-            [oncall]
-            commander = "ghost"
-            [[users]]
-            name = "bob"
-            roles = ["admin"]
-            locale = "fr-FR"
-            "#,
-            Overrides::default(),
-        )
-        .unwrap_err();
-        let all = problems.join("\n");
-        for needle in [
-            "grouping.window",
-            "severity.min_incident",
-            "oncall.commander",
-            "users[0].roles",
-            "users[0].locale",
-            "ingest token is required",
-        ] {
-            assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
-        }
-    }
-
-    const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789ABCD";
-
-    #[test]
-    fn a_discord_section_is_validated_offline() {
-        let text = format!(
-            r#"
-            [discord]
-            token = "{TOKEN}"
-            guild_id = "111111111111111111"
-            incidents_category_id = "222222222222222222"
-            api_base = "http://127.0.0.1:9999"
-            [discord.roles]
-            "333333333333333333" = ["duty_manager"]
-            "444444444444444444" = ["responder"]
-            [oncall]
-            commander = "555555555555555555"
-            "#
-        );
-        let settings = load(&text, Overrides::default()).unwrap();
-        let discord = settings.discord.unwrap();
-        assert_eq!(discord.guild_id, 111111111111111111);
-        assert!(discord.uses_proxy());
-        assert_eq!(discord.role_map.len(), 2);
-        assert!(!format!("{discord:?}").contains("GabcDE"), "token leaked");
-        assert_eq!(
-            settings.policy.oncall.commander,
-            Some(UserId("555555555555555555".into()))
-        );
-
-        let problems = load(
-            &format!(
-                "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"12\"\n[discord.roles]\n\"abc\" = [\"boss\"]\n"
-            ),
-            Overrides::default(),
-        )
-        .unwrap_err()
-        .join("\n");
-        for needle in [
-            "discord.guild_id",
-            "discord.incidents_category_id",
-            "discord.roles: \"abc\"",
-        ] {
-            assert!(problems.contains(needle), "missing {needle}: {problems}");
-        }
-        assert!(!problems.contains("GabcDE"), "token leaked in errors");
-    }
-
-    #[test]
-    fn unknown_keys_are_refused() {
-        let error = parse_file("[http]\nadress = \"x\"\n", "c.toml").unwrap_err();
-        assert!(error.to_string().contains("adress"), "{error}");
-    }
-
-    #[test]
-    fn overrides_win_over_the_file() {
-        let settings = load(
-            "[http]\naddr = \"127.0.0.1:9000\"\n",
-            Overrides {
-                http_addr: Some("127.0.0.1:0".into()),
-                data_dir: Some("/tmp/x".into()),
-                ingest_token: None,
-            },
-        )
-        .unwrap();
-        assert_eq!(settings.http_addr.port(), 0);
-        assert_eq!(settings.data_dir, PathBuf::from("/tmp/x"));
-    }
-}
+mod tests;

@@ -1,9 +1,18 @@
 //! The HTTP surface: alert webhooks, the read API, the console API, health and metrics.
-//! The app is a function: [`router`] builds it from [`AppState`]; `app` serves it.
+//! The app is a function: [`router`] builds it from [`AppState`]; [`serve`] serves it.
+//!
+//! Access: alert intake takes the ingest token; the read API and the console API take a
+//! person's token (`Authorization: Bearer`, see [`auth`]), reads also the integration's read
+//! token; `/healthz`, `/readyz` and `/metrics` are open.
+
+pub mod auth;
+mod serve;
+
+pub use serve::serve;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -16,23 +25,31 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tracing::{error, warn};
 
 use crate::chat::console::ConsoleChat;
 use crate::chat::parse_button;
-use crate::config::Secret;
+use crate::config::{HttpLimits, Secret};
 use crate::domain::access::Person;
 use crate::domain::alert::AlertSource;
 use crate::domain::command::{Command, parse_typed};
 use crate::domain::ids::{IncidentId, MessageId, UserId};
 use crate::domain::incident::{Incident, IncidentState};
 use crate::engine::{ChatRecord, CommandReply, EngineError, EngineHandle};
-use crate::i18n::{DEFAULT_LOCALE, I18n};
+use crate::http::auth::{Credentials, require_reader};
+use crate::i18n::I18n;
 use crate::intake;
 use crate::store::Store;
 
 pub const DEFAULT_TIMELINE_PAGE: usize = 1000;
 pub const MAX_TIMELINE_PAGE: usize = 10_000;
+pub const DEFAULT_INCIDENT_PAGE: usize = 50;
+pub const MAX_INCIDENT_PAGE: usize = 500;
+pub const DEFAULT_ROOM_PAGE: usize = 100;
+pub const MAX_ROOM_PAGE: usize = 500;
+pub const DEFAULT_MESSAGE_PAGE: usize = 100;
+pub const MAX_MESSAGE_PAGE: usize = 500;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -48,6 +65,8 @@ pub struct AppState {
     pub ingest_token: Option<Secret>,
     pub body_limit: usize,
     pub metrics: PrometheusHandle,
+    pub credentials: Arc<Credentials>,
+    pub http_limits: HttpLimits,
 }
 
 /// The process-wide metrics recorder (the `metrics` facade has one global recorder).
@@ -90,26 +109,79 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/v1/alerts/{source}", post(ingest))
-        .route("/v1/incidents", get(list_incidents))
-        .route("/v1/incidents/{id}", get(get_incident))
-        .route("/v1/incidents/{id}/timeline", get(get_timeline))
+    // Every request but health and metrics holds a slot of the global limit while it runs;
+    // reads first take one of their own, fewer, slots, so a crowd of readers waits among
+    // itself and alert intake always finds a free global slot.
+    let all = Arc::new(tokio::sync::Semaphore::new(
+        state.http_limits.max_concurrent_requests,
+    ));
+    let reads = Arc::new(tokio::sync::Semaphore::new(
+        state.http_limits.max_concurrent_reads(),
+    ));
+    let global_limit = GlobalConcurrencyLimitLayer::with_semaphore(all);
+    let read_limit = GlobalConcurrencyLimitLayer::with_semaphore(reads);
+    // Health and metrics stay outside the limits: a busy server is still alive.
+    let open = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics));
+    let mut writes =
+        Router::new().route("/v1/alerts/{source}", post(ingest).fallback(intake_method));
+    let mut reads = Router::new()
+        .route("/v1/incidents", get(list_incidents))
+        .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/incidents/{id}/timeline", get(get_timeline));
     if state.console.is_some() {
-        router = router
+        reads = reads
             .route("/console/api/rooms", get(console_rooms))
-            .route("/console/api/rooms/{room}/messages", get(console_messages))
+            .route("/console/api/rooms/{room}/messages", get(console_messages));
+        writes = writes
             .route("/console/api/command", post(console_command))
             .route("/console/api/click", post(console_click))
             .route("/console/api/react", post(console_react));
     }
-    router
+    let reads = reads
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_reader,
+        ))
+        .route_layer(global_limit.clone())
+        .route_layer(read_limit);
+    let writes = writes.route_layer(global_limit);
+    open.merge(writes)
+        .merge(reads)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn(track_latency))
         .with_state(state)
+}
+
+/// A wrong method on an intake URL: say which method it takes, in the API's error shape.
+async fn intake_method() -> Response {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "alert intake takes POST with a JSON body",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+    response
+}
+
+/// Runs a store read on the blocking pool, off the async workers the engine's callers use.
+async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(read).await {
+        Ok(result) => Ok(result?),
+        Err(error) => {
+            error!(%error, "A store read task failed.");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the read failed; try again",
+            ))
+        }
+    }
 }
 
 /// An error as every endpoint returns it: `{"error": "..."}` with a fitting status.
@@ -130,7 +202,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, axum::Json(json!({ "error": self.message }))).into_response()
+        let mut response =
+            (self.status, axum::Json(json!({ "error": self.message }))).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            // Every credential this API takes is a bearer token (RFC 6750).
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 
@@ -147,7 +228,12 @@ impl From<EngineError> for ApiError {
 impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> ApiError {
         error!(%error, "Store read failed.");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+        // A store that is recovering (disk full, re-opening) heals by itself: say "try again".
+        let status = match error {
+            crate::store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, error.to_string())
     }
 }
 
@@ -173,6 +259,7 @@ async fn read_json_bytes(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
+    timeout: Duration,
 ) -> Result<axum::body::Bytes, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -204,7 +291,17 @@ async fn read_json_bytes(
     if declared.is_some_and(|length| length > limit) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await;
+    let Ok(read) = read else {
+        return Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the body did not arrive within {}",
+                humantime::format_duration(timeout)
+            ),
+        ));
+    };
+    read.map_err(|error| {
         // to_bytes fails on the limit or on a broken connection; tell them apart for the
         // caller's sake.
         let limit_hit = std::error::Error::source(&error)
@@ -283,7 +380,13 @@ async fn ingest(
         }
     };
     check_token(&state, &headers)?;
-    let bytes = read_json_bytes(&headers, body, state.body_limit).await;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await;
     let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -302,6 +405,8 @@ async fn ingest(
 #[derive(Debug, Deserialize)]
 struct ListQuery {
     state: Option<String>,
+    limit: Option<String>,
+    after: Option<String>,
 }
 
 /// The incident as the API shows it: the stored record plus computed durations.
@@ -318,8 +423,10 @@ fn incident_view(incident: &Incident) -> Value {
 
 async fn list_incidents(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
     let filter = match query.state.as_deref() {
         None | Some("") => None,
         Some(text) => Some(IncidentState::parse(text).ok_or_else(|| {
@@ -329,9 +436,35 @@ async fn list_incidents(
             )
         })?),
     };
-    let incidents = state.store.incidents(filter)?;
+    let limit = parse_page_limit(
+        query.limit.as_deref(),
+        DEFAULT_INCIDENT_PAGE,
+        MAX_INCIDENT_PAGE,
+    )?;
+    let after = match query.after.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(IncidentId::parse(text).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("after: \"{text}\" is not an incident id ({error}); pass the x-next-after header of the previous page"),
+            )
+        })?),
+    };
+    // One more than asked tells whether another page follows.
+    let store = state.store.clone();
+    let mut incidents =
+        blocking(move || store.incidents_page(filter, after, limit.saturating_add(1))).await?;
+    let more = incidents.len() > limit;
+    incidents.truncate(limit);
     let views: Vec<Value> = incidents.iter().map(incident_view).collect();
-    Ok(axum::Json(views).into_response())
+    let mut response = axum::Json(views).into_response();
+    if more
+        && let Some(last) = incidents.last()
+        && let Ok(value) = last.id.to_string().parse()
+    {
+        response.headers_mut().insert("x-next-after", value);
+    }
+    Ok(response)
 }
 
 fn parse_incident_id(text: &str) -> Result<IncidentId, ApiError> {
@@ -344,7 +477,8 @@ async fn get_incident(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_incident_id(&id)?;
-    match state.store.incident(id)? {
+    let store = state.store.clone();
+    match blocking(move || store.incident(id)).await? {
         Some(incident) => Ok(axum::Json(incident_view(&incident)).into_response()),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -371,7 +505,8 @@ async fn get_timeline(
         )
     })?;
     let id = parse_incident_id(&id)?;
-    if state.store.incident(id)?.is_none() {
+    let store = state.store.clone();
+    if blocking(move || store.incident(id)).await?.is_none() {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no incident {id}"),
@@ -384,7 +519,9 @@ async fn get_timeline(
             format!("limit must be from 1 to {MAX_TIMELINE_PAGE}"),
         ));
     }
-    let entries = state.store.timeline(id, query.after.unwrap_or(0), limit)?;
+    let store = state.store.clone();
+    let after = query.after.unwrap_or(0);
+    let entries = blocking(move || store.timeline(id, after, limit)).await?;
     let mut response = axum::Json(&entries).into_response();
     if entries.len() == limit
         && let Some(last) = entries.last()
@@ -460,10 +597,28 @@ struct RoomView {
     incident: Option<IncidentId>,
 }
 
-async fn console_rooms(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let rooms: Vec<RoomView> = console(&state)?
-        .rooms()
+#[derive(Debug, Deserialize)]
+struct RoomsQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// Rooms by id, `limit` (default 100, at most 500) after the room id `after`; header
+/// `x-next-after` when more follow.
+async fn console_rooms(
+    State(state): State<AppState>,
+    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
+    let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ROOM_PAGE, MAX_ROOM_PAGE)?;
+    let mut rooms = console(&state)?.rooms();
+    rooms.sort_by(|a, b| a.id.cmp(&b.id));
+    let after = query.after.unwrap_or_default();
+    let mut page: Vec<RoomView> = rooms
         .into_iter()
+        .filter(|room| room.id > after)
+        .take(limit.saturating_add(1))
         .map(|room| RoomView {
             id: room.id,
             name: room.name,
@@ -471,26 +626,87 @@ async fn console_rooms(State(state): State<AppState>) -> Result<Response, ApiErr
             incident: room.incident,
         })
         .collect();
-    Ok(axum::Json(rooms).into_response())
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut response = axum::Json(&page).into_response();
+    if more
+        && let Some(last) = page.last()
+        && let Ok(value) = last.id.parse()
+    {
+        response.headers_mut().insert("x-next-after", value);
+    }
+    Ok(response)
 }
 
+/// A page size from the query: `default` when absent, else a whole number from 1 to `most`.
+fn parse_page_limit(text: Option<&str>, default: usize, most: usize) -> Result<usize, ApiError> {
+    match text {
+        None | Some("") => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=most).contains(limit))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    format!("limit: \"{text}\" must be a whole number from 1 to {most}"),
+                )
+            }),
+    }
+}
+
+/// A room's messages, oldest first, `limit` (default 100, at most 500) after the message id
+/// `after`; header `x-next-after` when more follow.
 async fn console_messages(
     State(state): State<AppState>,
     Path(room): Path<String>,
+    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    match console(&state)?.messages(&room) {
-        Some(messages) => Ok(axum::Json(messages).into_response()),
-        None => Err(ApiError::new(
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
+    let limit = parse_page_limit(
+        query.limit.as_deref(),
+        DEFAULT_MESSAGE_PAGE,
+        MAX_MESSAGE_PAGE,
+    )?;
+    // Console message ids are `m` and a number that grows with every message.
+    let number = |id: &str| id.strip_prefix('m').and_then(|n| n.parse::<u64>().ok());
+    let after = match query.after.as_deref() {
+        None | Some("") => 0,
+        Some(text) => number(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("after: \"{text}\" is not a message id like m12"),
+            )
+        })?,
+    };
+    let Some(messages) = console(&state)?.messages(&room) else {
+        return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no room \"{room}\""),
-        )),
+        ));
+    };
+    let mut page: Vec<_> = messages
+        .into_iter()
+        .filter(|message| number(&message.id).is_some_and(|n| n > after))
+        .take(limit.saturating_add(1))
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let mut response = axum::Json(&page).into_response();
+    if more
+        && let Some(last) = page.last()
+        && let Ok(value) = last.id.parse()
+    {
+        response.headers_mut().insert("x-next-after", value);
     }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CommandBody {
-    user: String,
+    user: Option<String>,
     room: String,
     text: String,
 }
@@ -498,7 +714,7 @@ struct CommandBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClickBody {
-    user: String,
+    user: Option<String>,
     message: String,
     button: String,
 }
@@ -506,7 +722,7 @@ struct ClickBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReactBody {
-    user: String,
+    user: Option<String>,
     message: String,
     emoji: String,
 }
@@ -516,18 +732,6 @@ struct ReplyView {
     ok: bool,
     reply: String,
     incident: Option<IncidentId>,
-}
-
-/// The configured person behind a console user name, or a localized 403.
-fn person<'a>(state: &'a AppState, user: &str) -> Result<&'a Person, ApiError> {
-    state.people.get(&UserId(user.to_owned())).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            state
-                .i18n
-                .text(DEFAULT_LOCALE, "reply-unknown-person", &[("user", user)]),
-        )
-    })
 }
 
 fn reply_view(state: &AppState, person: &Person, reply: CommandReply) -> ReplyView {
@@ -548,10 +752,19 @@ async fn console_command(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_json_bytes(&headers, body, state.body_limit).await?;
+    state.credentials.precheck(&headers)?;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await?;
     let body: CommandBody = parse_json(&bytes)?;
     let console = console(&state)?;
-    let person = person(&state, &body.user)?;
+    let person = state
+        .credentials
+        .actor(&state.people, &headers, body.user.as_deref())?;
     let room = console.room(&body.room).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{}\"", body.room))
     })?;
@@ -592,10 +805,19 @@ async fn console_click(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_json_bytes(&headers, body, state.body_limit).await?;
+    state.credentials.precheck(&headers)?;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await?;
     let body: ClickBody = parse_json(&bytes)?;
     let console = console(&state)?;
-    let person = person(&state, &body.user)?;
+    let person = state
+        .credentials
+        .actor(&state.people, &headers, body.user.as_deref())?;
     let message = console.message(&body.message).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -626,10 +848,19 @@ async fn console_react(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_json_bytes(&headers, body, state.body_limit).await?;
+    state.credentials.precheck(&headers)?;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await?;
     let body: ReactBody = parse_json(&bytes)?;
     let console = console(&state)?;
-    let person = person(&state, &body.user)?;
+    let person = state
+        .credentials
+        .actor(&state.people, &headers, body.user.as_deref())?;
     let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
     let emoji = emoji.as_str();

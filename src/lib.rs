@@ -14,6 +14,7 @@ pub mod app;
 pub mod chat;
 pub mod check;
 pub mod config;
+pub mod credentials;
 pub mod domain;
 pub mod engine;
 pub mod health;

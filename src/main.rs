@@ -43,6 +43,20 @@ enum CommandLine {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
+    /// API tokens for people (needs no config).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Print a fresh random token for USER and the `token_sha256` line for the config.
+    New {
+        /// The user's name, as in `[[users]] name`.
+        user: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -87,15 +101,29 @@ fn main() -> ExitCode {
                 }
             }
         }
+        CommandLine::Token {
+            command: TokenCommand::New { user },
+        } => match warroom::credentials::new_token() {
+            Ok(token) => {
+                let hash = warroom::credentials::TokenHash::of(&token).to_hex();
+                println!("# The token for {user}. Hand it over privately: it is shown only once,");
+                println!(
+                    "# and warroom keeps only its hash. Send it as Authorization: Bearer <token>."
+                );
+                println!("{token}");
+                println!("# Paste this line into {user}'s [[users]] entry in the config:");
+                println!("token_sha256 = \"{hash}\"");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("warroom: {error}");
+                ExitCode::FAILURE
+            }
+        },
         CommandLine::Check { config, root } => {
             let findings = warroom::check::run(config.as_deref(), &root);
-            let mut failed = false;
-            for finding in &findings {
-                let mark = if finding.ok { "ok  " } else { "FAIL" };
-                println!("{mark} {}: {}", finding.what, finding.detail);
-                failed |= !finding.ok;
-            }
-            if failed {
+            print!("{}", warroom::check::render(&findings));
+            if findings.iter().any(|finding| !finding.ok) {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS

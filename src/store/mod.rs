@@ -117,4 +117,14 @@ pub trait Store: Send + Sync {
     /// Chat bookkeeping kept by the outbox: which room and card belong to which incident.
     fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError>;
+
+    /// One page of incidents, newest first: at most `limit` of those older than `before`
+    /// (all when `None`) whose state is `state` (any when `None`). Scans from the cursor
+    /// instead of loading every incident.
+    fn incidents_page(
+        &self,
+        state: Option<IncidentState>,
+        before: Option<IncidentId>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError>;
 }

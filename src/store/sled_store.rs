@@ -265,6 +265,32 @@ impl Store for SledStore {
         })
     }
 
+    fn incidents_page(
+        &self,
+        state: Option<IncidentState>,
+        before: Option<IncidentId>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        self.shared.with(|open| {
+            let scan = match before {
+                Some(before) => open.incidents.range(..incident_key(before)),
+                None => open.incidents.range::<&[u8], _>(..),
+            };
+            let mut out = Vec::new();
+            for item in scan.rev() {
+                if out.len() >= limit {
+                    break;
+                }
+                let (key, value) = item?;
+                let incident: Incident = decode(&key, &value)?;
+                if state.is_none_or(|state| incident.state == state) {
+                    out.push(incident);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn alert(&self, identity: &AlertIdentity) -> Result<Option<StoredAlert>, StoreError> {
         let key = Self::alert_key(identity);
         self.shared.with(|open| {

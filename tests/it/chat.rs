@@ -125,11 +125,8 @@ async fn buttons_act_like_commands() {
     let reply = bot
         .click("mallory", &message, "inc:resolve:INC-20261121-001")
         .await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
-    assert!(
-        reply.text.contains("not a configured warroom user"),
-        "{reply:?}"
-    );
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert!(reply.text.contains("missing or unknown token"), "{reply:?}");
 
     // Resolving needs the commander or a duty manager: carol is neither.
     let reply = bot
@@ -325,14 +322,14 @@ async fn unknown_and_malformed_commands_get_clear_replies() {
     );
     assert_eq!(
         bot.slash("mallory", &room, "/help").await.status,
-        StatusCode::FORBIDDEN
+        StatusCode::UNAUTHORIZED
     );
     // Malformed API bodies.
     let (status, body) = bot
         .post_raw(
             "/console/api/command",
             Some("application/json"),
-            None,
+            crate::support::user_token("alice").as_deref(),
             json!({"user": "alice"}).to_string(),
         )
         .await;

@@ -545,6 +545,7 @@ async fn read_api_filters_and_validates() {
             "{}/v1/incidents/INC-20261121-001/timeline?limit=2",
             bot.base
         ))
+        .bearer_auth(crate::support::READER_TOKEN)
         .send()
         .await
         .unwrap();

@@ -12,6 +12,8 @@ mod discord_storm;
 mod disk_full;
 mod e2e;
 mod fake_discord_selftest;
+mod http_limits;
+mod identity;
 mod intake;
 mod output_safety;
 mod restart;

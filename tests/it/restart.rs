@@ -49,6 +49,7 @@ async fn serve(client: &reqwest::Client, data: &Path, logs: &Path, name: &str) -
 async fn get(client: &reqwest::Client, server: &Server, path: &str) -> (StatusCode, Value) {
     let response = client
         .get(format!("{}{path}", server.base))
+        .bearer_auth("demo-alice-token")
         .send()
         .await
         .unwrap_or_else(|e| panic!("GET {path}: {e}{}", server.proc.report()));
@@ -288,7 +289,7 @@ async fn the_outbox_finishes_every_room_after_a_kill_9_mid_delivery() {
 
     let second = serve(&client, &data, dir.path(), "warroom-after-kill").await;
     let procs = [&first.proc, &second.proc];
-    let (_, incidents) = get(&client, &second, "/v1/incidents").await;
+    let (_, incidents) = get(&client, &second, "/v1/incidents?limit=500").await;
     let ids: Vec<String> = incidents
         .as_array()
         .into_iter()

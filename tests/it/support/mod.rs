@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 use warroom::app::{Running, start_on};
 use warroom::config::{Overrides, Settings};
+use warroom::credentials::TokenHash;
 use warroom::engine::clock::ManualClock;
 
 /// The moment every test starts at, so incident ids are predictable.
@@ -90,7 +91,13 @@ impl TestBot {
     fn settings(&self) -> Settings {
         let mut text = self.config.clone().unwrap_or_default();
         if !text.contains("[[users]]") {
-            text.push_str(DEMO_USERS);
+            text.push_str(&demo_users());
+        }
+        if !text.contains("[api]") {
+            text.push_str(&format!(
+                "\n[api]\nread_token_sha256 = \"{}\"\n",
+                TokenHash::of(READER_TOKEN).to_hex()
+            ));
         }
         let path = self.dir.path().join("warroom.toml");
         std::fs::write(&path, text).expect("write config");
@@ -204,32 +211,36 @@ impl TestBot {
 
     // ---- read API -------------------------------------------------------------------------
 
+    /// GET with the integration's read token.
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request sent");
+        self.get_with(path, Some(READER_TOKEN)).await
+    }
+
+    /// GET with this bearer token, or none.
+    pub async fn get_with(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let response = self.get_response(path, token).await;
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         (status, body)
     }
 
+    /// GET with this bearer token (or none), the whole response for its headers.
+    pub async fn get_response(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("request sent")
+    }
+
     pub async fn get_text(&self, path: &str) -> (StatusCode, String) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request sent");
+        let response = self.get_response(path, Some(READER_TOKEN)).await;
         (response.status(), response.text().await.unwrap_or_default())
     }
 
+    /// Every incident, newest first, following the pages.
     pub async fn incidents(&self) -> Vec<Value> {
-        let (status, body) = self.get("/v1/incidents").await;
-        assert_eq!(status, StatusCode::OK);
-        body.as_array().cloned().unwrap_or_default()
+        self.all_pages("/v1/incidents").await
     }
 
     pub async fn incident(&self, id: &str) -> Value {
@@ -256,21 +267,44 @@ impl TestBot {
 
     // ---- console --------------------------------------------------------------------------
 
+    /// Every console room, by id, following the pages.
     pub async fn rooms(&self) -> Vec<Value> {
-        let (status, body) = self.get("/console/api/rooms").await;
-        assert_eq!(status, StatusCode::OK);
-        body.as_array().cloned().unwrap_or_default()
+        self.all_pages("/console/api/rooms").await
     }
 
+    /// Every item of a paged list, following `x-next-after` with pages of 500.
+    pub async fn all_pages(&self, path: &str) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page_path = match &after {
+                Some(after) => format!("{path}?limit=500&after={after}"),
+                None => format!("{path}?limit=500"),
+            };
+            let response = self.get_response(&page_path, Some(READER_TOKEN)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{page_path}");
+            after = response
+                .headers()
+                .get("x-next-after")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+            let page: Value = response.json().await.unwrap_or(Value::Null);
+            all.extend(page.as_array().cloned().unwrap_or_default());
+            if after.is_none() {
+                return all;
+            }
+        }
+    }
+
+    /// Every message of a room, oldest first, following the pages; none for no such room.
     pub async fn messages(&self, room: &str) -> Vec<Value> {
-        let (status, body) = self
-            .get(&format!("/console/api/rooms/{room}/messages"))
-            .await;
+        let path = format!("/console/api/rooms/{room}/messages");
+        let (status, body) = self.get(&format!("{path}?limit=1")).await;
         if status == StatusCode::NOT_FOUND {
             return Vec::new();
         }
         assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array().cloned().unwrap_or_default()
+        self.all_pages(&path).await
     }
 
     /// Waits (bounded) until `check` holds for the room's messages; the outbox delivers
@@ -335,14 +369,19 @@ impl TestBot {
         .await
     }
 
+    /// Posts as the body's `user`, with that user's token when the harness gave them one.
     async fn console_post(&self, path: &str, body: Value) -> Reply {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("request sent");
+        let token = body["user"].as_str().and_then(user_token);
+        self.console_post_with(path, body, token.as_deref()).await
+    }
+
+    /// Posts to the console API with this bearer token, or none.
+    pub async fn console_post_with(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         Reply {
@@ -371,28 +410,38 @@ impl Drop for TestBot {
 pub const DISCORD_TEST_TOKEN: &str =
     "OTAwMDAwMDAwMDAwMDAwMDAx.GtEsTt.t0k3n-f0r-th3-f4k3-d1sc0rd-0nly-n0t-r34l-xx";
 
-const DEMO_USERS: &str = r#"
-[[users]]
-name = "alice"
-roles = ["commander", "duty_manager"]
+/// The integration token `get()` reads with (`[api] read_token_sha256`).
+pub const READER_TOKEN: &str = "test-reader-token";
 
-[[users]]
-name = "bob"
-roles = ["operations", "duty_manager"]
+/// The harness's people and their roles; each has the token [`user_token`] gives.
+const DEMO_USERS: [(&str, &str); 5] = [
+    ("alice", r#"roles = ["commander", "duty_manager"]"#),
+    ("bob", r#"roles = ["operations", "duty_manager"]"#),
+    ("carol", r#"roles = ["communications"]"#),
+    ("wang", "roles = [\"responder\"]\nlocale = \"zh-CN\""),
+    ("vic", r#"roles = ["viewer"]"#),
+];
 
-[[users]]
-name = "carol"
-roles = ["communications"]
+/// The fixed test token of a harness user; `None` for anyone else (they send no token).
+pub fn user_token(user: &str) -> Option<String> {
+    DEMO_USERS
+        .iter()
+        .any(|(name, _)| *name == user)
+        .then(|| format!("test-token-{user}"))
+}
 
-[[users]]
-name = "wang"
-roles = ["responder"]
-locale = "zh-CN"
-
-[[users]]
-name = "vic"
-roles = ["viewer"]
-"#;
+fn demo_users() -> String {
+    DEMO_USERS
+        .iter()
+        .map(|(name, rest)| {
+            let token = format!("test-token-{name}");
+            format!(
+                "\n[[users]]\nname = \"{name}\"\n{rest}\ntoken_sha256 = \"{}\"\n",
+                TokenHash::of(&token).to_hex()
+            )
+        })
+        .collect()
+}
 
 /// A minimal Alertmanager v4 body with one alert.
 pub fn am_alert(fingerprint: &str, service: &str, severity: &str, status: &str) -> String {

@@ -1,0 +1,441 @@
+//! Settings: parsing, validation and the problems reported.
+
+use super::*;
+
+fn load(text: &str, overrides: Overrides) -> Result<Settings, Vec<String>> {
+    let file = parse_file(text, "test.toml").map_err(|e| vec![e.to_string()])?;
+    Settings::from_file(file, false, &overrides, None)
+}
+
+#[test]
+fn defaults_without_a_file_give_the_demo_users_on_loopback() {
+    let settings =
+        Settings::from_file(ConfigFile::default(), true, &Overrides::default(), None).unwrap();
+    assert_eq!(settings.http_addr.to_string(), DEFAULT_HTTP_ADDR);
+    assert_eq!(settings.data_dir, PathBuf::from("./data"));
+    assert!(settings.demo_users);
+    let names: Vec<&str> = settings.people.iter().map(|p| p.id.0.as_str()).collect();
+    assert_eq!(names, ["alice", "bob", "carol"]);
+    assert_eq!(
+        settings.policy.oncall.commander,
+        Some(UserId("alice".into()))
+    );
+    assert_eq!(
+        settings.policy.oncall.operations,
+        Some(UserId("bob".into()))
+    );
+    assert_eq!(
+        settings.policy.oncall.communications,
+        Some(UserId("carol".into()))
+    );
+}
+
+#[test]
+fn a_full_file_parses() {
+    let settings = load(
+        r#"
+        [http]
+        addr = "0.0.0.0:9000"
+        body_limit_bytes = 2048
+        [ingest]
+        token = "0123456789abcdef0123"
+        [grouping]
+        labels = ["cluster", "service"]
+        window = "30m"
+        [severity]
+        min_incident = "sev2"
+        [severity.map]
+        fatal = "sev1"
+        [incidents]
+        auto_resolve = true
+        [chat]
+        locale = "zh-CN"
+        card_edit_interval = "5s"
+        time_zone = "Asia/Shanghai"
+        [oncall]
+        commander = "wang"
+        [[users]]
+        name = "wang"
+        roles = ["commander", "duty_manager"]
+        locale = "zh-CN"
+        token_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        "#,
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(settings.http_addr.port(), 9000);
+    assert_eq!(settings.body_limit, 2048);
+    assert_eq!(settings.policy.severity.map(Some("FATAL")), Severity::Sev1);
+    assert_eq!(
+        settings.policy.severity.map(Some("critical")),
+        Severity::Sev3
+    );
+    assert_eq!(settings.policy.min_incident_severity, Severity::Sev2);
+    assert!(settings.policy.auto_resolve);
+    assert_eq!(settings.card_edit_interval, Duration::from_secs(5));
+    assert_eq!(settings.policy.time_zone, chrono_tz::Tz::Asia__Shanghai);
+    assert!(!settings.demo_users);
+    assert!(
+        !format!("{settings:?}").contains("0123456789abcdef"),
+        "secret leaked in Debug"
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_refused_by_name() {
+    let problems = load(
+        "[chat]\ntime_zone = \"Mars/Olympus\"\n[[users]]\nname = \"a\"\nroles = [\"commander\"]\n",
+        Overrides::default(),
+    )
+    .unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("chat.time_zone: \"Mars/Olympus\" is not an IANA")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn problems_are_all_reported_and_name_their_key() {
+    let problems = load(
+        r#"
+        [http]
+        addr = "0.0.0.0:9000"
+        [grouping]
+        window = "soon"
+        [severity]
+        min_incident = "sev9"
+        [oncall]
+        commander = "ghost"
+        [[users]]
+        name = "bob"
+        roles = ["admin"]
+        locale = "fr-FR"
+        "#,
+        Overrides::default(),
+    )
+    .unwrap_err();
+    let all = problems.join("\n");
+    for needle in [
+        "grouping.window",
+        "severity.min_incident",
+        "oncall.commander",
+        "users[0].roles",
+        "users[0].locale",
+        "ingest token is required",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+}
+
+const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+
+#[test]
+fn a_discord_section_is_validated_offline() {
+    let text = format!(
+        r#"
+        [discord]
+        token = "{TOKEN}"
+        guild_id = "111111111111111111"
+        incidents_category_id = "222222222222222222"
+        api_base = "http://127.0.0.1:9999"
+        [discord.roles]
+        "333333333333333333" = ["duty_manager"]
+        "444444444444444444" = ["responder"]
+        [oncall]
+        commander = "555555555555555555"
+        "#
+    );
+    let settings = load(&text, Overrides::default()).unwrap();
+    let discord = settings.discord.unwrap();
+    assert_eq!(discord.guild_id, 111111111111111111);
+    assert!(discord.uses_proxy());
+    assert_eq!(discord.role_map.len(), 2);
+    assert!(!format!("{discord:?}").contains("GabcDE"), "token leaked");
+    assert_eq!(
+        settings.policy.oncall.commander,
+        Some(UserId("555555555555555555".into()))
+    );
+
+    let problems = load(
+        &format!(
+            "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"12\"\n[discord.roles]\n\"abc\" = [\"boss\"]\n"
+        ),
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .join("\n");
+    for needle in [
+        "discord.guild_id",
+        "discord.incidents_category_id",
+        "discord.roles: \"abc\"",
+    ] {
+        assert!(problems.contains(needle), "missing {needle}: {problems}");
+    }
+    assert!(!problems.contains("GabcDE"), "token leaked in errors");
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let error = parse_file("[http]\nadress = \"x\"\n", "c.toml").unwrap_err();
+    assert!(error.to_string().contains("adress"), "{error}");
+}
+
+#[test]
+fn overrides_win_over_the_file() {
+    let settings = load(
+        "[http]\naddr = \"127.0.0.1:9000\"\n",
+        Overrides {
+            http_addr: Some("127.0.0.1:0".into()),
+            data_dir: Some("/tmp/x".into()),
+            ingest_token: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(settings.http_addr.port(), 0);
+    assert_eq!(settings.data_dir, PathBuf::from("/tmp/x"));
+}
+
+const HASH_A: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+const HASH_B: &str = "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed";
+
+fn problems_of(text: &str, addr: &str) -> String {
+    load(
+        text,
+        Overrides {
+            http_addr: Some(addr.to_owned()),
+            ..Overrides::default()
+        },
+    )
+    .err()
+    .unwrap_or_default()
+    .join("\n")
+}
+
+#[test]
+fn user_tokens_are_validated_hex_sha256_and_distinct() {
+    let table = [
+        (format!("token_sha256 = \"{HASH_A}\""), None),
+        (
+            format!("token_sha256 = \"{}\"", HASH_A.to_ascii_uppercase()),
+            None,
+        ),
+        (
+            "token_sha256 = \"\"".to_owned(),
+            Some("users[0].token_sha256: is blank"),
+        ),
+        (
+            "token_sha256 = \"   \"".to_owned(),
+            Some("users[0].token_sha256: is blank"),
+        ),
+        (
+            "token_sha256 = \"abc\"".to_owned(),
+            Some("64 hexadecimal characters"),
+        ),
+        (
+            format!("token_sha256 = \"{}\"", "z".repeat(64)),
+            Some("non-hex"),
+        ),
+    ];
+    for (line, expected) in table {
+        let text = format!("[[users]]\nname = \"ann\"\nroles = [\"responder\"]\n{line}\n");
+        let problems = problems_of(&text, "127.0.0.1:0");
+        match expected {
+            None => assert_eq!(problems, "", "{line}"),
+            Some(needle) => assert!(problems.contains(needle), "{line}: {problems}"),
+        }
+    }
+    let twice = format!(
+        "[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n\
+         [[users]]\nname = \"ben\"\ntoken_sha256 = \"{HASH_A}\"\n"
+    );
+    assert!(problems_of(&twice, "127.0.0.1:0").contains("the same token as ann's"));
+    let reader = format!(
+        "[api]\nread_token_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n"
+    );
+    assert!(problems_of(&reader, "127.0.0.1:0").contains("api.read_token_sha256"));
+    let settings = load(
+        &format!(
+            "[api]\nread_token_sha256 = \"{HASH_B}\"\n[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ben\"\n"
+        ),
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(settings.user_tokens.len(), 1);
+    assert_eq!(settings.user_tokens[0].0, UserId("ann".into()));
+    assert!(settings.read_token.is_some());
+}
+
+#[test]
+fn demo_mode_listens_on_loopback_only_and_has_fixed_tokens() {
+    let demo = |addr: &str| {
+        Settings::from_file(
+            ConfigFile::default(),
+            true,
+            &Overrides {
+                http_addr: Some(addr.to_owned()),
+                ..Overrides::default()
+            },
+            Some("an-ingest-token-long-enough".to_owned()),
+        )
+    };
+    let problems = demo("0.0.0.0:8080").unwrap_err().join("\n");
+    assert!(problems.contains("loopback only"), "{problems}");
+    assert!(problems.contains("--config"), "{problems}");
+    let settings = demo("127.0.0.1:8080").unwrap();
+    assert!(settings.console_api);
+    for (user, token) in DEMO_TOKENS {
+        let (_, hash) = settings
+            .user_tokens
+            .iter()
+            .find(|(id, _)| id.0 == user)
+            .unwrap();
+        assert!(hash.matches(&TokenHash::of(token)), "{user}");
+    }
+}
+
+#[test]
+fn a_public_bind_needs_a_token_for_every_console_user() {
+    let ingest = "[ingest]\ntoken = \"an-ingest-token-long-enough\"\n";
+    let without = format!(
+        "{ingest}[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ben\"\n"
+    );
+    let problems = problems_of(&without, "0.0.0.0:8080");
+    assert!(problems.contains("missing for ben"), "{problems}");
+    assert!(!problems.contains("ann"), "{problems}");
+    // Loopback, or the console API off, is fine.
+    assert_eq!(problems_of(&without, "127.0.0.1:8080"), "");
+    let off = format!("{without}[console]\nenabled = false\n");
+    assert_eq!(problems_of(&off, "0.0.0.0:8080"), "");
+    let with = format!(
+        "{ingest}[[users]]\nname = \"ann\"\ntoken_sha256 = \"{HASH_A}\"\n[[users]]\nname = \"ben\"\ntoken_sha256 = \"{HASH_B}\"\n"
+    );
+    assert_eq!(problems_of(&with, "0.0.0.0:8080"), "");
+}
+
+#[test]
+fn the_console_api_is_off_with_discord_unless_enabled() {
+    let discord = format!(
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"111111111111111111\"\n\
+         incidents_category_id = \"222222222222222222\"\n\
+         [discord.roles]\n\"333333333333333333\" = [\"responder\"]\n"
+    );
+    let table = [
+        ("", false, true),
+        ("[console]\nenabled = true\n", false, false),
+        ("", true, false),
+        ("[console]\nenabled = true\n", true, true),
+    ];
+    for (console, with_discord, expected) in table {
+        let text = if with_discord {
+            format!("{discord}{console}")
+        } else if console.is_empty() {
+            String::new()
+        } else {
+            "[console]\nenabled = false\n".to_owned()
+        };
+        let settings = load(&text, Overrides::default()).unwrap();
+        assert_eq!(settings.console_api, expected, "{text}");
+    }
+}
+
+#[test]
+fn absurd_durations_and_limits_are_refused() {
+    let table = [
+        (
+            "[grouping]\nwindow = \"0s\"\n",
+            Some("grouping.window: \"0s\" is outside 1m to 30days"),
+        ),
+        ("[grouping]\nwindow = \"400d\"\n", Some("grouping.window")),
+        ("[grouping]\nwindow = \"1m\"\n", None),
+        ("[chat]\ncard_edit_interval = \"0s\"\n", None),
+        (
+            "[chat]\ncard_edit_interval = \"2h\"\n",
+            Some("chat.card_edit_interval"),
+        ),
+        (
+            "[http]\nheader_timeout = \"0s\"\n",
+            Some("http.header_timeout"),
+        ),
+        ("[http]\nbody_timeout = \"1h\"\n", Some("http.body_timeout")),
+        (
+            "[http]\nmax_concurrent_requests = 0\n",
+            Some("http.max_concurrent_requests"),
+        ),
+        (
+            "[http]\nheader_timeout = \"1s\"\nbody_timeout = \"2s\"\nmax_concurrent_requests = 8\n",
+            None,
+        ),
+    ];
+    for (text, expected) in table {
+        let problems = problems_of(text, "127.0.0.1:0");
+        match expected {
+            None => assert_eq!(problems, "", "{text}"),
+            Some(needle) => assert!(problems.contains(needle), "{text}: {problems}"),
+        }
+    }
+    let settings = load(
+        "[http]\nheader_timeout = \"1s\"\nbody_timeout = \"2s\"\nmax_concurrent_requests = 8\n",
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.http_limits,
+        HttpLimits {
+            header_timeout: Duration::from_secs(1),
+            body_timeout: Duration::from_secs(2),
+            max_concurrent_requests: 8,
+        }
+    );
+    assert_eq!(settings.http_limits.max_concurrent_reads(), 2);
+    let defaults = load("", Overrides::default()).unwrap().http_limits;
+    assert_eq!(defaults.header_timeout, Duration::from_secs(10));
+    assert_eq!(defaults.body_timeout, Duration::from_secs(30));
+}
+
+#[test]
+fn a_blank_ingest_token_is_named_as_blank() {
+    for token in ["", "                    "] {
+        let problems = problems_of(&format!("[ingest]\ntoken = \"{token}\"\n"), "127.0.0.1:0");
+        assert!(problems.contains("ingest.token: is blank"), "{problems}");
+    }
+}
+
+#[test]
+fn someone_can_act_unless_all_are_viewers() {
+    let table = [
+        ("[[users]]\nname = \"ann\"\nroles = [\"viewer\"]\n", false),
+        ("[[users]]\nname = \"ann\"\nroles = []\n", false),
+        (
+            "[[users]]\nname = \"ann\"\nroles = [\"viewer\", \"responder\"]\n",
+            true,
+        ),
+    ];
+    for (text, expected) in table {
+        let settings = load(text, Overrides::default()).unwrap();
+        assert_eq!(settings.someone_can_act(), expected, "{text}");
+    }
+    let discord_viewers = format!(
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"111111111111111111\"\n\
+         incidents_category_id = \"222222222222222222\"\n\
+         [discord.roles]\n\"333333333333333333\" = [\"viewer\"]\n"
+    );
+    let settings = load(&discord_viewers, Overrides::default()).unwrap();
+    assert!(!settings.someone_can_act());
+    let settings = load(
+        &discord_viewers.replace("[\"viewer\"]", "[\"duty_manager\"]"),
+        Overrides::default(),
+    )
+    .unwrap();
+    assert!(settings.someone_can_act());
+}
+
+#[test]
+fn every_problem_is_on_its_own_line() {
+    let error = ConfigError::Invalid {
+        path: "w.toml".to_owned(),
+        problems: vec!["a: one".to_owned(), "b: two".to_owned()],
+    };
+    assert_eq!(error.to_string(), "w.toml:\n  a: one\n  b: two");
+}

@@ -1,0 +1,258 @@
+//! Who is calling: the person (or the read-only integration) behind `Authorization: Bearer`.
+//!
+//! Only hashes are kept; a presented token is hashed and compared with every known hash in
+//! constant time. Errors never say which part was wrong, and tokens are never logged.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::config::Settings;
+use crate::credentials::TokenHash;
+use crate::domain::access::Person;
+use crate::domain::ids::UserId;
+use crate::http::{ApiError, AppState};
+
+/// Every credential the API accepts.
+#[derive(Debug, Default)]
+pub struct Credentials {
+    users: Vec<(UserId, TokenHash)>,
+    read_token: Option<TokenHash>,
+    /// Configured people without a token. Start-up refuses them on non-loopback binds, so
+    /// they may act by naming themselves in the body, as before tokens existed.
+    tokenless: HashSet<UserId>,
+}
+
+/// The holder of a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Person(UserId),
+    /// The integration token: reads everything, acts on nothing.
+    Reader,
+}
+
+impl Credentials {
+    pub fn from_settings(settings: &Settings) -> Credentials {
+        let with_token: HashSet<&UserId> = settings.user_tokens.iter().map(|(id, _)| id).collect();
+        Credentials {
+            users: settings.user_tokens.clone(),
+            read_token: settings.read_token,
+            tokenless: settings
+                .people
+                .iter()
+                .filter(|person| !with_token.contains(&person.id))
+                .map(|person| person.id.clone())
+                .collect(),
+        }
+    }
+
+    /// The caller named by the request's bearer token: `Ok(None)` when there is no
+    /// Authorization header, 401 when it is malformed or the token is unknown.
+    pub fn identify(&self, headers: &HeaderMap) -> Result<Option<Caller>, ApiError> {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(bearer_token)
+            .ok_or_else(unauthorized)?;
+        let presented = TokenHash::of(token);
+        // Compare with every hash, without stopping at the first match, so the time taken
+        // says nothing about which (or whether a) token matched.
+        let mut found = None;
+        for (id, hash) in &self.users {
+            if hash.matches(&presented) {
+                found = Some(Caller::Person(id.clone()));
+            }
+        }
+        if let Some(read_token) = &self.read_token
+            && read_token.matches(&presented)
+        {
+            found = Some(Caller::Reader);
+        }
+        found.map(Some).ok_or_else(unauthorized)
+    }
+
+    /// Refuses, before the body is read, a request that cannot be allowed whatever its body
+    /// says: an unknown token, or no token when every person has one.
+    pub fn precheck(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        match self.identify(headers)? {
+            None if self.tokenless.is_empty() => Err(unauthorized()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Anyone with a valid token may read.
+    pub fn reader(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
+        self.identify(headers)?.ok_or_else(unauthorized)
+    }
+
+    /// The person who acts: the token's holder. A body `user` naming someone else is refused;
+    /// without a token, only a configured person who has no token may be named.
+    pub fn actor<'a>(
+        &self,
+        people: &'a HashMap<UserId, Person>,
+        headers: &HeaderMap,
+        claimed: Option<&str>,
+    ) -> Result<&'a Person, ApiError> {
+        match self.identify(headers)? {
+            Some(Caller::Person(id)) => {
+                if claimed.is_some_and(|claimed| claimed != id.0) {
+                    return Err(forbidden());
+                }
+                people.get(&id).ok_or_else(unauthorized)
+            }
+            Some(Caller::Reader) => Err(forbidden()),
+            None => {
+                let claimed = claimed.map(|name| UserId(name.to_owned()));
+                match claimed {
+                    Some(id) if self.tokenless.contains(&id) => {
+                        people.get(&id).ok_or_else(unauthorized)
+                    }
+                    _ => Err(unauthorized()),
+                }
+            }
+        }
+    }
+}
+
+/// Middleware for read-only routes: any valid token, else 401.
+pub async fn require_reader(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    state.credentials.reader(request.headers())?;
+    Ok(next.run(request).await)
+}
+
+/// The token of `Bearer <token>`, the scheme in any case.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+pub fn unauthorized() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "missing or unknown token; send Authorization: Bearer <your token>",
+    )
+}
+
+pub fn forbidden() -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, "this token may not do that")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, value.parse().unwrap());
+        headers
+    }
+
+    fn person(name: &str) -> (UserId, Person) {
+        let id = UserId(name.to_owned());
+        let person = Person {
+            id: id.clone(),
+            roles: Default::default(),
+            locale: "en-US".to_owned(),
+            display_name: name.to_owned(),
+        };
+        (id, person)
+    }
+
+    fn credentials() -> (Credentials, HashMap<UserId, Person>) {
+        let credentials = Credentials {
+            users: vec![
+                (UserId("alice".into()), TokenHash::of("alice-token")),
+                (UserId("bob".into()), TokenHash::of("bob-token")),
+            ],
+            read_token: Some(TokenHash::of("reader-token")),
+            tokenless: [UserId("local".into())].into_iter().collect(),
+        };
+        let people = ["alice", "bob", "local"].into_iter().map(person).collect();
+        (credentials, people)
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_the_token_exact() {
+        let (credentials, _) = credentials();
+        for value in [
+            "Bearer alice-token",
+            "bearer alice-token",
+            "BEARER  alice-token ",
+        ] {
+            assert_eq!(
+                credentials.identify(&headers(value)).unwrap(),
+                Some(Caller::Person(UserId("alice".into()))),
+                "{value}"
+            );
+        }
+        for value in [
+            "Bearer alice-tokem",
+            "Basic alice-token",
+            "Bearer",
+            "alice-token",
+        ] {
+            let error = credentials.identify(&headers(value)).unwrap_err();
+            assert_eq!(error.status, StatusCode::UNAUTHORIZED, "{value}");
+            assert!(!error.message.contains("alice"), "{}", error.message);
+        }
+        assert_eq!(credentials.identify(&HeaderMap::new()).unwrap(), None);
+        // Without a token only a token-less person could be named in the body.
+        assert!(credentials.precheck(&HeaderMap::new()).is_ok());
+        let all_with_tokens = Credentials {
+            users: credentials.users.clone(),
+            read_token: credentials.read_token,
+            tokenless: HashSet::new(),
+        };
+        let error = all_with_tokens.precheck(&HeaderMap::new()).unwrap_err();
+        assert_eq!(error.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            all_with_tokens
+                .precheck(&headers("Bearer bob-token"))
+                .is_ok()
+        );
+        assert_eq!(
+            credentials.reader(&headers("Bearer reader-token")).unwrap(),
+            Caller::Reader
+        );
+    }
+
+    #[test]
+    fn the_actor_is_the_token_holder_and_a_disagreeing_body_is_refused() {
+        let (credentials, people) = credentials();
+        let alice = headers("Bearer alice-token");
+        let bob = headers("Bearer bob-token");
+        let none = HeaderMap::new();
+        let cases: [(&HeaderMap, Option<&str>, Result<&str, StatusCode>); 8] = [
+            (&alice, None, Ok("alice")),
+            (&alice, Some("alice"), Ok("alice")),
+            (&bob, Some("alice"), Err(StatusCode::FORBIDDEN)),
+            (&none, Some("alice"), Err(StatusCode::UNAUTHORIZED)),
+            (&none, None, Err(StatusCode::UNAUTHORIZED)),
+            (&none, Some("local"), Ok("local")),
+            (&none, Some("ghost"), Err(StatusCode::UNAUTHORIZED)),
+            (
+                &headers("Bearer reader-token"),
+                None,
+                Err(StatusCode::FORBIDDEN),
+            ),
+        ];
+        for (headers, claimed, expected) in cases {
+            let got = credentials
+                .actor(&people, headers, claimed)
+                .map(|person| person.id.0.as_str())
+                .map_err(|error| error.status);
+            assert_eq!(got, expected, "{claimed:?}");
+        }
+    }
+}
