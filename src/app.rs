@@ -183,7 +183,7 @@ pub async fn start_on(
     if settings.console_api && !tokenless.is_empty() {
         warn!(
             users = %tokenless.join(", "),
-            "These users have no token_sha256: on this loopback address anyone who can reach it may act as them. Give them tokens with `warroom token new <user>`."
+            "These users have no token_sha256, so they cannot use the console API. Give them tokens with `warroom token new <user>`."
         );
     }
     let http_limits = settings.http_limits.clone();

@@ -3,7 +3,7 @@
 //! Only hashes are kept; a presented token is hashed and compared with every known hash in
 //! constant time. Errors never say which part was wrong, and tokens are never logged.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -21,9 +21,6 @@ use crate::http::{ApiError, AppState};
 pub struct Credentials {
     users: Vec<(UserId, TokenHash)>,
     read_token: Option<TokenHash>,
-    /// Configured people without a token. Start-up refuses them on non-loopback binds, so
-    /// they may act by naming themselves in the body, as before tokens existed.
-    tokenless: HashSet<UserId>,
 }
 
 /// The holder of a valid token.
@@ -36,16 +33,9 @@ pub enum Caller {
 
 impl Credentials {
     pub fn from_settings(settings: &Settings) -> Credentials {
-        let with_token: HashSet<&UserId> = settings.user_tokens.iter().map(|(id, _)| id).collect();
         Credentials {
             users: settings.user_tokens.clone(),
             read_token: settings.read_token,
-            tokenless: settings
-                .people
-                .iter()
-                .filter(|person| !with_token.contains(&person.id))
-                .map(|person| person.id.clone())
-                .collect(),
         }
     }
 
@@ -78,12 +68,9 @@ impl Credentials {
     }
 
     /// Refuses, before the body is read, a request that cannot be allowed whatever its body
-    /// says: an unknown token, or no token when every person has one.
+    /// says: a missing or unknown token.
     pub fn precheck(&self, headers: &HeaderMap) -> Result<(), ApiError> {
-        match self.identify(headers)? {
-            None if self.tokenless.is_empty() => Err(unauthorized()),
-            _ => Ok(()),
-        }
+        self.identify(headers)?.map(|_| ()).ok_or_else(unauthorized)
     }
 
     /// Anyone with a valid token may read.
@@ -91,8 +78,8 @@ impl Credentials {
         self.identify(headers)?.ok_or_else(unauthorized)
     }
 
-    /// The person who acts: the token's holder. A body `user` naming someone else is refused;
-    /// without a token, only a configured person who has no token may be named.
+    /// The person who acts: the token's holder, nobody else. A body `user` naming someone
+    /// else is refused.
     pub fn actor<'a>(
         &self,
         people: &'a HashMap<UserId, Person>,
@@ -107,15 +94,9 @@ impl Credentials {
                 people.get(&id).ok_or_else(unauthorized)
             }
             Some(Caller::Reader) => Err(forbidden()),
-            None => {
-                let claimed = claimed.map(|name| UserId(name.to_owned()));
-                match claimed {
-                    Some(id) if self.tokenless.contains(&id) => {
-                        people.get(&id).ok_or_else(unauthorized)
-                    }
-                    _ => Err(unauthorized()),
-                }
-            }
+            // The acting person comes from a credential, never from the body: a person
+            // without a token cannot use the console API at all.
+            None => Err(unauthorized()),
         }
     }
 }
@@ -176,7 +157,6 @@ mod tests {
                 (UserId("bob".into()), TokenHash::of("bob-token")),
             ],
             read_token: Some(TokenHash::of("reader-token")),
-            tokenless: [UserId("local".into())].into_iter().collect(),
         };
         let people = ["alice", "bob", "local"].into_iter().map(person).collect();
         (credentials, people)
@@ -207,20 +187,10 @@ mod tests {
             assert!(!error.message.contains("alice"), "{}", error.message);
         }
         assert_eq!(credentials.identify(&HeaderMap::new()).unwrap(), None);
-        // Without a token only a token-less person could be named in the body.
-        assert!(credentials.precheck(&HeaderMap::new()).is_ok());
-        let all_with_tokens = Credentials {
-            users: credentials.users.clone(),
-            read_token: credentials.read_token,
-            tokenless: HashSet::new(),
-        };
-        let error = all_with_tokens.precheck(&HeaderMap::new()).unwrap_err();
+        // Without a token nobody may act, whatever the body says.
+        let error = credentials.precheck(&HeaderMap::new()).unwrap_err();
         assert_eq!(error.status, StatusCode::UNAUTHORIZED);
-        assert!(
-            all_with_tokens
-                .precheck(&headers("Bearer bob-token"))
-                .is_ok()
-        );
+        assert!(credentials.precheck(&headers("Bearer bob-token")).is_ok());
         assert_eq!(
             credentials.reader(&headers("Bearer reader-token")).unwrap(),
             Caller::Reader
@@ -239,7 +209,8 @@ mod tests {
             (&bob, Some("alice"), Err(StatusCode::FORBIDDEN)),
             (&none, Some("alice"), Err(StatusCode::UNAUTHORIZED)),
             (&none, None, Err(StatusCode::UNAUTHORIZED)),
-            (&none, Some("local"), Ok("local")),
+            // A configured person without a token is no exception: the body is no credential.
+            (&none, Some("local"), Err(StatusCode::UNAUTHORIZED)),
             (&none, Some("ghost"), Err(StatusCode::UNAUTHORIZED)),
             (
                 &headers("Bearer reader-token"),

@@ -157,16 +157,17 @@ async fn the_read_token_reads_but_never_acts() {
 }
 
 #[tokio::test]
-async fn a_user_without_a_token_acts_by_name_on_loopback_only() {
+async fn a_user_without_a_token_cannot_act_by_naming_themselves() {
     let bot = TestBot::spawn_with(
         "[chat]\ncard_edit_interval = \"0s\"\n[[users]]\nname = \"ann\"\nroles = [\"duty_manager\"]\n",
     )
     .await;
-    // ann has no token_sha256: on loopback the body names her, as before tokens.
+    // ann has no token_sha256: the body naming her is no credential, even on loopback.
     let reply = bot
         .slash("ann", "general", "/incident declare \"By hand\"")
         .await;
-    assert!(reply.ok, "{reply:?}");
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reply:?}");
+    assert!(bot.incidents().await.is_empty());
     // Reads still need a token, and nobody else is accepted by name.
     let (status, _) = bot.get_with("/console/api/rooms", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
