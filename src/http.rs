@@ -6,7 +6,10 @@
 //! token; `/healthz`, `/readyz` and `/metrics` are open.
 
 pub mod auth;
+mod console;
+mod read;
 mod serve;
+mod webhooks;
 
 pub use serve::serve;
 
@@ -125,20 +128,25 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(render_metrics));
-    let mut writes =
-        Router::new().route("/v1/alerts/{source}", post(ingest).fallback(intake_method));
+    let mut writes = Router::new().route(
+        "/v1/alerts/{source}",
+        post(webhooks::ingest).fallback(webhooks::intake_method),
+    );
     let mut reads = Router::new()
-        .route("/v1/incidents", get(list_incidents))
-        .route("/v1/incidents/{id}", get(get_incident))
-        .route("/v1/incidents/{id}/timeline", get(get_timeline));
+        .route("/v1/incidents", get(read::list_incidents))
+        .route("/v1/incidents/{id}", get(read::get_incident))
+        .route("/v1/incidents/{id}/timeline", get(read::get_timeline));
     if state.console.is_some() {
         reads = reads
-            .route("/console/api/rooms", get(console_rooms))
-            .route("/console/api/rooms/{room}/messages", get(console_messages));
+            .route("/console/api/rooms", get(console::console_rooms))
+            .route(
+                "/console/api/rooms/{room}/messages",
+                get(console::console_messages),
+            );
         writes = writes
-            .route("/console/api/command", post(console_command))
-            .route("/console/api/click", post(console_click))
-            .route("/console/api/react", post(console_react));
+            .route("/console/api/command", post(console::console_command))
+            .route("/console/api/click", post(console::console_click))
+            .route("/console/api/react", post(console::console_react));
     }
     let reads = reads
         .route_layer(middleware::from_fn_with_state(
@@ -153,19 +161,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn(track_latency))
         .with_state(state)
-}
-
-/// A wrong method on an intake URL: say which method it takes, in the API's error shape.
-async fn intake_method() -> Response {
-    let mut response = ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "alert intake takes POST with a JSON body",
-    )
-    .into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, axum::http::HeaderValue::from_static("POST"));
-    response
 }
 
 /// Runs a store read on the blocking pool, off the async workers the engine's callers use.
@@ -331,208 +326,6 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = &state.ingest_token else {
-        return Ok(());
-    };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong bearer token (send Authorization: Bearer <ingest token>)",
-        ))
-    }
-}
-
-/// Compares without an early exit, so response timing does not reveal the token.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut difference = a.len() ^ b.len();
-    for (index, byte) in b.iter().enumerate() {
-        difference |= usize::from(a.get(index).copied().unwrap_or(0) ^ byte);
-    }
-    difference == 0
-}
-
-async fn ingest(
-    State(state): State<AppState>,
-    Path(source): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let source = match source.as_str() {
-        "alertmanager" => AlertSource::Alertmanager,
-        "grafana" => AlertSource::Grafana,
-        "zabbix" => AlertSource::Zabbix,
-        "generic" => AlertSource::Generic,
-        other => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "unknown alert source \"{other}\"; use alertmanager, grafana, zabbix or generic"
-                ),
-            ));
-        }
-    };
-    check_token(&state, &headers)?;
-    let bytes = read_json_bytes(
-        &headers,
-        body,
-        state.body_limit,
-        state.http_limits.body_timeout,
-    )
-    .await;
-    let bytes = match bytes {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            metrics::counter!("warroom_alerts_rejected_total", "source" => source.as_str(), "status" => error.status.as_u16().to_string()).increment(1);
-            return Err(error);
-        }
-    };
-    let batch = intake::parse_batch(source, &bytes).map_err(|error| {
-        metrics::counter!("warroom_alerts_rejected_total", "source" => source.as_str(), "status" => "400").increment(1);
-        ApiError::new(StatusCode::BAD_REQUEST, error.to_string())
-    })?;
-    let report = state.engine.ingest_batch(batch).await?;
-    Ok((StatusCode::OK, axum::Json(report)).into_response())
-}
-
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    state: Option<String>,
-    limit: Option<String>,
-    after: Option<String>,
-}
-
-/// The incident as the API shows it: the stored record plus computed durations.
-fn incident_view(incident: &Incident) -> Value {
-    let mut value = serde_json::to_value(incident).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert(
-            "durations".to_owned(),
-            serde_json::to_value(incident.milestones.durations()).unwrap_or(Value::Null),
-        );
-    }
-    value
-}
-
-async fn list_incidents(
-    State(state): State<AppState>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
-    let filter = match query.state.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(IncidentState::parse(text).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("state: \"{text}\" is not one of triggered, acknowledged, mitigated, resolved, closed"),
-            )
-        })?),
-    };
-    let limit = parse_page_limit(
-        query.limit.as_deref(),
-        DEFAULT_INCIDENT_PAGE,
-        MAX_INCIDENT_PAGE,
-    )?;
-    let after = match query.after.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(IncidentId::parse(text).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("after: \"{text}\" is not an incident id ({error}); pass the x-next-after header of the previous page"),
-            )
-        })?),
-    };
-    // One more than asked tells whether another page follows.
-    let store = state.store.clone();
-    let mut incidents =
-        blocking(move || store.incidents_page(filter, after, limit.saturating_add(1))).await?;
-    let more = incidents.len() > limit;
-    incidents.truncate(limit);
-    let views: Vec<Value> = incidents.iter().map(incident_view).collect();
-    let mut response = axum::Json(views).into_response();
-    if more
-        && let Some(last) = incidents.last()
-        && let Ok(value) = last.id.to_string().parse()
-    {
-        response.headers_mut().insert("x-next-after", value);
-    }
-    Ok(response)
-}
-
-fn parse_incident_id(text: &str) -> Result<IncidentId, ApiError> {
-    IncidentId::parse(text)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))
-}
-
-async fn get_incident(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let id = parse_incident_id(&id)?;
-    let store = state.store.clone();
-    match blocking(move || store.incident(id)).await? {
-        Some(incident) => Ok(axum::Json(incident_view(&incident)).into_response()),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no incident {id}"),
-        )),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct TimelineQuery {
-    after: Option<u64>,
-    limit: Option<usize>,
-}
-
-async fn get_timeline(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    query: Result<Query<TimelineQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|error| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("after and limit must be whole numbers: {error}"),
-        )
-    })?;
-    let id = parse_incident_id(&id)?;
-    let store = state.store.clone();
-    if blocking(move || store.incident(id)).await?.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no incident {id}"),
-        ));
-    }
-    let limit = query.limit.unwrap_or(DEFAULT_TIMELINE_PAGE);
-    if limit == 0 || limit > MAX_TIMELINE_PAGE {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("limit must be from 1 to {MAX_TIMELINE_PAGE}"),
-        ));
-    }
-    let store = state.store.clone();
-    let after = query.after.unwrap_or(0);
-    let entries = blocking(move || store.timeline(id, after, limit)).await?;
-    let mut response = axum::Json(&entries).into_response();
-    if entries.len() == limit
-        && let Some(last) = entries.last()
-        && let Ok(value) = last.seq.to_string().parse()
-    {
-        // More may follow: tell the caller where to continue.
-        response.headers_mut().insert("x-next-after", value);
-    }
-    Ok(response)
-}
-
 async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
@@ -580,66 +373,12 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-// ---- console API -------------------------------------------------------------------------
-
-fn console(state: &AppState) -> Result<&Arc<ConsoleChat>, ApiError> {
-    state
-        .console
-        .as_ref()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the console chat is not enabled"))
-}
-
-#[derive(Debug, Serialize)]
-struct RoomView {
-    id: String,
-    name: String,
-    topic: String,
-    incident: Option<IncidentId>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RoomsQuery {
-    limit: Option<String>,
-    after: Option<String>,
-}
-
-/// Rooms by id, `limit` (default 100, at most 500) after the room id `after`; header
-/// `x-next-after` when more follow.
-async fn console_rooms(
-    State(state): State<AppState>,
-    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
-    let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ROOM_PAGE, MAX_ROOM_PAGE)?;
-    let mut rooms = console(&state)?.rooms();
-    rooms.sort_by(|a, b| a.id.cmp(&b.id));
-    let after = query.after.unwrap_or_default();
-    let mut page: Vec<RoomView> = rooms
-        .into_iter()
-        .filter(|room| room.id > after)
-        .take(limit.saturating_add(1))
-        .map(|room| RoomView {
-            id: room.id,
-            name: room.name,
-            topic: room.topic,
-            incident: room.incident,
-        })
-        .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
-    let mut response = axum::Json(&page).into_response();
-    if more
-        && let Some(last) = page.last()
-        && let Ok(value) = last.id.parse()
-    {
-        response.headers_mut().insert("x-next-after", value);
-    }
-    Ok(response)
-}
-
 /// A page size from the query: `default` when absent, else a whole number from 1 to `most`.
-fn parse_page_limit(text: Option<&str>, default: usize, most: usize) -> Result<usize, ApiError> {
+pub(crate) fn parse_page_limit(
+    text: Option<&str>,
+    default: usize,
+    most: usize,
+) -> Result<usize, ApiError> {
     match text {
         None | Some("") => Ok(default),
         Some(text) => text
@@ -655,246 +394,19 @@ fn parse_page_limit(text: Option<&str>, default: usize, most: usize) -> Result<u
     }
 }
 
-/// A room's messages, oldest first, `limit` (default 100, at most 500) after the message id
-/// `after`; header `x-next-after` when more follow.
-async fn console_messages(
-    State(state): State<AppState>,
-    Path(room): Path<String>,
-    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
-    let limit = parse_page_limit(
-        query.limit.as_deref(),
-        DEFAULT_MESSAGE_PAGE,
-        MAX_MESSAGE_PAGE,
-    )?;
-    // Console message ids are `m` and a number that grows with every message.
-    let number = |id: &str| id.strip_prefix('m').and_then(|n| n.parse::<u64>().ok());
-    let after = match query.after.as_deref() {
-        None | Some("") => 0,
-        Some(text) => number(text).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("after: \"{text}\" is not a message id like m12"),
-            )
-        })?,
-    };
-    let Some(messages) = console(&state)?.messages(&room) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no room \"{room}\""),
-        ));
-    };
-    let mut page: Vec<_> = messages
-        .into_iter()
-        .filter(|message| number(&message.id).is_some_and(|n| n > after))
-        .take(limit.saturating_add(1))
-        .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
-    let mut response = axum::Json(&page).into_response();
+/// A page of a list and whether more follow: the JSON array, with header `x-next-after`
+/// carrying `cursor(last)` when more follow, as every paged list of this API answers.
+pub(crate) fn paged<T: Serialize>(
+    page: &[T],
+    more: bool,
+    cursor: impl Fn(&T) -> String,
+) -> Response {
+    let mut response = axum::Json(page).into_response();
     if more
         && let Some(last) = page.last()
-        && let Ok(value) = last.id.parse()
+        && let Ok(value) = cursor(last).parse()
     {
         response.headers_mut().insert("x-next-after", value);
     }
-    Ok(response)
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CommandBody {
-    user: Option<String>,
-    room: String,
-    text: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClickBody {
-    user: Option<String>,
-    message: String,
-    button: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReactBody {
-    user: Option<String>,
-    message: String,
-    emoji: String,
-}
-
-#[derive(Debug, Serialize)]
-struct ReplyView {
-    ok: bool,
-    reply: String,
-    incident: Option<IncidentId>,
-}
-
-fn reply_view(state: &AppState, person: &Person, reply: CommandReply) -> ReplyView {
-    let lines: Vec<String> = reply
-        .lines
-        .iter()
-        .map(|line| state.i18n.render(&person.locale, line))
-        .collect();
-    ReplyView {
-        ok: reply.ok,
-        reply: lines.join("\n"),
-        incident: reply.incident,
-    }
-}
-
-async fn console_command(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    state.credentials.precheck(&headers)?;
-    let bytes = read_json_bytes(
-        &headers,
-        body,
-        state.body_limit,
-        state.http_limits.body_timeout,
-    )
-    .await?;
-    let body: CommandBody = parse_json(&bytes)?;
-    let console = console(&state)?;
-    let person = state
-        .credentials
-        .actor(&state.people, &headers, body.user.as_deref())?;
-    let room = console.room(&body.room).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{}\"", body.room))
-    })?;
-    let command = match parse_typed(&body.text) {
-        Ok(command) => command,
-        Err(error) => {
-            let reply = CommandReply {
-                ok: false,
-                lines: vec![error.to_msg()],
-                incident: room.incident,
-            };
-            return Ok(axum::Json(reply_view(&state, person, reply)).into_response());
-        }
-    };
-    run_command(&state, person, room.incident, command).await
-}
-
-async fn run_command(
-    state: &AppState,
-    person: &Person,
-    incident: Option<IncidentId>,
-    command: Command,
-) -> Result<Response, ApiError> {
-    // Console users are the configured people; a role assignee must be one of them too.
-    let introduced = match &command {
-        Command::AssignRole { user, .. } => state.people.get(user).cloned().into_iter().collect(),
-        _ => Vec::new(),
-    };
-    let reply = state
-        .engine
-        .command(person.clone(), introduced, incident, command)
-        .await?;
-    Ok(axum::Json(reply_view(state, person, reply)).into_response())
-}
-
-async fn console_click(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    state.credentials.precheck(&headers)?;
-    let bytes = read_json_bytes(
-        &headers,
-        body,
-        state.body_limit,
-        state.http_limits.body_timeout,
-    )
-    .await?;
-    let body: ClickBody = parse_json(&bytes)?;
-    let console = console(&state)?;
-    let person = state
-        .credentials
-        .actor(&state.people, &headers, body.user.as_deref())?;
-    let message = console.message(&body.message).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no message \"{}\"", body.message),
-        )
-    })?;
-    if !message
-        .buttons
-        .iter()
-        .any(|button| button.id == body.button)
-    {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("message {} has no button \"{}\"", body.message, body.button),
-        ));
-    }
-    let (command, incident) = parse_button(&body.button).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("unknown button \"{}\"", body.button),
-        )
-    })?;
-    run_command(&state, person, Some(incident), command).await
-}
-
-async fn console_react(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    state.credentials.precheck(&headers)?;
-    let bytes = read_json_bytes(
-        &headers,
-        body,
-        state.body_limit,
-        state.http_limits.body_timeout,
-    )
-    .await?;
-    let body: ReactBody = parse_json(&bytes)?;
-    let console = console(&state)?;
-    let person = state
-        .credentials
-        .actor(&state.people, &headers, body.user.as_deref())?;
-    let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
-        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
-    let emoji = emoji.as_str();
-    let (message, new) = console
-        .react(&body.message, &person.id, emoji)
-        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
-    let incident = console.room(&message.room).and_then(|room| room.incident);
-    if let (true, Some(incident)) = (new, incident) {
-        state
-            .engine
-            .record(ChatRecord::Reaction {
-                incident,
-                person: person.clone(),
-                message: MessageId(message.id.clone()),
-                emoji: emoji.to_owned(),
-            })
-            .await?;
-    }
-    Ok(
-        axum::Json(json!({ "ok": true, "message": message.id, "incident": incident }))
-            .into_response(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constant_time_eq_matches_only_equal_inputs() {
-        assert!(constant_time_eq(b"secret-token", b"secret-token"));
-        assert!(!constant_time_eq(b"secret-tokem", b"secret-token"));
-        assert!(!constant_time_eq(b"secret", b"secret-token"));
-        assert!(!constant_time_eq(b"secret-token-and-more", b"secret-token"));
-        assert!(!constant_time_eq(b"", b"x"));
-    }
+    response
 }

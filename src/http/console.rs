@@ -1,0 +1,276 @@
+//! The console API: the built-in chat's rooms and messages (paged), and commands, button
+//! presses and reactions, each acting as the person behind the bearer token.
+
+use super::*;
+
+fn console(state: &AppState) -> Result<&Arc<ConsoleChat>, ApiError> {
+    state
+        .console
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "the console chat is not enabled"))
+}
+
+#[derive(Debug, Serialize)]
+struct RoomView {
+    id: String,
+    name: String,
+    topic: String,
+    incident: Option<IncidentId>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RoomsQuery {
+    limit: Option<String>,
+    after: Option<String>,
+}
+
+/// Rooms by id, `limit` (default 100, at most 500) after the room id `after`; header
+/// `x-next-after` when more follow.
+pub(super) async fn console_rooms(
+    State(state): State<AppState>,
+    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
+    let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ROOM_PAGE, MAX_ROOM_PAGE)?;
+    let mut rooms = console(&state)?.rooms();
+    rooms.sort_by(|a, b| a.id.cmp(&b.id));
+    let after = query.after.unwrap_or_default();
+    let mut page: Vec<RoomView> = rooms
+        .into_iter()
+        .filter(|room| room.id > after)
+        .take(limit.saturating_add(1))
+        .map(|room| RoomView {
+            id: room.id,
+            name: room.name,
+            topic: room.topic,
+            incident: room.incident,
+        })
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    Ok(paged(&page, more, |last| last.id.clone()))
+}
+
+/// A room's messages, oldest first, `limit` (default 100, at most 500) after the message id
+/// `after`; header `x-next-after` when more follow.
+pub(super) async fn console_messages(
+    State(state): State<AppState>,
+    Path(room): Path<String>,
+    query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
+    let limit = parse_page_limit(
+        query.limit.as_deref(),
+        DEFAULT_MESSAGE_PAGE,
+        MAX_MESSAGE_PAGE,
+    )?;
+    // Console message ids are `m` and a number that grows with every message.
+    let number = |id: &str| id.strip_prefix('m').and_then(|n| n.parse::<u64>().ok());
+    let after = match query.after.as_deref() {
+        None | Some("") => 0,
+        Some(text) => number(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("after: \"{text}\" is not a message id like m12"),
+            )
+        })?,
+    };
+    let Some(messages) = console(&state)?.messages(&room) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no room \"{room}\""),
+        ));
+    };
+    let mut page: Vec<_> = messages
+        .into_iter()
+        .filter(|message| number(&message.id).is_some_and(|n| n > after))
+        .take(limit.saturating_add(1))
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    Ok(paged(&page, more, |last| last.id.clone()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CommandBody {
+    user: Option<String>,
+    room: String,
+    text: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClickBody {
+    user: Option<String>,
+    message: String,
+    button: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReactBody {
+    user: Option<String>,
+    message: String,
+    emoji: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ReplyView {
+    ok: bool,
+    reply: String,
+    incident: Option<IncidentId>,
+}
+
+fn reply_view(state: &AppState, person: &Person, reply: CommandReply) -> ReplyView {
+    let lines: Vec<String> = reply
+        .lines
+        .iter()
+        .map(|line| state.i18n.render(&person.locale, line))
+        .collect();
+    ReplyView {
+        ok: reply.ok,
+        reply: lines.join("\n"),
+        incident: reply.incident,
+    }
+}
+
+pub(super) async fn console_command(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    state.credentials.precheck(&headers)?;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await?;
+    let body: CommandBody = parse_json(&bytes)?;
+    let console = console(&state)?;
+    let person = state
+        .credentials
+        .actor(&state.people, &headers, body.user.as_deref())?;
+    let room = console.room(&body.room).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{}\"", body.room))
+    })?;
+    let command = match parse_typed(&body.text) {
+        Ok(command) => command,
+        Err(error) => {
+            let reply = CommandReply {
+                ok: false,
+                lines: vec![error.to_msg()],
+                incident: room.incident,
+            };
+            return Ok(axum::Json(reply_view(&state, person, reply)).into_response());
+        }
+    };
+    run_command(&state, person, room.incident, command).await
+}
+
+async fn run_command(
+    state: &AppState,
+    person: &Person,
+    incident: Option<IncidentId>,
+    command: Command,
+) -> Result<Response, ApiError> {
+    // Console users are the configured people; a role assignee must be one of them too.
+    let introduced = match &command {
+        Command::AssignRole { user, .. } => state.people.get(user).cloned().into_iter().collect(),
+        _ => Vec::new(),
+    };
+    let reply = state
+        .engine
+        .command(person.clone(), introduced, incident, command)
+        .await?;
+    Ok(axum::Json(reply_view(state, person, reply)).into_response())
+}
+
+pub(super) async fn console_click(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    state.credentials.precheck(&headers)?;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await?;
+    let body: ClickBody = parse_json(&bytes)?;
+    let console = console(&state)?;
+    let person = state
+        .credentials
+        .actor(&state.people, &headers, body.user.as_deref())?;
+    let message = console.message(&body.message).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no message \"{}\"", body.message),
+        )
+    })?;
+    if !message
+        .buttons
+        .iter()
+        .any(|button| button.id == body.button)
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("message {} has no button \"{}\"", body.message, body.button),
+        ));
+    }
+    let (command, incident) = parse_button(&body.button).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("unknown button \"{}\"", body.button),
+        )
+    })?;
+    run_command(&state, person, Some(incident), command).await
+}
+
+pub(super) async fn console_react(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    state.credentials.precheck(&headers)?;
+    let bytes = read_json_bytes(
+        &headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await?;
+    let body: ReactBody = parse_json(&bytes)?;
+    let console = console(&state)?;
+    let person = state
+        .credentials
+        .actor(&state.people, &headers, body.user.as_deref())?;
+    let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
+        .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
+    let emoji = emoji.as_str();
+    let (message, new) = console
+        .react(&body.message, &person.id, emoji)
+        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
+    let incident = console.room(&message.room).and_then(|room| room.incident);
+    if let (true, Some(incident)) = (new, incident) {
+        state
+            .engine
+            .record(ChatRecord::Reaction {
+                incident,
+                person: person.clone(),
+                message: MessageId(message.id.clone()),
+                emoji: emoji.to_owned(),
+            })
+            .await?;
+    }
+    Ok(
+        axum::Json(json!({ "ok": true, "message": message.id, "incident": incident }))
+            .into_response(),
+    )
+}
