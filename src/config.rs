@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use discord::discord_settings;
+pub use discord::{DiscordSettings, parse_snowflake};
+use file::{ConfigFile, demo_user_configs, parse_file};
+
 use crate::credentials::TokenHash;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::decide::Policy;
@@ -111,30 +115,6 @@ impl HttpLimits {
     /// readers never takes the slots alert intake needs.
     pub fn max_concurrent_reads(&self) -> usize {
         (self.max_concurrent_requests / 4).max(1)
-    }
-}
-
-/// The Discord adapter's settings, validated offline.
-#[derive(Debug, Clone)]
-pub struct DiscordSettings {
-    pub token: Secret,
-    pub guild_id: u64,
-    /// Incident channels go under this category (and overflow categories named after it).
-    pub incidents_category_id: u64,
-    /// Where alerts below the incident threshold are posted, if anywhere.
-    pub alerts_channel_id: Option<u64>,
-    /// `https://discord.com`, or a proxy in front of it (which turns serenity's own rate
-    /// limiter off: the outbox paces by itself).
-    pub api_base: String,
-    /// The incidents category is private: on-call people get access to each channel.
-    pub private_category: bool,
-    /// Discord role id → the warroom roles its members hold. Only mapped members may act.
-    pub role_map: BTreeMap<u64, BTreeSet<PersonRole>>,
-}
-
-impl DiscordSettings {
-    pub fn uses_proxy(&self) -> bool {
-        self.api_base.trim_end_matches('/') != DEFAULT_DISCORD_API_BASE
     }
 }
 
@@ -317,54 +297,25 @@ impl Settings {
                     None
                 }
             };
-        let mut words = BTreeMap::new();
-        let standard = SeverityMapping::standard();
         let default = file
             .severity
             .default
             .as_deref()
             .and_then(|text| severity_of("severity.default", text, &mut problems))
             .unwrap_or(Severity::Sev3);
-        let mapping = if file.severity.map.is_empty() && file.severity.default.is_none() {
-            standard
+        let mut words = BTreeMap::new();
+        for (word, text) in &file.severity.map {
+            if let Some(severity) =
+                severity_of(&format!("severity.map.{word}"), text, &mut problems)
+            {
+                words.insert(word.clone(), severity);
+            }
+        }
+        // Without words of its own the config keeps the standard ones (one list, in
+        // `SeverityMapping::standard`), with its default if it set one.
+        let mapping = if file.severity.map.is_empty() {
+            SeverityMapping::standard().with_default(default)
         } else {
-            for (word, text) in &file.severity.map {
-                if let Some(severity) =
-                    severity_of(&format!("severity.map.{word}"), text, &mut problems)
-                {
-                    words.insert(word.clone(), severity);
-                }
-            }
-            if words.is_empty() {
-                // Only the default was changed: keep the standard words.
-                for word in [
-                    "critical",
-                    "disaster",
-                    "page",
-                    "p0",
-                    "p1",
-                    "sev1",
-                    "high",
-                    "error",
-                    "major",
-                    "p2",
-                    "sev2",
-                    "warning",
-                    "average",
-                    "minor",
-                    "p3",
-                    "sev3",
-                    "info",
-                    "information",
-                    "not classified",
-                    "none",
-                    "p4",
-                    "p5",
-                    "sev4",
-                ] {
-                    words.insert(word.to_owned(), standard.map(Some(word)));
-                }
-            }
             SeverityMapping::new(words, default)
         };
         let min_incident_severity = file
@@ -581,113 +532,6 @@ impl Settings {
     }
 }
 
-/// A Discord id: digits, 17 to 20 of them, as a number.
-pub fn parse_snowflake(text: &str) -> Option<u64> {
-    let text = text.trim();
-    if !(17..=20).contains(&text.len()) || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
-fn discord_settings(
-    section: &DiscordSection,
-    env_token: Option<String>,
-    problems: &mut Vec<String>,
-) -> Option<DiscordSettings> {
-    let token = env_token.or(section.token.clone().map(|t| t.0))?;
-    let mut ok = true;
-    let mut id = |key: &str, value: &Option<String>, required: bool| -> Option<u64> {
-        match value {
-            Some(text) => match parse_snowflake(text) {
-                Some(id) => Some(id),
-                None => {
-                    problems.push(format!(
-                        "discord.{key}: \"{text}\" is not a Discord id (17-20 digits; enable Developer Mode and use Copy ID)"
-                    ));
-                    ok = false;
-                    None
-                }
-            },
-            None if required => {
-                problems.push(format!(
-                    "discord.{key}: required when a Discord token is set"
-                ));
-                ok = false;
-                None
-            }
-            None => None,
-        }
-    };
-    let guild_id = id("guild_id", &section.guild_id, true);
-    let incidents_category_id = id(
-        "incidents_category_id",
-        &section.incidents_category_id,
-        true,
-    );
-    let alerts_channel_id = id("alerts_channel_id", &section.alerts_channel_id, false);
-    if token.trim().len() < 50 || token.contains(char::is_whitespace) {
-        problems.push(format!(
-            "discord.token: does not look like a bot token (set it, or {DISCORD_TOKEN_ENV}, to the token from the Developer Portal's Bot page)"
-        ));
-        ok = false;
-    }
-    let api_base = section
-        .api_base
-        .clone()
-        .unwrap_or_else(|| DEFAULT_DISCORD_API_BASE.to_owned());
-    if !(api_base.starts_with("https://") || api_base.starts_with("http://")) {
-        problems.push(format!(
-            "discord.api_base: \"{api_base}\" must start with https:// or http://"
-        ));
-        ok = false;
-    }
-    let mut role_map = BTreeMap::new();
-    for (role_id, roles) in &section.roles {
-        let Some(discord_role) = parse_snowflake(role_id) else {
-            problems.push(format!(
-                "discord.roles: \"{role_id}\" is not a Discord role id"
-            ));
-            ok = false;
-            continue;
-        };
-        let mut mapped = BTreeSet::new();
-        for role in roles {
-            match PersonRole::parse(role) {
-                Some(role) => {
-                    mapped.insert(role);
-                }
-                None => {
-                    problems.push(format!(
-                        "discord.roles.{role_id}: unknown role \"{role}\"; use commander, communications, operations, duty_manager, responder or viewer"
-                    ));
-                    ok = false;
-                }
-            }
-        }
-        role_map.insert(discord_role, mapped);
-    }
-    if role_map.is_empty() {
-        problems.push(
-            "discord.roles: map at least one Discord role to warroom roles, or nobody may act"
-                .to_owned(),
-        );
-        ok = false;
-    }
-    if !ok {
-        return None;
-    }
-    Some(DiscordSettings {
-        token: Secret(token),
-        guild_id: guild_id?,
-        incidents_category_id: incidents_category_id?,
-        alerts_channel_id,
-        api_base,
-        private_category: section.private_category,
-        role_map,
-    })
-}
-
 fn supported_locales() -> String {
     crate::i18n::SOURCES
         .iter()
@@ -723,149 +567,8 @@ fn parse_duration(
     }
 }
 
-fn parse_file(text: &str, path: &str) -> Result<ConfigFile, ConfigError> {
-    toml::from_str(text).map_err(|error| ConfigError::Syntax {
-        path: path.to_owned(),
-        message: error.to_string(),
-    })
-}
-
-/// The three people of the local demo. They exist only when no config file is given.
-fn demo_user_configs() -> Vec<UserConfig> {
-    let user = |name: &str, roles: &[&str]| UserConfig {
-        name: name.to_owned(),
-        roles: roles.iter().map(|r| r.to_string()).collect(),
-        locale: None,
-        token_sha256: DEMO_TOKENS
-            .iter()
-            .find(|(demo, _)| *demo == name)
-            .map(|(_, token)| TokenHash::of(token).to_hex()),
-    };
-    vec![
-        user("alice", &["commander", "duty_manager"]),
-        user("bob", &["operations", "duty_manager"]),
-        user("carol", &["communications"]),
-    ]
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ConfigFile {
-    http: HttpSection,
-    ingest: IngestSection,
-    store: StoreSection,
-    grouping: GroupingSection,
-    severity: SeveritySection,
-    incidents: IncidentsSection,
-    chat: ChatSection,
-    oncall: OncallSection,
-    users: Vec<UserConfig>,
-    log: LogSection,
-    discord: DiscordSection,
-    api: ApiSection,
-    console: ConsoleSection,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ApiSection {
-    read_token_sha256: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ConsoleSection {
-    enabled: Option<bool>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct DiscordSection {
-    token: Option<Secret>,
-    guild_id: Option<String>,
-    incidents_category_id: Option<String>,
-    alerts_channel_id: Option<String>,
-    api_base: Option<String>,
-    private_category: bool,
-    roles: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct HttpSection {
-    addr: Option<String>,
-    body_limit_bytes: Option<usize>,
-    header_timeout: Option<String>,
-    body_timeout: Option<String>,
-    max_concurrent_requests: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct IngestSection {
-    token: Option<Secret>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct StoreSection {
-    path: Option<PathBuf>,
-    cache_capacity_mib: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct GroupingSection {
-    labels: Vec<String>,
-    window: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct SeveritySection {
-    default: Option<String>,
-    min_incident: Option<String>,
-    map: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct IncidentsSection {
-    auto_resolve: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ChatSection {
-    locale: Option<String>,
-    card_edit_interval: Option<String>,
-    /// The IANA zone timelines are shown in (default UTC).
-    time_zone: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct OncallSection {
-    commander: Option<String>,
-    communications: Option<String>,
-    operations: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserConfig {
-    name: String,
-    #[serde(default)]
-    roles: Vec<String>,
-    locale: Option<String>,
-    token_sha256: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct LogSection {
-    filter: Option<String>,
-}
+mod discord;
+mod file;
 
 #[cfg(test)]
 mod tests;

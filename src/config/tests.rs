@@ -439,3 +439,31 @@ fn every_problem_is_on_its_own_line() {
     };
     assert_eq!(error.to_string(), "w.toml:\n  a: one\n  b: two");
 }
+
+#[test]
+fn a_default_alone_keeps_the_standard_words() {
+    let settings = load(
+        "[severity]\ndefault = \"sev4\"\n[[users]]\nname = \"a\"\nroles = [\"commander\"]\n",
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        settings.policy.severity.map(Some("critical")),
+        Severity::Sev1
+    );
+    assert_eq!(
+        settings.policy.severity.map(Some("Disaster")),
+        Severity::Sev1
+    );
+    assert_eq!(
+        settings.policy.severity.map(Some("whatever")),
+        Severity::Sev4
+    );
+    let own = load(
+        "[severity.map]\nfatal = \"sev1\"\n[[users]]\nname = \"a\"\nroles = [\"commander\"]\n",
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(own.policy.severity.map(Some("fatal")), Severity::Sev1);
+    assert_eq!(own.policy.severity.map(Some("critical")), Severity::Sev3);
+}

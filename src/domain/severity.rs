@@ -119,6 +119,11 @@ impl SeverityMapping {
         )
     }
 
+    /// The same words with another default for words it does not know.
+    pub fn with_default(self, default: Severity) -> SeverityMapping {
+        SeverityMapping { default, ..self }
+    }
+
     pub fn map(&self, word: Option<&str>) -> Severity {
         word.and_then(|word| self.words.get(&word.trim().to_ascii_lowercase()))
             .copied()

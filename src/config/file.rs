@@ -1,0 +1,148 @@
+//! The config file as written: TOML sections, unknown keys refused. `Settings` is built from
+//! these and checked there.
+
+use super::*;
+
+pub(super) fn parse_file(text: &str, path: &str) -> Result<ConfigFile, ConfigError> {
+    toml::from_str(text).map_err(|error| ConfigError::Syntax {
+        path: path.to_owned(),
+        message: error.to_string(),
+    })
+}
+
+/// The three people of the local demo. They exist only when no config file is given.
+pub(super) fn demo_user_configs() -> Vec<UserConfig> {
+    let user = |name: &str, roles: &[&str]| UserConfig {
+        name: name.to_owned(),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        locale: None,
+        token_sha256: DEMO_TOKENS
+            .iter()
+            .find(|(demo, _)| *demo == name)
+            .map(|(_, token)| TokenHash::of(token).to_hex()),
+    };
+    vec![
+        user("alice", &["commander", "duty_manager"]),
+        user("bob", &["operations", "duty_manager"]),
+        user("carol", &["communications"]),
+    ]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ConfigFile {
+    pub(super) http: HttpSection,
+    pub(super) ingest: IngestSection,
+    pub(super) store: StoreSection,
+    pub(super) grouping: GroupingSection,
+    pub(super) severity: SeveritySection,
+    pub(super) incidents: IncidentsSection,
+    pub(super) chat: ChatSection,
+    pub(super) oncall: OncallSection,
+    pub(super) users: Vec<UserConfig>,
+    pub(super) log: LogSection,
+    pub(super) discord: DiscordSection,
+    pub(super) api: ApiSection,
+    pub(super) console: ConsoleSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ApiSection {
+    pub(super) read_token_sha256: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ConsoleSection {
+    pub(super) enabled: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct DiscordSection {
+    pub(super) token: Option<Secret>,
+    pub(super) guild_id: Option<String>,
+    pub(super) incidents_category_id: Option<String>,
+    pub(super) alerts_channel_id: Option<String>,
+    pub(super) api_base: Option<String>,
+    pub(super) private_category: bool,
+    pub(super) roles: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct HttpSection {
+    pub(super) addr: Option<String>,
+    pub(super) body_limit_bytes: Option<usize>,
+    pub(super) header_timeout: Option<String>,
+    pub(super) body_timeout: Option<String>,
+    pub(super) max_concurrent_requests: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct IngestSection {
+    pub(super) token: Option<Secret>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct StoreSection {
+    pub(super) path: Option<PathBuf>,
+    pub(super) cache_capacity_mib: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct GroupingSection {
+    pub(super) labels: Vec<String>,
+    pub(super) window: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct SeveritySection {
+    pub(super) default: Option<String>,
+    pub(super) min_incident: Option<String>,
+    pub(super) map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct IncidentsSection {
+    pub(super) auto_resolve: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ChatSection {
+    pub(super) locale: Option<String>,
+    pub(super) card_edit_interval: Option<String>,
+    /// The IANA zone timelines are shown in (default UTC).
+    pub(super) time_zone: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct OncallSection {
+    pub(super) commander: Option<String>,
+    pub(super) communications: Option<String>,
+    pub(super) operations: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UserConfig {
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) roles: Vec<String>,
+    pub(super) locale: Option<String>,
+    pub(super) token_sha256: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct LogSection {
+    pub(super) filter: Option<String>,
+}
