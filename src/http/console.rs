@@ -2,6 +2,7 @@
 //! presses and reactions, each acting as the person behind the bearer token.
 
 use super::*;
+use crate::chat::console::ConsoleError;
 
 fn console(state: &AppState) -> Result<&Arc<ConsoleChat>, ApiError> {
     state
@@ -256,7 +257,15 @@ pub(super) async fn console_react(
     let emoji = emoji.as_str();
     let (message, new) = console
         .react(&body.message, &person.id, emoji)
-        .map_err(|error| ApiError::new(StatusCode::NOT_FOUND, error.to_string()))?;
+        .map_err(|error| {
+            let status = match &error {
+                ConsoleError::NoRoom(_) | ConsoleError::NoMessage(_) => StatusCode::NOT_FOUND,
+                ConsoleError::TooManyReactions(_) => StatusCode::CONFLICT,
+                // The store is failing or re-opening: nothing was recorded; try again.
+                ConsoleError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            ApiError::new(status, error.to_string())
+        })?;
     let incident = console.room(&message.room).and_then(|room| room.incident);
     if let (true, Some(incident)) = (new, incident) {
         state

@@ -68,6 +68,11 @@ impl AdapterTree {
         })
     }
 
+    /// Goes up each time the store re-opens from disk: what was read before may be gone.
+    pub fn generation(&self) -> u64 {
+        self.store.shared.generation()
+    }
+
     pub fn insert(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.store.shared.with(|open| {
             open.db.open_tree(&self.name)?.insert(key, value)?;

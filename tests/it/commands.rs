@@ -351,3 +351,25 @@ async fn only_emoji_are_recorded_and_at_most_twenty_per_message_across_restarts(
     );
     assert_eq!(recorded(bot.timeline(FIRST).await), 20);
 }
+
+#[tokio::test]
+async fn a_console_message_holds_at_most_twenty_different_reactions_like_discord() {
+    let (bot, room) = bot_with_incident().await;
+    let card = bot.card(&room).await["id"].as_str().unwrap().to_owned();
+    let emoji: Vec<char> = "😀😁😂🤣😃😄😅😆😉😊😋😎😍😘🥰😗😙😚🙂🤗🤩"
+        .chars()
+        .collect();
+    assert_eq!(emoji.len(), 21);
+    for one in &emoji[..20] {
+        let reply = bot.react("alice", &card, &one.to_string()).await;
+        assert!(reply.status.is_success(), "{one}: {reply:?}");
+    }
+    let reply = bot.react("alice", &card, &emoji[20].to_string()).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{reply:?}");
+    assert!(reply.text.contains("at most 20"), "{reply:?}");
+    // Another person on an emoji already there still counts.
+    let reply = bot.react("bob", &card, &emoji[0].to_string()).await;
+    assert!(reply.status.is_success(), "{reply:?}");
+    let shown = bot.card(&room).await;
+    assert_eq!(shown["reactions"].as_object().unwrap().len(), 20, "{shown}");
+}

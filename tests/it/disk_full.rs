@@ -112,6 +112,8 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
     )
     .await;
     stored.push(service(0));
+    let room = bot.room_of("INC-20261121-001").await;
+    let card = bot.card(&room).await["id"].as_str().unwrap().to_owned();
 
     let ballast = mount.path.join("ballast");
     let written = fill(&ballast);
@@ -152,6 +154,11 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
         status != StatusCode::OK || !services_in(&incidents).contains(&refused_service),
         "an incident whose request got 503 is listed: {incidents}"
     );
+    // A console reaction the disk refuses is not shown either (stored first, shown after).
+    let reply = bot.react("alice", &card, "🔥").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{reply:?}");
+    let shown = bot.card(&room).await;
+    assert!(shown["reactions"].get("🔥").is_none(), "{shown}");
     // While the disk stays full the store keeps trying to re-open; writes stay refused.
     for n in 150..155 {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -196,6 +203,14 @@ async fn a_full_disk_refuses_writes_reports_it_and_recovers_by_itself() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let recovery = space_returned.elapsed();
+    // The reaction refused while full is recorded when tried again.
+    let reply = bot.react("alice", &card, "🔥").await;
+    assert!(reply.status.is_success(), "{reply:?}");
+    assert!(
+        bot.timeline_kinds("INC-20261121-001")
+            .await
+            .contains(&"reaction_added".to_owned())
+    );
     println!(
         "DISK FULL: {written} bytes of ballast; request {refused} refused with 503; first 2xx {} ms after the space returned",
         recovery.as_millis()

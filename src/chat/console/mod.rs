@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::chat::{Button, ChatError, ChatPort, Field, OutgoingMessage, RichText};
+use crate::domain::emoji::MAX_REACTIONS_PER_MESSAGE;
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 use crate::store::AdapterTree;
 
@@ -52,6 +54,8 @@ pub enum ConsoleError {
     NoMessage(String),
     #[error("console storage failed: {0}")]
     Storage(String),
+    #[error("a message holds at most {0} different reactions")]
+    TooManyReactions(u32),
 }
 
 #[derive(Default)]
@@ -69,6 +73,9 @@ pub struct ConsoleChat {
     state: Mutex<State>,
     /// The console's tree, by name: it follows the store when the store re-opens.
     tree: AdapterTree,
+    /// The store generation `state` was read under. After a re-open (a storage failure)
+    /// the memory may hold writes the disk never got, so it is read again from the tree.
+    generation: AtomicU64,
 }
 
 impl std::fmt::Debug for ConsoleChat {
@@ -80,45 +87,12 @@ impl std::fmt::Debug for ConsoleChat {
 impl ConsoleChat {
     /// Loads the console's rooms and messages from `tree` and makes sure `general` exists.
     pub fn open(tree: AdapterTree, now: DateTime<Utc>) -> Result<ConsoleChat, ConsoleError> {
-        let mut state = State::default();
-        let entries = tree
-            .entries()
-            .map_err(|e| ConsoleError::Storage(e.to_string()))?;
-        for (key, value) in entries {
-            let key = String::from_utf8_lossy(&key).into_owned();
-            let parsed = if let Some(id) = key.strip_prefix("room:") {
-                serde_json::from_slice::<ConsoleRoom>(&value).map(|room| {
-                    state.rooms.insert(id.to_owned(), room);
-                })
-            } else if key.starts_with("msg:") {
-                serde_json::from_slice::<ConsoleMessage>(&value).map(|message| {
-                    if let Some(number) = message_number(&message.id) {
-                        state.next_message = state.next_message.max(number);
-                        state.messages.insert(number, message);
-                    }
-                })
-            } else if let Some(k) = key.strip_prefix("key:") {
-                state
-                    .keys
-                    .insert(k.to_owned(), String::from_utf8_lossy(&value).into_owned());
-                Ok(())
-            } else {
-                Ok(())
-            };
-            if let Err(error) = parsed {
-                warn!(key, %error, "Unreadable console record skipped.");
-            }
-        }
-        for (number, message) in &state.messages {
-            state
-                .room_messages
-                .entry(message.room.clone())
-                .or_default()
-                .push(*number);
-        }
+        let generation = tree.generation();
+        let state = load_state(&tree)?;
         let console = ConsoleChat {
             state: Mutex::new(state),
             tree,
+            generation: AtomicU64::new(generation),
         };
         for room in [GENERAL_ROOM, ALERTS_ROOM] {
             if console.room(room).is_none() {
@@ -178,15 +152,29 @@ impl ConsoleChat {
             .messages
             .get_mut(&number)
             .ok_or_else(|| ConsoleError::NoMessage(message.to_owned()))?;
-        let users = stored.reactions.entry(emoji.to_owned()).or_default();
-        let new = !users.contains(&user.0);
-        if new {
-            users.push(user.0.clone());
+        let mut snapshot = stored.clone();
+        let already = snapshot
+            .reactions
+            .get(emoji)
+            .is_some_and(|users| users.contains(&user.0));
+        if already {
+            return Ok((snapshot, false));
         }
-        let snapshot = stored.clone();
-        drop(state);
+        // Discord keeps at most this many different reactions on a message; so does the console.
+        if !snapshot.reactions.contains_key(emoji)
+            && snapshot.reactions.len() >= MAX_REACTIONS_PER_MESSAGE as usize
+        {
+            return Err(ConsoleError::TooManyReactions(MAX_REACTIONS_PER_MESSAGE));
+        }
+        snapshot
+            .reactions
+            .entry(emoji.to_owned())
+            .or_default()
+            .push(user.0.clone());
+        // Stored first, shown after: a reaction the disk refused is never visible.
         self.persist_message(&snapshot)?;
-        Ok((snapshot, new))
+        *stored = snapshot.clone();
+        Ok((snapshot, true))
     }
 
     fn insert_room(&self, room: ConsoleRoom) -> Result<(), ConsoleError> {
@@ -223,10 +211,64 @@ impl ConsoleChat {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave State half-written in a way that
         // matters more than losing the console entirely, so keep serving.
-        self.state
+        let mut state = self
+            .state
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let current = self.tree.generation();
+        if self.generation.load(Ordering::Acquire) != current {
+            match load_state(&self.tree) {
+                Ok(fresh) => {
+                    *state = fresh;
+                    self.generation.store(current, Ordering::Release);
+                }
+                // Still failing: keep serving what is in memory; the next call tries again.
+                Err(error) => warn!(%error, "Cannot re-read the console after a store re-open."),
+            }
+        }
+        state
     }
+}
+
+/// Reads every room, message and delivery key from the console's tree.
+fn load_state(tree: &AdapterTree) -> Result<State, ConsoleError> {
+    let mut state = State::default();
+    let entries = tree
+        .entries()
+        .map_err(|e| ConsoleError::Storage(e.to_string()))?;
+    for (key, value) in entries {
+        let key = String::from_utf8_lossy(&key).into_owned();
+        let parsed = if let Some(id) = key.strip_prefix("room:") {
+            serde_json::from_slice::<ConsoleRoom>(&value).map(|room| {
+                state.rooms.insert(id.to_owned(), room);
+            })
+        } else if key.starts_with("msg:") {
+            serde_json::from_slice::<ConsoleMessage>(&value).map(|message| {
+                if let Some(number) = message_number(&message.id) {
+                    state.next_message = state.next_message.max(number);
+                    state.messages.insert(number, message);
+                }
+            })
+        } else if let Some(k) = key.strip_prefix("key:") {
+            state
+                .keys
+                .insert(k.to_owned(), String::from_utf8_lossy(&value).into_owned());
+            Ok(())
+        } else {
+            Ok(())
+        };
+        if let Err(error) = parsed {
+            warn!(key, %error, "Unreadable console record skipped.");
+        }
+    }
+    for (number, message) in &state.messages {
+        state
+            .room_messages
+            .entry(message.room.clone())
+            .or_default()
+            .push(*number);
+    }
+    Ok(state)
 }
 
 fn message_number(id: &str) -> Option<u64> {
@@ -284,34 +326,34 @@ impl ChatPort for ConsoleChat {
         if let Some(id) = self.known_key(key) {
             return Ok(MessageId(id));
         }
-        let stored = {
-            let mut state = self.lock();
-            if !state.rooms.contains_key(&room.0) {
-                return Err(ChatError::Rejected(format!("no room {room}")));
-            }
-            state.next_message += 1;
-            let number = state.next_message;
-            let stored = ConsoleMessage {
-                id: format!("m{number}"),
-                room: room.0.clone(),
-                author: BOT_AUTHOR.to_owned(),
-                text: message.text.plain(),
-                fields: plain_fields(message),
-                buttons: message.buttons.clone(),
-                pinned: message.pin,
-                created_at: Utc::now(),
-                edited_at: None,
-                reactions: BTreeMap::new(),
-            };
-            state.messages.insert(number, stored.clone());
-            state
-                .room_messages
-                .entry(room.0.clone())
-                .or_default()
-                .push(number);
-            stored
+        let mut state = self.lock();
+        if !state.rooms.contains_key(&room.0) {
+            return Err(ChatError::Rejected(format!("no room {room}")));
+        }
+        // A number refused by the disk is skipped, never reused: ids stay unique.
+        state.next_message += 1;
+        let number = state.next_message;
+        let stored = ConsoleMessage {
+            id: format!("m{number}"),
+            room: room.0.clone(),
+            author: BOT_AUTHOR.to_owned(),
+            text: message.text.plain(),
+            fields: plain_fields(message),
+            buttons: message.buttons.clone(),
+            pinned: message.pin,
+            created_at: Utc::now(),
+            edited_at: None,
+            reactions: BTreeMap::new(),
         };
+        // Stored first, shown after: a message the disk refused is never visible.
         self.persist_message(&stored).map_err(storage)?;
+        state.messages.insert(number, stored.clone());
+        state
+            .room_messages
+            .entry(room.0.clone())
+            .or_default()
+            .push(number);
+        drop(state);
         self.remember_key(key, &stored.id).map_err(storage)?;
         Ok(MessageId(stored.id))
     }
@@ -324,19 +366,20 @@ impl ChatPort for ConsoleChat {
     ) -> Result<(), ChatError> {
         let number = message_number(&message.0)
             .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
-        let snapshot = {
-            let mut state = self.lock();
-            let stored = state
-                .messages
-                .get_mut(&number)
-                .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
-            stored.text = content.text.plain();
-            stored.fields = plain_fields(content);
-            stored.buttons = content.buttons.clone();
-            stored.edited_at = Some(Utc::now());
-            stored.clone()
-        };
-        self.persist_message(&snapshot).map_err(storage)
+        let mut state = self.lock();
+        let stored = state
+            .messages
+            .get_mut(&number)
+            .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
+        let mut snapshot = stored.clone();
+        snapshot.text = content.text.plain();
+        snapshot.fields = plain_fields(content);
+        snapshot.buttons = content.buttons.clone();
+        snapshot.edited_at = Some(Utc::now());
+        // Stored first, shown after.
+        self.persist_message(&snapshot).map_err(storage)?;
+        *stored = snapshot;
+        Ok(())
     }
 
     fn alerts_room(&self) -> Option<RoomId> {
