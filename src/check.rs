@@ -37,9 +37,10 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                 findings.push(Finding {
                     ok: false,
                     what: format!("users ({origin})"),
-                    detail: "nobody can act on incidents: every user is a viewer (or there are \
-                             none) and no Discord role maps to a role that acts; give someone \
-                             responder, duty_manager or an on-call role"
+                    detail: "nobody can act on incidents: no console user both holds a role \
+                             that acts and has a token_sha256, and no Discord role maps to a \
+                             role that acts; give someone responder, duty_manager or an on-call \
+                             role, and a token (`warroom token new <user>`)"
                         .to_owned(),
                 });
             }
@@ -239,7 +240,12 @@ mod tests {
                 .any(|line| line.starts_with("FAIL users") && line.contains("nobody can act")),
             "{report}"
         );
+        // A responder without a token cannot use the console API: nobody can act either.
         let report = check("[[users]]\nname = \"ann\"\nroles = [\"responder\"]\n");
+        assert!(report.contains("nobody can act"), "{report}");
+        let report = check(
+            "[[users]]\nname = \"ann\"\nroles = [\"responder\"]\ntoken_sha256 = \"0000000000000000000000000000000000000000000000000000000000000001\"\n",
+        );
         assert!(!report.contains("FAIL"), "{report}");
     }
 }

@@ -31,6 +31,18 @@ pub const DEFAULT_BODY_TIMEOUT: &str = "30s";
 /// Requests served at once; more wait their turn. Reads get at most a quarter of these, so
 /// alert intake always finds room.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 256;
+/// sled's page cache: more than 64 GiB is a typo, not a plan.
+pub const MAX_CACHE_CAPACITY_MIB: u64 = 64 * 1024;
+
+/// A person's name in config (and in `warroom token new`): 1-64 characters without white
+/// space, `@`, `<` or `>`, so it can never read as a chat mention.
+pub fn is_valid_user_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '@')
+}
 
 /// The demo users' fixed tokens. They are public (printed in the log and the README), which
 /// is why demo mode listens on loopback only.
@@ -235,9 +247,12 @@ impl Settings {
             .clone()
             .or(file.store.path.clone())
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
-        let cache_capacity = file.store.cache_capacity_mib.unwrap_or(16) * 1024 * 1024;
-        if file.store.cache_capacity_mib == Some(0) {
-            problems.push("store.cache_capacity_mib: must be at least 1".to_owned());
+        let cache_mib = file.store.cache_capacity_mib.unwrap_or(16);
+        let cache_capacity = cache_mib.min(MAX_CACHE_CAPACITY_MIB) * 1024 * 1024;
+        if !(1..=MAX_CACHE_CAPACITY_MIB).contains(&cache_mib) {
+            problems.push(format!(
+                "store.cache_capacity_mib: {cache_mib} is outside 1..={MAX_CACHE_CAPACITY_MIB}"
+            ));
         }
 
         let grouping_window = parse_duration(
@@ -350,12 +365,7 @@ impl Settings {
         for (index, user) in users.iter().enumerate() {
             let key = format!("users[{index}]");
             let name = user.name.trim();
-            if name.is_empty()
-                || name.len() > 64
-                || name
-                    .chars()
-                    .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '@')
-            {
+            if !is_valid_user_name(name) {
                 problems.push(format!(
                     "{key}.name: \"{}\" must be 1-64 characters without spaces, @, < or >",
                     user.name
@@ -518,13 +528,16 @@ impl Settings {
 }
 
 impl Settings {
-    /// Whether anyone may act on incidents: a configured person, or a mapped Discord role,
-    /// holding a role other than viewer.
+    /// Whether anyone may act on incidents: a console person with a token (the console API
+    /// takes nobody without one), or a mapped Discord role, holding a role other than viewer.
     pub fn someone_can_act(&self) -> bool {
         let acts = |role: &PersonRole| *role != PersonRole::Viewer;
-        self.people
-            .iter()
-            .any(|person| person.roles.iter().any(acts))
+        let has_token = |id: &UserId| self.user_tokens.iter().any(|(holder, _)| holder == id);
+        (self.console_api
+            && self
+                .people
+                .iter()
+                .any(|person| has_token(&person.id) && person.roles.iter().any(acts)))
             || self
                 .discord
                 .as_ref()

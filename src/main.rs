@@ -103,6 +103,14 @@ fn main() -> ExitCode {
         }
         CommandLine::Token {
             command: TokenCommand::New { user },
+        } if !warroom::config::is_valid_user_name(&user) => {
+            eprintln!(
+                "warroom: \"{user}\" is not a user name: use 1-64 characters without spaces, @, < or >, as in [[users]] name"
+            );
+            ExitCode::from(2)
+        }
+        CommandLine::Token {
+            command: TokenCommand::New { user },
         } => match warroom::credentials::new_token() {
             Ok(token) => {
                 let hash = warroom::credentials::TokenHash::of(&token).to_hex();

@@ -409,6 +409,10 @@ fn someone_can_act_unless_all_are_viewers() {
         ("[[users]]\nname = \"ann\"\nroles = []\n", false),
         (
             "[[users]]\nname = \"ann\"\nroles = [\"viewer\", \"responder\"]\n",
+            false,
+        ),
+        (
+            "[[users]]\nname = \"ann\"\nroles = [\"viewer\", \"responder\"]\ntoken_sha256 = \"0000000000000000000000000000000000000000000000000000000000000001\"\n",
             true,
         ),
     ];
@@ -466,4 +470,31 @@ fn a_default_alone_keeps_the_standard_words() {
     .unwrap();
     assert_eq!(own.policy.severity.map(Some("fatal")), Severity::Sev1);
     assert_eq!(own.policy.severity.map(Some("critical")), Severity::Sev3);
+}
+
+#[test]
+fn an_absurd_cache_size_is_a_problem_not_a_panic() {
+    for size in ["0", "18446744073709551615", "500000"] {
+        let problems = load(
+            &format!("[store]\ncache_capacity_mib = {size}\n"),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("store.cache_capacity_mib:")),
+            "{size}: {problems:?}"
+        );
+    }
+}
+
+#[test]
+fn user_names_cannot_read_as_mentions() {
+    for good in ["alice", "wang.wei", "ops-1"] {
+        assert!(is_valid_user_name(good), "{good}");
+    }
+    for bad in ["", "bad name", "@here", "<@1>", &"x".repeat(65)] {
+        assert!(!is_valid_user_name(bad), "{bad}");
+    }
 }

@@ -23,7 +23,7 @@ fn check_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
+        .and_then(crate::http::auth::bearer_token)
         .unwrap_or("");
     if constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
         Ok(())

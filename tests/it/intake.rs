@@ -499,10 +499,21 @@ async fn the_ingest_token_is_required_when_configured() {
             "/v1/alerts/alertmanager",
             Some("application/json"),
             Some("s3cret-token-0123456789"),
-            body,
+            body.clone(),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // The scheme is case-insensitive (RFC 7235), as on every other endpoint.
+    let response = bot
+        .client
+        .post(format!("{}/v1/alerts/alertmanager", bot.base))
+        .header("content-type", "application/json")
+        .header("authorization", "bearer s3cret-token-0123456789")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]

@@ -456,6 +456,8 @@ pub async fn start(
         .options(poise::FrameworkOptions {
             commands,
             event_handler: |framework, event| Box::pin(commands::on_event(framework, event)),
+            // poise's own replies (errors, built-ins) call nobody either.
+            allowed_mentions: Some(allowed_mentions(&[])),
             ..Default::default()
         })
         .setup(move |ctx, _ready, framework| {
