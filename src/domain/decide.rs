@@ -623,6 +623,10 @@ pub fn apply_command(
     Ok(CommandOutcome { reply, applied })
 }
 
+/// The message id of a refusal for lack of a right: adapters answer it as such (the console
+/// API with 403).
+pub const NOT_ALLOWED: &str = "reply-not-allowed";
+
 fn refusal_msg(action: &str) -> Msg {
     Msg::new("reply-not-allowed").word("action", action)
 }

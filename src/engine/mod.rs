@@ -73,6 +73,15 @@ pub struct CommandReply {
 }
 
 impl CommandReply {
+    /// Refused because the person lacks the right (not because of the incident's state).
+    pub fn is_forbidden(&self) -> bool {
+        !self.ok
+            && self
+                .lines
+                .first()
+                .is_some_and(|line| line.id == crate::domain::decide::NOT_ALLOWED)
+    }
+
     fn refused(msg: Msg) -> CommandReply {
         CommandReply {
             ok: false,

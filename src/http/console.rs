@@ -188,7 +188,13 @@ async fn run_command(
         .engine
         .command(person.clone(), introduced, incident, command)
         .await?;
-    Ok(axum::Json(reply_view(state, person, reply)).into_response())
+    // A right the person lacks is a 403, with the same reply for whoever shows it.
+    let status = if reply.is_forbidden() {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(reply_view(state, person, reply))).into_response())
 }
 
 pub(super) async fn console_click(

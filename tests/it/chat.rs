@@ -133,6 +133,8 @@ async fn buttons_act_like_commands() {
         .click("carol", &message, "inc:resolve:INC-20261121-001")
         .await;
     assert!(!reply.ok);
+    // A right the person lacks: 403, with the reply that says why.
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
     assert!(
         reply
             .text
@@ -162,10 +164,13 @@ async fn severity_roles_notes_status_and_timeline() {
         .slash("carol", &room, "/incident severity level:sev1")
         .await;
     assert!(!reply.ok);
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{reply:?}");
+    // Refusals that are not about rights stay 200 with ok: false.
     let reply = bot
         .slash("bob", &room, "/incident role role:operations user:<@ghost>")
         .await;
     assert!(!reply.ok);
+    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
     assert_eq!(reply.text, "ghost is not a warroom user.");
 
     let reply = bot

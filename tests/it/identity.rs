@@ -150,9 +150,10 @@ async fn the_read_token_reads_but_never_acts() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}: {reply:?}");
     }
     assert_eq!(bot.incident("INC-20261121-001").await["state"], "triggered");
-    // A viewer's token is a person's: the request goes through and the engine refuses.
+    // A viewer's token is a person's: the engine refuses the right the viewer lacks (403,
+    // with the reply that says why).
     let reply = bot.slash("vic", &room, "/incident ack").await;
-    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert!(!reply.ok, "{reply:?}");
 }
 
