@@ -57,6 +57,9 @@ pub enum Span {
     Person { id: UserId, name: Option<String> },
     /// A person called: the only span that may notify someone.
     Call(UserId),
+    /// A link from outside (an alert's generator or runbook URL): shown as the address
+    /// itself, clickable where the chat can, never as a masked link.
+    Link(String),
 }
 
 impl RichText {
@@ -66,6 +69,10 @@ impl RichText {
 
     pub fn outside(text: impl Into<String>) -> RichText {
         RichText(vec![Span::Outside(text.into())])
+    }
+
+    pub fn link(url: impl Into<String>) -> RichText {
+        RichText(vec![Span::Link(url.into())])
     }
 
     pub fn push(&mut self, span: Span) {
@@ -112,7 +119,7 @@ impl RichText {
         let mut out = String::new();
         for span in &self.0 {
             match span {
-                Span::Own(text) | Span::Outside(text) => out.push_str(text),
+                Span::Own(text) | Span::Outside(text) | Span::Link(text) => out.push_str(text),
                 Span::Person { id, name } => out.push_str(name.as_deref().unwrap_or(&id.0)),
                 Span::Call(id) => {
                     out.push('@');

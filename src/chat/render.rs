@@ -54,12 +54,18 @@ pub fn card(i18n: &I18n, locale: &str, incident: &Incident) -> OutgoingMessage {
     let outside = [
         ("card-summary", &incident.summary),
         ("card-description", &incident.description),
-        ("card-generator", &incident.generator_url),
-        ("card-runbook", &incident.runbook_url),
     ];
     for (name, value) in outside {
         if let Some(value) = value {
             fields.push(field(own(name), RichText::outside(cut(value))));
+        }
+    }
+    for (name, url) in [
+        ("card-generator", &incident.generator_url),
+        ("card-runbook", &incident.runbook_url),
+    ] {
+        if let Some(url) = url {
+            fields.push(field(own(name), RichText::link(cut(url))));
         }
     }
     let transitions = allowed_transitions(incident.state);

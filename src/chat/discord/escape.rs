@@ -32,6 +32,11 @@ pub fn render(rich: &RichText, max: usize) -> DiscordText {
                 Some(user) => text.push_str(&format!("<@{user}>")),
                 None => text.push_str(&escape(&id.0)),
             },
+            Span::Link(url) => match plain_link(url) {
+                // `<url>`: Discord links it, shows the address itself and adds no preview.
+                Some(url) => text.push_str(&format!("<{url}>")),
+                None => text.push_str(&escape(url)),
+            },
             Span::Call(id) => match snowflake(id) {
                 Some(user) => {
                     text.push_str(&format!("<@{user}>"));
@@ -47,6 +52,19 @@ pub fn render(rich: &RichText, max: usize) -> DiscordText {
         text: cut(&text, max),
         calls,
     }
+}
+
+/// The URL when it can be shown as a plain `<url>` link: http or https, at most 512
+/// characters, nothing that could end the brackets or start a new line. Anything else is
+/// shown escaped, as text.
+fn plain_link(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let scheme_ok = url.starts_with("https://") || url.starts_with("http://");
+    let clean = !url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '`'));
+    (scheme_ok && clean && url.chars().count() <= 512 && url.len() > "https://".len())
+        .then_some(url)
 }
 
 /// Escapes text from outside so Discord shows it as typed: inline markdown and mention
@@ -102,6 +120,35 @@ fn snowflake(id: &UserId) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn links_from_outside_are_plain_addresses_or_escaped_text() {
+        let render_link = |url: &str| render(&RichText::link(url), 2000).text;
+        let cases: [(&str, &str); 5] = [
+            (
+                "http://127.0.0.1:18080/runbook/high_latency",
+                "<http://127.0.0.1:18080/runbook/high_latency>",
+            ),
+            (
+                "https://grafana.example/d/a_b?x=(1)&y=*2*",
+                "<https://grafana.example/d/a_b?x=(1)&y=*2*>",
+            ),
+            // Not a link warroom will show as one: escaped text, clickable or not.
+            ("javascript:alert(1)", &escape("javascript:alert(1)")),
+            (
+                "https://evil.example> @everyone",
+                &escape("https://evil.example> @everyone"),
+            ),
+            (
+                "[docs](https://evil.example)",
+                &escape("[docs](https://evil.example)"),
+            ),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(render_link(url), expected, "{url}");
+        }
+    }
+
     use super::*;
 
     #[test]
