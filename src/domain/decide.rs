@@ -58,6 +58,10 @@ pub struct StoredAlert {
     pub incident: Option<IncidentId>,
     pub first_seen: DateTime<Utc>,
     pub last_changed: DateTime<Utc>,
+    /// The start of the last stale firing noted on the timeline: a sender replaying the same
+    /// stale firing is noted once, not once per replay.
+    #[serde(default)]
+    pub stale_noted: Option<DateTime<Utc>>,
 }
 
 /// Where an incoming alert goes.
@@ -704,6 +708,7 @@ mod tests {
             incident,
             first_seen: at("2026-11-21T10:00:00Z"),
             last_changed: at("2026-11-21T10:00:00Z"),
+            stale_noted: None,
         }
     }
 

@@ -55,12 +55,21 @@ impl Engine {
                 AlertRoute::Stale { incident } => {
                     report.stale += 1;
                     info!(alert = %identity, starts_at = %alert.starts_at, "A firing older than its stored resolve was ignored.");
-                    // The stored resolve stays: it is the newer truth about this alert.
+                    // The stored resolve stays: it is the newer truth about this alert. A
+                    // replay of the same stale firing is noted once.
+                    let Some(mut stored) = previous else {
+                        continue;
+                    };
+                    if stored.stale_noted == Some(alert.starts_at) {
+                        continue;
+                    }
                     if let Some(id) = incident
                         && let Some(current) = self.incident(pending, id)?
                     {
                         self.apply(pending, current, note_stale_alert(&alert), now);
                     }
+                    stored.stale_noted = Some(alert.starts_at);
+                    pending.alerts.insert(identity, stored);
                     continue;
                 }
                 AlertRoute::RecordOnly(reason) => {
@@ -129,6 +138,7 @@ impl Engine {
                     incident: incident_id,
                     first_seen,
                     last_changed: now,
+                    stale_noted: None,
                 },
             );
         }

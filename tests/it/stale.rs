@@ -44,6 +44,17 @@ async fn a_firing_delivered_after_its_resolve_opens_nothing() {
         .unwrap_or_else(|| panic!("no stale_alert_ignored in {:?}", kinds(&timeline)));
     assert_eq!(stale["fingerprint"], "f1");
     assert_eq!(stale["starts_at"], "2026-11-21T09:58:00Z");
+    // Replayed again and again, the same stale firing is noted once: a sender stuck in a
+    // retry loop cannot grow the timeline.
+    for _ in 0..3 {
+        let report = bot.alert("alertmanager", &firing).await;
+        assert_eq!(report["stale"], 1, "{report}");
+    }
+    let noted = kinds(&bot.timeline(FIRST).await)
+        .iter()
+        .filter(|kind| *kind == "stale_alert_ignored")
+        .count();
+    assert_eq!(noted, 1);
     let stale_count = metric(&bot, "warroom_alerts_received_total{").await;
     assert!(stale_count >= 3.0);
     let (_, metrics) = bot.get_text("/metrics").await;
