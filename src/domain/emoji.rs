@@ -23,6 +23,8 @@ pub enum EmojiError {
     Empty,
     #[error("emoji: must be one emoji, at most {MAX_EMOJI_CODE_POINTS} code points")]
     TooLong,
+    #[error("emoji: must be one emoji, not several")]
+    Several,
     #[error("emoji: must be a Unicode emoji or a custom emoji written name:id")]
     NotAnEmoji,
 }
@@ -41,6 +43,9 @@ pub fn normalize_reaction(text: &str) -> Result<String, EmojiError> {
     }
     if text.chars().count() > MAX_EMOJI_CODE_POINTS {
         return Err(EmojiError::TooLong);
+    }
+    if emoji_count(text) != 1 {
+        return Err(EmojiError::Several);
     }
     Ok(text.to_owned())
 }
@@ -123,6 +128,38 @@ fn is_unicode_emoji(text: &str) -> bool {
     }
     // A keycap's base is a digit, so `1️⃣` has no pictograph but is an emoji.
     pictographs > 0 || has_keycap
+}
+
+/// How many emoji a valid emoji text shows: pictographs joined by ZWJ are one, a skin tone
+/// belongs to the pictograph before it, two regional indicators make one flag, and each
+/// keycap is one.
+fn emoji_count(text: &str) -> usize {
+    let mut count = text.matches(KEYCAP).count();
+    let mut after_joiner = false;
+    let mut open_flag = false;
+    for ch in text.chars() {
+        if ch == ZWJ {
+            after_joiner = true;
+            continue;
+        }
+        let starts_new = match ch {
+            // Skin tones (Fitzpatrick modifiers) modify the emoji before them.
+            '\u{1F3FB}'..='\u{1F3FF}' => false,
+            // Regional indicators come in pairs: the second one completes a flag.
+            '\u{1F1E6}'..='\u{1F1FF}' => {
+                open_flag = !open_flag;
+                open_flag && !after_joiner
+            }
+            _ => is_pictograph(ch) && !after_joiner,
+        };
+        if starts_new {
+            count += 1;
+        }
+        if !is_modifier(ch) {
+            after_joiner = false;
+        }
+    }
+    count
 }
 
 /// Joiners and modifiers that only exist inside an emoji sequence.
@@ -267,6 +304,11 @@ mod tests {
             ("a:123456789012345678", EmojiError::NotAnEmoji),
             ("ok:123", EmojiError::NotAnEmoji),
             ("👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍👍", EmojiError::TooLong),
+            ("👍👍", EmojiError::Several),
+            ("✅❌", EmojiError::Several),
+            ("🇩🇪🇫🇷", EmojiError::Several),
+            ("1️⃣2️⃣", EmojiError::Several),
+            ("👍🏽👍🏽", EmojiError::Several),
         ];
         for (input, expected) in refused {
             assert_eq!(normalize_reaction(input), Err(expected), "{input:?}");
