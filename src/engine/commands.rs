@@ -257,11 +257,12 @@ fn status_lines(incident: &Incident) -> Vec<Msg> {
     )]
 }
 
-/// A moment as chat lines show it: date, time and zone abbreviation in `zone`, so a reader
-/// never has to guess the day or the zone (`2026-11-21 18:00:00 CST`).
+/// A moment as chat lines show it: date, time and UTC offset in `zone`, so a reader never
+/// has to guess the day or the zone (`2026-11-21 18:00:00 +08:00`). An offset, because
+/// abbreviations such as CST name several zones; the reply's first line names the zone.
 fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
     at.with_timezone(&zone)
-        .format("%Y-%m-%d %H:%M:%S %Z")
+        .format("%Y-%m-%d %H:%M:%S %:z")
         .to_string()
 }
 

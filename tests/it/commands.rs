@@ -181,7 +181,7 @@ async fn the_timeline_shows_date_and_the_configured_zone() {
     assert_eq!(lines[1], "Times in Asia/Shanghai.");
     // 10:00 UTC is 18:00 in Shanghai, the same day.
     assert!(
-        lines[2].starts_with("#1 2026-11-21 18:00:00 CST "),
+        lines[2].starts_with("#1 2026-11-21 18:00:00 +08:00 "),
         "{}",
         timeline.text
     );
