@@ -318,6 +318,9 @@ impl OutboxWorker {
         last_edit: &mut HashMap<IncidentId, Instant>,
     ) -> Result<(), DeliveryError> {
         let now = Instant::now();
+        // Only edits within the interval still hold a card back: forget older ones, so the
+        // map stays as small as the cards edited in the last interval.
+        last_edit.retain(|_, at| now.duration_since(*at) < self.card_edit_interval);
         for card in self.store.dirty_cards()? {
             if last_edit
                 .get(&card.incident)

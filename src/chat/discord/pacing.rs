@@ -34,6 +34,11 @@ pub struct Pacer {
     sent: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
+/// Past this many buckets, idle ones are dropped before the next request is counted.
+const MAX_IDLE_BUCKETS: usize = 256;
+/// Longer than any window above, so a dropped bucket could not have delayed anything.
+const LONGEST_WINDOW: Duration = Duration::from_secs(60);
+
 impl Pacer {
     /// Waits until one more request fits `bucket`'s window and the global window, then
     /// counts it.
@@ -45,6 +50,15 @@ impl Pacer {
                 let local = delay_for(sent.entry(bucket.to_owned()).or_default(), window, now);
                 let global = delay_for(sent.entry("global".to_owned()).or_default(), GLOBAL, now);
                 let delay = local.max(global);
+                // A bucket whose last request is older than every window constrains nothing:
+                // drop it, so one bucket per channel ever written to does not pile up.
+                if sent.len() > MAX_IDLE_BUCKETS {
+                    sent.retain(|_, times| {
+                        times
+                            .back()
+                            .is_some_and(|last| now.duration_since(*last) < LONGEST_WINDOW)
+                    });
+                }
                 if delay.is_zero() {
                     for key in [bucket, "global"] {
                         sent.entry(key.to_owned()).or_default().push_back(now);
