@@ -138,24 +138,58 @@ fn reply_view(state: &AppState, person: &Person, reply: CommandReply) -> ReplyVi
     }
 }
 
-pub(super) async fn console_command(
-    State(state): State<AppState>,
-    headers: HeaderMap,
+/// A console write's body, with the `user` it may name (which must be the token's holder).
+trait ConsoleWrite: DeserializeOwned {
+    fn claimed_user(&self) -> Option<&str>;
+}
+
+impl ConsoleWrite for CommandBody {
+    fn claimed_user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+}
+
+impl ConsoleWrite for ClickBody {
+    fn claimed_user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+}
+
+impl ConsoleWrite for ReactBody {
+    fn claimed_user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+}
+
+/// What every console write does first: refuse a missing or unknown token before reading
+/// the body, read and parse the body, and name the acting person (the token's holder).
+async fn console_write<'a, T: ConsoleWrite>(
+    state: &'a AppState,
+    headers: &HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
-    state.credentials.precheck(&headers)?;
+) -> Result<(T, &'a Arc<ConsoleChat>, &'a Person), ApiError> {
+    state.credentials.precheck(headers)?;
     let bytes = read_json_bytes(
-        &headers,
+        headers,
         body,
         state.body_limit,
         state.http_limits.body_timeout,
     )
     .await?;
-    let body: CommandBody = parse_json(&bytes)?;
-    let console = console(&state)?;
+    let body: T = parse_json(&bytes)?;
+    let console = console(state)?;
     let person = state
         .credentials
-        .actor(&state.people, &headers, body.user.as_deref())?;
+        .actor(&state.people, headers, body.claimed_user())?;
+    Ok((body, console, person))
+}
+
+pub(super) async fn console_command(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, console, person) = console_write::<CommandBody>(&state, &headers, body).await?;
     let room = console.room(&body.room).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{}\"", body.room))
     })?;
@@ -202,19 +236,7 @@ pub(super) async fn console_click(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    state.credentials.precheck(&headers)?;
-    let bytes = read_json_bytes(
-        &headers,
-        body,
-        state.body_limit,
-        state.http_limits.body_timeout,
-    )
-    .await?;
-    let body: ClickBody = parse_json(&bytes)?;
-    let console = console(&state)?;
-    let person = state
-        .credentials
-        .actor(&state.people, &headers, body.user.as_deref())?;
+    let (body, console, person) = console_write::<ClickBody>(&state, &headers, body).await?;
     let message = console.message(&body.message).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -245,19 +267,7 @@ pub(super) async fn console_react(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    state.credentials.precheck(&headers)?;
-    let bytes = read_json_bytes(
-        &headers,
-        body,
-        state.body_limit,
-        state.http_limits.body_timeout,
-    )
-    .await?;
-    let body: ReactBody = parse_json(&bytes)?;
-    let console = console(&state)?;
-    let person = state
-        .credentials
-        .actor(&state.people, &headers, body.user.as_deref())?;
+    let (body, console, person) = console_write::<ReactBody>(&state, &headers, body).await?;
     let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
     let emoji = emoji.as_str();
