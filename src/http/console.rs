@@ -34,13 +34,10 @@ pub(super) async fn console_rooms(
     let Query(query) = query
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
     let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ROOM_PAGE, MAX_ROOM_PAGE)?;
-    let mut rooms = console(&state)?.rooms();
-    rooms.sort_by(|a, b| a.id.cmp(&b.id));
     let after = query.after.unwrap_or_default();
-    let mut page: Vec<RoomView> = rooms
+    let (rooms, more) = console(&state)?.rooms_page(&after, limit);
+    let page: Vec<RoomView> = rooms
         .into_iter()
-        .filter(|room| room.id > after)
-        .take(limit.saturating_add(1))
         .map(|room| RoomView {
             id: room.id,
             name: room.name,
@@ -48,8 +45,6 @@ pub(super) async fn console_rooms(
             incident: room.incident,
         })
         .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
     Ok(paged(&page, more, |last| last.id.clone()))
 }
 
@@ -78,19 +73,12 @@ pub(super) async fn console_messages(
             )
         })?,
     };
-    let Some(messages) = console(&state)?.messages(&room) else {
+    let Some((page, more)) = console(&state)?.messages_page(&room, after, limit) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no room \"{room}\""),
         ));
     };
-    let mut page: Vec<_> = messages
-        .into_iter()
-        .filter(|message| number(&message.id).is_some_and(|n| n > after))
-        .take(limit.saturating_add(1))
-        .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
     Ok(paged(&page, more, |last| last.id.clone()))
 }
 

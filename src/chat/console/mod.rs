@@ -108,29 +108,52 @@ impl ConsoleChat {
         Ok(console)
     }
 
-    pub fn rooms(&self) -> Vec<ConsoleRoom> {
-        self.lock().rooms.values().cloned().collect()
-    }
-
     pub fn room(&self, id: &str) -> Option<ConsoleRoom> {
         self.lock().rooms.get(id).cloned()
     }
 
-    pub fn messages(&self, room: &str) -> Option<Vec<ConsoleMessage>> {
+    /// Up to `limit` rooms whose ids sort after `after`, in id order, and whether more
+    /// follow: a range of the map, whatever the number of rooms.
+    pub fn rooms_page(&self, after: &str, limit: usize) -> (Vec<ConsoleRoom>, bool) {
+        use std::ops::Bound;
+        let state = self.lock();
+        let mut page: Vec<ConsoleRoom> = state
+            .rooms
+            .range::<str, _>((Bound::Excluded(after), Bound::Unbounded))
+            .take(limit.saturating_add(1))
+            .map(|(_, room)| room.clone())
+            .collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        (page, more)
+    }
+
+    /// Up to `limit` messages of `room` numbered after `after`, oldest first, and whether
+    /// more follow; `None` when there is no such room. Finds the start by binary search, so a
+    /// page costs the same in a room of ten messages or of a million.
+    pub fn messages_page(
+        &self,
+        room: &str,
+        after: u64,
+        limit: usize,
+    ) -> Option<(Vec<ConsoleMessage>, bool)> {
         let state = self.lock();
         state.rooms.get(room)?;
-        Some(
-            state
-                .room_messages
-                .get(room)
-                .map(|numbers| {
-                    numbers
-                        .iter()
-                        .filter_map(|n| state.messages.get(n).cloned())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        )
+        let numbers = state
+            .room_messages
+            .get(room)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        // Numbers only grow, so each room's list is sorted.
+        let start = numbers.partition_point(|number| *number <= after);
+        let mut page: Vec<ConsoleMessage> = numbers[start..]
+            .iter()
+            .take(limit.saturating_add(1))
+            .filter_map(|number| state.messages.get(number).cloned())
+            .collect();
+        let more = page.len() > limit;
+        page.truncate(limit);
+        Some((page, more))
     }
 
     pub fn message(&self, id: &str) -> Option<ConsoleMessage> {
