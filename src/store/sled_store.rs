@@ -73,6 +73,16 @@ impl AdapterTree {
         self.store.shared.generation()
     }
 
+    pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.shared.with(|open| {
+            Ok(open
+                .db
+                .open_tree(&self.name)?
+                .get(key)?
+                .map(|value| value.to_vec()))
+        })
+    }
+
     pub fn insert(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
         self.store.shared.with(|open| {
             open.db.open_tree(&self.name)?.insert(key, value)?;

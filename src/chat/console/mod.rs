@@ -64,7 +64,8 @@ struct State {
     /// Message ids per room, oldest first.
     room_messages: HashMap<String, Vec<u64>>,
     messages: BTreeMap<u64, ConsoleMessage>,
-    /// Idempotency keys of delivered posts and rooms → the id they produced.
+    /// Idempotency keys of delivered posts and rooms → the id they produced: a cache of the
+    /// tree's `key:` records, emptied when it grows past [`MAX_KEYS_IN_MEMORY`].
     keys: HashMap<String, String>,
     next_message: u64,
 }
@@ -149,7 +150,7 @@ impl ConsoleChat {
         let mut page: Vec<ConsoleMessage> = numbers[start..]
             .iter()
             .take(limit.saturating_add(1))
-            .filter_map(|number| state.messages.get(number).cloned())
+            .filter_map(|number| self.stored_message(&state, *number))
             .collect();
         let more = page.len() > limit;
         page.truncate(limit);
@@ -158,7 +159,25 @@ impl ConsoleChat {
 
     pub fn message(&self, id: &str) -> Option<ConsoleMessage> {
         let number = message_number(id)?;
-        self.lock().messages.get(&number).cloned()
+        let state = self.lock();
+        self.stored_message(&state, number)
+    }
+
+    /// A message from memory, or, when it is older than what memory keeps, from the tree.
+    fn stored_message(&self, state: &State, number: u64) -> Option<ConsoleMessage> {
+        if let Some(message) = state.messages.get(&number) {
+            return Some(message.clone());
+        }
+        match self.tree.get(&message_key(number)) {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes)
+                .inspect_err(|error| warn!(number, %error, "Unreadable console message skipped."))
+                .ok(),
+            Ok(None) => None,
+            Err(error) => {
+                warn!(number, %error, "Cannot read an older console message.");
+                None
+            }
+        }
     }
 
     /// Records `user`'s reaction; returns the message and whether the reaction is new.
@@ -171,11 +190,9 @@ impl ConsoleChat {
         let number =
             message_number(message).ok_or_else(|| ConsoleError::NoMessage(message.to_owned()))?;
         let mut state = self.lock();
-        let stored = state
-            .messages
-            .get_mut(&number)
+        let mut snapshot = self
+            .stored_message(&state, number)
             .ok_or_else(|| ConsoleError::NoMessage(message.to_owned()))?;
-        let mut snapshot = stored.clone();
         let already = snapshot
             .reactions
             .get(emoji)
@@ -196,7 +213,7 @@ impl ConsoleChat {
             .push(user.0.clone());
         // Stored first, shown after: a reaction the disk refused is never visible.
         self.persist_message(&snapshot)?;
-        *stored = snapshot.clone();
+        remember_message(&mut state, number, snapshot.clone());
         Ok((snapshot, true))
     }
 
@@ -214,7 +231,7 @@ impl ConsoleChat {
             serde_json::to_vec(message).map_err(|e| ConsoleError::Storage(e.to_string()))?;
         let number = message_number(&message.id).unwrap_or_default();
         self.tree
-            .insert(&format!("msg:{number:020}"), &bytes)
+            .insert(&message_key(number), &bytes)
             .map_err(|e| ConsoleError::Storage(e.to_string()))?;
         Ok(())
     }
@@ -223,12 +240,26 @@ impl ConsoleChat {
         self.tree
             .insert(&format!("key:{key}"), value.as_bytes())
             .map_err(|e| ConsoleError::Storage(e.to_string()))?;
-        self.lock().keys.insert(key.to_owned(), value.to_owned());
+        let mut state = self.lock();
+        if state.keys.len() >= MAX_KEYS_IN_MEMORY {
+            // Every key is in the tree too: forgetting the cache loses nothing.
+            state.keys.clear();
+        }
+        state.keys.insert(key.to_owned(), value.to_owned());
         Ok(())
     }
 
     fn known_key(&self, key: &str) -> Option<String> {
-        self.lock().keys.get(key).cloned()
+        if let Some(value) = self.lock().keys.get(key) {
+            return Some(value.clone());
+        }
+        match self.tree.get(&format!("key:{key}")) {
+            Ok(value) => value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
+            Err(error) => {
+                warn!(%error, "Cannot read a console delivery key.");
+                None
+            }
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -269,13 +300,17 @@ fn load_state(tree: &AdapterTree) -> Result<State, ConsoleError> {
             serde_json::from_slice::<ConsoleMessage>(&value).map(|message| {
                 if let Some(number) = message_number(&message.id) {
                     state.next_message = state.next_message.max(number);
-                    state.messages.insert(number, message);
+                    // Keys come in number order, so each room's list stays sorted.
+                    state
+                        .room_messages
+                        .entry(message.room.clone())
+                        .or_default()
+                        .push(number);
+                    remember_message(&mut state, number, message);
                 }
             })
-        } else if let Some(k) = key.strip_prefix("key:") {
-            state
-                .keys
-                .insert(k.to_owned(), String::from_utf8_lossy(&value).into_owned());
+        } else if key.starts_with("key:") {
+            // Delivery keys are read from the tree when asked for; memory caches new ones.
             Ok(())
         } else {
             Ok(())
@@ -284,14 +319,26 @@ fn load_state(tree: &AdapterTree) -> Result<State, ConsoleError> {
             warn!(key, %error, "Unreadable console record skipped.");
         }
     }
-    for (number, message) in &state.messages {
-        state
-            .room_messages
-            .entry(message.room.clone())
-            .or_default()
-            .push(*number);
-    }
     Ok(state)
+}
+
+/// How many messages (the newest) the console keeps in memory; older ones are read from its
+/// tree when asked for, so a long history costs disk, not memory.
+pub const MAX_MESSAGES_IN_MEMORY: usize = 10_000;
+
+/// How many delivery keys the console caches in memory before it starts over.
+const MAX_KEYS_IN_MEMORY: usize = 10_000;
+
+fn message_key(number: u64) -> String {
+    format!("msg:{number:020}")
+}
+
+/// Puts a message in memory and forgets the oldest beyond [`MAX_MESSAGES_IN_MEMORY`].
+fn remember_message(state: &mut State, number: u64, message: ConsoleMessage) {
+    state.messages.insert(number, message);
+    while state.messages.len() > MAX_MESSAGES_IN_MEMORY {
+        state.messages.pop_first();
+    }
 }
 
 fn message_number(id: &str) -> Option<u64> {
@@ -370,7 +417,7 @@ impl ChatPort for ConsoleChat {
         };
         // Stored first, shown after: a message the disk refused is never visible.
         self.persist_message(&stored).map_err(storage)?;
-        state.messages.insert(number, stored.clone());
+        remember_message(&mut state, number, stored.clone());
         state
             .room_messages
             .entry(room.0.clone())
@@ -390,22 +437,91 @@ impl ChatPort for ConsoleChat {
         let number = message_number(&message.0)
             .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
         let mut state = self.lock();
-        let stored = state
-            .messages
-            .get_mut(&number)
+        let mut snapshot = self
+            .stored_message(&state, number)
             .ok_or_else(|| ChatError::Rejected(format!("no message {message}")))?;
-        let mut snapshot = stored.clone();
         snapshot.text = content.text.plain();
         snapshot.fields = plain_fields(content);
         snapshot.buttons = content.buttons.clone();
         snapshot.edited_at = Some(Utc::now());
         // Stored first, shown after.
         self.persist_message(&snapshot).map_err(storage)?;
-        *stored = snapshot;
+        remember_message(&mut state, number, snapshot);
         Ok(())
     }
 
     fn alerts_room(&self) -> Option<RoomId> {
         Some(RoomId(ALERTS_ROOM.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SledStore;
+
+    fn text(message: &str) -> OutgoingMessage {
+        OutgoingMessage {
+            text: RichText::own(message),
+            ..OutgoingMessage::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn memory_keeps_the_newest_messages_and_older_ones_are_read_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let console =
+            ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
+        let room = RoomId(GENERAL_ROOM.to_owned());
+        let total = MAX_MESSAGES_IN_MEMORY + 50;
+        let mut first = None;
+        for n in 0..total {
+            let id = console
+                .post(
+                    &room,
+                    &format!("outbox:{n}"),
+                    &text(&format!("message {n}")),
+                )
+                .await
+                .unwrap();
+            first.get_or_insert(id);
+        }
+        let first = first.unwrap();
+        assert_eq!(console.lock().messages.len(), MAX_MESSAGES_IN_MEMORY);
+        // The oldest message is no longer in memory, yet it reads, pages, reacts and edits.
+        assert!(!console.lock().messages.contains_key(&1));
+        assert_eq!(console.message(&first.0).unwrap().text, "message 0");
+        let (page, more) = console.messages_page(GENERAL_ROOM, 0, 3).unwrap();
+        let texts: Vec<&str> = page.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["message 0", "message 1", "message 2"]);
+        assert!(more);
+        let (_, new) = console
+            .react(&first.0, &UserId("alice".into()), "👍")
+            .unwrap();
+        assert!(new);
+        console.edit(&room, &first, &text("edited")).await.unwrap();
+        let reread = console.message(&first.0).unwrap();
+        assert_eq!(reread.text, "edited");
+        assert_eq!(reread.reactions["👍"], ["alice"]);
+        // A delivery key cached long ago still finds its message: a redelivery posts nothing.
+        console.lock().keys.clear();
+        let again = console
+            .post(&room, "outbox:0", &text("message 0"))
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+        // A restart keeps the bound and the whole history.
+        drop(console);
+        let console =
+            ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
+        assert_eq!(console.lock().messages.len(), MAX_MESSAGES_IN_MEMORY);
+        let (page, _) = console.messages_page(GENERAL_ROOM, 0, 1).unwrap();
+        assert_eq!(page[0].text, "edited");
+        assert_eq!(
+            console.lock().room_messages[GENERAL_ROOM].len(),
+            total,
+            "every message is still listed"
+        );
     }
 }
