@@ -45,8 +45,8 @@ use crate::i18n::I18n;
 use crate::intake;
 use crate::store::Store;
 
-pub const DEFAULT_TIMELINE_PAGE: usize = 1000;
-pub const MAX_TIMELINE_PAGE: usize = 10_000;
+pub const DEFAULT_TIMELINE_PAGE: usize = 100;
+pub const MAX_TIMELINE_PAGE: usize = 500;
 pub const DEFAULT_INCIDENT_PAGE: usize = 50;
 pub const MAX_INCIDENT_PAGE: usize = 500;
 pub const DEFAULT_ROOM_PAGE: usize = 100;

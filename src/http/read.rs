@@ -117,8 +117,9 @@ pub(super) async fn get_timeline(
     }
     let store = state.store.clone();
     let after = query.after.unwrap_or(0);
-    let entries = blocking(move || store.timeline(id, after, limit)).await?;
-    // A full page says more may follow: tell the caller where to continue.
-    let more = entries.len() == limit;
+    // One more than asked tells whether another page follows.
+    let mut entries = blocking(move || store.timeline(id, after, limit.saturating_add(1))).await?;
+    let more = entries.len() > limit;
+    entries.truncate(limit);
     Ok(paged(&entries, more, |last| last.seq.to_string()))
 }

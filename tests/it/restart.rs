@@ -73,18 +73,27 @@ async fn post_alertmanager(
 }
 
 async fn timeline_kinds(client: &reqwest::Client, server: &Server, id: &str) -> Vec<String> {
-    let (status, body) = get(
-        client,
-        server,
-        &format!("/v1/incidents/{id}/timeline?limit=10000"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}{}", server.proc.report());
-    body.as_array()
-        .into_iter()
-        .flatten()
-        .map(|entry| entry["kind"].as_str().unwrap_or_default().to_owned())
-        .collect()
+    // Pages of 500, each starting after the last entry's sequence number.
+    let mut kinds = Vec::new();
+    let mut after = 0;
+    loop {
+        let (status, body) = get(
+            client,
+            server,
+            &format!("/v1/incidents/{id}/timeline?limit=500&after={after}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}{}", server.proc.report());
+        let page = body.as_array().cloned().unwrap_or_default();
+        kinds.extend(
+            page.iter()
+                .map(|entry| entry["kind"].as_str().unwrap_or_default().to_owned()),
+        );
+        match page.last().and_then(|entry| entry["seq"].as_u64()) {
+            Some(last) if page.len() == 500 => after = last,
+            _ => return kinds,
+        }
+    }
 }
 
 fn count(kinds: &[String], kind: &str) -> usize {

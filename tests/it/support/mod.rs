@@ -249,12 +249,10 @@ impl TestBot {
         body
     }
 
+    /// The whole timeline, following its pages.
     pub async fn timeline(&self, id: &str) -> Vec<Value> {
-        let (status, body) = self
-            .get(&format!("/v1/incidents/{id}/timeline?limit=10000"))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body.as_array().cloned().unwrap_or_default()
+        self.all_pages(&format!("/v1/incidents/{id}/timeline"))
+            .await
     }
 
     pub async fn timeline_kinds(&self, id: &str) -> Vec<String> {
