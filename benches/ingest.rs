@@ -24,8 +24,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::{
-    RawClient, clock_ticks_per_second, cpu_ticks, dir_size, env_number, mib, percentile,
-    proc_status_kib, start_server, wait_ready,
+    RawClient, clock_ticks_per_second, cpu_ticks, dir_size, env_number, latency_summary, mib,
+    percentile, proc_status_kib, start_server, wait_ready,
 };
 
 /// Where the RSS sample is taken.
@@ -235,13 +235,7 @@ fn main() {
     row("throughput", format!("{:.0} alerts/s", ok as f64 / secs));
     row(
         "latency p50 / p90 / p99 / max",
-        format!(
-            "{:.2} / {:.2} / {:.2} / {:.2} ms",
-            percentile(&all.latencies_us, 50.0),
-            percentile(&all.latencies_us, 90.0),
-            percentile(&all.latencies_us, 99.0),
-            percentile(&all.latencies_us, 100.0)
-        ),
+        latency_summary(&all.latencies_us),
     );
     row(
         "errors (non-200 / transport)",
@@ -348,13 +342,7 @@ async fn alertmanager_leg(seconds: u64, connections: u64, warroom_rate: f64, war
     row("throughput", format!("{rate:.0} alerts/s"));
     row(
         "latency p50 / p90 / p99 / max",
-        format!(
-            "{:.2} / {:.2} / {:.2} / {:.2} ms",
-            percentile(&all.latencies_us, 50.0),
-            percentile(&all.latencies_us, 90.0),
-            percentile(&all.latencies_us, 99.0),
-            percentile(&all.latencies_us, 100.0)
-        ),
+        latency_summary(&all.latencies_us),
     );
     row("peak RSS (VmHWM)", mib(rss_peak));
     row(
@@ -365,8 +353,8 @@ async fn alertmanager_leg(seconds: u64, connections: u64, warroom_rate: f64, war
             100.0 * cpu as f64 / ticks / secs
         ),
     );
-    let mut warroom_sorted = warroom.latencies_us.clone();
-    warroom_sorted.sort_unstable();
+    // `main` sorted warroom's latencies before printing them.
+    let warroom_sorted = &warroom.latencies_us;
     row(
         "warroom / Alertmanager throughput",
         format!("{:.2}", warroom_rate / rate.max(f64::MIN_POSITIVE)),
@@ -375,7 +363,7 @@ async fn alertmanager_leg(seconds: u64, connections: u64, warroom_rate: f64, war
         "warroom / Alertmanager p99 latency",
         format!(
             "{:.2}",
-            percentile(&warroom_sorted, 99.0)
+            percentile(warroom_sorted, 99.0)
                 / percentile(&all.latencies_us, 99.0).max(f64::MIN_POSITIVE)
         ),
     );

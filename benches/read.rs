@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{RawClient, env_number, mib, percentile, proc_status_kib, start_server, wait_ready};
+use common::{
+    RawClient, env_number, latency_summary, mib, proc_status_kib, start_server, wait_ready,
+};
 
 /// The demo user alice's fixed token (README, "Run it"): the server runs without a config.
 const DEMO_TOKEN: &str = "demo-alice-token";
@@ -186,15 +188,6 @@ fn main() {
         write_latencies.sort_unstable();
         let reads = read_latencies.len() as u64;
         let row = |name: &str, value: String| println!("  {name:<34} {value}");
-        let ms = |sorted: &[u32]| {
-            format!(
-                "{:.2} / {:.2} / {:.2} / {:.2} ms",
-                percentile(sorted, 50.0),
-                percentile(sorted, 90.0),
-                percentile(sorted, 99.0),
-                percentile(sorted, 100.0)
-            )
-        };
         println!();
         println!("== warroom reads: {readers} readers of {read_path} over {incidents} incidents ==");
         row("reads answered 200", reads.to_string());
@@ -204,8 +197,8 @@ fn main() {
             "bytes per answer",
             format!("{:.0}", bytes.load(Ordering::Relaxed) as f64 / reads.max(1) as f64),
         );
-        row("read latency p50 / p90 / p99 / max", ms(&read_latencies));
-        row("alert POST during reads p50/p90/p99/max", ms(&write_latencies));
+        row("read latency p50 / p90 / p99 / max", latency_summary(&read_latencies));
+        row("alert POST during reads p50/p90/p99/max", latency_summary(&write_latencies));
         row("alerts posted during reads", write_latencies.len().to_string());
         row("server RSS before reads", mib(rss_before));
         row("server RSS at end", mib(proc_status_kib(pid, "VmRSS")));

@@ -208,6 +208,17 @@ impl RawClient {
     }
 }
 
+/// `p50 / p90 / p99 / max` of sorted microsecond latencies, in milliseconds.
+pub fn latency_summary(sorted: &[u32]) -> String {
+    format!(
+        "{:.2} / {:.2} / {:.2} / {:.2} ms",
+        percentile(sorted, 50.0),
+        percentile(sorted, 90.0),
+        percentile(sorted, 99.0),
+        percentile(sorted, 100.0)
+    )
+}
+
 pub fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;

@@ -60,38 +60,10 @@ pub fn note_stale_alert(alert: &Alert) -> Applied {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::domain::alert::AlertSource;
+    // One set of alert fixtures for the domain's tests: decide's.
+    use crate::domain::decide::tests::{alert, at, id};
     use crate::domain::decide::{Policy, apply_alert_to_incident, open_incident_from_alert};
-    use crate::domain::ids::IncidentId;
-
-    fn at(text: &str) -> DateTime<Utc> {
-        text.parse().unwrap()
-    }
-
-    fn alert(fingerprint: &str, service: &str, severity: &str, status: AlertStatus) -> Alert {
-        Alert {
-            source: AlertSource::Alertmanager,
-            fingerprint: fingerprint.to_owned(),
-            name: "HighLatency".to_owned(),
-            status,
-            severity_label: Some(severity.to_owned()),
-            service: Some(service.to_owned()),
-            host: None,
-            value: None,
-            starts_at: at("2026-11-21T10:00:00Z"),
-            ends_at: None,
-            labels: BTreeMap::new(),
-            annotations: BTreeMap::new(),
-            generator_url: None,
-        }
-    }
-
-    fn id(n: u32) -> IncidentId {
-        IncidentId::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(), n)
-    }
 
     #[test]
     fn stale_firings_are_those_not_newer_than_the_stored_resolve() {

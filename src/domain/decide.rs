@@ -665,18 +665,23 @@ pub fn transition_command(transition: Transition) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::domain::access::PersonRole;
     use crate::domain::alert::AlertSource;
 
-    fn at(text: &str) -> DateTime<Utc> {
+    pub(crate) fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
     }
 
-    fn alert(fingerprint: &str, service: &str, severity: &str, status: AlertStatus) -> Alert {
+    pub(crate) fn alert(
+        fingerprint: &str,
+        service: &str,
+        severity: &str,
+        status: AlertStatus,
+    ) -> Alert {
         let mut labels = BTreeMap::new();
         labels.insert("alertname".to_owned(), "HighLatency".to_owned());
         labels.insert("service".to_owned(), service.to_owned());
@@ -712,7 +717,7 @@ mod tests {
         }
     }
 
-    fn id(n: u32) -> IncidentId {
+    pub(crate) fn id(n: u32) -> IncidentId {
         IncidentId::new(chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(), n)
     }
 

@@ -29,6 +29,17 @@ const FIRST_BLOCKED_PROBE: Duration = Duration::from_secs(1);
 /// A blocked chat is logged as an error at most this often, not on every probe.
 pub const BLOCKED_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
+/// The wait to use now; `backoff` doubles (up to [`MAX_BACKOFF`]) for the next failure.
+fn next_backoff(backoff: &mut Duration) -> Duration {
+    let wait = *backoff;
+    *backoff = doubled(wait);
+    wait
+}
+
+fn doubled(wait: Duration) -> Duration {
+    (wait * 2).min(MAX_BACKOFF)
+}
+
 pub struct OutboxWorker {
     pub store: Arc<dyn Store>,
     pub chat: Arc<dyn ChatPort>,
@@ -114,9 +125,7 @@ impl OutboxWorker {
                         metrics::counter!("warroom_chat_blocked_errors_logged_total", "reason" => reason.as_str()).increment(1);
                         blocked_logged = Some(Instant::now());
                     }
-                    let wait = blocked_probe;
-                    blocked_probe = (blocked_probe * 2).min(MAX_BACKOFF);
-                    wait
+                    next_backoff(&mut blocked_probe)
                 }
                 Err(DeliveryError::Chat(ChatError::RateLimited { retry_after })) => {
                     let wait = retry_after.unwrap_or(backoff).min(MAX_BACKOFF);
@@ -125,20 +134,16 @@ impl OutboxWorker {
                         pending = depth,
                         "Chat rate limit hit; waiting."
                     );
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff = doubled(backoff);
                     wait
                 }
                 Err(DeliveryError::Store(error)) => {
                     warn!(%error, retry_in_ms = backoff.as_millis() as u64, pending = depth, "The outbox cannot read the store; will retry.");
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    wait
+                    next_backoff(&mut backoff)
                 }
                 Err(error) => {
                     warn!(%error, retry_in_ms = backoff.as_millis() as u64, pending = depth, "Chat delivery failed; will retry.");
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    wait
+                    next_backoff(&mut backoff)
                 }
             };
             // A blocked chat is probed on its own slow schedule: new work does not wake it,
