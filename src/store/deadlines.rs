@@ -1,10 +1,11 @@
-//! The `deadlines` tree and its key index.
+//! The `deadlines` tree: the deadlines by due time, and an index by logical key.
 //!
-//! `deadlines` is keyed by (due time, unique sequence), both big-endian, so the earliest
-//! deadline is the tree's first key and a scan up to `now` yields the due ones in due order.
-//! `deadline_keys` maps a deadline's logical key (`ack_reminder:INC-…`) to its key in
-//! `deadlines`, so it can be replaced or cancelled by name. Both change only inside the
-//! engine's commit transaction, together with whatever caused the change.
+//! Two key spaces in one tree (so the commit transaction spans one more tree, not two):
+//! `d` + (due time, unique sequence), both big-endian, holds the deadlines, so the earliest
+//! is the first `d` key and a scan up to `now` yields the due ones in due order; `k` + the
+//! logical key (`ack_reminder:INC-…`) holds the `d` key of that deadline, so it can be
+//! replaced or cancelled by name. Both change only inside the engine's commit transaction,
+//! together with whatever caused the change, so a cancelled deadline never fires.
 
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -13,11 +14,16 @@ use crate::domain::deadline::{Deadline, DeadlineChange};
 use crate::store::StoreError;
 use crate::store::codec::{decode, encode};
 
+/// The prefix of a deadline, keyed by due time.
+const DUE: u8 = b'd';
+/// The prefix of the index from logical key to due key.
+const BY_KEY: u8 = b'k';
+
 /// A deadline change encoded outside the transaction, whose closure may run again.
 pub(crate) enum PreparedChange {
     Set {
         logical: Vec<u8>,
-        key: [u8; 16],
+        key: [u8; 17],
         value: Vec<u8>,
     },
     Cancel {
@@ -34,12 +40,12 @@ pub(crate) fn prepare(
     for change in changes {
         out.push(match change {
             DeadlineChange::Set(deadline) => PreparedChange::Set {
-                logical: deadline.key.as_bytes().to_vec(),
+                logical: index_key(&deadline.key),
                 key: deadline_key(deadline.due, next_id()?),
                 value: encode(deadline)?,
             },
             DeadlineChange::Cancel { key } => PreparedChange::Cancel {
-                logical: key.as_bytes().to_vec(),
+                logical: index_key(key),
             },
         });
     }
@@ -51,7 +57,6 @@ pub(crate) fn prepare(
 pub(crate) fn apply(
     changes: &[PreparedChange],
     deadlines: &TransactionalTree,
-    index: &TransactionalTree,
 ) -> Result<(), ConflictableTransactionError<()>> {
     for change in changes {
         match change {
@@ -60,13 +65,13 @@ pub(crate) fn apply(
                 key,
                 value,
             } => {
-                if let Some(previous) = index.insert(logical.as_slice(), &key[..])? {
+                if let Some(previous) = deadlines.insert(logical.as_slice(), &key[..])? {
                     deadlines.remove(previous)?;
                 }
                 deadlines.insert(&key[..], value.as_slice())?;
             }
             PreparedChange::Cancel { logical } => {
-                if let Some(previous) = index.remove(logical.as_slice())? {
+                if let Some(previous) = deadlines.remove(logical.as_slice())? {
                     deadlines.remove(previous)?;
                 }
             }
@@ -81,9 +86,10 @@ pub(crate) fn due(
     now: DateTime<Utc>,
     limit: usize,
 ) -> Result<Vec<Deadline>, StoreError> {
+    let start = [DUE];
     let end = deadline_key(now, u64::MAX);
     let mut out = Vec::new();
-    for item in deadlines.range(..=end).take(limit) {
+    for item in deadlines.range(&start[..]..=&end[..]).take(limit) {
         let (key, value) = item?;
         out.push(decode(&key, &value)?);
     }
@@ -92,7 +98,7 @@ pub(crate) fn due(
 
 /// When the earliest deadline is due; `None` when there is none.
 pub(crate) fn earliest(deadlines: &sled::Tree) -> Result<Option<DateTime<Utc>>, StoreError> {
-    match deadlines.first()? {
+    match deadlines.scan_prefix([DUE]).next().transpose()? {
         None => Ok(None),
         Some((key, value)) => {
             let deadline: Deadline = decode(&key, &value)?;
@@ -101,13 +107,21 @@ pub(crate) fn earliest(deadlines: &sled::Tree) -> Result<Option<DateTime<Utc>>, 
     }
 }
 
-/// 16 bytes: the due time in milliseconds with the sign bit flipped (so times before 1970
+/// `d`, then the due time in milliseconds with the sign bit flipped (so times before 1970
 /// still sort first), then the sequence, both big-endian.
-fn deadline_key(due: DateTime<Utc>, sequence: u64) -> [u8; 16] {
+fn deadline_key(due: DateTime<Utc>, sequence: u64) -> [u8; 17] {
     let millis = due.timestamp_millis() as u64 ^ (1 << 63);
-    let mut key = [0u8; 16];
-    key[..8].copy_from_slice(&millis.to_be_bytes());
-    key[8..].copy_from_slice(&sequence.to_be_bytes());
+    let mut key = [0u8; 17];
+    key[0] = DUE;
+    key[1..9].copy_from_slice(&millis.to_be_bytes());
+    key[9..].copy_from_slice(&sequence.to_be_bytes());
+    key
+}
+
+fn index_key(logical: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(1 + logical.len());
+    key.push(BY_KEY);
+    key.extend_from_slice(logical.as_bytes());
     key
 }
 
@@ -220,5 +234,19 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(store.earliest_deadline().unwrap(), None);
+        // The index kept no stale entry: the key is set afresh and found again by it.
+        store
+            .commit(changes(vec![reminder("INC-20261121-001", at, 0)]))
+            .unwrap();
+        store
+            .commit(changes(vec![reminder(
+                "INC-20261121-001",
+                at + Duration::minutes(5),
+                1,
+            )]))
+            .unwrap();
+        let due = store.deadlines_due(at + Duration::hours(1), 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].due, at + Duration::minutes(5));
     }
 }

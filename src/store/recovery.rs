@@ -32,7 +32,6 @@ pub(crate) struct Open {
     pub chat: sled::Tree,
     /// Deadlines by due time, and their logical keys (see `store/deadlines.rs`).
     pub deadlines: sled::Tree,
-    pub deadline_keys: sled::Tree,
     /// sled's log file. sled 0.34 ends a flush with `sync_file_range`, which survives a
     /// process crash but neither flushes the disk's write cache nor the file's size; an
     /// `fdatasync` on it after each flush makes a flush survive a power cut too.
@@ -64,7 +63,6 @@ impl Open {
             meta: db.open_tree("meta")?,
             chat: db.open_tree("chat")?,
             deadlines: db.open_tree("deadlines")?,
-            deadline_keys: db.open_tree("deadline_keys")?,
             db,
         };
         open.check_schema()?;

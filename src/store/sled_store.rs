@@ -198,19 +198,9 @@ impl Store for SledStore {
                 &open.dirty_cards,
                 &open.meta,
                 &open.deadlines,
-                &open.deadline_keys,
             )
                 .transaction(
-                    |(
-                        incidents,
-                        alerts,
-                        timeline,
-                        outbox,
-                        dirty,
-                        meta,
-                        deadlines,
-                        deadline_keys,
-                    )| {
+                    |(incidents, alerts, timeline, outbox, dirty, meta, deadlines)| {
                         newly_dirty.set(0);
                         for (key, value) in &prepared.incidents {
                             incidents.insert(&key[..], value.as_slice())?;
@@ -235,7 +225,7 @@ impl Store for SledStore {
                         for (key, value) in &prepared.sequences {
                             meta.insert(key.as_slice(), value.as_slice())?;
                         }
-                        super::deadlines::apply(&prepared.deadlines, deadlines, deadline_keys)?;
+                        super::deadlines::apply(&prepared.deadlines, deadlines)?;
                         Ok::<(), ConflictableTransactionError<()>>(())
                     },
                 );
