@@ -199,36 +199,35 @@ impl Store for SledStore {
                 &open.meta,
                 &open.deadlines,
             )
-                .transaction(
-                    |(incidents, alerts, timeline, outbox, dirty, meta, deadlines)| {
-                        newly_dirty.set(0);
-                        for (key, value) in &prepared.incidents {
-                            incidents.insert(&key[..], value.as_slice())?;
+                .transaction(|trees| {
+                    let (incidents, alerts, timeline, outbox, dirty, meta, deadlines) = trees;
+                    newly_dirty.set(0);
+                    for (key, value) in &prepared.incidents {
+                        incidents.insert(&key[..], value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.alerts {
+                        alerts.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.timeline {
+                        timeline.insert(&key[..], value.as_slice())?;
+                    }
+                    for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
+                        outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
+                    }
+                    for key in &prepared.dirty {
+                        if dirty
+                            .insert(&key[..], &dirty_token.to_be_bytes()[..])?
+                            .is_none()
+                        {
+                            newly_dirty.set(newly_dirty.get() + 1);
                         }
-                        for (key, value) in &prepared.alerts {
-                            alerts.insert(key.as_slice(), value.as_slice())?;
-                        }
-                        for (key, value) in &prepared.timeline {
-                            timeline.insert(&key[..], value.as_slice())?;
-                        }
-                        for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
-                            outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
-                        }
-                        for key in &prepared.dirty {
-                            if dirty
-                                .insert(&key[..], &dirty_token.to_be_bytes()[..])?
-                                .is_none()
-                            {
-                                newly_dirty.set(newly_dirty.get() + 1);
-                            }
-                        }
-                        for (key, value) in &prepared.sequences {
-                            meta.insert(key.as_slice(), value.as_slice())?;
-                        }
-                        super::deadlines::apply(&prepared.deadlines, deadlines)?;
-                        Ok::<(), ConflictableTransactionError<()>>(())
-                    },
-                );
+                    }
+                    for (key, value) in &prepared.sequences {
+                        meta.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    super::deadlines::apply(&prepared.deadlines, deadlines)?;
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                });
             match result {
                 Ok(()) => Ok(prepared.outbox.len() as i64 + newly_dirty.get()),
                 Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
