@@ -140,9 +140,11 @@ mod tests {
         commander: Option<&str>,
         operations: Option<&str>,
     ) -> Incident {
-        let mut roles = Roles::default();
-        roles.commander = commander.map(|id| UserId(id.to_owned()));
-        roles.operations = operations.map(|id| UserId(id.to_owned()));
+        let roles = Roles {
+            commander: commander.map(|id| UserId(id.to_owned())),
+            operations: operations.map(|id| UserId(id.to_owned())),
+            ..Roles::default()
+        };
         Incident {
             id: IncidentId::parse("INC-20261121-001").unwrap(),
             title: "api down".to_owned(),
@@ -268,7 +270,9 @@ mod tests {
     #[test]
     fn the_reminder_calls_exactly_the_commander_and_the_operations_lead() {
         let now = at("2026-11-21T10:10:00Z");
-        let cases: [(Option<&str>, Option<&str>, &str, Vec<&str>); 5] = [
+        // (commander, operations, message id, who is called)
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a str, Vec<&'a str>);
+        let cases: [Case; 5] = [
             (
                 Some("alice"),
                 Some("bob"),
@@ -334,6 +338,86 @@ mod tests {
                 incident: triggered.id,
                 sent: 0
             }
+        );
+    }
+
+    /// The hooks in `decide`: opening arms the reminder and leaving `triggered` cancels it
+    /// in the same decision, so the cancellation is written with the acknowledgement.
+    #[test]
+    fn decisions_carry_the_reminder_changes_with_them() {
+        use std::collections::BTreeSet;
+
+        use crate::domain::access::{Person, PersonRole};
+        use crate::domain::command::Command;
+        use crate::domain::decide::{apply_command, declare_incident};
+        use crate::domain::incident::Transition;
+
+        let now = at("2026-11-21T10:00:00Z");
+        let bob = Person {
+            id: UserId("bob".to_owned()),
+            display_name: "bob".to_owned(),
+            roles: BTreeSet::from([PersonRole::Operations, PersonRole::DutyManager]),
+            locale: "en-US".to_owned(),
+        };
+        let id = IncidentId::parse("INC-20261121-001").unwrap();
+        let (mut declared, applied) =
+            declare_incident(&policy(3), id, "api down", None, &bob, now).unwrap();
+        assert_eq!(
+            applied.deadlines,
+            vec![DeadlineChange::Set(Deadline {
+                key: KEY.to_owned(),
+                due: now + Duration::minutes(10),
+                kind: DeadlineKind::AckReminder {
+                    incident: id,
+                    sent: 0
+                },
+            })]
+        );
+        let (_, off) =
+            declare_incident(&Policy::standard(), id, "api down", None, &bob, now).unwrap();
+        assert!(off.deadlines.is_empty());
+
+        let ack = Command::Transition(Transition::Acknowledge);
+        let outcome = apply_command(&mut declared, &bob, &ack, &|_| true, now).unwrap();
+        assert_eq!(
+            outcome.applied.deadlines,
+            vec![DeadlineChange::Cancel {
+                key: KEY.to_owned()
+            }]
+        );
+        let resolve = Command::Transition(Transition::Resolve);
+        let outcome = apply_command(&mut declared, &bob, &resolve, &|_| true, now).unwrap();
+        assert!(
+            outcome.applied.deadlines.is_empty(),
+            "only leaving triggered cancels"
+        );
+
+        // Resolved by its last alert (`auto_resolve`): cancelled the same way.
+        use crate::domain::alert::AlertStatus;
+        use crate::domain::decide::{apply_alert_to_incident, tests::alert};
+        let auto = Policy {
+            auto_resolve: true,
+            ..policy(3)
+        };
+        let firing = alert("fp", "checkout", "critical", AlertStatus::Firing);
+        let mut open = incident(IncidentState::Triggered, None, None);
+        apply_alert_to_incident(&auto, &mut open, None, &firing, now);
+        let stored = crate::domain::decide::StoredAlert {
+            alert: firing,
+            severity: crate::domain::severity::Severity::Sev1,
+            incident: Some(open.id),
+            first_seen: now,
+            last_changed: now,
+            stale_noted: None,
+        };
+        let resolved = alert("fp", "checkout", "critical", AlertStatus::Resolved);
+        let applied = apply_alert_to_incident(&auto, &mut open, Some(&stored), &resolved, now);
+        assert_eq!(open.state, IncidentState::Resolved);
+        assert_eq!(
+            applied.deadlines,
+            vec![DeadlineChange::Cancel {
+                key: KEY.to_owned()
+            }]
         );
     }
 }
