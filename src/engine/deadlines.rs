@@ -114,6 +114,7 @@ impl Engine {
                         now,
                     );
                     if !applied.effects.is_empty() {
+                        metrics::counter!("warroom_ack_reminders_total").increment(1);
                         info!(incident = %incident, reminder = sent + 1, late_seconds = (now - deadline.due).num_seconds(), "Acknowledgement reminder sent.");
                     }
                     match current {
