@@ -61,6 +61,13 @@ const HEADER_TIMEOUT_BOUNDS: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(300));
 const BODY_TIMEOUT_BOUNDS: (Duration, Duration) =
     (Duration::from_secs(1), Duration::from_secs(600));
+/// A reminder sooner than a minute would nag before anyone could react; one later than a
+/// week reminds nobody of anything.
+const ACK_REMINDER_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(60), Duration::from_secs(7 * 24 * 3600));
+/// Reminders per incident; 0 is refused (leave `ack_reminder` unset to turn them off).
+const ACK_REMINDER_MAX_BOUNDS: (u32, u32) = (1, 100);
+const DEFAULT_ACK_REMINDER_MAX: u32 = 3;
 
 /// A secret value: usable, never shown by Debug or Display.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -488,6 +495,27 @@ impl Settings {
             }
         }
 
+        let ack_reminder = file.incidents.ack_reminder.as_deref().map(|text| {
+            parse_duration(
+                "incidents.ack_reminder",
+                Some(text),
+                "10m",
+                ACK_REMINDER_BOUNDS,
+                &mut problems,
+            )
+        });
+        let ack_reminder_max = file
+            .incidents
+            .ack_reminder_max
+            .unwrap_or(DEFAULT_ACK_REMINDER_MAX);
+        let (least, most) = ACK_REMINDER_MAX_BOUNDS;
+        if !(least..=most).contains(&ack_reminder_max) {
+            problems.push(format!(
+                "incidents.ack_reminder_max: {ack_reminder_max} is outside {least}..={most} \
+                 (to turn reminders off, leave incidents.ack_reminder unset)"
+            ));
+        }
+
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
                 problems.push(format!("grouping.labels[{index}]: must not be empty"));
@@ -512,6 +540,9 @@ impl Settings {
                 auto_resolve: file.incidents.auto_resolve,
                 oncall,
                 time_zone,
+                ack_reminder: ack_reminder
+                    .and_then(|interval| chrono::Duration::from_std(interval).ok()),
+                ack_reminder_max,
             },
             room_locale,
             card_edit_interval,

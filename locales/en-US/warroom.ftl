@@ -200,3 +200,18 @@ notice-resolved-while-firing = ⚠️ The incident was resolved while alerts sti
 tl-stale-alert-ignored = #{ $seq } { $at } { $actor } alert { $alert } (started { $started }) arrived after its resolve and was ignored
 tl-alert-start-corrected = #{ $seq } { $at } alert { $alert } gave an implausible start ({ $original }); durations use the time it arrived
 tl-alerts-truncated = #{ $seq } { $at } the sender left { $count } alerts out of a notification; raise its max_alerts
+
+# --- deadlines ---
+notice-ack-reminder = ⏰ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }. { $commander } { $operations }: please acknowledge with /incident ack (reminder { $number } of { $max }).
+notice-ack-reminder-one = ⏰ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }. { $user }: please acknowledge with /incident ack (reminder { $number } of { $max }).
+notice-ack-reminder-nobody = ⏰ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }, and nobody is commander or operations lead: assign one with /incident role (reminder { $number } of { $max }).
+tl-ack-reminder = #{ $seq } { $at } acknowledgement reminder { $number } of { $max } sent

@@ -188,3 +188,9 @@ notice-resolved-while-firing = ⚠️ 事件在仍有告警时被解决（仍在
 tl-stale-alert-ignored = #{ $seq } { $at } { $actor } 告警 { $alert }（开始于 { $started }）在其恢复之后才到达，已忽略
 tl-alert-start-corrected = #{ $seq } { $at } 告警 { $alert } 的开始时间不合理（{ $original }），时长按到达时间计算
 tl-alerts-truncated = #{ $seq } { $at } 发送方在一次通知中省略了 { $count } 条告警；请调大其 max_alerts
+
+# --- deadlines ---
+notice-ack-reminder = ⏰ { $incident } 已 { $minutes } 分钟仍未确认。{ $commander } { $operations }：请用 /incident ack 确认（第 { $number } 次提醒，共 { $max } 次）。
+notice-ack-reminder-one = ⏰ { $incident } 已 { $minutes } 分钟仍未确认。{ $user }：请用 /incident ack 确认（第 { $number } 次提醒，共 { $max } 次）。
+notice-ack-reminder-nobody = ⏰ { $incident } 已 { $minutes } 分钟仍未确认，且无人担任指挥官或运维负责人：请用 /incident role 指派（第 { $number } 次提醒，共 { $max } 次）。
+tl-ack-reminder = #{ $seq } { $at } 已发送第 { $number } 次确认提醒（共 { $max } 次）

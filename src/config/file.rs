@@ -112,6 +112,10 @@ pub(super) struct SeveritySection {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct IncidentsSection {
     pub(super) auto_resolve: bool,
+    /// Remind a still-triggered incident after this long (`"10m"`); unset: no reminders.
+    pub(super) ack_reminder: Option<String>,
+    /// How many reminders in all (default 3).
+    pub(super) ack_reminder_max: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -498,3 +498,41 @@ fn user_names_cannot_read_as_mentions() {
         assert!(!is_valid_user_name(bad), "{bad}");
     }
 }
+
+#[test]
+fn the_ack_reminder_is_off_by_default_and_validated() {
+    let off = load("", Overrides::default()).unwrap();
+    assert_eq!(off.policy.ack_reminder, None);
+    assert_eq!(off.policy.ack_reminder_max, 3);
+
+    let on = load(
+        "[incidents]\nack_reminder = \"10m\"\nack_reminder_max = 5\n",
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(on.policy.ack_reminder, Some(chrono::Duration::minutes(10)));
+    assert_eq!(on.policy.ack_reminder_max, 5);
+
+    // (config, the key its problem names)
+    let cases = [
+        ("ack_reminder = \"30s\"", "incidents.ack_reminder:"),
+        ("ack_reminder = \"0s\"", "incidents.ack_reminder:"),
+        ("ack_reminder = \"400d\"", "incidents.ack_reminder:"),
+        ("ack_reminder = \"soon\"", "incidents.ack_reminder:"),
+        (
+            "ack_reminder = \"10m\"\nack_reminder_max = 0",
+            "incidents.ack_reminder_max:",
+        ),
+        (
+            "ack_reminder = \"10m\"\nack_reminder_max = 1000",
+            "incidents.ack_reminder_max:",
+        ),
+    ];
+    for (text, key) in cases {
+        let problems = load(&format!("[incidents]\n{text}\n"), Overrides::default()).unwrap_err();
+        assert!(
+            problems.iter().any(|problem| problem.starts_with(key)),
+            "{text}: {problems:?}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use crate::domain::access::{Permission, Person, authorize};
 use crate::domain::alert::{Alert, AlertStatus};
 use crate::domain::alert_rules::{effective_start, is_stale_firing};
 use crate::domain::command::{COMMAND_TREE, Command, OptionValues, build};
+use crate::domain::deadline::DeadlineChange;
 use crate::domain::effect::Effect;
 use crate::domain::ids::{Actor, IncidentId, UserId};
 use crate::domain::incident::{
@@ -15,6 +16,7 @@ use crate::domain::incident::{
     allowed_transitions, apply_transition,
 };
 use crate::domain::message::Msg;
+use crate::domain::reminder;
 use crate::domain::severity::{Severity, SeverityMapping};
 use crate::domain::timeline::EntryKind;
 
@@ -34,6 +36,11 @@ pub struct Policy {
     pub oncall: Roles,
     /// The zone timelines are shown in (`[chat] time_zone`); stored times stay UTC.
     pub time_zone: chrono_tz::Tz,
+    /// Remind a still-triggered incident's room after this long (`[incidents] ack_reminder`);
+    /// `None` turns reminders off.
+    pub ack_reminder: Option<Duration>,
+    /// How many reminders an incident gets in all.
+    pub ack_reminder_max: u32,
 }
 
 impl Policy {
@@ -46,6 +53,8 @@ impl Policy {
             auto_resolve: false,
             oncall: Roles::default(),
             time_zone: chrono_tz::Tz::UTC,
+            ack_reminder: None,
+            ack_reminder_max: 3,
         }
     }
 }
@@ -97,6 +106,8 @@ pub enum RecordReason {
 pub struct Applied {
     pub entries: Vec<(Actor, EntryKind)>,
     pub effects: Vec<Effect>,
+    /// Deadlines set or cancelled, written in the same transaction as the rest.
+    pub deadlines: Vec<DeadlineChange>,
 }
 
 impl Applied {
@@ -249,6 +260,9 @@ pub fn open_incident_from_alert(
         Effect::PostCard { incident: id },
         Effect::MentionRoles { incident: id },
     ];
+    applied
+        .deadlines
+        .extend(reminder::arm_on_open(policy, &incident, now));
     (incident, applied)
 }
 
@@ -310,6 +324,9 @@ pub fn declare_incident(
         Effect::PostCard { incident: id },
         Effect::MentionRoles { incident: id },
     ];
+    applied
+        .deadlines
+        .extend(reminder::arm_on_open(policy, &incident, now));
     Ok((incident, applied))
 }
 
@@ -450,6 +467,9 @@ pub fn apply_alert_to_incident(
         if policy.auto_resolve && incident.state.is_open() {
             let from = incident.state;
             if let Ok(to) = apply_transition(incident, Transition::Resolve, now) {
+                applied
+                    .deadlines
+                    .extend(reminder::cancel_on_transition(incident, from));
                 applied.entry(&Actor::warroom(), EntryKind::StateChanged { from, to });
                 applied.effects.push(Effect::Notify {
                     incident: incident.id,
@@ -498,6 +518,9 @@ pub fn apply_command(
                 })
                 .map_err(|refusal| with_next_steps(refusal, from))?;
             applied.entry(&actor, EntryKind::StateChanged { from, to });
+            applied
+                .deadlines
+                .extend(reminder::cancel_on_transition(incident, from));
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-state-changed")

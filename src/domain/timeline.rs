@@ -102,4 +102,9 @@ pub enum EntryKind {
     AlertsTruncated {
         count: u64,
     },
+    /// An incident still triggered got acknowledgement reminder `number` of `max`.
+    AckReminder {
+        number: u32,
+        max: u32,
+    },
 }

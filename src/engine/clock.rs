@@ -1,12 +1,30 @@
 //! Time, passed into the core. Production reads the system clock; tests turn a hand.
+//!
+//! A clock also knows how to wait for a moment, because only it knows how its time moves:
+//! the system clock sleeps on tokio's timer, the manual clock wakes its sleepers when a test
+//! advances or sets it, so tests of time never sleep for real.
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
 
 use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
+
+/// A future a clock resolves; boxed so `Clock` stays usable as `dyn Clock`.
+pub type Wait<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> DateTime<Utc>;
+
+    /// Resolves once `now()` may have reached `at`. It may resolve early (the system clock
+    /// wakes at least once a minute so a wall-clock jump is noticed), so callers check
+    /// `now()` again and wait once more if needed.
+    fn sleep_until(&self, at: DateTime<Utc>) -> Wait<'_>;
 }
+
+/// The longest the system clock sleeps in one go: a wall clock set forward (NTP, a
+/// suspended VM) is noticed within this, not after the whole monotonic wait.
+const LONGEST_SYSTEM_SLEEP: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Default)]
 pub struct SystemClock;
@@ -15,42 +33,74 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Wait<'_> {
+        let wait = (at - Utc::now())
+            .to_std()
+            .unwrap_or(std::time::Duration::ZERO)
+            .min(LONGEST_SYSTEM_SLEEP);
+        Box::pin(tokio::time::sleep(wait))
+    }
 }
 
-/// A clock that moves only when told to.
+/// A clock that moves only when told to; moving it wakes whoever waits on it.
 #[derive(Debug)]
 pub struct ManualClock {
-    now: Mutex<DateTime<Utc>>,
+    now: watch::Sender<DateTime<Utc>>,
 }
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> ManualClock {
         ManualClock {
-            now: Mutex::new(start),
+            now: watch::Sender::new(start),
         }
     }
 
     pub fn advance(&self, by: Duration) {
-        let mut now = self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *now += by;
+        self.now.send_modify(|now| *now += by);
     }
 
     pub fn set(&self, to: DateTime<Utc>) {
-        *self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = to;
+        self.now.send_modify(|now| *now = to);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
-        *self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self.now.borrow()
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Wait<'_> {
+        let mut moves = self.now.subscribe();
+        Box::pin(async move {
+            // The sender lives as long as the clock, which outlives this borrow: the wait
+            // only ends by reaching `at`.
+            let _ = moves.wait_for(|now| *now >= at).await;
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_manual_clock_wakes_its_sleepers_when_it_reaches_their_moment() {
+        let start: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
+        let clock = std::sync::Arc::new(ManualClock::new(start));
+        let sleeper = {
+            let clock = clock.clone();
+            tokio::spawn(async move { clock.sleep_until(start + Duration::minutes(10)).await })
+        };
+        clock.advance(Duration::minutes(9));
+        tokio::task::yield_now().await;
+        assert!(!sleeper.is_finished(), "woke before its moment");
+        clock.advance(Duration::minutes(1));
+        tokio::time::timeout(std::time::Duration::from_secs(10), sleeper)
+            .await
+            .expect("woken by the advance")
+            .unwrap();
+        // A moment already past resolves at once.
+        clock.sleep_until(start).await;
     }
 }

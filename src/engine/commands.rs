@@ -317,5 +317,8 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
             .outside("alert", name)
             .word("original", original.to_rfc3339()),
         EntryKind::AlertsTruncated { count } => base("tl-alerts-truncated").number("count", *count),
+        EntryKind::AckReminder { number, max } => base("tl-ack-reminder")
+            .number("number", u64::from(*number))
+            .number("max", u64::from(*max)),
     }
 }

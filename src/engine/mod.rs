@@ -4,6 +4,7 @@
 
 pub mod clock;
 mod commands;
+mod deadlines;
 mod ingest;
 pub mod outbox;
 mod replies;
@@ -129,6 +130,8 @@ enum Request {
         record: ChatRecord,
         reply: oneshot::Sender<Result<(), EngineError>>,
     },
+    /// A deadline is due (from the scheduler in `deadlines.rs`).
+    Due,
 }
 
 /// The cheap, cloneable way in.
@@ -253,6 +256,8 @@ pub fn spawn(
     let (flush_tx, flush_rx) = std::sync::mpsc::channel();
     let (flushed_tx, flushed_rx) = mpsc::unbounded_channel();
     let running = Arc::new(AtomicBool::new(true));
+    let (earliest, earliest_rx) = tokio::sync::watch::channel(None);
+    let scheduler_clock = parts.clock.clone();
     let mut engine = Engine {
         store: parts.store.clone(),
         clock: parts.clock,
@@ -268,6 +273,7 @@ pub fn spawn(
         sequences: HashMap::new(),
         stale: false,
         loaded_generation: 0,
+        earliest,
     };
     engine.reload()?;
     // Group commit runs on its own OS thread: a blocking flush there costs no thread-pool hop
@@ -283,6 +289,7 @@ pub fn spawn(
         .map_err(|error| {
             EngineError::NotDurable(format!("cannot start the flush thread: {error}"))
         })?;
+    deadlines::spawn_scheduler(scheduler_clock, earliest_rx, tx.downgrade());
     let running_flag = running.clone();
     let stop = Arc::new(Notify::new());
     let stop_signal = stop.clone();
@@ -355,6 +362,8 @@ struct Engine {
     stale: bool,
     /// The store generation the caches were loaded from; a re-open makes them stale.
     loaded_generation: u64,
+    /// Tells the deadline scheduler the earliest due time.
+    earliest: deadlines::Earliest,
 }
 
 /// Changes made by the current step, visible to later requests of the same step.
@@ -365,6 +374,8 @@ struct Pending {
     alerts: HashMap<AlertIdentity, StoredAlert>,
     /// Some request in this group was decided from stale caches: the group is refused.
     stale: bool,
+    /// A `Due` was handled: the scheduler hears the earliest due time after the commit.
+    deadlines_touched: bool,
 }
 
 impl Engine {
@@ -386,6 +397,7 @@ impl Engine {
         }
         self.loaded_generation = generation;
         self.stale = false;
+        self.publish_earliest();
         Ok(())
     }
 
@@ -498,6 +510,7 @@ impl Engine {
             return false;
         }
         let generation = self.store.generation();
+        let deadlines_changed = pending.deadlines_touched || !pending.batch.deadlines.is_empty();
         let touched: Vec<Incident> = pending.incidents.into_values().collect();
         let mut batch = pending.batch;
         batch.incidents = touched.clone();
@@ -516,6 +529,9 @@ impl Engine {
                 }
                 if has_effects {
                     self.outbox_wake.notify_one();
+                }
+                if deadlines_changed {
+                    self.publish_earliest();
                 }
                 if flush_tx
                     .send(FlushGroup {
@@ -597,6 +613,7 @@ impl Engine {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
+            Request::Due => self.handle_due(pending, now),
         }
     }
 
@@ -665,6 +682,7 @@ impl Engine {
                 kind,
             });
         }
+        pending.batch.deadlines.extend(applied.deadlines);
         pending
             .batch
             .effects

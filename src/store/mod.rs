@@ -4,15 +4,17 @@
 //! values; keys are big-endian so range scans come out in order.
 
 mod codec;
+mod deadlines;
 mod recovery;
 mod sled_store;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 pub use sled_store::{AdapterTree, SledStore};
 
 use crate::domain::alert::AlertIdentity;
+use crate::domain::deadline::{Deadline, DeadlineChange};
 use crate::domain::decide::StoredAlert;
 use crate::domain::effect::Effect;
 use crate::domain::ids::IncidentId;
@@ -51,6 +53,8 @@ pub struct WriteBatch {
     /// storm of updates collapses into one pending edit per incident.
     pub effects: Vec<Effect>,
     pub sequences: Vec<(NaiveDate, u32)>,
+    /// Deadlines set or cancelled, in order, by logical key.
+    pub deadlines: Vec<DeadlineChange>,
 }
 
 impl WriteBatch {
@@ -60,6 +64,7 @@ impl WriteBatch {
             && self.timeline.is_empty()
             && self.effects.is_empty()
             && self.sequences.is_empty()
+            && self.deadlines.is_empty()
     }
 }
 
@@ -127,4 +132,9 @@ pub trait Store: Send + Sync {
         before: Option<IncidentId>,
         limit: usize,
     ) -> Result<Vec<Incident>, StoreError>;
+
+    /// Deadlines due at `now`, earliest first, at most `limit`.
+    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError>;
+    /// When the earliest deadline is due (a read of the tree's first key, not a scan).
+    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 }

@@ -30,6 +30,8 @@ pub(crate) struct Open {
     pub dirty_cards: sled::Tree,
     pub meta: sled::Tree,
     pub chat: sled::Tree,
+    /// Deadlines by due time, and their logical keys (see `store/deadlines.rs`).
+    pub deadlines: sled::Tree,
     /// sled's log file. sled 0.34 ends a flush with `sync_file_range`, which survives a
     /// process crash but neither flushes the disk's write cache nor the file's size; an
     /// `fdatasync` on it after each flush makes a flush survive a power cut too.
@@ -60,6 +62,7 @@ impl Open {
             dirty_cards: db.open_tree("dirty_cards")?,
             meta: db.open_tree("meta")?,
             chat: db.open_tree("chat")?,
+            deadlines: db.open_tree("deadlines")?,
             db,
         };
         open.check_schema()?;

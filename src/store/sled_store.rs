@@ -5,11 +5,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use crate::domain::alert::AlertIdentity;
+use crate::domain::deadline::Deadline;
 use crate::domain::decide::StoredAlert;
 use crate::domain::effect::Effect;
 use crate::domain::ids::IncidentId;
@@ -128,6 +129,7 @@ struct Prepared {
     outbox: Vec<Vec<u8>>,
     dirty: Vec<[u8; 8]>,
     sequences: Vec<(Vec<u8>, Vec<u8>)>,
+    deadlines: Vec<super::deadlines::PreparedChange>,
 }
 
 #[async_trait]
@@ -143,6 +145,7 @@ impl Store for SledStore {
             outbox: Vec::new(),
             dirty: Vec::new(),
             sequences: Vec::new(),
+            deadlines: Vec::new(),
         };
         for incident in &batch.incidents {
             prepared
@@ -171,6 +174,8 @@ impl Store for SledStore {
                 .push((sequence_key(*date), sequence.to_be_bytes().to_vec()));
         }
         let added = self.shared.with(|open| {
+            prepared.deadlines =
+                super::deadlines::prepare(&batch.deadlines, || Ok(open.db.generate_id()?))?;
             // Ids come from outside the transaction: sled's generator is monotonic across
             // restarts, which is all the outbox order needs.
             let mut outbox_ids = Vec::with_capacity(prepared.outbox.len());
@@ -192,8 +197,10 @@ impl Store for SledStore {
                 &open.outbox,
                 &open.dirty_cards,
                 &open.meta,
+                &open.deadlines,
             )
-                .transaction(|(incidents, alerts, timeline, outbox, dirty, meta)| {
+                .transaction(|trees| {
+                    let (incidents, alerts, timeline, outbox, dirty, meta, deadlines) = trees;
                     newly_dirty.set(0);
                     for (key, value) in &prepared.incidents {
                         incidents.insert(&key[..], value.as_slice())?;
@@ -218,6 +225,7 @@ impl Store for SledStore {
                     for (key, value) in &prepared.sequences {
                         meta.insert(key.as_slice(), value.as_slice())?;
                     }
+                    super::deadlines::apply(&prepared.deadlines, deadlines)?;
                     Ok::<(), ConflictableTransactionError<()>>(())
                 });
             match result {
@@ -422,6 +430,16 @@ impl Store for SledStore {
             open.chat.insert(key, value.as_bytes())?;
             Ok(())
         })
+    }
+
+    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::due(&open.deadlines, now, limit))
+    }
+
+    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::earliest(&open.deadlines))
     }
 }
 

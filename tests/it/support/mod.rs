@@ -121,6 +121,14 @@ impl TestBot {
         self.running = Some(running);
     }
 
+    /// Stops cleanly; [`TestBot::start`] starts again on the same data directory (a test
+    /// may turn the clock meanwhile, as time passes while warroom is down).
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+    }
+
     /// Stops cleanly and starts again on the same data directory.
     pub async fn restart(&mut self) {
         if let Some(running) = self.running.take() {
@@ -428,7 +436,9 @@ pub fn user_token(user: &str) -> Option<String> {
         .then(|| format!("test-token-{user}"))
 }
 
-fn demo_users() -> String {
+/// The harness's people as `[[users]]` config entries, for a config the harness does not
+/// write itself (the real binary's).
+pub fn demo_users() -> String {
     DEMO_USERS
         .iter()
         .map(|(name, rest)| {

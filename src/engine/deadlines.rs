@@ -1,0 +1,142 @@
+//! Durable deadlines in motion: the scheduler task that waits for the earliest one on the
+//! [`Clock`] and sends the engine a `Due` request, and the engine's handling of it.
+//!
+//! The scheduler never reads the store: the engine tells it the earliest due time after
+//! every commit that changed deadlines (and after each `Due` and each reload), through a
+//! `watch` channel. The engine, not the scheduler, decides what is due: it reads the due
+//! deadlines at its own `now`, skips any this group already changed (the stored copy is
+//! outdated), asks the pure core what each means, and commits the result — reminder,
+//! timeline entry, re-arm or removal — in the same transaction as everything else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use super::{Deferred, Engine, Pending, Request};
+use crate::domain::deadline::DeadlineKind;
+use crate::domain::reminder;
+use crate::engine::clock::Clock;
+use crate::store::StoreError;
+
+/// How many due deadlines one `Due` request handles; the rest follow at once in the next.
+const MAX_DUE_PER_STEP: usize = 64;
+
+/// If the engine does not answer a `Due` with a new earliest time (its commit failed and
+/// the store is re-opening), the scheduler asks again after this long.
+const DUE_RETRY: Duration = Duration::from_secs(5);
+
+/// The earliest due time, as the engine last published it.
+pub(super) type Earliest = watch::Sender<Option<DateTime<Utc>>>;
+
+/// Starts the scheduler. It holds the engine's queue weakly, so it never keeps the engine
+/// running, and ends when the engine (the sender of `earliest`) is gone.
+pub(super) fn spawn_scheduler(
+    clock: Arc<dyn Clock>,
+    earliest: watch::Receiver<Option<DateTime<Utc>>>,
+    engine: mpsc::WeakSender<Request>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run_scheduler(clock, earliest, engine))
+}
+
+async fn run_scheduler(
+    clock: Arc<dyn Clock>,
+    mut earliest: watch::Receiver<Option<DateTime<Utc>>>,
+    engine: mpsc::WeakSender<Request>,
+) {
+    loop {
+        let next = *earliest.borrow_and_update();
+        let Some(due) = next else {
+            if earliest.changed().await.is_err() {
+                break;
+            }
+            continue;
+        };
+        if clock.now() < due {
+            tokio::select! {
+                () = clock.sleep_until(due) => {}
+                changed = earliest.changed() => if changed.is_err() { break; },
+            }
+            // Either way, look again: the earliest may have moved, and a clock may wake early.
+            continue;
+        }
+        let Some(sender) = engine.upgrade() else {
+            break;
+        };
+        if sender.send(Request::Due).await.is_err() {
+            break;
+        }
+        drop(sender);
+        debug!(%due, "Deadline due; the engine was told.");
+        // The engine answers every `Due` by publishing the earliest time again after its
+        // commit; until then the same deadline is not asked for twice.
+        tokio::select! {
+            changed = earliest.changed() => if changed.is_err() { break; },
+            () = tokio::time::sleep(DUE_RETRY) => {}
+        }
+    }
+    debug!("Deadline scheduler stopped.");
+}
+
+impl Engine {
+    /// Handles a `Due` request: fires every deadline due at `now` that is still in force.
+    pub(super) fn handle_due(&mut self, pending: &mut Pending, now: DateTime<Utc>) -> Deferred {
+        // Whatever happens, the scheduler hears the earliest due time after this group.
+        pending.deadlines_touched = true;
+        if let Err(error) = self.fire_due(pending, now) {
+            warn!(%error, "Due deadlines could not be read; they fire on the next try.");
+        }
+        Box::new(|_| {})
+    }
+
+    fn fire_due(&mut self, pending: &mut Pending, now: DateTime<Utc>) -> Result<(), StoreError> {
+        for deadline in self.store.deadlines_due(now, MAX_DUE_PER_STEP)? {
+            // Set or cancelled earlier in this group: the stored copy is outdated, and the
+            // new one (if any) is looked at after the commit.
+            if pending
+                .batch
+                .deadlines
+                .iter()
+                .any(|change| change.key() == deadline.key)
+            {
+                continue;
+            }
+            match deadline.kind {
+                DeadlineKind::AckReminder { incident, sent } => {
+                    let current = self.incident(pending, incident)?;
+                    let applied = reminder::decide_due(
+                        &self.policy,
+                        current.as_ref(),
+                        &deadline.key,
+                        sent,
+                        now,
+                    );
+                    if !applied.effects.is_empty() {
+                        metrics::counter!("warroom_ack_reminders_total").increment(1);
+                        info!(incident = %incident, reminder = sent + 1, late_seconds = (now - deadline.due).num_seconds(), "Acknowledgement reminder sent.");
+                    }
+                    match current {
+                        Some(current) => self.apply(pending, current, applied, now),
+                        None => pending.batch.deadlines.extend(applied.deadlines),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells the scheduler when the earliest deadline is due. A read of the tree's first key,
+    /// after a commit that changed deadlines; a failed read leaves the scheduler's retry.
+    pub(super) fn publish_earliest(&self) {
+        match self.store.earliest_deadline() {
+            Ok(earliest) => {
+                self.earliest.send_replace(earliest);
+            }
+            Err(error) => {
+                debug!(%error, "The earliest deadline cannot be read; the scheduler retries.");
+            }
+        }
+    }
+}
