@@ -200,3 +200,22 @@ notice-resolved-while-firing = ⚠️ The incident was resolved while alerts sti
 tl-stale-alert-ignored = #{ $seq } { $at } { $actor } alert { $alert } (started { $started }) arrived after its resolve and was ignored
 tl-alert-start-corrected = #{ $seq } { $at } alert { $alert } gave an implausible start ({ $original }); durations use the time it arrived
 tl-alerts-truncated = #{ $seq } { $at } the sender left { $count } alerts out of a notification; raise its max_alerts
+
+# --- jobs, probes and tracked messages ---
+button-reprobe = Re-probe
+probe-running = 🔎 Probing { $url } …
+probe-answered = 🔎 Health probe { $url }: { $status } { $reason } in { $latency } ms
+probe-redirect = ↳ redirects to { $location } (not followed)
+probe-failed = 🔎 Health probe { $url }: no answer ({ $error }) after { $latency } ms
+probe-timed-out = 🔎 Health probe { $url }: no answer within { $latency } ms (timed out)
+probe-refused = 🔎 Not probed: { $url } ({ $reason })
+probe-unknown = 🔎 Health probe { $url }: outcome unknown (warroom stopped while it ran)
+reply-probe-started = Probing { $incident }'s health URL again; the probe message will show the result.
+reply-probe-running = A probe of { $incident }'s health URL is already running; wait for its result.
+reply-probe-none = { $incident } has no health URL to probe.
+reply-probe-refused = Not probed: { $reason }.
+tl-probe-answered = #{ $seq } { $at } { $actor } probed { $url }: { $status } in { $latency } ms
+tl-probe-failed = #{ $seq } { $at } { $actor } probed { $url }: no answer ({ $error })
+tl-probe-refused = #{ $seq } { $at } { $actor } did not probe { $url } ({ $reason })
+tl-job-interrupted = #{ $seq } { $at } a { $job } job was running when warroom stopped; outcome unknown, not run again
+tl-job-interrupted-rerun = #{ $seq } { $at } a { $job } job was running when warroom stopped; outcome unknown, running it again

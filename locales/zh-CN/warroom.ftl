@@ -188,3 +188,22 @@ notice-resolved-while-firing = ⚠️ 事件在仍有告警时被解决（仍在
 tl-stale-alert-ignored = #{ $seq } { $at } { $actor } 告警 { $alert }（开始于 { $started }）在其恢复之后才到达，已忽略
 tl-alert-start-corrected = #{ $seq } { $at } 告警 { $alert } 的开始时间不合理（{ $original }），时长按到达时间计算
 tl-alerts-truncated = #{ $seq } { $at } 发送方在一次通知中省略了 { $count } 条告警；请调大其 max_alerts
+
+# --- jobs, probes and tracked messages ---
+button-reprobe = 重新探测
+probe-running = 🔎 正在探测 { $url } …
+probe-answered = 🔎 健康探测 { $url }：{ $status } { $reason }，耗时 { $latency } 毫秒
+probe-redirect = ↳ 重定向到 { $location }（未跟随）
+probe-failed = 🔎 健康探测 { $url }：无应答（{ $error }），耗时 { $latency } 毫秒
+probe-timed-out = 🔎 健康探测 { $url }：{ $latency } 毫秒内无应答（超时）
+probe-refused = 🔎 未探测：{ $url }（{ $reason }）
+probe-unknown = 🔎 健康探测 { $url }：结果未知（探测期间 warroom 停止了）
+reply-probe-started = 正在重新探测 { $incident } 的健康地址；结果会显示在探测消息中。
+reply-probe-running = { $incident } 的健康地址正在探测中，请等待结果。
+reply-probe-none = { $incident } 没有可探测的健康地址。
+reply-probe-refused = 未探测：{ $reason }。
+tl-probe-answered = #{ $seq } { $at } { $actor } 探测 { $url }：{ $status }，耗时 { $latency } 毫秒
+tl-probe-failed = #{ $seq } { $at } { $actor } 探测 { $url }：无应答（{ $error }）
+tl-probe-refused = #{ $seq } { $at } { $actor } 未探测 { $url }（{ $reason }）
+tl-job-interrupted = #{ $seq } { $at } warroom 停止时一个 { $job } 任务正在运行；结果未知，不再重新运行
+tl-job-interrupted-rerun = #{ $seq } { $at } warroom 停止时一个 { $job } 任务正在运行；结果未知，正在重新运行

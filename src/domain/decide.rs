@@ -34,6 +34,8 @@ pub struct Policy {
     pub oncall: Roles,
     /// The zone timelines are shown in (`[chat] time_zone`); stored times stay UTC.
     pub time_zone: chrono_tz::Tz,
+    /// Health probes: allowed hosts, services' URLs, timeout.
+    pub probes: crate::domain::probe::ProbePolicy,
 }
 
 impl Policy {
@@ -46,6 +48,7 @@ impl Policy {
             auto_resolve: false,
             oncall: Roles::default(),
             time_zone: chrono_tz::Tz::UTC,
+            probes: crate::domain::probe::ProbePolicy::default(),
         }
     }
 }
@@ -97,6 +100,8 @@ pub enum RecordReason {
 pub struct Applied {
     pub entries: Vec<(Actor, EntryKind)>,
     pub effects: Vec<Effect>,
+    /// Jobs to create in the same transaction (see `domain::job`).
+    pub jobs: Vec<crate::domain::job::NewJob>,
 }
 
 impl Applied {
@@ -249,6 +254,11 @@ pub fn open_incident_from_alert(
         Effect::PostCard { incident: id },
         Effect::MentionRoles { incident: id },
     ];
+    // After the card: the probe message follows it in the room.
+    let probe = crate::domain::probe::probe_on_open(&policy.probes, id, alert);
+    applied.entries.extend(probe.entries);
+    applied.effects.extend(probe.effects);
+    applied.jobs.extend(probe.jobs);
     (incident, applied)
 }
 
@@ -608,6 +618,7 @@ pub fn apply_command(
         | Command::List
         | Command::Timeline { .. }
         | Command::Declare { .. }
+        | Command::Reprobe
         | Command::Help => {
             // Read-only and incident-less commands are answered by the engine, which has the
             // store at hand; nothing changes here.
