@@ -398,7 +398,7 @@ mod tests {
                 HostPatternError::NotAHost("x.example.com/health".into()),
             ),
             ("a..b", HostPatternError::NotAHost("a..b".into())),
-            ("*", HostPatternError::NotAHost("*".into())),
+            ("*", HostPatternError::Wildcard("*".into())),
             ("x.*.com", HostPatternError::Wildcard("x.*.com".into())),
             ("*.*.com", HostPatternError::Wildcard("*.*.com".into())),
         ] {
