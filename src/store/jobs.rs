@@ -78,12 +78,15 @@ pub(crate) fn dirty_key(key: &str) -> Vec<u8> {
     out
 }
 
-/// Job writes encoded for the transaction: a value to put, or `None` to remove. New jobs get
-/// their ids here, outside the transaction (whose closure may run again).
+/// A job's key and its encoded value to put, or `None` to remove it.
+pub(crate) type PreparedJob = ([u8; 8], Option<Vec<u8>>);
+
+/// Job writes encoded for the transaction. New jobs get their ids here, outside the
+/// transaction (whose closure may run again).
 pub(crate) fn prepare_jobs(
     open: &Open,
     writes: &[JobWrite],
-) -> Result<Vec<([u8; 8], Option<Vec<u8>>)>, StoreError> {
+) -> Result<Vec<PreparedJob>, StoreError> {
     let mut out = Vec::with_capacity(writes.len());
     for write in writes {
         match write {
