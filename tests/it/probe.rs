@@ -400,3 +400,58 @@ async fn reprobe_while_a_probe_runs_is_refused() {
     probe_result_message(&bot, incident).await;
     assert_eq!(server.hits("/slow"), 1);
 }
+
+#[tokio::test]
+async fn the_discord_reprobe_button_edits_the_same_message() {
+    use crate::discord::{BOB, guild_config, wait_until};
+    use crate::support::fake_discord::FakeDiscord;
+
+    let server = HealthServer::start().await;
+    let fake = FakeDiscord::start().await;
+    let (config, _) = guild_config(&fake, |_, _| String::new());
+    let bot = TestBot::spawn_discord(&format!(
+        "{config}\n[probes]\nallow_hosts = [\"127.0.0.1\"]\ntimeout = \"400ms\"\n"
+    ))
+    .await;
+    assert!(
+        fake.wait_ready(Duration::from_secs(20)).await,
+        "warroom never identified"
+    );
+    bot.alert(
+        "alertmanager",
+        &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
+    )
+    .await;
+    let incident = "INC-20261121-001";
+    let button = format!("probe:again:{incident}");
+    let probe = || {
+        let channel = fake.channel_by_name("inc-20261121-001")?;
+        fake.messages(channel.id)
+            .into_iter()
+            .find(|m| m.custom_ids().iter().any(|id| *id == button))
+            .map(|m| (channel.id, m))
+    };
+    wait_until("the probe's result on Discord", || async {
+        probe().is_some_and(|(_, m)| m.content.contains("200 OK in"))
+    })
+    .await;
+    let (channel, message) = probe().unwrap();
+    let edits = message.edits;
+    let click = fake.click(BOB, channel, message.id, &button, Some("en-US"));
+    let answer = click.wait_followups(1, Duration::from_secs(10)).await;
+    assert!(answer.text().contains("Probing"), "{}", answer.text());
+    wait_until("the probe message edited again", || async {
+        server.hits("/ok") == 2
+            && fake
+                .message(channel, message.id)
+                .is_some_and(|m| m.edits > edits && m.content.contains("200 OK in"))
+    })
+    .await;
+    let probes = fake
+        .messages(channel)
+        .into_iter()
+        .filter(|m| m.custom_ids().iter().any(|id| *id == button))
+        .count();
+    assert_eq!(probes, 1, "edited in place, never posted again");
+    fake.assert_no_violations();
+}
