@@ -223,7 +223,7 @@ impl SledStore {
                 open.messages.insert(order, key.as_bytes())?;
             }
             if posts % PRUNE_EVERY == 0 {
-                prune_messages(open)?;
+                prune_messages(open, MAX_MESSAGES)?;
             }
             Ok(())
         })
@@ -243,10 +243,10 @@ impl SledStore {
     }
 }
 
-/// Forgets the oldest messages beyond [`MAX_MESSAGES`].
-fn prune_messages(open: &Open) -> Result<(), StoreError> {
+/// Forgets the oldest messages beyond `cap`.
+fn prune_messages(open: &Open, cap: usize) -> Result<(), StoreError> {
     let count = open.messages.scan_prefix(ORDER_PREFIX).count();
-    let excess = count.saturating_sub(MAX_MESSAGES);
+    let excess = count.saturating_sub(cap);
     if excess == 0 {
         return Ok(());
     }
@@ -260,4 +260,157 @@ fn prune_messages(open: &Open) -> Result<(), StoreError> {
         open.messages.remove(order)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::effect::Effect;
+    use crate::domain::job::JobKind;
+    use crate::domain::probe::{ProbeState, ProbeView};
+    use crate::store::{Store, WriteBatch};
+
+    fn incident() -> IncidentId {
+        IncidentId::parse("INC-20261121-001").unwrap()
+    }
+
+    fn at() -> DateTime<Utc> {
+        "2026-11-21T10:00:00Z".parse().unwrap()
+    }
+
+    fn body(state: ProbeState) -> TrackedBody {
+        TrackedBody::Probe(ProbeView {
+            url: "https://ok.example.com/".into(),
+            state,
+        })
+    }
+
+    #[test]
+    fn jobs_are_created_in_the_commit_started_once_requeued_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let new = |n: u64| JobWrite::Create {
+            job: NewJob {
+                incident: incident(),
+                kind: JobKind::Probe {
+                    url: format!("https://ok.example.com/{n}"),
+                    timeout_ms: 5_000,
+                },
+            },
+            at: at(),
+        };
+        store
+            .commit(WriteBatch {
+                jobs: vec![new(1), new(2)],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let jobs = store.jobs(10).unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert!(jobs[0].id < jobs[1].id, "in creation order");
+        assert!(jobs.iter().all(|job| job.started_at.is_none()));
+        let first = jobs[0].id;
+        assert!(store.mark_job_started(first, at()).unwrap());
+        assert!(
+            !store.mark_job_started(first, at()).unwrap(),
+            "a started job is not started twice"
+        );
+        assert!(store.job(first).unwrap().unwrap().started_at.is_some());
+        store
+            .commit(WriteBatch {
+                jobs: vec![JobWrite::Requeue(first), JobWrite::Done(jobs[1].id)],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let left = store.jobs(10).unwrap();
+        assert_eq!(left.len(), 1, "a finished job is removed");
+        assert_eq!(left[0].id, first);
+        assert_eq!(left[0].started_at, None, "queued again");
+        assert!(!store.mark_job_started(jobs[1].id, at()).unwrap());
+    }
+
+    #[test]
+    fn tracked_bodies_are_kept_and_changes_coalesce_into_one_dirty_mark() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let key = "probe:INC-20261121-001".to_owned();
+        store
+            .commit(WriteBatch {
+                effects: vec![Effect::PostTracked {
+                    incident: incident(),
+                    key: key.clone(),
+                    body: body(ProbeState::Running),
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        assert_eq!(store.outbox_depth(), 1, "the post is an outbox item");
+        assert_eq!(store.dirty_tracked().unwrap(), vec![]);
+        for state in [ProbeState::Running, ProbeState::Unknown] {
+            store
+                .commit(WriteBatch {
+                    effects: vec![Effect::UpdateTracked {
+                        incident: incident(),
+                        key: key.clone(),
+                        body: body(state),
+                    }],
+                    ..WriteBatch::default()
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            store.tracked(&key).unwrap().unwrap().body,
+            body(ProbeState::Unknown)
+        );
+        let marks = store.dirty_tracked().unwrap();
+        assert_eq!(marks.len(), 1, "two changes, one pending edit");
+        assert_eq!(store.outbox_depth(), 2);
+        let stale = DirtyTracked {
+            key: key.clone(),
+            token: marks[0].token.wrapping_add(1),
+        };
+        store.clear_dirty_tracked(&stale).unwrap();
+        assert_eq!(
+            store.dirty_tracked().unwrap().len(),
+            1,
+            "a newer mark stays"
+        );
+        store.clear_dirty_tracked(&marks[0]).unwrap();
+        assert_eq!(store.dirty_tracked().unwrap(), vec![]);
+        assert_eq!(store.outbox_depth(), 1);
+    }
+
+    #[test]
+    fn posted_messages_map_back_and_only_the_newest_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let owner = |n: u32| MessageOwner {
+            incident: Some(incident()),
+            key: format!("outbox:{n}"),
+        };
+        for n in 1..=5 {
+            store
+                .record_message(&MessageId(format!("m{n}")), &owner(n))
+                .unwrap();
+        }
+        // Recording the same message again (a redelivery) does not count twice.
+        store
+            .record_message(&MessageId("m5".into()), &owner(5))
+            .unwrap();
+        assert_eq!(
+            store.message_owner(&MessageId("m2".into())).unwrap(),
+            Some(owner(2))
+        );
+        store.shared.with(|open| prune_messages(open, 3)).unwrap();
+        for (n, kept) in [(1, false), (2, false), (3, true), (4, true), (5, true)] {
+            assert_eq!(
+                store
+                    .message_owner(&MessageId(format!("m{n}")))
+                    .unwrap()
+                    .is_some(),
+                kept,
+                "m{n}"
+            );
+        }
+    }
 }
