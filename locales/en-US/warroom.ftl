@@ -209,7 +209,6 @@ probe-redirect = ↳ redirects to { $location } (not followed)
 probe-failed = 🔎 Health probe { $url }: no answer ({ $error }) after { $latency } ms
 probe-timed-out = 🔎 Health probe { $url }: no answer within { $latency } ms (timed out)
 probe-refused = 🔎 Not probed: { $url } ({ $reason })
-probe-unknown = 🔎 Health probe { $url }: outcome unknown (warroom stopped while it ran)
 reply-probe-started = Probing { $incident }'s health URL again; the probe message will show the result.
 reply-probe-running = A probe of { $incident }'s health URL is already running; wait for its result.
 reply-probe-none = { $incident } has no health URL to probe.

@@ -197,7 +197,6 @@ probe-redirect = ↳ 重定向到 { $location }（未跟随）
 probe-failed = 🔎 健康探测 { $url }：无应答（{ $error }），耗时 { $latency } 毫秒
 probe-timed-out = 🔎 健康探测 { $url }：{ $latency } 毫秒内无应答（超时）
 probe-refused = 🔎 未探测：{ $url }（{ $reason }）
-probe-unknown = 🔎 健康探测 { $url }：结果未知（探测期间 warroom 停止了）
 reply-probe-started = 正在重新探测 { $incident } 的健康地址；结果会显示在探测消息中。
 reply-probe-running = { $incident } 的健康地址正在探测中，请等待结果。
 reply-probe-none = { $incident } 没有可探测的健康地址。

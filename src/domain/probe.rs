@@ -219,8 +219,6 @@ pub enum ProbeState {
     Refused {
         refusal: ProbeRefusal,
     },
-    /// The process stopped while a non-rerunnable probe ran (kept for completeness).
-    Unknown,
 }
 
 /// What the probe message of an incident shows.

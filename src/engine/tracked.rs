@@ -138,7 +138,6 @@ fn render_probe(
     let mut button = true;
     match &view.state {
         ProbeState::Running => lines.push(Msg::new("probe-running").outside("url", &view.url)),
-        ProbeState::Unknown => lines.push(Msg::new("probe-unknown").outside("url", &view.url)),
         ProbeState::Refused { refusal } => {
             lines.push(refused(refusal));
             button = false;

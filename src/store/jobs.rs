@@ -346,7 +346,10 @@ mod tests {
             .unwrap();
         assert_eq!(store.outbox_depth(), 1, "the post is an outbox item");
         assert_eq!(store.dirty_tracked().unwrap(), vec![]);
-        for state in [ProbeState::Running, ProbeState::Unknown] {
+        let done = ProbeState::Refused {
+            refusal: crate::domain::probe::ProbeRefusal::NotAUrl,
+        };
+        for state in [ProbeState::Running, done.clone()] {
             store
                 .commit(WriteBatch {
                     effects: vec![Effect::UpdateTracked {
@@ -358,10 +361,7 @@ mod tests {
                 })
                 .unwrap();
         }
-        assert_eq!(
-            store.tracked(&key).unwrap().unwrap().body,
-            body(ProbeState::Unknown)
-        );
+        assert_eq!(store.tracked(&key).unwrap().unwrap().body, body(done));
         let marks = store.dirty_tracked().unwrap();
         assert_eq!(marks.len(), 1, "two changes, one pending edit");
         assert_eq!(store.outbox_depth(), 2);
