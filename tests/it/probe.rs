@@ -453,5 +453,14 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
         .filter(|m| m.custom_ids().iter().any(|id| *id == button))
         .count();
     assert_eq!(probes, 1, "edited in place, never posted again");
+    // A reaction on it says which message it was on.
+    fake.react(BOB, channel, message.id, "👀");
+    wait_until("the reaction on the timeline", || async {
+        bot.timeline(incident)
+            .await
+            .iter()
+            .any(|e| e["kind"] == "reaction_added" && e["on"] == format!("probe:{incident}"))
+    })
+    .await;
     fake.assert_no_violations();
 }
