@@ -428,7 +428,7 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
         let channel = fake.channel_by_name("inc-20261121-001")?;
         fake.messages(channel.id)
             .into_iter()
-            .find(|m| m.custom_ids().iter().any(|id| *id == button))
+            .find(|m| m.custom_ids().contains(&button))
             .map(|m| (channel.id, m))
     };
     wait_until("the probe's result on Discord", || async {
@@ -450,7 +450,7 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
     let probes = fake
         .messages(channel)
         .into_iter()
-        .filter(|m| m.custom_ids().iter().any(|id| *id == button))
+        .filter(|m| m.custom_ids().contains(&button))
         .count();
     assert_eq!(probes, 1, "edited in place, never posted again");
     // A reaction on it says which message it was on.
