@@ -385,3 +385,27 @@ fn describe(error: &reqwest::Error) -> String {
 fn cut(text: &str) -> String {
     text.chars().take(MAX_DETAIL_CHARS).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_failure_that_never_repeats_the_url() {
+        // A port that was free a moment ago: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap()
+            .port();
+        let client = probe_client().unwrap();
+        let url = format!("http://127.0.0.1:{port}/health?token=s3cret");
+        let outcome = run_probe(&client, &url, Duration::from_secs(5), 1024).await;
+        match outcome {
+            ProbeOutcome::Failed { error, .. } => {
+                assert!(error.starts_with("connection failed"), "{error}");
+                assert!(!error.contains("s3cret"), "{error}");
+            }
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+}
