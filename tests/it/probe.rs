@@ -140,7 +140,7 @@ pub(crate) fn alert_with_health_url(fingerprint: &str, service: &str, url: Optio
 }
 
 fn probe_config(allow: &str, extra: &str) -> String {
-    probe_config_with_timeout(allow, "400ms", extra)
+    probe_config_with_timeout(allow, "2s", extra)
 }
 
 fn probe_config_with_timeout(allow: &str, timeout: &str, extra: &str) -> String {
@@ -410,7 +410,7 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
     let fake = FakeDiscord::start().await;
     let (config, _) = guild_config(&fake, |_, _| String::new());
     let bot = TestBot::spawn_discord(&format!(
-        "{config}\n[probes]\nallow_hosts = [\"127.0.0.1\"]\ntimeout = \"400ms\"\n"
+        "{config}\n[probes]\nallow_hosts = [\"127.0.0.1\"]\ntimeout = \"2s\"\n"
     ))
     .await;
     assert!(
