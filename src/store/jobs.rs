@@ -26,8 +26,8 @@ const ORDER_PREFIX: &[u8] = b"o:";
 /// How many posted messages are remembered; older ones no longer map back (a reaction on one
 /// is still recorded, without saying what the message was).
 pub const MAX_MESSAGES: usize = 100_000;
-/// The message map is checked against its cap once per this many posts, not on every one.
-const PRUNE_EVERY: u64 = 1_000;
+/// The message count before it is known (counted once, at the first post after start).
+pub(crate) const UNCOUNTED: i64 = -1;
 
 /// A change to the jobs tree, applied in the engine's commit transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,23 +207,44 @@ impl SledStore {
         message: &MessageId,
         owner: &MessageOwner,
     ) -> Result<(), StoreError> {
+        self.write_message_owner_capped(message, owner, MAX_MESSAGES)
+    }
+
+    /// Records the owner and forgets the oldest message once more than `cap` are kept. The
+    /// count is kept in memory (scanned once per start), so a post costs no scan.
+    pub(super) fn write_message_owner_capped(
+        &self,
+        message: &MessageId,
+        owner: &MessageOwner,
+        cap: usize,
+    ) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
         let value = encode(owner)?;
-        let posts = self
-            .message_posts
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.shared.with(|open| {
+            if self.message_count.load(Ordering::Acquire) == UNCOUNTED {
+                let counted = open.messages.scan_prefix(ORDER_PREFIX).count();
+                let _ = self.message_count.compare_exchange(
+                    UNCOUNTED,
+                    i64::try_from(counted).unwrap_or(i64::MAX),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+            }
             let key = format!("{MESSAGE_PREFIX}{}", message.0);
             if open
                 .messages
                 .insert(key.as_bytes(), value.as_slice())?
-                .is_none()
+                .is_some()
             {
-                let mut order = ORDER_PREFIX.to_vec();
-                order.extend_from_slice(&open.db.generate_id()?.to_be_bytes());
-                open.messages.insert(order, key.as_bytes())?;
+                return Ok(());
             }
-            if posts % PRUNE_EVERY == 0 {
-                prune_messages(open, MAX_MESSAGES)?;
+            let mut order = ORDER_PREFIX.to_vec();
+            order.extend_from_slice(&open.db.generate_id()?.to_be_bytes());
+            open.messages.insert(order, key.as_bytes())?;
+            let count = self.message_count.fetch_add(1, Ordering::AcqRel) + 1;
+            if usize::try_from(count).is_ok_and(|count| count > cap) && forget_oldest_message(open)?
+            {
+                self.message_count.fetch_sub(1, Ordering::AcqRel);
             }
             Ok(())
         })
@@ -243,23 +264,15 @@ impl SledStore {
     }
 }
 
-/// Forgets the oldest messages beyond `cap`.
-fn prune_messages(open: &Open, cap: usize) -> Result<(), StoreError> {
-    let count = open.messages.scan_prefix(ORDER_PREFIX).count();
-    let excess = count.saturating_sub(cap);
-    if excess == 0 {
-        return Ok(());
-    }
-    let oldest: Vec<_> = open
-        .messages
-        .scan_prefix(ORDER_PREFIX)
-        .take(excess)
-        .collect::<Result<_, _>>()?;
-    for (order, message_key) in oldest {
-        open.messages.remove(message_key)?;
-        open.messages.remove(order)?;
-    }
-    Ok(())
+/// Forgets the oldest remembered message; false when there was none.
+fn forget_oldest_message(open: &Open) -> Result<bool, StoreError> {
+    let Some(oldest) = open.messages.scan_prefix(ORDER_PREFIX).next() else {
+        return Ok(false);
+    };
+    let (order, message_key) = oldest?;
+    open.messages.remove(message_key)?;
+    open.messages.remove(order)?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -388,20 +401,24 @@ mod tests {
             incident: Some(incident()),
             key: format!("outbox:{n}"),
         };
-        for n in 1..=5 {
+        for n in 1..=3 {
             store
                 .record_message(&MessageId(format!("m{n}")), &owner(n))
                 .unwrap();
         }
         // Recording the same message again (a redelivery) does not count twice.
         store
-            .record_message(&MessageId("m5".into()), &owner(5))
+            .record_message(&MessageId("m3".into()), &owner(3))
             .unwrap();
         assert_eq!(
             store.message_owner(&MessageId("m2".into())).unwrap(),
             Some(owner(2))
         );
-        store.shared.with(|open| prune_messages(open, 3)).unwrap();
+        for n in 4..=5 {
+            store
+                .write_message_owner_capped(&MessageId(format!("m{n}")), &owner(n), 3)
+                .unwrap();
+        }
         for (n, kept) in [(1, false), (2, false), (3, true), (4, true), (5, true)] {
             assert_eq!(
                 store

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -30,8 +30,8 @@ use crate::store::{DirtyCard, OutboxItem, Store, StoreError, WriteBatch};
 #[derive(Clone)]
 pub struct SledStore {
     pub(super) shared: Arc<Shared>,
-    /// Messages recorded since start, to check the message map's cap now and then.
-    pub(super) message_posts: Arc<AtomicU64>,
+    /// How many posted messages the `messages` tree remembers (see `store::jobs`).
+    pub(super) message_count: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -102,7 +102,7 @@ impl SledStore {
     pub fn open(dir: &Path, cache_capacity: u64) -> Result<SledStore, StoreError> {
         Ok(SledStore {
             shared: Shared::open(dir, cache_capacity)?,
-            message_posts: Arc::new(AtomicU64::new(0)),
+            message_count: Arc::new(AtomicI64::new(crate::store::jobs::UNCOUNTED)),
         })
     }
 
