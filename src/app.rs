@@ -80,12 +80,14 @@ pub async fn start_on(
     let console_tree = sled_store.adapter_tree("console")?;
     let store: Arc<dyn Store> = Arc::new(sled_store);
     let outbox_wake = Arc::new(Notify::new());
+    let jobs_wake = Arc::new(Notify::new());
     let (engine, engine_task) = spawn(EngineParts {
         store: store.clone(),
         clock: clock.clone(),
         policy: settings.policy.clone(),
         people: settings.people.clone(),
         outbox_wake: outbox_wake.clone(),
+        jobs_wake: jobs_wake.clone(),
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -132,6 +134,14 @@ pub async fn start_on(
         health: health.clone(),
     };
     let outbox_task = tokio::spawn(outbox.run(shutdown_rx.clone()));
+    let jobs = crate::engine::jobs::JobPool {
+        store: store.clone(),
+        engine: engine.clone(),
+        clock: clock.clone(),
+        probes: settings.policy.probes.clone(),
+        wake: jobs_wake,
+    };
+    let jobs_task = tokio::spawn(jobs.run(shutdown_rx.clone()));
 
     let stop_engine = engine.stopper();
     let state = AppState {
@@ -211,6 +221,10 @@ pub async fn start_on(
         };
         let mut outbox_task = outbox_task;
         bounded("the outbox", OUTBOX_STOP_GRACE, &mut outbox_task).await;
+        // Running jobs are abandoned: they stay marked started and are reported interrupted
+        // (and re-run if idempotent) at the next start.
+        let mut jobs_task = jobs_task;
+        bounded("the job pool", JOBS_STOP_GRACE, &mut jobs_task).await;
         if let Some(mut task) = discord_task {
             bounded("the Discord gateway", GATEWAY_STOP_GRACE, &mut task).await;
         }
@@ -250,6 +264,7 @@ pub async fn start_on(
 const HTTP_STOP_GRACE: Duration = Duration::from_secs(2);
 const OUTBOX_STOP_GRACE: Duration = Duration::from_millis(1500);
 const GATEWAY_STOP_GRACE: Duration = Duration::from_millis(1500);
+const JOBS_STOP_GRACE: Duration = Duration::from_millis(500);
 const ENGINE_STOP_GRACE: Duration = Duration::from_millis(1500);
 const FLUSH_STOP_GRACE: Duration = Duration::from_secs(2);
 

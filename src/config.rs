@@ -515,6 +515,7 @@ impl Settings {
                  (to turn reminders off, leave incidents.ack_reminder unset)"
             ));
         }
+        let probes = probe_policy(&file.probes, &file.services, &mut problems);
 
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
@@ -543,6 +544,7 @@ impl Settings {
                 ack_reminder: ack_reminder
                     .and_then(|interval| chrono::Duration::from_std(interval).ok()),
                 ack_reminder_max,
+                probes,
             },
             room_locale,
             card_edit_interval,
@@ -573,6 +575,68 @@ impl Settings {
                 .discord
                 .as_ref()
                 .is_some_and(|discord| discord.role_map.values().flatten().any(acts))
+    }
+}
+
+/// `[probes]` and `[[services]]` into the core's probe policy; every problem is reported.
+fn probe_policy(
+    section: &file::ProbesSection,
+    services: &[file::ServiceConfig],
+    problems: &mut Vec<String>,
+) -> crate::domain::probe::ProbePolicy {
+    use crate::domain::probe::{HostPattern, MAX_PROBE_TIMEOUT_MS, ProbePolicy, probe_host};
+    let mut allow_hosts = Vec::new();
+    for (index, text) in section.allow_hosts.iter().enumerate() {
+        match HostPattern::parse(text) {
+            Ok(pattern) => allow_hosts.push(pattern),
+            Err(error) => problems.push(format!("probes.allow_hosts[{index}]: {error}")),
+        }
+    }
+    let timeout = parse_duration(
+        "probes.timeout",
+        section.timeout.as_deref(),
+        "5s",
+        (
+            Duration::from_millis(10),
+            Duration::from_millis(MAX_PROBE_TIMEOUT_MS),
+        ),
+        problems,
+    );
+    let mut service_urls = std::collections::BTreeMap::new();
+    for (index, service) in services.iter().enumerate() {
+        let name = service.name.trim();
+        if name.is_empty() {
+            problems.push(format!("services[{index}].name: must not be empty"));
+            continue;
+        }
+        let Some(url) = service.health_url.as_deref().map(str::trim) else {
+            continue;
+        };
+        match probe_host(url) {
+            Ok(host) if !allow_hosts.iter().any(|pattern| pattern.matches(&host)) => {
+                problems.push(format!(
+                    "services[{index}].health_url: host {host} is not in probes.allow_hosts, so it would never be probed; add it there"
+                ));
+            }
+            Ok(_) => {
+                if service_urls
+                    .insert(name.to_owned(), url.to_owned())
+                    .is_some()
+                {
+                    problems.push(format!(
+                        "services[{index}].name: service \"{name}\" is listed twice"
+                    ));
+                }
+            }
+            Err(refusal) => problems.push(format!(
+                "services[{index}].health_url: {refusal}; give an http:// or https:// URL without a user name or password"
+            )),
+        }
+    }
+    ProbePolicy {
+        allow_hosts,
+        service_urls,
+        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(MAX_PROBE_TIMEOUT_MS),
     }
 }
 

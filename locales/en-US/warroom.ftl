@@ -215,3 +215,20 @@ notice-ack-reminder-nobody = ⏰ { $incident } is still not acknowledged after {
        *[other] { $minutes } minutes
     }, and nobody is commander or operations lead: assign one with /incident role (reminder { $number } of { $max }).
 tl-ack-reminder = #{ $seq } { $at } acknowledgement reminder { $number } of { $max } sent
+# --- jobs, probes and tracked messages ---
+button-reprobe = Re-probe
+probe-running = 🔎 Probing { $url } …
+probe-answered = 🔎 Health probe { $url }: { $status } { $reason } in { $latency } ms
+probe-redirect = ↳ redirects to { $location } (not followed)
+probe-failed = 🔎 Health probe { $url }: no answer ({ $error }) after { $latency } ms
+probe-timed-out = 🔎 Health probe { $url }: no answer within { $latency } ms (timed out)
+probe-refused = 🔎 Not probed: { $url } ({ $reason })
+reply-probe-started = Probing { $incident }'s health URL again; the probe message will show the result.
+reply-probe-running = A probe of { $incident }'s health URL is already running; wait for its result.
+reply-probe-none = { $incident } has no health URL to probe.
+reply-probe-refused = Not probed: { $reason }.
+tl-probe-answered = #{ $seq } { $at } { $actor } probed { $url }: { $status } in { $latency } ms
+tl-probe-failed = #{ $seq } { $at } { $actor } probed { $url }: no answer ({ $error })
+tl-probe-refused = #{ $seq } { $at } { $actor } did not probe { $url } ({ $reason })
+tl-job-interrupted = #{ $seq } { $at } a { $job } job was running when warroom stopped; outcome unknown, not run again
+tl-job-interrupted-rerun = #{ $seq } { $at } a { $job } job was running when warroom stopped; outcome unknown, running it again

@@ -211,8 +211,16 @@ pub fn button_id(transition: Transition, incident: IncidentId) -> String {
     format!("inc:{}:{incident}", transition.as_str())
 }
 
+/// The id of the Re-probe button on an incident's probe message: `probe:again:<incident id>`.
+pub fn reprobe_button_id(incident: IncidentId) -> String {
+    format!("probe:again:{incident}")
+}
+
 /// The command a button press means, and its incident.
 pub fn parse_button(id: &str) -> Option<(Command, IncidentId)> {
+    if let Some(incident) = id.strip_prefix("probe:again:") {
+        return Some((Command::Reprobe, IncidentId::parse(incident).ok()?));
+    }
     let mut parts = id.splitn(3, ':');
     if parts.next()? != "inc" {
         return None;
@@ -243,6 +251,9 @@ mod tests {
                 Some((Command::Transition(transition), incident))
             );
         }
+        let reprobe = reprobe_button_id(incident);
+        assert!(reprobe.len() <= 100);
+        assert_eq!(parse_button(&reprobe), Some((Command::Reprobe, incident)));
         for bad in [
             "",
             "inc",
@@ -250,6 +261,9 @@ mod tests {
             "inc:dance:INC-20261121-001",
             "x:ack:INC-20261121-001",
             "inc:ack:INC-1",
+            "probe:again:",
+            "probe:again:INC-1",
+            "probe:INC-20261121-001",
         ] {
             assert_eq!(parse_button(bad), None, "{bad:?}");
         }

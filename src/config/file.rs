@@ -44,6 +44,22 @@ pub(super) struct ConfigFile {
     pub(super) discord: DiscordSection,
     pub(super) api: ApiSection,
     pub(super) console: ConsoleSection,
+    pub(super) probes: ProbesSection,
+    pub(super) services: Vec<ServiceConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct ProbesSection {
+    pub(super) allow_hosts: Vec<String>,
+    pub(super) timeout: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ServiceConfig {
+    pub(super) name: String,
+    pub(super) health_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -536,3 +536,57 @@ fn the_ack_reminder_is_off_by_default_and_validated() {
         );
     }
 }
+
+#[test]
+fn probes_and_services_are_checked_with_every_problem_named() {
+    let settings = load(
+        "[probes]\nallow_hosts = [\"status.example.com\", \"*.internal.example.com\"]\ntimeout = \"2s\"\n\
+         [[services]]\nname = \"checkout\"\nhealth_url = \"https://status.example.com/checkout?token=x\"\n\
+         [[services]]\nname = \"search\"\n",
+        Overrides::default(),
+    )
+    .unwrap();
+    let probes = &settings.policy.probes;
+    assert_eq!(probes.allow_hosts.len(), 2);
+    assert_eq!(probes.timeout_ms, 2_000);
+    assert_eq!(
+        probes.service_urls.get("checkout").map(String::as_str),
+        Some("https://status.example.com/checkout?token=x")
+    );
+    assert!(!probes.service_urls.contains_key("search"));
+
+    let defaults = load("", Overrides::default()).unwrap();
+    assert!(
+        defaults.policy.probes.allow_hosts.is_empty(),
+        "nothing is probed by default"
+    );
+    assert_eq!(defaults.policy.probes.timeout_ms, 5_000);
+
+    let problems = load(
+        "[probes]\nallow_hosts = [\"https://x.example.com\", \"a.*.com\", \"ok.example.com\"]\ntimeout = \"10s\"\n\
+         [[services]]\nname = \"a\"\nhealth_url = \"ftp://ok.example.com/\"\n\
+         [[services]]\nname = \"b\"\nhealth_url = \"https://other.example.com/\"\n\
+         [[services]]\nname = \"c\"\nhealth_url = \"https://u:p@ok.example.com/\"\n\
+         [[services]]\nname = \" \"\n",
+        Overrides::default(),
+    )
+    .unwrap_err();
+    for expected in [
+        "probes.allow_hosts[0]:",
+        "probes.allow_hosts[1]:",
+        "probes.timeout:",
+        "services[0].health_url: only http and https",
+        "services[1].health_url: host other.example.com is not in probes.allow_hosts",
+        "services[2].health_url: a URL with a user name or password",
+        "services[3].name: must not be empty",
+    ] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(expected)),
+            "{expected}: {problems:?}"
+        );
+    }
+    assert!(
+        !problems.iter().any(|p| p.contains("u:p@")),
+        "a URL's credentials are never repeated: {problems:?}"
+    );
+}

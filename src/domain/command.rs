@@ -199,6 +199,8 @@ pub enum Command {
         limit: usize,
     },
     Help,
+    /// The probe message's Re-probe button: probe the incident's health URL again.
+    Reprobe,
 }
 
 impl Command {

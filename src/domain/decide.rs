@@ -41,6 +41,8 @@ pub struct Policy {
     pub ack_reminder: Option<Duration>,
     /// How many reminders an incident gets in all.
     pub ack_reminder_max: u32,
+    /// Health probes: allowed hosts, services' URLs, timeout.
+    pub probes: crate::domain::probe::ProbePolicy,
 }
 
 impl Policy {
@@ -55,6 +57,7 @@ impl Policy {
             time_zone: chrono_tz::Tz::UTC,
             ack_reminder: None,
             ack_reminder_max: 3,
+            probes: crate::domain::probe::ProbePolicy::default(),
         }
     }
 }
@@ -108,6 +111,8 @@ pub struct Applied {
     pub effects: Vec<Effect>,
     /// Deadlines set or cancelled, written in the same transaction as the rest.
     pub deadlines: Vec<DeadlineChange>,
+    /// Jobs to create in the same transaction (see `domain::job`).
+    pub jobs: Vec<crate::domain::job::NewJob>,
 }
 
 impl Applied {
@@ -263,6 +268,11 @@ pub fn open_incident_from_alert(
     applied
         .deadlines
         .extend(reminder::arm_on_open(policy, &incident, now));
+    // After the card: the probe message follows it in the room.
+    let probe = crate::domain::probe::probe_on_open(&policy.probes, id, alert);
+    applied.entries.extend(probe.entries);
+    applied.effects.extend(probe.effects);
+    applied.jobs.extend(probe.jobs);
     (incident, applied)
 }
 
@@ -631,6 +641,7 @@ pub fn apply_command(
         | Command::List
         | Command::Timeline { .. }
         | Command::Declare { .. }
+        | Command::Reprobe
         | Command::Help => {
             // Read-only and incident-less commands are answered by the engine, which has the
             // store at hand; nothing changes here.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::alert::AlertIdentity;
 use crate::domain::ids::IncidentId;
 use crate::domain::message::Msg;
+use crate::domain::probe::ProbeView;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -22,6 +23,28 @@ pub enum Effect {
     RefreshCard { incident: IncidentId },
     /// Post an alert that opens no incident (below the threshold) to the alerts room.
     PostAlert { alert: AlertIdentity },
+    /// Post a tracked message (one per `key`, e.g. `probe:<incident>`) showing `body`; the
+    /// body is also kept in the tracked-message store so later changes can edit it in place.
+    PostTracked {
+        incident: IncidentId,
+        key: String,
+        body: TrackedBody,
+    },
+    /// A tracked message now shows `body`: stored, and the message marked dirty, so the
+    /// outbox re-renders it in place, coalesced like the card.
+    UpdateTracked {
+        incident: IncidentId,
+        key: String,
+        body: TrackedBody,
+    },
+}
+
+/// What a tracked message shows; each kind has its own renderer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TrackedBody {
+    /// The health probe of an incident, with a Re-probe button.
+    Probe(ProbeView),
 }
 
 impl Effect {
@@ -32,7 +55,9 @@ impl Effect {
             | Effect::PostCard { incident }
             | Effect::MentionRoles { incident }
             | Effect::Notify { incident, .. }
-            | Effect::RefreshCard { incident } => Some(*incident),
+            | Effect::RefreshCard { incident }
+            | Effect::PostTracked { incident, .. }
+            | Effect::UpdateTracked { incident, .. } => Some(*incident),
             Effect::PostAlert { .. } => None,
         }
     }

@@ -90,6 +90,7 @@ pub fn record_reaction(
         EntryKind::ReactionAdded {
             message: message.clone(),
             emoji,
+            on: None,
         },
     );
     Ok(applied)

@@ -82,6 +82,9 @@ pub enum EntryKind {
     ReactionAdded {
         message: MessageId,
         emoji: String,
+        /// What the message was (`card:…`, `probe:…`, `outbox:…`), when warroom posted it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<String>,
     },
     /// A firing that arrived after the resolve of the same occurrence; nothing was opened.
     StaleAlertIgnored {
@@ -106,5 +109,25 @@ pub enum EntryKind {
     AckReminder {
         number: u32,
         max: u32,
+    },
+    /// A health probe's answer (`status`, `latency_ms`), its failure (`error`), or why the URL
+    /// was not fetched at all (`refused`).
+    ProbeResult {
+        url: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        latency_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refused: Option<String>,
+    },
+    /// A job was running when warroom stopped: its outcome is unknown. It runs again only if
+    /// its kind is idempotent (`rerun`).
+    JobInterrupted {
+        job: u64,
+        job_kind: String,
+        rerun: bool,
     },
 }

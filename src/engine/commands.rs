@@ -92,6 +92,7 @@ impl Engine {
                     incident: Some(incident_id),
                 });
             }
+            Command::Reprobe => return self.reprobe(&person, incident, pending, now),
             Command::Timeline { limit } => {
                 let total = incident.timeline_len;
                 let after = total.saturating_sub(*limit as u64);
@@ -210,7 +211,17 @@ impl Engine {
                     warn!(incident = %incident, "Reaction for a missing incident ignored.");
                     return Ok(());
                 };
-                let recorded = record_reaction(&mut current, &person, &message, &emoji);
+                let mut recorded = record_reaction(&mut current, &person, &message, &emoji);
+                // Say what the message was, when warroom posted it.
+                if let Ok(applied) = &mut recorded
+                    && let Some(owner) = self.store.message_owner(&message)?
+                {
+                    for (_, kind) in &mut applied.entries {
+                        if let EntryKind::ReactionAdded { on, .. } = kind {
+                            *on = Some(owner.key.clone());
+                        }
+                    }
+                }
                 self.people.insert(person.id.clone(), person);
                 match recorded {
                     Ok(applied) => self.apply(pending, current, applied, now),
@@ -320,5 +331,31 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
         EntryKind::AckReminder { number, max } => base("tl-ack-reminder")
             .number("number", u64::from(*number))
             .number("max", u64::from(*max)),
+        EntryKind::ProbeResult {
+            url,
+            status,
+            error,
+            latency_ms,
+            refused,
+        } => match (status, refused) {
+            (Some(status), _) => base("tl-probe-answered")
+                .outside("url", url)
+                .number("status", u64::from(*status))
+                .number("latency", latency_ms.unwrap_or(0)),
+            (None, Some(reason)) => base("tl-probe-refused")
+                .outside("url", url)
+                .word("reason", reason),
+            (None, None) => base("tl-probe-failed")
+                .outside("url", url)
+                .outside("error", error.as_deref().unwrap_or("-")),
+        },
+        EntryKind::JobInterrupted {
+            job_kind, rerun, ..
+        } => base(if *rerun {
+            "tl-job-interrupted-rerun"
+        } else {
+            "tl-job-interrupted"
+        })
+        .word("job", job_kind),
     }
 }

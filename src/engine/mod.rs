@@ -6,8 +6,10 @@ pub mod clock;
 mod commands;
 mod deadlines;
 mod ingest;
+pub mod jobs;
 pub mod outbox;
 mod replies;
+pub mod tracked;
 
 pub use commands::timeline_line;
 pub use replies::MAX_LISTED_INCIDENTS;
@@ -132,6 +134,11 @@ enum Request {
     },
     /// A deadline is due (from the scheduler in `deadlines.rs`).
     Due,
+    JobFinished {
+        job: crate::domain::job::JobId,
+        outcome: crate::domain::job::JobOutcome,
+        reply: oneshot::Sender<Result<(), EngineError>>,
+    },
 }
 
 /// The cheap, cloneable way in.
@@ -246,6 +253,8 @@ pub struct EngineParts {
     pub people: Vec<Person>,
     /// Woken after each committed batch so the outbox delivers promptly.
     pub outbox_wake: Arc<Notify>,
+    /// Woken after a commit that queued jobs, so the job pool starts them promptly.
+    pub jobs_wake: Arc<Notify>,
 }
 
 /// Starts the engine and its flusher; they stop when every handle is dropped.
@@ -268,6 +277,7 @@ pub fn spawn(
             .map(|p| (p.id.clone(), p))
             .collect(),
         outbox_wake: parts.outbox_wake,
+        jobs_wake: parts.jobs_wake,
         open: HashMap::new(),
         by_group: HashMap::new(),
         sequences: HashMap::new(),
@@ -352,6 +362,7 @@ struct Engine {
     policy: Policy,
     people: HashMap<UserId, Person>,
     outbox_wake: Arc<Notify>,
+    jobs_wake: Arc<Notify>,
     /// Every open incident; the engine is the only writer, so this is the truth.
     open: HashMap<IncidentId, Incident>,
     /// The open incident of each alert group.
@@ -521,6 +532,10 @@ impl Engine {
             .effects
             .iter()
             .any(|effect| !matches!(effect, crate::domain::effect::Effect::RefreshCard { .. }));
+        let queues_jobs = batch
+            .jobs
+            .iter()
+            .any(|write| !matches!(write, crate::store::JobWrite::Done(_)));
         metrics::histogram!("warroom_group_commit_requests").record(group.len() as f64);
         match self.store.commit(batch) {
             Ok(()) => {
@@ -532,6 +547,9 @@ impl Engine {
                 }
                 if deadlines_changed {
                     self.publish_earliest();
+                }
+                if queues_jobs {
+                    self.jobs_wake.notify_one();
                 }
                 if flush_tx
                     .send(FlushGroup {
@@ -614,6 +632,16 @@ impl Engine {
                 })
             }
             Request::Due => self.handle_due(pending, now),
+            Request::JobFinished {
+                job,
+                outcome,
+                reply,
+            } => {
+                let result = self.job_finished(job, outcome, pending, now);
+                Box::new(move |flushed| {
+                    let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
+                })
+            }
         }
     }
 
@@ -695,6 +723,12 @@ impl Engine {
                 }
                 other => other,
             }));
+        pending.batch.jobs.extend(
+            applied
+                .jobs
+                .into_iter()
+                .map(|job| crate::store::JobWrite::Create { job, at: now }),
+        );
         pending.incidents.insert(incident.id, incident);
     }
 

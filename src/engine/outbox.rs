@@ -53,7 +53,7 @@ pub struct OutboxWorker {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum DeliveryError {
+pub(super) enum DeliveryError {
     #[error(transparent)]
     Chat(#[from] ChatError),
     #[error(transparent)]
@@ -87,7 +87,8 @@ impl OutboxWorker {
             let work = async {
                 let delivered = self.deliver_pending().await;
                 let refreshed = self.refresh_cards(&mut last_edit).await;
-                delivered.and(refreshed)
+                let tracked = self.refresh_tracked().await;
+                delivered.and(refreshed).and(tracked)
             };
             let result = tokio::select! {
                 result = work => result,
@@ -255,6 +256,7 @@ impl OutboxWorker {
                         let message = self.chat.post(&room, &card_key(incident_id), &card).await?;
                         self.store
                             .set_chat_ref(&card_key(incident_id), &format!("{room}\t{message}"))?;
+                        self.remember_message(&message, Some(incident_id), &card_key(incident_id));
                         (room, message)
                     }
                 };
@@ -269,9 +271,11 @@ impl OutboxWorker {
             Effect::MentionRoles { .. } => {
                 let room = self.room(incident_id)?;
                 let text = render::mentions(&self.i18n, &self.locale, &incident);
-                self.chat
+                let message = self
+                    .chat
                     .post(&room, &format!("outbox:{key}"), &text)
                     .await?;
+                self.remember_message(&message, Some(incident_id), &format!("outbox:{key}"));
             }
             Effect::Notify { message, .. } => {
                 let room = self.room(incident_id)?;
@@ -279,9 +283,17 @@ impl OutboxWorker {
                     text: self.i18n.rich(&self.locale, message),
                     ..OutgoingMessage::default()
                 };
-                self.chat
+                let message = self
+                    .chat
                     .post(&room, &format!("outbox:{key}"), &text)
                     .await?;
+                self.remember_message(&message, Some(incident_id), &format!("outbox:{key}"));
+            }
+            Effect::PostTracked { key, body, .. } => {
+                self.post_tracked(&incident, key, body).await?;
+            }
+            Effect::UpdateTracked { .. } => {
+                // Stored as dirty marks, never as outbox items; nothing to do if one slips in.
             }
             Effect::PostAlert { .. } => {}
             Effect::RefreshCard { .. } => {
@@ -303,13 +315,15 @@ impl OutboxWorker {
             return Ok(());
         };
         let text = render::alert_line(&self.i18n, &self.locale, &stored);
-        self.chat
+        let message = self
+            .chat
             .post(&room, &format!("outbox:{key}"), &text)
             .await?;
+        self.remember_message(&message, None, &format!("outbox:{key}"));
         Ok(())
     }
 
-    fn room(&self, incident: IncidentId) -> Result<RoomId, DeliveryError> {
+    pub(super) fn room(&self, incident: IncidentId) -> Result<RoomId, DeliveryError> {
         self.store
             .chat_ref(&room_key(incident))?
             .map(RoomId)

@@ -5,20 +5,23 @@
 
 mod codec;
 mod deadlines;
+pub(crate) mod jobs;
 mod recovery;
 mod sled_store;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use jobs::{DirtyTracked, JobWrite, MAX_MESSAGES, MessageOwner, TrackedMessage};
 pub use sled_store::{AdapterTree, SledStore};
 
 use crate::domain::alert::AlertIdentity;
 use crate::domain::deadline::{Deadline, DeadlineChange};
 use crate::domain::decide::StoredAlert;
 use crate::domain::effect::Effect;
-use crate::domain::ids::IncidentId;
+use crate::domain::ids::{IncidentId, MessageId};
 use crate::domain::incident::{Incident, IncidentState};
+use crate::domain::job::{Job, JobId};
 use crate::domain::timeline::TimelineEntry;
 
 /// The schema version written to `meta`; a store with a newer one is refused at start.
@@ -55,6 +58,8 @@ pub struct WriteBatch {
     pub sequences: Vec<(NaiveDate, u32)>,
     /// Deadlines set or cancelled, in order, by logical key.
     pub deadlines: Vec<DeadlineChange>,
+    /// Jobs created, finished or queued again, in the same transaction as their cause.
+    pub jobs: Vec<JobWrite>,
 }
 
 impl WriteBatch {
@@ -65,6 +70,7 @@ impl WriteBatch {
             && self.effects.is_empty()
             && self.sequences.is_empty()
             && self.deadlines.is_empty()
+            && self.jobs.is_empty()
     }
 }
 
@@ -137,4 +143,22 @@ pub trait Store: Send + Sync {
     fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError>;
     /// When the earliest deadline is due (a read of the tree's first key, not a scan).
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// Queued and running jobs, oldest first, at most `limit`.
+    fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError>;
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
+    /// Marks a queued job started (not yet durable: flush before running it); false when it
+    /// is gone or was already started.
+    fn mark_job_started(
+        &self,
+        id: JobId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError>;
+    /// What the tracked message `key` shows now.
+    fn tracked(&self, key: &str) -> Result<Option<TrackedMessage>, StoreError>;
+    fn dirty_tracked(&self) -> Result<Vec<DirtyTracked>, StoreError>;
+    /// Clears the mark unless a newer one replaced it.
+    fn clear_dirty_tracked(&self, mark: &DirtyTracked) -> Result<(), StoreError>;
+    /// Remembers what a posted chat message belongs to (the newest [`MAX_MESSAGES`]).
+    fn record_message(&self, message: &MessageId, owner: &MessageOwner) -> Result<(), StoreError>;
+    fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError>;
 }

@@ -32,6 +32,12 @@ pub(crate) struct Open {
     pub chat: sled::Tree,
     /// Deadlines by due time, and their logical keys (see `store/deadlines.rs`).
     pub deadlines: sled::Tree,
+    /// Queued and running jobs (see `store::jobs`).
+    pub jobs: sled::Tree,
+    /// Tracked messages' bodies and dirty marks (see `store::jobs`).
+    pub tracked: sled::Tree,
+    /// Which posted chat message belongs to what (see `store::jobs`).
+    pub messages: sled::Tree,
     /// sled's log file. sled 0.34 ends a flush with `sync_file_range`, which survives a
     /// process crash but neither flushes the disk's write cache nor the file's size; an
     /// `fdatasync` on it after each flush makes a flush survive a power cut too.
@@ -63,6 +69,9 @@ impl Open {
             meta: db.open_tree("meta")?,
             chat: db.open_tree("chat")?,
             deadlines: db.open_tree("deadlines")?,
+            jobs: db.open_tree("jobs")?,
+            tracked: db.open_tree("tracked")?,
+            messages: db.open_tree("messages")?,
             db,
         };
         open.check_schema()?;
@@ -98,7 +107,12 @@ impl Open {
     /// Pending outbox items plus dirty cards, counted once: afterwards the count is kept up
     /// to date on every change, because sled's `len()` walks the whole tree.
     fn scan_depth(&self) -> i64 {
-        (self.outbox.len() + self.dirty_cards.len()) as i64
+        (self.outbox.len()
+            + self.dirty_cards.len()
+            + self
+                .tracked
+                .scan_prefix(crate::store::jobs::DIRTY_PREFIX)
+                .count()) as i64
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,11 +13,15 @@ use crate::domain::alert::AlertIdentity;
 use crate::domain::deadline::Deadline;
 use crate::domain::decide::StoredAlert;
 use crate::domain::effect::Effect;
-use crate::domain::ids::IncidentId;
+use crate::domain::ids::{IncidentId, MessageId};
 use crate::domain::incident::{Incident, IncidentState};
+use crate::domain::job::{Job, JobId};
 use crate::domain::timeline::TimelineEntry;
 use crate::store::codec::{
     decode, encode, incident_from_key, incident_key, sequence_key, timeline_key, u64_from,
+};
+use crate::store::jobs::{
+    DirtyTracked, MessageOwner, TrackedMessage, body_key, dirty_key, prepare_jobs,
 };
 use crate::store::recovery::Shared;
 use crate::store::{DirtyCard, OutboxItem, Store, StoreError, WriteBatch};
@@ -26,7 +30,9 @@ use crate::store::{DirtyCard, OutboxItem, Store, StoreError, WriteBatch};
 /// (see [`super::recovery`]).
 #[derive(Clone)]
 pub struct SledStore {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
+    /// How many posted messages the `messages` tree remembers (see `store::jobs`).
+    pub(super) message_count: Arc<AtomicI64>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -97,6 +103,7 @@ impl SledStore {
     pub fn open(dir: &Path, cache_capacity: u64) -> Result<SledStore, StoreError> {
         Ok(SledStore {
             shared: Shared::open(dir, cache_capacity)?,
+            message_count: Arc::new(AtomicI64::new(crate::store::jobs::UNCOUNTED)),
         })
     }
 
@@ -130,6 +137,9 @@ struct Prepared {
     dirty: Vec<[u8; 8]>,
     sequences: Vec<(Vec<u8>, Vec<u8>)>,
     deadlines: Vec<super::deadlines::PreparedChange>,
+    /// Tracked messages' new bodies, and which of them to mark dirty.
+    tracked: Vec<(Vec<u8>, Vec<u8>)>,
+    dirty_tracked: Vec<Vec<u8>>,
 }
 
 #[async_trait]
@@ -146,6 +156,8 @@ impl Store for SledStore {
             dirty: Vec::new(),
             sequences: Vec::new(),
             deadlines: Vec::new(),
+            tracked: Vec::new(),
+            dirty_tracked: Vec::new(),
         };
         for incident in &batch.incidents {
             prepared
@@ -165,6 +177,30 @@ impl Store for SledStore {
         for effect in &batch.effects {
             match effect {
                 Effect::RefreshCard { incident } => prepared.dirty.push(incident_key(*incident)),
+                // A tracked message's body is stored by key; posting it is an outbox item,
+                // changing it a dirty mark the outbox coalesces like the card's.
+                Effect::PostTracked {
+                    incident,
+                    key,
+                    body,
+                }
+                | Effect::UpdateTracked {
+                    incident,
+                    key,
+                    body,
+                } => {
+                    let record = TrackedMessage {
+                        incident: *incident,
+                        key: key.clone(),
+                        body: body.clone(),
+                    };
+                    prepared.tracked.push((body_key(key), encode(&record)?));
+                    if matches!(effect, Effect::PostTracked { .. }) {
+                        prepared.outbox.push(encode(effect)?);
+                    } else {
+                        prepared.dirty_tracked.push(dirty_key(key));
+                    }
+                }
                 other => prepared.outbox.push(encode(other)?),
             }
         }
@@ -182,7 +218,8 @@ impl Store for SledStore {
             for _ in &prepared.outbox {
                 outbox_ids.push(open.db.generate_id()?);
             }
-            let dirty_token = if prepared.dirty.is_empty() {
+            let jobs = prepare_jobs(open, &batch.jobs)?;
+            let dirty_token = if prepared.dirty.is_empty() && prepared.dirty_tracked.is_empty() {
                 0
             } else {
                 open.db.generate_id()?
@@ -198,36 +235,56 @@ impl Store for SledStore {
                 &open.dirty_cards,
                 &open.meta,
                 &open.deadlines,
+                &open.jobs,
+                &open.tracked,
             )
-                .transaction(|trees| {
-                    let (incidents, alerts, timeline, outbox, dirty, meta, deadlines) = trees;
-                    newly_dirty.set(0);
-                    for (key, value) in &prepared.incidents {
-                        incidents.insert(&key[..], value.as_slice())?;
-                    }
-                    for (key, value) in &prepared.alerts {
-                        alerts.insert(key.as_slice(), value.as_slice())?;
-                    }
-                    for (key, value) in &prepared.timeline {
-                        timeline.insert(&key[..], value.as_slice())?;
-                    }
-                    for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
-                        outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
-                    }
-                    for key in &prepared.dirty {
-                        if dirty
-                            .insert(&key[..], &dirty_token.to_be_bytes()[..])?
-                            .is_none()
-                        {
-                            newly_dirty.set(newly_dirty.get() + 1);
+                .transaction(
+                    |(incidents, alerts, timeline, outbox, dirty, meta, deadlines, jobs_tree, tracked)| {
+                        newly_dirty.set(0);
+                        for (key, value) in &prepared.incidents {
+                            incidents.insert(&key[..], value.as_slice())?;
                         }
-                    }
-                    for (key, value) in &prepared.sequences {
-                        meta.insert(key.as_slice(), value.as_slice())?;
-                    }
-                    super::deadlines::apply(&prepared.deadlines, deadlines)?;
-                    Ok::<(), ConflictableTransactionError<()>>(())
-                });
+                        for (key, value) in &prepared.alerts {
+                            alerts.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        for (key, value) in &prepared.timeline {
+                            timeline.insert(&key[..], value.as_slice())?;
+                        }
+                        for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
+                            outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
+                        }
+                        for key in &prepared.dirty {
+                            if dirty
+                                .insert(&key[..], &dirty_token.to_be_bytes()[..])?
+                                .is_none()
+                            {
+                                newly_dirty.set(newly_dirty.get() + 1);
+                            }
+                        }
+                        for (key, value) in &prepared.sequences {
+                            meta.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        super::deadlines::apply(&prepared.deadlines, deadlines)?;
+                        for (key, value) in &jobs {
+                            match value {
+                                Some(value) => jobs_tree.insert(&key[..], value.as_slice())?,
+                                None => jobs_tree.remove(&key[..])?,
+                            };
+                        }
+                        for (key, value) in &prepared.tracked {
+                            tracked.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        for key in &prepared.dirty_tracked {
+                            if tracked
+                                .insert(key.as_slice(), &dirty_token.to_be_bytes()[..])?
+                                .is_none()
+                            {
+                                newly_dirty.set(newly_dirty.get() + 1);
+                            }
+                        }
+                        Ok::<(), ConflictableTransactionError<()>>(())
+                    },
+                );
             match result {
                 Ok(()) => Ok(prepared.outbox.len() as i64 + newly_dirty.get()),
                 Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
@@ -440,6 +497,45 @@ impl Store for SledStore {
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.shared
             .with(|open| super::deadlines::earliest(&open.deadlines))
+    }
+
+    fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
+        self.read_jobs(limit)
+    }
+
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.read_job(id)
+    }
+
+    fn mark_job_started(
+        &self,
+        id: JobId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write_job_started(id, at)
+    }
+
+    fn tracked(&self, key: &str) -> Result<Option<TrackedMessage>, StoreError> {
+        self.read_tracked(key)
+    }
+
+    fn dirty_tracked(&self) -> Result<Vec<DirtyTracked>, StoreError> {
+        self.read_dirty_tracked()
+    }
+
+    fn clear_dirty_tracked(&self, mark: &DirtyTracked) -> Result<(), StoreError> {
+        if self.remove_dirty_tracked(mark)? {
+            self.add_depth(-1);
+        }
+        Ok(())
+    }
+
+    fn record_message(&self, message: &MessageId, owner: &MessageOwner) -> Result<(), StoreError> {
+        self.write_message_owner(message, owner)
+    }
+
+    fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError> {
+        self.read_message_owner(message)
     }
 }
 

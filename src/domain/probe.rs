@@ -1,0 +1,364 @@
+//! The read-only HTTP health probe, as far as it is pure: which URL an alert asks for, whether
+//! warroom may fetch it (only `http`/`https`, no credentials, only allow-listed hosts), what the
+//! probe message shows, and what opening an incident or pressing Re-probe decides.
+//!
+//! Architecture invariant: an alert cannot make warroom fetch an arbitrary internal URL. A URL
+//! whose host is not in `[probes] allow_hosts` (empty by default) is noted, never fetched.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::access::{Permission, Person, authorize};
+use crate::domain::alert::Alert;
+use crate::domain::decide::{Applied, NOT_ALLOWED};
+use crate::domain::effect::{Effect, TrackedBody};
+use crate::domain::ids::{Actor, IncidentId};
+use crate::domain::incident::Incident;
+use crate::domain::job::{JobKind, NewJob};
+use crate::domain::message::Msg;
+use crate::domain::timeline::EntryKind;
+
+/// The longest a probe may take, connection to last byte read; `[probes] timeout` may only
+/// shorten it.
+pub const MAX_PROBE_TIMEOUT_MS: u64 = 5_000;
+/// How much of a probe's response body is read before the rest is dropped unread.
+pub const PROBE_MAX_BODY_BYTES: usize = 64 * 1024;
+/// The annotation an alert names its health URL in.
+pub const HEALTH_URL_ANNOTATION: &str = "health_url";
+
+/// The probe settings the core needs, built from config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbePolicy {
+    /// Hosts warroom may probe; empty means none.
+    pub allow_hosts: Vec<HostPattern>,
+    /// `[[services]]`: a service's health URL, for alerts that carry none themselves.
+    pub service_urls: BTreeMap<String, String>,
+    /// The probe's total timeout, at most [`MAX_PROBE_TIMEOUT_MS`].
+    pub timeout_ms: u64,
+}
+
+impl Default for ProbePolicy {
+    fn default() -> ProbePolicy {
+        ProbePolicy {
+            allow_hosts: Vec::new(),
+            service_urls: BTreeMap::new(),
+            timeout_ms: MAX_PROBE_TIMEOUT_MS,
+        }
+    }
+}
+
+/// An allowed host: an exact name or address (`status.example.com`, `10.0.0.7`), or every
+/// subdomain of a name (`*.example.com`, which does not match `example.com` itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostPattern(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostPatternError {
+    #[error("must not be empty")]
+    Empty,
+    #[error(
+        "\"{0}\" is not a host name: give the host alone, without scheme, port, path or spaces (e.g. status.example.com)"
+    )]
+    NotAHost(String),
+    #[error("\"{0}\": a wildcard is only allowed as a leading \"*.\" (e.g. *.example.com)")]
+    Wildcard(String),
+}
+
+impl HostPattern {
+    pub fn parse(text: &str) -> Result<HostPattern, HostPatternError> {
+        let text = text.trim().to_ascii_lowercase();
+        if text.is_empty() {
+            return Err(HostPatternError::Empty);
+        }
+        let name = text.strip_prefix("*.").unwrap_or(&text);
+        if name.contains('*') {
+            return Err(HostPatternError::Wildcard(text));
+        }
+        let is_host_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+        let bracketed_ipv6 = name.starts_with('[')
+            && name.ends_with(']')
+            && name.len() > 2
+            && name[1..name.len() - 1]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+        if !(bracketed_ipv6 || (name.chars().all(is_host_char) && !name.starts_with('.')))
+            || name.is_empty()
+            || name.ends_with('.')
+            || name.contains("..")
+        {
+            return Err(HostPatternError::NotAHost(text));
+        }
+        Ok(HostPattern(text))
+    }
+
+    /// Whether `host` (as a URL gives it, lower case) is allowed by this pattern.
+    pub fn matches(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        match self.0.strip_prefix("*.") {
+            Some(domain) => host
+                .strip_suffix(domain)
+                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            None => host == self.0,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a URL is not probed. Each maps to a localized message and a timeline reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum ProbeRefusal {
+    #[error("not a URL")]
+    NotAUrl,
+    #[error("only http and https are probed, not {scheme}")]
+    Scheme { scheme: String },
+    #[error("a URL with a user name or password is never probed")]
+    Credentials,
+    #[error("host {host} is not in [probes] allow_hosts")]
+    HostNotAllowed { host: String },
+}
+
+impl ProbeRefusal {
+    /// The reason as the timeline keeps it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProbeRefusal::NotAUrl => "not_a_url",
+            ProbeRefusal::Scheme { .. } => "scheme_not_allowed",
+            ProbeRefusal::Credentials => "credentials_in_url",
+            ProbeRefusal::HostNotAllowed { .. } => "host_not_allowed",
+        }
+    }
+}
+
+/// Checks a URL before anything is fetched: `Ok` with its host when warroom may probe it.
+pub fn check_url(text: &str, allow_hosts: &[HostPattern]) -> Result<String, ProbeRefusal> {
+    let host = probe_host(text)?;
+    if allow_hosts.iter().any(|pattern| pattern.matches(&host)) {
+        Ok(host)
+    } else {
+        Err(ProbeRefusal::HostNotAllowed { host })
+    }
+}
+
+/// The host of a URL warroom could probe (`http`/`https`, no credentials), whatever the
+/// allow-list says.
+pub fn probe_host(text: &str) -> Result<String, ProbeRefusal> {
+    let url = url::Url::parse(text.trim()).map_err(|_| ProbeRefusal::NotAUrl)?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ProbeRefusal::Scheme {
+            scheme: url.scheme().to_owned(),
+        });
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ProbeRefusal::Credentials);
+    }
+    Ok(url.host_str().ok_or(ProbeRefusal::NotAUrl)?.to_owned())
+}
+
+/// The URL without its query and fragment, which may carry secrets: what logs may show.
+pub fn loggable_url(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(url) => format!(
+            "{}://{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.path()
+        ),
+        Err(_) => "(not a URL)".to_owned(),
+    }
+}
+
+/// The health URL an alert asks for: its `health_url` annotation, else its service's
+/// `[[services]] health_url` (the service as grouping sees it: the alert's service, else its
+/// `service` label).
+pub fn health_url(policy: &ProbePolicy, alert: &Alert) -> Option<String> {
+    if let Some(url) = alert.annotations.get(HEALTH_URL_ANNOTATION)
+        && !url.trim().is_empty()
+    {
+        return Some(url.trim().to_owned());
+    }
+    let service = alert
+        .service
+        .as_deref()
+        .or(alert.labels.get("service").map(String::as_str))?;
+    policy.service_urls.get(service).cloned()
+}
+
+/// What one probe saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ProbeOutcome {
+    /// An HTTP answer (any status; a redirect is reported, its `Location` never fetched).
+    Answered {
+        status: u16,
+        latency_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+    },
+    /// No answer: connection refused, DNS, TLS, a broken response.
+    Failed { error: String, latency_ms: u64 },
+    /// No complete answer within the timeout.
+    TimedOut { latency_ms: u64 },
+    /// Refused before fetching (config changed since the probe was queued).
+    Refused { refusal: ProbeRefusal },
+}
+
+/// The probe message's state: what the tracked message shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ProbeState {
+    Running,
+    Done {
+        outcome: ProbeOutcome,
+    },
+    /// Not probed at all; no button, since pressing it would be refused again.
+    Refused {
+        refusal: ProbeRefusal,
+    },
+}
+
+/// What the probe message of an incident shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeView {
+    pub url: String,
+    #[serde(flatten)]
+    pub state: ProbeState,
+}
+
+/// The tracked-message key of an incident's probe message: one per incident, which Re-probe
+/// edits in place.
+pub fn probe_key(incident: IncidentId) -> String {
+    format!("probe:{incident}")
+}
+
+/// When an incident opens from `alert`: probe its health URL if it has one and the host is
+/// allowed; a URL that is refused is noted on the timeline and in the room, never fetched.
+pub fn probe_on_open(policy: &ProbePolicy, incident: IncidentId, alert: &Alert) -> Applied {
+    let mut applied = Applied::default();
+    let Some(url) = health_url(policy, alert) else {
+        return applied;
+    };
+    let state = match check_url(&url, &policy.allow_hosts) {
+        Ok(_) => {
+            applied.jobs.push(NewJob {
+                incident,
+                kind: JobKind::Probe {
+                    url: url.clone(),
+                    timeout_ms: policy.timeout_ms,
+                },
+            });
+            ProbeState::Running
+        }
+        Err(refusal) => {
+            applied.entry(&Actor::warroom(), refused_entry(&url, &refusal));
+            ProbeState::Refused { refusal }
+        }
+    };
+    applied.effects.push(Effect::PostTracked {
+        incident,
+        key: probe_key(incident),
+        body: TrackedBody::Probe(ProbeView { url, state }),
+    });
+    applied
+}
+
+fn refused_entry(url: &str, refusal: &ProbeRefusal) -> EntryKind {
+    EntryKind::ProbeResult {
+        url: url.to_owned(),
+        status: None,
+        error: None,
+        latency_ms: None,
+        refused: Some(refusal.code().to_owned()),
+    }
+}
+
+/// The timeline entry and the new view for a finished probe.
+pub fn probe_finished(incident: IncidentId, url: &str, outcome: ProbeOutcome) -> Applied {
+    let mut applied = Applied::default();
+    let entry = match &outcome {
+        ProbeOutcome::Answered {
+            status, latency_ms, ..
+        } => EntryKind::ProbeResult {
+            url: url.to_owned(),
+            status: Some(*status),
+            error: None,
+            latency_ms: Some(*latency_ms),
+            refused: None,
+        },
+        ProbeOutcome::Failed { error, latency_ms } => EntryKind::ProbeResult {
+            url: url.to_owned(),
+            status: None,
+            error: Some(error.clone()),
+            latency_ms: Some(*latency_ms),
+            refused: None,
+        },
+        ProbeOutcome::TimedOut { latency_ms } => EntryKind::ProbeResult {
+            url: url.to_owned(),
+            status: None,
+            error: Some("timed out".to_owned()),
+            latency_ms: Some(*latency_ms),
+            refused: None,
+        },
+        ProbeOutcome::Refused { refusal } => refused_entry(url, refusal),
+    };
+    applied.entry(&Actor::warroom(), entry);
+    applied.effects.push(Effect::UpdateTracked {
+        incident,
+        key: probe_key(incident),
+        body: TrackedBody::Probe(ProbeView {
+            url: url.to_owned(),
+            state: ProbeState::Done { outcome },
+        }),
+    });
+    applied
+}
+
+/// Re-probe pressed on an incident's probe message whose current view is `current`: probe
+/// again as a new job and show it running in the same message. Anyone who may act on the
+/// incident may press it.
+pub fn reprobe(
+    policy: &ProbePolicy,
+    incident: &Incident,
+    person: &Person,
+    current: Option<&ProbeView>,
+) -> Result<(Applied, Msg), Msg> {
+    if authorize(person, Some(&incident.roles), Permission::Respond).is_err() {
+        return Err(Msg::new(NOT_ALLOWED));
+    }
+    let Some(view) = current else {
+        return Err(Msg::new("reply-probe-none").word("incident", incident.id));
+    };
+    if view.state == ProbeState::Running {
+        return Err(Msg::new("reply-probe-running").word("incident", incident.id));
+    }
+    if let Err(refusal) = check_url(&view.url, &policy.allow_hosts) {
+        return Err(Msg::new("reply-probe-refused").outside("reason", refusal.to_string()));
+    }
+    let mut applied = Applied::default();
+    applied.jobs.push(NewJob {
+        incident: incident.id,
+        kind: JobKind::Probe {
+            url: view.url.clone(),
+            timeout_ms: policy.timeout_ms,
+        },
+    });
+    applied.effects.push(Effect::UpdateTracked {
+        incident: incident.id,
+        key: probe_key(incident.id),
+        body: TrackedBody::Probe(ProbeView {
+            url: view.url.clone(),
+            state: ProbeState::Running,
+        }),
+    });
+    Ok((
+        applied,
+        Msg::new("reply-probe-started").word("incident", incident.id),
+    ))
+}
+
+#[cfg(test)]
+mod tests;
