@@ -239,7 +239,17 @@ impl Store for SledStore {
                 &open.tracked,
             )
                 .transaction(
-                    |(incidents, alerts, timeline, outbox, dirty, meta, deadlines, jobs_tree, tracked)| {
+                    |(
+                        incidents,
+                        alerts,
+                        timeline,
+                        outbox,
+                        dirty,
+                        meta,
+                        deadlines,
+                        jobs_tree,
+                        tracked,
+                    )| {
                         newly_dirty.set(0);
                         for (key, value) in &prepared.incidents {
                             incidents.insert(&key[..], value.as_slice())?;
