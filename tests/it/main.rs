@@ -8,6 +8,7 @@ mod chat_refusals;
 mod commands;
 mod discord;
 mod discord_crash;
+mod discord_lanes;
 mod discord_storm;
 mod disk_full;
 mod e2e;
