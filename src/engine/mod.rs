@@ -5,6 +5,7 @@
 pub mod clock;
 mod commands;
 mod ingest;
+mod lanes;
 pub mod outbox;
 mod replies;
 
