@@ -246,8 +246,7 @@ impl Scheduler {
         let card_slots = if self.blocked {
             1usize.saturating_sub(self.in_flight.len())
         } else {
-            MAX_CARD_EDITS_IN_FLIGHT
-                .saturating_sub(self.count(|w| matches!(w, Work::Card(_))))
+            MAX_CARD_EDITS_IN_FLIGHT.saturating_sub(self.count(|w| matches!(w, Work::Card(_))))
         };
         if card_slots == 0 {
             return Ok(());
@@ -394,7 +393,9 @@ impl OutboxWorker {
     /// The posted card's reference for a dirty mark, or `None` when there is nothing to edit
     /// yet: the mark waits for the card, unless there will never be one.
     fn card_reference(&self, card: DirtyCard) -> Result<Option<String>, StoreError> {
-        let reference = self.store.chat_ref(&super::outbox::card_key(card.incident))?;
+        let reference = self
+            .store
+            .chat_ref(&super::outbox::card_key(card.incident))?;
         if reference.is_none() && self.store.incident(card.incident)?.is_none() {
             self.store.clear_dirty_card(card)?;
         }
@@ -430,19 +431,55 @@ mod tests {
         };
         let items = || {
             vec![
-                item(1, Effect::OpenRoom { incident: incident(1) }),
-                item(2, Effect::OpenRoom { incident: incident(2) }),
-                item(3, Effect::PostCard { incident: incident(1) }),
-                item(4, Effect::PostAlert { alert: alert.clone() }),
-                item(5, Effect::PostCard { incident: incident(2) }),
-                item(6, Effect::MentionRoles { incident: incident(1) }),
-                item(7, Effect::OpenRoom { incident: incident(3) }),
+                item(
+                    1,
+                    Effect::OpenRoom {
+                        incident: incident(1),
+                    },
+                ),
+                item(
+                    2,
+                    Effect::OpenRoom {
+                        incident: incident(2),
+                    },
+                ),
+                item(
+                    3,
+                    Effect::PostCard {
+                        incident: incident(1),
+                    },
+                ),
+                item(
+                    4,
+                    Effect::PostAlert {
+                        alert: alert.clone(),
+                    },
+                ),
+                item(
+                    5,
+                    Effect::PostCard {
+                        incident: incident(2),
+                    },
+                ),
+                item(
+                    6,
+                    Effect::MentionRoles {
+                        incident: incident(1),
+                    },
+                ),
+                item(
+                    7,
+                    Effect::OpenRoom {
+                        incident: incident(3),
+                    },
+                ),
             ]
         };
         let one = Lane::Incident(incident(1));
         let two = Lane::Incident(incident(2));
         let three = Lane::Incident(incident(3));
-        let table: [(&[Lane], usize, Vec<(Lane, Vec<u64>)>); 4] = [
+        type Case<'a> = (&'a [Lane], usize, Vec<(Lane, Vec<u64>)>);
+        let table: [Case; 4] = [
             (
                 &[],
                 8,
@@ -460,7 +497,11 @@ mod tests {
                 vec![(two, vec![2, 5]), (Lane::Alerts, vec![4]), (three, vec![7])],
             ),
             // Slots go to the lanes with the oldest items.
-            (&[two], 2, vec![(one, vec![1, 3, 6]), (Lane::Alerts, vec![4])]),
+            (
+                &[two],
+                2,
+                vec![(one, vec![1, 3, 6]), (Lane::Alerts, vec![4])],
+            ),
             (&[], 0, vec![]),
         ];
         for (busy, slots, expected) in table {

@@ -184,7 +184,11 @@ impl OutboxWorker {
     }
 
     /// Re-renders one dirty card into its posted message and clears the mark.
-    pub(super) async fn edit_card(&self, card: DirtyCard, reference: &str) -> Result<(), DeliveryError> {
+    pub(super) async fn edit_card(
+        &self,
+        card: DirtyCard,
+        reference: &str,
+    ) -> Result<(), DeliveryError> {
         let Some((room, message)) = reference.split_once('\t') else {
             warn!(incident = %card.incident, reference, "Unreadable card reference; card not refreshed.");
             self.store.clear_dirty_card(card)?;

@@ -95,15 +95,22 @@ async fn a_rate_limited_room_does_not_delay_another_rooms_card() {
             limit.window = Duration::from_secs(8);
         }
     }
-    let (fake, bot, _) = war_room_on(FakeDiscord::start_with(cfg).await, |_, _| String::new()).await;
-    bot.alert("alertmanager", &am_alert("slow-1", "slow", "critical", "firing"))
-        .await;
+    let (fake, bot, _) =
+        war_room_on(FakeDiscord::start_with(cfg).await, |_, _| String::new()).await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("slow-1", "slow", "critical", "firing"),
+    )
+    .await;
     wait_until("the slow room's card", || async {
         channel_of(&fake, "slow").is_some_and(|id| !fake.messages(id).is_empty())
     })
     .await;
-    bot.alert("alertmanager", &am_alert("fast-1", "fast", "critical", "firing"))
-        .await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("fast-1", "fast", "critical", "firing"),
+    )
+    .await;
     let services = ["slow".to_owned(), "fast".to_owned()];
     rooms_complete(&fake, &services).await;
 
@@ -155,15 +162,21 @@ async fn a_guild_allowing_5_channel_creations_per_second_sees_at_most_one_429_pe
 async fn after_a_429_the_room_waits_what_discord_says_and_loses_nothing() {
     // Discord allows fewer messages than warroom's own window assumes (1 per 2 s); its
     // answers say so, and warroom must listen instead of retrying on its own schedule.
-    let mut cfg = FakeConfig::default();
-    cfg.route_limits = vec![RouteLimit {
-        route: "POST /channels/{id}/messages".into(),
-        limit: 1,
-        window: Duration::from_secs(2),
-    }];
-    let (fake, bot, _) = war_room_on(FakeDiscord::start_with(cfg).await, |_, _| String::new()).await;
-    bot.alert("alertmanager", &am_alert("notes-1", "notes", "critical", "firing"))
-        .await;
+    let cfg = FakeConfig {
+        route_limits: vec![RouteLimit {
+            route: "POST /channels/{id}/messages".into(),
+            limit: 1,
+            window: Duration::from_secs(2),
+        }],
+        ..FakeConfig::default()
+    };
+    let (fake, bot, _) =
+        war_room_on(FakeDiscord::start_with(cfg).await, |_, _| String::new()).await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("notes-1", "notes", "critical", "firing"),
+    )
+    .await;
     let services = ["notes".to_owned()];
     rooms_complete(&fake, &services).await;
     let channel = channel_of(&fake, "notes").unwrap();
@@ -238,7 +251,10 @@ async fn storm_figures_with_realistic_buckets() {
         .first()
         .is_none_or(|card| !card.text().contains("100 firing"))
     {
-        assert!(Instant::now() < deadline, "the first card never showed 100 firing");
+        assert!(
+            Instant::now() < deadline,
+            "the first card never showed 100 firing"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_each_room_once(&fake);
@@ -268,10 +284,15 @@ async fn storm_figures_with_realistic_buckets() {
     let mut acks = Vec::new();
     for handle in &handles {
         let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
-        acks.push(answer.ack_latency().expect("every interaction acknowledged"));
+        acks.push(
+            answer
+                .ack_latency()
+                .expect("every interaction acknowledged"),
+        );
     }
     acks.sort();
-    let pct = |sorted: &[Duration], p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+    let pct =
+        |sorted: &[Duration], p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
     println!(
         "LANES STORM: 2000 alerts / 20 services; 2xx->card p50 {:?} p99 {:?} max {:?}; last room created {:.2} s after the storm began; \
          card edits while rooms were still being created {edits_while_creating}; 429s per bucket {:?}; interaction ack p50 {:?} p99 {:?}",

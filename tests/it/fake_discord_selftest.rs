@@ -281,10 +281,7 @@ async fn fake_discord_per_channel_rate_limit_answers_429_with_retry_after() {
     // Each 429 is recorded against the bucket that refused it.
     assert_eq!(
         fake.rate_limited_by_bucket(),
-        std::collections::BTreeMap::from([(
-            format!("POST /channels/{{id}}/messages {room}"),
-            1
-        )])
+        std::collections::BTreeMap::from([(format!("POST /channels/{{id}}/messages {room}"), 1)])
     );
     assert_eq!(fake.messages(room).len(), 5);
     // An ordinary 429 is legal; the client must cope, so it is counted, not a violation.

@@ -237,7 +237,10 @@ mod tests {
         sent.push_back(start + secs(1));
         assert_eq!(delay_for(&mut sent, window, start + secs(2)), secs(3));
         // The oldest left the window: room again.
-        assert_eq!(delay_for(&mut sent, window, start + secs(5)), Duration::ZERO);
+        assert_eq!(
+            delay_for(&mut sent, window, start + secs(5)),
+            Duration::ZERO
+        );
         assert_eq!(sent.len(), 1);
     }
 

@@ -34,10 +34,13 @@ impl Rest {
         window: Window,
         request: serenity::http::Request<'_>,
     ) -> Result<T, ChatError> {
+        let unbuildable =
+            |error: String| ChatError::Rejected(format!("cannot build the request: {error}"));
         let built = request
             .build(&self.client, self.http.token(), self.http.proxy.as_deref())
-            .and_then(|builder| builder.build().map_err(serenity::Error::from))
-            .map_err(|error| ChatError::Rejected(format!("cannot build the request: {error}")))?;
+            .map_err(|error| unbuildable(error.to_string()))?
+            .build()
+            .map_err(|error| unbuildable(error.without_url().to_string()))?;
         let ticket = self.pacer.wait(bucket, window).await;
         let response = match self.client.execute(built).await {
             Ok(response) => response,
@@ -126,14 +129,21 @@ mod tests {
         map
     }
 
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [u8],
+        Answer,
+    );
+
     #[test]
     fn a_429_waits_what_the_answer_says_most_precisely() {
-        let body = br#"{"message":"You are being rate limited.","retry_after":1.234,"global":false}"#;
-        let table: [(&[(&'static str, &str)], &[u8], Answer); 6] = [
+        const BODY: &[u8] =
+            br#"{"message":"You are being rate limited.","retry_after":1.234,"global":false}"#;
+        let table: [Case; 6] = [
             // The body's figure wins over the rounded header.
             (
                 &[("retry-after", "2"), ("x-ratelimit-reset-after", "1.5")],
-                body,
+                BODY,
                 Answer::RateLimited {
                     retry_after: Duration::from_millis(1234),
                     global: false,

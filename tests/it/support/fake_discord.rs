@@ -3179,10 +3179,8 @@ async fn rest(
                         sh.violate(st, ViolationKind::RateLimited, &route, "global rate limit");
                     }
                     let mut a = too_many(retry, true, "global");
-                    a.headers.push((
-                        "x-ratelimit-limit".into(),
-                        sh.cfg.global_limit.to_string(),
-                    ));
+                    a.headers
+                        .push(("x-ratelimit-limit".into(), sh.cfg.global_limit.to_string()));
                     a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
                     a.headers.push((
                         "x-ratelimit-reset-after".into(),
