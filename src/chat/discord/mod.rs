@@ -389,9 +389,17 @@ impl ChatPort for DiscordChat {
                     ),
                 )
                 .await;
-            if let Err(error) = pinned {
+            match pinned {
+                Ok(()) => {}
+                // Worth another try: the item is retried, and the repeated post is answered
+                // with this same message (same nonce), so only the pin happens again.
+                Err(error @ (ChatError::RateLimited { .. } | ChatError::Unavailable(_))) => {
+                    return Err(error);
+                }
                 // An unpinned card is still a card; say so and go on.
-                warn!(%channel, message = %posted.id, %error, "Could not pin the incident card.");
+                Err(error) => {
+                    warn!(%channel, message = %posted.id, %error, "Could not pin the incident card.");
+                }
             }
         }
         Ok(MessageId(posted.id.to_string()))
