@@ -180,14 +180,17 @@ async fn after_a_429_the_room_waits_what_discord_says_and_loses_nothing() {
     let services = ["notes".to_owned()];
     rooms_complete(&fake, &services).await;
     let channel = channel_of(&fake, "notes").unwrap();
-    // Three notices in a row (acknowledge, mitigate, resolve), each a message in the room.
-    for verb in ["ack", "mitigate", "resolve"] {
+    // Eight notices in a row, each a message in the room: ten messages in all.
+    let verbs = [
+        "ack", "mitigate", "resolve", "reopen", "ack", "mitigate", "resolve", "close",
+    ];
+    for verb in verbs {
         fake.slash(ALICE, channel, &["incident", verb], &[], Some("en-US"))
             .wait_followups(1, Duration::from_secs(20))
             .await;
     }
     wait_until("every notice", || async {
-        fake.messages(channel).len() >= 2 + 3
+        fake.messages(channel).len() >= 2 + verbs.len()
     })
     .await;
     let calls = fake.calls();
@@ -195,6 +198,13 @@ async fn after_a_429_the_room_waits_what_discord_says_and_loses_nothing() {
         .iter()
         .filter(|c| c.status == 429 && c.path.contains(&format!("/channels/{channel}/")))
         .collect();
+    let posts = posts_into(&calls, channel);
+    println!(
+        "LANES PACING: {} messages under a 1-per-2-s limit took {:.1} s from the first to the last; {} refused",
+        posts.len(),
+        (posts[posts.len() - 1] - posts[0]).as_secs_f64(),
+        refused.len()
+    );
     // Warroom learns the bucket from Discord's answers (what remains, when it resets, and
     // after a refusal how long to wait), so at most one post is ever refused.
     assert!(refused.len() <= 1, "refused posts: {refused:?}");
