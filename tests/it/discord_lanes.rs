@@ -159,6 +159,68 @@ async fn a_guild_allowing_5_channel_creations_per_second_sees_at_most_one_429_pe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_keeps_refreshing_while_other_rooms_wait_to_be_created() {
+    // Fifteen rooms to create, at most 5 per second however the pacing starts: the first
+    // room's card must follow its alerts while the other rooms are still being created.
+    let mut cfg = FakeConfig::default();
+    for limit in &mut cfg.route_limits {
+        if limit.route == "POST /guilds/{guild}/channels" {
+            limit.limit = 20;
+        }
+    }
+    let (fake, bot, _) =
+        war_room_on(FakeDiscord::start_with(cfg).await, |_, _| String::new()).await;
+    let services: Vec<String> = (0..15).map(|n| format!("svc-{n:02}")).collect();
+    let batch = services
+        .iter()
+        .map(|service| (format!("first-{service}"), service.clone()))
+        .collect();
+    alerts(&bot, &fake, batch).await;
+    rooms_complete(&fake, &services[..1]).await;
+    alerts(
+        &bot,
+        &fake,
+        vec![("second-svc-00".to_owned(), services[0].clone())],
+    )
+    .await;
+    let first = channel_of(&fake, &services[0]).unwrap();
+    wait_until("the first card showing both alerts", || async {
+        fake.messages(first)[0].text().contains("2 firing")
+    })
+    .await;
+    let refreshed_at = fake.now();
+    rooms_complete(&fake, &services).await;
+    let last_room = fake
+        .calls()
+        .iter()
+        .filter(|c| c.route == "POST /guilds/{guild}/channels" && (200..300).contains(&c.status))
+        .map(|c| c.at)
+        .max()
+        .unwrap();
+    assert!(
+        refreshed_at < last_room,
+        "the card waited for the other rooms: refreshed at {refreshed_at:?}, last room at {last_room:?}"
+    );
+    assert_each_room_once_of(&fake, services.len());
+    fake.assert_no_violations();
+}
+
+/// Each incident channel once, with its card first and its mentions after.
+fn assert_each_room_once_of(fake: &FakeDiscord, rooms: usize) {
+    let channels: Vec<_> = fake
+        .channels()
+        .into_iter()
+        .filter(|c| c.name.starts_with("inc-"))
+        .collect();
+    assert_eq!(channels.len(), rooms);
+    for channel in channels {
+        let messages = fake.messages(channel.id);
+        assert_eq!(messages.len(), 2, "{}", channel.name);
+        assert!(messages[0].pinned, "{}: the card comes first", channel.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_429_the_room_waits_what_discord_says_and_loses_nothing() {
     // Discord allows fewer messages than warroom's own window assumes (1 per 2 s); its
     // answers say so, and warroom must listen instead of retrying on its own schedule.
