@@ -336,7 +336,15 @@ impl Scheduler {
                     reason,
                     detail: detail.clone(),
                 });
-                let retry_in = next_backoff(&mut self.blocked_probe);
+                // Lanes that were in flight when the chat began refusing report it too; one
+                // refusal sets the next probe, the others must not push it further out.
+                let pending_probe = self
+                    .paused_until
+                    .filter(|until| self.blocked && *until > now);
+                let retry_in = match pending_probe {
+                    Some(until) => until.duration_since(now),
+                    None => next_backoff(&mut self.blocked_probe),
+                };
                 if new
                     || self
                         .blocked_logged
@@ -353,8 +361,7 @@ impl Scheduler {
                     self.blocked_logged = Some(now);
                 }
                 self.blocked = true;
-                let until = now + retry_in;
-                self.paused_until = Some(self.paused_until.map_or(until, |at| at.max(until)));
+                self.paused_until = Some(now + retry_in);
             }
             Err(DeliveryError::Store(error)) => {
                 let wait = next_backoff(&mut self.store_backoff);

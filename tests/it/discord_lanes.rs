@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use crate::discord::{ALICE, BOB, wait_until, war_room_on};
 use crate::discord_storm::assert_each_room_once;
-use crate::support::fake_discord::{Call, FakeConfig, FakeDiscord, RouteLimit};
+use crate::support::fake_discord::{Call, FailMode, FakeConfig, FakeDiscord, RouteLimit};
 use crate::support::{TestBot, am_alert};
 
 /// Posts one firing alert per fingerprint, 16 at a time; returns the fake-clock time of
@@ -270,6 +270,49 @@ async fn after_a_429_the_room_waits_what_discord_says_and_loses_nothing() {
     // Warroom learns the bucket from Discord's answers (what remains, when it resets, and
     // after a refusal how long to wait), so at most one post is ever refused.
     assert!(refused.len() <= 1, "refused posts: {refused:?}");
+    fake.assert_no_violations();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_chat_pauses_every_room_and_one_room_probes_it() {
+    let (fake, bot, _) = war_room_on(FakeDiscord::start().await, |_, _| String::new()).await;
+    fake.fail_rest(FailMode::Status401, Duration::from_secs(8));
+    let services: Vec<String> = (0..5).map(|n| format!("svc-{n:02}")).collect();
+    let batch = services
+        .iter()
+        .map(|service| (format!("blocked-{service}"), service.clone()))
+        .collect();
+    alerts(&bot, &fake, batch).await;
+    rooms_complete(&fake, &services).await;
+    let refused: Vec<Duration> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.status == 401)
+        .map(|c| c.at)
+        .collect();
+    // The rooms in flight when the chat began refusing are refused together; after that one
+    // room at a time probes, on a backoff that starts at 1 s and doubles: never a burst.
+    let first = refused[0];
+    let probes: Vec<Duration> = refused
+        .iter()
+        .copied()
+        .filter(|at| *at > first + Duration::from_millis(500))
+        .collect();
+    assert!(!probes.is_empty(), "never probed: {refused:?}");
+    for pair in probes.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(900),
+            "probes in parallel: {refused:?}"
+        );
+    }
+    // The first probe comes after the first backoff step, not pushed out by every room
+    // that reported the refusal (1 s, not 1 + 2 + 4 + 8 + 16 s).
+    assert!(
+        probes[0] - first < Duration::from_millis(2500),
+        "the first probe waited {:?}: {refused:?}",
+        probes[0] - first
+    );
+    assert_each_room_once_of(&fake, services.len());
     fake.assert_no_violations();
 }
 
