@@ -518,20 +518,27 @@ mod tests {
     }
 
     #[test]
-    fn a_failing_lane_backs_off_alone_and_a_success_resets_it() {
+    fn a_failing_lane_backs_off_alone_doubling_unless_the_chat_says_how_long() {
         let mut scheduler = Scheduler::default();
         let now = Instant::now();
         let lane = Lane::Incident(incident(1));
         let first = scheduler.lane_failed(lane, now, None);
         let second = scheduler.lane_failed(lane, now, None);
         assert_eq!((first, second), (FIRST_BACKOFF, FIRST_BACKOFF * 2));
-        // What the chat said wins over the lane's own backoff.
+        // What the chat said wins over the lane's own backoff, capped.
         assert_eq!(
             scheduler.lane_failed(lane, now, Some(Duration::from_millis(1234))),
             Duration::from_millis(1234)
         );
+        assert_eq!(
+            scheduler.lane_failed(lane, now, Some(Duration::from_secs(3600))),
+            MAX_BACKOFF
+        );
+        // Another lane has its own backoff, and is held by nothing.
         assert!(!scheduler.waits.contains_key(&Lane::Alerts));
-        scheduler.waits.remove(&lane);
-        assert_eq!(scheduler.lane_failed(lane, now, None), FIRST_BACKOFF);
+        assert_eq!(
+            scheduler.lane_failed(Lane::Incident(incident(2)), now, None),
+            FIRST_BACKOFF
+        );
     }
 }
