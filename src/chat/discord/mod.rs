@@ -33,7 +33,7 @@ pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer};
 pub use parts::allowed_mentions;
 use parts::{DiscordParts, message_parts};
-use rest::Rest;
+use rest::{Rest, client_with_timeouts};
 
 /// How long the gateway may take to close its shards at shutdown.
 pub const GATEWAY_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -119,22 +119,6 @@ pub fn http_client(settings: &DiscordSettings) -> serenity::Http {
     }
 }
 
-/// serenity's default client has no timeout: a Discord that hangs would stall the outbox
-/// forever instead of letting it back off and retry.
-fn client_with_timeouts() -> Option<reqwest::Client> {
-    match reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .build()
-    {
-        Ok(client) => Some(client),
-        Err(error) => {
-            warn!(%error, "Cannot build an HTTP client with timeouts; using the default.");
-            None
-        }
-    }
-}
-
 impl DiscordChat {
     /// The outbox's REST calls use `http`'s token and proxy and their own client (see
     /// `rest.rs`: serenity would hide Discord's rate-limit answers from the pacer).
@@ -148,25 +132,6 @@ impl DiscordChat {
             settings,
             rooms: Mutex::new(()),
         }
-    }
-
-    /// Creates a channel in the guild, paced in the guild's channel-creation bucket.
-    async fn create_channel(
-        &self,
-        builder: serenity::CreateChannel<'_>,
-    ) -> Result<serenity::GuildChannel, ChatError> {
-        let body = serde_json::to_vec(&builder)
-            .map_err(|error| ChatError::Rejected(format!("cannot encode the channel: {error}")))?;
-        let request = serenity::http::Request::new(
-            serenity::http::Route::GuildChannels {
-                guild_id: serenity::GuildId::new(self.settings.guild_id),
-            },
-            serenity::http::LightMethod::Post,
-        )
-        .body(Some(body));
-        self.rest
-            .send("guild-channels-create", pacing::CHANNEL_CREATES, request)
-            .await
     }
 
     /// The category with room for one more channel: the configured one, then overflow

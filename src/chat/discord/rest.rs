@@ -14,8 +14,9 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
+use tracing::warn;
 
-use super::pacing::{Answer, Pacer, Window};
+use super::pacing::{self, Answer, Pacer, Window};
 use crate::chat::ChatError;
 
 /// Sends paced requests to Discord and sorts the answers.
@@ -75,6 +76,43 @@ impl Rest {
         serde_json::from_slice(body).map_err(|error| {
             ChatError::Unavailable(format!("cannot read Discord's answer ({status}): {error}"))
         })
+    }
+}
+
+/// serenity's default client has no timeout: a Discord that hangs would stall the outbox
+/// forever instead of letting it back off and retry.
+pub(super) fn client_with_timeouts() -> Option<reqwest::Client> {
+    match reqwest::Client::builder()
+        .timeout(super::REQUEST_TIMEOUT)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+    {
+        Ok(client) => Some(client),
+        Err(error) => {
+            warn!(%error, "Cannot build an HTTP client with timeouts; using the default.");
+            None
+        }
+    }
+}
+
+impl super::DiscordChat {
+    /// Creates a channel in the guild, paced in the guild's channel-creation bucket.
+    pub(super) async fn create_channel(
+        &self,
+        builder: serenity::CreateChannel<'_>,
+    ) -> Result<serenity::GuildChannel, ChatError> {
+        let body = serde_json::to_vec(&builder)
+            .map_err(|error| ChatError::Rejected(format!("cannot encode the channel: {error}")))?;
+        let request = serenity::http::Request::new(
+            serenity::http::Route::GuildChannels {
+                guild_id: serenity::GuildId::new(self.settings.guild_id),
+            },
+            serenity::http::LightMethod::Post,
+        )
+        .body(Some(body));
+        self.rest
+            .send("guild-channels-create", pacing::CHANNEL_CREATES, request)
+            .await
     }
 }
 
