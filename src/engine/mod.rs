@@ -7,6 +7,7 @@ mod commands;
 mod deadlines;
 mod ingest;
 pub mod jobs;
+mod lanes;
 pub mod outbox;
 mod replies;
 pub mod tracked;

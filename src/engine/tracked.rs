@@ -18,7 +18,7 @@ use crate::domain::message::Msg;
 use crate::domain::probe::{ProbeOutcome, ProbeRefusal, ProbeState, ProbeView};
 use crate::engine::outbox::{DeliveryError, OutboxWorker};
 use crate::i18n::I18n;
-use crate::store::{MessageOwner, TrackedMessage};
+use crate::store::{DirtyTracked, MessageOwner, TrackedMessage};
 
 /// Where the chat reference (`room\tmessage`) of a tracked message is kept.
 pub fn tracked_ref_key(key: &str) -> String {
@@ -51,27 +51,28 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// Edits every tracked message marked dirty, from its newest body.
-    pub(super) async fn refresh_tracked(&self) -> Result<(), DeliveryError> {
-        for mark in self.store.dirty_tracked()? {
-            let tracked = self.store.tracked(&mark.key)?;
-            let Some(reference) = self.store.chat_ref(&tracked_ref_key(&mark.key))? else {
-                // Not posted yet (the post shows the newest body anyway); a mark whose message
-                // can never exist is cleared.
-                if tracked.is_none() {
-                    self.store.clear_dirty_tracked(&mark)?;
-                }
-                continue;
-            };
-            let (Some(tracked), Some((room, message))) = (tracked, reference.split_once('\t'))
-            else {
-                warn!(key = %mark.key, "A tracked message without a body or a readable reference is not refreshed.");
+    /// Edits one tracked message marked dirty, from its newest body; the outbox's lanes call
+    /// this in the message's incident lane, beside the card edits.
+    pub(super) async fn refresh_one_tracked(
+        &self,
+        mark: DirtyTracked,
+    ) -> Result<(), DeliveryError> {
+        let tracked = self.store.tracked(&mark.key)?;
+        let Some(reference) = self.store.chat_ref(&tracked_ref_key(&mark.key))? else {
+            // Not posted yet (the post shows the newest body anyway); a mark whose message
+            // can never exist is cleared.
+            if tracked.is_none() {
                 self.store.clear_dirty_tracked(&mark)?;
-                continue;
-            };
-            self.edit_tracked(&tracked, room, message).await?;
+            }
+            return Ok(());
+        };
+        let (Some(tracked), Some((room, message))) = (tracked, reference.split_once('\t')) else {
+            warn!(key = %mark.key, "A tracked message without a body or a readable reference is not refreshed.");
             self.store.clear_dirty_tracked(&mark)?;
-        }
+            return Ok(());
+        };
+        self.edit_tracked(&tracked, room, message).await?;
+        self.store.clear_dirty_tracked(&mark)?;
         Ok(())
     }
 

@@ -260,10 +260,29 @@ async fn fake_discord_per_channel_rate_limit_answers_429_with_retry_after() {
         .parse()
         .unwrap();
     assert!(retry > 0.0 && retry <= 5.0, "retry-after {retry}");
+    // Discord's full 429 shape: the bucket's limit, nothing remaining, when it resets, and
+    // which scope refused.
+    for header in [
+        "x-ratelimit-limit",
+        "x-ratelimit-remaining",
+        "x-ratelimit-reset",
+        "x-ratelimit-reset-after",
+        "x-ratelimit-scope",
+    ] {
+        assert!(resp.headers().contains_key(header), "{header} missing");
+    }
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+    assert_eq!(resp.headers()["x-ratelimit-scope"], "user");
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["global"], false);
+    assert_eq!(body["message"], "You are being rate limited.");
     assert!(body["retry_after"].as_f64().unwrap() > 0.0);
     assert_eq!(fake.rate_limited_count(), 1);
+    // Each 429 is recorded against the bucket that refused it.
+    assert_eq!(
+        fake.rate_limited_by_bucket(),
+        std::collections::BTreeMap::from([(format!("POST /channels/{{id}}/messages {room}"), 1)])
+    );
     assert_eq!(fake.messages(room).len(), 5);
     // An ordinary 429 is legal; the client must cope, so it is counted, not a violation.
     assert!(fake.violations().is_empty());

@@ -9,6 +9,7 @@ mod commands;
 mod deadlines;
 mod discord;
 mod discord_crash;
+mod discord_lanes;
 mod discord_storm;
 mod disk_full;
 mod e2e;

@@ -9,6 +9,7 @@ mod commands;
 pub mod escape;
 pub mod pacing;
 mod parts;
+mod rest;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -29,9 +30,10 @@ use crate::i18n::I18n;
 use crate::store::Store;
 
 pub use commands::build_commands;
-use pacing::{PER_CHANNEL, Pacer, Window};
+use pacing::{PER_CHANNEL, Pacer};
 pub use parts::allowed_mentions;
 use parts::{DiscordParts, message_parts};
+use rest::{Rest, client_with_timeouts};
 
 /// How long the gateway may take to close its shards at shutdown.
 pub const GATEWAY_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -86,9 +88,8 @@ pub fn display_name(user: &serenity::User, nick: Option<&str>) -> String {
 
 /// The outbox's way to Discord.
 pub struct DiscordChat {
-    http: Arc<serenity::Http>,
+    rest: Rest,
     settings: DiscordSettings,
-    pacer: Pacer,
     /// Serialises room creation so two incidents never race for the last category slot.
     rooms: Mutex<()>,
 }
@@ -104,18 +105,9 @@ impl std::fmt::Debug for DiscordChat {
 /// The REST client: through `api_base` when it is not Discord itself. serenity honours a
 /// proxy only with its own rate limiter off, and then the outbox paces alone.
 pub fn http_client(settings: &DiscordSettings) -> serenity::Http {
-    // serenity's default client has no timeout: a Discord that hangs would stall the outbox
-    // forever instead of letting it back off and retry.
     let mut builder = serenity::HttpBuilder::new(settings.token.expose());
-    match reqwest::Client::builder()
-        .timeout(REQUEST_TIMEOUT)
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .build()
-    {
-        Ok(client) => builder = builder.client(client),
-        Err(error) => {
-            warn!(%error, "Cannot build an HTTP client with timeouts; using serenity's default.")
-        }
+    if let Some(client) = client_with_timeouts() {
+        builder = builder.client(client);
     }
     if settings.uses_proxy() {
         builder
@@ -128,17 +120,18 @@ pub fn http_client(settings: &DiscordSettings) -> serenity::Http {
 }
 
 impl DiscordChat {
+    /// The outbox's REST calls use `http`'s token and proxy and their own client (see
+    /// `rest.rs`: serenity would hide Discord's rate-limit answers from the pacer).
     pub fn new(http: Arc<serenity::Http>, settings: DiscordSettings) -> DiscordChat {
         DiscordChat {
-            http,
+            rest: Rest {
+                client: client_with_timeouts().unwrap_or_default(),
+                http,
+                pacer: Pacer::default(),
+            },
             settings,
-            pacer: Pacer::default(),
             rooms: Mutex::new(()),
         }
-    }
-
-    async fn paced(&self, bucket: &str, window: Window) {
-        self.pacer.wait(bucket, window).await;
     }
 
     /// The category with room for one more channel: the configured one, then overflow
@@ -178,34 +171,16 @@ impl DiscordChat {
             return Ok(category.id);
         }
         let name = format!("{} {}", base.name, overflow.len() + 2);
-        self.paced("guild-channels-create", pacing::CHANNEL_CREATES)
-            .await;
-        let created = serenity::GuildId::new(self.settings.guild_id)
+        let created = self
             .create_channel(
-                &self.http,
                 serenity::CreateChannel::new(&name)
                     .kind(serenity::ChannelType::Category)
                     .permissions(base.permission_overwrites.clone()),
             )
-            .await
-            .map_err(classify)?;
+            .await?;
         info!(category = %created.id, name, "Opened an overflow category for incident channels.");
         Ok(created.id)
     }
-}
-
-/// Sorts serenity's errors into what the outbox does about them.
-fn classify(error: serenity::Error) -> ChatError {
-    if let serenity::Error::Http(http) = &error
-        && let Some(status) = http.status_code()
-    {
-        let discord_code = match http {
-            serenity::HttpError::UnsuccessfulRequest(response) => Some(response.error.code),
-            _ => None,
-        };
-        return classify_status(status.as_u16(), discord_code, error.to_string());
-    }
-    ChatError::Unavailable(error.to_string())
 }
 
 /// The outcome of an answer with HTTP `status` and Discord's JSON error `code`: retry later
@@ -269,8 +244,19 @@ impl ChatPort for DiscordChat {
     ) -> Result<RoomId, ChatError> {
         let _one_at_a_time = self.rooms.lock().await;
         let guild = serenity::GuildId::new(self.settings.guild_id);
-        self.paced("guild-channels-list", pacing::GLOBAL).await;
-        let channels = guild.channels(&self.http).await.map_err(classify)?;
+        let listed: Vec<serenity::GuildChannel> = self
+            .rest
+            .send(
+                "guild-channels-list",
+                pacing::GLOBAL,
+                serenity::http::Request::new(
+                    serenity::http::Route::GuildChannels { guild_id: guild },
+                    serenity::http::LightMethod::Get,
+                ),
+            )
+            .await?;
+        let channels: HashMap<serenity::ChannelId, serenity::GuildChannel> =
+            listed.into_iter().map(|c| (c.id, c)).collect();
         // Idempotent across retries and restarts: a channel whose name starts with the
         // incident id is this incident's, whether or not we heard the create answer.
         let prefix = incident.to_string().to_ascii_lowercase();
@@ -309,12 +295,7 @@ impl ChatPort for DiscordChat {
             }
             builder = builder.permissions(overwrites);
         }
-        self.paced("guild-channels-create", pacing::CHANNEL_CREATES)
-            .await;
-        let channel = guild
-            .create_channel(&self.http, builder)
-            .await
-            .map_err(classify)?;
+        let channel = self.create_channel(builder).await?;
         Ok(RoomId(channel.id.to_string()))
     }
 
@@ -342,17 +323,48 @@ impl ChatPort for DiscordChat {
         if let Some(embed) = embed {
             builder = builder.embed(embed);
         }
-        self.paced(&format!("messages:{channel}"), PER_CHANNEL)
-            .await;
-        let posted = channel
-            .send_message(&self.http, builder)
-            .await
-            .map_err(classify)?;
+        let body = serde_json::to_vec(&builder)
+            .map_err(|error| ChatError::Rejected(format!("cannot encode the message: {error}")))?;
+        let posted: serenity::Message = self
+            .rest
+            .send(
+                &format!("messages:{channel}"),
+                PER_CHANNEL,
+                serenity::http::Request::new(
+                    serenity::http::Route::ChannelMessages {
+                        channel_id: channel,
+                    },
+                    serenity::http::LightMethod::Post,
+                )
+                .body(Some(body)),
+            )
+            .await?;
         if message.pin {
-            self.paced(&format!("pins:{channel}"), PER_CHANNEL).await;
-            if let Err(error) = channel.pin(&self.http, posted.id).await {
+            let pinned: Result<(), ChatError> = self
+                .rest
+                .send(
+                    &format!("pins:{channel}"),
+                    PER_CHANNEL,
+                    serenity::http::Request::new(
+                        serenity::http::Route::ChannelPin {
+                            channel_id: channel,
+                            message_id: posted.id,
+                        },
+                        serenity::http::LightMethod::Put,
+                    ),
+                )
+                .await;
+            match pinned {
+                Ok(()) => {}
+                // Worth another try: the item is retried, and the repeated post is answered
+                // with this same message (same nonce), so only the pin happens again.
+                Err(error @ (ChatError::RateLimited { .. } | ChatError::Unavailable(_))) => {
+                    return Err(error);
+                }
                 // An unpinned card is still a card; say so and go on.
-                warn!(%channel, message = %posted.id, %error, "Could not pin the incident card.");
+                Err(error) => {
+                    warn!(%channel, message = %posted.id, %error, "Could not pin the incident card.");
+                }
             }
         }
         Ok(MessageId(posted.id.to_string()))
@@ -383,12 +395,25 @@ impl ChatPort for DiscordChat {
         if let Some(embed) = embed {
             builder = builder.embed(embed);
         }
-        self.paced(&format!("messages:{channel}"), PER_CHANNEL)
-            .await;
-        channel
-            .edit_message(&self.http, id, builder)
-            .await
-            .map_err(classify)?;
+        let body = serde_json::to_vec(&builder)
+            .map_err(|error| ChatError::Rejected(format!("cannot encode the edit: {error}")))?;
+        // Edits have their own bucket on Discord: a card refreshing does not hold back the
+        // notices posted into its room.
+        let _: serde::de::IgnoredAny = self
+            .rest
+            .send(
+                &format!("edits:{channel}"),
+                PER_CHANNEL,
+                serenity::http::Request::new(
+                    serenity::http::Route::ChannelMessage {
+                        channel_id: channel,
+                        message_id: id,
+                    },
+                    serenity::http::LightMethod::Patch,
+                )
+                .body(Some(body)),
+            )
+            .await?;
         Ok(())
     }
 

@@ -143,6 +143,21 @@ impl Default for FakeConfig {
     }
 }
 
+impl FakeConfig {
+    /// Buckets as a busy production guild sees them: 5 channel creations per second per
+    /// guild, 5 messages (and 5 edits) per 5 s per channel, 50 requests per second in all.
+    pub fn realistic_buckets() -> FakeConfig {
+        let mut cfg = FakeConfig::default();
+        for limit in &mut cfg.route_limits {
+            if limit.route == "POST /guilds/{guild}/channels" {
+                limit.limit = 5;
+                limit.window = Duration::from_secs(1);
+            }
+        }
+        cfg
+    }
+}
+
 /// One REST call as the fake saw it.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -479,6 +494,9 @@ struct State {
     calls: Vec<Call>,
     violations: Vec<Violation>,
     rate_limited: usize,
+    /// Every 429 answered, counted per bucket (`global`, or route template and major
+    /// parameter, e.g. `POST /guilds/{guild}/channels 910…`).
+    rate_limited_by_bucket: BTreeMap<String, usize>,
     buckets: HashMap<String, Bucket>,
     global: Bucket,
     failure: Option<(FailMode, Instant)>,
@@ -1043,6 +1061,12 @@ impl FakeDiscord {
 
     pub fn rate_limited_count(&self) -> usize {
         self.shared.lock().rate_limited
+    }
+
+    /// Every 429 answered so far, per bucket: `global`, `rename <channel>`, or the route
+    /// template and its major parameter.
+    pub fn rate_limited_by_bucket(&self) -> BTreeMap<String, usize> {
+        self.shared.lock().rate_limited_by_bucket.clone()
     }
 
     pub fn calls(&self) -> Vec<Call> {
@@ -1974,6 +1998,9 @@ impl Shared {
                         .front()
                         .map_or(window, |t| window.saturating_sub(now.duration_since(*t)));
                     st.rate_limited += 1;
+                    *st.rate_limited_by_bucket
+                        .entry(format!("rename {id}"))
+                        .or_default() += 1;
                     let detail = format!(
                         "more than {} renames in {:?}",
                         self.cfg.rename_limit, window
@@ -3145,10 +3172,25 @@ async fn rest(
             match global {
                 Err(retry) => {
                     st.rate_limited += 1;
+                    *st.rate_limited_by_bucket
+                        .entry("global".to_owned())
+                        .or_default() += 1;
                     if sh.cfg.rate_limit_is_violation {
                         sh.violate(st, ViolationKind::RateLimited, &route, "global rate limit");
                     }
-                    too_many(retry, true, "global")
+                    let mut a = too_many(retry, true, "global");
+                    a.headers
+                        .push(("x-ratelimit-limit".into(), sh.cfg.global_limit.to_string()));
+                    a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
+                    a.headers.push((
+                        "x-ratelimit-reset-after".into(),
+                        format!("{:.3}", retry.as_secs_f64()),
+                    ));
+                    a.headers.push((
+                        "x-ratelimit-reset".into(),
+                        format!("{:.3}", epoch_secs_after(retry)),
+                    ));
+                    a
                 }
                 Ok((g_remaining, g_reset)) => {
                     let limit = sh
@@ -3169,6 +3211,9 @@ async fn rest(
                     match bucket {
                         Err(retry) => {
                             st.rate_limited += 1;
+                            *st.rate_limited_by_bucket
+                                .entry(format!("{route} {major}"))
+                                .or_default() += 1;
                             if sh.cfg.rate_limit_is_violation {
                                 sh.violate(
                                     st,

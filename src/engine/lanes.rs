@@ -1,0 +1,569 @@
+//! Outbox lanes: which stored chat effects go when.
+//!
+//! Every room is a lane: an incident's items (its room, its card, its mentions and notices)
+//! travel in one lane, in the order they were stored, and alerts that opened no incident
+//! travel in the alerts room's lane. Lanes deliver independently and concurrently, at most
+//! [`MAX_ITEM_LANES_IN_FLIGHT`] at once, inside the chat's global pacing: a lane that is
+//! rate-limited or failing waits alone, on its own backoff, while the others go on. Card
+//! edits run beside them (at most [`MAX_CARD_EDITS_IN_FLIGHT`]), each in its incident's lane,
+//! so cards keep refreshing while other rooms are still being created. A chat that refuses
+//! warroom itself (401, 403) pauses every lane; one lane at a time then probes it on a slow
+//! schedule.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::{Id, JoinError, JoinSet};
+use tokio::time::Instant;
+use tracing::{error, info, warn};
+
+use super::outbox::{DeliveryError, OutboxWorker};
+use crate::chat::ChatError;
+use crate::domain::effect::Effect;
+use crate::domain::ids::IncidentId;
+use crate::health::ChatBlocked;
+use crate::store::{DirtyCard, OutboxItem, StoreError};
+
+/// Lanes delivering stored items at once. Room creation is serialised by the chat anyway;
+/// this bounds the tasks and requests waiting on pacing.
+pub const MAX_ITEM_LANES_IN_FLIGHT: usize = 8;
+/// Card edits at once, beside the item lanes, so a burst of new rooms never starves the
+/// cards of open incidents.
+pub const MAX_CARD_EDITS_IN_FLIGHT: usize = 4;
+/// A blocked chat is logged as an error at most this often, not on every probe.
+pub const BLOCKED_LOG_INTERVAL: Duration = Duration::from_secs(60);
+
+/// How often the scheduler looks for due card edits when nothing wakes it.
+const TICK: Duration = Duration::from_millis(250);
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// While the chat refuses warroom (401, 403) one lane is retried as a probe, first after
+/// this, then twice as long each time up to [`MAX_BACKOFF`]: slow enough that Discord does
+/// not count warroom as a client hammering it with invalid requests.
+const FIRST_BLOCKED_PROBE: Duration = Duration::from_secs(1);
+/// How many pending items one pass reads. Lanes whose first item lies further back start
+/// once earlier ones finish; a lane's items are never reordered by this.
+const SCAN_LIMIT: usize = 1024;
+/// Lanes remembered as failing (with their backoff) at most; expired ones go first.
+const MAX_WAITING_LANES: usize = 4096;
+
+/// The room an outbox item goes to: an incident's room, or the alerts room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lane {
+    Alerts,
+    Incident(IncidentId),
+}
+
+impl Lane {
+    pub fn of(effect: &Effect) -> Lane {
+        effect.incident().map_or(Lane::Alerts, Lane::Incident)
+    }
+}
+
+impl std::fmt::Display for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Lane::Alerts => f.write_str("alerts"),
+            Lane::Incident(id) => write!(f, "{id}"),
+        }
+    }
+}
+
+/// The lanes to start now, each with its items in stored order: lanes in the order of their
+/// oldest item, skipping lanes that are `busy` (in flight or waiting out a failure), at most
+/// `slots` of them. Pure, so the ordering rules are tested without a chat.
+pub fn plan(
+    items: Vec<OutboxItem>,
+    busy: impl Fn(Lane) -> bool,
+    slots: usize,
+) -> Vec<(Lane, Vec<OutboxItem>)> {
+    let mut planned: Vec<(Lane, Vec<OutboxItem>)> = Vec::new();
+    let mut index: HashMap<Lane, usize> = HashMap::new();
+    for item in items {
+        let lane = Lane::of(&item.effect);
+        if let Some(at) = index.get(&lane) {
+            planned[*at].1.push(item);
+        } else if planned.len() < slots && !busy(lane) {
+            index.insert(lane, planned.len());
+            planned.push((lane, vec![item]));
+        }
+    }
+    planned
+}
+
+impl OutboxWorker {
+    /// Delivers until `shutdown`. Delivery may wait on pacing or a slow chat for long; a
+    /// stop must not: in-flight lanes are abandoned, and since every item is idempotent the
+    /// next start repairs whatever was half done.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let worker = Arc::new(self);
+        let mut scheduler = Scheduler::default();
+        loop {
+            let now = Instant::now();
+            if scheduler.paused_until.is_none_or(|until| until <= now) {
+                scheduler.paused_until = None;
+                if let Err(error) = scheduler.start(&worker, now) {
+                    let wait = next_backoff(&mut scheduler.store_backoff);
+                    warn!(%error, retry_in_ms = wait.as_millis() as u64, pending = worker.store.outbox_depth(), "The outbox cannot read the store; will retry.");
+                    scheduler.paused_until = Some(now + wait);
+                }
+            }
+            metrics::gauge!("warroom_outbox_depth").set(worker.store.outbox_depth() as f64);
+            metrics::gauge!("warroom_outbox_lanes_in_flight").set(scheduler.in_flight.len() as f64);
+            let sleep = scheduler.next_wake(now);
+            // A blocked chat is probed on its own slow schedule: new work does not wake it,
+            // or every alert would send Discord one more request it refuses.
+            let blocked = scheduler.blocked;
+            tokio::select! {
+                _ = shutdown.changed() => {
+                    info!(pending = worker.store.outbox_depth(), "Outbox stopping; pending items resume on next start.");
+                    return;
+                }
+                Some(joined) = scheduler.tasks.join_next_with_id(), if !scheduler.tasks.is_empty() => {
+                    scheduler.finished(&worker, joined);
+                }
+                _ = worker.wake.notified(), if !blocked => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    /// Delivers one lane's items in order, completing each; stops at the first failure that
+    /// a retry could cure, leaving it and the rest of the lane pending.
+    async fn deliver_lane(&self, items: Vec<OutboxItem>) -> Result<(), DeliveryError> {
+        for item in items {
+            match self.deliver(item.key, &item.effect).await {
+                Ok(()) => self.unblocked(),
+                // A request the chat calls invalid would fail the same way forever and block
+                // its lane: say so loudly and move on. A chat that refuses warroom itself
+                // (Blocked) returns below and loses nothing.
+                Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
+                    error!(item = item.key, effect = ?item.effect, %reason, "Chat refused an outbox item as invalid; dropping it.");
+                    metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
+                        .increment(1);
+                }
+                Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
+                    error!(item = item.key, effect = ?item.effect, %reason, "An outbox item has no room to go to; dropping it.");
+                    metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
+                        .increment(1);
+                }
+                Err(error) => return Err(error),
+            }
+            self.store.outbox_complete(item.key)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a lane task was doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    Items,
+    Card(IncidentId),
+    /// A tracked message's edit (see `engine::tracked`).
+    Tracked,
+}
+
+/// A lane waiting out a failure, and the wait its next failure gets.
+#[derive(Debug, Clone, Copy)]
+struct LaneWait {
+    until: Instant,
+    backoff: Duration,
+}
+
+/// The scheduler's state; every map is bounded by the lanes in flight, the lanes failing
+/// recently, or the cards edited within one interval.
+#[derive(Debug)]
+struct Scheduler {
+    tasks: JoinSet<Result<(), DeliveryError>>,
+    in_flight: HashMap<Id, (Lane, Work)>,
+    waits: HashMap<Lane, LaneWait>,
+    last_edit: HashMap<IncidentId, Instant>,
+    /// Nothing starts before this (a blocked chat's next probe, an unreadable store).
+    paused_until: Option<Instant>,
+    blocked: bool,
+    blocked_probe: Duration,
+    blocked_logged: Option<Instant>,
+    store_backoff: Duration,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler {
+            tasks: JoinSet::new(),
+            in_flight: HashMap::new(),
+            waits: HashMap::new(),
+            last_edit: HashMap::new(),
+            paused_until: None,
+            blocked: false,
+            blocked_probe: FIRST_BLOCKED_PROBE,
+            blocked_logged: None,
+            store_backoff: FIRST_BACKOFF,
+        }
+    }
+}
+
+fn next_backoff(backoff: &mut Duration) -> Duration {
+    let wait = *backoff;
+    *backoff = (wait * 2).min(MAX_BACKOFF);
+    wait
+}
+
+impl Scheduler {
+    fn lanes_in_flight(&self) -> HashSet<Lane> {
+        self.in_flight.values().map(|(lane, _)| *lane).collect()
+    }
+
+    fn count(&self, work: fn(&Work) -> bool) -> usize {
+        self.in_flight.values().filter(|(_, w)| work(w)).count()
+    }
+
+    /// Starts the lanes that may go now: items first, then due card edits. While the chat
+    /// is blocked only one lane runs, as the probe.
+    fn start(&mut self, worker: &Arc<OutboxWorker>, now: Instant) -> Result<(), StoreError> {
+        let in_flight = self.lanes_in_flight();
+        let waits = &self.waits;
+        let busy = |lane: Lane| {
+            in_flight.contains(&lane) || waits.get(&lane).is_some_and(|wait| wait.until > now)
+        };
+        let item_slots = if self.blocked {
+            1usize.saturating_sub(self.in_flight.len())
+        } else {
+            MAX_ITEM_LANES_IN_FLIGHT.saturating_sub(self.count(|w| *w == Work::Items))
+        };
+        let mut started: HashSet<Lane> = HashSet::new();
+        if item_slots > 0 {
+            let items = worker.store.outbox_pending(SCAN_LIMIT)?;
+            for (lane, items) in plan(items, busy, item_slots) {
+                let task_worker = worker.clone();
+                let handle = self
+                    .tasks
+                    .spawn(async move { task_worker.deliver_lane(items).await });
+                self.in_flight.insert(handle.id(), (lane, Work::Items));
+                started.insert(lane);
+            }
+        }
+        let card_slots = if self.blocked {
+            1usize.saturating_sub(self.in_flight.len())
+        } else {
+            MAX_CARD_EDITS_IN_FLIGHT
+                .saturating_sub(self.count(|w| matches!(w, Work::Card(_) | Work::Tracked)))
+        };
+        if card_slots == 0 {
+            return Ok(());
+        }
+        // Only edits within the interval still hold a card back: forget older ones, so the
+        // map stays as small as the cards edited in the last interval.
+        let interval = worker.card_edit_interval;
+        self.last_edit
+            .retain(|_, at| now.duration_since(*at) < interval);
+        let mut slots = card_slots;
+        for card in worker.store.dirty_cards()? {
+            if slots == 0 {
+                break;
+            }
+            let lane = Lane::Incident(card.incident);
+            if busy(lane) || started.contains(&lane) || self.last_edit.contains_key(&card.incident)
+            {
+                continue;
+            }
+            let Some(reference) = worker.card_reference(card)? else {
+                continue;
+            };
+            let task_worker = worker.clone();
+            let handle = self
+                .tasks
+                .spawn(async move { task_worker.edit_card(card, &reference).await });
+            self.in_flight
+                .insert(handle.id(), (lane, Work::Card(card.incident)));
+            started.insert(lane);
+            slots -= 1;
+        }
+        // Tracked messages (probe results, later approvals) share the edit slots, each in
+        // its incident's lane, so one rate-limited room never holds up another's edits.
+        for mark in worker.store.dirty_tracked()? {
+            if slots == 0 {
+                break;
+            }
+            let Some(tracked) = worker.store.tracked(&mark.key)? else {
+                worker.store.clear_dirty_tracked(&mark)?;
+                continue;
+            };
+            let lane = Lane::Incident(tracked.incident);
+            if busy(lane) || started.contains(&lane) {
+                continue;
+            }
+            let task_worker = worker.clone();
+            let handle = self
+                .tasks
+                .spawn(async move { task_worker.refresh_one_tracked(mark).await });
+            self.in_flight.insert(handle.id(), (lane, Work::Tracked));
+            started.insert(lane);
+            slots -= 1;
+        }
+        Ok(())
+    }
+
+    /// When the loop must look again even if nothing wakes it.
+    fn next_wake(&self, now: Instant) -> Duration {
+        let mut wake = TICK;
+        if let Some(until) = self.paused_until {
+            wake = wake.max(until.saturating_duration_since(now));
+            return wake;
+        }
+        for wait in self.waits.values() {
+            let left = wait.until.saturating_duration_since(now);
+            if !left.is_zero() {
+                wake = wake.min(left);
+            }
+        }
+        wake
+    }
+
+    fn finished(
+        &mut self,
+        worker: &OutboxWorker,
+        joined: Result<(Id, Result<(), DeliveryError>), JoinError>,
+    ) {
+        let (id, result) = match joined {
+            Ok((id, result)) => (id, result),
+            // A lane task never panics by design; if one does, its lane is freed and its
+            // items stay pending for the next pass.
+            Err(error) => {
+                error!(%error, "An outbox lane stopped unexpectedly; its items stay pending.");
+                self.in_flight.remove(&error.id());
+                return;
+            }
+        };
+        let Some((lane, work)) = self.in_flight.remove(&id) else {
+            return;
+        };
+        let now = Instant::now();
+        let was_blocked = matches!(result, Err(DeliveryError::Chat(ChatError::Blocked { .. })));
+        if !was_blocked {
+            self.blocked = false;
+            self.blocked_probe = FIRST_BLOCKED_PROBE;
+            self.blocked_logged = None;
+        }
+        match result {
+            Ok(()) => {
+                worker.unblocked();
+                self.waits.remove(&lane);
+                self.store_backoff = FIRST_BACKOFF;
+                if let Work::Card(incident) = work {
+                    self.last_edit.insert(incident, now);
+                }
+            }
+            Err(DeliveryError::Chat(ChatError::Blocked { reason, detail })) => {
+                let new = worker.health.set_chat_blocked(ChatBlocked {
+                    reason,
+                    detail: detail.clone(),
+                });
+                // Lanes that were in flight when the chat began refusing report it too; one
+                // refusal sets the next probe, the others must not push it further out.
+                let pending_probe = self
+                    .paused_until
+                    .filter(|until| self.blocked && *until > now);
+                let retry_in = match pending_probe {
+                    Some(until) => until.duration_since(now),
+                    None => next_backoff(&mut self.blocked_probe),
+                };
+                if new
+                    || self
+                        .blocked_logged
+                        .is_none_or(|at| at.elapsed() >= BLOCKED_LOG_INTERVAL)
+                {
+                    error!(
+                        reason = reason.as_str(),
+                        %detail,
+                        pending = worker.store.outbox_depth(),
+                        retry_in_ms = retry_in.as_millis() as u64,
+                        "The chat refuses warroom; delivery is paused and nothing is dropped. Check the bot token and its permissions."
+                    );
+                    metrics::counter!("warroom_chat_blocked_errors_logged_total", "reason" => reason.as_str()).increment(1);
+                    self.blocked_logged = Some(now);
+                }
+                self.blocked = true;
+                self.paused_until = Some(now + retry_in);
+            }
+            Err(DeliveryError::Store(error)) => {
+                let wait = next_backoff(&mut self.store_backoff);
+                warn!(%error, %lane, retry_in_ms = wait.as_millis() as u64, "The outbox cannot read the store; will retry.");
+                self.paused_until = Some(now + wait);
+            }
+            Err(DeliveryError::Chat(ChatError::RateLimited { retry_after })) => {
+                let wait = self.lane_failed(lane, now, retry_after);
+                warn!(%lane, retry_in_ms = wait.as_millis() as u64, "Chat rate limit hit; this room waits, the others go on.");
+            }
+            Err(error) => {
+                let wait = self.lane_failed(lane, now, None);
+                warn!(%error, %lane, retry_in_ms = wait.as_millis() as u64, "Chat delivery failed; this room will retry.");
+            }
+        }
+    }
+
+    /// Holds `lane` for `told` (what the chat said) or its own doubling backoff.
+    fn lane_failed(&mut self, lane: Lane, now: Instant, told: Option<Duration>) -> Duration {
+        if self.waits.len() >= MAX_WAITING_LANES {
+            self.waits.retain(|_, wait| wait.until > now);
+        }
+        let mut state = self.waits.get(&lane).copied().unwrap_or(LaneWait {
+            until: now,
+            backoff: FIRST_BACKOFF,
+        });
+        let own = next_backoff(&mut state.backoff);
+        let wait = told.unwrap_or(own).min(MAX_BACKOFF);
+        state.until = now + wait;
+        self.waits.insert(lane, state);
+        wait
+    }
+}
+
+impl OutboxWorker {
+    /// The posted card's reference for a dirty mark, or `None` when there is nothing to edit
+    /// yet: the mark waits for the card, unless there will never be one.
+    fn card_reference(&self, card: DirtyCard) -> Result<Option<String>, StoreError> {
+        let reference = self
+            .store
+            .chat_ref(&super::outbox::card_key(card.incident))?;
+        if reference.is_none() && self.store.incident(card.incident)?.is_none() {
+            self.store.clear_dirty_card(card)?;
+        }
+        Ok(reference)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::AlertIdentity;
+
+    fn incident(n: u32) -> IncidentId {
+        IncidentId::parse(&format!("INC-20261121-{n:03}")).unwrap()
+    }
+
+    fn item(key: u64, effect: Effect) -> OutboxItem {
+        OutboxItem { key, effect }
+    }
+
+    fn keys(planned: &[(Lane, Vec<OutboxItem>)]) -> Vec<(Lane, Vec<u64>)> {
+        planned
+            .iter()
+            .map(|(lane, items)| (*lane, items.iter().map(|i| i.key).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn items_are_grouped_by_room_in_stored_order_and_busy_lanes_wait() {
+        let alert = AlertIdentity {
+            source: crate::domain::alert::AlertSource::Alertmanager,
+            fingerprint: "f".into(),
+        };
+        let items = || {
+            vec![
+                item(
+                    1,
+                    Effect::OpenRoom {
+                        incident: incident(1),
+                    },
+                ),
+                item(
+                    2,
+                    Effect::OpenRoom {
+                        incident: incident(2),
+                    },
+                ),
+                item(
+                    3,
+                    Effect::PostCard {
+                        incident: incident(1),
+                    },
+                ),
+                item(
+                    4,
+                    Effect::PostAlert {
+                        alert: alert.clone(),
+                    },
+                ),
+                item(
+                    5,
+                    Effect::PostCard {
+                        incident: incident(2),
+                    },
+                ),
+                item(
+                    6,
+                    Effect::MentionRoles {
+                        incident: incident(1),
+                    },
+                ),
+                item(
+                    7,
+                    Effect::OpenRoom {
+                        incident: incident(3),
+                    },
+                ),
+            ]
+        };
+        let one = Lane::Incident(incident(1));
+        let two = Lane::Incident(incident(2));
+        let three = Lane::Incident(incident(3));
+        type Case<'a> = (&'a [Lane], usize, Vec<(Lane, Vec<u64>)>);
+        let table: [Case; 4] = [
+            (
+                &[],
+                8,
+                vec![
+                    (one, vec![1, 3, 6]),
+                    (two, vec![2, 5]),
+                    (Lane::Alerts, vec![4]),
+                    (three, vec![7]),
+                ],
+            ),
+            // A busy room (in flight, or waiting out a 429) holds back only itself.
+            (
+                &[one],
+                8,
+                vec![(two, vec![2, 5]), (Lane::Alerts, vec![4]), (three, vec![7])],
+            ),
+            // Slots go to the lanes with the oldest items.
+            (
+                &[two],
+                2,
+                vec![(one, vec![1, 3, 6]), (Lane::Alerts, vec![4])],
+            ),
+            (&[], 0, vec![]),
+        ];
+        for (busy, slots, expected) in table {
+            let planned = plan(items(), |lane| busy.contains(&lane), slots);
+            assert_eq!(keys(&planned), expected, "busy {busy:?}, {slots} slots");
+        }
+    }
+
+    #[test]
+    fn a_failing_lane_backs_off_alone_doubling_unless_the_chat_says_how_long() {
+        let mut scheduler = Scheduler::default();
+        let now = Instant::now();
+        let lane = Lane::Incident(incident(1));
+        let first = scheduler.lane_failed(lane, now, None);
+        let second = scheduler.lane_failed(lane, now, None);
+        assert_eq!((first, second), (FIRST_BACKOFF, FIRST_BACKOFF * 2));
+        // What the chat said wins over the lane's own backoff, capped.
+        assert_eq!(
+            scheduler.lane_failed(lane, now, Some(Duration::from_millis(1234))),
+            Duration::from_millis(1234)
+        );
+        assert_eq!(
+            scheduler.lane_failed(lane, now, Some(Duration::from_secs(3600))),
+            MAX_BACKOFF
+        );
+        // Another lane has its own backoff, and is held by nothing.
+        assert!(!scheduler.waits.contains_key(&Lane::Alerts));
+        assert_eq!(
+            scheduler.lane_failed(Lane::Incident(incident(2)), now, None),
+            FIRST_BACKOFF
+        );
+    }
+}
