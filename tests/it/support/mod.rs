@@ -73,6 +73,24 @@ impl TestBot {
         bot
     }
 
+    /// warroom (default test config) on a copy of the data directory packed in
+    /// `tests/fixtures/<archive>` (a `.tar.gz` holding `data/`), its clock at `now`.
+    pub async fn spawn_on(archive: &str, now: DateTime<Utc>) -> TestBot {
+        let mut bot = TestBot::unstarted("[chat]\ncard_edit_interval = \"0s\"\n");
+        let path = format!("{}/tests/fixtures/{archive}", env!("CARGO_MANIFEST_DIR"));
+        let status = std::process::Command::new("tar")
+            .arg("-xzf")
+            .arg(&path)
+            .arg("-C")
+            .arg(bot.dir.path())
+            .status()
+            .expect("tar runs");
+        assert!(status.success(), "cannot unpack {path}");
+        bot.clock.set(now);
+        bot.start().await;
+        bot
+    }
+
     /// A bot not started yet, so a test can prepare its data directory (e.g. mount a small
     /// filesystem on it) before [`TestBot::start`].
     pub fn unstarted(config: &str) -> TestBot {
