@@ -245,7 +245,9 @@ pub struct EngineParts {
     pub outbox_wake: Arc<Notify>,
 }
 
-/// Starts the engine and its flusher; they stop when every handle is dropped.
+/// Starts the engine (on the `warroom-engine` thread) and its flusher (`warroom-flush`); they
+/// stop when every handle is dropped or the stopper is used. Call from inside a tokio
+/// runtime: the returned task, which ends when the engine thread does, lives there.
 pub fn spawn(
     parts: EngineParts,
 ) -> Result<(EngineHandle, tokio::task::JoinHandle<()>), EngineError> {
@@ -286,11 +288,33 @@ pub fn spawn(
     let running_flag = running.clone();
     let stop = Arc::new(Notify::new());
     let stop_signal = stop.clone();
+    // The engine runs on its own OS thread with a single-threaded runtime of its own: its
+    // sled reads and transactions then never block a tokio worker that serves HTTP or chat.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            EngineError::NotDurable(format!("cannot build the engine's runtime: {error}"))
+        })?;
+    let (engine_done, engine_finished) = oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("warroom-engine".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                engine.run(rx, flush_tx, flushed_rx, stop_signal).await;
+                running_flag.store(false, Ordering::Relaxed);
+                // The flusher ends once the engine's sender is gone; wait so every reply is
+                // sent.
+                let _ = flusher_finished.await;
+            });
+            let _ = engine_done.send(());
+        })
+        .map_err(|error| {
+            EngineError::NotDurable(format!("cannot start the engine thread: {error}"))
+        })?;
+    // The composition root waits for this task (bounded) to know the engine has finished.
     let task = tokio::spawn(async move {
-        engine.run(rx, flush_tx, flushed_rx, stop_signal).await;
-        running_flag.store(false, Ordering::Relaxed);
-        // The flusher ends once the engine's sender is gone; wait so every reply is sent.
-        let _ = flusher_finished.await;
+        let _ = engine_finished.await;
     });
     Ok((EngineHandle { tx, running, stop }, task))
 }
