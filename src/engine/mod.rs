@@ -6,7 +6,12 @@ pub mod clock;
 mod commands;
 mod ingest;
 pub mod outbox;
+pub mod people;
+pub mod port;
 mod replies;
+#[cfg(test)]
+mod tests;
+pub mod views;
 
 pub use commands::timeline_line;
 pub use replies::MAX_LISTED_INCIDENTS;
@@ -25,16 +30,20 @@ use crate::domain::alert::{Alert, AlertIdentity};
 use crate::domain::alert_rules::note_stale_alert;
 use crate::domain::command::Command;
 use crate::domain::decide::{
-    AlertRoute, Applied, Policy, RecordReason, StoredAlert, apply_alert_to_incident, apply_command,
-    declare_incident, group_key, open_incident_from_alert, route_alert,
+    AlertRoute, Applied, Decision, Policy, RecordReason, StoredAlert, apply_alert_to_incident,
+    apply_command, check_declare, declare_incident, group_key, open_incident_from_alert,
+    route_alert,
 };
 use crate::domain::emoji::record_reaction;
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Incident;
-use crate::domain::message::{Arg, Msg};
+use crate::domain::message::Msg;
 use crate::domain::timeline::{EntryKind, TimelineEntry};
 use crate::engine::clock::Clock;
+use crate::engine::people::{MAX_INTRODUCED_PEOPLE, SharedPeople};
+use crate::engine::views::{OpenIncidents, Views};
 use crate::intake::AlertBatch;
+use crate::oncall::OnCall;
 use crate::store::{Store, StoreError, WriteBatch};
 
 /// How many queued requests one engine step takes at most.
@@ -111,13 +120,18 @@ pub enum ChatRecord {
     },
 }
 
-enum Request {
+/// Everything the engine is asked to do, each with the channel its answer goes back on. The
+/// engine applies events one at a time; queries never become events (see [`views`]).
+#[derive(Debug)]
+pub enum Event {
+    /// Alerts from an intake adapter.
     Ingest {
         alerts: Vec<Alert>,
         /// Alerts the sender left out of the request (Alertmanager's `truncatedAlerts`).
         truncated: u64,
         reply: oneshot::Sender<Result<IngestReport, EngineError>>,
     },
+    /// A command typed or clicked by `person`, whom the adapter identified.
     Command {
         person: Person,
         introduced: Vec<Person>,
@@ -125,6 +139,7 @@ enum Request {
         command: Command,
         reply: oneshot::Sender<Result<CommandReply, EngineError>>,
     },
+    /// A fact a chat adapter or the outbox reports.
     Chat {
         record: ChatRecord,
         reply: oneshot::Sender<Result<(), EngineError>>,
@@ -134,7 +149,8 @@ enum Request {
 /// The cheap, cloneable way in.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::Sender<Event>,
+    views: Views,
     running: Arc<AtomicBool>,
     /// See [`EngineStopper`].
     stop: Arc<Notify>,
@@ -163,7 +179,7 @@ impl EngineHandle {
         truncated: u64,
     ) -> Result<IngestReport, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Ingest {
+        self.send(Event::Ingest {
             alerts,
             truncated,
             reply,
@@ -184,7 +200,7 @@ impl EngineHandle {
         command: Command,
     ) -> Result<CommandReply, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Command {
+        self.send(Event::Command {
             person,
             introduced,
             incident,
@@ -197,8 +213,23 @@ impl EngineHandle {
 
     pub async fn record(&self, record: ChatRecord) -> Result<(), EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Chat { record, reply }).await?;
+        self.send(Event::Chat { record, reply }).await?;
         rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// What the engine has committed, for queries and the read API.
+    pub fn views(&self) -> &Views {
+        &self.views
+    }
+
+    /// The way in for adapters: events and views.
+    pub fn port(&self) -> port::InboundPort {
+        port::InboundPort::new(self.clone())
+    }
+
+    /// Hands `event` to the engine; its answer comes back on the event's own channel.
+    pub async fn submit(&self, event: Event) -> Result<(), EngineError> {
+        self.send(event).await
     }
 
     /// A way to stop the engine that does not itself keep it running.
@@ -212,7 +243,7 @@ impl EngineHandle {
         self.running.load(Ordering::Relaxed) && !self.tx.is_closed()
     }
 
-    async fn send(&self, request: Request) -> Result<(), EngineError> {
+    async fn send(&self, request: Event) -> Result<(), EngineError> {
         self.tx
             .send(request)
             .await
@@ -239,7 +270,10 @@ impl EngineStopper {
 pub struct EngineParts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// The decisions' settings; its `oncall` is ignored: the engine asks `oncall` instead.
     pub policy: Policy,
+    /// Who is on call, asked at every step.
+    pub oncall: Arc<dyn OnCall>,
     pub people: Vec<Person>,
     /// Woken after each committed batch so the outbox delivers promptly.
     pub outbox_wake: Arc<Notify>,
@@ -255,17 +289,23 @@ pub fn spawn(
     let (flush_tx, flush_rx) = std::sync::mpsc::channel();
     let (flushed_tx, flushed_rx) = mpsc::unbounded_channel();
     let running = Arc::new(AtomicBool::new(true));
+    let people = SharedPeople::new(parts.people, MAX_INTRODUCED_PEOPLE);
+    let open = OpenIncidents::default();
+    let views = Views {
+        store: parts.store.clone(),
+        open: open.clone(),
+        people: people.clone(),
+        time_zone: parts.policy.time_zone,
+    };
     let mut engine = Engine {
         store: parts.store.clone(),
         clock: parts.clock,
         policy: parts.policy,
-        people: parts
-            .people
-            .into_iter()
-            .map(|p| (p.id.clone(), p))
-            .collect(),
+        oncall: parts.oncall,
+        people,
         outbox_wake: parts.outbox_wake,
-        open: HashMap::new(),
+        views: views.clone(),
+        open,
         by_group: HashMap::new(),
         sequences: HashMap::new(),
         stale: false,
@@ -316,7 +356,15 @@ pub fn spawn(
     let task = tokio::spawn(async move {
         let _ = engine_finished.await;
     });
-    Ok((EngineHandle { tx, running, stop }, task))
+    Ok((
+        EngineHandle {
+            tx,
+            views,
+            running,
+            stop,
+        },
+        task,
+    ))
 }
 
 /// A reply waiting for the flush that makes its change durable.
@@ -366,11 +414,15 @@ fn flusher(
 struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// Its `oncall` is filled from [`Engine::oncall`] before each step decides.
     policy: Policy,
-    people: HashMap<UserId, Person>,
+    oncall: Arc<dyn OnCall>,
+    people: SharedPeople,
     outbox_wake: Arc<Notify>,
-    /// Every open incident; the engine is the only writer, so this is the truth.
-    open: HashMap<IncidentId, Incident>,
+    views: Views,
+    /// Every open incident as committed; the engine is the only writer, so this is the truth.
+    /// Shared with the views, so queries read it without asking the engine.
+    open: OpenIncidents,
     /// The open incident of each alert group.
     by_group: HashMap<String, IncidentId>,
     sequences: HashMap<NaiveDate, u32>,
@@ -393,7 +445,7 @@ struct Pending {
 
 impl Engine {
     fn reload(&mut self) -> Result<(), StoreError> {
-        self.open.clear();
+        self.open.write().clear();
         self.by_group.clear();
         self.sequences.clear();
         self.stale = true;
@@ -406,7 +458,7 @@ impl Engine {
                 // Newest first from the store: keep the newest open incident per group.
                 self.by_group.entry(key.clone()).or_insert(incident.id);
             }
-            self.open.insert(incident.id, incident);
+            self.open.write().insert(incident.id, incident);
         }
         self.loaded_generation = generation;
         self.stale = false;
@@ -434,7 +486,7 @@ impl Engine {
     /// one transaction and one flush for everything that arrived meanwhile.
     async fn run(
         &mut self,
-        mut rx: mpsc::Receiver<Request>,
+        mut rx: mpsc::Receiver<Event>,
         flush_tx: std::sync::mpsc::Sender<FlushGroup>,
         mut flushed_rx: mpsc::UnboundedReceiver<bool>,
         stop: Arc<Notify>,
@@ -477,12 +529,13 @@ impl Engine {
                             pending.stale = true;
                         }
                         let now = self.clock.now();
-                        deferred.push(self.handle(first, &mut pending, now));
+                        self.policy.oncall = self.oncall.on_call(now);
+                        deferred.extend(self.handle(first, &mut pending, now));
                         let mut taken = 1;
                         while taken < MAX_BATCH {
                             match rx.try_recv() {
                                 Ok(request) => {
-                                    deferred.push(self.handle(request, &mut pending, now));
+                                    deferred.extend(self.handle(request, &mut pending, now));
                                     taken += 1;
                                 }
                                 Err(_) => break,
@@ -574,20 +627,26 @@ impl Engine {
             if let Some(key) = &incident.group_key {
                 self.by_group.insert(key.clone(), incident.id);
             }
-            self.open.insert(incident.id, incident);
+            self.open.write().insert(incident.id, incident);
         } else {
             if let Some(key) = &incident.group_key
                 && self.by_group.get(key) == Some(&incident.id)
             {
                 self.by_group.remove(key);
             }
-            self.open.remove(&incident.id);
+            self.open.write().remove(&incident.id);
         }
     }
 
-    fn handle(&mut self, request: Request, pending: &mut Pending, now: DateTime<Utc>) -> Deferred {
-        match request {
-            Request::Ingest {
+    /// Decides one event into `pending`; the returned reply waits for the group's flush.
+    fn handle(
+        &mut self,
+        event: Event,
+        pending: &mut Pending,
+        now: DateTime<Utc>,
+    ) -> Option<Deferred> {
+        Some(match event {
+            Event::Ingest {
                 alerts,
                 truncated,
                 reply,
@@ -597,36 +656,45 @@ impl Engine {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-            Request::Command {
+            Event::Command {
                 person,
                 introduced,
                 incident,
                 command,
                 reply,
             } => {
-                for known in introduced
-                    .into_iter()
-                    .chain(std::iter::once(person.clone()))
                 {
-                    self.people.insert(known.id.clone(), known);
+                    let mut people = self.people.lock();
+                    for known in introduced {
+                        people.introduce(known);
+                    }
                 }
+                // A query changes nothing: answered at once from what is committed.
+                if let Some(answer) = self.views.query(&person, incident, &command) {
+                    let _ = reply.send(answer.map_err(EngineError::from));
+                    return None;
+                }
+                self.people.lock().introduce(person.clone());
                 let result = self.command(&person.id, incident, &command, pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-            Request::Chat { record, reply } => {
+            Event::Chat { record, reply } => {
                 let result = self.chat_record(record, pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-        }
+        })
     }
 
     fn incident(&self, pending: &Pending, id: IncidentId) -> Result<Option<Incident>, StoreError> {
-        if let Some(incident) = pending.incidents.get(&id).or_else(|| self.open.get(&id)) {
+        if let Some(incident) = pending.incidents.get(&id) {
             return Ok(Some(incident.clone()));
+        }
+        if let Some(incident) = self.open.get(id) {
+            return Ok(Some(incident));
         }
         self.store.incident(id)
     }
@@ -663,7 +731,7 @@ impl Engine {
         &self,
         pending: &mut Pending,
         mut incident: Incident,
-        applied: Applied,
+        applied: Decision,
         now: DateTime<Utc>,
     ) {
         for (actor, mut kind) in applied.entries {
@@ -704,26 +772,13 @@ impl Engine {
         pending.incidents.insert(incident.id, incident);
     }
 
-    /// Fills in the display names of the people a message names by id only: the core knows
-    /// people by id, the engine knows who they are.
-    fn named(&self, mut msg: Msg) -> Msg {
-        for (_, arg) in &mut msg.args {
-            if let Arg::Person { id, name: None } = arg {
-                *arg = Arg::Person {
-                    id: id.clone(),
-                    name: self.display_name(id),
-                };
-            }
-        }
-        msg
+    /// Fills in the display names of the people a message names by id only.
+    fn named(&self, msg: Msg) -> Msg {
+        self.views.named(msg)
     }
 
     /// The display name of a person the engine has met, if it is not blank.
     fn display_name(&self, user: &UserId) -> Option<String> {
-        self.people
-            .get(user)
-            .map(|person| person.display_name.trim())
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned)
+        self.people.lock().display_name(user)
     }
 }

@@ -19,7 +19,7 @@ use crate::store::codec::{
     decode, encode, incident_from_key, incident_key, sequence_key, timeline_key, u64_from,
 };
 use crate::store::recovery::Shared;
-use crate::store::{DirtyCard, OutboxItem, Store, StoreError, WriteBatch};
+use crate::store::{DirtyCard, OutboxItem, Store, StoreError, StoreRead, WriteBatch};
 
 /// The sled store. Clones share one database, which is re-opened from disk after a failure
 /// (see [`super::recovery`]).
@@ -248,6 +248,74 @@ impl Store for SledStore {
         })
     }
 
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.outbox.iter().take(limit) {
+                let (key, value) = item?;
+                let Some(id) = u64_from(&key) else {
+                    continue;
+                };
+                out.push(OutboxItem {
+                    key: id,
+                    effect: decode(&key, &value)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
+        let removed = self
+            .shared
+            .with(|open| Ok(open.outbox.remove(key.to_be_bytes())?.is_some()))?;
+        if removed {
+            self.add_depth(-1);
+        }
+        Ok(())
+    }
+
+    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.dirty_cards.iter() {
+                let (key, value) = item?;
+                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
+                    out.push(DirtyCard { incident, token });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
+        let key = incident_key(card.incident);
+        // A failed swap means a newer change marked the card again: leave that mark.
+        let cleared = self.shared.with(|open| {
+            Ok(open
+                .dirty_cards
+                .compare_and_swap(
+                    key,
+                    Some(&card.token.to_be_bytes()[..]),
+                    None as Option<&[u8]>,
+                )?
+                .is_ok())
+        })?;
+        if cleared {
+            self.add_depth(-1);
+        }
+        Ok(())
+    }
+
+    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.shared.with(|open| {
+            open.chat.insert(key, value.as_bytes())?;
+            Ok(())
+        })
+    }
+}
+
+impl StoreRead for SledStore {
     fn failure(&self) -> Option<String> {
         self.shared.failure()
     }
@@ -345,67 +413,8 @@ impl Store for SledStore {
         })
     }
 
-    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        self.shared.with(|open| {
-            let mut out = Vec::new();
-            for item in open.outbox.iter().take(limit) {
-                let (key, value) = item?;
-                let Some(id) = u64_from(&key) else {
-                    continue;
-                };
-                out.push(OutboxItem {
-                    key: id,
-                    effect: decode(&key, &value)?,
-                });
-            }
-            Ok(out)
-        })
-    }
-
-    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
-        let removed = self
-            .shared
-            .with(|open| Ok(open.outbox.remove(key.to_be_bytes())?.is_some()))?;
-        if removed {
-            self.add_depth(-1);
-        }
-        Ok(())
-    }
-
     fn outbox_depth(&self) -> usize {
         usize::try_from(self.shared.depth.load(Ordering::Acquire)).unwrap_or(0)
-    }
-
-    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
-        self.shared.with(|open| {
-            let mut out = Vec::new();
-            for item in open.dirty_cards.iter() {
-                let (key, value) = item?;
-                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
-                    out.push(DirtyCard { incident, token });
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
-        let key = incident_key(card.incident);
-        // A failed swap means a newer change marked the card again: leave that mark.
-        let cleared = self.shared.with(|open| {
-            Ok(open
-                .dirty_cards
-                .compare_and_swap(
-                    key,
-                    Some(&card.token.to_be_bytes()[..]),
-                    None as Option<&[u8]>,
-                )?
-                .is_ok())
-        })?;
-        if cleared {
-            self.add_depth(-1);
-        }
-        Ok(())
     }
 
     fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -414,13 +423,6 @@ impl Store for SledStore {
                 .chat
                 .get(key)?
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
-        })
-    }
-
-    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.shared.with(|open| {
-            open.chat.insert(key, value.as_bytes())?;
-            Ok(())
         })
     }
 }
