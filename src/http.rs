@@ -39,7 +39,9 @@ use crate::domain::alert::AlertSource;
 use crate::domain::command::{Command, parse_typed};
 use crate::domain::ids::{IncidentId, MessageId, UserId};
 use crate::domain::incident::{Incident, IncidentState};
-use crate::engine::port::{ChatRecord, CommandReply, EngineError, InboundPort, StoreRead};
+use crate::engine::port::{
+    ChatRecord, CommandReply, EngineError, InboundPort, StoreError, StoreRead,
+};
 use crate::http::auth::{Credentials, require_reader};
 use crate::i18n::I18n;
 use crate::intake;
@@ -166,7 +168,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Runs a store read on the blocking pool, off the async workers the engine's callers use.
 async fn blocking<T: Send + 'static>(
-    read: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+    read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(read).await {
         Ok(result) => Ok(result?),
@@ -221,12 +223,12 @@ impl From<EngineError> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> ApiError {
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
         error!(%error, "Store read failed.");
         // A store that is recovering (disk full, re-opening) heals by itself: say "try again".
         let status = match error {
-            crate::store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, error.to_string())

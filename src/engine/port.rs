@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 pub use super::views::is_query;
 pub use super::{ChatRecord, CommandReply, EngineError, Event, IngestReport};
-pub use crate::store::StoreRead;
+pub use crate::store::{StoreError, StoreRead};
 
 use crate::domain::access::Person;
 use crate::domain::alert::Alert;
@@ -16,7 +16,6 @@ use crate::domain::incident::Incident;
 use crate::engine::EngineHandle;
 use crate::engine::views::Views;
 use crate::intake::AlertBatch;
-use crate::store::StoreError;
 
 /// Cheap to clone; one per adapter.
 #[derive(Clone, Debug)]
