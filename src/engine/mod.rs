@@ -279,15 +279,13 @@ pub struct EngineParts {
     pub outbox_wake: Arc<Notify>,
 }
 
-/// Starts the engine (on the `warroom-engine` thread) and its flusher (`warroom-flush`); they
-/// stop when every handle is dropped or the stopper is used. Call from inside a tokio
+/// Starts the engine on the `warroom-engine` thread, where it also flushes; it stops when
+/// every handle is dropped or the stopper is used. Call from inside a tokio
 /// runtime: the returned task, which ends when the engine thread does, lives there.
 pub fn spawn(
     parts: EngineParts,
 ) -> Result<(EngineHandle, tokio::task::JoinHandle<()>), EngineError> {
     let (tx, rx) = mpsc::channel(4096);
-    let (flush_tx, flush_rx) = std::sync::mpsc::channel();
-    let (flushed_tx, flushed_rx) = mpsc::unbounded_channel();
     let running = Arc::new(AtomicBool::new(true));
     let people = SharedPeople::new(parts.people, MAX_INTRODUCED_PEOPLE);
     let open = OpenIncidents::default();
@@ -312,26 +310,14 @@ pub fn spawn(
         loaded_generation: 0,
     };
     engine.reload()?;
-    // Group commit runs on its own OS thread: a blocking flush there costs no thread-pool hop
-    // and lets the engine keep applying the next batch meanwhile.
-    let (flusher_done, flusher_finished) = oneshot::channel::<()>();
-    let flush_store = parts.store;
-    std::thread::Builder::new()
-        .name("warroom-flush".to_owned())
-        .spawn(move || {
-            flusher(flush_store.as_ref(), flush_rx, flushed_tx);
-            let _ = flusher_done.send(());
-        })
-        .map_err(|error| {
-            EngineError::NotDurable(format!("cannot start the flush thread: {error}"))
-        })?;
     let running_flag = running.clone();
     let stop = Arc::new(Notify::new());
     let stop_signal = stop.clone();
     // The engine runs on its own OS thread with a single-threaded runtime of its own: its
     // sled reads and transactions then never block a tokio worker that serves HTTP or chat.
+    // No I/O or timer driver: the engine only waits on channels, so it parks on a condition
+    // variable, the cheapest wake from another thread.
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
         .build()
         .map_err(|error| {
             EngineError::NotDurable(format!("cannot build the engine's runtime: {error}"))
@@ -341,11 +327,8 @@ pub fn spawn(
         .name("warroom-engine".to_owned())
         .spawn(move || {
             runtime.block_on(async move {
-                engine.run(rx, flush_tx, flushed_rx, stop_signal).await;
+                engine.run(rx, stop_signal).await;
                 running_flag.store(false, Ordering::Relaxed);
-                // The flusher ends once the engine's sender is gone; wait so every reply is
-                // sent.
-                let _ = flusher_finished.await;
             });
             let _ = engine_done.send(());
         })
@@ -370,7 +353,7 @@ pub fn spawn(
 /// A reply waiting for the flush that makes its change durable.
 type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
 
-/// One committed group on its way to the flusher.
+/// One committed group waiting for its flush.
 struct FlushGroup {
     replies: Vec<Deferred>,
     /// The store generation the group was committed under: if the store re-opened since,
@@ -378,37 +361,29 @@ struct FlushGroup {
     generation: u64,
 }
 
-/// Flushes each group and answers its callers; tells the engine whether the flush held.
-fn flusher(
-    store: &dyn Store,
-    rx: std::sync::mpsc::Receiver<FlushGroup>,
-    done: mpsc::UnboundedSender<bool>,
-) {
-    while let Ok(group) = rx.recv() {
-        let started = std::time::Instant::now();
-        let result = store.flush_blocking().and_then(|()| {
-            if store.generation() == group.generation {
-                Ok(())
-            } else {
-                Err(StoreError::Unavailable(
-                    "the store re-opened before this change was flushed".to_owned(),
-                ))
-            }
-        });
-        metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
-        if let Err(error) = &result {
-            error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
+/// Flushes a committed group and answers its callers; whether the flush held.
+fn flush_group(store: &dyn Store, group: FlushGroup) -> bool {
+    let started = std::time::Instant::now();
+    let result = store.flush_blocking().and_then(|()| {
+        if store.generation() == group.generation {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(
+                "the store re-opened before this change was flushed".to_owned(),
+            ))
         }
-        for deferred in group.replies {
-            deferred(match &result {
-                Ok(()) => Ok(()),
-                Err(error) => Err(EngineError::NotDurable(error.to_string())),
-            });
-        }
-        if done.send(result.is_ok()).is_err() {
-            return;
-        }
+    });
+    metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
+    if let Err(error) = &result {
+        error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
     }
+    for deferred in group.replies {
+        deferred(match &result {
+            Ok(()) => Ok(()),
+            Err(error) => Err(EngineError::NotDurable(error.to_string())),
+        });
+    }
+    result.is_ok()
 }
 
 struct Engine {
@@ -481,43 +456,21 @@ impl Engine {
         !self.stale
     }
 
-    /// Applies requests as they come and commits while the flusher is idle. While a flush is
-    /// under way, new requests collect in `pending` and go out together as the next group:
-    /// one transaction and one flush for everything that arrived meanwhile.
-    async fn run(
-        &mut self,
-        mut rx: mpsc::Receiver<Event>,
-        flush_tx: std::sync::mpsc::Sender<FlushGroup>,
-        mut flushed_rx: mpsc::UnboundedReceiver<bool>,
-        stop: Arc<Notify>,
-    ) {
+    /// Applies events as they come: takes everything queued (up to [`MAX_BATCH`]), decides
+    /// it, commits it as one transaction, flushes, and answers. Events that arrive during one
+    /// flush wait in the channel and make the next group: one transaction and one flush for
+    /// everything that arrived meanwhile. Flushing on this thread (not a flusher of its own)
+    /// saves two thread hand-offs per group.
+    async fn run(&mut self, mut rx: mpsc::Receiver<Event>, stop: Arc<Notify>) {
         let mut pending = Pending::default();
         let mut deferred: Vec<Deferred> = Vec::new();
-        let mut flushing = false;
         let mut closed = false;
         loop {
-            if closed && !flushing && deferred.is_empty() {
+            if closed && deferred.is_empty() {
                 break;
             }
             tokio::select! {
                 biased;
-                done = flushed_rx.recv(), if flushing => {
-                    match done {
-                        None => {
-                            error!("The flusher is gone; stopping the engine.");
-                            break;
-                        }
-                        Some(held) => {
-                            if !held {
-                                // The caches already hold the failed group's changes, and
-                                // so does every request decided from them since.
-                                self.stale = true;
-                                pending.stale = true;
-                            }
-                        }
-                    }
-                    flushing = false;
-                }
                 _ = stop.notified(), if !closed => {
                     info!("Engine asked to stop; no further requests are taken.");
                     closed = true;
@@ -545,22 +498,23 @@ impl Engine {
                     None => closed = true,
                 },
             }
-            if !flushing && !deferred.is_empty() {
+            if !deferred.is_empty() {
                 let group = std::mem::take(&mut deferred);
                 let batch = std::mem::take(&mut pending);
-                flushing = self.commit(batch, group, &flush_tx);
+                if let Some(group) = self.commit(batch, group)
+                    && !flush_group(self.store.as_ref(), group)
+                {
+                    // The caches hold the failed group's changes: reloaded before anything
+                    // else is decided.
+                    self.stale = true;
+                }
             }
         }
         info!("Engine stopped.");
     }
 
-    /// Commits one group and hands its replies to the flusher; false when nothing was handed.
-    fn commit(
-        &mut self,
-        pending: Pending,
-        group: Vec<Deferred>,
-        flush_tx: &std::sync::mpsc::Sender<FlushGroup>,
-    ) -> bool {
+    /// Commits one group; its replies to flush, or `None` when they were already answered.
+    fn commit(&mut self, pending: Pending, group: Vec<Deferred>) -> Option<FlushGroup> {
         if pending.stale {
             warn!(
                 requests = group.len(),
@@ -572,7 +526,7 @@ impl Engine {
                 )));
             }
             self.stale = true;
-            return false;
+            return None;
         }
         let generation = self.store.generation();
         let touched: Vec<Incident> = pending.incidents.into_values().collect();
@@ -594,17 +548,10 @@ impl Engine {
                 if has_effects {
                     self.outbox_wake.notify_one();
                 }
-                if flush_tx
-                    .send(FlushGroup {
-                        replies: group,
-                        generation,
-                    })
-                    .is_err()
-                {
-                    error!("The flusher is gone; replies are lost.");
-                    return false;
-                }
-                true
+                Some(FlushGroup {
+                    replies: group,
+                    generation,
+                })
             }
             Err(error) => {
                 error!(%error, "Commit failed; the group is refused and caches reloaded.");
@@ -617,7 +564,7 @@ impl Engine {
                 if let Err(error) = self.reload() {
                     debug!(%error, "Reload after a failed commit failed; retried before the next request.");
                 }
-                false
+                None
             }
         }
     }

@@ -123,8 +123,8 @@ pub trait StoreRead: Send + Sync {
 pub trait Store: StoreRead {
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
     async fn flush(&self) -> Result<(), StoreError>;
-    /// The same, blocking the calling thread: for the engine's dedicated flush thread, which
-    /// avoids a hop through a thread pool on every group commit.
+    /// The same, blocking the calling thread: for the engine's own thread, which avoids a hop
+    /// through a thread pool on every group commit.
     fn flush_blocking(&self) -> Result<(), StoreError>;
 
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
