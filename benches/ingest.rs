@@ -132,6 +132,13 @@ async fn drive(
     (all, started.elapsed(), ok.load(Ordering::Relaxed))
 }
 
+/// The value of an unlabelled Prometheus sample `name` in `text`.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.trim().parse().ok())
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; a harness-less bench takes no other arguments.
     let seconds = env_number("BENCH_SECONDS", 20);
@@ -179,6 +186,11 @@ fn main() {
         .await;
         let server_cpu = cpu_ticks(&pid.to_string()).unwrap_or(0) - server_cpu_before;
         let self_cpu = cpu_ticks("self").unwrap_or(0) - self_cpu_before;
+        // Where the time went: the server's own group-commit histograms.
+        let metrics = match probe.get(format!("{}/metrics", server.base)).send().await {
+            Ok(response) => response.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         (
             all,
             elapsed,
@@ -186,9 +198,10 @@ fn main() {
             rss_at_sample.load(Ordering::Relaxed),
             server_cpu,
             self_cpu,
+            metrics,
         )
     });
-    let (mut all, elapsed, ok, rss_at_sample, server_cpu, self_cpu) = result;
+    let (mut all, elapsed, ok, rss_at_sample, server_cpu, self_cpu, metrics) = result;
 
     let rss_end = proc_status_kib(pid, "VmRSS");
     let rss_peak = proc_status_kib(pid, "VmHWM");
@@ -258,6 +271,25 @@ fn main() {
         },
     );
     row("server RSS at end", mib(rss_end));
+    let groups = metric(&metrics, "warroom_store_flush_seconds_count");
+    let flushing = metric(&metrics, "warroom_store_flush_seconds_sum");
+    let grouped = metric(&metrics, "warroom_group_commit_requests_sum");
+    if let (Some(groups), Some(flushing), Some(grouped)) = (groups, flushing, grouped)
+        && groups > 0.0
+    {
+        row(
+            "groups: count, requests per group",
+            format!("{groups:.0}, {:.1}", grouped / groups),
+        );
+        row(
+            "flush per group (mean), wall time",
+            format!(
+                "{:.3} ms, {:.0}% of the run",
+                flushing / groups * 1000.0,
+                flushing / secs * 100.0
+            ),
+        );
+    }
     row("server peak RSS (VmHWM)", mib(rss_peak));
     row(
         "store on disk at end",

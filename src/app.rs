@@ -23,6 +23,7 @@ use crate::health::Health;
 use crate::http::auth::Credentials;
 use crate::http::{AppState, metrics_handle, router};
 use crate::i18n::I18n;
+use crate::oncall::{OnCall, StaticOnCall};
 use crate::store::{SledStore, Store};
 
 /// A running warroom.
@@ -81,10 +82,14 @@ pub async fn start_on(
     let store: Arc<dyn Store> = Arc::new(sled_store);
     let outbox_wake = Arc::new(Notify::new());
     let jobs_wake = Arc::new(Notify::new());
+    // One source of who is on call, asked by the engine and the Discord adapter alike.
+    let mut policy = settings.policy.clone();
+    let oncall: Arc<dyn OnCall> = Arc::new(StaticOnCall::new(std::mem::take(&mut policy.oncall)));
     let (engine, engine_task) = spawn(EngineParts {
         store: store.clone(),
         clock: clock.clone(),
-        policy: settings.policy.clone(),
+        policy,
+        oncall: oncall.clone(),
         people: settings.people.clone(),
         outbox_wake: outbox_wake.clone(),
         jobs_wake: jobs_wake.clone(),
@@ -98,11 +103,11 @@ pub async fn start_on(
         match &settings.discord {
             Some(discord) => {
                 let data = DiscordData {
-                    engine: engine.clone(),
-                    store: store.clone(),
+                    port: engine.port(),
                     i18n: i18n.clone(),
                     settings: discord.clone(),
-                    oncall: settings.policy.oncall.clone(),
+                    oncall: oncall.clone(),
+                    clock: clock.clone(),
                     ready: chat_ready.clone(),
                 };
                 let (chat, task) = crate::chat::discord::start(data, shutdown_rx.clone())
@@ -145,8 +150,8 @@ pub async fn start_on(
 
     let stop_engine = engine.stopper();
     let state = AppState {
-        engine,
-        store: store.clone(),
+        store: engine.views().store(),
+        port: engine.port(),
         console,
         chat_ready,
         health,

@@ -39,11 +39,12 @@ use crate::domain::alert::AlertSource;
 use crate::domain::command::{Command, parse_typed};
 use crate::domain::ids::{IncidentId, MessageId, UserId};
 use crate::domain::incident::{Incident, IncidentState};
-use crate::engine::{ChatRecord, CommandReply, EngineError, EngineHandle};
+use crate::engine::port::{
+    ChatRecord, CommandReply, EngineError, InboundPort, StoreError, StoreRead,
+};
 use crate::http::auth::{Credentials, require_reader};
 use crate::i18n::I18n;
 use crate::intake;
-use crate::store::Store;
 
 pub const DEFAULT_TIMELINE_PAGE: usize = 100;
 pub const MAX_TIMELINE_PAGE: usize = 500;
@@ -56,8 +57,10 @@ pub const MAX_MESSAGE_PAGE: usize = 500;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub engine: EngineHandle,
-    pub store: Arc<dyn Store>,
+    /// The way into the core: events and views.
+    pub port: InboundPort,
+    /// The store's read port (the read API pages it); writing is the engine's alone.
+    pub store: Arc<dyn StoreRead>,
     pub console: Option<Arc<ConsoleChat>>,
     /// The chat adapter is connected (Discord: commands registered; console: always).
     pub chat_ready: Arc<std::sync::atomic::AtomicBool>,
@@ -165,7 +168,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Runs a store read on the blocking pool, off the async workers the engine's callers use.
 async fn blocking<T: Send + 'static>(
-    read: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+    read: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(read).await {
         Ok(result) => Ok(result?),
@@ -220,12 +223,12 @@ impl From<EngineError> for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(error: crate::store::StoreError) -> ApiError {
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
         error!(%error, "Store read failed.");
         // A store that is recovering (disk full, re-opening) heals by itself: say "try again".
         let status = match error {
-            crate::store::StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, error.to_string())
@@ -340,7 +343,7 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             .err()
             .map(|error| error.to_string()),
     };
-    let engine_ok = state.engine.is_running();
+    let engine_ok = state.port.is_running();
     let chat_blocked = state.health.chat_blocked();
     let chat_ok =
         state.chat_ready.load(std::sync::atomic::Ordering::Relaxed) && chat_blocked.is_none();

@@ -22,4 +22,5 @@ pub mod http;
 pub mod i18n;
 pub mod intake;
 pub mod logging;
+pub mod oncall;
 pub mod store;

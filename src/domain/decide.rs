@@ -32,7 +32,8 @@ pub struct Policy {
     pub min_incident_severity: Severity,
     /// Resolve the incident when its last alert resolves (off by default: a human decides).
     pub auto_resolve: bool,
-    /// Who is on call for each role (static until rotations exist).
+    /// Who is on call for each role at the decision's `now`. Not a setting: the engine fills
+    /// it before each step from its one on-call source (`crate::oncall::OnCall`).
     pub oncall: Roles,
     /// The zone timelines are shown in (`[chat] time_zone`); stored times stay UTC.
     pub time_zone: chrono_tz::Tz,
@@ -104,18 +105,31 @@ pub enum RecordReason {
     ResolvedUnseen,
 }
 
-/// What applying an event produced: timeline entries (with their actors) and effects.
+/// What the core decided for one event: timeline entries (with their actors), effects, and
+/// the reply to whoever asked (a command's answer). A plain struct: each kind of output is a
+/// field, so a new kind (deadlines, jobs) is a new field with a default.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Applied {
+pub struct Decision {
     pub entries: Vec<(Actor, EntryKind)>,
     pub effects: Vec<Effect>,
     /// Deadlines set or cancelled, written in the same transaction as the rest.
     pub deadlines: Vec<DeadlineChange>,
     /// Jobs to create in the same transaction (see `domain::job`).
     pub jobs: Vec<crate::domain::job::NewJob>,
+    /// The answer to the person who typed or clicked, when the event was a command.
+    pub reply: Option<Msg>,
 }
 
-impl Applied {
+/// The former name of [`Decision`], kept so code written against it still reads.
+pub type Applied = Decision;
+
+impl Decision {
+    /// The same decision answering `reply`.
+    pub fn replying(mut self, reply: Msg) -> Decision {
+        self.reply = Some(reply);
+        self
+    }
+
     pub(crate) fn entry(&mut self, actor: &Actor, kind: EntryKind) {
         self.entries.push((actor.clone(), kind));
     }
@@ -276,7 +290,17 @@ pub fn open_incident_from_alert(
     (incident, applied)
 }
 
-/// Opens an incident by hand (`/incident declare`).
+/// Whether `person` may declare an incident titled `title`: checked before an id is taken, so
+/// a refused declare uses no sequence number.
+pub fn check_declare(person: &Person, title: &str) -> Result<(), Msg> {
+    authorize(person, None, Permission::Respond).map_err(|_| refusal_msg("declare"))?;
+    if title.trim().chars().count() > MAX_TITLE_CHARS {
+        return Err(Msg::new("reply-title-too-long").number("max", MAX_TITLE_CHARS as u64));
+    }
+    Ok(())
+}
+
+/// Opens an incident by hand (`/incident declare`); refuses what [`check_declare`] refuses.
 pub fn declare_incident(
     policy: &Policy,
     id: IncidentId,
@@ -284,12 +308,9 @@ pub fn declare_incident(
     severity: Option<Severity>,
     person: &Person,
     now: DateTime<Utc>,
-) -> Result<(Incident, Applied), Msg> {
-    authorize(person, None, Permission::Respond).map_err(|_| refusal_msg("declare"))?;
+) -> Result<(Incident, Decision), Msg> {
+    check_declare(person, title)?;
     let title = title.trim();
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(Msg::new("reply-title-too-long").number("max", MAX_TITLE_CHARS as u64));
-    }
     let severity = severity.unwrap_or(Severity::Sev3);
     let actor = Actor::user(&person.id);
     let mut incident = Incident {
@@ -492,13 +513,6 @@ pub fn apply_alert_to_incident(
     applied
 }
 
-/// The outcome of a command on an incident: the reply to the person, and what changed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommandOutcome {
-    pub reply: Msg,
-    pub applied: Applied,
-}
-
 /// Applies an incident command typed or clicked by `person`. `is_known` says whether a user
 /// named in the command exists. Refusals come back as the localized reply to send.
 pub fn apply_command(
@@ -507,7 +521,7 @@ pub fn apply_command(
     command: &Command,
     is_known: &dyn Fn(&UserId) -> bool,
     now: DateTime<Utc>,
-) -> Result<CommandOutcome, Msg> {
+) -> Result<Decision, Msg> {
     let actor = Actor::user(&person.id);
     let id = incident.id;
     let mut applied = Applied::default();
@@ -632,10 +646,7 @@ pub fn apply_command(
                     .person("user", person)
                     .outside("text", text),
             });
-            return Ok(CommandOutcome {
-                reply: Msg::new("reply-note-added").word("incident", id),
-                applied,
-            });
+            return Ok(applied.replying(Msg::new("reply-note-added").word("incident", id)));
         }
         Command::Status { .. }
         | Command::List
@@ -643,22 +654,21 @@ pub fn apply_command(
         | Command::Declare { .. }
         | Command::Reprobe
         | Command::Help => {
-            // Read-only and incident-less commands are answered by the engine, which has the
-            // store at hand; nothing changes here.
-            return Ok(CommandOutcome {
-                reply: Msg::new("reply-status")
+            // Read-only and incident-less commands are answered by the engine's queries, which
+            // read views; nothing changes here.
+            return Ok(applied.replying(
+                Msg::new("reply-status")
                     .word("incident", id)
                     .outside("title", &incident.title)
                     .word("state", incident.state)
                     .word("severity", incident.severity)
                     .number("firing", incident.alerts.firing)
                     .number("resolved", incident.alerts.resolved),
-                applied,
-            });
+            ));
         }
     };
     applied.refresh_card(id);
-    Ok(CommandOutcome { reply, applied })
+    Ok(applied.replying(reply))
 }
 
 /// The message id of a refusal for lack of a right: adapters answer it as such (the console
@@ -1039,19 +1049,22 @@ pub(crate) mod tests {
             };
             let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
             assert_eq!(incident.state, IncidentState::Resolved);
-            let warned = outcome.applied.effects.iter().any(|effect| {
+            let warned = outcome.effects.iter().any(|effect| {
                 matches!(effect, Effect::Notify { message, .. }
                     if message.id == "notice-resolved-while-firing")
             });
             if firing_count > 0 {
-                assert_eq!(outcome.reply.id, "reply-resolved-while-firing");
-                assert!(outcome.reply.args.contains(&(
+                assert_eq!(
+                    outcome.reply.as_ref().unwrap().id,
+                    "reply-resolved-while-firing"
+                );
+                assert!(outcome.reply.as_ref().unwrap().args.contains(&(
                     "firing".to_owned(),
                     crate::domain::message::Arg::Number(firing_count)
                 )));
                 assert!(warned);
             } else {
-                assert_eq!(outcome.reply.id, "reply-state-changed");
+                assert_eq!(outcome.reply.as_ref().unwrap().id, "reply-state-changed");
                 assert!(!warned);
             }
         }
@@ -1189,7 +1202,7 @@ pub(crate) mod tests {
 
         let ack = Command::Transition(Transition::Acknowledge);
         let outcome = apply_command(&mut incident, &carol, &ack, &known, now).unwrap();
-        assert_eq!(outcome.reply.id, "reply-state-changed");
+        assert_eq!(outcome.reply.as_ref().unwrap().id, "reply-state-changed");
         assert_eq!(incident.state, IncidentState::Acknowledged);
         assert_eq!(incident.milestones.acknowledged, Some(now));
 
@@ -1216,7 +1229,7 @@ pub(crate) mod tests {
 
         let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
         assert_eq!(incident.state, IncidentState::Resolved);
-        assert!(outcome.applied.effects.contains(&Effect::RefreshCard {
+        assert!(outcome.effects.contains(&Effect::RefreshCard {
             incident: incident.id
         }));
 

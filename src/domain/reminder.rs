@@ -380,7 +380,7 @@ mod tests {
         let ack = Command::Transition(Transition::Acknowledge);
         let outcome = apply_command(&mut declared, &bob, &ack, &|_| true, now).unwrap();
         assert_eq!(
-            outcome.applied.deadlines,
+            outcome.deadlines,
             vec![DeadlineChange::Cancel {
                 key: KEY.to_owned()
             }]
@@ -388,7 +388,7 @@ mod tests {
         let resolve = Command::Transition(Transition::Resolve);
         let outcome = apply_command(&mut declared, &bob, &resolve, &|_| true, now).unwrap();
         assert!(
-            outcome.applied.deadlines.is_empty(),
+            outcome.deadlines.is_empty(),
             "only leaving triggered cancels"
         );
 

@@ -1,6 +1,6 @@
-//! Commands inside the engine: help, list, status and timeline answered from its caches, the
-//! rest decided by `domain::decide` and applied to the pending batch; chat records; and how a
-//! timeline entry reads in chat.
+//! Commands inside the engine: decided by `domain::decide` and applied to the pending batch
+//! (queries — help, list, status, timeline — are answered by `views`); chat records; and how
+//! a timeline entry reads in chat.
 
 use super::*;
 
@@ -13,65 +13,36 @@ impl Engine {
         pending: &mut Pending,
         now: DateTime<Utc>,
     ) -> Result<CommandReply, StoreError> {
-        let Some(person) = self.people.get(user).cloned() else {
+        let Some(person) = self.people.lock().get(user).cloned() else {
             return Ok(CommandReply::refused(
                 Msg::new("reply-unknown-person").user("user", user),
             ));
         };
-        match command {
-            Command::Help => {
-                return Ok(CommandReply {
-                    ok: true,
-                    lines: replies::help_lines(),
-                    incident: None,
-                });
+        if let Command::Declare { title, severity } = command {
+            // Checked before an id is taken: a refused declare uses no sequence number.
+            if let Err(msg) = check_declare(&person, title) {
+                return Ok(CommandReply::refused(msg));
             }
-            Command::List => {
-                // The pending copy of an incident is newer than the cached one.
-                let mut current: HashMap<IncidentId, &Incident> =
-                    self.open.iter().map(|(id, i)| (*id, i)).collect();
-                current.extend(pending.incidents.iter().map(|(id, i)| (*id, i)));
-                return Ok(CommandReply {
-                    ok: true,
-                    lines: replies::list_lines(current.into_values()),
-                    incident: None,
-                });
-            }
-            Command::Declare { title, severity } => {
-                let id = self.next_incident_id(pending, now)?;
-                return Ok(
-                    match declare_incident(&self.policy, id, title, *severity, &person, now) {
-                        Ok((incident, applied)) => {
-                            info!(incident = %id, user = %user, "Incident declared by hand.");
-                            metrics::counter!("warroom_incidents_opened_total", "how" => "declared").increment(1);
-                            self.apply(pending, incident, applied, now);
-                            CommandReply {
-                                ok: true,
-                                lines: vec![Msg::new("reply-declared").word("incident", id)],
-                                incident: Some(id),
-                            }
+            let id = self.next_incident_id(pending, now)?;
+            return Ok(
+                match declare_incident(&self.policy, id, title, *severity, &person, now) {
+                    Ok((incident, decision)) => {
+                        info!(incident = %id, user = %user, "Incident declared by hand.");
+                        metrics::counter!("warroom_incidents_opened_total", "how" => "declared")
+                            .increment(1);
+                        self.apply(pending, incident, decision, now);
+                        CommandReply {
+                            ok: true,
+                            lines: vec![Msg::new("reply-declared").word("incident", id)],
+                            incident: Some(id),
                         }
-                        Err(msg) => {
-                            // The id was not used; give it back so the day's sequence has no gap.
-                            self.sequences.insert(id.date(), id.sequence() - 1);
-                            pending
-                                .batch
-                                .sequences
-                                .retain(|(d, s)| !(*d == id.date() && *s == id.sequence()));
-                            CommandReply::refused(msg)
-                        }
-                    },
-                );
-            }
-            _ => {}
+                    }
+                    // check_declare refuses everything declare_incident refuses; this is the
+                    // same refusal, should they ever drift apart.
+                    Err(msg) => CommandReply::refused(msg),
+                },
+            );
         }
-        // `/incident status id:…` names its incident; everything else acts on the room's.
-        let incident_id = match command {
-            Command::Status {
-                incident: Some(named),
-            } => Some(*named),
-            _ => incident_id,
-        };
         let Some(incident_id) = incident_id else {
             return Ok(CommandReply::refused(Msg::new("reply-no-incident-here")));
         };
@@ -80,49 +51,22 @@ impl Engine {
                 Msg::new("reply-incident-not-found").word("incident", incident_id),
             ));
         };
-        match command {
-            Command::Status { .. } => {
-                // Anyone configured may read; Permission::Read never refuses.
-                return Ok(CommandReply {
-                    ok: true,
-                    lines: status_lines(&incident)
-                        .into_iter()
-                        .map(|line| self.named(line))
-                        .collect(),
-                    incident: Some(incident_id),
-                });
-            }
-            Command::Reprobe => return self.reprobe(&person, incident, pending, now),
-            Command::Timeline { limit } => {
-                let total = incident.timeline_len;
-                let after = total.saturating_sub(*limit as u64);
-                let entries = self.pending_aware_timeline(pending, &incident, after, *limit)?;
-                let mut lines = vec![
-                    Msg::new("reply-timeline-header")
-                        .word("incident", incident_id)
-                        .number("shown", entries.len() as u64)
-                        .number("total", total),
-                ];
-                let zone = self.policy.time_zone;
-                lines.push(Msg::new("reply-timeline-zone").word("zone", zone.name()));
-                lines.extend(entries.iter().map(|entry| timeline_line(entry, zone)));
-                return Ok(CommandReply {
-                    ok: true,
-                    lines,
-                    incident: Some(incident_id),
-                });
-            }
-            _ => {}
+        if let Command::Reprobe = command {
+            return self.reprobe(&person, incident, pending, now);
         }
-        let people = &self.people;
-        let is_known = |user: &UserId| people.contains_key(user);
-        match apply_command(&mut incident, &person, command, &is_known, now) {
-            Ok(outcome) => {
+        let decided = {
+            let people = self.people.lock();
+            let is_known = |user: &UserId| people.contains(user);
+            apply_command(&mut incident, &person, command, &is_known, now)
+        };
+        match decided {
+            Ok(mut decision) => {
                 info!(incident = %incident_id, user = %user, command = ?command, "Command applied.");
-                self.apply(pending, incident, outcome.applied, now);
+                let reply = decision.reply.take();
+                self.apply(pending, incident, decision, now);
                 Ok(CommandReply {
                     ok: true,
-                    lines: vec![self.named(outcome.reply)],
+                    lines: reply.map(|reply| self.named(reply)).into_iter().collect(),
                     incident: Some(incident_id),
                 })
             }
@@ -132,28 +76,6 @@ impl Engine {
                 incident: Some(incident_id),
             }),
         }
-    }
-
-    fn pending_aware_timeline(
-        &self,
-        pending: &Pending,
-        incident: &Incident,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<TimelineEntry>, StoreError> {
-        let mut entries = self.store.timeline(incident.id, after, limit)?;
-        entries.extend(
-            pending
-                .batch
-                .timeline
-                .iter()
-                .filter(|e| e.incident == incident.id && e.seq > after)
-                .cloned(),
-        );
-        entries.sort_by_key(|e| e.seq);
-        entries.dedup_by_key(|e| e.seq);
-        let skip = entries.len().saturating_sub(limit);
-        Ok(entries.into_iter().skip(skip).collect())
     }
 
     pub(super) fn chat_record(
@@ -222,7 +144,7 @@ impl Engine {
                         }
                     }
                 }
-                self.people.insert(person.id.clone(), person);
+                self.people.lock().introduce(person);
                 match recorded {
                     Ok(applied) => self.apply(pending, current, applied, now),
                     Err(reason) => {
@@ -241,31 +163,6 @@ impl Engine {
         self.apply(pending, incident, applied, now);
         Ok(())
     }
-}
-
-fn status_lines(incident: &Incident) -> Vec<Msg> {
-    let holder = |msg: Msg, name: &str, user: Option<&UserId>| match user {
-        Some(user) => msg.user(name, user),
-        None => msg.word(name, "-"),
-    };
-    let msg = Msg::new("reply-status")
-        .word("incident", incident.id)
-        .outside("title", &incident.title)
-        .word("state", incident.state)
-        .word("severity", incident.severity)
-        .number("firing", incident.alerts.firing)
-        .number("resolved", incident.alerts.resolved);
-    let msg = holder(msg, "commander", incident.roles.commander.as_ref());
-    let msg = holder(
-        msg,
-        "communications",
-        incident.roles.communications.as_ref(),
-    );
-    vec![holder(
-        msg,
-        "operations",
-        incident.roles.operations.as_ref(),
-    )]
 }
 
 /// A moment as chat lines show it: date, time and UTC offset in `zone`, so a reader never

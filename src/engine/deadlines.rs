@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::{Deferred, Engine, Pending, Request};
+use super::{Deferred, Engine, Event, Pending};
 use crate::domain::deadline::DeadlineKind;
 use crate::domain::reminder;
 use crate::engine::clock::Clock;
@@ -36,7 +36,7 @@ pub(super) type Earliest = watch::Sender<Option<DateTime<Utc>>>;
 pub(super) fn spawn_scheduler(
     clock: Arc<dyn Clock>,
     earliest: watch::Receiver<Option<DateTime<Utc>>>,
-    engine: mpsc::WeakSender<Request>,
+    engine: mpsc::WeakSender<Event>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(run_scheduler(clock, earliest, engine))
 }
@@ -44,7 +44,7 @@ pub(super) fn spawn_scheduler(
 async fn run_scheduler(
     clock: Arc<dyn Clock>,
     mut earliest: watch::Receiver<Option<DateTime<Utc>>>,
-    engine: mpsc::WeakSender<Request>,
+    engine: mpsc::WeakSender<Event>,
 ) {
     loop {
         let next = *earliest.borrow_and_update();
@@ -65,7 +65,7 @@ async fn run_scheduler(
         let Some(sender) = engine.upgrade() else {
             break;
         };
-        if sender.send(Request::Due).await.is_err() {
+        if sender.send(Event::Due).await.is_err() {
             break;
         }
         drop(sender);

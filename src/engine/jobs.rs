@@ -41,7 +41,7 @@ impl EngineHandle {
     /// Reports how a job ended; answered once the outcome is durable.
     pub async fn job_finished(&self, job: JobId, outcome: JobOutcome) -> Result<(), EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::JobFinished {
+        self.send(Event::JobFinished {
             job,
             outcome,
             reply,

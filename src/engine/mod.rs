@@ -9,8 +9,13 @@ mod ingest;
 pub mod jobs;
 mod lanes;
 pub mod outbox;
+pub mod people;
+pub mod port;
 mod replies;
+#[cfg(test)]
+mod tests;
 pub mod tracked;
+pub mod views;
 
 pub use commands::timeline_line;
 pub use replies::MAX_LISTED_INCIDENTS;
@@ -29,16 +34,20 @@ use crate::domain::alert::{Alert, AlertIdentity};
 use crate::domain::alert_rules::note_stale_alert;
 use crate::domain::command::Command;
 use crate::domain::decide::{
-    AlertRoute, Applied, Policy, RecordReason, StoredAlert, apply_alert_to_incident, apply_command,
-    declare_incident, group_key, open_incident_from_alert, route_alert,
+    AlertRoute, Applied, Decision, Policy, RecordReason, StoredAlert, apply_alert_to_incident,
+    apply_command, check_declare, declare_incident, group_key, open_incident_from_alert,
+    route_alert,
 };
 use crate::domain::emoji::record_reaction;
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Incident;
-use crate::domain::message::{Arg, Msg};
+use crate::domain::message::Msg;
 use crate::domain::timeline::{EntryKind, TimelineEntry};
 use crate::engine::clock::Clock;
+use crate::engine::people::{MAX_INTRODUCED_PEOPLE, SharedPeople};
+use crate::engine::views::{OpenIncidents, Views};
 use crate::intake::AlertBatch;
+use crate::oncall::OnCall;
 use crate::store::{Store, StoreError, WriteBatch};
 
 /// How many queued requests one engine step takes at most.
@@ -115,13 +124,18 @@ pub enum ChatRecord {
     },
 }
 
-enum Request {
+/// Everything the engine is asked to do, each with the channel its answer goes back on. The
+/// engine applies events one at a time; queries never become events (see [`views`]).
+#[derive(Debug)]
+pub enum Event {
+    /// Alerts from an intake adapter.
     Ingest {
         alerts: Vec<Alert>,
         /// Alerts the sender left out of the request (Alertmanager's `truncatedAlerts`).
         truncated: u64,
         reply: oneshot::Sender<Result<IngestReport, EngineError>>,
     },
+    /// A command typed or clicked by `person`, whom the adapter identified.
     Command {
         person: Person,
         introduced: Vec<Person>,
@@ -129,6 +143,7 @@ enum Request {
         command: Command,
         reply: oneshot::Sender<Result<CommandReply, EngineError>>,
     },
+    /// A fact a chat adapter or the outbox reports.
     Chat {
         record: ChatRecord,
         reply: oneshot::Sender<Result<(), EngineError>>,
@@ -145,7 +160,8 @@ enum Request {
 /// The cheap, cloneable way in.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
-    tx: mpsc::Sender<Request>,
+    tx: mpsc::Sender<Event>,
+    views: Views,
     running: Arc<AtomicBool>,
     /// See [`EngineStopper`].
     stop: Arc<Notify>,
@@ -174,7 +190,7 @@ impl EngineHandle {
         truncated: u64,
     ) -> Result<IngestReport, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Ingest {
+        self.send(Event::Ingest {
             alerts,
             truncated,
             reply,
@@ -195,7 +211,7 @@ impl EngineHandle {
         command: Command,
     ) -> Result<CommandReply, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Command {
+        self.send(Event::Command {
             person,
             introduced,
             incident,
@@ -208,8 +224,23 @@ impl EngineHandle {
 
     pub async fn record(&self, record: ChatRecord) -> Result<(), EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Request::Chat { record, reply }).await?;
+        self.send(Event::Chat { record, reply }).await?;
         rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// What the engine has committed, for queries and the read API.
+    pub fn views(&self) -> &Views {
+        &self.views
+    }
+
+    /// The way in for adapters: events and views.
+    pub fn port(&self) -> port::InboundPort {
+        port::InboundPort::new(self.clone())
+    }
+
+    /// Hands `event` to the engine; its answer comes back on the event's own channel.
+    pub async fn submit(&self, event: Event) -> Result<(), EngineError> {
+        self.send(event).await
     }
 
     /// A way to stop the engine that does not itself keep it running.
@@ -223,7 +254,7 @@ impl EngineHandle {
         self.running.load(Ordering::Relaxed) && !self.tx.is_closed()
     }
 
-    async fn send(&self, request: Request) -> Result<(), EngineError> {
+    async fn send(&self, request: Event) -> Result<(), EngineError> {
         self.tx
             .send(request)
             .await
@@ -250,7 +281,10 @@ impl EngineStopper {
 pub struct EngineParts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// The decisions' settings; its `oncall` is ignored: the engine asks `oncall` instead.
     pub policy: Policy,
+    /// Who is on call, asked at every step.
+    pub oncall: Arc<dyn OnCall>,
     pub people: Vec<Person>,
     /// Woken after each committed batch so the outbox delivers promptly.
     pub outbox_wake: Arc<Notify>,
@@ -258,28 +292,34 @@ pub struct EngineParts {
     pub jobs_wake: Arc<Notify>,
 }
 
-/// Starts the engine and its flusher; they stop when every handle is dropped.
+/// Starts the engine on the `warroom-engine` thread, where it also flushes; it stops when
+/// every handle is dropped or the stopper is used. Call from inside a tokio
+/// runtime: the returned task, which ends when the engine thread does, lives there.
 pub fn spawn(
     parts: EngineParts,
 ) -> Result<(EngineHandle, tokio::task::JoinHandle<()>), EngineError> {
     let (tx, rx) = mpsc::channel(4096);
-    let (flush_tx, flush_rx) = std::sync::mpsc::channel();
-    let (flushed_tx, flushed_rx) = mpsc::unbounded_channel();
     let running = Arc::new(AtomicBool::new(true));
     let (earliest, earliest_rx) = tokio::sync::watch::channel(None);
     let scheduler_clock = parts.clock.clone();
+    let people = SharedPeople::new(parts.people, MAX_INTRODUCED_PEOPLE);
+    let open = OpenIncidents::default();
+    let views = Views {
+        store: parts.store.clone(),
+        open: open.clone(),
+        people: people.clone(),
+        time_zone: parts.policy.time_zone,
+    };
     let mut engine = Engine {
         store: parts.store.clone(),
         clock: parts.clock,
         policy: parts.policy,
-        people: parts
-            .people
-            .into_iter()
-            .map(|p| (p.id.clone(), p))
-            .collect(),
+        oncall: parts.oncall,
+        people,
         outbox_wake: parts.outbox_wake,
         jobs_wake: parts.jobs_wake,
-        open: HashMap::new(),
+        views: views.clone(),
+        open,
         by_group: HashMap::new(),
         sequences: HashMap::new(),
         stale: false,
@@ -287,36 +327,51 @@ pub fn spawn(
         earliest,
     };
     engine.reload()?;
-    // Group commit runs on its own OS thread: a blocking flush there costs no thread-pool hop
-    // and lets the engine keep applying the next batch meanwhile.
-    let (flusher_done, flusher_finished) = oneshot::channel::<()>();
-    let flush_store = parts.store;
-    std::thread::Builder::new()
-        .name("warroom-flush".to_owned())
-        .spawn(move || {
-            flusher(flush_store.as_ref(), flush_rx, flushed_tx);
-            let _ = flusher_done.send(());
-        })
-        .map_err(|error| {
-            EngineError::NotDurable(format!("cannot start the flush thread: {error}"))
-        })?;
     deadlines::spawn_scheduler(scheduler_clock, earliest_rx, tx.downgrade());
     let running_flag = running.clone();
     let stop = Arc::new(Notify::new());
     let stop_signal = stop.clone();
+    // The engine runs on its own OS thread with a single-threaded runtime of its own: its
+    // sled reads and transactions then never block a tokio worker that serves HTTP or chat.
+    // No I/O or timer driver: the engine only waits on channels, so it parks on a condition
+    // variable, the cheapest wake from another thread.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|error| {
+            EngineError::NotDurable(format!("cannot build the engine's runtime: {error}"))
+        })?;
+    let (engine_done, engine_finished) = oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("warroom-engine".to_owned())
+        .spawn(move || {
+            runtime.block_on(async move {
+                engine.run(rx, stop_signal).await;
+                running_flag.store(false, Ordering::Relaxed);
+            });
+            let _ = engine_done.send(());
+        })
+        .map_err(|error| {
+            EngineError::NotDurable(format!("cannot start the engine thread: {error}"))
+        })?;
+    // The composition root waits for this task (bounded) to know the engine has finished.
     let task = tokio::spawn(async move {
-        engine.run(rx, flush_tx, flushed_rx, stop_signal).await;
-        running_flag.store(false, Ordering::Relaxed);
-        // The flusher ends once the engine's sender is gone; wait so every reply is sent.
-        let _ = flusher_finished.await;
+        let _ = engine_finished.await;
     });
-    Ok((EngineHandle { tx, running, stop }, task))
+    Ok((
+        EngineHandle {
+            tx,
+            views,
+            running,
+            stop,
+        },
+        task,
+    ))
 }
 
 /// A reply waiting for the flush that makes its change durable.
 type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
 
-/// One committed group on its way to the flusher.
+/// One committed group waiting for its flush.
 struct FlushGroup {
     replies: Vec<Deferred>,
     /// The store generation the group was committed under: if the store re-opened since,
@@ -324,48 +379,44 @@ struct FlushGroup {
     generation: u64,
 }
 
-/// Flushes each group and answers its callers; tells the engine whether the flush held.
-fn flusher(
-    store: &dyn Store,
-    rx: std::sync::mpsc::Receiver<FlushGroup>,
-    done: mpsc::UnboundedSender<bool>,
-) {
-    while let Ok(group) = rx.recv() {
-        let started = std::time::Instant::now();
-        let result = store.flush_blocking().and_then(|()| {
-            if store.generation() == group.generation {
-                Ok(())
-            } else {
-                Err(StoreError::Unavailable(
-                    "the store re-opened before this change was flushed".to_owned(),
-                ))
-            }
-        });
-        metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
-        if let Err(error) = &result {
-            error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
+/// Flushes a committed group and answers its callers; whether the flush held.
+fn flush_group(store: &dyn Store, group: FlushGroup) -> bool {
+    let started = std::time::Instant::now();
+    let result = store.flush_blocking().and_then(|()| {
+        if store.generation() == group.generation {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(
+                "the store re-opened before this change was flushed".to_owned(),
+            ))
         }
-        for deferred in group.replies {
-            deferred(match &result {
-                Ok(()) => Ok(()),
-                Err(error) => Err(EngineError::NotDurable(error.to_string())),
-            });
-        }
-        if done.send(result.is_ok()).is_err() {
-            return;
-        }
+    });
+    metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
+    if let Err(error) = &result {
+        error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
     }
+    for deferred in group.replies {
+        deferred(match &result {
+            Ok(()) => Ok(()),
+            Err(error) => Err(EngineError::NotDurable(error.to_string())),
+        });
+    }
+    result.is_ok()
 }
 
 struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// Its `oncall` is filled from [`Engine::oncall`] before each step decides.
     policy: Policy,
-    people: HashMap<UserId, Person>,
+    oncall: Arc<dyn OnCall>,
+    people: SharedPeople,
     outbox_wake: Arc<Notify>,
     jobs_wake: Arc<Notify>,
-    /// Every open incident; the engine is the only writer, so this is the truth.
-    open: HashMap<IncidentId, Incident>,
+    views: Views,
+    /// Every open incident as committed; the engine is the only writer, so this is the truth.
+    /// Shared with the views, so queries read it without asking the engine.
+    open: OpenIncidents,
     /// The open incident of each alert group.
     by_group: HashMap<String, IncidentId>,
     sequences: HashMap<NaiveDate, u32>,
@@ -392,7 +443,7 @@ struct Pending {
 
 impl Engine {
     fn reload(&mut self) -> Result<(), StoreError> {
-        self.open.clear();
+        self.open.write().clear();
         self.by_group.clear();
         self.sequences.clear();
         self.stale = true;
@@ -405,7 +456,7 @@ impl Engine {
                 // Newest first from the store: keep the newest open incident per group.
                 self.by_group.entry(key.clone()).or_insert(incident.id);
             }
-            self.open.insert(incident.id, incident);
+            self.open.write().insert(incident.id, incident);
         }
         self.loaded_generation = generation;
         self.stale = false;
@@ -429,43 +480,21 @@ impl Engine {
         !self.stale
     }
 
-    /// Applies requests as they come and commits while the flusher is idle. While a flush is
-    /// under way, new requests collect in `pending` and go out together as the next group:
-    /// one transaction and one flush for everything that arrived meanwhile.
-    async fn run(
-        &mut self,
-        mut rx: mpsc::Receiver<Request>,
-        flush_tx: std::sync::mpsc::Sender<FlushGroup>,
-        mut flushed_rx: mpsc::UnboundedReceiver<bool>,
-        stop: Arc<Notify>,
-    ) {
+    /// Applies events as they come: takes everything queued (up to [`MAX_BATCH`]), decides
+    /// it, commits it as one transaction, flushes, and answers. Events that arrive during one
+    /// flush wait in the channel and make the next group: one transaction and one flush for
+    /// everything that arrived meanwhile. Flushing on this thread (not a flusher of its own)
+    /// saves two thread hand-offs per group.
+    async fn run(&mut self, mut rx: mpsc::Receiver<Event>, stop: Arc<Notify>) {
         let mut pending = Pending::default();
         let mut deferred: Vec<Deferred> = Vec::new();
-        let mut flushing = false;
         let mut closed = false;
         loop {
-            if closed && !flushing && deferred.is_empty() {
+            if closed && deferred.is_empty() {
                 break;
             }
             tokio::select! {
                 biased;
-                done = flushed_rx.recv(), if flushing => {
-                    match done {
-                        None => {
-                            error!("The flusher is gone; stopping the engine.");
-                            break;
-                        }
-                        Some(held) => {
-                            if !held {
-                                // The caches already hold the failed group's changes, and
-                                // so does every request decided from them since.
-                                self.stale = true;
-                                pending.stale = true;
-                            }
-                        }
-                    }
-                    flushing = false;
-                }
                 _ = stop.notified(), if !closed => {
                     info!("Engine asked to stop; no further requests are taken.");
                     closed = true;
@@ -477,12 +506,13 @@ impl Engine {
                             pending.stale = true;
                         }
                         let now = self.clock.now();
-                        deferred.push(self.handle(first, &mut pending, now));
+                        self.policy.oncall = self.oncall.on_call(now);
+                        deferred.extend(self.handle(first, &mut pending, now));
                         let mut taken = 1;
                         while taken < MAX_BATCH {
                             match rx.try_recv() {
                                 Ok(request) => {
-                                    deferred.push(self.handle(request, &mut pending, now));
+                                    deferred.extend(self.handle(request, &mut pending, now));
                                     taken += 1;
                                 }
                                 Err(_) => break,
@@ -492,22 +522,23 @@ impl Engine {
                     None => closed = true,
                 },
             }
-            if !flushing && !deferred.is_empty() {
+            if !deferred.is_empty() {
                 let group = std::mem::take(&mut deferred);
                 let batch = std::mem::take(&mut pending);
-                flushing = self.commit(batch, group, &flush_tx);
+                if let Some(group) = self.commit(batch, group)
+                    && !flush_group(self.store.as_ref(), group)
+                {
+                    // The caches hold the failed group's changes: reloaded before anything
+                    // else is decided.
+                    self.stale = true;
+                }
             }
         }
         info!("Engine stopped.");
     }
 
-    /// Commits one group and hands its replies to the flusher; false when nothing was handed.
-    fn commit(
-        &mut self,
-        pending: Pending,
-        group: Vec<Deferred>,
-        flush_tx: &std::sync::mpsc::Sender<FlushGroup>,
-    ) -> bool {
+    /// Commits one group; its replies to flush, or `None` when they were already answered.
+    fn commit(&mut self, pending: Pending, group: Vec<Deferred>) -> Option<FlushGroup> {
         if pending.stale {
             warn!(
                 requests = group.len(),
@@ -519,7 +550,7 @@ impl Engine {
                 )));
             }
             self.stale = true;
-            return false;
+            return None;
         }
         let generation = self.store.generation();
         let deadlines_changed = pending.deadlines_touched || !pending.batch.deadlines.is_empty();
@@ -552,17 +583,10 @@ impl Engine {
                 if queues_jobs {
                     self.jobs_wake.notify_one();
                 }
-                if flush_tx
-                    .send(FlushGroup {
-                        replies: group,
-                        generation,
-                    })
-                    .is_err()
-                {
-                    error!("The flusher is gone; replies are lost.");
-                    return false;
-                }
-                true
+                Some(FlushGroup {
+                    replies: group,
+                    generation,
+                })
             }
             Err(error) => {
                 error!(%error, "Commit failed; the group is refused and caches reloaded.");
@@ -575,7 +599,7 @@ impl Engine {
                 if let Err(error) = self.reload() {
                     debug!(%error, "Reload after a failed commit failed; retried before the next request.");
                 }
-                false
+                None
             }
         }
     }
@@ -585,20 +609,26 @@ impl Engine {
             if let Some(key) = &incident.group_key {
                 self.by_group.insert(key.clone(), incident.id);
             }
-            self.open.insert(incident.id, incident);
+            self.open.write().insert(incident.id, incident);
         } else {
             if let Some(key) = &incident.group_key
                 && self.by_group.get(key) == Some(&incident.id)
             {
                 self.by_group.remove(key);
             }
-            self.open.remove(&incident.id);
+            self.open.write().remove(&incident.id);
         }
     }
 
-    fn handle(&mut self, request: Request, pending: &mut Pending, now: DateTime<Utc>) -> Deferred {
-        match request {
-            Request::Ingest {
+    /// Decides one event into `pending`; the returned reply waits for the group's flush.
+    fn handle(
+        &mut self,
+        event: Event,
+        pending: &mut Pending,
+        now: DateTime<Utc>,
+    ) -> Option<Deferred> {
+        Some(match event {
+            Event::Ingest {
                 alerts,
                 truncated,
                 reply,
@@ -608,32 +638,38 @@ impl Engine {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-            Request::Command {
+            Event::Command {
                 person,
                 introduced,
                 incident,
                 command,
                 reply,
             } => {
-                for known in introduced
-                    .into_iter()
-                    .chain(std::iter::once(person.clone()))
                 {
-                    self.people.insert(known.id.clone(), known);
+                    let mut people = self.people.lock();
+                    for known in introduced {
+                        people.introduce(known);
+                    }
                 }
+                // A query changes nothing: answered at once from what is committed.
+                if let Some(answer) = self.views.query(&person, incident, &command) {
+                    let _ = reply.send(answer.map_err(EngineError::from));
+                    return None;
+                }
+                self.people.lock().introduce(person.clone());
                 let result = self.command(&person.id, incident, &command, pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-            Request::Chat { record, reply } => {
+            Event::Chat { record, reply } => {
                 let result = self.chat_record(record, pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-            Request::Due => self.handle_due(pending, now),
-            Request::JobFinished {
+            Event::Due => self.handle_due(pending, now),
+            Event::JobFinished {
                 job,
                 outcome,
                 reply,
@@ -643,12 +679,15 @@ impl Engine {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
             }
-        }
+        })
     }
 
     fn incident(&self, pending: &Pending, id: IncidentId) -> Result<Option<Incident>, StoreError> {
-        if let Some(incident) = pending.incidents.get(&id).or_else(|| self.open.get(&id)) {
+        if let Some(incident) = pending.incidents.get(&id) {
             return Ok(Some(incident.clone()));
+        }
+        if let Some(incident) = self.open.get(id) {
+            return Ok(Some(incident));
         }
         self.store.incident(id)
     }
@@ -685,7 +724,7 @@ impl Engine {
         &self,
         pending: &mut Pending,
         mut incident: Incident,
-        applied: Applied,
+        applied: Decision,
         now: DateTime<Utc>,
     ) {
         for (actor, mut kind) in applied.entries {
@@ -733,26 +772,13 @@ impl Engine {
         pending.incidents.insert(incident.id, incident);
     }
 
-    /// Fills in the display names of the people a message names by id only: the core knows
-    /// people by id, the engine knows who they are.
-    fn named(&self, mut msg: Msg) -> Msg {
-        for (_, arg) in &mut msg.args {
-            if let Arg::Person { id, name: None } = arg {
-                *arg = Arg::Person {
-                    id: id.clone(),
-                    name: self.display_name(id),
-                };
-            }
-        }
-        msg
+    /// Fills in the display names of the people a message names by id only.
+    fn named(&self, msg: Msg) -> Msg {
+        self.views.named(msg)
     }
 
     /// The display name of a person the engine has met, if it is not blank.
     fn display_name(&self, user: &UserId) -> Option<String> {
-        self.people
-            .get(user)
-            .map(|person| person.display_name.trim())
-            .filter(|name| !name.is_empty())
-            .map(str::to_owned)
+        self.people.lock().display_name(user)
     }
 }

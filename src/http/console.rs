@@ -207,7 +207,7 @@ async fn run_command(
         _ => Vec::new(),
     };
     let reply = state
-        .engine
+        .port
         .command(person.clone(), introduced, incident, command)
         .await?;
     // A right the person lacks is a 403, with the same reply for whoever shows it.
@@ -273,7 +273,7 @@ pub(super) async fn console_react(
     let incident = console.room(&message.room).and_then(|room| room.incident);
     if let (true, Some(incident)) = (new, incident) {
         state
-            .engine
+            .port
             .record(ChatRecord::Reaction {
                 incident,
                 person: person.clone(),

@@ -83,7 +83,7 @@ pub(super) async fn ingest(
         metrics::counter!("warroom_alerts_rejected_total", "source" => source.as_str(), "status" => "400").increment(1);
         ApiError::new(StatusCode::BAD_REQUEST, error.to_string())
     })?;
-    let report = state.engine.ingest_batch(batch).await?;
+    let report = state.port.ingest_batch(batch).await?;
     Ok((StatusCode::OK, axum::Json(report)).into_response())
 }
 

@@ -1,4 +1,5 @@
-//! Durable state: the store port the engine uses, and its sled implementation.
+//! Durable state: the store ports (read for everyone, write for the engine) and their sled
+//! implementation.
 //!
 //! Values are versioned records (`{"v":1,"data":…}`), so a later schema can read older
 //! values; keys are big-endian so range scans come out in order.
@@ -88,15 +89,9 @@ pub struct DirtyCard {
     pub token: u64,
 }
 
-/// The store port. Writes go through [`Store::commit`]; they are durable once
-/// [`Store::flush`] returns.
-#[async_trait]
-pub trait Store: Send + Sync {
-    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
-    async fn flush(&self) -> Result<(), StoreError>;
-    /// The same, blocking the calling thread: for the engine's dedicated flush thread, which
-    /// avoids a hop through a thread pool on every group commit.
-    fn flush_blocking(&self) -> Result<(), StoreError>;
+/// The read port: what adapters, the HTTP read API and the engine's queries may ask. It
+/// cannot change anything, so holding one grants no way to bypass the engine.
+pub trait StoreRead: Send + Sync {
     /// Why the store refuses reads and writes, while it re-opens after a storage failure.
     fn failure(&self) -> Option<String>;
     /// Changes at every re-open: a write committed under an earlier generation may be lost
@@ -106,6 +101,15 @@ pub trait Store: Send + Sync {
     fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError>;
     /// Newest first; `state` filters.
     fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, StoreError>;
+    /// One page of incidents, newest first: at most `limit` of those older than `before`
+    /// (all when `None`) whose state is `state` (any when `None`). Scans from the cursor
+    /// instead of loading every incident.
+    fn incidents_page(
+        &self,
+        state: Option<IncidentState>,
+        before: Option<IncidentId>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError>;
     fn alert(&self, identity: &AlertIdentity) -> Result<Option<StoredAlert>, StoreError>;
     /// Entries with `seq > after`, at most `limit`.
     fn timeline(
@@ -117,35 +121,44 @@ pub trait Store: Send + Sync {
     /// The last incident sequence number used on `date` (0 when none).
     fn last_sequence(&self, date: NaiveDate) -> Result<u32, StoreError>;
 
-    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
-    fn outbox_complete(&self, key: u64) -> Result<(), StoreError>;
     /// Pending outbox items plus dirty cards; kept as a count, never a scan.
     fn outbox_depth(&self) -> usize;
+    /// Chat bookkeeping kept by the outbox: which room and card belong to which incident.
+    fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// Queued and running jobs, oldest first, at most `limit`.
+    fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError>;
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
+    /// What the tracked message `key` shows now.
+    fn tracked(&self, key: &str) -> Result<Option<TrackedMessage>, StoreError>;
+    fn dirty_tracked(&self) -> Result<Vec<DirtyTracked>, StoreError>;
+    /// What a posted chat message belongs to, if warroom posted it.
+    fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError>;
+}
+
+/// The write port, held only by the engine (commits and flushes) and its outbox (delivery
+/// bookkeeping). Writes go through [`Store::commit`]; they are durable once [`Store::flush`]
+/// returns. Adapters get a [`StoreRead`] instead, so they cannot write (the compiler says so).
+#[async_trait]
+pub trait Store: StoreRead {
+    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+    async fn flush(&self) -> Result<(), StoreError>;
+    /// The same, blocking the calling thread: for the engine's own thread, which avoids a hop
+    /// through a thread pool on every group commit.
+    fn flush_blocking(&self) -> Result<(), StoreError>;
+
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    fn outbox_complete(&self, key: u64) -> Result<(), StoreError>;
     fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError>;
     /// Clears the mark unless a newer one replaced it.
     fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError>;
 
-    /// Chat bookkeeping kept by the outbox: which room and card belong to which incident.
-    fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError>;
     fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError>;
-
-    /// One page of incidents, newest first: at most `limit` of those older than `before`
-    /// (all when `None`) whose state is `state` (any when `None`). Scans from the cursor
-    /// instead of loading every incident.
-    fn incidents_page(
-        &self,
-        state: Option<IncidentState>,
-        before: Option<IncidentId>,
-        limit: usize,
-    ) -> Result<Vec<Incident>, StoreError>;
 
     /// Deadlines due at `now`, earliest first, at most `limit`.
     fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError>;
     /// When the earliest deadline is due (a read of the tree's first key, not a scan).
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
-    /// Queued and running jobs, oldest first, at most `limit`.
-    fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError>;
-    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
     /// Marks a queued job started (not yet durable: flush before running it); false when it
     /// is gone or was already started.
     fn mark_job_started(
@@ -153,12 +166,8 @@ pub trait Store: Send + Sync {
         id: JobId,
         at: chrono::DateTime<chrono::Utc>,
     ) -> Result<bool, StoreError>;
-    /// What the tracked message `key` shows now.
-    fn tracked(&self, key: &str) -> Result<Option<TrackedMessage>, StoreError>;
-    fn dirty_tracked(&self) -> Result<Vec<DirtyTracked>, StoreError>;
     /// Clears the mark unless a newer one replaced it.
     fn clear_dirty_tracked(&self, mark: &DirtyTracked) -> Result<(), StoreError>;
     /// Remembers what a posted chat message belongs to (the newest [`MAX_MESSAGES`]).
     fn record_message(&self, message: &MessageId, owner: &MessageOwner) -> Result<(), StoreError>;
-    fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError>;
 }

@@ -24,7 +24,7 @@ use crate::store::jobs::{
     DirtyTracked, MessageOwner, TrackedMessage, body_key, dirty_key, prepare_jobs,
 };
 use crate::store::recovery::Shared;
-use crate::store::{DirtyCard, OutboxItem, Store, StoreError, WriteBatch};
+use crate::store::{DirtyCard, OutboxItem, Store, StoreError, StoreRead, WriteBatch};
 
 /// The sled store. Clones share one database, which is re-opened from disk after a failure
 /// (see [`super::recovery`]).
@@ -323,6 +323,103 @@ impl Store for SledStore {
         })
     }
 
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.outbox.iter().take(limit) {
+                let (key, value) = item?;
+                let Some(id) = u64_from(&key) else {
+                    continue;
+                };
+                out.push(OutboxItem {
+                    key: id,
+                    effect: decode(&key, &value)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
+        let removed = self
+            .shared
+            .with(|open| Ok(open.outbox.remove(key.to_be_bytes())?.is_some()))?;
+        if removed {
+            self.add_depth(-1);
+        }
+        Ok(())
+    }
+
+    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            for item in open.dirty_cards.iter() {
+                let (key, value) = item?;
+                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
+                    out.push(DirtyCard { incident, token });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
+        let key = incident_key(card.incident);
+        // A failed swap means a newer change marked the card again: leave that mark.
+        let cleared = self.shared.with(|open| {
+            Ok(open
+                .dirty_cards
+                .compare_and_swap(
+                    key,
+                    Some(&card.token.to_be_bytes()[..]),
+                    None as Option<&[u8]>,
+                )?
+                .is_ok())
+        })?;
+        if cleared {
+            self.add_depth(-1);
+        }
+        Ok(())
+    }
+
+    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.shared.with(|open| {
+            open.chat.insert(key, value.as_bytes())?;
+            Ok(())
+        })
+    }
+
+    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::due(&open.deadlines, now, limit))
+    }
+
+    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::earliest(&open.deadlines))
+    }
+
+    fn mark_job_started(
+        &self,
+        id: JobId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        self.write_job_started(id, at)
+    }
+
+    fn clear_dirty_tracked(&self, mark: &DirtyTracked) -> Result<(), StoreError> {
+        if self.remove_dirty_tracked(mark)? {
+            self.add_depth(-1);
+        }
+        Ok(())
+    }
+
+    fn record_message(&self, message: &MessageId, owner: &MessageOwner) -> Result<(), StoreError> {
+        self.write_message_owner(message, owner)
+    }
+}
+
+impl StoreRead for SledStore {
     fn failure(&self) -> Option<String> {
         self.shared.failure()
     }
@@ -420,67 +517,8 @@ impl Store for SledStore {
         })
     }
 
-    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        self.shared.with(|open| {
-            let mut out = Vec::new();
-            for item in open.outbox.iter().take(limit) {
-                let (key, value) = item?;
-                let Some(id) = u64_from(&key) else {
-                    continue;
-                };
-                out.push(OutboxItem {
-                    key: id,
-                    effect: decode(&key, &value)?,
-                });
-            }
-            Ok(out)
-        })
-    }
-
-    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
-        let removed = self
-            .shared
-            .with(|open| Ok(open.outbox.remove(key.to_be_bytes())?.is_some()))?;
-        if removed {
-            self.add_depth(-1);
-        }
-        Ok(())
-    }
-
     fn outbox_depth(&self) -> usize {
         usize::try_from(self.shared.depth.load(Ordering::Acquire)).unwrap_or(0)
-    }
-
-    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
-        self.shared.with(|open| {
-            let mut out = Vec::new();
-            for item in open.dirty_cards.iter() {
-                let (key, value) = item?;
-                if let (Some(incident), Some(token)) = (incident_from_key(&key), u64_from(&value)) {
-                    out.push(DirtyCard { incident, token });
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
-        let key = incident_key(card.incident);
-        // A failed swap means a newer change marked the card again: leave that mark.
-        let cleared = self.shared.with(|open| {
-            Ok(open
-                .dirty_cards
-                .compare_and_swap(
-                    key,
-                    Some(&card.token.to_be_bytes()[..]),
-                    None as Option<&[u8]>,
-                )?
-                .is_ok())
-        })?;
-        if cleared {
-            self.add_depth(-1);
-        }
-        Ok(())
     }
 
     fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -492,23 +530,6 @@ impl Store for SledStore {
         })
     }
 
-    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.shared.with(|open| {
-            open.chat.insert(key, value.as_bytes())?;
-            Ok(())
-        })
-    }
-
-    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError> {
-        self.shared
-            .with(|open| super::deadlines::due(&open.deadlines, now, limit))
-    }
-
-    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.shared
-            .with(|open| super::deadlines::earliest(&open.deadlines))
-    }
-
     fn jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
         self.read_jobs(limit)
     }
@@ -517,31 +538,12 @@ impl Store for SledStore {
         self.read_job(id)
     }
 
-    fn mark_job_started(
-        &self,
-        id: JobId,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<bool, StoreError> {
-        self.write_job_started(id, at)
-    }
-
     fn tracked(&self, key: &str) -> Result<Option<TrackedMessage>, StoreError> {
         self.read_tracked(key)
     }
 
     fn dirty_tracked(&self) -> Result<Vec<DirtyTracked>, StoreError> {
         self.read_dirty_tracked()
-    }
-
-    fn clear_dirty_tracked(&self, mark: &DirtyTracked) -> Result<(), StoreError> {
-        if self.remove_dirty_tracked(mark)? {
-            self.add_depth(-1);
-        }
-        Ok(())
-    }
-
-    fn record_message(&self, message: &MessageId, owner: &MessageOwner) -> Result<(), StoreError> {
-        self.write_message_owner(message, owner)
     }
 
     fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError> {

@@ -6,6 +6,7 @@
 mod chat;
 mod chat_refusals;
 mod commands;
+mod compat;
 mod deadlines;
 mod discord;
 mod discord_crash;

@@ -89,6 +89,100 @@ fn sled_stays_behind_the_store() {
     );
 }
 
+/// The lines of `src/` files outside `allowed` (path prefixes) that contain any of `needles`,
+/// comments left out.
+fn uses_outside(allowed: &[&str], needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for file in rust_files(&root().join("src")) {
+        let relative = file
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if allowed.iter().any(|a| relative.starts_with(a)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for needle in needles {
+                if code.contains(needle) {
+                    found.push(format!("{relative}:{}: {needle}", number + 1));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Architecture invariant: only the engine commits (the write port is its alone; the store
+/// implements it and tests it).
+#[test]
+fn only_the_engine_commits() {
+    let violations = uses_outside(&["src/engine/", "src/store/"], &[".commit("]);
+    assert!(
+        violations.is_empty(),
+        "only src/engine/ commits:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Architecture invariant: only the outbox (with its lanes and tracked messages) calls the
+/// chat port's room and message methods; gateway handlers and HTTP handlers never post.
+/// The chat implementations themselves (console, Discord's port) are where those calls land.
+#[test]
+fn only_the_outbox_posts_to_the_chat() {
+    let allowed = [
+        "src/engine/outbox",
+        "src/engine/lanes.rs",
+        "src/engine/tracked.rs",
+        "src/chat/mod.rs",
+        "src/chat/console/",
+        "src/chat/discord/mod.rs",
+    ];
+    let violations = uses_outside(&allowed, &[".open_room(", ".post(&", ".edit(&"]);
+    assert!(
+        violations.is_empty(),
+        "only the outbox posts to the chat:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// Architecture invariant: adapters (Discord's gateway side, HTTP) reach the core through
+/// `engine::port` only, never the engine's internals, the outbox or the store's write port.
+#[test]
+fn adapters_depend_on_the_inbound_port() {
+    let adapters = ["src/chat/discord/", "src/http.rs", "src/http/"];
+    let mut violations = Vec::new();
+    for file in rust_files(&root().join("src")) {
+        let relative = file
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if !adapters.iter().any(|a| relative.starts_with(a)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (number, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            for path in ["crate::engine", "crate::store"] {
+                for (at, _) in code.match_indices(path) {
+                    let rest = &code[at + path.len()..];
+                    if !(rest.starts_with("::port") || rest.starts_with("::clock")) {
+                        violations.push(format!("{relative}:{}: {}", number + 1, code.trim()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "adapters must use engine::port:\n{}",
+        violations.join("\n")
+    );
+}
+
 /// `warroom check` passes on the repository as shipped, and every playbook and command
 /// file parses.
 #[test]

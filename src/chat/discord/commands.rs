@@ -16,8 +16,7 @@ use crate::domain::command::{COMMAND_TREE, OptionKind, OptionValues, build};
 use crate::domain::emoji::normalize_reaction;
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::message::Msg;
-use crate::engine::ChatRecord;
-use crate::engine::outbox::incident_of_key;
+use crate::engine::port::ChatRecord;
 use crate::i18n::{DEFAULT_LOCALE, I18n};
 
 type Ctx<'a> = poise::ApplicationContext<'a, DiscordData, Error>;
@@ -233,10 +232,10 @@ fn reply_mentions() -> serenity::CreateAllowedMentions {
     allowed_mentions(&[])
 }
 
-fn incident_of(data: &DiscordData, channel: serenity::ChannelId) -> Option<IncidentId> {
+async fn incident_of(data: &DiscordData, channel: serenity::ChannelId) -> Option<IncidentId> {
     let room = RoomId(channel.to_string());
-    match data.store.chat_ref(&incident_of_key(&room)) {
-        Ok(found) => found.and_then(|text| IncidentId::parse(&text).ok()),
+    match data.port.incident_of_room(room).await {
+        Ok(found) => found,
         Err(error) => {
             warn!(%channel, %error, "Could not look up the incident of a channel.");
             None
@@ -305,7 +304,7 @@ async fn slash_reply(ctx: Ctx<'_>, locale: &str) -> Result<Vec<Msg>, Error> {
                 let name = display_name(user, member.and_then(|m| m.nick.as_deref()));
                 let named = person_of(
                     &data.settings,
-                    &data.oncall,
+                    &data.on_call_now(),
                     user.id,
                     roles,
                     name,
@@ -327,9 +326,9 @@ async fn slash_reply(ctx: Ctx<'_>, locale: &str) -> Result<Vec<Msg>, Error> {
         Ok(command) => command,
         Err(error) => return Ok(vec![error.to_msg()]),
     };
-    let incident = incident_of(data, interaction.channel_id);
+    let incident = incident_of(data, interaction.channel_id).await;
     let reply = data
-        .engine
+        .port
         .command(person, introduced, incident, command)
         .await?;
     Ok(reply.lines)
@@ -374,7 +373,7 @@ async fn on_button(
     } else {
         match parse_button(&component.data.custom_id) {
             Some((command, incident)) => {
-                data.engine
+                data.port
                     .command(person, Vec::new(), Some(incident), command)
                     .await?
                     .lines
@@ -391,7 +390,7 @@ async fn on_button(
 }
 
 async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Result<(), Error> {
-    let Some(incident) = incident_of(data, reaction.channel_id) else {
+    let Some(incident) = incident_of(data, reaction.channel_id).await else {
         return Ok(());
     };
     let Some(user) = reaction.user_id else {
@@ -413,7 +412,7 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
             let roles: &[serenity::RoleId] = &[];
             person_of(
                 &data.settings,
-                &data.oncall,
+                &data.on_call_now(),
                 user,
                 roles,
                 String::new(),
@@ -421,7 +420,7 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
             )
         }
     };
-    data.engine
+    data.port
         .record(ChatRecord::Reaction {
             incident,
             person,

@@ -25,9 +25,10 @@ use crate::config::DiscordSettings;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Roles;
-use crate::engine::EngineHandle;
+use crate::engine::clock::Clock;
+use crate::engine::port::InboundPort;
 use crate::i18n::I18n;
-use crate::store::Store;
+use crate::oncall::OnCall;
 
 pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer};
@@ -52,11 +53,13 @@ pub const MAX_TOPIC_CHARS: usize = 1024;
 
 /// What the gateway handlers share.
 pub struct DiscordData {
-    pub engine: EngineHandle,
-    pub store: Arc<dyn Store>,
+    /// The way into the core: events, and views such as a room's incident.
+    pub port: InboundPort,
     pub i18n: Arc<I18n>,
     pub settings: DiscordSettings,
-    pub oncall: Roles,
+    /// Who is on call now: the same source the engine asks.
+    pub oncall: Arc<dyn OnCall>,
+    pub clock: Arc<dyn Clock>,
     pub ready: Arc<AtomicBool>,
 }
 
@@ -72,7 +75,19 @@ impl DiscordData {
     ) -> Person {
         let roles = member.map(|m| m.roles.as_slice()).unwrap_or(&[]);
         let name = display_name(user, member.and_then(|m| m.nick.as_deref()));
-        person_of(&self.settings, &self.oncall, user.id, roles, name, locale)
+        person_of(
+            &self.settings,
+            &self.on_call_now(),
+            user.id,
+            roles,
+            name,
+            locale,
+        )
+    }
+
+    /// Who holds each on-call role right now.
+    pub fn on_call_now(&self) -> Roles {
+        self.oncall.on_call(self.clock.now())
     }
 }
 

@@ -1,0 +1,355 @@
+//! The engine as a whole over a real store: where it runs, what passes through the writer,
+//! and whom it asks who is on call.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicUsize;
+
+use async_trait::async_trait;
+
+use super::*;
+use crate::domain::access::PersonRole;
+use crate::domain::alert::{AlertSource, AlertStatus};
+use crate::domain::incident::{IncidentState, Roles};
+use crate::engine::clock::ManualClock;
+use crate::store::{DirtyCard, OutboxItem, SledStore, StoreRead};
+
+/// A store that counts flushes and notes the threads commits run on.
+struct Watched {
+    inner: SledStore,
+    flushes: AtomicUsize,
+    commit_threads: Mutex<Vec<Option<String>>>,
+}
+
+impl StoreRead for Watched {
+    fn failure(&self) -> Option<String> {
+        self.inner.failure()
+    }
+    fn generation(&self) -> u64 {
+        self.inner.generation()
+    }
+    fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        self.inner.incident(id)
+    }
+    fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, StoreError> {
+        self.inner.incidents(state)
+    }
+    fn incidents_page(
+        &self,
+        state: Option<IncidentState>,
+        before: Option<IncidentId>,
+        limit: usize,
+    ) -> Result<Vec<Incident>, StoreError> {
+        self.inner.incidents_page(state, before, limit)
+    }
+    fn alert(&self, identity: &AlertIdentity) -> Result<Option<StoredAlert>, StoreError> {
+        self.inner.alert(identity)
+    }
+    fn timeline(
+        &self,
+        id: IncidentId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        self.inner.timeline(id, after, limit)
+    }
+    fn last_sequence(&self, date: NaiveDate) -> Result<u32, StoreError> {
+        self.inner.last_sequence(date)
+    }
+    fn outbox_depth(&self) -> usize {
+        self.inner.outbox_depth()
+    }
+    fn chat_ref(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.inner.chat_ref(key)
+    }
+    fn jobs(&self, limit: usize) -> Result<Vec<crate::domain::job::Job>, StoreError> {
+        self.inner.jobs(limit)
+    }
+    fn job(
+        &self,
+        id: crate::domain::job::JobId,
+    ) -> Result<Option<crate::domain::job::Job>, StoreError> {
+        self.inner.job(id)
+    }
+    fn tracked(&self, key: &str) -> Result<Option<crate::store::TrackedMessage>, StoreError> {
+        self.inner.tracked(key)
+    }
+    fn dirty_tracked(&self) -> Result<Vec<crate::store::DirtyTracked>, StoreError> {
+        self.inner.dirty_tracked()
+    }
+    fn message_owner(
+        &self,
+        message: &MessageId,
+    ) -> Result<Option<crate::store::MessageOwner>, StoreError> {
+        self.inner.message_owner(message)
+    }
+}
+
+#[async_trait]
+impl Store for Watched {
+    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.commit_threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().name().map(str::to_owned));
+        self.inner.commit(batch)
+    }
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        self.inner.flush().await
+    }
+    fn flush_blocking(&self) -> Result<(), StoreError> {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        self.inner.flush_blocking()
+    }
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.inner.outbox_pending(limit)
+    }
+    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
+        self.inner.outbox_complete(key)
+    }
+    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
+        self.inner.dirty_cards()
+    }
+    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
+        self.inner.clear_dirty_card(card)
+    }
+    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.inner.set_chat_ref(key, value)
+    }
+    fn deadlines_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::deadline::Deadline>, StoreError> {
+        self.inner.deadlines_due(now, limit)
+    }
+    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.inner.earliest_deadline()
+    }
+    fn mark_job_started(
+        &self,
+        id: crate::domain::job::JobId,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.inner.mark_job_started(id, at)
+    }
+    fn clear_dirty_tracked(&self, mark: &crate::store::DirtyTracked) -> Result<(), StoreError> {
+        self.inner.clear_dirty_tracked(mark)
+    }
+    fn record_message(
+        &self,
+        message: &MessageId,
+        owner: &crate::store::MessageOwner,
+    ) -> Result<(), StoreError> {
+        self.inner.record_message(message, owner)
+    }
+}
+
+/// On call: alice until noon, bob after; notes the threads it is asked on.
+#[derive(Debug, Default)]
+struct ShiftChange {
+    asked_on: Mutex<Vec<Option<String>>>,
+}
+
+impl OnCall for ShiftChange {
+    fn on_call(&self, now: DateTime<Utc>) -> Roles {
+        self.asked_on
+            .lock()
+            .unwrap()
+            .push(std::thread::current().name().map(str::to_owned));
+        let noon: DateTime<Utc> = "2026-11-21T12:00:00Z".parse().unwrap();
+        let commander = if now < noon { "alice" } else { "bob" };
+        Roles {
+            commander: Some(UserId(commander.to_owned())),
+            ..Roles::default()
+        }
+    }
+}
+
+struct Running {
+    engine: EngineHandle,
+    store: Arc<Watched>,
+    oncall: Arc<ShiftChange>,
+    clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn carol() -> Person {
+    Person {
+        id: UserId("carol".to_owned()),
+        display_name: "Carol".to_owned(),
+        roles: [PersonRole::Responder].into_iter().collect(),
+        locale: "en-US".to_owned(),
+    }
+}
+
+fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Watched {
+        inner: SledStore::open(dir.path(), 1 << 20).unwrap(),
+        flushes: AtomicUsize::new(0),
+        commit_threads: Mutex::new(Vec::new()),
+    });
+    let oncall = Arc::new(ShiftChange::default());
+    let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));
+    let (engine, _task) = spawn(EngineParts {
+        store: store.clone(),
+        clock: clock.clone(),
+        policy: Policy::standard(),
+        oncall: oncall.clone(),
+        people: vec![carol()],
+        outbox_wake: Arc::new(Notify::new()),
+        jobs_wake: Arc::new(Notify::new()),
+    })
+    .unwrap();
+    Running {
+        engine,
+        store,
+        oncall,
+        clock,
+        _dir: dir,
+    }
+}
+
+fn alert(fingerprint: &str, service: &str, now: DateTime<Utc>) -> Alert {
+    Alert {
+        source: AlertSource::Alertmanager,
+        fingerprint: fingerprint.to_owned(),
+        name: "HighErrorRate".to_owned(),
+        status: AlertStatus::Firing,
+        severity_label: Some("critical".to_owned()),
+        service: Some(service.to_owned()),
+        host: None,
+        value: None,
+        labels: [("service".to_owned(), service.to_owned())]
+            .into_iter()
+            .collect(),
+        annotations: Default::default(),
+        starts_at: now,
+        ends_at: None,
+        generator_url: None,
+    }
+}
+
+#[tokio::test]
+async fn the_engine_commits_on_its_own_thread_and_asks_the_on_call_source_each_step() {
+    let bot = start();
+    let now = bot.clock.now();
+    let first = bot
+        .engine
+        .ingest(vec![alert("a", "checkout", now)])
+        .await
+        .unwrap();
+    bot.clock.set("2026-11-21T13:00:00Z".parse().unwrap());
+    let later = bot.clock.now();
+    let second = bot
+        .engine
+        .ingest(vec![alert("b", "billing", later)])
+        .await
+        .unwrap();
+
+    let commander = |id: IncidentId| {
+        bot.store
+            .incident(id)
+            .unwrap()
+            .unwrap()
+            .roles
+            .commander
+            .unwrap()
+            .0
+    };
+    assert_eq!(commander(first.incidents[0]), "alice");
+    assert_eq!(commander(second.incidents[0]), "bob");
+    let engine_thread = Some("warroom-engine".to_owned());
+    assert!(
+        bot.store
+            .commit_threads
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|t| *t == engine_thread),
+        "{:?}",
+        bot.store.commit_threads.lock().unwrap()
+    );
+    assert!(
+        bot.oncall
+            .asked_on
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|t| *t == engine_thread)
+    );
+}
+
+#[tokio::test]
+async fn queries_are_answered_without_a_flush() {
+    let bot = start();
+    let now = bot.clock.now();
+    let report = bot
+        .engine
+        .ingest(vec![alert("a", "checkout", now)])
+        .await
+        .unwrap();
+    let id = report.incidents[0];
+    let flushes = bot.store.flushes.load(Ordering::SeqCst);
+    let port = bot.engine.port();
+    let queries = [
+        Command::Help,
+        Command::List,
+        Command::Status { incident: None },
+        Command::Timeline { limit: 5 },
+    ];
+    for command in queries {
+        // Through the port (views) and straight to the engine: neither flushes.
+        let via_port = port
+            .command(carol(), Vec::new(), Some(id), command.clone())
+            .await
+            .unwrap();
+        let via_engine = bot
+            .engine
+            .command(carol(), Vec::new(), Some(id), command.clone())
+            .await
+            .unwrap();
+        assert!(via_port.ok, "{command:?}: {via_port:?}");
+        assert_eq!(via_port, via_engine, "{command:?}");
+    }
+    assert_eq!(bot.store.flushes.load(Ordering::SeqCst), flushes);
+    // A command that changes something does go through the writer.
+    let note = Command::Note("checking".to_owned());
+    assert!(
+        port.command(carol(), Vec::new(), Some(id), note)
+            .await
+            .unwrap()
+            .ok
+    );
+    assert!(bot.store.flushes.load(Ordering::SeqCst) > flushes);
+}
+
+#[tokio::test]
+async fn a_refused_declare_takes_no_incident_id() {
+    let bot = start();
+    let today = bot.clock.now().date_naive();
+    let too_long = Command::Declare {
+        title: "x".repeat(crate::domain::decide::MAX_TITLE_CHARS + 1),
+        severity: None,
+    };
+    let refused = bot
+        .engine
+        .command(carol(), Vec::new(), None, too_long)
+        .await
+        .unwrap();
+    assert!(!refused.ok);
+    assert_eq!(refused.lines[0].id, "reply-title-too-long");
+    assert_eq!(bot.store.last_sequence(today).unwrap(), 0);
+    let declare = Command::Declare {
+        title: "Checkout is down".to_owned(),
+        severity: None,
+    };
+    let declared = bot
+        .engine
+        .command(carol(), Vec::new(), None, declare)
+        .await
+        .unwrap();
+    assert_eq!(declared.incident, Some(IncidentId::new(today, 1)));
+    assert_eq!(bot.store.last_sequence(today).unwrap(), 1);
+}
