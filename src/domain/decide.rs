@@ -516,6 +516,7 @@ pub fn apply_alert_to_incident(
 /// Applies an incident command typed or clicked by `person`. `is_known` says whether a user
 /// named in the command exists. Refusals come back as the localized reply to send.
 pub fn apply_command(
+    policy: &Policy,
     incident: &mut Incident,
     person: &Person,
     command: &Command,
@@ -544,7 +545,7 @@ pub fn apply_command(
             applied.entry(&actor, EntryKind::StateChanged { from, to });
             applied
                 .deadlines
-                .extend(reminder::cancel_on_transition(incident, from));
+                .extend(reminder::on_transition(policy, incident, from, now));
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-state-changed")
@@ -1008,7 +1009,14 @@ pub(crate) mod tests {
                 let mut incident = opened(&policy, &firing, now);
                 incident.state = state;
                 let before = incident.clone();
-                let outcome = apply_command(&mut incident, &alice, command, &known, now);
+                let outcome = apply_command(
+                    &Policy::standard(),
+                    &mut incident,
+                    &alice,
+                    command,
+                    &known,
+                    now,
+                );
                 match outcome {
                     Ok(_) => assert!(allowed, "{state:?} {command:?}"),
                     Err(msg) => {
@@ -1022,7 +1030,15 @@ pub(crate) mod tests {
         let mut incident = opened(&policy, &firing, now);
         incident.state = IncidentState::Closed;
         let close = Command::Transition(Transition::Close);
-        let refused = apply_command(&mut incident, &alice, &close, &known, now).unwrap_err();
+        let refused = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &alice,
+            &close,
+            &known,
+            now,
+        )
+        .unwrap_err();
         assert_eq!(refused.id, "reply-transition-refused");
         assert!(
             refused.args.contains(&(
@@ -1047,7 +1063,15 @@ pub(crate) mod tests {
                 firing: firing_count,
                 resolved: 1,
             };
-            let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
+            let outcome = apply_command(
+                &Policy::standard(),
+                &mut incident,
+                &alice,
+                &resolve,
+                &known,
+                now,
+            )
+            .unwrap();
             assert_eq!(incident.state, IncidentState::Resolved);
             let warned = outcome.effects.iter().any(|effect| {
                 matches!(effect, Effect::Notify { message, .. }
@@ -1201,16 +1225,40 @@ pub(crate) mod tests {
         let known = |user: &UserId| user.0 != "mallory";
 
         let ack = Command::Transition(Transition::Acknowledge);
-        let outcome = apply_command(&mut incident, &carol, &ack, &known, now).unwrap();
+        let outcome = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &carol,
+            &ack,
+            &known,
+            now,
+        )
+        .unwrap();
         assert_eq!(outcome.reply.as_ref().unwrap().id, "reply-state-changed");
         assert_eq!(incident.state, IncidentState::Acknowledged);
         assert_eq!(incident.milestones.acknowledged, Some(now));
 
-        let again = apply_command(&mut incident, &carol, &ack, &known, now).unwrap_err();
+        let again = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &carol,
+            &ack,
+            &known,
+            now,
+        )
+        .unwrap_err();
         assert_eq!(again.id, "reply-transition-refused");
 
         let resolve = Command::Transition(Transition::Resolve);
-        let refused = apply_command(&mut incident, &carol, &resolve, &known, now).unwrap_err();
+        let refused = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &carol,
+            &resolve,
+            &known,
+            now,
+        )
+        .unwrap_err();
         assert_eq!(refused.id, "reply-not-allowed");
         assert_eq!(incident.state, IncidentState::Acknowledged);
 
@@ -1218,23 +1266,63 @@ pub(crate) mod tests {
             role: IncidentRole::Communications,
             user: UserId("mallory".to_owned()),
         };
-        let unknown = apply_command(&mut incident, &alice, &assign, &known, now).unwrap_err();
+        let unknown = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &alice,
+            &assign,
+            &known,
+            now,
+        )
+        .unwrap_err();
         assert_eq!(unknown.id, "reply-unknown-user");
 
         let severity = Command::Severity(Severity::Sev2);
-        apply_command(&mut incident, &alice, &severity, &known, now).unwrap();
+        apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &alice,
+            &severity,
+            &known,
+            now,
+        )
+        .unwrap();
         assert_eq!(incident.severity, Severity::Sev2);
-        let unchanged = apply_command(&mut incident, &alice, &severity, &known, now).unwrap_err();
+        let unchanged = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &alice,
+            &severity,
+            &known,
+            now,
+        )
+        .unwrap_err();
         assert_eq!(unchanged.id, "reply-severity-unchanged");
 
-        let outcome = apply_command(&mut incident, &alice, &resolve, &known, now).unwrap();
+        let outcome = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &alice,
+            &resolve,
+            &known,
+            now,
+        )
+        .unwrap();
         assert_eq!(incident.state, IncidentState::Resolved);
         assert!(outcome.effects.contains(&Effect::RefreshCard {
             incident: incident.id
         }));
 
         let long_note = Command::Note("x".repeat(MAX_NOTE_CHARS + 1));
-        let too_long = apply_command(&mut incident, &carol, &long_note, &known, now).unwrap_err();
+        let too_long = apply_command(
+            &Policy::standard(),
+            &mut incident,
+            &carol,
+            &long_note,
+            &known,
+            now,
+        )
+        .unwrap_err();
         assert_eq!(too_long.id, "reply-note-too-long");
     }
 }

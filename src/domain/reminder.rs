@@ -25,9 +25,23 @@ pub fn arm_on_open(
     arm(policy, incident, 0, now)
 }
 
+/// What a state change does to the reminder: leaving `triggered` cancels it, whatever the
+/// config says now, so one armed under an earlier config goes too; coming back to
+/// `triggered` (a reopen) arms a fresh series, since someone must acknowledge again.
+pub fn on_transition(
+    policy: &Policy,
+    incident: &Incident,
+    from: IncidentState,
+    now: DateTime<Utc>,
+) -> Option<DeadlineChange> {
+    if from != IncidentState::Triggered && incident.state == IncidentState::Triggered {
+        return arm(policy, incident, 0, now);
+    }
+    cancel_on_transition(incident, from)
+}
+
 /// Leaving `triggered` cancels the reminder, whatever the config says now, so one armed
-/// under an earlier config goes too. (A reopened incident is not reminded again: reopening
-/// means someone is already on it.)
+/// under an earlier config goes too.
 pub fn cancel_on_transition(incident: &Incident, from: IncidentState) -> Option<DeadlineChange> {
     (from == IncidentState::Triggered && incident.state != IncidentState::Triggered).then(|| {
         DeadlineChange::Cancel {
@@ -378,7 +392,7 @@ mod tests {
         assert!(off.deadlines.is_empty());
 
         let ack = Command::Transition(Transition::Acknowledge);
-        let outcome = apply_command(&mut declared, &bob, &ack, &|_| true, now).unwrap();
+        let outcome = apply_command(&policy(3), &mut declared, &bob, &ack, &|_| true, now).unwrap();
         assert_eq!(
             outcome.deadlines,
             vec![DeadlineChange::Cancel {
@@ -386,11 +400,34 @@ mod tests {
             }]
         );
         let resolve = Command::Transition(Transition::Resolve);
-        let outcome = apply_command(&mut declared, &bob, &resolve, &|_| true, now).unwrap();
+        let outcome =
+            apply_command(&policy(3), &mut declared, &bob, &resolve, &|_| true, now).unwrap();
         assert!(
             outcome.deadlines.is_empty(),
             "only leaving triggered cancels"
         );
+
+        // Reopened: back to triggered, so someone must acknowledge again — a fresh series.
+        let later = now + Duration::hours(1);
+        let reopen = Command::Transition(Transition::Reopen);
+        let outcome =
+            apply_command(&policy(3), &mut declared, &bob, &reopen, &|_| true, later).unwrap();
+        assert_eq!(
+            outcome.deadlines,
+            vec![DeadlineChange::Set(Deadline {
+                key: KEY.to_owned(),
+                due: later + Duration::minutes(10),
+                kind: DeadlineKind::AckReminder {
+                    incident: id,
+                    sent: 0
+                },
+            })]
+        );
+        let off = Policy::standard();
+        let outcome = apply_command(&off, &mut declared, &bob, &resolve, &|_| true, later).unwrap();
+        assert_eq!(outcome.deadlines.len(), 1, "resolving cancels: {outcome:?}");
+        let outcome = apply_command(&off, &mut declared, &bob, &reopen, &|_| true, later).unwrap();
+        assert!(outcome.deadlines.is_empty(), "reminders off: nothing armed");
 
         // Resolved by its last alert (`auto_resolve`): cancelled the same way.
         use crate::domain::alert::AlertStatus;

@@ -57,7 +57,14 @@ impl Engine {
         let decided = {
             let people = self.people.lock();
             let is_known = |user: &UserId| people.contains(user);
-            apply_command(&mut incident, &person, command, &is_known, now)
+            apply_command(
+                &self.policy,
+                &mut incident,
+                &person,
+                command,
+                &is_known,
+                now,
+            )
         };
         match decided {
             Ok(mut decision) => {
