@@ -2,10 +2,12 @@
 //! applying a finished job, and Re-probe.
 //!
 //! A job is created in the engine's commit (same transaction as its cause). The pool marks it
-//! started and flushes before running it, so a crash while it runs leaves it marked started:
-//! at the next start the pool reports it `Interrupted`, the engine notes `job_interrupted` on
-//! its incident's timeline and queues it again only if its kind is idempotent. Every finish is
-//! reported to the engine as an event, whose decision is committed with the job's removal.
+//! started and flushes before running it, so a crash while it runs leaves it marked started.
+//! A job marked started that this pool neither runs nor reports (cut off by the last stop, or
+//! a task that ended without its report) is an orphan: the pool reports it `Interrupted`, the
+//! engine notes `job_interrupted` on its incident's timeline and queues it again only if its
+//! kind is idempotent. Every finish is reported to the engine as an event (retried until the
+//! engine takes it), whose decision is committed with the job's removal.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -29,11 +31,19 @@ pub const JOB_WORKERS: usize = 4;
 const POLL: Duration = Duration::from_secs(1);
 /// How many stored jobs one look reads; the tree holds in-flight jobs only.
 const SCAN_LIMIT: usize = 256;
-/// A report the engine could not take (the store re-opening) is retried this often, at most
-/// this many times; after that the job stays marked started and the next start reports it
-/// interrupted.
-const REPORT_RETRY: Duration = Duration::from_millis(500);
-const REPORT_ATTEMPTS: u32 = 20;
+/// A report the engine could not take (the store re-opening) is retried after this, then
+/// twice as long each time up to the maximum, until the engine takes it. Unit tests shorten
+/// both so a long refusal costs them milliseconds.
+#[cfg(not(test))]
+const FIRST_REPORT_RETRY: Duration = Duration::from_millis(500);
+#[cfg(not(test))]
+const MAX_REPORT_RETRY: Duration = Duration::from_secs(30);
+#[cfg(test)]
+const FIRST_REPORT_RETRY: Duration = Duration::from_millis(1);
+#[cfg(test)]
+const MAX_REPORT_RETRY: Duration = Duration::from_millis(5);
+/// A report refused this many times is logged as a warning (once), the others at debug.
+const REPORT_WARN_AFTER: u32 = 10;
 /// How much of an error or a redirect's `Location` the timeline and room keep.
 const MAX_DETAIL_CHARS: usize = 300;
 
@@ -71,12 +81,15 @@ impl Engine {
             debug!(job = id, "A job reported twice was already finished.");
             return Ok(());
         };
+        // Read before anything is pushed: if the read fails, the report is refused whole and
+        // retried, instead of removing the job without its result.
+        let incident = self.incident(pending, job.incident)?;
         let (applied, after) = job_finished(&job, outcome);
         pending.batch.jobs.push(match after {
             JobAfter::Done => JobWrite::Done(id),
             JobAfter::Requeue => JobWrite::Requeue(id),
         });
-        match self.incident(pending, job.incident)? {
+        match incident {
             Some(incident) => self.apply(pending, incident, applied, now),
             None => {
                 warn!(job = id, incident = %job.incident, "A job finished for a missing incident; nothing noted.")
@@ -167,12 +180,9 @@ impl JobPool {
             }
         };
         let pool = Arc::new(self);
-        // Before anything starts: every job marked started was cut off by the last stop.
-        tokio::select! {
-            () = pool.report_interrupted() => {}
-            _ = shutdown.changed() => return,
-        }
         let slots = Arc::new(Semaphore::new(JOB_WORKERS));
+        // The jobs this pool runs or reports now. A job marked started that is not in here
+        // was cut off: by the last stop, or by a task that ended without its report.
         let running: Arc<Mutex<HashSet<JobId>>> = Arc::default();
         let mut tasks = JoinSet::new();
         loop {
@@ -190,20 +200,8 @@ impl JobPool {
         info!("Job pool stopped.");
     }
 
-    async fn report_interrupted(&self) {
-        let jobs = match self.store.jobs(usize::MAX) {
-            Ok(jobs) => jobs,
-            Err(error) => {
-                warn!(%error, "Cannot read the jobs at start; interrupted ones are reported at the next start.");
-                return;
-            }
-        };
-        for job in jobs.into_iter().filter(|job| job.started_at.is_some()) {
-            warn!(job = job.id, kind = job.kind.name(), incident = %job.incident, rerun = job.kind.idempotent(), "A job was running when warroom stopped; its outcome is unknown.");
-            report(&self.engine, job.id, JobOutcome::Interrupted).await;
-        }
-    }
-
+    /// Reports every orphaned job (marked started, run by nobody here) as interrupted, and
+    /// starts queued jobs while a worker is free.
     async fn start_queued(
         self: &Arc<Self>,
         client: &reqwest::Client,
@@ -211,6 +209,9 @@ impl JobPool {
         running: &Arc<Mutex<HashSet<JobId>>>,
         tasks: &mut JoinSet<()>,
     ) {
+        // Taken before the read: a job this pool ran until just now was reported before it
+        // left the set, so the read sees its outcome and it is never mistaken for an orphan.
+        let busy_before_read = lock(running).clone();
         let jobs = match self.store.jobs(SCAN_LIMIT) {
             Ok(jobs) => jobs,
             Err(error) => {
@@ -219,12 +220,15 @@ impl JobPool {
             }
         };
         for job in jobs {
-            let busy = lock(running).contains(&job.id);
-            if job.started_at.is_some() || busy {
+            if busy_before_read.contains(&job.id) || lock(running).contains(&job.id) {
+                continue;
+            }
+            if job.started_at.is_some() {
+                self.report_orphan(job, running, tasks);
                 continue;
             }
             let Ok(slot) = slots.clone().try_acquire_owned() else {
-                return;
+                continue;
             };
             // Durably started before it runs, so a crash from here on is reported.
             match self.store.mark_job_started(job.id, self.clock.now()) {
@@ -236,8 +240,8 @@ impl JobPool {
                 }
             }
             if let Err(error) = self.store.flush().await {
-                // Marked started in memory only: it runs after the next start, reported
-                // interrupted first, rather than running without the durable mark.
+                // Marked started in memory only: it is reported interrupted (and re-run if
+                // idempotent) rather than run without the durable mark.
                 warn!(%error, job = job.id, "Cannot flush a job's start; it is not run now.");
                 return;
             }
@@ -248,13 +252,31 @@ impl JobPool {
             let running = running.clone();
             tasks.spawn(async move {
                 let outcome = pool.execute(&client, &job).await;
+                // The work is done: the worker is free while the outcome is reported.
+                drop(slot);
+                pool.wake.notify_one();
                 report(&pool.engine, job.id, outcome).await;
                 lock(&running).remove(&job.id);
-                drop(slot);
-                // A slot is free: look for the next job now, not at the next poll.
-                pool.wake.notify_one();
             });
         }
+    }
+
+    /// A job marked started that nobody here runs: its outcome is unknown, so it is reported
+    /// interrupted (the engine notes it and queues it again if it is idempotent).
+    fn report_orphan(
+        self: &Arc<Self>,
+        job: Job,
+        running: &Arc<Mutex<HashSet<JobId>>>,
+        tasks: &mut JoinSet<()>,
+    ) {
+        warn!(job = job.id, kind = job.kind.name(), incident = %job.incident, rerun = job.kind.idempotent(), "A job marked started is run by nobody (warroom stopped while it ran, or its report was lost); its outcome is unknown.");
+        lock(running).insert(job.id);
+        let pool = self.clone();
+        let running = running.clone();
+        tasks.spawn(async move {
+            report(&pool.engine, job.id, JobOutcome::Interrupted).await;
+            lock(&running).remove(&job.id);
+        });
     }
 
     async fn execute(&self, client: &reqwest::Client, job: &Job) -> JobOutcome {
@@ -292,22 +314,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Tells the engine how a job ended, retrying while the store re-opens.
+/// Tells the engine how a job ended, retrying while the store re-opens, however long that
+/// takes: the outcome is kept, never traded for "interrupted" (`job_finished` ignores a job
+/// already gone, so a retry after a lost answer is harmless).
 async fn report(engine: &EngineHandle, job: JobId, outcome: JobOutcome) {
-    for attempt in 1..=REPORT_ATTEMPTS {
+    let mut wait = FIRST_REPORT_RETRY;
+    let mut attempt: u32 = 0;
+    loop {
         match engine.job_finished(job, outcome.clone()).await {
-            Ok(()) => return,
-            Err(EngineError::Stopped) => return,
+            Ok(()) | Err(EngineError::Stopped) => return,
             Err(error) => {
-                debug!(%error, job, attempt, "A job's outcome could not be recorded yet.");
-                tokio::time::sleep(REPORT_RETRY).await;
+                attempt += 1;
+                if attempt == REPORT_WARN_AFTER {
+                    warn!(%error, job, attempt, "A job's outcome still cannot be recorded; retrying until the engine takes it.");
+                } else {
+                    debug!(%error, job, attempt, "A job's outcome could not be recorded yet.");
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_REPORT_RETRY);
             }
         }
     }
-    warn!(
-        job,
-        "A job's outcome could not be recorded; it is reported interrupted at the next start."
-    );
 }
 
 /// The probe's HTTP client: no redirects followed, no proxy (the allow-list names the hosts
@@ -407,5 +434,154 @@ mod tests {
             }
             other => panic!("expected a failure, got {other:?}"),
         }
+    }
+
+    /// A fake engine that refuses the first `refuse` reports (the store re-opening) and
+    /// takes the rest, counting both and keeping the outcomes it took.
+    struct FakeEngine {
+        handle: EngineHandle,
+        refused: Arc<std::sync::atomic::AtomicUsize>,
+        taken: Arc<Mutex<Vec<(JobId, JobOutcome)>>>,
+    }
+
+    fn fake_engine(refuse: usize) -> FakeEngine {
+        use std::sync::atomic::{AtomicBool, AtomicUsize};
+        let (tx, mut rx) = mpsc::channel::<Request>(16);
+        let handle = EngineHandle {
+            tx,
+            running: Arc::new(AtomicBool::new(true)),
+            stop: Arc::new(Notify::new()),
+        };
+        let refused = Arc::new(AtomicUsize::new(0));
+        let taken: Arc<Mutex<Vec<(JobId, JobOutcome)>>> = Arc::default();
+        let (counted, kept) = (refused.clone(), taken.clone());
+        tokio::spawn(async move {
+            while let Some(request) = rx.recv().await {
+                if let Request::JobFinished {
+                    job,
+                    outcome,
+                    reply,
+                } = request
+                {
+                    if counted.load(Ordering::SeqCst) < refuse {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        let _ = reply.send(Err(EngineError::NotDurable("re-opening".into())));
+                    } else {
+                        lock(&kept).push((job, outcome));
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        });
+        FakeEngine {
+            handle,
+            refused,
+            taken,
+        }
+    }
+
+    fn store_with_one_job() -> (tempfile::TempDir, Arc<dyn Store>, JobId) {
+        use crate::domain::ids::IncidentId;
+        use crate::domain::job::NewJob;
+        use crate::store::{SledStore, WriteBatch};
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
+        store
+            .commit(WriteBatch {
+                jobs: vec![JobWrite::Create {
+                    job: NewJob {
+                        incident: IncidentId::parse("INC-20261121-001").unwrap(),
+                        kind: JobKind::TestSideEffect,
+                    },
+                    at: Utc::now(),
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let id = store.jobs(1).unwrap()[0].id;
+        (dir, store, id)
+    }
+
+    fn start_pool(store: &Arc<dyn Store>, engine: &FakeEngine) -> watch::Sender<bool> {
+        let pool = JobPool {
+            store: store.clone(),
+            engine: engine.handle.clone(),
+            clock: Arc::new(crate::engine::clock::SystemClock),
+            probes: ProbePolicy::default(),
+            wake: Arc::new(Notify::new()),
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(pool.run(stop_rx));
+        stop_tx
+    }
+
+    /// Waits (bounded) until the fake engine took a report.
+    async fn first_report_taken(engine: &FakeEngine) -> Option<(JobId, JobOutcome)> {
+        for _ in 0..1_000 {
+            if let Some(first) = lock(&engine.taken).first().cloned() {
+                return Some(first);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn a_report_refused_longer_than_any_fixed_retry_budget_still_reaches_the_engine() {
+        // The old pool gave up after 20 refusals and left the job marked started for good
+        // (its probe message said "Probing" until a restart): refuse more than that.
+        let (_dir, store, id) = store_with_one_job();
+        let engine = fake_engine(40);
+        let _stop = start_pool(&store, &engine);
+        let taken = first_report_taken(&engine).await;
+        assert_eq!(
+            engine.refused.load(Ordering::SeqCst),
+            40,
+            "the witness: every refusal happened"
+        );
+        assert_eq!(
+            taken,
+            Some((id, JobOutcome::Interrupted)),
+            "the job's own outcome reached the engine once it took reports again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_marked_started_that_nobody_runs_is_reported_interrupted() {
+        use crate::store::WriteBatch;
+        let (_dir, store, first) = store_with_one_job();
+        let engine = fake_engine(0);
+        let _stop = start_pool(&store, &engine);
+        // The witness: the pool ran and reported the first job, so it is past its start.
+        assert_eq!(
+            first_report_taken(&engine).await,
+            Some((first, JobOutcome::Interrupted))
+        );
+        // Then a job is marked started by nobody in the pool: the state a lost report leaves.
+        // It must be reported, not skipped until the next restart.
+        let incident = crate::domain::ids::IncidentId::parse("INC-20261121-002").unwrap();
+        store
+            .commit(WriteBatch {
+                jobs: vec![JobWrite::Create {
+                    job: crate::domain::job::NewJob {
+                        incident,
+                        kind: JobKind::TestSideEffect,
+                    },
+                    at: Utc::now(),
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let second = store.jobs(10).unwrap().last().unwrap().id;
+        assert!(store.mark_job_started(second, Utc::now()).unwrap());
+        let mut reported = false;
+        for _ in 0..1_000 {
+            if lock(&engine.taken).contains(&(second, JobOutcome::Interrupted)) {
+                reported = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(reported, "the orphaned job was never reported");
     }
 }
