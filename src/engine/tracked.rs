@@ -8,9 +8,9 @@
 //! message from the newest body, so many changes between two looks cost one edit. The card
 //! keeps its own path (`dirty_cards`), which works the same way keyed by incident.
 
-use tracing::{debug, warn};
+use tracing::{debug, error, warn};
 
-use crate::chat::{Button, OutgoingMessage, RichText, reprobe_button_id};
+use crate::chat::{Button, ChatError, OutgoingMessage, RichText, reprobe_button_id};
 use crate::domain::effect::TrackedBody;
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::incident::Incident;
@@ -25,9 +25,15 @@ pub fn tracked_ref_key(key: &str) -> String {
     format!("tracked:{key}")
 }
 
+/// The chat reference of a tracked message whose post the chat refused: there is no message
+/// to edit, ever.
+const DROPPED: &str = "dropped";
+
 impl OutboxWorker {
     /// Posts the tracked message `key` unless it was posted already, showing its newest body,
-    /// and remembers where it went.
+    /// and remembers where it went. A post the chat refuses as invalid (or with no room to
+    /// go to) is remembered as dropped, so the edits marked for it are cleared, not kept
+    /// waiting for a message that will never exist.
     pub(super) async fn post_tracked(
         &self,
         incident: &Incident,
@@ -38,6 +44,22 @@ impl OutboxWorker {
         if self.store.chat_ref(&reference)?.is_some() {
             return Ok(());
         }
+        let posted = self
+            .post_tracked_now(incident, key, body_when_decided)
+            .await;
+        if let Err(DeliveryError::Chat(ChatError::Rejected(_) | ChatError::NoRoom(_))) = &posted {
+            self.store.set_chat_ref(&reference, DROPPED)?;
+        }
+        posted
+    }
+
+    async fn post_tracked_now(
+        &self,
+        incident: &Incident,
+        key: &str,
+        body_when_decided: &TrackedBody,
+    ) -> Result<(), DeliveryError> {
+        let reference = tracked_ref_key(key);
         let room = self.room(incident.id)?;
         let body = match self.store.tracked(key)? {
             Some(tracked) => tracked.body,
@@ -51,7 +73,11 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// Edits every tracked message marked dirty, from its newest body.
+    /// Edits every tracked message marked dirty, from its newest body. An edit the chat
+    /// refuses as invalid (the message was deleted: Discord's 404 Unknown Message) or that
+    /// has no room is dropped like an undeliverable outbox item: logged, counted, its mark
+    /// cleared, and the other marks still edited. Any other failure stops the pass and is
+    /// retried with the outbox's backoff.
     pub(super) async fn refresh_tracked(&self) -> Result<(), DeliveryError> {
         for mark in self.store.dirty_tracked()? {
             let tracked = self.store.tracked(&mark.key)?;
@@ -63,13 +89,31 @@ impl OutboxWorker {
                 }
                 continue;
             };
+            if reference == DROPPED {
+                debug!(key = %mark.key, "A tracked message whose post was dropped is not edited.");
+                self.store.clear_dirty_tracked(&mark)?;
+                continue;
+            }
             let (Some(tracked), Some((room, message))) = (tracked, reference.split_once('\t'))
             else {
                 warn!(key = %mark.key, "A tracked message without a body or a readable reference is not refreshed.");
                 self.store.clear_dirty_tracked(&mark)?;
                 continue;
             };
-            self.edit_tracked(&tracked, room, message).await?;
+            match self.edit_tracked(&tracked, room, message).await {
+                Ok(()) => {}
+                Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
+                    error!(key = %mark.key, %reason, "Chat refused a tracked message's edit as invalid; dropping it.");
+                    metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
+                        .increment(1);
+                }
+                Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
+                    error!(key = %mark.key, %reason, "A tracked message's edit has no room to go to; dropping it.");
+                    metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
+                        .increment(1);
+                }
+                Err(error) => return Err(error),
+            }
             self.store.clear_dirty_tracked(&mark)?;
         }
         Ok(())

@@ -464,3 +464,95 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
     .await;
     fake.assert_no_violations();
 }
+
+/// The probe message of `incident` among `messages`, which must have one.
+fn probe_message_of(messages: &[Value], incident: &str) -> Value {
+    probe_message(messages, incident)
+        .unwrap_or_else(|| panic!("no probe message for {incident}: {messages:#?}"))
+}
+
+/// How many items the outbox dropped, by `/metrics`.
+async fn dropped_total(bot: &TestBot) -> f64 {
+    bot.get_text("/metrics")
+        .await
+        .1
+        .lines()
+        .filter(|line| line.starts_with("warroom_outbox_dropped_total"))
+        .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_tracked_edit_the_chat_rejects_is_dropped_and_the_other_tracked_messages_are_still_edited()
+ {
+    use warroom::store::{SledStore, Store};
+
+    let server = HealthServer::start().await;
+    let mut bot = TestBot::spawn_with(&probe_config("\"127.0.0.1\"", "")).await;
+    for (fingerprint, service) in [("fp1", "checkout"), ("fp2", "payments")] {
+        bot.alert(
+            "alertmanager",
+            &alert_with_health_url(fingerprint, service, Some(&server.url("/ok"))),
+        )
+        .await;
+    }
+    let (one, two) = ("INC-20261121-001", "INC-20261121-002");
+    for incident in [one, two] {
+        let message = probe_result_message(&bot, incident).await;
+        assert!(
+            message["text"].as_str().unwrap().contains("200 OK"),
+            "{message}"
+        );
+    }
+    // Someone deleted INC-001's probe message in the chat: its reference now names a
+    // message the chat does not know, so every edit of it is rejected (Discord: 404).
+    bot.stop().await;
+    {
+        let store = SledStore::open(&bot.data_dir(), 1 << 20).unwrap();
+        let key = format!("tracked:probe:{one}");
+        let reference = store.chat_ref(&key).unwrap().unwrap();
+        let (room, _) = reference.split_once('\t').unwrap();
+        store
+            .set_chat_ref(&key, &format!("{room}\tdeleted-message"))
+            .unwrap();
+        store.flush_blocking().unwrap();
+    }
+    bot.start().await;
+    let dropped_before = dropped_total(&bot).await;
+
+    let room_two = bot.room_of(two).await;
+    let before = probe_message_of(&bot.messages(&room_two).await, two);
+    // INC-001 first, so its rejected edit comes before INC-002's in the same pass.
+    for incident in [one, two] {
+        let room = bot.room_of(incident).await;
+        let id = probe_message_of(&bot.messages(&room).await, incident)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reply = bot
+            .click("carol", &id, &format!("probe:again:{incident}"))
+            .await;
+        assert!(reply.ok, "{reply:?}");
+    }
+    bot.wait_for_messages(&room_two, "INC-002's probe message edited", |messages| {
+        probe_message(messages, two).is_some_and(|now| {
+            now["edited_at"] != before["edited_at"]
+                && now["text"].as_str().unwrap_or_default().contains("200 OK")
+        })
+    })
+    .await;
+    assert_eq!(server.hits("/ok"), 4, "both probes ran again");
+    // The rejected edit was dropped and counted, not retried forever.
+    let mut dropped = dropped_total(&bot).await;
+    for _ in 0..400 {
+        if dropped > dropped_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        dropped = dropped_total(&bot).await;
+    }
+    assert!(
+        dropped > dropped_before,
+        "the rejected edit is counted in warroom_outbox_dropped_total"
+    );
+}
