@@ -48,10 +48,23 @@ impl Default for ProbePolicy {
     }
 }
 
-/// An allowed host: an exact name or address (`status.example.com`, `10.0.0.7`), or every
-/// subdomain of a name (`*.example.com`, which does not match `example.com` itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostPattern(String);
+/// An allowed host: an exact name or address (`status.example.com`, `10.0.0.7`, `[::1]`), or
+/// every subdomain of a name (`*.example.com`, which matches neither `example.com` itself nor
+/// any IP address). Parsed the way URL hosts are (`url::Host::parse`: lower case, IDN to
+/// punycode, `127.1` and `0x7f.0.0.1` to `127.0.0.1`), so a pattern and a URL naming the same
+/// host always compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    host: HostMatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostMatch {
+    /// One host, normalized as a URL's.
+    Exact(url::Host<String>),
+    /// Every subdomain of this domain name (in punycode).
+    Subdomains(String),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostPatternError {
@@ -63,48 +76,63 @@ pub enum HostPatternError {
     NotAHost(String),
     #[error("\"{0}\": a wildcard is only allowed as a leading \"*.\" (e.g. *.example.com)")]
     Wildcard(String),
+    #[error(
+        "\"{0}\": a wildcard applies to domain names, never to IP addresses; list each address on its own"
+    )]
+    WildcardAddress(String),
 }
 
 impl HostPattern {
     pub fn parse(text: &str) -> Result<HostPattern, HostPatternError> {
-        let text = text.trim().to_ascii_lowercase();
+        let text = text.trim().to_lowercase();
         if text.is_empty() {
             return Err(HostPatternError::Empty);
         }
-        let name = text.strip_prefix("*.").unwrap_or(&text);
+        let (wildcard, name) = match text.strip_prefix("*.") {
+            Some(name) => (true, name),
+            None => (false, text.as_str()),
+        };
         if name.contains('*') {
             return Err(HostPatternError::Wildcard(text));
         }
-        let is_host_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
-        let bracketed_ipv6 = name.starts_with('[')
-            && name.ends_with(']')
-            && name.len() > 2
-            && name[1..name.len() - 1]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
-        if !(bracketed_ipv6 || (name.chars().all(is_host_char) && !name.starts_with('.')))
-            || name.is_empty()
-            || name.ends_with('.')
-            || name.contains("..")
-        {
-            return Err(HostPatternError::NotAHost(text));
+        let not_a_host = || HostPatternError::NotAHost(text.clone());
+        // Empty labels and a trailing dot: URL hosts keep them, so such a pattern could only
+        // ever match hosts spelled that way. Refused rather than silently never matching.
+        if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
+            return Err(not_a_host());
         }
-        Ok(HostPattern(text))
+        let host = url::Host::parse(name).map_err(|_| not_a_host())?;
+        let host = match (wildcard, host) {
+            (false, host) => HostMatch::Exact(host),
+            (true, url::Host::Domain(domain)) => HostMatch::Subdomains(domain),
+            (true, _) => return Err(HostPatternError::WildcardAddress(text)),
+        };
+        Ok(HostPattern { host })
     }
 
-    /// Whether `host` (as a URL gives it, lower case) is allowed by this pattern.
+    /// Whether `host` (a URL's host, as `Url::host_str` gives it) is allowed by this pattern.
     pub fn matches(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        match self.0.strip_prefix("*.") {
-            Some(domain) => host
-                .strip_suffix(domain)
-                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
-            None => host == self.0,
-        }
+        url::Host::parse(host).is_ok_and(|host| self.matches_host(&host))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    fn matches_host(&self, host: &url::Host<String>) -> bool {
+        match (&self.host, host) {
+            (HostMatch::Exact(expected), actual) => expected == actual,
+            (HostMatch::Subdomains(domain), url::Host::Domain(name)) => name
+                .strip_suffix(domain.as_str())
+                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            // A wildcard never matches an address.
+            (HostMatch::Subdomains(_), _) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            HostMatch::Exact(host) => write!(f, "{host}"),
+            HostMatch::Subdomains(domain) => write!(f, "*.{domain}"),
+        }
     }
 }
 
@@ -136,17 +164,30 @@ impl ProbeRefusal {
 
 /// Checks a URL before anything is fetched: `Ok` with its host when warroom may probe it.
 pub fn check_url(text: &str, allow_hosts: &[HostPattern]) -> Result<String, ProbeRefusal> {
-    let host = probe_host(text)?;
-    if allow_hosts.iter().any(|pattern| pattern.matches(&host)) {
-        Ok(host)
+    let url = probe_url(text)?;
+    let host = url.host().ok_or(ProbeRefusal::NotAUrl)?.to_owned();
+    if allow_hosts
+        .iter()
+        .any(|pattern| pattern.matches_host(&host))
+    {
+        Ok(host.to_string())
     } else {
-        Err(ProbeRefusal::HostNotAllowed { host })
+        Err(ProbeRefusal::HostNotAllowed {
+            host: host.to_string(),
+        })
     }
 }
 
 /// The host of a URL warroom could probe (`http`/`https`, no credentials), whatever the
 /// allow-list says.
 pub fn probe_host(text: &str) -> Result<String, ProbeRefusal> {
+    Ok(probe_url(text)?
+        .host_str()
+        .ok_or(ProbeRefusal::NotAUrl)?
+        .to_owned())
+}
+
+fn probe_url(text: &str) -> Result<url::Url, ProbeRefusal> {
     let url = url::Url::parse(text.trim()).map_err(|_| ProbeRefusal::NotAUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ProbeRefusal::Scheme {
@@ -156,7 +197,7 @@ pub fn probe_host(text: &str) -> Result<String, ProbeRefusal> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(ProbeRefusal::Credentials);
     }
-    Ok(url.host_str().ok_or(ProbeRefusal::NotAUrl)?.to_owned())
+    Ok(url)
 }
 
 /// The URL without its query and fragment, which may carry secrets: what logs may show.

@@ -299,3 +299,86 @@ fn reprobe_needs_a_responder_a_finished_probe_and_an_allowed_host() {
         }
     }
 }
+
+#[test]
+fn a_wildcard_never_applies_to_an_ip_address() {
+    // `*.0.0.1` once parsed and then allowed loopback and every private address ending in .1.
+    for pattern in ["*.0.0.1", "*.1", "*.[::1]"] {
+        assert!(
+            matches!(
+                HostPattern::parse(pattern),
+                Err(HostPatternError::WildcardAddress(_) | HostPatternError::NotAHost(_))
+            ),
+            "{pattern}: {:?}",
+            HostPattern::parse(pattern)
+        );
+    }
+    let allow = patterns(&["*.example.com"]);
+    for url in ["http://127.0.0.1/", "http://10.0.0.1/", "http://[::1]/"] {
+        assert!(check_url(url, &allow).is_err(), "{url} was allowed");
+    }
+}
+
+#[test]
+fn tricky_urls_never_bypass_the_allow_list() {
+    let allow = patterns(&["status.example.com", "*.internal.example.com", "10.0.0.7"]);
+    for url in [
+        "http://status.example.com@evil.net/",
+        "http://evil.net\\@status.example.com/",
+        "http://evil.net#@status.example.com/",
+        "http://evil.net?@status.example.com/",
+        "http://internal.example.com/",
+        "http://evilinternal.example.com/",
+        "http://a.internal.example.com.evil.net/",
+        "http://[::ffff:10.0.0.7]/",
+        "http://0x7f000001/",
+        "http://2130706433/",
+        "http://status.example.com%2eevil.net/",
+        "http://status.example.com%00.evil.net/",
+        // A trailing dot names the same host, but is refused: failing closed is safe.
+        "http://status.example.com./h",
+    ] {
+        assert!(check_url(url, &allow).is_err(), "{url} was allowed");
+    }
+    // Other spellings of allowed hosts normalise to the same host: no false refusal.
+    for url in [
+        "http://STATUS.EXAMPLE.COM/",
+        "http://10.0.0.7./",
+        "http://012.0.0.7/", // octal: 10.0.0.7
+        "http://a.INTERNAL.example.com/",
+        "http://xn--bcher-kva.internal.example.com/",
+        "http://bücher.internal.example.com/",
+    ] {
+        assert!(
+            check_url(url, &allow).is_ok(),
+            "{url} was refused: {:?}",
+            check_url(url, &allow)
+        );
+    }
+}
+
+#[test]
+fn host_patterns_are_normalized_like_url_hosts() {
+    // Each pattern once parsed but could never match, since URLs normalise their hosts.
+    for (pattern, url) in [
+        ("[0:0::1]", "http://[::1]/"),
+        ("[::1]", "http://[0:0::1]/"),
+        ("0x7f.0.0.1", "http://127.0.0.1/"),
+        ("127.1", "http://127.0.0.1/"),
+        ("bücher.example.com", "http://xn--bcher-kva.example.com/"),
+        ("BÜCHER.example.com", "http://bücher.example.com/"),
+        (
+            "*.bücher.example.com",
+            "http://a.xn--bcher-kva.example.com/",
+        ),
+    ] {
+        let parsed = HostPattern::parse(pattern);
+        let allowed = parsed
+            .as_ref()
+            .map(|pattern| check_url(url, std::slice::from_ref(pattern)));
+        assert!(
+            matches!(allowed, Ok(Ok(_))),
+            "{pattern} -> {parsed:?}; {url} -> {allowed:?}"
+        );
+    }
+}
