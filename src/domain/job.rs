@@ -19,8 +19,9 @@ use crate::domain::timeline::EntryKind;
 /// A job's id: unique and increasing across restarts (allocated by the store at commit).
 pub type JobId = u64;
 
-/// What a job does, with everything it needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a job does, with everything it needs. Its `Debug` (what logs show) keeps a probe
+/// URL's query out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobKind {
     /// A read-only HTTP GET of an allow-listed URL.
@@ -29,6 +30,20 @@ pub enum JobKind {
     /// re-run. Tests only: no real kind is non-idempotent yet.
     #[cfg(test)]
     TestSideEffect,
+}
+
+impl std::fmt::Debug for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobKind::Probe { url, timeout_ms } => f
+                .debug_struct("Probe")
+                .field("url", &crate::domain::probe::loggable_url(url))
+                .field("timeout_ms", timeout_ms)
+                .finish(),
+            #[cfg(test)]
+            JobKind::TestSideEffect => f.write_str("TestSideEffect"),
+        }
+    }
 }
 
 impl JobKind {

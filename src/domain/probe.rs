@@ -229,8 +229,9 @@ pub fn health_url(policy: &ProbePolicy, alert: &Alert) -> Option<String> {
     policy.service_urls.get(service).cloned()
 }
 
-/// What one probe saw.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What one probe saw. Its `Debug` (what logs show) leaves out the query and fragment of a
+/// redirect's `Location`, which may carry secrets.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ProbeOutcome {
     /// An HTTP answer (any status; a redirect is reported, its `Location` never fetched).
@@ -262,12 +263,56 @@ pub enum ProbeState {
     },
 }
 
-/// What the probe message of an incident shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the probe message of an incident shows. Its `Debug` (what logs show, e.g. an outbox
+/// item dropped) passes the URL through [`loggable_url`]: its query may carry a token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeView {
     pub url: String,
     #[serde(flatten)]
     pub state: ProbeState,
+}
+
+impl std::fmt::Debug for ProbeView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeView")
+            .field("url", &loggable_url(&self.url))
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ProbeOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProbeOutcome::Answered {
+                status,
+                latency_ms,
+                location,
+            } => f
+                .debug_struct("Answered")
+                .field("status", status)
+                .field("latency_ms", latency_ms)
+                .field("location", &location.as_deref().map(without_query))
+                .finish(),
+            ProbeOutcome::Failed { error, latency_ms } => f
+                .debug_struct("Failed")
+                .field("error", error)
+                .field("latency_ms", latency_ms)
+                .finish(),
+            ProbeOutcome::TimedOut { latency_ms } => f
+                .debug_struct("TimedOut")
+                .field("latency_ms", latency_ms)
+                .finish(),
+            ProbeOutcome::Refused { refusal } => {
+                f.debug_struct("Refused").field("refusal", refusal).finish()
+            }
+        }
+    }
+}
+
+/// A URL or a relative reference without its query and fragment.
+fn without_query(text: &str) -> &str {
+    text.split(['?', '#']).next().unwrap_or_default()
 }
 
 /// The tracked-message key of an incident's probe message: one per incident, which Re-probe

@@ -382,3 +382,38 @@ fn host_patterns_are_normalized_like_url_hosts() {
         );
     }
 }
+
+#[test]
+fn debug_output_never_shows_a_query_string() {
+    let incident = IncidentId::parse("INC-20261121-001").unwrap();
+    let url = "https://h.example.com/health?token=s3cret#frag";
+    let states = [
+        ProbeState::Running,
+        ProbeState::Done {
+            outcome: ProbeOutcome::Answered {
+                status: 302,
+                latency_ms: 3,
+                location: Some("/login?session=s3cret".into()),
+            },
+        },
+    ];
+    for state in states {
+        // What the outbox logs when it drops an item.
+        let effect = Effect::PostTracked {
+            incident,
+            key: probe_key(incident),
+            body: TrackedBody::Probe(ProbeView {
+                url: url.into(),
+                state,
+            }),
+        };
+        let logged = format!("{effect:?}");
+        assert!(!logged.contains("s3cret"), "{logged}");
+        assert!(logged.contains("https://h.example.com/health"), "{logged}");
+    }
+    let job = JobKind::Probe {
+        url: url.into(),
+        timeout_ms: 5_000,
+    };
+    assert!(!format!("{job:?}").contains("s3cret"), "{job:?}");
+}
