@@ -50,12 +50,16 @@ impl Default for ProbePolicy {
 
 /// An allowed host: an exact name or address (`status.example.com`, `10.0.0.7`, `[::1]`), or
 /// every subdomain of a name (`*.example.com`, which matches neither `example.com` itself nor
-/// any IP address). Parsed the way URL hosts are (`url::Host::parse`: lower case, IDN to
-/// punycode, `127.1` and `0x7f.0.0.1` to `127.0.0.1`), so a pattern and a URL naming the same
-/// host always compare equal.
+/// any IP address), optionally with a port (`status.example.com:8443`). Without a port only
+/// the scheme's default port (80, 443) is allowed, so an allowed host is not also an open door
+/// to its Redis or SSH port. Parsed the way URL hosts are (`url::Host::parse`: lower case, IDN
+/// to punycode, `127.1` and `0x7f.0.0.1` to `127.0.0.1`), so a pattern and a URL naming the
+/// same host always compare equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPattern {
     host: HostMatch,
+    /// The one port allowed; `None` allows only the URL scheme's default port.
+    port: Option<u16>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +75,7 @@ pub enum HostPatternError {
     #[error("must not be empty")]
     Empty,
     #[error(
-        "\"{0}\" is not a host name: give the host alone, without scheme, port, path or spaces (e.g. status.example.com)"
+        "\"{0}\" is not a host name: give the host alone, with a port only if it is not the scheme's default, without scheme, path or spaces (e.g. status.example.com or status.example.com:8443)"
     )]
     NotAHost(String),
     #[error("\"{0}\": a wildcard is only allowed as a leading \"*.\" (e.g. *.example.com)")]
@@ -96,6 +100,7 @@ impl HostPattern {
             return Err(HostPatternError::Wildcard(text));
         }
         let not_a_host = || HostPatternError::NotAHost(text.clone());
+        let (name, port) = split_port(name).ok_or_else(not_a_host)?;
         // Empty labels and a trailing dot: URL hosts keep them, so such a pattern could only
         // ever match hosts spelled that way. Refused rather than silently never matching.
         if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
@@ -107,10 +112,11 @@ impl HostPattern {
             (true, url::Host::Domain(domain)) => HostMatch::Subdomains(domain),
             (true, _) => return Err(HostPatternError::WildcardAddress(text)),
         };
-        Ok(HostPattern { host })
+        Ok(HostPattern { host, port })
     }
 
-    /// Whether `host` (a URL's host, as `Url::host_str` gives it) is allowed by this pattern.
+    /// Whether `host` (a URL's host, as `Url::host_str` gives it) is allowed by this pattern,
+    /// whatever the port; [`check_url`] checks the port too.
     pub fn matches(&self, host: &str) -> bool {
         url::Host::parse(host).is_ok_and(|host| self.matches_host(&host))
     }
@@ -130,9 +136,38 @@ impl HostPattern {
 impl std::fmt::Display for HostPattern {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.host {
-            HostMatch::Exact(host) => write!(f, "{host}"),
-            HostMatch::Subdomains(domain) => write!(f, "*.{domain}"),
+            HostMatch::Exact(host) => write!(f, "{host}")?,
+            HostMatch::Subdomains(domain) => write!(f, "*.{domain}")?,
         }
+        match self.port {
+            Some(port) => write!(f, ":{port}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Splits `host:port` (`[v6]:port` for IPv6); `None` when the port is not a number from 1 to
+/// 65535 or an IPv6 address is not in brackets.
+fn split_port(text: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if text.starts_with('[') {
+        let end = text.find(']')? + 1;
+        match &text[end..] {
+            "" => (text, None),
+            rest => (&text[..end], Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match text.split_once(':') {
+            None => (text, None),
+            Some((host, port)) => (host, Some(port)),
+        }
+    };
+    match port {
+        None => Some((host, None)),
+        Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            let port: u16 = port.parse().ok()?;
+            (port != 0).then_some((host, Some(port)))
+        }
+        Some(_) => None,
     }
 }
 
@@ -148,6 +183,10 @@ pub enum ProbeRefusal {
     Credentials,
     #[error("host {host} is not in [probes] allow_hosts")]
     HostNotAllowed { host: String },
+    #[error(
+        "port {port} of host {host} is not allowed: list {host}:{port} in [probes] allow_hosts"
+    )]
+    PortNotAllowed { host: String, port: u16 },
 }
 
 impl ProbeRefusal {
@@ -158,6 +197,7 @@ impl ProbeRefusal {
             ProbeRefusal::Scheme { .. } => "scheme_not_allowed",
             ProbeRefusal::Credentials => "credentials_in_url",
             ProbeRefusal::HostNotAllowed { .. } => "host_not_allowed",
+            ProbeRefusal::PortNotAllowed { .. } => "port_not_allowed",
         }
     }
 }
@@ -166,16 +206,23 @@ impl ProbeRefusal {
 pub fn check_url(text: &str, allow_hosts: &[HostPattern]) -> Result<String, ProbeRefusal> {
     let url = probe_url(text)?;
     let host = url.host().ok_or(ProbeRefusal::NotAUrl)?.to_owned();
-    if allow_hosts
-        .iter()
-        .any(|pattern| pattern.matches_host(&host))
-    {
-        Ok(host.to_string())
-    } else {
-        Err(ProbeRefusal::HostNotAllowed {
-            host: host.to_string(),
-        })
+    let mut host_listed = false;
+    for pattern in allow_hosts.iter().filter(|p| p.matches_host(&host)) {
+        host_listed = true;
+        let port_allowed = match pattern.port {
+            // `port()` is `None` when the URL uses its scheme's default port.
+            None => url.port().is_none(),
+            Some(port) => url.port_or_known_default() == Some(port),
+        };
+        if port_allowed {
+            return Ok(host.to_string());
+        }
     }
+    let host = host.to_string();
+    Err(match url.port_or_known_default() {
+        Some(port) if host_listed => ProbeRefusal::PortNotAllowed { host, port },
+        _ => ProbeRefusal::HostNotAllowed { host },
+    })
 }
 
 /// The host of a URL warroom could probe (`http`/`https`, no credentials), whatever the

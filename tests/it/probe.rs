@@ -61,6 +61,11 @@ impl HealthServer {
         format!("{}{path}", self.base)
     }
 
+    /// The `[probes] allow_hosts` list that allows this server: its host and port.
+    pub(crate) fn allow_hosts(&self) -> String {
+        format!("\"{}\"", self.base.trim_start_matches("http://"))
+    }
+
     pub(crate) fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
@@ -189,7 +194,7 @@ async fn probe_entries(bot: &TestBot, incident: &str) -> Vec<Value> {
 async fn a_probe_reports_status_latency_redirects_failures_timeouts_and_caps_the_body() {
     let server = HealthServer::start().await;
     let bot = TestBot::spawn_with(&probe_config(
-        "\"127.0.0.1\"",
+        &server.allow_hosts(),
         &format!(
             "[[services]]\nname = \"svc-service\"\nhealth_url = \"{}\"\n",
             server.url("/ok")
@@ -292,7 +297,7 @@ async fn a_host_not_allowed_is_noted_and_never_fetched() {
 #[tokio::test]
 async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
     let server = HealthServer::start().await;
-    let bot = TestBot::spawn_with(&probe_config("\"127.0.0.1\"", "")).await;
+    let bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;
     bot.alert(
         "alertmanager",
         &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
@@ -369,7 +374,8 @@ async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
 async fn reprobe_while_a_probe_runs_is_refused() {
     let server = HealthServer::start().await;
     // Long enough that the click surely comes while the probe still runs.
-    let bot = TestBot::spawn_with(&probe_config_with_timeout("\"127.0.0.1\"", "5s", "")).await;
+    let bot =
+        TestBot::spawn_with(&probe_config_with_timeout(&server.allow_hosts(), "5s", "")).await;
     bot.alert(
         "alertmanager",
         &alert_with_health_url("fp1", "checkout", Some(&server.url("/slow"))),
@@ -410,7 +416,8 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
     let fake = FakeDiscord::start().await;
     let (config, _) = guild_config(&fake, |_, _| String::new());
     let bot = TestBot::spawn_discord(&format!(
-        "{config}\n[probes]\nallow_hosts = [\"127.0.0.1\"]\ntimeout = \"2s\"\n"
+        "{config}\n[probes]\nallow_hosts = [{}]\ntimeout = \"2s\"\n",
+        server.allow_hosts()
     ))
     .await;
     assert!(
@@ -488,7 +495,7 @@ async fn a_tracked_edit_the_chat_rejects_is_dropped_and_the_other_tracked_messag
     use warroom::store::{SledStore, Store};
 
     let server = HealthServer::start().await;
-    let mut bot = TestBot::spawn_with(&probe_config("\"127.0.0.1\"", "")).await;
+    let mut bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;
     for (fingerprint, service) in [("fp1", "checkout"), ("fp2", "payments")] {
         bot.alert(
             "alertmanager",

@@ -16,6 +16,9 @@ fn host_patterns_parse_or_say_why_not() {
         "127.0.0.1",
         "LOCALHOST",
         "[::1]",
+        "x.example.com:8080",
+        "*.example.com:8443",
+        "[::1]:9000",
     ] {
         assert!(HostPattern::parse(good).is_ok(), "{good}");
     }
@@ -26,9 +29,18 @@ fn host_patterns_parse_or_say_why_not() {
             HostPatternError::NotAHost("https://x.example.com".into()),
         ),
         (
-            "x.example.com:8080",
-            HostPatternError::NotAHost("x.example.com:8080".into()),
+            "x.example.com:0",
+            HostPatternError::NotAHost("x.example.com:0".into()),
         ),
+        (
+            "x.example.com:65536",
+            HostPatternError::NotAHost("x.example.com:65536".into()),
+        ),
+        (
+            "x.example.com:+80",
+            HostPatternError::NotAHost("x.example.com:+80".into()),
+        ),
+        ("::1", HostPatternError::NotAHost("::1".into())),
         (
             "x.example.com/health",
             HostPatternError::NotAHost("x.example.com/health".into()),
@@ -44,7 +56,11 @@ fn host_patterns_parse_or_say_why_not() {
 
 #[test]
 fn urls_are_checked_for_scheme_credentials_and_allowed_host() {
-    let allow = patterns(&["status.example.com", "*.internal.example.com", "127.0.0.1"]);
+    let allow = patterns(&[
+        "status.example.com",
+        "*.internal.example.com",
+        "127.0.0.1:9",
+    ]);
     let host_not_allowed = |host: &str| {
         Err(ProbeRefusal::HostNotAllowed {
             host: host.to_owned(),
@@ -56,14 +72,28 @@ fn urls_are_checked_for_scheme_credentials_and_allowed_host() {
             Ok("status.example.com".into()),
         ),
         (
-            "http://STATUS.example.com:8080/h?x=1",
+            "http://STATUS.example.com:80/h?x=1",
             Ok("status.example.com".into()),
+        ),
+        (
+            "http://status.example.com:8080/h",
+            Err(ProbeRefusal::PortNotAllowed {
+                host: "status.example.com".into(),
+                port: 8080,
+            }),
         ),
         (
             "https://a.internal.example.com/",
             Ok("a.internal.example.com".into()),
         ),
         ("http://127.0.0.1:9/ok", Ok("127.0.0.1".into())),
+        (
+            "http://127.0.0.1/ok",
+            Err(ProbeRefusal::PortNotAllowed {
+                host: "127.0.0.1".into(),
+                port: 80,
+            }),
+        ),
         (
             "https://internal.example.com/",
             host_not_allowed("internal.example.com"),
@@ -416,4 +446,60 @@ fn debug_output_never_shows_a_query_string() {
         timeout_ms: 5_000,
     };
     assert!(!format!("{job:?}").contains("s3cret"), "{job:?}");
+}
+
+#[test]
+fn only_the_default_port_is_allowed_unless_the_pattern_names_one() {
+    let allow = patterns(&[
+        "status.example.com",
+        "*.internal.example.com:8443",
+        "[::1]:9000",
+    ]);
+    let port_refused = |host: &str, port: u16| {
+        Err(ProbeRefusal::PortNotAllowed {
+            host: host.to_owned(),
+            port,
+        })
+    };
+    let table: Vec<(&str, Result<String, ProbeRefusal>)> = vec![
+        (
+            "http://status.example.com/",
+            Ok("status.example.com".into()),
+        ),
+        (
+            "https://status.example.com:443/",
+            Ok("status.example.com".into()),
+        ),
+        // A Redis or SSH port on an allowed host is not a health endpoint.
+        (
+            "http://status.example.com:6379/",
+            port_refused("status.example.com", 6379),
+        ),
+        (
+            "http://status.example.com:22/",
+            port_refused("status.example.com", 22),
+        ),
+        // HTTPS on the HTTP port is not the scheme's default either.
+        (
+            "https://status.example.com:80/",
+            port_refused("status.example.com", 80),
+        ),
+        (
+            "https://a.internal.example.com:8443/",
+            Ok("a.internal.example.com".into()),
+        ),
+        (
+            "http://a.INTERNAL.example.com:8443/",
+            Ok("a.internal.example.com".into()),
+        ),
+        (
+            "https://a.internal.example.com/",
+            port_refused("a.internal.example.com", 443),
+        ),
+        ("http://[::1]:9000/", Ok("[::1]".into())),
+        ("http://[::1]/", port_refused("[::1]", 80)),
+    ];
+    for (url, expected) in table {
+        assert_eq!(check_url(url, &allow), expected, "{url}");
+    }
 }
