@@ -216,23 +216,24 @@ mod tests {
                     location: Some("https://elsewhere/".into()),
                 },
                 Some(301),
-                None,
+                (None, None),
             ),
             (
                 ProbeOutcome::Failed {
-                    error: "connection refused".into(),
+                    failure: crate::domain::probe::ProbeFailure::Connect,
+                    error: "Connection refused (os error 111)".into(),
                     latency_ms: 2,
                 },
                 None,
-                Some("connection refused"),
+                (Some("Connection refused (os error 111)"), Some("connect")),
             ),
             (
                 ProbeOutcome::TimedOut { latency_ms: 5_000 },
                 None,
-                Some("timed out"),
+                (None, Some("timed_out")),
             ),
         ];
-        for (outcome, status, error) in table {
+        for (outcome, status, (error, failure)) in table {
             let (applied, after) = job_finished(&job(probe()), JobOutcome::Probe(outcome));
             assert_eq!(after, JobAfter::Done);
             match &applied.entries[..] {
@@ -245,11 +246,13 @@ mod tests {
                             latency_ms: Some(_),
                             refused: None,
                             url,
+                            failure: got_failure,
                         },
                     ),
                 ] => {
                     assert_eq!(*got_status, status);
                     assert_eq!(got_error.as_deref(), error);
+                    assert_eq!(got_failure.as_deref(), failure, "a code, never English");
                     assert_eq!(url, "https://ok.example.com/h");
                 }
                 other => panic!("unexpected entries {other:?}"),

@@ -190,7 +190,17 @@ pub enum ProbeRefusal {
 }
 
 impl ProbeRefusal {
-    /// The reason as the timeline keeps it.
+    /// The code of every refusal, each with its Fluent message `probe-refusal-<code>`.
+    pub const CODES: [&'static str; 5] = [
+        "not_a_url",
+        "scheme_not_allowed",
+        "credentials_in_url",
+        "host_not_allowed",
+        "port_not_allowed",
+    ];
+
+    /// The reason as the timeline keeps it; also the tail of its Fluent message id, so the
+    /// room and the timeline show it in the reader's language.
     pub fn code(&self) -> &'static str {
         match self {
             ProbeRefusal::NotAUrl => "not_a_url",
@@ -288,13 +298,53 @@ pub enum ProbeOutcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         location: Option<String>,
     },
-    /// No answer: connection refused, DNS, TLS, a broken response.
-    Failed { error: String, latency_ms: u64 },
+    /// No answer: connection refused, DNS, TLS, a broken response. `failure` is the kind (a
+    /// code, localized when shown), `error` the technical cause as the libraries give it.
+    Failed {
+        #[serde(default)]
+        failure: ProbeFailure,
+        error: String,
+        latency_ms: u64,
+    },
     /// No complete answer within the timeout.
     TimedOut { latency_ms: u64 },
     /// Refused before fetching (config changed since the probe was queued).
     Refused { refusal: ProbeRefusal },
 }
+
+/// Why a probe got no answer: stored as a code (`connect`, …) and shown through the Fluent
+/// message `probe-failure-<code>`, never as English text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeFailure {
+    /// No connection: DNS, refused, unreachable, TLS.
+    Connect,
+    /// The answer broke off or could not be read.
+    BrokenResponse,
+    /// Anything else (and failures stored before kinds were kept).
+    #[default]
+    Request,
+}
+
+impl ProbeFailure {
+    pub const ALL: [ProbeFailure; 3] = [
+        ProbeFailure::Connect,
+        ProbeFailure::BrokenResponse,
+        ProbeFailure::Request,
+    ];
+
+    /// The kind as the timeline keeps it; also the tail of its Fluent message id.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProbeFailure::Connect => "connect",
+            ProbeFailure::BrokenResponse => "broken_response",
+            ProbeFailure::Request => "request",
+        }
+    }
+}
+
+/// The failure code of a probe that timed out (a [`ProbeOutcome`] of its own).
+pub const TIMED_OUT: &str = "timed_out";
 
 /// The probe message's state: what the tracked message shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,8 +391,13 @@ impl std::fmt::Debug for ProbeOutcome {
                 .field("latency_ms", latency_ms)
                 .field("location", &location.as_deref().map(without_query))
                 .finish(),
-            ProbeOutcome::Failed { error, latency_ms } => f
+            ProbeOutcome::Failed {
+                failure,
+                error,
+                latency_ms,
+            } => f
                 .debug_struct("Failed")
+                .field("failure", failure)
                 .field("error", error)
                 .field("latency_ms", latency_ms)
                 .finish(),
@@ -406,6 +461,7 @@ fn refused_entry(url: &str, refusal: &ProbeRefusal) -> EntryKind {
         error: None,
         latency_ms: None,
         refused: Some(refusal.code().to_owned()),
+        failure: None,
     }
 }
 
@@ -421,20 +477,27 @@ pub fn probe_finished(incident: IncidentId, url: &str, outcome: ProbeOutcome) ->
             error: None,
             latency_ms: Some(*latency_ms),
             refused: None,
+            failure: None,
         },
-        ProbeOutcome::Failed { error, latency_ms } => EntryKind::ProbeResult {
+        ProbeOutcome::Failed {
+            failure,
+            error,
+            latency_ms,
+        } => EntryKind::ProbeResult {
             url: url.to_owned(),
             status: None,
             error: Some(error.clone()),
             latency_ms: Some(*latency_ms),
             refused: None,
+            failure: Some(failure.code().to_owned()),
         },
         ProbeOutcome::TimedOut { latency_ms } => EntryKind::ProbeResult {
             url: url.to_owned(),
             status: None,
-            error: Some("timed out".to_owned()),
+            error: None,
             latency_ms: Some(*latency_ms),
             refused: None,
+            failure: Some(TIMED_OUT.to_owned()),
         },
         ProbeOutcome::Refused { refusal } => refused_entry(url, refusal),
     };
@@ -469,7 +532,9 @@ pub fn reprobe(
         return Err(Msg::new("reply-probe-running").word("incident", incident.id));
     }
     if let Err(refusal) = check_url(&view.url, &policy.allow_hosts) {
-        return Err(Msg::new("reply-probe-refused").outside("reason", refusal.to_string()));
+        return Err(Msg::new("reply-probe-refused")
+            .outside("url", &view.url)
+            .word("reason", refusal.code()));
     }
     let mut applied = Applied::default();
     applied.jobs.push(NewJob {

@@ -21,7 +21,7 @@ use super::*;
 use crate::domain::effect::{Effect, TrackedBody};
 use crate::domain::job::{Job, JobAfter, JobId, JobKind, JobOutcome, job_finished};
 use crate::domain::probe::{
-    ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
+    ProbeFailure, ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
 };
 use crate::store::JobWrite;
 
@@ -382,6 +382,7 @@ pub(crate) async fn run_probe(
     match tokio::time::timeout(timeout, exchange).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(error)) => ProbeOutcome::Failed {
+            failure: failure_kind(&error),
             error: describe(&error),
             latency_ms: elapsed_ms(),
         },
@@ -391,22 +392,30 @@ pub(crate) async fn run_probe(
     }
 }
 
-/// An HTTP error without its URL (which may carry secrets in its query), with its cause.
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_connect() {
-        "connection failed".to_owned()
+/// What kind of failure an HTTP error is; shown in the reader's language.
+fn failure_kind(error: &reqwest::Error) -> ProbeFailure {
+    if error.is_connect() {
+        ProbeFailure::Connect
     } else if error.is_body() || error.is_decode() {
-        "the response broke off".to_owned()
+        ProbeFailure::BrokenResponse
     } else {
-        "request failed".to_owned()
-    };
+        ProbeFailure::Request
+    }
+}
+
+/// An HTTP error's causes, as the libraries word them, without the error itself (whose text
+/// repeats the URL, which may carry secrets in its query); `-` when it has none.
+fn describe(error: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        causes.push(cause.to_string());
         source = cause.source();
     }
-    cut(&text)
+    if causes.is_empty() {
+        return "-".to_owned();
+    }
+    cut(&causes.join(": "))
 }
 
 fn cut(text: &str) -> String {
@@ -428,8 +437,8 @@ mod tests {
         let url = format!("http://127.0.0.1:{port}/health?token=s3cret");
         let outcome = run_probe(&client, &url, Duration::from_secs(5), 1024).await;
         match outcome {
-            ProbeOutcome::Failed { error, .. } => {
-                assert!(error.starts_with("connection failed"), "{error}");
+            ProbeOutcome::Failed { failure, error, .. } => {
+                assert_eq!(failure, ProbeFailure::Connect, "{error}");
                 assert!(!error.contains("s3cret"), "{error}");
             }
             other => panic!("expected a failure, got {other:?}"),

@@ -176,7 +176,7 @@ fn render_probe(
     let refused = |refusal: &ProbeRefusal| {
         Msg::new("probe-refused")
             .outside("url", &view.url)
-            .outside("reason", refusal.to_string())
+            .word("reason", refusal.code())
     };
     let mut lines = Vec::new();
     let mut button = true;
@@ -207,9 +207,14 @@ fn render_probe(
                     lines.push(Msg::new("probe-redirect").outside("location", location));
                 }
             }
-            ProbeOutcome::Failed { error, latency_ms } => lines.push(
+            ProbeOutcome::Failed {
+                failure,
+                error,
+                latency_ms,
+            } => lines.push(
                 Msg::new("probe-failed")
                     .outside("url", &view.url)
+                    .word("failure", failure.code())
                     .outside("error", error)
                     .number("latency", *latency_ms),
             ),
@@ -234,5 +239,140 @@ fn render_probe(
         fields: Vec::new(),
         buttons,
         pin: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+
+    use super::*;
+    use crate::domain::ids::Actor;
+    use crate::domain::probe::{ProbeFailure, TIMED_OUT};
+    use crate::domain::timeline::{EntryKind, TimelineEntry};
+
+    fn incident() -> IncidentId {
+        IncidentId::parse("INC-20261121-001").unwrap()
+    }
+
+    fn render(locale: &str, state: ProbeState) -> String {
+        let i18n = I18n::builtin().unwrap();
+        let view = ProbeView {
+            url: "http://169.254.169.254/latest".into(),
+            state,
+        };
+        render_tracked(&i18n, locale, incident(), &TrackedBody::Probe(view))
+            .text
+            .plain()
+    }
+
+    #[test]
+    fn a_refused_or_failed_probe_in_a_zh_cn_room_reads_in_chinese() {
+        let refused = ProbeState::Refused {
+            refusal: ProbeRefusal::HostNotAllowed {
+                host: "169.254.169.254".into(),
+            },
+        };
+        let text = render("zh-CN", refused.clone());
+        assert!(
+            !text.contains("is not in"),
+            "English in a zh-CN room: {text}"
+        );
+        assert!(text.contains("其主机不在"), "{text}");
+        assert!(
+            render("en-US", refused).contains("its host is not in [probes] allow_hosts"),
+            "the same code reads in English in an en-US room"
+        );
+        let failed = ProbeState::Done {
+            outcome: ProbeOutcome::Failed {
+                failure: ProbeFailure::Connect,
+                error: "Connection refused (os error 111)".into(),
+                latency_ms: 2,
+            },
+        };
+        let text = render("zh-CN", failed);
+        assert!(text.contains("连接失败"), "{text}");
+        assert!(!text.contains("connection failed"), "{text}");
+    }
+
+    #[test]
+    fn every_refusal_failure_and_job_kind_has_a_message() {
+        let i18n = I18n::builtin().unwrap();
+        let ids = i18n.message_ids("en-US");
+        let failures = ProbeFailure::ALL.map(ProbeFailure::code);
+        let wanted = ProbeRefusal::CODES
+            .iter()
+            .map(|code| format!("probe-refusal-{code}"))
+            .chain(
+                failures
+                    .iter()
+                    .chain([TIMED_OUT].iter())
+                    .map(|code| format!("probe-failure-{code}")),
+            )
+            .chain(["job-kind-probe".to_owned()]);
+        for id in wanted {
+            assert!(ids.contains(&id), "no message {id}");
+        }
+    }
+
+    #[test]
+    fn probe_and_job_timeline_lines_read_in_the_readers_language() {
+        let i18n = I18n::builtin().unwrap();
+        let at: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
+        let line = |kind: EntryKind| {
+            let entry = TimelineEntry {
+                incident: incident(),
+                seq: 3,
+                at,
+                actor: Actor::warroom(),
+                actor_name: None,
+                kind,
+            };
+            i18n.render(
+                "zh-CN",
+                &crate::engine::timeline_line(&entry, chrono_tz::UTC),
+            )
+        };
+        let probe = |refused: Option<&str>, failure: Option<&str>, error: Option<&str>| {
+            EntryKind::ProbeResult {
+                url: "http://10.0.0.7/health".into(),
+                status: None,
+                error: error.map(str::to_owned),
+                latency_ms: Some(5),
+                refused: refused.map(str::to_owned),
+                failure: failure.map(str::to_owned),
+            }
+        };
+        for (kind, wanted, unwanted) in [
+            (
+                probe(Some("host_not_allowed"), None, None),
+                "其主机不在",
+                "host_not_allowed",
+            ),
+            (
+                probe(Some("port_not_allowed"), None, None),
+                "其端口不被允许",
+                "port_not_allowed",
+            ),
+            (probe(None, Some(TIMED_OUT), None), "超时", "timed"),
+            (
+                probe(None, Some("connect"), Some("Connection refused")),
+                "连接失败",
+                "connect)",
+            ),
+            (
+                EntryKind::JobInterrupted {
+                    job: 7,
+                    job_kind: "probe".into(),
+                    rerun: true,
+                },
+                "健康探测",
+                "probe",
+            ),
+        ] {
+            let text = line(kind);
+            assert!(text.contains(wanted), "{text}");
+            assert!(!text.contains(unwanted), "{text}");
+        }
     }
 }

@@ -503,3 +503,21 @@ fn only_the_default_port_is_allowed_unless_the_pattern_names_one() {
         assert_eq!(check_url(url, &allow), expected, "{url}");
     }
 }
+
+#[test]
+fn every_refusal_code_is_listed_for_its_message() {
+    for refusal in [
+        ProbeRefusal::NotAUrl,
+        ProbeRefusal::Scheme {
+            scheme: "ftp".into(),
+        },
+        ProbeRefusal::Credentials,
+        ProbeRefusal::HostNotAllowed { host: "h".into() },
+        ProbeRefusal::PortNotAllowed {
+            host: "h".into(),
+            port: 1,
+        },
+    ] {
+        assert!(ProbeRefusal::CODES.contains(&refusal.code()), "{refusal:?}");
+    }
+}
