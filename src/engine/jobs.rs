@@ -212,7 +212,7 @@ impl JobPool {
         // Taken before the read: a job this pool ran until just now was reported before it
         // left the set, so the read sees its outcome and it is never mistaken for an orphan.
         let busy_before_read = lock(running).clone();
-        let jobs = match self.store.jobs(SCAN_LIMIT) {
+        let jobs = match self.on_store(|store| store.jobs(SCAN_LIMIT)).await {
             Ok(jobs) => jobs,
             Err(error) => {
                 debug!(%error, "Cannot read queued jobs; retried on the next look.");
@@ -231,7 +231,11 @@ impl JobPool {
                 continue;
             };
             // Durably started before it runs, so a crash from here on is reported.
-            match self.store.mark_job_started(job.id, self.clock.now()) {
+            let (id, now) = (job.id, self.clock.now());
+            match self
+                .on_store(move |store| store.mark_job_started(id, now))
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(error) => {
@@ -259,6 +263,20 @@ impl JobPool {
                 lock(&running).remove(&job.id);
             });
         }
+    }
+
+    /// Runs a store call on tokio's blocking pool: sled reads and writes may wait on the disk,
+    /// which the async workers must never do.
+    async fn on_store<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || call(store.as_ref()))
+            .await
+            .map_err(|error| {
+                StoreError::Unavailable(format!("a store call did not finish: {error}"))
+            })?
     }
 
     /// A job marked started that nobody here runs: its outcome is unknown, so it is reported

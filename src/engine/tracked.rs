@@ -138,7 +138,9 @@ impl OutboxWorker {
     }
 
     /// Records what a posted message belongs to, so a reaction or button on it maps back. A
-    /// failure costs only that mapping, never the delivery.
+    /// failure costs only that mapping, never the delivery. The sled writes (and, once per
+    /// opened store, a count of up to [`crate::store::MAX_MESSAGES`] keys) run on tokio's
+    /// blocking pool, not on the outbox task; the delivery does not wait for them.
     pub(super) fn remember_message(
         &self,
         message: &MessageId,
@@ -149,9 +151,13 @@ impl OutboxWorker {
             incident,
             key: key.to_owned(),
         };
-        if let Err(error) = self.store.record_message(message, &owner) {
-            warn!(%error, key, "Cannot record what a posted message belongs to.");
-        }
+        let store = self.store.clone();
+        let message = message.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(error) = store.record_message(&message, &owner) {
+                warn!(%error, key = %owner.key, "Cannot record what a posted message belongs to.");
+            }
+        });
     }
 }
 
