@@ -244,3 +244,4 @@ probe-failure-broken_response = the response broke off
 probe-failure-request = request failed
 probe-failure-timed_out = timed out
 job-kind-probe = health probe
+tl-probe-requested = #{ $seq } { $at } { $actor } asked to probe { $url } again

@@ -223,3 +223,4 @@ probe-failure-broken_response = 响应中断
 probe-failure-request = 请求失败
 probe-failure-timed_out = 超时
 job-kind-probe = 健康探测
+tl-probe-requested = #{ $seq } { $at } { $actor } 请求重新探测 { $url }

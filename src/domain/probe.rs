@@ -537,6 +537,12 @@ pub fn reprobe(
             .word("reason", refusal.code()));
     }
     let mut applied = Applied::default();
+    applied.entry(
+        &Actor::user(&person.id),
+        EntryKind::ProbeRequested {
+            url: view.url.clone(),
+        },
+    );
     applied.jobs.push(NewJob {
         incident: incident.id,
         kind: JobKind::Probe {

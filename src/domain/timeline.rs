@@ -134,4 +134,8 @@ pub enum EntryKind {
         job_kind: String,
         rerun: bool,
     },
+    /// A person pressed Re-probe: the audit record of who asked warroom to fetch `url`.
+    ProbeRequested {
+        url: String,
+    },
 }

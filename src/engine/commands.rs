@@ -364,5 +364,6 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
             "tl-job-interrupted"
         })
         .word("job", job_kind),
+        EntryKind::ProbeRequested { url } => base("tl-probe-requested").outside("url", url),
     }
 }

@@ -351,6 +351,15 @@ async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
         .click("carol", &id, &format!("probe:again:{incident}"))
         .await;
     assert!(reply.ok, "anyone who can act may re-probe: {reply:?}");
+    let requested: Vec<Value> = bot
+        .timeline(incident)
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "probe_requested")
+        .collect();
+    assert_eq!(requested.len(), 1, "the audit entry: {requested:?}");
+    assert_eq!(requested[0]["actor"], "user:carol", "{requested:?}");
+    assert_eq!(requested[0]["url"], server.url("/ok"), "{requested:?}");
     let room = bot.room_of(incident).await;
     bot.wait_for_messages(&room, "the second probe", |_| server.hits("/ok") == 2)
         .await;

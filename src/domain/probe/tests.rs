@@ -323,6 +323,16 @@ fn reprobe_needs_a_responder_a_finished_probe_and_an_allowed_host() {
                     &applied.effects[..],
                     [Effect::UpdateTracked { .. }]
                 ));
+                // The audit trail names who asked for the probe.
+                assert_eq!(
+                    applied.entries,
+                    vec![(
+                        Actor::user(&person.id),
+                        EntryKind::ProbeRequested {
+                            url: "https://ok.example.com/".into()
+                        }
+                    )]
+                );
             }
             (Err(reply), Err(id)) => assert_eq!(reply.id, id),
             (got, expected) => panic!("{got:?} != {expected:?}"),
