@@ -381,4 +381,119 @@ mod tests {
             assert!(!text.contains(unwanted), "{text}");
         }
     }
+
+    /// A chat that refuses every post and edit as invalid, like Discord's 400 and 404.
+    struct RejectingChat;
+
+    #[async_trait::async_trait]
+    impl crate::chat::ChatPort for RejectingChat {
+        async fn open_room(
+            &self,
+            _: &str,
+            _: IncidentId,
+            _: &str,
+            _: &RichText,
+            _: &[crate::domain::ids::UserId],
+        ) -> Result<RoomId, ChatError> {
+            Ok(RoomId("room-1".into()))
+        }
+        async fn post(
+            &self,
+            _: &RoomId,
+            _: &str,
+            _: &OutgoingMessage,
+        ) -> Result<MessageId, ChatError> {
+            Err(ChatError::Rejected("400 Invalid Form Body".into()))
+        }
+        async fn edit(
+            &self,
+            _: &RoomId,
+            _: &MessageId,
+            _: &OutgoingMessage,
+        ) -> Result<(), ChatError> {
+            Err(ChatError::Rejected("404 Unknown Message".into()))
+        }
+        fn alerts_room(&self) -> Option<RoomId> {
+            None
+        }
+    }
+
+    #[tokio::test]
+    async fn the_edits_of_a_tracked_message_whose_post_was_rejected_are_cleared() {
+        use std::sync::Arc;
+
+        use crate::domain::decide::tests::{alert, at, id};
+        use crate::domain::effect::Effect;
+        use crate::engine::outbox::room_key;
+        use crate::store::{SledStore, Store, WriteBatch};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
+        let (incident, _) = crate::domain::decide::open_incident_from_alert(
+            &crate::domain::decide::Policy::standard(),
+            id(1),
+            &alert(
+                "fp",
+                "svc",
+                "critical",
+                crate::domain::alert::AlertStatus::Firing,
+            ),
+            "service=svc".to_owned(),
+            at("2026-11-21T10:00:00Z"),
+        );
+        store
+            .set_chat_ref(&room_key(incident.id), "room-1")
+            .unwrap();
+        let key = crate::domain::probe::probe_key(incident.id);
+        let body = |state: ProbeState| {
+            TrackedBody::Probe(ProbeView {
+                url: "https://ok.example.com/".into(),
+                state,
+            })
+        };
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let worker = OutboxWorker {
+            store: store.clone(),
+            chat: Arc::new(RejectingChat),
+            engine: crate::engine::EngineHandle {
+                tx,
+                running: Arc::default(),
+                stop: Arc::default(),
+            },
+            i18n: Arc::new(I18n::builtin().unwrap()),
+            locale: "en-US".into(),
+            card_edit_interval: std::time::Duration::ZERO,
+            wake: Arc::default(),
+            health: Arc::new(crate::health::Health::new()),
+        };
+        let posted = worker
+            .post_tracked(&incident, &key, &body(ProbeState::Running))
+            .await;
+        assert!(
+            matches!(posted, Err(DeliveryError::Chat(ChatError::Rejected(_)))),
+            "{posted:?}"
+        );
+        // The probe finishes after the post was dropped: its edit has no message to go to.
+        store
+            .commit(WriteBatch {
+                effects: vec![Effect::UpdateTracked {
+                    incident: incident.id,
+                    key: key.clone(),
+                    body: body(ProbeState::Refused {
+                        refusal: ProbeRefusal::NotAUrl,
+                    }),
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        assert_eq!(store.dirty_tracked().unwrap().len(), 1);
+        let depth = store.outbox_depth();
+        worker.refresh_tracked().await.unwrap();
+        assert_eq!(
+            store.dirty_tracked().unwrap(),
+            vec![],
+            "the mark is cleared, not kept waiting for a post that never happens"
+        );
+        assert_eq!(store.outbox_depth(), depth - 1);
+    }
 }
