@@ -5,7 +5,9 @@
 //! is the first `d` key and a scan up to `now` yields the due ones in due order; `k` + the
 //! logical key (`ack_reminder:INC-…`) holds the `d` key of that deadline, so it can be
 //! replaced or cancelled by name. Both change only inside the engine's commit transaction,
-//! together with whatever caused the change, so a cancelled deadline never fires.
+//! together with whatever caused the change, so a cancelled deadline never fires. The one
+//! exception is a `d` record that cannot be decoded: the engine's scan of due deadlines
+//! removes it (see [`due`]), since it can never fire and would otherwise be read forever.
 
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
