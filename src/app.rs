@@ -145,6 +145,7 @@ pub async fn start_on(
         clock: clock.clone(),
         probes: settings.policy.probes.clone(),
         wake: jobs_wake,
+        report_retry: crate::engine::jobs::ReportRetry::default(),
     };
     let jobs_task = tokio::spawn(jobs.run(shutdown_rx.clone()));
 

@@ -584,7 +584,9 @@ fn probe_policy(
     services: &[file::ServiceConfig],
     problems: &mut Vec<String>,
 ) -> crate::domain::probe::ProbePolicy {
-    use crate::domain::probe::{HostPattern, MAX_PROBE_TIMEOUT_MS, ProbePolicy, probe_host};
+    use crate::domain::probe::{
+        HostPattern, MAX_PROBE_TIMEOUT_MS, ProbePolicy, ProbeRefusal, check_url,
+    };
     let mut allow_hosts = Vec::new();
     for (index, text) in section.allow_hosts.iter().enumerate() {
         match HostPattern::parse(text) {
@@ -612,10 +614,10 @@ fn probe_policy(
         let Some(url) = service.health_url.as_deref().map(str::trim) else {
             continue;
         };
-        match probe_host(url) {
-            Ok(host) if !allow_hosts.iter().any(|pattern| pattern.matches(&host)) => {
+        match check_url(url, &allow_hosts) {
+            Err(refusal @ (ProbeRefusal::HostNotAllowed { .. } | ProbeRefusal::PortNotAllowed { .. })) => {
                 problems.push(format!(
-                    "services[{index}].health_url: host {host} is not in probes.allow_hosts, so it would never be probed; add it there"
+                    "services[{index}].health_url: {refusal}, so it would never be probed; add it there"
                 ));
             }
             Ok(_) => {

@@ -148,6 +148,10 @@ impl I18n {
             "state" | "from" => Some("state-"),
             "role" => Some("role-"),
             "action" => Some("action-"),
+            // Probe refusals and failures, and job kinds, are stored as codes.
+            "reason" => Some("probe-refusal-"),
+            "failure" => Some("probe-failure-"),
+            "job" => Some("job-kind-"),
             // Help lines carry the id of the command's description.
             "description" => Some(""),
             _ => None,

@@ -567,7 +567,8 @@ fn probes_and_services_are_checked_with_every_problem_named() {
          [[services]]\nname = \"a\"\nhealth_url = \"ftp://ok.example.com/\"\n\
          [[services]]\nname = \"b\"\nhealth_url = \"https://other.example.com/\"\n\
          [[services]]\nname = \"c\"\nhealth_url = \"https://u:p@ok.example.com/\"\n\
-         [[services]]\nname = \" \"\n",
+         [[services]]\nname = \" \"\n\
+         [[services]]\nname = \"d\"\nhealth_url = \"https://ok.example.com:8443/\"\n",
         Overrides::default(),
     )
     .unwrap_err();
@@ -576,9 +577,10 @@ fn probes_and_services_are_checked_with_every_problem_named() {
         "probes.allow_hosts[1]:",
         "probes.timeout:",
         "services[0].health_url: only http and https",
-        "services[1].health_url: host other.example.com is not in probes.allow_hosts",
+        "services[1].health_url: host other.example.com is not in [probes] allow_hosts",
         "services[2].health_url: a URL with a user name or password",
         "services[3].name: must not be empty",
+        "services[4].health_url: port 8443 of host ok.example.com is not allowed",
     ] {
         assert!(
             problems.iter().any(|p| p.starts_with(expected)),

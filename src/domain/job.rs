@@ -19,8 +19,9 @@ use crate::domain::timeline::EntryKind;
 /// A job's id: unique and increasing across restarts (allocated by the store at commit).
 pub type JobId = u64;
 
-/// What a job does, with everything it needs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a job does, with everything it needs. Its `Debug` (what logs show) keeps a probe
+/// URL's query out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobKind {
     /// A read-only HTTP GET of an allow-listed URL.
@@ -29,6 +30,20 @@ pub enum JobKind {
     /// re-run. Tests only: no real kind is non-idempotent yet.
     #[cfg(test)]
     TestSideEffect,
+}
+
+impl std::fmt::Debug for JobKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobKind::Probe { url, timeout_ms } => f
+                .debug_struct("Probe")
+                .field("url", &crate::domain::probe::loggable_url(url))
+                .field("timeout_ms", timeout_ms)
+                .finish(),
+            #[cfg(test)]
+            JobKind::TestSideEffect => f.write_str("TestSideEffect"),
+        }
+    }
 }
 
 impl JobKind {
@@ -201,23 +216,24 @@ mod tests {
                     location: Some("https://elsewhere/".into()),
                 },
                 Some(301),
-                None,
+                (None, None),
             ),
             (
                 ProbeOutcome::Failed {
-                    error: "connection refused".into(),
+                    failure: crate::domain::probe::ProbeFailure::Connect,
+                    error: "Connection refused (os error 111)".into(),
                     latency_ms: 2,
                 },
                 None,
-                Some("connection refused"),
+                (Some("Connection refused (os error 111)"), Some("connect")),
             ),
             (
                 ProbeOutcome::TimedOut { latency_ms: 5_000 },
                 None,
-                Some("timed out"),
+                (None, Some("timed_out")),
             ),
         ];
-        for (outcome, status, error) in table {
+        for (outcome, status, (error, failure)) in table {
             let (applied, after) = job_finished(&job(probe()), JobOutcome::Probe(outcome));
             assert_eq!(after, JobAfter::Done);
             match &applied.entries[..] {
@@ -230,11 +246,13 @@ mod tests {
                             latency_ms: Some(_),
                             refused: None,
                             url,
+                            failure: got_failure,
                         },
                     ),
                 ] => {
                     assert_eq!(*got_status, status);
                     assert_eq!(got_error.as_deref(), error);
+                    assert_eq!(got_failure.as_deref(), failure, "a code, never English");
                     assert_eq!(url, "https://ok.example.com/h");
                 }
                 other => panic!("unexpected entries {other:?}"),

@@ -48,63 +48,126 @@ impl Default for ProbePolicy {
     }
 }
 
-/// An allowed host: an exact name or address (`status.example.com`, `10.0.0.7`), or every
-/// subdomain of a name (`*.example.com`, which does not match `example.com` itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HostPattern(String);
+/// An allowed host: an exact name or address (`status.example.com`, `10.0.0.7`, `[::1]`), or
+/// every subdomain of a name (`*.example.com`, which matches neither `example.com` itself nor
+/// any IP address), optionally with a port (`status.example.com:8443`). Without a port only
+/// the scheme's default port (80, 443) is allowed, so an allowed host is not also an open door
+/// to its Redis or SSH port. Parsed the way URL hosts are (`url::Host::parse`: lower case, IDN
+/// to punycode, `127.1` and `0x7f.0.0.1` to `127.0.0.1`), so a pattern and a URL naming the
+/// same host always compare equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    host: HostMatch,
+    /// The one port allowed; `None` allows only the URL scheme's default port.
+    port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostMatch {
+    /// One host, normalized as a URL's.
+    Exact(url::Host<String>),
+    /// Every subdomain of this domain name (in punycode).
+    Subdomains(String),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostPatternError {
     #[error("must not be empty")]
     Empty,
     #[error(
-        "\"{0}\" is not a host name: give the host alone, without scheme, port, path or spaces (e.g. status.example.com)"
+        "\"{0}\" is not a host name: give the host alone, with a port only if it is not the scheme's default, without scheme, path or spaces (e.g. status.example.com or status.example.com:8443)"
     )]
     NotAHost(String),
     #[error("\"{0}\": a wildcard is only allowed as a leading \"*.\" (e.g. *.example.com)")]
     Wildcard(String),
+    #[error(
+        "\"{0}\": a wildcard applies to domain names, never to IP addresses; list each address on its own"
+    )]
+    WildcardAddress(String),
 }
 
 impl HostPattern {
     pub fn parse(text: &str) -> Result<HostPattern, HostPatternError> {
-        let text = text.trim().to_ascii_lowercase();
+        let text = text.trim().to_lowercase();
         if text.is_empty() {
             return Err(HostPatternError::Empty);
         }
-        let name = text.strip_prefix("*.").unwrap_or(&text);
+        let (wildcard, name) = match text.strip_prefix("*.") {
+            Some(name) => (true, name),
+            None => (false, text.as_str()),
+        };
         if name.contains('*') {
             return Err(HostPatternError::Wildcard(text));
         }
-        let is_host_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
-        let bracketed_ipv6 = name.starts_with('[')
-            && name.ends_with(']')
-            && name.len() > 2
-            && name[1..name.len() - 1]
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
-        if !(bracketed_ipv6 || (name.chars().all(is_host_char) && !name.starts_with('.')))
-            || name.is_empty()
-            || name.ends_with('.')
-            || name.contains("..")
-        {
-            return Err(HostPatternError::NotAHost(text));
+        let not_a_host = || HostPatternError::NotAHost(text.clone());
+        let (name, port) = split_port(name).ok_or_else(not_a_host)?;
+        // Empty labels and a trailing dot: URL hosts keep them, so such a pattern could only
+        // ever match hosts spelled that way. Refused rather than silently never matching.
+        if name.is_empty() || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
+            return Err(not_a_host());
         }
-        Ok(HostPattern(text))
+        let host = url::Host::parse(name).map_err(|_| not_a_host())?;
+        let host = match (wildcard, host) {
+            (false, host) => HostMatch::Exact(host),
+            (true, url::Host::Domain(domain)) => HostMatch::Subdomains(domain),
+            (true, _) => return Err(HostPatternError::WildcardAddress(text)),
+        };
+        Ok(HostPattern { host, port })
     }
 
-    /// Whether `host` (as a URL gives it, lower case) is allowed by this pattern.
+    /// Whether `host` (a URL's host, as `Url::host_str` gives it) is allowed by this pattern,
+    /// whatever the port; [`check_url`] checks the port too.
     pub fn matches(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        match self.0.strip_prefix("*.") {
-            Some(domain) => host
-                .strip_suffix(domain)
-                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
-            None => host == self.0,
-        }
+        url::Host::parse(host).is_ok_and(|host| self.matches_host(&host))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    fn matches_host(&self, host: &url::Host<String>) -> bool {
+        match (&self.host, host) {
+            (HostMatch::Exact(expected), actual) => expected == actual,
+            (HostMatch::Subdomains(domain), url::Host::Domain(name)) => name
+                .strip_suffix(domain.as_str())
+                .is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            // A wildcard never matches an address.
+            (HostMatch::Subdomains(_), _) => false,
+        }
+    }
+}
+
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            HostMatch::Exact(host) => write!(f, "{host}")?,
+            HostMatch::Subdomains(domain) => write!(f, "*.{domain}")?,
+        }
+        match self.port {
+            Some(port) => write!(f, ":{port}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Splits `host:port` (`[v6]:port` for IPv6); `None` when the port is not a number from 1 to
+/// 65535 or an IPv6 address is not in brackets.
+fn split_port(text: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if text.starts_with('[') {
+        let end = text.find(']')? + 1;
+        match &text[end..] {
+            "" => (text, None),
+            rest => (&text[..end], Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match text.split_once(':') {
+            None => (text, None),
+            Some((host, port)) => (host, Some(port)),
+        }
+    };
+    match port {
+        None => Some((host, None)),
+        Some(port) if port.bytes().all(|b| b.is_ascii_digit()) => {
+            let port: u16 = port.parse().ok()?;
+            (port != 0).then_some((host, Some(port)))
+        }
+        Some(_) => None,
     }
 }
 
@@ -120,33 +183,68 @@ pub enum ProbeRefusal {
     Credentials,
     #[error("host {host} is not in [probes] allow_hosts")]
     HostNotAllowed { host: String },
+    #[error(
+        "port {port} of host {host} is not allowed: list {host}:{port} in [probes] allow_hosts"
+    )]
+    PortNotAllowed { host: String, port: u16 },
 }
 
 impl ProbeRefusal {
-    /// The reason as the timeline keeps it.
+    /// The code of every refusal, each with its Fluent message `probe-refusal-<code>`.
+    pub const CODES: [&'static str; 5] = [
+        "not_a_url",
+        "scheme_not_allowed",
+        "credentials_in_url",
+        "host_not_allowed",
+        "port_not_allowed",
+    ];
+
+    /// The reason as the timeline keeps it; also the tail of its Fluent message id, so the
+    /// room and the timeline show it in the reader's language.
     pub fn code(&self) -> &'static str {
         match self {
             ProbeRefusal::NotAUrl => "not_a_url",
             ProbeRefusal::Scheme { .. } => "scheme_not_allowed",
             ProbeRefusal::Credentials => "credentials_in_url",
             ProbeRefusal::HostNotAllowed { .. } => "host_not_allowed",
+            ProbeRefusal::PortNotAllowed { .. } => "port_not_allowed",
         }
     }
 }
 
 /// Checks a URL before anything is fetched: `Ok` with its host when warroom may probe it.
 pub fn check_url(text: &str, allow_hosts: &[HostPattern]) -> Result<String, ProbeRefusal> {
-    let host = probe_host(text)?;
-    if allow_hosts.iter().any(|pattern| pattern.matches(&host)) {
-        Ok(host)
-    } else {
-        Err(ProbeRefusal::HostNotAllowed { host })
+    let url = probe_url(text)?;
+    let host = url.host().ok_or(ProbeRefusal::NotAUrl)?.to_owned();
+    let mut host_listed = false;
+    for pattern in allow_hosts.iter().filter(|p| p.matches_host(&host)) {
+        host_listed = true;
+        let port_allowed = match pattern.port {
+            // `port()` is `None` when the URL uses its scheme's default port.
+            None => url.port().is_none(),
+            Some(port) => url.port_or_known_default() == Some(port),
+        };
+        if port_allowed {
+            return Ok(host.to_string());
+        }
     }
+    let host = host.to_string();
+    Err(match url.port_or_known_default() {
+        Some(port) if host_listed => ProbeRefusal::PortNotAllowed { host, port },
+        _ => ProbeRefusal::HostNotAllowed { host },
+    })
 }
 
 /// The host of a URL warroom could probe (`http`/`https`, no credentials), whatever the
 /// allow-list says.
 pub fn probe_host(text: &str) -> Result<String, ProbeRefusal> {
+    Ok(probe_url(text)?
+        .host_str()
+        .ok_or(ProbeRefusal::NotAUrl)?
+        .to_owned())
+}
+
+fn probe_url(text: &str) -> Result<url::Url, ProbeRefusal> {
     let url = url::Url::parse(text.trim()).map_err(|_| ProbeRefusal::NotAUrl)?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ProbeRefusal::Scheme {
@@ -156,7 +254,7 @@ pub fn probe_host(text: &str) -> Result<String, ProbeRefusal> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err(ProbeRefusal::Credentials);
     }
-    Ok(url.host_str().ok_or(ProbeRefusal::NotAUrl)?.to_owned())
+    Ok(url)
 }
 
 /// The URL without its query and fragment, which may carry secrets: what logs may show.
@@ -188,8 +286,9 @@ pub fn health_url(policy: &ProbePolicy, alert: &Alert) -> Option<String> {
     policy.service_urls.get(service).cloned()
 }
 
-/// What one probe saw.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What one probe saw. Its `Debug` (what logs show) leaves out the query and fragment of a
+/// redirect's `Location`, which may carry secrets.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ProbeOutcome {
     /// An HTTP answer (any status; a redirect is reported, its `Location` never fetched).
@@ -199,13 +298,53 @@ pub enum ProbeOutcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         location: Option<String>,
     },
-    /// No answer: connection refused, DNS, TLS, a broken response.
-    Failed { error: String, latency_ms: u64 },
+    /// No answer: connection refused, DNS, TLS, a broken response. `failure` is the kind (a
+    /// code, localized when shown), `error` the technical cause as the libraries give it.
+    Failed {
+        #[serde(default)]
+        failure: ProbeFailure,
+        error: String,
+        latency_ms: u64,
+    },
     /// No complete answer within the timeout.
     TimedOut { latency_ms: u64 },
     /// Refused before fetching (config changed since the probe was queued).
     Refused { refusal: ProbeRefusal },
 }
+
+/// Why a probe got no answer: stored as a code (`connect`, …) and shown through the Fluent
+/// message `probe-failure-<code>`, never as English text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeFailure {
+    /// No connection: DNS, refused, unreachable, TLS.
+    Connect,
+    /// The answer broke off or could not be read.
+    BrokenResponse,
+    /// Anything else (and failures stored before kinds were kept).
+    #[default]
+    Request,
+}
+
+impl ProbeFailure {
+    pub const ALL: [ProbeFailure; 3] = [
+        ProbeFailure::Connect,
+        ProbeFailure::BrokenResponse,
+        ProbeFailure::Request,
+    ];
+
+    /// The kind as the timeline keeps it; also the tail of its Fluent message id.
+    pub fn code(self) -> &'static str {
+        match self {
+            ProbeFailure::Connect => "connect",
+            ProbeFailure::BrokenResponse => "broken_response",
+            ProbeFailure::Request => "request",
+        }
+    }
+}
+
+/// The failure code of a probe that timed out (a [`ProbeOutcome`] of its own).
+pub const TIMED_OUT: &str = "timed_out";
 
 /// The probe message's state: what the tracked message shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,12 +360,61 @@ pub enum ProbeState {
     },
 }
 
-/// What the probe message of an incident shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the probe message of an incident shows. Its `Debug` (what logs show, e.g. an outbox
+/// item dropped) passes the URL through [`loggable_url`]: its query may carry a token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeView {
     pub url: String,
     #[serde(flatten)]
     pub state: ProbeState,
+}
+
+impl std::fmt::Debug for ProbeView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeView")
+            .field("url", &loggable_url(&self.url))
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ProbeOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProbeOutcome::Answered {
+                status,
+                latency_ms,
+                location,
+            } => f
+                .debug_struct("Answered")
+                .field("status", status)
+                .field("latency_ms", latency_ms)
+                .field("location", &location.as_deref().map(without_query))
+                .finish(),
+            ProbeOutcome::Failed {
+                failure,
+                error,
+                latency_ms,
+            } => f
+                .debug_struct("Failed")
+                .field("failure", failure)
+                .field("error", error)
+                .field("latency_ms", latency_ms)
+                .finish(),
+            ProbeOutcome::TimedOut { latency_ms } => f
+                .debug_struct("TimedOut")
+                .field("latency_ms", latency_ms)
+                .finish(),
+            ProbeOutcome::Refused { refusal } => {
+                f.debug_struct("Refused").field("refusal", refusal).finish()
+            }
+        }
+    }
+}
+
+/// A URL or a relative reference without its query and fragment.
+fn without_query(text: &str) -> &str {
+    text.split(['?', '#']).next().unwrap_or_default()
 }
 
 /// The tracked-message key of an incident's probe message: one per incident, which Re-probe
@@ -273,6 +461,7 @@ fn refused_entry(url: &str, refusal: &ProbeRefusal) -> EntryKind {
         error: None,
         latency_ms: None,
         refused: Some(refusal.code().to_owned()),
+        failure: None,
     }
 }
 
@@ -288,20 +477,27 @@ pub fn probe_finished(incident: IncidentId, url: &str, outcome: ProbeOutcome) ->
             error: None,
             latency_ms: Some(*latency_ms),
             refused: None,
+            failure: None,
         },
-        ProbeOutcome::Failed { error, latency_ms } => EntryKind::ProbeResult {
+        ProbeOutcome::Failed {
+            failure,
+            error,
+            latency_ms,
+        } => EntryKind::ProbeResult {
             url: url.to_owned(),
             status: None,
             error: Some(error.clone()),
             latency_ms: Some(*latency_ms),
             refused: None,
+            failure: Some(failure.code().to_owned()),
         },
         ProbeOutcome::TimedOut { latency_ms } => EntryKind::ProbeResult {
             url: url.to_owned(),
             status: None,
-            error: Some("timed out".to_owned()),
+            error: None,
             latency_ms: Some(*latency_ms),
             refused: None,
+            failure: Some(TIMED_OUT.to_owned()),
         },
         ProbeOutcome::Refused { refusal } => refused_entry(url, refusal),
     };
@@ -336,9 +532,17 @@ pub fn reprobe(
         return Err(Msg::new("reply-probe-running").word("incident", incident.id));
     }
     if let Err(refusal) = check_url(&view.url, &policy.allow_hosts) {
-        return Err(Msg::new("reply-probe-refused").outside("reason", refusal.to_string()));
+        return Err(Msg::new("reply-probe-refused")
+            .outside("url", &view.url)
+            .word("reason", refusal.code()));
     }
     let mut applied = Applied::default();
+    applied.entry(
+        &Actor::user(&person.id),
+        EntryKind::ProbeRequested {
+            url: view.url.clone(),
+        },
+    );
     applied.jobs.push(NewJob {
         incident: incident.id,
         kind: JobKind::Probe {

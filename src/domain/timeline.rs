@@ -110,8 +110,9 @@ pub enum EntryKind {
         number: u32,
         max: u32,
     },
-    /// A health probe's answer (`status`, `latency_ms`), its failure (`error`), or why the URL
-    /// was not fetched at all (`refused`).
+    /// A health probe's answer (`status`, `latency_ms`), its failure (`failure`: a code such
+    /// as `connect` or `timed_out`; `error`: the technical cause), or why the URL was not
+    /// fetched at all (`refused`: a code such as `host_not_allowed`).
     ProbeResult {
         url: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -122,6 +123,9 @@ pub enum EntryKind {
         latency_ms: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         refused: Option<String>,
+        /// Entries written before failure kinds were kept have none (their `error` says it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<String>,
     },
     /// A job was running when warroom stopped: its outcome is unknown. It runs again only if
     /// its kind is idempotent (`rerun`).
@@ -129,5 +133,9 @@ pub enum EntryKind {
         job: u64,
         job_kind: String,
         rerun: bool,
+    },
+    /// A person pressed Re-probe: the audit record of who asked warroom to fetch `url`.
+    ProbeRequested {
+        url: String,
     },
 }

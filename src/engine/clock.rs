@@ -88,12 +88,20 @@ mod tests {
     async fn a_manual_clock_wakes_its_sleepers_when_it_reaches_their_moment() {
         let start: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
         let clock = std::sync::Arc::new(ManualClock::new(start));
-        let sleeper = {
+        let sleep = |minutes: i64| {
             let clock = clock.clone();
-            tokio::spawn(async move { clock.sleep_until(start + Duration::minutes(10)).await })
+            tokio::spawn(async move { clock.sleep_until(start + Duration::minutes(minutes)).await })
         };
+        let sleeper = sleep(10);
+        let witness = sleep(9);
         clock.advance(Duration::minutes(9));
-        tokio::task::yield_now().await;
+        // The advance woke both onto this single-threaded runtime's queue before the witness
+        // finished and queued this test behind them: once the witness is done, the sleeper has
+        // been polled after the advance too, and would have finished had it woken early.
+        tokio::time::timeout(std::time::Duration::from_secs(10), witness)
+            .await
+            .expect("the witness is woken by the advance")
+            .unwrap();
         assert!(!sleeper.is_finished(), "woke before its moment");
         clock.advance(Duration::minutes(1));
         tokio::time::timeout(std::time::Duration::from_secs(10), sleeper)

@@ -241,17 +241,24 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
             error,
             latency_ms,
             refused,
-        } => match (status, refused) {
-            (Some(status), _) => base("tl-probe-answered")
+            failure,
+        } => match (status, refused, error) {
+            (Some(status), _, _) => base("tl-probe-answered")
                 .outside("url", url)
                 .number("status", u64::from(*status))
                 .number("latency", latency_ms.unwrap_or(0)),
-            (None, Some(reason)) => base("tl-probe-refused")
+            (None, Some(reason), _) => base("tl-probe-refused")
                 .outside("url", url)
                 .word("reason", reason),
-            (None, None) => base("tl-probe-failed")
+            // The kind in the reader's language (`failure-` words); older entries kept only
+            // English text in `error`, shown as it was stored.
+            (None, None, Some(error)) => base("tl-probe-failed")
                 .outside("url", url)
-                .outside("error", error.as_deref().unwrap_or("-")),
+                .word("failure", failure.as_deref().unwrap_or("request"))
+                .outside("error", error),
+            (None, None, None) => base("tl-probe-no-answer")
+                .outside("url", url)
+                .word("failure", failure.as_deref().unwrap_or("request")),
         },
         EntryKind::JobInterrupted {
             job_kind, rerun, ..
@@ -261,5 +268,6 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
             "tl-job-interrupted"
         })
         .word("job", job_kind),
+        EntryKind::ProbeRequested { url } => base("tl-probe-requested").outside("url", url),
     }
 }

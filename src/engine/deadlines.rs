@@ -128,14 +128,19 @@ impl Engine {
     }
 
     /// Tells the scheduler when the earliest deadline is due. A read of the tree's first key,
-    /// after a commit that changed deadlines; a failed read leaves the scheduler's retry.
+    /// after a commit that changed deadlines. When the read fails (the store re-opening), the
+    /// scheduler is told to come back after [`DUE_RETRY`]: its `Due` makes the engine read
+    /// again, so a failed read never leaves the scheduler waiting for good.
     pub(super) fn publish_earliest(&self) {
         match self.store.earliest_deadline() {
             Ok(earliest) => {
                 self.earliest.send_replace(earliest);
             }
             Err(error) => {
-                debug!(%error, "The earliest deadline cannot be read; the scheduler retries.");
+                let retry = self.clock.now()
+                    + chrono::Duration::from_std(DUE_RETRY).unwrap_or(chrono::Duration::seconds(5));
+                warn!(%error, %retry, "The earliest deadline cannot be read; deadlines are looked at again shortly.");
+                self.earliest.send_replace(Some(retry));
             }
         }
     }

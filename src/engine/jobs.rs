@@ -2,10 +2,12 @@
 //! applying a finished job, and Re-probe.
 //!
 //! A job is created in the engine's commit (same transaction as its cause). The pool marks it
-//! started and flushes before running it, so a crash while it runs leaves it marked started:
-//! at the next start the pool reports it `Interrupted`, the engine notes `job_interrupted` on
-//! its incident's timeline and queues it again only if its kind is idempotent. Every finish is
-//! reported to the engine as an event, whose decision is committed with the job's removal.
+//! started and flushes before running it, so a crash while it runs leaves it marked started.
+//! A job marked started that this pool neither runs nor reports (cut off by the last stop, or
+//! a task that ended without its report) is an orphan: the pool reports it `Interrupted`, the
+//! engine notes `job_interrupted` on its incident's timeline and queues it again only if its
+//! kind is idempotent. Every finish is reported to the engine as an event (retried until the
+//! engine takes it), whose decision is committed with the job's removal.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,7 @@ use super::*;
 use crate::domain::effect::{Effect, TrackedBody};
 use crate::domain::job::{Job, JobAfter, JobId, JobKind, JobOutcome, job_finished};
 use crate::domain::probe::{
-    ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
+    ProbeFailure, ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
 };
 use crate::store::JobWrite;
 
@@ -29,11 +31,11 @@ pub const JOB_WORKERS: usize = 4;
 const POLL: Duration = Duration::from_secs(1);
 /// How many stored jobs one look reads; the tree holds in-flight jobs only.
 const SCAN_LIMIT: usize = 256;
-/// A report the engine could not take (the store re-opening) is retried this often, at most
-/// this many times; after that the job stays marked started and the next start reports it
-/// interrupted.
-const REPORT_RETRY: Duration = Duration::from_millis(500);
-const REPORT_ATTEMPTS: u32 = 20;
+/// A report the engine could not take (the store re-opening) is retried after this, then
+/// twice as long each time up to the maximum, until the engine takes it. Unit tests shorten
+/// both so a long refusal costs them milliseconds.
+/// A report refused this many times is logged as a warning (once), the others at debug.
+const REPORT_WARN_AFTER: u32 = 10;
 /// How much of an error or a redirect's `Location` the timeline and room keep.
 const MAX_DETAIL_CHARS: usize = 300;
 
@@ -71,12 +73,15 @@ impl Engine {
             debug!(job = id, "A job reported twice was already finished.");
             return Ok(());
         };
+        // Read before anything is pushed: if the read fails, the report is refused whole and
+        // retried, instead of removing the job without its result.
+        let incident = self.incident(pending, job.incident)?;
         let (applied, after) = job_finished(&job, outcome);
         pending.batch.jobs.push(match after {
             JobAfter::Done => JobWrite::Done(id),
             JobAfter::Requeue => JobWrite::Requeue(id),
         });
-        match self.incident(pending, job.incident)? {
+        match incident {
             Some(incident) => self.apply(pending, incident, applied, now),
             None => {
                 warn!(job = id, incident = %job.incident, "A job finished for a missing incident; nothing noted.")
@@ -155,6 +160,24 @@ pub struct JobPool {
     pub probes: ProbePolicy,
     /// Woken by the engine when it commits new or re-queued jobs.
     pub wake: Arc<Notify>,
+    /// How a refused report is retried (the store may take long to re-open).
+    pub report_retry: ReportRetry,
+}
+
+/// The wait before a refused report is tried again: `first`, doubling up to `max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportRetry {
+    pub first: Duration,
+    pub max: Duration,
+}
+
+impl Default for ReportRetry {
+    fn default() -> Self {
+        ReportRetry {
+            first: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+        }
+    }
 }
 
 impl JobPool {
@@ -167,12 +190,9 @@ impl JobPool {
             }
         };
         let pool = Arc::new(self);
-        // Before anything starts: every job marked started was cut off by the last stop.
-        tokio::select! {
-            () = pool.report_interrupted() => {}
-            _ = shutdown.changed() => return,
-        }
         let slots = Arc::new(Semaphore::new(JOB_WORKERS));
+        // The jobs this pool runs or reports now. A job marked started that is not in here
+        // was cut off: by the last stop, or by a task that ended without its report.
         let running: Arc<Mutex<HashSet<JobId>>> = Arc::default();
         let mut tasks = JoinSet::new();
         loop {
@@ -190,20 +210,8 @@ impl JobPool {
         info!("Job pool stopped.");
     }
 
-    async fn report_interrupted(&self) {
-        let jobs = match self.store.jobs(usize::MAX) {
-            Ok(jobs) => jobs,
-            Err(error) => {
-                warn!(%error, "Cannot read the jobs at start; interrupted ones are reported at the next start.");
-                return;
-            }
-        };
-        for job in jobs.into_iter().filter(|job| job.started_at.is_some()) {
-            warn!(job = job.id, kind = job.kind.name(), incident = %job.incident, rerun = job.kind.idempotent(), "A job was running when warroom stopped; its outcome is unknown.");
-            report(&self.engine, job.id, JobOutcome::Interrupted).await;
-        }
-    }
-
+    /// Reports every orphaned job (marked started, run by nobody here) as interrupted, and
+    /// starts queued jobs while a worker is free.
     async fn start_queued(
         self: &Arc<Self>,
         client: &reqwest::Client,
@@ -211,7 +219,10 @@ impl JobPool {
         running: &Arc<Mutex<HashSet<JobId>>>,
         tasks: &mut JoinSet<()>,
     ) {
-        let jobs = match self.store.jobs(SCAN_LIMIT) {
+        // Taken before the read: a job this pool ran until just now was reported before it
+        // left the set, so the read sees its outcome and it is never mistaken for an orphan.
+        let busy_before_read = lock(running).clone();
+        let jobs = match self.on_store(|store| store.jobs(SCAN_LIMIT)).await {
             Ok(jobs) => jobs,
             Err(error) => {
                 debug!(%error, "Cannot read queued jobs; retried on the next look.");
@@ -219,15 +230,22 @@ impl JobPool {
             }
         };
         for job in jobs {
-            let busy = lock(running).contains(&job.id);
-            if job.started_at.is_some() || busy {
+            if busy_before_read.contains(&job.id) || lock(running).contains(&job.id) {
+                continue;
+            }
+            if job.started_at.is_some() {
+                self.report_orphan(job, running, tasks);
                 continue;
             }
             let Ok(slot) = slots.clone().try_acquire_owned() else {
-                return;
+                continue;
             };
             // Durably started before it runs, so a crash from here on is reported.
-            match self.store.mark_job_started(job.id, self.clock.now()) {
+            let (id, now) = (job.id, self.clock.now());
+            match self
+                .on_store(move |store| store.mark_job_started(id, now))
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(error) => {
@@ -236,8 +254,8 @@ impl JobPool {
                 }
             }
             if let Err(error) = self.store.flush().await {
-                // Marked started in memory only: it runs after the next start, reported
-                // interrupted first, rather than running without the durable mark.
+                // Marked started in memory only: it is reported interrupted (and re-run if
+                // idempotent) rather than run without the durable mark.
                 warn!(%error, job = job.id, "Cannot flush a job's start; it is not run now.");
                 return;
             }
@@ -248,13 +266,51 @@ impl JobPool {
             let running = running.clone();
             tasks.spawn(async move {
                 let outcome = pool.execute(&client, &job).await;
-                report(&pool.engine, job.id, outcome).await;
-                lock(&running).remove(&job.id);
+                // The work is done: the worker is free while the outcome is reported.
                 drop(slot);
-                // A slot is free: look for the next job now, not at the next poll.
                 pool.wake.notify_one();
+                report(&pool.engine, pool.report_retry, job.id, outcome).await;
+                lock(&running).remove(&job.id);
             });
         }
+    }
+
+    /// Runs a store call on tokio's blocking pool: sled reads and writes may wait on the disk,
+    /// which the async workers must never do.
+    async fn on_store<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || call(store.as_ref()))
+            .await
+            .map_err(|error| {
+                StoreError::Unavailable(format!("a store call did not finish: {error}"))
+            })?
+    }
+
+    /// A job marked started that nobody here runs: its outcome is unknown, so it is reported
+    /// interrupted (the engine notes it and queues it again if it is idempotent).
+    fn report_orphan(
+        self: &Arc<Self>,
+        job: Job,
+        running: &Arc<Mutex<HashSet<JobId>>>,
+        tasks: &mut JoinSet<()>,
+    ) {
+        warn!(job = job.id, kind = job.kind.name(), incident = %job.incident, rerun = job.kind.idempotent(), "A job marked started is run by nobody (warroom stopped while it ran, or its report was lost); its outcome is unknown.");
+        lock(running).insert(job.id);
+        let pool = self.clone();
+        let running = running.clone();
+        tasks.spawn(async move {
+            report(
+                &pool.engine,
+                pool.report_retry,
+                job.id,
+                JobOutcome::Interrupted,
+            )
+            .await;
+            lock(&running).remove(&job.id);
+        });
     }
 
     async fn execute(&self, client: &reqwest::Client, job: &Job) -> JobOutcome {
@@ -292,22 +348,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Tells the engine how a job ended, retrying while the store re-opens.
-async fn report(engine: &EngineHandle, job: JobId, outcome: JobOutcome) {
-    for attempt in 1..=REPORT_ATTEMPTS {
+/// Tells the engine how a job ended, retrying while the store re-opens, however long that
+/// takes: the outcome is kept, never traded for "interrupted" (`job_finished` ignores a job
+/// already gone, so a retry after a lost answer is harmless).
+async fn report(engine: &EngineHandle, retry: ReportRetry, job: JobId, outcome: JobOutcome) {
+    let mut wait = retry.first;
+    let mut attempt: u32 = 0;
+    loop {
         match engine.job_finished(job, outcome.clone()).await {
-            Ok(()) => return,
-            Err(EngineError::Stopped) => return,
+            Ok(()) | Err(EngineError::Stopped) => return,
             Err(error) => {
-                debug!(%error, job, attempt, "A job's outcome could not be recorded yet.");
-                tokio::time::sleep(REPORT_RETRY).await;
+                attempt += 1;
+                if attempt == REPORT_WARN_AFTER {
+                    warn!(%error, job, attempt, "A job's outcome still cannot be recorded; retrying until the engine takes it.");
+                } else {
+                    debug!(%error, job, attempt, "A job's outcome could not be recorded yet.");
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(retry.max);
             }
         }
     }
-    warn!(
-        job,
-        "A job's outcome could not be recorded; it is reported interrupted at the next start."
-    );
 }
 
 /// The probe's HTTP client: no redirects followed, no proxy (the allow-list names the hosts
@@ -355,6 +416,7 @@ pub(crate) async fn run_probe(
     match tokio::time::timeout(timeout, exchange).await {
         Ok(Ok(outcome)) => outcome,
         Ok(Err(error)) => ProbeOutcome::Failed {
+            failure: failure_kind(&error),
             error: describe(&error),
             latency_ms: elapsed_ms(),
         },
@@ -364,22 +426,30 @@ pub(crate) async fn run_probe(
     }
 }
 
-/// An HTTP error without its URL (which may carry secrets in its query), with its cause.
-fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_connect() {
-        "connection failed".to_owned()
+/// What kind of failure an HTTP error is; shown in the reader's language.
+fn failure_kind(error: &reqwest::Error) -> ProbeFailure {
+    if error.is_connect() {
+        ProbeFailure::Connect
     } else if error.is_body() || error.is_decode() {
-        "the response broke off".to_owned()
+        ProbeFailure::BrokenResponse
     } else {
-        "request failed".to_owned()
-    };
+        ProbeFailure::Request
+    }
+}
+
+/// An HTTP error's causes, as the libraries word them, without the error itself (whose text
+/// repeats the URL, which may carry secrets in its query); `-` when it has none.
+fn describe(error: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        causes.push(cause.to_string());
         source = cause.source();
     }
-    cut(&text)
+    if causes.is_empty() {
+        return "-".to_owned();
+    }
+    cut(&causes.join(": "))
 }
 
 fn cut(text: &str) -> String {
@@ -401,11 +471,160 @@ mod tests {
         let url = format!("http://127.0.0.1:{port}/health?token=s3cret");
         let outcome = run_probe(&client, &url, Duration::from_secs(5), 1024).await;
         match outcome {
-            ProbeOutcome::Failed { error, .. } => {
-                assert!(error.starts_with("connection failed"), "{error}");
+            ProbeOutcome::Failed { failure, error, .. } => {
+                assert_eq!(failure, ProbeFailure::Connect, "{error}");
                 assert!(!error.contains("s3cret"), "{error}");
             }
             other => panic!("expected a failure, got {other:?}"),
         }
+    }
+
+    /// A fake engine that refuses the first `refuse` reports (the store re-opening) and
+    /// takes the rest, counting both and keeping the outcomes it took.
+    struct FakeEngine {
+        handle: EngineHandle,
+        refused: Arc<std::sync::atomic::AtomicUsize>,
+        taken: Arc<Mutex<Vec<(JobId, JobOutcome)>>>,
+    }
+
+    fn fake_engine(refuse: usize, store: &Arc<dyn Store>) -> FakeEngine {
+        use std::sync::atomic::AtomicUsize;
+        let (tx, mut rx) = mpsc::channel::<Event>(16);
+        let handle = EngineHandle::for_tests(tx, store.clone());
+        let refused = Arc::new(AtomicUsize::new(0));
+        let taken: Arc<Mutex<Vec<(JobId, JobOutcome)>>> = Arc::default();
+        let (counted, kept) = (refused.clone(), taken.clone());
+        tokio::spawn(async move {
+            while let Some(request) = rx.recv().await {
+                if let Event::JobFinished {
+                    job,
+                    outcome,
+                    reply,
+                } = request
+                {
+                    if counted.load(Ordering::SeqCst) < refuse {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        let _ = reply.send(Err(EngineError::NotDurable("re-opening".into())));
+                    } else {
+                        lock(&kept).push((job, outcome));
+                        let _ = reply.send(Ok(()));
+                    }
+                }
+            }
+        });
+        FakeEngine {
+            handle,
+            refused,
+            taken,
+        }
+    }
+
+    fn store_with_one_job() -> (tempfile::TempDir, Arc<dyn Store>, JobId) {
+        use crate::domain::ids::IncidentId;
+        use crate::domain::job::NewJob;
+        use crate::store::{SledStore, WriteBatch};
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
+        store
+            .commit(WriteBatch {
+                jobs: vec![JobWrite::Create {
+                    job: NewJob {
+                        incident: IncidentId::parse("INC-20261121-001").unwrap(),
+                        kind: JobKind::TestSideEffect,
+                    },
+                    at: Utc::now(),
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let id = store.jobs(1).unwrap()[0].id;
+        (dir, store, id)
+    }
+
+    fn start_pool(store: &Arc<dyn Store>, engine: &FakeEngine) -> watch::Sender<bool> {
+        let pool = JobPool {
+            store: store.clone(),
+            engine: engine.handle.clone(),
+            clock: Arc::new(crate::engine::clock::SystemClock),
+            probes: ProbePolicy::default(),
+            wake: Arc::new(Notify::new()),
+            report_retry: ReportRetry {
+                first: Duration::from_millis(1),
+                max: Duration::from_millis(5),
+            },
+        };
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(pool.run(stop_rx));
+        stop_tx
+    }
+
+    /// Waits (bounded) until the fake engine took a report.
+    async fn first_report_taken(engine: &FakeEngine) -> Option<(JobId, JobOutcome)> {
+        for _ in 0..1_000 {
+            if let Some(first) = lock(&engine.taken).first().cloned() {
+                return Some(first);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        None
+    }
+
+    #[tokio::test]
+    async fn a_report_refused_longer_than_any_fixed_retry_budget_still_reaches_the_engine() {
+        // The old pool gave up after 20 refusals and left the job marked started for good
+        // (its probe message said "Probing" until a restart): refuse more than that.
+        let (_dir, store, id) = store_with_one_job();
+        let engine = fake_engine(40, &store);
+        let _stop = start_pool(&store, &engine);
+        let taken = first_report_taken(&engine).await;
+        assert_eq!(
+            engine.refused.load(Ordering::SeqCst),
+            40,
+            "the witness: every refusal happened"
+        );
+        assert_eq!(
+            taken,
+            Some((id, JobOutcome::Interrupted)),
+            "the job's own outcome reached the engine once it took reports again"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_job_marked_started_that_nobody_runs_is_reported_interrupted() {
+        use crate::store::WriteBatch;
+        let (_dir, store, first) = store_with_one_job();
+        let engine = fake_engine(0, &store);
+        let _stop = start_pool(&store, &engine);
+        // The witness: the pool ran and reported the first job, so it is past its start.
+        assert_eq!(
+            first_report_taken(&engine).await,
+            Some((first, JobOutcome::Interrupted))
+        );
+        // Then a job is marked started by nobody in the pool: the state a lost report leaves.
+        // It must be reported, not skipped until the next restart.
+        let incident = crate::domain::ids::IncidentId::parse("INC-20261121-002").unwrap();
+        store
+            .commit(WriteBatch {
+                jobs: vec![JobWrite::Create {
+                    job: crate::domain::job::NewJob {
+                        incident,
+                        kind: JobKind::TestSideEffect,
+                    },
+                    at: Utc::now(),
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
+        let second = store.jobs(10).unwrap().last().unwrap().id;
+        assert!(store.mark_job_started(second, Utc::now()).unwrap());
+        let mut reported = false;
+        for _ in 0..1_000 {
+            if lock(&engine.taken).contains(&(second, JobOutcome::Interrupted)) {
+                reported = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(reported, "the orphaned job was never reported");
     }
 }

@@ -262,6 +262,28 @@ impl EngineHandle {
     }
 }
 
+#[cfg(test)]
+impl EngineHandle {
+    /// A handle whose events go to `tx`, for tests that play the engine themselves; its
+    /// views read `store`.
+    pub(crate) fn for_tests(
+        tx: mpsc::Sender<Event>,
+        store: Arc<dyn crate::store::StoreRead>,
+    ) -> EngineHandle {
+        EngineHandle {
+            tx,
+            views: Views {
+                store,
+                open: OpenIncidents::default(),
+                people: SharedPeople::new(Vec::new(), 1),
+                time_zone: chrono_tz::Tz::UTC,
+            },
+            running: Arc::new(AtomicBool::new(true)),
+            stop: Arc::new(Notify::new()),
+        }
+    }
+}
+
 /// Stops the engine even while handles remain (one may be held by a gateway task that will
 /// not end in time).
 #[derive(Clone, Debug)]

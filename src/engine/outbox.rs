@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tracing::{debug, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::chat::render;
 use crate::chat::{ChatError, ChatPort, OutgoingMessage};
@@ -212,14 +212,31 @@ impl OutboxWorker {
             return Ok(());
         };
         let content = render::card(&self.i18n, &self.locale, &incident);
-        self.chat
+        let edited = self
+            .chat
             .edit(
                 &RoomId(room.to_owned()),
                 &MessageId(message.to_owned()),
                 &content,
             )
-            .await?;
-        debug!(incident = %card.incident, "Incident card refreshed.");
+            .await;
+        match edited {
+            Ok(()) => debug!(incident = %card.incident, "Incident card refreshed."),
+            // The card was deleted (Discord's 404 Unknown Message) or its room is gone: the
+            // edit would fail the same way forever, so it is dropped loudly instead of
+            // retried; the next change marks the card again.
+            Err(ChatError::Rejected(reason)) => {
+                error!(incident = %card.incident, %reason, "Chat refused a card edit as invalid; dropping it.");
+                metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
+                    .increment(1);
+            }
+            Err(ChatError::NoRoom(reason)) => {
+                error!(incident = %card.incident, %reason, "A card edit has no room to go to; dropping it.");
+                metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
+                    .increment(1);
+            }
+            Err(error) => return Err(error.into()),
+        }
         self.store.clear_dirty_card(card)?;
         Ok(())
     }

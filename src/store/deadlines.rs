@@ -5,7 +5,9 @@
 //! is the first `d` key and a scan up to `now` yields the due ones in due order; `k` + the
 //! logical key (`ack_reminder:INC-…`) holds the `d` key of that deadline, so it can be
 //! replaced or cancelled by name. Both change only inside the engine's commit transaction,
-//! together with whatever caused the change, so a cancelled deadline never fires.
+//! together with whatever caused the change, so a cancelled deadline never fires. The one
+//! exception is a `d` record that cannot be decoded: the engine's scan of due deadlines
+//! removes it (see [`due`]), since it can never fire and would otherwise be read forever.
 
 use chrono::{DateTime, Utc};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -80,7 +82,9 @@ pub(crate) fn apply(
     Ok(())
 }
 
-/// Deadlines due at `now`, earliest first, at most `limit`.
+/// Deadlines due at `now`, earliest first, at most `limit`. A record that cannot be decoded
+/// (torn or hand-edited) would otherwise stop every deadline behind it for good: it is logged,
+/// removed, and the scan goes on. (It never fires; what set it re-arms it on its next change.)
 pub(crate) fn due(
     deadlines: &sled::Tree,
     now: DateTime<Utc>,
@@ -89,22 +93,41 @@ pub(crate) fn due(
     let start = [DUE];
     let end = deadline_key(now, u64::MAX);
     let mut out = Vec::new();
-    for item in deadlines.range(&start[..]..=&end[..]).take(limit) {
+    for item in deadlines.range(&start[..]..=&end[..]) {
+        if out.len() >= limit {
+            break;
+        }
         let (key, value) = item?;
-        out.push(decode(&key, &value)?);
+        match decode(&key, &value) {
+            Ok(deadline) => out.push(deadline),
+            Err(error) => {
+                tracing::error!(%error, due = ?due_of_key(&key), "A deadline record cannot be read; it is removed and never fires.");
+                deadlines.remove(&key)?;
+            }
+        }
     }
     Ok(out)
 }
 
-/// When the earliest deadline is due; `None` when there is none.
+/// When the earliest deadline is due; `None` when there is none. Read from the first key
+/// alone, never its value, so a record that cannot be decoded does not hide the due time.
 pub(crate) fn earliest(deadlines: &sled::Tree) -> Result<Option<DateTime<Utc>>, StoreError> {
     match deadlines.scan_prefix([DUE]).next().transpose()? {
         None => Ok(None),
-        Some((key, value)) => {
-            let deadline: Deadline = decode(&key, &value)?;
-            Ok(Some(deadline.due))
-        }
+        Some((key, _)) => due_of_key(&key)
+            .map(Some)
+            .ok_or_else(|| StoreError::Corrupt {
+                key: format!("deadlines/{key:?}"),
+                reason: "not a deadline key".to_owned(),
+            }),
     }
+}
+
+/// The due time a deadline key holds (the inverse of [`deadline_key`]).
+fn due_of_key(key: &[u8]) -> Option<DateTime<Utc>> {
+    let bytes: [u8; 8] = key.get(1..9)?.try_into().ok()?;
+    let millis = (u64::from_be_bytes(bytes) ^ (1 << 63)) as i64;
+    DateTime::from_timestamp_millis(millis)
 }
 
 /// `d`, then the due time in milliseconds with the sign bit flipped (so times before 1970
@@ -148,6 +171,50 @@ mod tests {
             deadlines,
             ..WriteBatch::default()
         }
+    }
+
+    #[test]
+    fn an_undecodable_deadline_is_skipped_and_removed_and_hides_neither_its_due_time_nor_later_ones()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let at: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
+        store
+            .commit(changes(vec![
+                reminder("INC-20261121-001", at, 0),
+                reminder("INC-20261121-002", at + Duration::minutes(1), 0),
+            ]))
+            .unwrap();
+        // The first record is garbled (a torn write, a hand edit).
+        let tree = store
+            .shared
+            .with(|open| Ok(open.deadlines.clone()))
+            .unwrap();
+        let (first, _) = tree.scan_prefix([DUE]).next().unwrap().unwrap();
+        tree.insert(&first, &br#"{"v":1,"data":{"garbled":true}}"#[..])
+            .unwrap();
+        assert_eq!(
+            store.earliest_deadline().unwrap(),
+            Some(at),
+            "the due time comes from the key"
+        );
+        let due = store.deadlines_due(at + Duration::hours(1), 10).unwrap();
+        let keys: Vec<&str> = due.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, vec!["ack_reminder:INC-20261121-002"]);
+        assert_eq!(
+            store.earliest_deadline().unwrap(),
+            Some(at + Duration::minutes(1)),
+            "the garbled record is gone"
+        );
+    }
+
+    #[test]
+    fn a_key_gives_back_its_due_time() {
+        for at in ["2026-11-21T10:00:00.123Z", "1969-12-31T23:59:59Z"] {
+            let at: DateTime<Utc> = at.parse().unwrap();
+            assert_eq!(due_of_key(&deadline_key(at, 7)), Some(at));
+        }
+        assert_eq!(due_of_key(b"d"), None);
     }
 
     #[test]

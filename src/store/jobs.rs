@@ -26,8 +26,15 @@ const ORDER_PREFIX: &[u8] = b"o:";
 /// How many posted messages are remembered; older ones no longer map back (a reaction on one
 /// is still recorded, without saying what the message was).
 pub const MAX_MESSAGES: usize = 100_000;
-/// The message count before it is known (counted once, at the first post after start).
-pub(crate) const UNCOUNTED: i64 = -1;
+/// How many messages the `messages` tree remembers, as far as this process knows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum MessageCount {
+    /// Not counted yet in this process.
+    #[default]
+    Unknown,
+    /// Counted in the database opened as store `generation`; stale after a re-open.
+    Counted { generation: u64, count: usize },
+}
 
 /// A change to the jobs tree, applied in the engine's commit transaction.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,41 +218,52 @@ impl SledStore {
     }
 
     /// Records the owner and forgets the oldest message once more than `cap` are kept. The
-    /// count is kept in memory (scanned once per start), so a post costs no scan.
+    /// count is kept in memory, counted once per opened database (a re-open brings back only
+    /// what was flushed, so an older count would be wrong), so a post costs no scan. The lock
+    /// makes concurrent records of the same message count once.
     pub(super) fn write_message_owner_capped(
         &self,
         message: &MessageId,
         owner: &MessageOwner,
         cap: usize,
     ) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering;
         let value = encode(owner)?;
+        let mut count = self
+            .message_count
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let generation = self.shared.generation();
         self.shared.with(|open| {
-            if self.message_count.load(Ordering::Acquire) == UNCOUNTED {
-                let counted = open.messages.scan_prefix(ORDER_PREFIX).count();
-                let _ = self.message_count.compare_exchange(
-                    UNCOUNTED,
-                    i64::try_from(counted).unwrap_or(i64::MAX),
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
-            }
+            let known = match *count {
+                MessageCount::Counted {
+                    generation: counted_in,
+                    count,
+                } if counted_in == generation => count,
+                _ => open.messages.scan_prefix(ORDER_PREFIX).count(),
+            };
+            *count = MessageCount::Counted {
+                generation,
+                count: known,
+            };
             let key = format!("{MESSAGE_PREFIX}{}", message.0);
-            if open
-                .messages
-                .insert(key.as_bytes(), value.as_slice())?
-                .is_some()
-            {
+            if open.messages.contains_key(key.as_bytes())? {
                 return Ok(());
             }
             let mut order = ORDER_PREFIX.to_vec();
             order.extend_from_slice(&open.db.generate_id()?.to_be_bytes());
-            open.messages.insert(order, key.as_bytes())?;
-            let count = self.message_count.fetch_add(1, Ordering::AcqRel) + 1;
-            if usize::try_from(count).is_ok_and(|count| count > cap) && forget_oldest_message(open)?
-            {
-                self.message_count.fetch_sub(1, Ordering::AcqRel);
+            // Both keys or neither: an `m:` without its `o:` would never be pruned.
+            let mut batch = sled::Batch::default();
+            batch.insert(key.as_bytes(), value.as_slice());
+            batch.insert(order, key.as_bytes());
+            open.messages.apply_batch(batch)?;
+            let mut kept = known + 1;
+            if kept > cap && forget_oldest_message(open)? {
+                kept -= 1;
             }
+            *count = MessageCount::Counted {
+                generation,
+                count: kept,
+            };
             Ok(())
         })
     }
@@ -264,14 +282,16 @@ impl SledStore {
     }
 }
 
-/// Forgets the oldest remembered message; false when there was none.
+/// Forgets the oldest remembered message (both its keys at once); false when there was none.
 fn forget_oldest_message(open: &Open) -> Result<bool, StoreError> {
     let Some(oldest) = open.messages.scan_prefix(ORDER_PREFIX).next() else {
         return Ok(false);
     };
     let (order, message_key) = oldest?;
-    open.messages.remove(message_key)?;
-    open.messages.remove(order)?;
+    let mut batch = sled::Batch::default();
+    batch.remove(message_key);
+    batch.remove(order);
+    open.messages.apply_batch(batch)?;
     Ok(true)
 }
 
@@ -429,5 +449,57 @@ mod tests {
                 "m{n}"
             );
         }
+    }
+
+    #[test]
+    fn the_message_count_is_taken_again_after_the_store_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let owner = MessageOwner {
+            incident: Some(incident()),
+            key: "outbox:1".into(),
+        };
+        let record = |n: u32| {
+            store
+                .write_message_owner_capped(&MessageId(format!("m{n}")), &owner, 3)
+                .unwrap()
+        };
+        record(1);
+        record(2);
+        // m2 is gone behind the count's back: what a re-open does to writes never flushed.
+        store
+            .shared
+            .with(|open| {
+                for item in open.messages.scan_prefix(ORDER_PREFIX) {
+                    let (order, message) = item?;
+                    if message.as_ref() == b"m:m2" {
+                        open.messages.remove(order)?;
+                        open.messages.remove(message)?;
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        store.flush_blocking().unwrap();
+        let before = store.generation();
+        store.shared.mark_failed(before, "test: re-open".into());
+        for _ in 0..400 {
+            if store.generation() != before && store.failure().is_none() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        assert_ne!(store.generation(), before, "the store re-opened");
+        // Two kept (m1, m3, m4 would be three, within the cap): a count carried over from
+        // before the re-open (two) would think m4 the fourth and forget m1.
+        record(3);
+        record(4);
+        assert!(
+            store
+                .message_owner(&MessageId("m1".into()))
+                .unwrap()
+                .is_some(),
+            "m1 was forgotten: the count was not taken again after the re-open"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -32,7 +32,7 @@ use crate::store::{DirtyCard, OutboxItem, Store, StoreError, StoreRead, WriteBat
 pub struct SledStore {
     pub(super) shared: Arc<Shared>,
     /// How many posted messages the `messages` tree remembers (see `store::jobs`).
-    pub(super) message_count: Arc<AtomicI64>,
+    pub(super) message_count: Arc<std::sync::Mutex<crate::store::jobs::MessageCount>>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -103,7 +103,7 @@ impl SledStore {
     pub fn open(dir: &Path, cache_capacity: u64) -> Result<SledStore, StoreError> {
         Ok(SledStore {
             shared: Shared::open(dir, cache_capacity)?,
-            message_count: Arc::new(AtomicI64::new(crate::store::jobs::UNCOUNTED)),
+            message_count: Arc::default(),
         })
     }
 

@@ -73,25 +73,34 @@ fn reminder_texts(messages: &[Value]) -> Vec<String> {
 #[tokio::test]
 async fn an_unacknowledged_incident_is_reminded_every_interval_up_to_the_maximum() {
     let bot = TestBot::spawn_with(&config(3)).await;
+    // The witness opens one second before the incident under test: its first reminder is
+    // due exactly when the other's is one second away.
+    let (witness, incident) = ("INC-20261121-001", "INC-20261121-002");
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-w", "search", "critical", "firing"),
+    )
+    .await;
+    bot.advance(chrono::Duration::seconds(1));
     bot.alert(
         "alertmanager",
         &am_alert("fp-a", "checkout", "critical", "firing"),
     )
     .await;
-    let room = bot.room_of("INC-20261121-001").await;
+    let opened = start_time() + chrono::Duration::seconds(1);
+    let room = bot.room_of(incident).await;
 
     bot.advance(minutes(10) - chrono::Duration::seconds(1));
-    assert!(reminders(&bot, "INC-20261121-001").await.is_empty());
+    // Deadlines fire in due order: once the witness's is on its timeline, the scheduler has
+    // looked at this moment, and a reminder due by now would be there too.
+    wait_for_reminders(&bot, witness, 1).await;
+    assert!(reminders(&bot, incident).await.is_empty(), "fired early");
     bot.advance(chrono::Duration::seconds(1));
-    let first = wait_for_reminders(&bot, "INC-20261121-001", 1).await;
+    let first = wait_for_reminders(&bot, incident, 1).await;
     assert_eq!(first[0]["number"], json!(1));
     assert_eq!(first[0]["max"], json!(3));
     assert_eq!(first[0]["actor"], json!("warroom"));
-    assert_eq!(
-        at(&first[0]),
-        start_time() + minutes(10),
-        "not before it is due"
-    );
+    assert_eq!(at(&first[0]), opened + minutes(10), "not before it is due");
 
     let messages = bot
         .wait_for_messages(&room, "the first reminder", |messages| {
@@ -107,31 +116,32 @@ async fn an_unacknowledged_incident_is_reminded_every_interval_up_to_the_maximum
     );
 
     bot.advance(minutes(10));
-    wait_for_reminders(&bot, "INC-20261121-001", 2).await;
+    wait_for_reminders(&bot, incident, 2).await;
     bot.advance(minutes(10));
-    let all = wait_for_reminders(&bot, "INC-20261121-001", 3).await;
+    let all = wait_for_reminders(&bot, incident, 3).await;
     let times: Vec<DateTime<Utc>> = all.iter().map(at).collect();
     assert_eq!(
         times,
         vec![
-            start_time() + minutes(10),
-            start_time() + minutes(20),
-            start_time() + minutes(30)
+            opened + minutes(10),
+            opened + minutes(20),
+            opened + minutes(30)
         ]
     );
 
-    // A witness opened now is reminded in ten minutes; by then the first incident has had
-    // its three and gets no fourth.
+    // A witness opened now is reminded in ten minutes; by then the incident has had its
+    // three and gets no fourth.
+    let late_witness = "INC-20261121-003";
     bot.alert(
         "alertmanager",
         &am_alert("fp-b", "payments", "critical", "firing"),
     )
     .await;
     bot.advance(minutes(10));
-    wait_for_reminders(&bot, "INC-20261121-002", 1).await;
+    wait_for_reminders(&bot, late_witness, 1).await;
     bot.advance(minutes(60));
-    wait_for_reminders(&bot, "INC-20261121-002", 2).await;
-    assert_eq!(reminders(&bot, "INC-20261121-001").await.len(), 3);
+    wait_for_reminders(&bot, late_witness, 2).await;
+    assert_eq!(reminders(&bot, incident).await.len(), 3);
     let messages = bot
         .wait_for_messages(&room, "the third reminder", |messages| {
             reminder_texts(messages).len() >= 3
@@ -329,4 +339,37 @@ async fn on_discord_the_reminder_pings_exactly_the_commander_and_the_operations_
     assert_eq!(pinged, vec![ALICE, BOB], "{}", reminder.content);
     assert!(reminder.pings.roles.is_empty() && !reminder.pings.everyone);
     fake.assert_no_violations();
+}
+
+#[tokio::test]
+async fn an_undecodable_deadline_is_dropped_and_later_ones_still_fire() {
+    let mut bot = TestBot::spawn_with(&config(3)).await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-a", "checkout", "critical", "firing"),
+    )
+    .await;
+    bot.advance(minutes(1));
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-b", "payments", "critical", "firing"),
+    )
+    .await;
+    // The earliest record (INC-001's reminder) is garbled while warroom is stopped.
+    bot.stop().await;
+    {
+        let db = sled::open(bot.data_dir()).unwrap();
+        let tree = db.open_tree("deadlines").unwrap();
+        let (key, _) = tree.scan_prefix(b"d").next().unwrap().unwrap();
+        tree.insert(key, &br#"{"v":1,"data":{"garbled":true}}"#[..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    bot.start().await;
+    bot.advance(minutes(15));
+    wait_for_reminders(&bot, "INC-20261121-002", 1).await;
+    // The garbled one never fires, and the next reminder of INC-002 still does.
+    bot.advance(minutes(10));
+    wait_for_reminders(&bot, "INC-20261121-002", 2).await;
+    assert!(reminders(&bot, "INC-20261121-001").await.is_empty());
 }

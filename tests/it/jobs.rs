@@ -70,15 +70,16 @@ async fn a_probe_running_at_kill_9_is_reported_interrupted_and_runs_again() {
     let data = dir.path().join("data");
     let config = dir.path().join("warroom.toml");
     let hash = warroom::credentials::TokenHash::of(TOKEN).to_hex();
+    let health = HealthServer::start().await;
     std::fs::write(
         &config,
         format!(
-            "[probes]\nallow_hosts = [\"127.0.0.1\"]\n\
-             [[users]]\nname = \"alice\"\nroles = [\"commander\"]\ntoken_sha256 = \"{hash}\"\n"
+            "[probes]\nallow_hosts = [{}]\n\
+             [[users]]\nname = \"alice\"\nroles = [\"commander\"]\ntoken_sha256 = \"{hash}\"\n",
+            health.allow_hosts()
         ),
     )
     .expect("write config");
-    let health = HealthServer::start().await;
     let client = reqwest::Client::new();
 
     let mut first = serve(&client, &config, &data, dir.path(), "warroom-before-kill").await;

@@ -61,6 +61,11 @@ impl HealthServer {
         format!("{}{path}", self.base)
     }
 
+    /// The `[probes] allow_hosts` list that allows this server: its host and port.
+    pub(crate) fn allow_hosts(&self) -> String {
+        format!("\"{}\"", self.base.trim_start_matches("http://"))
+    }
+
     pub(crate) fn hits(&self, path: &str) -> usize {
         self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
     }
@@ -186,10 +191,10 @@ async fn probe_entries(bot: &TestBot, incident: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn a_probe_reports_status_latency_redirects_failures_timeouts_and_caps_the_body() {
+async fn a_probe_reports_status_latency_redirects_failures_and_caps_the_body() {
     let server = HealthServer::start().await;
     let bot = TestBot::spawn_with(&probe_config(
-        "\"127.0.0.1\"",
+        &server.allow_hosts(),
         &format!(
             "[[services]]\nname = \"svc-service\"\nhealth_url = \"{}\"\n",
             server.url("/ok")
@@ -210,7 +215,6 @@ async fn a_probe_reports_status_latency_redirects_failures_timeouts_and_caps_the
             "301 Moved Permanently in",
             Some(301),
         ),
-        ("svc-slow", Some("/slow"), "timed out", None),
         ("svc-huge", Some("/huge"), "200 OK in", Some(200)),
         // No annotation: the service's [[services]] health_url.
         ("svc-service", None, "200 OK in", Some(200)),
@@ -250,9 +254,36 @@ async fn a_probe_reports_status_latency_redirects_failures_timeouts_and_caps_the
     );
     assert_eq!(server.hits("/redirect"), 1);
     assert_eq!(server.hits("/elsewhere"), 0, "redirects are not followed");
-    // The huge body was answered 200 although it never ends: read up to the cap, then dropped.
-    let timeout = probe_entries(&bot, "INC-20261121-004").await;
-    assert_eq!(timeout[0]["error"], "timed out", "{timeout:?}");
+    // The huge body (INC-004) was answered 200 although it never ends: its body was read up
+    // to the cap and dropped, not waited for (the table above checked its 200).
+}
+
+#[tokio::test]
+async fn a_probe_without_an_answer_times_out_after_the_configured_timeout() {
+    let server = HealthServer::start().await;
+    // A short timeout: the test waits for it for real.
+    let bot = TestBot::spawn_with(&probe_config_with_timeout(
+        &server.allow_hosts(),
+        "200ms",
+        "",
+    ))
+    .await;
+    bot.alert(
+        "alertmanager",
+        &alert_with_health_url("fp1", "checkout", Some(&server.url("/slow"))),
+    )
+    .await;
+    let message = probe_result_message(&bot, "INC-20261121-001").await;
+    let text = message["text"].as_str().unwrap();
+    assert!(text.contains("(timed out)"), "{text}");
+    let entries = probe_entries(&bot, "INC-20261121-001").await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["failure"], "timed_out", "a code, not English");
+    assert!(entries[0].get("error").is_none(), "{entries:?}");
+    assert!(
+        entries[0]["latency_ms"].as_u64() >= Some(200),
+        "{entries:?}"
+    );
 }
 
 #[tokio::test]
@@ -272,8 +303,7 @@ async fn a_host_not_allowed_is_noted_and_never_fetched() {
         let message = probe_result_message(&bot, "INC-20261121-001").await;
         let text = message["text"].as_str().unwrap();
         assert!(
-            text.contains("Not probed")
-                && text.contains("host 127.0.0.1 is not in [probes] allow_hosts"),
+            text.contains("Not probed") && text.contains("its host is not in [probes] allow_hosts"),
             "{text}"
         );
         assert_eq!(
@@ -286,13 +316,25 @@ async fn a_host_not_allowed_is_noted_and_never_fetched() {
         assert_eq!(entries[0]["refused"], "host_not_allowed");
         assert!(entries[0].get("status").is_none());
     }
+    // The host is listed, but not the server's port: only the scheme's default is allowed.
+    let bot = TestBot::spawn_with(&probe_config("\"127.0.0.1\"", "")).await;
+    bot.alert(
+        "alertmanager",
+        &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
+    )
+    .await;
+    let message = probe_result_message(&bot, "INC-20261121-001").await;
+    let text = message["text"].as_str().unwrap();
+    assert!(text.contains("its port is not allowed"), "{text}");
+    let entries = probe_entries(&bot, "INC-20261121-001").await;
+    assert_eq!(entries[0]["refused"], "port_not_allowed", "{entries:?}");
     assert_eq!(server.total_hits(), 0, "a refused URL is never fetched");
 }
 
 #[tokio::test]
 async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
     let server = HealthServer::start().await;
-    let bot = TestBot::spawn_with(&probe_config("\"127.0.0.1\"", "")).await;
+    let bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;
     bot.alert(
         "alertmanager",
         &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
@@ -309,6 +351,15 @@ async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
         .click("carol", &id, &format!("probe:again:{incident}"))
         .await;
     assert!(reply.ok, "anyone who can act may re-probe: {reply:?}");
+    let requested: Vec<Value> = bot
+        .timeline(incident)
+        .await
+        .into_iter()
+        .filter(|e| e["kind"] == "probe_requested")
+        .collect();
+    assert_eq!(requested.len(), 1, "the audit entry: {requested:?}");
+    assert_eq!(requested[0]["actor"], "user:carol", "{requested:?}");
+    assert_eq!(requested[0]["url"], server.url("/ok"), "{requested:?}");
     let room = bot.room_of(incident).await;
     bot.wait_for_messages(&room, "the second probe", |_| server.hits("/ok") == 2)
         .await;
@@ -369,7 +420,8 @@ async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
 async fn reprobe_while_a_probe_runs_is_refused() {
     let server = HealthServer::start().await;
     // Long enough that the click surely comes while the probe still runs.
-    let bot = TestBot::spawn_with(&probe_config_with_timeout("\"127.0.0.1\"", "5s", "")).await;
+    let bot =
+        TestBot::spawn_with(&probe_config_with_timeout(&server.allow_hosts(), "5s", "")).await;
     bot.alert(
         "alertmanager",
         &alert_with_health_url("fp1", "checkout", Some(&server.url("/slow"))),
@@ -396,8 +448,19 @@ async fn reprobe_while_a_probe_runs_is_refused() {
         .await;
     assert!(!reply.ok, "{reply:?}");
     assert!(reply.text.contains("already running"), "{reply:?}");
-    // One probe ran, and no second one was queued behind it.
-    probe_result_message(&bot, incident).await;
+    // No second probe was queued: the witness, another incident's probe queued after the
+    // click, has run, so a probe queued by the click (earlier, with a free worker) would
+    // have hit /slow by now.
+    bot.alert(
+        "alertmanager",
+        &alert_with_health_url("fp2", "payments", Some(&server.url("/ok"))),
+    )
+    .await;
+    let witness = probe_result_message(&bot, "INC-20261121-002").await;
+    assert!(
+        witness["text"].as_str().unwrap().contains("200 OK"),
+        "{witness}"
+    );
     assert_eq!(server.hits("/slow"), 1);
 }
 
@@ -410,7 +473,8 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
     let fake = FakeDiscord::start().await;
     let (config, _) = guild_config(&fake, |_, _| String::new());
     let bot = TestBot::spawn_discord(&format!(
-        "{config}\n[probes]\nallow_hosts = [\"127.0.0.1\"]\ntimeout = \"2s\"\n"
+        "{config}\n[probes]\nallow_hosts = [{}]\ntimeout = \"2s\"\n",
+        server.allow_hosts()
     ))
     .await;
     assert!(
@@ -463,4 +527,96 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
     })
     .await;
     fake.assert_no_violations();
+}
+
+/// The probe message of `incident` among `messages`, which must have one.
+fn probe_message_of(messages: &[Value], incident: &str) -> Value {
+    probe_message(messages, incident)
+        .unwrap_or_else(|| panic!("no probe message for {incident}: {messages:#?}"))
+}
+
+/// How many items the outbox dropped, by `/metrics`.
+async fn dropped_total(bot: &TestBot) -> f64 {
+    bot.get_text("/metrics")
+        .await
+        .1
+        .lines()
+        .filter(|line| line.starts_with("warroom_outbox_dropped_total"))
+        .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_tracked_edit_the_chat_rejects_is_dropped_and_the_other_tracked_messages_are_still_edited()
+ {
+    use warroom::store::{SledStore, Store, StoreRead};
+
+    let server = HealthServer::start().await;
+    let mut bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;
+    for (fingerprint, service) in [("fp1", "checkout"), ("fp2", "payments")] {
+        bot.alert(
+            "alertmanager",
+            &alert_with_health_url(fingerprint, service, Some(&server.url("/ok"))),
+        )
+        .await;
+    }
+    let (one, two) = ("INC-20261121-001", "INC-20261121-002");
+    for incident in [one, two] {
+        let message = probe_result_message(&bot, incident).await;
+        assert!(
+            message["text"].as_str().unwrap().contains("200 OK"),
+            "{message}"
+        );
+    }
+    // Someone deleted INC-001's probe message in the chat: its reference now names a
+    // message the chat does not know, so every edit of it is rejected (Discord: 404).
+    bot.stop().await;
+    {
+        let store = SledStore::open(&bot.data_dir(), 1 << 20).unwrap();
+        let key = format!("tracked:probe:{one}");
+        let reference = store.chat_ref(&key).unwrap().unwrap();
+        let (room, _) = reference.split_once('\t').unwrap();
+        store
+            .set_chat_ref(&key, &format!("{room}\tdeleted-message"))
+            .unwrap();
+        store.flush_blocking().unwrap();
+    }
+    bot.start().await;
+    let dropped_before = dropped_total(&bot).await;
+
+    let room_two = bot.room_of(two).await;
+    let before = probe_message_of(&bot.messages(&room_two).await, two);
+    // INC-001 first, so its rejected edit comes before INC-002's in the same pass.
+    for incident in [one, two] {
+        let room = bot.room_of(incident).await;
+        let id = probe_message_of(&bot.messages(&room).await, incident)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let reply = bot
+            .click("carol", &id, &format!("probe:again:{incident}"))
+            .await;
+        assert!(reply.ok, "{reply:?}");
+    }
+    bot.wait_for_messages(&room_two, "INC-002's probe message edited", |messages| {
+        probe_message(messages, two).is_some_and(|now| {
+            now["edited_at"] != before["edited_at"]
+                && now["text"].as_str().unwrap_or_default().contains("200 OK")
+        })
+    })
+    .await;
+    assert_eq!(server.hits("/ok"), 4, "both probes ran again");
+    // The rejected edit was dropped and counted, not retried forever.
+    let mut dropped = dropped_total(&bot).await;
+    for _ in 0..400 {
+        if dropped > dropped_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        dropped = dropped_total(&bot).await;
+    }
+    assert!(
+        dropped > dropped_before,
+        "the rejected edit is counted in warroom_outbox_dropped_total"
+    );
 }
