@@ -73,6 +73,39 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     None => "the built-in console (no Discord token)".to_owned(),
                 },
             });
+            findings.push(Finding {
+                ok: true,
+                what: "reminders".to_owned(),
+                detail: match settings.policy.ack_reminder {
+                    Some(interval) => format!(
+                        "an incident still triggered is reminded every {} min, {} time(s) at most",
+                        interval.num_minutes(),
+                        settings.policy.ack_reminder_max
+                    ),
+                    None => "off ([incidents] ack_reminder unset)".to_owned(),
+                },
+            });
+            let probes = &settings.policy.probes;
+            findings.push(Finding {
+                ok: true,
+                what: "probes".to_owned(),
+                detail: if probes.allow_hosts.is_empty() {
+                    "off: no host in [probes] allow_hosts, health URLs are noted, never fetched"
+                        .to_owned()
+                } else {
+                    format!(
+                        "may fetch {} (timeout {} ms); {} service health URL(s)",
+                        probes
+                            .allow_hosts
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        probes.timeout_ms,
+                        probes.service_urls.len()
+                    )
+                },
+            });
         }
         // One line per problem, so each can be read and fixed on its own.
         Err(ConfigError::Invalid { path, problems }) => {
@@ -247,5 +280,26 @@ mod tests {
             "[[users]]\nname = \"ann\"\nroles = [\"responder\"]\ntoken_sha256 = \"0000000000000000000000000000000000000000000000000000000000000001\"\n",
         );
         assert!(!report.contains("FAIL"), "{report}");
+    }
+
+    #[test]
+    fn reminders_and_probes_say_whether_they_are_on() {
+        let report = check("");
+        assert!(report.contains("ok   reminders: off"), "{report}");
+        assert!(report.contains("ok   probes: off"), "{report}");
+        let report = check(
+            "[incidents]\nack_reminder = \"10m\"\nack_reminder_max = 2\n\
+             [probes]\nallow_hosts = [\"status.example.com\", \"*.svc.example.com:8443\"]\n",
+        );
+        assert!(
+            report.contains(
+                "ok   reminders: an incident still triggered is reminded every 10 min, 2 time(s)"
+            ),
+            "{report}"
+        );
+        assert!(
+            report.contains("ok   probes: may fetch status.example.com, *.svc.example.com:8443"),
+            "{report}"
+        );
     }
 }
