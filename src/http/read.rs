@@ -10,16 +10,58 @@ pub(super) struct ListQuery {
     after: Option<String>,
 }
 
-/// The incident as the API shows it: the stored record plus computed durations.
+/// The incident as the API shows it: its fields named one by one, plus computed durations.
+/// Explicit rather than the stored record serialised, so bookkeeping the store keeps for the
+/// engine (how many reactions each message has recorded) never reaches the API, and a stored
+/// field can change shape without changing the API.
+#[derive(Debug, Serialize)]
+struct IncidentView<'a> {
+    id: IncidentId,
+    title: &'a str,
+    severity: crate::domain::severity::Severity,
+    state: IncidentState,
+    service: Option<&'a str>,
+    group_key: Option<&'a str>,
+    room: Option<&'a crate::domain::ids::RoomId>,
+    card: Option<&'a MessageId>,
+    roles: &'a crate::domain::incident::Roles,
+    alerts: &'a crate::domain::incident::AlertCounts,
+    opened_at: chrono::DateTime<chrono::Utc>,
+    opened_by: &'a str,
+    summary: Option<&'a str>,
+    description: Option<&'a str>,
+    generator_url: Option<&'a str>,
+    runbook_url: Option<&'a str>,
+    last_alert_at: Option<chrono::DateTime<chrono::Utc>>,
+    milestones: &'a crate::domain::incident::Milestones,
+    timeline_len: u64,
+    durations: crate::domain::incident::Durations,
+}
+
 fn incident_view(incident: &Incident) -> Value {
-    let mut value = serde_json::to_value(incident).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        map.insert(
-            "durations".to_owned(),
-            serde_json::to_value(incident.milestones.durations()).unwrap_or(Value::Null),
-        );
-    }
-    value
+    let view = IncidentView {
+        id: incident.id,
+        title: &incident.title,
+        severity: incident.severity,
+        state: incident.state,
+        service: incident.service.as_deref(),
+        group_key: incident.group_key.as_deref(),
+        room: incident.room.as_ref(),
+        card: incident.card.as_ref(),
+        roles: &incident.roles,
+        alerts: &incident.alerts,
+        opened_at: incident.opened_at,
+        opened_by: &incident.opened_by,
+        summary: incident.summary.as_deref(),
+        description: incident.description.as_deref(),
+        generator_url: incident.generator_url.as_deref(),
+        runbook_url: incident.runbook_url.as_deref(),
+        last_alert_at: incident.last_alert_at,
+        milestones: &incident.milestones,
+        timeline_len: incident.timeline_len,
+        durations: incident.milestones.durations(),
+    };
+    serde_json::to_value(view).unwrap_or(Value::Null)
 }
 
 pub(super) async fn list_incidents(
@@ -122,4 +164,39 @@ pub(super) async fn get_timeline(
     let more = entries.len() > limit;
     entries.truncate(limit);
     Ok(paged(&entries, more, |last| last.seq.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::alert::AlertStatus;
+    use crate::domain::decide::tests::{alert, at, id};
+    use crate::domain::decide::{Policy, open_incident_from_alert};
+
+    #[test]
+    fn the_incident_view_names_its_fields_and_leaves_the_stores_bookkeeping_out() {
+        let (mut incident, _) = open_incident_from_alert(
+            &Policy::standard(),
+            id(1),
+            &alert("fp", "checkout", "critical", AlertStatus::Firing),
+            "service=checkout".to_owned(),
+            at("2026-11-21T10:00:00Z"),
+        );
+        incident
+            .reactions_recorded
+            .insert(MessageId("m1".to_owned()), 3);
+        let view = incident_view(&incident);
+        let stored = serde_json::to_value(&incident).unwrap();
+        assert!(stored.get("reactions_recorded").is_some(), "the witness");
+        assert!(view.get("reactions_recorded").is_none(), "{view}");
+        assert_eq!(view["id"], stored["id"]);
+        assert_eq!(view["alerts"], stored["alerts"]);
+        assert!(view["durations"].is_object(), "{view}");
+        // Every other stored field is shown under the same name.
+        for (name, value) in stored.as_object().unwrap() {
+            if name != "reactions_recorded" {
+                assert_eq!(&view[name.as_str()], value, "{name}");
+            }
+        }
+    }
 }
