@@ -132,7 +132,8 @@ impl OutboxWorker {
 
     /// Delivers one lane's items in order, completing each; stops at the first failure that
     /// a retry could cure, leaving it and the rest of the lane pending.
-    async fn deliver_lane(&self, items: Vec<OutboxItem>) -> Result<(), DeliveryError> {
+    async fn deliver_lane(&self, items: Vec<OutboxItem>) -> LaneOutcome {
+        let mut progressed = false;
         for item in items {
             match self.deliver(item.key, &item.effect).await {
                 Ok(()) => self.unblocked(),
@@ -149,11 +150,42 @@ impl OutboxWorker {
                     metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
                         .increment(1);
                 }
-                Err(error) => return Err(error),
+                Err(error) => {
+                    return LaneOutcome {
+                        progressed,
+                        result: Err(error),
+                    };
+                }
             }
-            self.store.outbox_complete(item.key)?;
+            if let Err(error) = self.store.outbox_complete(item.key) {
+                return LaneOutcome {
+                    progressed,
+                    result: Err(error.into()),
+                };
+            }
+            progressed = true;
         }
-        Ok(())
+        LaneOutcome {
+            progressed,
+            result: Ok(()),
+        }
+    }
+}
+
+/// How a lane task ended: whether it got anything through before `result` (which then says
+/// why it stopped), so a lane that made progress starts its backoff afresh.
+#[derive(Debug)]
+struct LaneOutcome {
+    progressed: bool,
+    result: Result<(), DeliveryError>,
+}
+
+impl From<Result<(), DeliveryError>> for LaneOutcome {
+    fn from(result: Result<(), DeliveryError>) -> Self {
+        LaneOutcome {
+            progressed: result.is_ok(),
+            result,
+        }
     }
 }
 
@@ -177,7 +209,7 @@ struct LaneWait {
 /// recently, or the cards edited within one interval.
 #[derive(Debug)]
 struct Scheduler {
-    tasks: JoinSet<Result<(), DeliveryError>>,
+    tasks: JoinSet<LaneOutcome>,
     in_flight: HashMap<Id, (Lane, Work)>,
     waits: HashMap<Lane, LaneWait>,
     last_edit: HashMap<IncidentId, Instant>,
@@ -275,7 +307,7 @@ impl Scheduler {
             let task_worker = worker.clone();
             let handle = self
                 .tasks
-                .spawn(async move { task_worker.edit_card(card, &reference).await });
+                .spawn(async move { task_worker.edit_card(card, &reference).await.into() });
             self.in_flight
                 .insert(handle.id(), (lane, Work::Card(card.incident)));
             started.insert(lane);
@@ -298,7 +330,7 @@ impl Scheduler {
             let task_worker = worker.clone();
             let handle = self
                 .tasks
-                .spawn(async move { task_worker.refresh_one_tracked(mark).await });
+                .spawn(async move { task_worker.refresh_one_tracked(mark).await.into() });
             self.in_flight.insert(handle.id(), (lane, Work::Tracked));
             started.insert(lane);
             slots -= 1;
@@ -322,18 +354,16 @@ impl Scheduler {
         wake
     }
 
-    fn finished(
-        &mut self,
-        worker: &OutboxWorker,
-        joined: Result<(Id, Result<(), DeliveryError>), JoinError>,
-    ) {
-        let (id, result) = match joined {
-            Ok((id, result)) => (id, result),
-            // A lane task never panics by design; if one does, its lane is freed and its
-            // items stay pending for the next pass.
+    fn finished(&mut self, worker: &OutboxWorker, joined: Result<(Id, LaneOutcome), JoinError>) {
+        let (id, outcome) = match joined {
+            Ok((id, outcome)) => (id, outcome),
+            // A lane task never panics by design; if one does, its items stay pending and its
+            // lane waits its backoff, so a panic is not retried on every tick.
             Err(error) => {
                 error!(%error, "An outbox lane stopped unexpectedly; its items stay pending.");
-                self.in_flight.remove(&error.id());
+                if let Some((lane, _)) = self.in_flight.remove(&error.id()) {
+                    self.lane_failed(lane, Instant::now(), None);
+                }
                 return;
             }
         };
@@ -341,11 +371,22 @@ impl Scheduler {
             return;
         };
         let now = Instant::now();
-        let was_blocked = matches!(result, Err(DeliveryError::Chat(ChatError::Blocked { .. })));
-        if !was_blocked {
+        if outcome.progressed {
+            // Something got through: the lane's next failure starts from the first backoff.
+            self.waits.remove(&lane);
+        }
+        let result = outcome.result;
+        // Only a delivery ends a pause for a chat that refuses warroom: a 5xx or a timeout
+        // says nothing about the token or its permissions.
+        if result.is_ok() {
             self.blocked = false;
             self.blocked_probe = FIRST_BLOCKED_PROBE;
             self.blocked_logged = None;
+        } else if self.blocked
+            && !matches!(result, Err(DeliveryError::Chat(ChatError::Blocked { .. })))
+        {
+            // An inconclusive probe: the next one follows the slow schedule.
+            self.paused_until = Some(now + next_backoff(&mut self.blocked_probe));
         }
         match result {
             Ok(()) => {
@@ -413,8 +454,13 @@ impl Scheduler {
             until: now,
             backoff: FIRST_BACKOFF,
         });
-        let own = next_backoff(&mut state.backoff);
-        let wait = told.unwrap_or(own).min(MAX_BACKOFF);
+        // A wait the chat named is not a failure of the lane's own guessing: its backoff
+        // moves on only when it had to guess.
+        let wait = match told {
+            Some(told) => told,
+            None => next_backoff(&mut state.backoff),
+        }
+        .min(MAX_BACKOFF);
         state.until = now + wait;
         self.waits.insert(lane, state);
         wait
@@ -565,5 +611,11 @@ mod tests {
             scheduler.lane_failed(Lane::Incident(incident(2)), now, None),
             FIRST_BACKOFF
         );
+        // Waits the chat named do not move the lane's own backoff on: after them, the next
+        // guess continues where the lane's own failures left it (two so far).
+        for _ in 0..6 {
+            scheduler.lane_failed(lane, now, Some(Duration::from_millis(500)));
+        }
+        assert_eq!(scheduler.lane_failed(lane, now, None), FIRST_BACKOFF * 4);
     }
 }

@@ -347,7 +347,7 @@ async fn a_full_category_overflows_and_quiet_alerts_go_to_the_alerts_channel() {
 }
 
 #[tokio::test]
-async fn a_full_guild_is_refused_loudly_and_blocks_nothing_else() {
+async fn a_full_guild_is_retried_loudly_and_the_room_follows_once_there_is_space() {
     let (fake, bot, _) = war_room_with(|fake, _category| {
         // Discord's 500 channels per guild, counting the category and what war_room adds.
         let existing = fake.channels().len();
@@ -359,13 +359,11 @@ async fn a_full_guild_is_refused_loudly_and_blocks_nothing_else() {
     .await;
     bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
         .await;
-    // The room cannot be opened; the incident exists and its item is dropped, not retried
-    // forever, so the outbox stays free for what can be delivered.
-    wait_until("the outbox to give up on the room", || async {
-        bot.get_text("/metrics")
-            .await
-            .1
-            .contains("warroom_outbox_dropped_total")
+    // The room cannot be opened yet: warroom does not even try to create it, and keeps the
+    // item (and the card and mentions behind it in the room's lane) to retry, since an admin
+    // can make space.
+    wait_until("a retried room creation", || async {
+        fake.count("GET /guilds/{guild}/channels") >= 2
     })
     .await;
     assert_eq!(bot.incident("INC-20261121-001").await["state"], "triggered");
@@ -375,7 +373,24 @@ async fn a_full_guild_is_refused_loudly_and_blocks_nothing_else() {
         0,
         "warroom must not even try"
     );
-    // The card and mentions that had no room are dropped too: the outbox drains.
+    assert!(
+        !bot.get_text("/metrics")
+            .await
+            .1
+            .contains("warroom_outbox_dropped_total"),
+        "nothing is dropped"
+    );
+    // An admin archives a channel: the room, its card and its mentions follow.
+    let filler = fake
+        .channels()
+        .into_iter()
+        .find(|channel| channel.name.starts_with("filler-"))
+        .unwrap();
+    fake.remove_channel(filler.id);
+    wait_until("the incident channel", || async {
+        fake.channel_by_name("inc-20261121-001").is_some()
+    })
+    .await;
     wait_until("an empty outbox", || async {
         bot.get_text("/metrics")
             .await

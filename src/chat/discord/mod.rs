@@ -165,9 +165,11 @@ impl DiscordChat {
         if children(base_id) < MAX_CHANNELS_PER_CATEGORY {
             return Ok(base_id);
         }
+        // Retried, not dropped: an admin can restore the category, and the room (with every
+        // item waiting behind it in its lane) then follows.
         let base = channels.get(&base_id).ok_or_else(|| {
-            ChatError::Rejected(format!(
-                "the incidents category {} does not exist in the guild",
+            ChatError::Unavailable(format!(
+                "the incidents category {} does not exist in the guild; create it or fix discord.incidents_category_id",
                 self.settings.incidents_category_id
             ))
         })?;
@@ -281,8 +283,9 @@ impl ChatPort for DiscordChat {
         }) {
             return Ok(RoomId(existing.id.to_string()));
         }
+        // Retried, not dropped: once old channels are archived the room is created.
         if channels.len() >= MAX_GUILD_CHANNELS {
-            return Err(ChatError::Rejected(format!(
+            return Err(ChatError::Unavailable(format!(
                 "the guild already has {MAX_GUILD_CHANNELS} channels, Discord's limit; archive old incident channels"
             )));
         }
@@ -515,8 +518,9 @@ pub async fn start(
     let mut client = serenity::ClientBuilder::new_with_http(http_client(&settings), intents)
         .framework(framework)
         .await?;
-    // The outbox writes through the gateway client's REST client: one connection pool and,
-    // against discord.com, one rate limiter for both.
+    // The outbox sends its REST calls itself (see `rest.rs`: serenity hides the rate-limit
+    // answers), with its own pacer; the gateway client's HTTP handle only lends it the token
+    // and the API base.
     let chat = Arc::new(DiscordChat::new(client.http.clone(), settings));
     let shard_manager = client.shard_manager.clone();
     let task = tokio::spawn(async move {

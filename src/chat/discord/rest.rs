@@ -116,6 +116,16 @@ impl super::DiscordChat {
     }
 }
 
+/// Seconds as Discord writes them (fractional), or `None` for a value that is negative, not a
+/// number, or too large to be a duration (a broken proxy must not panic the outbox; the
+/// pacer caps every hold anyway).
+fn seconds_to_duration(seconds: f64) -> Option<Duration> {
+    if seconds < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
 /// What an answer tells the pacer. A 429 waits the most precise figure Discord gave: the
 /// body's `retry_after` (seconds, fractional), else `X-RateLimit-Reset-After`, else
 /// `Retry-After`; it is global when the header, the scope or the body says so.
@@ -123,16 +133,12 @@ pub(super) fn rate_answer(status: u16, headers: &HeaderMap, body: &[u8]) -> Answ
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let seconds = |text: Option<&str>| {
         text.and_then(|t| t.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64)
+            .and_then(seconds_to_duration)
     };
     let reset_after = seconds(header("x-ratelimit-reset-after"));
     if status == 429 {
         let json: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let body_retry = json["retry_after"]
-            .as_f64()
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
+        let body_retry = json["retry_after"].as_f64().and_then(seconds_to_duration);
         let retry_after = body_retry
             .or(reset_after)
             .or(seconds(header("retry-after")))
@@ -158,6 +164,29 @@ pub(super) fn rate_answer(status: u16, headers: &HeaderMap, body: &[u8]) -> Answ
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_rate_limit_figures_are_ignored_not_a_panic() {
+        let huge = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset-after", "1e300"),
+        ]);
+        assert!(matches!(
+            rate_answer(200, &huge, b"{}"),
+            Answer::Accepted { .. }
+        ));
+        assert_eq!(
+            rate_answer(429, &HeaderMap::new(), br#"{"retry_after":1e300}"#),
+            Answer::RateLimited {
+                retry_after: Duration::from_secs(1),
+                global: false
+            },
+            "an unusable figure falls back to one second"
+        );
+        assert_eq!(seconds_to_duration(-1.0), None);
+        assert_eq!(seconds_to_duration(f64::NAN), None);
+        assert_eq!(seconds_to_duration(0.25), Some(Duration::from_millis(250)));
+    }
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();

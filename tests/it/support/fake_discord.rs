@@ -722,6 +722,16 @@ impl FakeDiscord {
         id
     }
 
+    /// Deletes a channel directly (an admin archiving it) and announces it on the gateway.
+    pub fn remove_channel(&self, id: u64) {
+        let mut st = self.shared.lock();
+        if let Some(ch) = st.channels.remove(&id) {
+            let value = self.shared.channel_json(&ch);
+            self.shared
+                .dispatch_if(&mut st, INTENT_GUILDS, "CHANNEL_DELETE", value);
+        }
+    }
+
     /// Sends a slash command. `path` is the command and its subcommand (group) names; option
     /// values are JSON (user, channel and role options as id strings or numbers). `locale`
     /// `None` uses the member's locale. Panics when the command was never registered, because
