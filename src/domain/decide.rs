@@ -751,6 +751,18 @@ pub(crate) mod tests {
         }
     }
 
+    /// `apply_command` under the standard policy, where everyone but "mallory" is a known
+    /// user.
+    fn apply_standard(
+        incident: &mut Incident,
+        person: &Person,
+        command: &Command,
+        now: DateTime<Utc>,
+    ) -> Result<Decision, Msg> {
+        let known = |user: &UserId| user.0 != "mallory";
+        apply_command(&Policy::standard(), incident, person, command, &known, now)
+    }
+
     fn stored(alert: Alert, incident: Option<IncidentId>) -> StoredAlert {
         StoredAlert {
             alert,
@@ -991,7 +1003,6 @@ pub(crate) mod tests {
         let now = at("2026-11-21T10:30:00Z");
         let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
         let alice = person("alice", &[PersonRole::Commander, PersonRole::DutyManager]);
-        let known = |_: &UserId| true;
         let severity = Command::Severity(Severity::Sev4);
         let role = Command::AssignRole {
             role: IncidentRole::Operations,
@@ -1009,14 +1020,7 @@ pub(crate) mod tests {
                 let mut incident = opened(&policy, &firing, now);
                 incident.state = state;
                 let before = incident.clone();
-                let outcome = apply_command(
-                    &Policy::standard(),
-                    &mut incident,
-                    &alice,
-                    command,
-                    &known,
-                    now,
-                );
+                let outcome = apply_standard(&mut incident, &alice, command, now);
                 match outcome {
                     Ok(_) => assert!(allowed, "{state:?} {command:?}"),
                     Err(msg) => {
@@ -1030,15 +1034,7 @@ pub(crate) mod tests {
         let mut incident = opened(&policy, &firing, now);
         incident.state = IncidentState::Closed;
         let close = Command::Transition(Transition::Close);
-        let refused = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &alice,
-            &close,
-            &known,
-            now,
-        )
-        .unwrap_err();
+        let refused = apply_standard(&mut incident, &alice, &close, now).unwrap_err();
         assert_eq!(refused.id, "reply-transition-refused");
         assert!(
             refused.args.contains(&(
@@ -1054,7 +1050,6 @@ pub(crate) mod tests {
         let policy = Policy::standard();
         let now = at("2026-11-21T10:30:00Z");
         let alice = person("alice", &[PersonRole::Commander]);
-        let known = |_: &UserId| true;
         let resolve = Command::Transition(Transition::Resolve);
         for firing_count in [0_u64, 1, 3] {
             let first = alert("f1", "checkout", "critical", AlertStatus::Firing);
@@ -1063,15 +1058,7 @@ pub(crate) mod tests {
                 firing: firing_count,
                 resolved: 1,
             };
-            let outcome = apply_command(
-                &Policy::standard(),
-                &mut incident,
-                &alice,
-                &resolve,
-                &known,
-                now,
-            )
-            .unwrap();
+            let outcome = apply_standard(&mut incident, &alice, &resolve, now).unwrap();
             assert_eq!(incident.state, IncidentState::Resolved);
             let warned = outcome.effects.iter().any(|effect| {
                 matches!(effect, Effect::Notify { message, .. }
@@ -1222,43 +1209,18 @@ pub(crate) mod tests {
         let mut incident = opened(&policy, &firing, now);
         let alice = person("alice", &[PersonRole::Commander]);
         let carol = person("carol", &[PersonRole::Communications]);
-        let known = |user: &UserId| user.0 != "mallory";
 
         let ack = Command::Transition(Transition::Acknowledge);
-        let outcome = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &carol,
-            &ack,
-            &known,
-            now,
-        )
-        .unwrap();
+        let outcome = apply_standard(&mut incident, &carol, &ack, now).unwrap();
         assert_eq!(outcome.reply.as_ref().unwrap().id, "reply-state-changed");
         assert_eq!(incident.state, IncidentState::Acknowledged);
         assert_eq!(incident.milestones.acknowledged, Some(now));
 
-        let again = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &carol,
-            &ack,
-            &known,
-            now,
-        )
-        .unwrap_err();
+        let again = apply_standard(&mut incident, &carol, &ack, now).unwrap_err();
         assert_eq!(again.id, "reply-transition-refused");
 
         let resolve = Command::Transition(Transition::Resolve);
-        let refused = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &carol,
-            &resolve,
-            &known,
-            now,
-        )
-        .unwrap_err();
+        let refused = apply_standard(&mut incident, &carol, &resolve, now).unwrap_err();
         assert_eq!(refused.id, "reply-not-allowed");
         assert_eq!(incident.state, IncidentState::Acknowledged);
 
@@ -1266,63 +1228,23 @@ pub(crate) mod tests {
             role: IncidentRole::Communications,
             user: UserId("mallory".to_owned()),
         };
-        let unknown = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &alice,
-            &assign,
-            &known,
-            now,
-        )
-        .unwrap_err();
+        let unknown = apply_standard(&mut incident, &alice, &assign, now).unwrap_err();
         assert_eq!(unknown.id, "reply-unknown-user");
 
         let severity = Command::Severity(Severity::Sev2);
-        apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &alice,
-            &severity,
-            &known,
-            now,
-        )
-        .unwrap();
+        apply_standard(&mut incident, &alice, &severity, now).unwrap();
         assert_eq!(incident.severity, Severity::Sev2);
-        let unchanged = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &alice,
-            &severity,
-            &known,
-            now,
-        )
-        .unwrap_err();
+        let unchanged = apply_standard(&mut incident, &alice, &severity, now).unwrap_err();
         assert_eq!(unchanged.id, "reply-severity-unchanged");
 
-        let outcome = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &alice,
-            &resolve,
-            &known,
-            now,
-        )
-        .unwrap();
+        let outcome = apply_standard(&mut incident, &alice, &resolve, now).unwrap();
         assert_eq!(incident.state, IncidentState::Resolved);
         assert!(outcome.effects.contains(&Effect::RefreshCard {
             incident: incident.id
         }));
 
         let long_note = Command::Note("x".repeat(MAX_NOTE_CHARS + 1));
-        let too_long = apply_command(
-            &Policy::standard(),
-            &mut incident,
-            &carol,
-            &long_note,
-            &known,
-            now,
-        )
-        .unwrap_err();
+        let too_long = apply_standard(&mut incident, &carol, &long_note, now).unwrap_err();
         assert_eq!(too_long.id, "reply-note-too-long");
     }
 }
