@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::discord::{ALICE, wait_until, war_room_on};
-use crate::discord_storm::{alerts, assert_each_room_once, status_commands};
+use crate::discord_storm::{alerts, answers, assert_each_room_once, status_commands};
 use crate::support::am_alert;
 use crate::support::fake_discord::{Call, FailMode, FakeConfig, FakeDiscord, RouteLimit};
 
@@ -344,16 +344,7 @@ async fn storm_figures_with_realistic_buckets() {
                 && c.at < last_room
         })
         .count();
-    let mut acks = Vec::new();
-    for handle in &handles {
-        let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
-        acks.push(
-            answer
-                .ack_latency()
-                .expect("every interaction acknowledged"),
-        );
-    }
-    acks.sort();
+    let (acks, _) = answers(&handles).await;
     let pct =
         |sorted: &[Duration], p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
     println!(

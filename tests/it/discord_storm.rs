@@ -80,6 +80,24 @@ pub(crate) async fn status_commands(
     handles
 }
 
+/// Waits for each interaction's first answer; returns their acknowledgement latencies,
+/// sorted, and their texts.
+pub(crate) async fn answers(handles: &[InteractionHandle]) -> (Vec<Duration>, Vec<String>) {
+    let mut acks = Vec::new();
+    let mut texts = Vec::new();
+    for handle in handles {
+        let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
+        acks.push(
+            answer
+                .ack_latency()
+                .expect("every interaction acknowledged"),
+        );
+        texts.push(answer.text());
+    }
+    acks.sort();
+    (acks, texts)
+}
+
 /// Waits (bounded) until every service has its channel with a pinned card showing `firing`
 /// alerts; returns channel id by service.
 async fn all_cards_show(
@@ -201,17 +219,10 @@ async fn a_storm_of_2000_alerts_over_20_services_is_20_rooms_with_edited_cards()
         "every alert is on a timeline"
     );
 
-    let mut acks = Vec::new();
-    for handle in &handles {
-        let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
-        acks.push(
-            answer
-                .ack_latency()
-                .expect("every interaction acknowledged"),
-        );
-        assert!(answer.text().contains("firing"), "{}", answer.text());
+    let (acks, texts) = answers(&handles).await;
+    for text in texts {
+        assert!(text.contains("firing"), "{text}");
     }
-    acks.sort();
     assert!(
         *acks.last().unwrap() < Duration::from_secs(3),
         "an interaction missed Discord's 3 s: {acks:?}"

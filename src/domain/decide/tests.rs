@@ -72,7 +72,7 @@ fn opened(policy: &Policy, first: &Alert, now: DateTime<Utc>) -> Incident {
     open_incident_from_alert(policy, id(1), first, group_key(policy, first), now).0
 }
 
-fn person(name: &str, roles: &[PersonRole]) -> Person {
+pub(crate) fn person(name: &str, roles: &[PersonRole]) -> Person {
     Person {
         id: UserId(name.to_owned()),
         display_name: name.to_owned(),
