@@ -110,15 +110,7 @@ pub fn authorize(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn person(name: &str, roles: &[PersonRole]) -> Person {
-        Person {
-            id: UserId(name.to_owned()),
-            display_name: name.to_owned(),
-            roles: roles.iter().copied().collect(),
-            locale: "en-US".to_owned(),
-        }
-    }
+    use crate::domain::decide::tests::person;
 
     type Case<'a> = (
         &'a str,

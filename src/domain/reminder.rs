@@ -185,6 +185,25 @@ mod tests {
 
     const KEY: &str = "ack_reminder:INC-20261121-001";
 
+    /// INC-20261121-001's reminder set for `due`, `sent` reminders already sent.
+    fn armed(due: DateTime<Utc>, sent: u32) -> DeadlineChange {
+        DeadlineChange::Set(Deadline {
+            key: KEY.to_owned(),
+            due,
+            kind: DeadlineKind::AckReminder {
+                incident: IncidentId::parse("INC-20261121-001").unwrap(),
+                sent,
+            },
+        })
+    }
+
+    /// INC-20261121-001's reminder removed.
+    fn cancelled() -> DeadlineChange {
+        DeadlineChange::Cancel {
+            key: KEY.to_owned(),
+        }
+    }
+
     fn calls(applied: &Applied) -> Vec<String> {
         applied
             .effects
@@ -203,17 +222,8 @@ mod tests {
     #[test]
     fn a_due_reminder_by_incident_state_and_count() {
         let now = at("2026-11-21T10:10:00Z");
-        let rearmed = DeadlineChange::Set(Deadline {
-            key: KEY.to_owned(),
-            due: at("2026-11-21T10:20:00Z"),
-            kind: DeadlineKind::AckReminder {
-                incident: IncidentId::parse("INC-20261121-001").unwrap(),
-                sent: 1,
-            },
-        });
-        let cancel = DeadlineChange::Cancel {
-            key: KEY.to_owned(),
-        };
+        let rearmed = armed(at("2026-11-21T10:20:00Z"), 1);
+        let cancel = cancelled();
         // (state, sent before, max, reminder number sent, deadline change)
         let cases = [
             (IncidentState::Triggered, 0, 3, Some(1), rearmed.clone()),
@@ -270,9 +280,7 @@ mod tests {
     #[test]
     fn a_missing_incident_or_reminders_turned_off_remove_the_deadline() {
         let now = at("2026-11-21T10:10:00Z");
-        let cancel = vec![DeadlineChange::Cancel {
-            key: KEY.to_owned(),
-        }];
+        let cancel = vec![cancelled()];
         assert_eq!(decide_due(&policy(3), None, KEY, 0, now).deadlines, cancel);
         let open = incident(IncidentState::Triggered, Some("alice"), None);
         let off = Policy::standard();
@@ -324,9 +332,7 @@ mod tests {
     #[test]
     fn leaving_triggered_cancels_and_opening_arms() {
         let now = at("2026-11-21T10:05:00Z");
-        let cancel = Some(DeadlineChange::Cancel {
-            key: KEY.to_owned(),
-        });
+        let cancel = Some(cancelled());
         let acked = incident(IncidentState::Acknowledged, None, None);
         assert_eq!(
             cancel_on_transition(&acked, IncidentState::Triggered),
@@ -378,14 +384,7 @@ mod tests {
             declare_incident(&policy(3), id, "api down", None, &bob, now).unwrap();
         assert_eq!(
             applied.deadlines,
-            vec![DeadlineChange::Set(Deadline {
-                key: KEY.to_owned(),
-                due: now + Duration::minutes(10),
-                kind: DeadlineKind::AckReminder {
-                    incident: id,
-                    sent: 0
-                },
-            })]
+            vec![armed(now + Duration::minutes(10), 0)]
         );
         let (_, off) =
             declare_incident(&Policy::standard(), id, "api down", None, &bob, now).unwrap();
@@ -393,12 +392,7 @@ mod tests {
 
         let ack = Command::Transition(Transition::Acknowledge);
         let outcome = apply_command(&policy(3), &mut declared, &bob, &ack, &|_| true, now).unwrap();
-        assert_eq!(
-            outcome.deadlines,
-            vec![DeadlineChange::Cancel {
-                key: KEY.to_owned()
-            }]
-        );
+        assert_eq!(outcome.deadlines, vec![cancelled()]);
         let resolve = Command::Transition(Transition::Resolve);
         let outcome =
             apply_command(&policy(3), &mut declared, &bob, &resolve, &|_| true, now).unwrap();
@@ -414,14 +408,7 @@ mod tests {
             apply_command(&policy(3), &mut declared, &bob, &reopen, &|_| true, later).unwrap();
         assert_eq!(
             outcome.deadlines,
-            vec![DeadlineChange::Set(Deadline {
-                key: KEY.to_owned(),
-                due: later + Duration::minutes(10),
-                kind: DeadlineKind::AckReminder {
-                    incident: id,
-                    sent: 0
-                },
-            })]
+            vec![armed(later + Duration::minutes(10), 0)]
         );
         let off = Policy::standard();
         let outcome = apply_command(&off, &mut declared, &bob, &resolve, &|_| true, later).unwrap();
@@ -450,11 +437,6 @@ mod tests {
         let resolved = alert("fp", "checkout", "critical", AlertStatus::Resolved);
         let applied = apply_alert_to_incident(&auto, &mut open, Some(&stored), &resolved, now);
         assert_eq!(open.state, IncidentState::Resolved);
-        assert_eq!(
-            applied.deadlines,
-            vec![DeadlineChange::Cancel {
-                key: KEY.to_owned()
-            }]
-        );
+        assert_eq!(applied.deadlines, vec![cancelled()]);
     }
 }

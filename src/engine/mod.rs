@@ -4,7 +4,9 @@
 
 pub mod clock;
 mod commands;
+mod commit;
 mod deadlines;
+mod event;
 mod ingest;
 pub mod jobs;
 mod lanes;
@@ -18,6 +20,7 @@ pub mod tracked;
 pub mod views;
 
 pub use commands::timeline_line;
+pub use event::{ChatRecord, CommandReply, EngineHandle, EngineStopper, Event, IngestReport};
 pub use replies::MAX_LISTED_INCIDENTS;
 
 use std::collections::HashMap;
@@ -25,9 +28,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
 use tokio::sync::{Notify, mpsc, oneshot};
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use crate::domain::access::Person;
 use crate::domain::alert::{Alert, AlertIdentity};
@@ -39,16 +41,17 @@ use crate::domain::decide::{
     route_alert,
 };
 use crate::domain::emoji::record_reaction;
-use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
+use crate::domain::ids::{Actor, IncidentId, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
 use crate::domain::timeline::{EntryKind, TimelineEntry};
 use crate::engine::clock::Clock;
 use crate::engine::people::{MAX_INTRODUCED_PEOPLE, SharedPeople};
 use crate::engine::views::{OpenIncidents, Views};
-use crate::intake::AlertBatch;
 use crate::oncall::OnCall;
 use crate::store::{Store, StoreError, WriteBatch};
+
+use commit::{Deferred, flush_group};
 
 /// How many queued requests one engine step takes at most.
 const MAX_BATCH: usize = 512;
@@ -61,242 +64,6 @@ pub enum EngineError {
     Stopped,
     #[error("the change could not be made durable: {0}")]
     NotDurable(String),
-}
-
-/// What an ingest request did, alert by alert, summed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct IngestReport {
-    pub received: usize,
-    pub opened: usize,
-    pub joined: usize,
-    pub updated: usize,
-    pub duplicates: usize,
-    pub recorded: usize,
-    /// Firings older than the resolve already stored: noted, nothing opened.
-    pub stale: usize,
-    pub incidents: Vec<IncidentId>,
-}
-
-/// A reply to the person who typed a command or pressed a button.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommandReply {
-    pub ok: bool,
-    pub lines: Vec<Msg>,
-    pub incident: Option<IncidentId>,
-}
-
-impl CommandReply {
-    /// Refused because the person lacks the right (not because of the incident's state).
-    pub fn is_forbidden(&self) -> bool {
-        !self.ok
-            && self
-                .lines
-                .first()
-                .is_some_and(|line| line.id == crate::domain::decide::NOT_ALLOWED)
-    }
-
-    fn refused(msg: Msg) -> CommandReply {
-        CommandReply {
-            ok: false,
-            lines: vec![msg],
-            incident: None,
-        }
-    }
-}
-
-/// Facts the chat adapters report back after delivering.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ChatRecord {
-    RoomCreated {
-        incident: IncidentId,
-        room: RoomId,
-    },
-    CardPosted {
-        incident: IncidentId,
-        room: RoomId,
-        message: MessageId,
-    },
-    Reaction {
-        incident: IncidentId,
-        person: Person,
-        message: MessageId,
-        emoji: String,
-    },
-}
-
-/// Everything the engine is asked to do, each with the channel its answer goes back on. The
-/// engine applies events one at a time; queries never become events (see [`views`]).
-#[derive(Debug)]
-pub enum Event {
-    /// Alerts from an intake adapter.
-    Ingest {
-        alerts: Vec<Alert>,
-        /// Alerts the sender left out of the request (Alertmanager's `truncatedAlerts`).
-        truncated: u64,
-        reply: oneshot::Sender<Result<IngestReport, EngineError>>,
-    },
-    /// A command typed or clicked by `person`, whom the adapter identified.
-    Command {
-        person: Person,
-        introduced: Vec<Person>,
-        incident: Option<IncidentId>,
-        command: Command,
-        reply: oneshot::Sender<Result<CommandReply, EngineError>>,
-    },
-    /// A fact a chat adapter or the outbox reports.
-    Chat {
-        record: ChatRecord,
-        reply: oneshot::Sender<Result<(), EngineError>>,
-    },
-    /// A deadline is due (from the scheduler in `deadlines.rs`).
-    Due,
-    JobFinished {
-        job: crate::domain::job::JobId,
-        outcome: crate::domain::job::JobOutcome,
-        reply: oneshot::Sender<Result<(), EngineError>>,
-    },
-}
-
-/// The cheap, cloneable way in.
-#[derive(Clone, Debug)]
-pub struct EngineHandle {
-    tx: mpsc::Sender<Event>,
-    views: Views,
-    running: Arc<AtomicBool>,
-    /// See [`EngineStopper`].
-    stop: Arc<Notify>,
-}
-
-impl EngineHandle {
-    pub async fn ingest(&self, alerts: Vec<Alert>) -> Result<IngestReport, EngineError> {
-        self.ingest_with_truncated(alerts, 0).await
-    }
-
-    /// Ingests a parsed request; a truncated one is logged, counted and noted on the
-    /// incidents it touched.
-    pub async fn ingest_batch(&self, batch: AlertBatch) -> Result<IngestReport, EngineError> {
-        if batch.truncated > 0 {
-            warn!(source = %batch.source, truncated = batch.truncated, received = batch.alerts.len(), "The sender left alerts out of a notification; raise its max_alerts to see them all.");
-            metrics::counter!("warroom_alerts_truncated_total", "source" => batch.source.as_str())
-                .increment(batch.truncated);
-        }
-        self.ingest_with_truncated(batch.alerts, batch.truncated)
-            .await
-    }
-
-    async fn ingest_with_truncated(
-        &self,
-        alerts: Vec<Alert>,
-        truncated: u64,
-    ) -> Result<IngestReport, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Event::Ingest {
-            alerts,
-            truncated,
-            reply,
-        })
-        .await?;
-        rx.await.map_err(|_| EngineError::Stopped)?
-    }
-
-    /// Runs a command for `person`, whom the chat adapter identified (console: config;
-    /// Discord: the member's mapped roles). `introduced` are other people the command names
-    /// (a role assignee), vouched for by the adapter the same way. The core checks `person`'s
-    /// permissions again.
-    pub async fn command(
-        &self,
-        person: Person,
-        introduced: Vec<Person>,
-        incident: Option<IncidentId>,
-        command: Command,
-    ) -> Result<CommandReply, EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Event::Command {
-            person,
-            introduced,
-            incident,
-            command,
-            reply,
-        })
-        .await?;
-        rx.await.map_err(|_| EngineError::Stopped)?
-    }
-
-    pub async fn record(&self, record: ChatRecord) -> Result<(), EngineError> {
-        let (reply, rx) = oneshot::channel();
-        self.send(Event::Chat { record, reply }).await?;
-        rx.await.map_err(|_| EngineError::Stopped)?
-    }
-
-    /// What the engine has committed, for queries and the read API.
-    pub fn views(&self) -> &Views {
-        &self.views
-    }
-
-    /// The way in for adapters: events and views.
-    pub fn port(&self) -> port::InboundPort {
-        port::InboundPort::new(self.clone())
-    }
-
-    /// Hands `event` to the engine; its answer comes back on the event's own channel.
-    pub async fn submit(&self, event: Event) -> Result<(), EngineError> {
-        self.send(event).await
-    }
-
-    /// A way to stop the engine that does not itself keep it running.
-    pub fn stopper(&self) -> EngineStopper {
-        EngineStopper {
-            stop: self.stop.clone(),
-        }
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.running.load(Ordering::Relaxed) && !self.tx.is_closed()
-    }
-
-    async fn send(&self, request: Event) -> Result<(), EngineError> {
-        self.tx
-            .send(request)
-            .await
-            .map_err(|_| EngineError::Stopped)
-    }
-}
-
-#[cfg(test)]
-impl EngineHandle {
-    /// A handle whose events go to `tx`, for tests that play the engine themselves; its
-    /// views read `store`.
-    pub(crate) fn for_tests(
-        tx: mpsc::Sender<Event>,
-        store: Arc<dyn crate::store::StoreRead>,
-    ) -> EngineHandle {
-        EngineHandle {
-            tx,
-            views: Views {
-                store,
-                open: OpenIncidents::default(),
-                people: SharedPeople::new(Vec::new(), 1),
-                time_zone: chrono_tz::Tz::UTC,
-            },
-            running: Arc::new(AtomicBool::new(true)),
-            stop: Arc::new(Notify::new()),
-        }
-    }
-}
-
-/// Stops the engine even while handles remain (one may be held by a gateway task that will
-/// not end in time).
-#[derive(Clone, Debug)]
-pub struct EngineStopper {
-    stop: Arc<Notify>,
-}
-
-impl EngineStopper {
-    /// Stops taking requests: queued ones are refused, committed ones still get their flush
-    /// and their reply. The engine task ends once the last group is flushed.
-    pub fn stop(&self) {
-        self.stop.notify_one();
-    }
 }
 
 /// Everything the engine needs; built by the composition root.
@@ -390,42 +157,6 @@ pub fn spawn(
     ))
 }
 
-/// A reply waiting for the flush that makes its change durable.
-type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
-
-/// One committed group waiting for its flush.
-struct FlushGroup {
-    replies: Vec<Deferred>,
-    /// The store generation the group was committed under: if the store re-opened since,
-    /// the commit was in the old database and is gone, however the flush goes.
-    generation: u64,
-}
-
-/// Flushes a committed group and answers its callers; whether the flush held.
-fn flush_group(store: &dyn Store, group: FlushGroup) -> bool {
-    let started = std::time::Instant::now();
-    let result = store.flush_blocking().and_then(|()| {
-        if store.generation() == group.generation {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(
-                "the store re-opened before this change was flushed".to_owned(),
-            ))
-        }
-    });
-    metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
-    if let Err(error) = &result {
-        error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
-    }
-    for deferred in group.replies {
-        deferred(match &result {
-            Ok(()) => Ok(()),
-            Err(error) => Err(EngineError::NotDurable(error.to_string())),
-        });
-    }
-    result.is_ok()
-}
-
 struct Engine {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -464,44 +195,6 @@ struct Pending {
 }
 
 impl Engine {
-    fn reload(&mut self) -> Result<(), StoreError> {
-        self.open.write().clear();
-        self.by_group.clear();
-        self.sequences.clear();
-        self.stale = true;
-        let generation = self.store.generation();
-        for incident in self.store.incidents(None)? {
-            if !incident.state.is_open() {
-                continue;
-            }
-            if let Some(key) = &incident.group_key {
-                // Newest first from the store: keep the newest open incident per group.
-                self.by_group.entry(key.clone()).or_insert(incident.id);
-            }
-            self.open.write().insert(incident.id, incident);
-        }
-        self.loaded_generation = generation;
-        self.stale = false;
-        self.publish_earliest();
-        Ok(())
-    }
-
-    /// Before deciding new requests: reloads the caches if they may hold lost changes and
-    /// nothing decided from them is still waiting (the waiting group will be refused anyway).
-    /// Returns whether the caches can be trusted.
-    fn refresh_caches(&mut self, nothing_waiting: bool) -> bool {
-        if self.store.generation() != self.loaded_generation {
-            self.stale = true;
-        }
-        if self.stale && nothing_waiting {
-            match self.reload() {
-                Ok(()) => info!("Engine caches reloaded from the store."),
-                Err(error) => debug!(%error, "Engine caches cannot be reloaded yet."),
-            }
-        }
-        !self.stale
-    }
-
     /// Applies events as they come: takes everything queued (up to [`MAX_BATCH`]), decides
     /// it, commits it as one transaction, flushes, and answers. Events that arrive during one
     /// flush wait in the channel and make the next group: one transaction and one flush for
@@ -557,89 +250,6 @@ impl Engine {
             }
         }
         info!("Engine stopped.");
-    }
-
-    /// Commits one group; its replies to flush, or `None` when they were already answered.
-    fn commit(&mut self, pending: Pending, group: Vec<Deferred>) -> Option<FlushGroup> {
-        if pending.stale {
-            warn!(
-                requests = group.len(),
-                "A group decided before a store failure is refused."
-            );
-            for reply in group {
-                reply(Err(EngineError::NotDurable(
-                    "the store failed before this change was written; try again".to_owned(),
-                )));
-            }
-            self.stale = true;
-            return None;
-        }
-        let generation = self.store.generation();
-        let deadlines_changed = pending.deadlines_touched || !pending.batch.deadlines.is_empty();
-        let touched: Vec<Incident> = pending.incidents.into_values().collect();
-        let mut batch = pending.batch;
-        batch.incidents = touched.clone();
-        batch.alerts = pending.alerts.into_values().collect();
-        // Card refreshes wait for the outbox's own tick (they are coalesced anyway); only
-        // effects that post something wake it at once.
-        let has_effects = batch
-            .effects
-            .iter()
-            .any(|effect| !matches!(effect, crate::domain::effect::Effect::RefreshCard { .. }));
-        let queues_jobs = batch
-            .jobs
-            .iter()
-            .any(|write| !matches!(write, crate::store::JobWrite::Done(_)));
-        metrics::histogram!("warroom_group_commit_requests").record(group.len() as f64);
-        match self.store.commit(batch) {
-            Ok(()) => {
-                for incident in touched {
-                    self.remember(incident);
-                }
-                if has_effects {
-                    self.outbox_wake.notify_one();
-                }
-                if deadlines_changed {
-                    self.publish_earliest();
-                }
-                if queues_jobs {
-                    self.jobs_wake.notify_one();
-                }
-                Some(FlushGroup {
-                    replies: group,
-                    generation,
-                })
-            }
-            Err(error) => {
-                error!(%error, "Commit failed; the group is refused and caches reloaded.");
-                for reply in group {
-                    reply(Err(EngineError::NotDurable(error.to_string())));
-                }
-                // The requests changed the caches while they were decided; until a reload
-                // succeeds (the store may be re-opening) nothing is committed from them.
-                self.stale = true;
-                if let Err(error) = self.reload() {
-                    debug!(%error, "Reload after a failed commit failed; retried before the next request.");
-                }
-                None
-            }
-        }
-    }
-
-    fn remember(&mut self, incident: Incident) {
-        if incident.state.is_open() {
-            if let Some(key) = &incident.group_key {
-                self.by_group.insert(key.clone(), incident.id);
-            }
-            self.open.write().insert(incident.id, incident);
-        } else {
-            if let Some(key) = &incident.group_key
-                && self.by_group.get(key) == Some(&incident.id)
-            {
-                self.by_group.remove(key);
-            }
-            self.open.write().remove(&incident.id);
-        }
     }
 
     /// Decides one event into `pending`; the returned reply waits for the group's flush.

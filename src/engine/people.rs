@@ -142,28 +142,21 @@ mod tests {
 
     #[test]
     fn an_introduction_refreshes_roles_even_of_a_configured_person() {
+        let commands = |people: &People| {
+            people
+                .get(&UserId("alice".to_owned()))
+                .is_some_and(|alice| alice.roles.contains(&PersonRole::Commander))
+        };
         let configured = person("alice", PersonRole::Commander);
         let mut people = People::new(vec![configured], 2);
         let alice = UserId("alice".to_owned());
-        assert!(
-            people
-                .get(&alice)
-                .unwrap()
-                .roles
-                .contains(&PersonRole::Commander)
-        );
+        assert!(commands(&people));
         people.introduce(person("alice", PersonRole::Responder));
         let roles = &people.get(&alice).unwrap().roles;
         assert!(roles.contains(&PersonRole::Responder) && !roles.contains(&PersonRole::Commander));
         // Forgotten once others push her out: the config is the fallback again.
         people.introduce(person("b", PersonRole::Responder));
         people.introduce(person("c", PersonRole::Responder));
-        assert!(
-            people
-                .get(&alice)
-                .unwrap()
-                .roles
-                .contains(&PersonRole::Commander)
-        );
+        assert!(commands(&people));
     }
 }

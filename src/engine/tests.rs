@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use super::*;
 use crate::domain::access::PersonRole;
 use crate::domain::alert::{AlertSource, AlertStatus};
+use crate::domain::ids::MessageId;
 use crate::domain::incident::{IncidentState, Roles};
 use crate::engine::clock::ManualClock;
 use crate::store::{DirtyCard, OutboxItem, SledStore, StoreRead};

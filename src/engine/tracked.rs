@@ -418,13 +418,18 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_card_edit_the_chat_rejects_is_dropped_and_its_mark_cleared() {
+    /// A temp store holding one open incident, and an `OutboxWorker` over it whose chat
+    /// rejects every post and edit. The `TempDir` keeps the store's files alive.
+    fn rejecting_worker_with_incident() -> (
+        tempfile::TempDir,
+        std::sync::Arc<dyn crate::store::Store>,
+        crate::domain::incident::Incident,
+        OutboxWorker,
+    ) {
         use std::sync::Arc;
 
         use crate::domain::decide::tests::{alert, at, id};
-        use crate::domain::effect::Effect;
-        use crate::store::{SledStore, Store, WriteBatch};
+        use crate::store::{SledStore, Store};
 
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
@@ -440,15 +445,6 @@ mod tests {
             "service=svc".to_owned(),
             at("2026-11-21T10:00:00Z"),
         );
-        store
-            .commit(WriteBatch {
-                incidents: vec![incident.clone()],
-                effects: vec![Effect::RefreshCard {
-                    incident: incident.id,
-                }],
-                ..WriteBatch::default()
-            })
-            .unwrap();
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         let worker = OutboxWorker {
             store: store.clone(),
@@ -460,6 +456,24 @@ mod tests {
             wake: Arc::default(),
             health: Arc::new(crate::health::Health::new()),
         };
+        (dir, store, incident, worker)
+    }
+
+    #[tokio::test]
+    async fn a_card_edit_the_chat_rejects_is_dropped_and_its_mark_cleared() {
+        use crate::domain::effect::Effect;
+        use crate::store::WriteBatch;
+
+        let (_dir, store, incident, worker) = rejecting_worker_with_incident();
+        store
+            .commit(WriteBatch {
+                incidents: vec![incident.clone()],
+                effects: vec![Effect::RefreshCard {
+                    incident: incident.id,
+                }],
+                ..WriteBatch::default()
+            })
+            .unwrap();
         let card = store.dirty_cards().unwrap().remove(0);
         let depth = store.outbox_depth();
         worker
@@ -472,27 +486,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_edits_of_a_tracked_message_whose_post_was_rejected_are_cleared() {
-        use std::sync::Arc;
-
-        use crate::domain::decide::tests::{alert, at, id};
         use crate::domain::effect::Effect;
         use crate::engine::outbox::room_key;
-        use crate::store::{SledStore, Store, WriteBatch};
+        use crate::store::WriteBatch;
 
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
-        let (incident, _) = crate::domain::decide::open_incident_from_alert(
-            &crate::domain::decide::Policy::standard(),
-            id(1),
-            &alert(
-                "fp",
-                "svc",
-                "critical",
-                crate::domain::alert::AlertStatus::Firing,
-            ),
-            "service=svc".to_owned(),
-            at("2026-11-21T10:00:00Z"),
-        );
+        let (_dir, store, incident, worker) = rejecting_worker_with_incident();
         store
             .set_chat_ref(&room_key(incident.id), "room-1")
             .unwrap();
@@ -502,17 +500,6 @@ mod tests {
                 url: "https://ok.example.com/".into(),
                 state,
             })
-        };
-        let (tx, _rx) = tokio::sync::mpsc::channel(1);
-        let worker = OutboxWorker {
-            store: store.clone(),
-            chat: Arc::new(RejectingChat),
-            engine: crate::engine::EngineHandle::for_tests(tx, store.clone()),
-            i18n: Arc::new(I18n::builtin().unwrap()),
-            locale: "en-US".into(),
-            card_edit_interval: std::time::Duration::ZERO,
-            wake: Arc::default(),
-            health: Arc::new(crate::health::Health::new()),
         };
         let posted = worker
             .post_tracked(&incident, &key, &body(ProbeState::Running))

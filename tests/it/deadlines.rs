@@ -5,7 +5,6 @@
 //! its timeline, an earlier one that was still in force would be too.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +14,9 @@ use serde_json::{Value, json};
 use crate::discord::{ALICE, BOB, guild_config, wait_until};
 use crate::e2e::{Proc, start_with_retry};
 use crate::support::fake_discord::FakeDiscord;
-use crate::support::{DISCORD_TEST_TOKEN, TestBot, am_alert, demo_users, start_time};
+use crate::support::{
+    DISCORD_TEST_TOKEN, TestBot, am_alert, demo_users, start_time, warroom_serve,
+};
 
 /// Reminders after 10 minutes, three in all; alice is on call as commander, bob for
 /// operations, carol for communications (who is never called by the reminder).
@@ -70,23 +71,24 @@ fn reminder_texts(messages: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Posts one critical firing alert of `service`.
+async fn fire(bot: &TestBot, fingerprint: &str, service: &str) {
+    bot.alert(
+        "alertmanager",
+        &am_alert(fingerprint, service, "critical", "firing"),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn an_unacknowledged_incident_is_reminded_every_interval_up_to_the_maximum() {
     let bot = TestBot::spawn_with(&config(3)).await;
     // The witness opens one second before the incident under test: its first reminder is
     // due exactly when the other's is one second away.
     let (witness, incident) = ("INC-20261121-001", "INC-20261121-002");
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-w", "search", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-w", "search").await;
     bot.advance(chrono::Duration::seconds(1));
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-a", "checkout", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-a", "checkout").await;
     let opened = start_time() + chrono::Duration::seconds(1);
     let room = bot.room_of(incident).await;
 
@@ -132,11 +134,7 @@ async fn an_unacknowledged_incident_is_reminded_every_interval_up_to_the_maximum
     // A witness opened now is reminded in ten minutes; by then the incident has had its
     // three and gets no fourth.
     let late_witness = "INC-20261121-003";
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-b", "payments", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-b", "payments").await;
     bot.advance(minutes(10));
     wait_for_reminders(&bot, late_witness, 1).await;
     bot.advance(minutes(60));
@@ -153,19 +151,11 @@ async fn an_unacknowledged_incident_is_reminded_every_interval_up_to_the_maximum
 #[tokio::test]
 async fn acknowledging_cancels_the_reminder_even_when_the_clock_jumps() {
     let bot = TestBot::spawn_with(&config(3)).await;
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-a", "checkout", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-a", "checkout").await;
     let room = bot.room_of("INC-20261121-001").await;
     bot.advance(minutes(5));
     // The witness: its reminder is due five minutes after the acknowledged one's would be.
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-b", "payments", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-b", "payments").await;
     let ack = bot.slash("bob", &room, "/incident ack").await;
     assert!(ack.ok, "{ack:?}");
 
@@ -181,17 +171,9 @@ async fn acknowledging_cancels_the_reminder_even_when_the_clock_jumps() {
 #[tokio::test]
 async fn resolving_cancels_the_reminder_too() {
     let bot = TestBot::spawn_with(&config(3)).await;
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-a", "checkout", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-a", "checkout").await;
     let room = bot.room_of("INC-20261121-001").await;
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-b", "payments", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-b", "payments").await;
     let resolve = bot.slash("alice", &room, "/incident resolve").await;
     assert!(resolve.ok, "{resolve:?}");
     bot.advance(minutes(10));
@@ -202,11 +184,7 @@ async fn resolving_cancels_the_reminder_too() {
 #[tokio::test]
 async fn after_a_restart_far_past_several_due_times_one_reminder_fires_and_re_arms_from_now() {
     let mut bot = TestBot::spawn_with(&config(3)).await;
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-a", "checkout", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-a", "checkout").await;
     let room = bot.room_of("INC-20261121-001").await;
     bot.stop().await;
     // Down while the reminders of 10:10, 10:20 and 10:30 and 10:40 came due.
@@ -285,18 +263,7 @@ async fn a_reminder_pending_at_a_kill_9_fires_once_after_the_restart() {
 fn serve(port: u16, config: &Path, data: &Path, logs: &Path) -> Proc {
     Proc::spawn(
         "warroom-with-a-pending-reminder",
-        Command::new(env!("CARGO_BIN_EXE_warroom"))
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
-            .arg("--http-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(data)
-            .current_dir(logs)
-            .env_remove("WARROOM_CONFIG")
-            .env_remove("WARROOM_INGEST_TOKEN")
-            .env("WARROOM_LOG", "info"),
+        &mut warroom_serve(Some(config), data, logs, port),
         logs,
     )
 }
@@ -314,11 +281,7 @@ async fn on_discord_the_reminder_pings_exactly_the_commander_and_the_operations_
         fake.wait_ready(Duration::from_secs(20)).await,
         "warroom never identified"
     );
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-a", "checkout", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-a", "checkout").await;
     wait_until("the card and the mentions", || async {
         fake.channel_by_name("inc-20261121-001")
             .is_some_and(|channel| fake.messages(channel.id).len() >= 2)
@@ -344,17 +307,9 @@ async fn on_discord_the_reminder_pings_exactly_the_commander_and_the_operations_
 #[tokio::test]
 async fn an_undecodable_deadline_is_dropped_and_later_ones_still_fire() {
     let mut bot = TestBot::spawn_with(&config(3)).await;
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-a", "checkout", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-a", "checkout").await;
     bot.advance(minutes(1));
-    bot.alert(
-        "alertmanager",
-        &am_alert("fp-b", "payments", "critical", "firing"),
-    )
-    .await;
+    fire(&bot, "fp-b", "payments").await;
     // The earliest record (INC-001's reminder) is garbled while warroom is stopped.
     bot.stop().await;
     {

@@ -1,7 +1,7 @@
 //! A real crash under Discord: `kill -9` of the real binary while the outbox is opening
 //! rooms, then a restart that must finish the work without a second channel or message.
 
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -10,32 +10,15 @@ use serde_json::json;
 use crate::discord::guild_config;
 use crate::discord_storm::assert_each_room_once;
 use crate::e2e::{Proc, start_with_retry};
-use crate::support::DISCORD_TEST_TOKEN;
 use crate::support::fake_discord::FakeDiscord;
+use crate::support::{DISCORD_TEST_TOKEN, warroom_serve};
 
 const SERVICES: usize = 20;
 
-fn spawn(
-    config: &std::path::Path,
-    data: &std::path::Path,
-    logs: &std::path::Path,
-    name: &str,
-    port: u16,
-) -> Proc {
+fn spawn(config: &Path, data: &Path, logs: &Path, name: &str, port: u16) -> Proc {
     Proc::spawn(
         name,
-        Command::new(env!("CARGO_BIN_EXE_warroom"))
-            .arg("serve")
-            .arg("--config")
-            .arg(config)
-            .arg("--http-addr")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--data-dir")
-            .arg(data)
-            .current_dir(logs)
-            .env_remove("WARROOM_INGEST_TOKEN")
-            .env_remove("DISCORD_TOKEN")
-            .env("WARROOM_LOG", "info"),
+        &mut warroom_serve(Some(config), data, logs, port),
         logs,
     )
 }

@@ -2,52 +2,12 @@
 //! follows Discord's 429 answers, and a storm against realistic buckets draws at most one 429
 //! per bucket. The storm figures are an ignored test (run it by name, see README).
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-
-use crate::discord::{ALICE, BOB, wait_until, war_room_on};
-use crate::discord_storm::assert_each_room_once;
+use crate::discord::{ALICE, wait_until, war_room_on};
+use crate::discord_storm::{alerts, answers, assert_each_room_once, status_commands};
+use crate::support::am_alert;
 use crate::support::fake_discord::{Call, FailMode, FakeConfig, FakeDiscord, RouteLimit};
-use crate::support::{TestBot, am_alert};
-
-/// Posts one firing alert per fingerprint, 16 at a time; returns the fake-clock time of
-/// each service's first 2xx.
-async fn alerts(
-    bot: &TestBot,
-    fake: &FakeDiscord,
-    alerts: Vec<(String, String)>,
-) -> HashMap<String, Duration> {
-    let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
-    let mut tasks = Vec::new();
-    for (fingerprint, service) in alerts {
-        let body = am_alert(&fingerprint, &service, "critical", "firing");
-        let client = bot.client.clone();
-        let url = format!("{}/v1/alerts/alertmanager", bot.base);
-        let permit = semaphore.clone().acquire_owned().await.unwrap();
-        let fake = fake.clone();
-        tasks.push(tokio::spawn(async move {
-            let status = client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status();
-            drop(permit);
-            (service, status, fake.now())
-        }));
-    }
-    let mut first_ok = HashMap::new();
-    for task in tasks {
-        let (service, status, at) = task.await.unwrap();
-        assert_eq!(status, StatusCode::OK);
-        first_ok.entry(service).or_insert(at);
-    }
-    first_ok
-}
 
 /// The channel whose name carries `service`.
 fn channel_of(fake: &FakeDiscord, service: &str) -> Option<u64> {
@@ -342,20 +302,8 @@ async fn storm_figures_with_realistic_buckets() {
     let batch = (1..2000)
         .map(|n| (format!("storm-{n:05}"), services[n % 20].clone()))
         .collect();
-    let mut handles = Vec::new();
-    let probes = async {
-        for _ in 0..30 {
-            handles.push(fake.slash(
-                BOB,
-                probe_channel,
-                &["incident", "status"],
-                &[],
-                Some("en-US"),
-            ));
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    };
-    let (storm_first, ()) = tokio::join!(alerts(&bot, &fake, batch), probes);
+    let probes = status_commands(&fake, probe_channel, 30, Duration::from_millis(100));
+    let (storm_first, handles) = tokio::join!(alerts(&bot, &fake, batch), probes);
     for (service, at) in storm_first {
         first.entry(service).or_insert(at);
     }
@@ -396,16 +344,7 @@ async fn storm_figures_with_realistic_buckets() {
                 && c.at < last_room
         })
         .count();
-    let mut acks = Vec::new();
-    for handle in &handles {
-        let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
-        acks.push(
-            answer
-                .ack_latency()
-                .expect("every interaction acknowledged"),
-        );
-    }
-    acks.sort();
+    let (acks, _) = answers(&handles).await;
     let pct =
         |sorted: &[Duration], p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
     println!(

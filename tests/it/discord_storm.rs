@@ -8,24 +8,36 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 
 use crate::discord::{ALICE, BOB, incident_channel, wait_until, war_room};
-use crate::support::fake_discord::{FailMode, FakeDiscord};
+use crate::support::fake_discord::{FailMode, FakeDiscord, InteractionHandle};
 use crate::support::{TestBot, am_alert};
 
 const SERVICES: usize = 20;
 const ALERTS: usize = 2000;
 
-/// Posts `count` single-alert requests, 16 at a time, over `SERVICES` services; returns the
-/// fake-clock time of each service's first 2xx.
+/// Posts the alerts numbered `range`, spread over `SERVICES` services; returns the fake-clock
+/// time of each service's first 2xx.
 async fn storm(
     bot: &TestBot,
     fake: &FakeDiscord,
     range: std::ops::Range<usize>,
 ) -> HashMap<String, Duration> {
+    let batch = range
+        .map(|n| (format!("storm-{n:05}"), format!("svc-{:02}", n % SERVICES)))
+        .collect();
+    alerts(bot, fake, batch).await
+}
+
+/// Posts one firing alert per fingerprint, 16 at a time; returns the fake-clock time of
+/// each service's first 2xx.
+pub(crate) async fn alerts(
+    bot: &TestBot,
+    fake: &FakeDiscord,
+    alerts: Vec<(String, String)>,
+) -> HashMap<String, Duration> {
     let semaphore = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
     let mut tasks = Vec::new();
-    for n in range {
-        let service = format!("svc-{:02}", n % SERVICES);
-        let body = am_alert(&format!("storm-{n:05}"), &service, "critical", "firing");
+    for (fingerprint, service) in alerts {
+        let body = am_alert(&fingerprint, &service, "critical", "firing");
         let client = bot.client.clone();
         let url = format!("{}/v1/alerts/alertmanager", bot.base);
         let permit = semaphore.clone().acquire_owned().await.unwrap();
@@ -50,6 +62,40 @@ async fn storm(
         first_ok.entry(service).or_insert(at);
     }
     first_ok
+}
+
+/// Types `/incident status` in `channel` `count` times, `every` apart, as people do while a
+/// storm goes on; returns the interactions, to wait for their answers.
+pub(crate) async fn status_commands(
+    fake: &FakeDiscord,
+    channel: u64,
+    count: usize,
+    every: Duration,
+) -> Vec<InteractionHandle> {
+    let mut handles = Vec::new();
+    for _ in 0..count {
+        handles.push(fake.slash(BOB, channel, &["incident", "status"], &[], Some("en-US")));
+        tokio::time::sleep(every).await;
+    }
+    handles
+}
+
+/// Waits for each interaction's first answer; returns their acknowledgement latencies,
+/// sorted, and their texts.
+pub(crate) async fn answers(handles: &[InteractionHandle]) -> (Vec<Duration>, Vec<String>) {
+    let mut acks = Vec::new();
+    let mut texts = Vec::new();
+    for handle in handles {
+        let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
+        acks.push(
+            answer
+                .ack_latency()
+                .expect("every interaction acknowledged"),
+        );
+        texts.push(answer.text());
+    }
+    acks.sort();
+    (acks, texts)
 }
 
 /// Waits (bounded) until every service has its channel with a pinned card showing `firing`
@@ -159,22 +205,10 @@ async fn a_storm_of_2000_alerts_over_20_services_is_20_rooms_with_edited_cards()
     // people type commands, which must still be answered within Discord's 3 s.
     let first = storm(&bot, &fake, 0..SERVICES).await;
     let rooms = all_cards_show(&fake, 1, Duration::from_secs(120)).await;
-    let mut handles = Vec::new();
     let probe_channel = *rooms.values().next().unwrap();
     let rest = storm(&bot, &fake, SERVICES..ALERTS);
-    let probes = async {
-        for _ in 0..10 {
-            handles.push(fake.slash(
-                BOB,
-                probe_channel,
-                &["incident", "status"],
-                &[],
-                Some("en-US"),
-            ));
-            tokio::time::sleep(Duration::from_millis(150)).await;
-        }
-    };
-    let (_, ()) = tokio::join!(rest, probes);
+    let probes = status_commands(&fake, probe_channel, 10, Duration::from_millis(150));
+    let (_, handles) = tokio::join!(rest, probes);
     let rooms = all_cards_show(&fake, ALERTS / SERVICES, Duration::from_secs(180)).await;
     let delivered = fake.now();
     assert_eq!(rooms.len(), SERVICES);
@@ -185,17 +219,10 @@ async fn a_storm_of_2000_alerts_over_20_services_is_20_rooms_with_edited_cards()
         "every alert is on a timeline"
     );
 
-    let mut acks = Vec::new();
-    for handle in &handles {
-        let answer = handle.wait_followups(1, Duration::from_secs(30)).await;
-        acks.push(
-            answer
-                .ack_latency()
-                .expect("every interaction acknowledged"),
-        );
-        assert!(answer.text().contains("firing"), "{}", answer.text());
+    let (acks, texts) = answers(&handles).await;
+    for text in texts {
+        assert!(text.contains("firing"), "{text}");
     }
-    acks.sort();
     assert!(
         *acks.last().unwrap() < Duration::from_secs(3),
         "an interaction missed Discord's 3 s: {acks:?}"

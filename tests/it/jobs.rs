@@ -3,7 +3,6 @@
 //! again.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use serde_json::Value;
 
 use crate::e2e::{Proc, start_with_retry};
 use crate::probe::{HealthServer, alert_with_health_url};
+use crate::support::warroom_serve;
 
 const TOKEN: &str = "jobs-test-alice-token";
 
@@ -29,17 +29,7 @@ async fn serve(
     let (proc, port) = start_with_retry(client, "/readyz", |port| {
         Proc::spawn(
             name,
-            Command::new(env!("CARGO_BIN_EXE_warroom"))
-                .arg("serve")
-                .arg("--config")
-                .arg(config)
-                .arg("--http-addr")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--data-dir")
-                .arg(data)
-                .current_dir(logs)
-                .env_remove("WARROOM_INGEST_TOKEN")
-                .env("WARROOM_LOG", "info"),
+            &mut warroom_serve(Some(config), data, logs, port),
             logs,
         )
     })

@@ -144,6 +144,15 @@ pub(crate) fn alert_with_health_url(fingerprint: &str, service: &str, url: Optio
     body.to_string()
 }
 
+/// Posts a firing alert of `service` whose health_url is `url`.
+async fn alert_probing(bot: &TestBot, fingerprint: &str, service: &str, url: &str) {
+    bot.alert(
+        "alertmanager",
+        &alert_with_health_url(fingerprint, service, Some(url)),
+    )
+    .await;
+}
+
 fn probe_config(allow: &str, extra: &str) -> String {
     probe_config_with_timeout(allow, "2s", extra)
 }
@@ -268,11 +277,7 @@ async fn a_probe_without_an_answer_times_out_after_the_configured_timeout() {
         "",
     ))
     .await;
-    bot.alert(
-        "alertmanager",
-        &alert_with_health_url("fp1", "checkout", Some(&server.url("/slow"))),
-    )
-    .await;
+    alert_probing(&bot, "fp1", "checkout", &server.url("/slow")).await;
     let message = probe_result_message(&bot, "INC-20261121-001").await;
     let text = message["text"].as_str().unwrap();
     assert!(text.contains("(timed out)"), "{text}");
@@ -295,11 +300,7 @@ async fn a_host_not_allowed_is_noted_and_never_fetched() {
         probe_config("\"status.example.com\"", ""),
     ] {
         let bot = TestBot::spawn_with(&config).await;
-        bot.alert(
-            "alertmanager",
-            &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
-        )
-        .await;
+        alert_probing(&bot, "fp1", "checkout", &server.url("/ok")).await;
         let message = probe_result_message(&bot, "INC-20261121-001").await;
         let text = message["text"].as_str().unwrap();
         assert!(
@@ -318,11 +319,7 @@ async fn a_host_not_allowed_is_noted_and_never_fetched() {
     }
     // The host is listed, but not the server's port: only the scheme's default is allowed.
     let bot = TestBot::spawn_with(&probe_config("\"127.0.0.1\"", "")).await;
-    bot.alert(
-        "alertmanager",
-        &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
-    )
-    .await;
+    alert_probing(&bot, "fp1", "checkout", &server.url("/ok")).await;
     let message = probe_result_message(&bot, "INC-20261121-001").await;
     let text = message["text"].as_str().unwrap();
     assert!(text.contains("its port is not allowed"), "{text}");
@@ -335,11 +332,7 @@ async fn a_host_not_allowed_is_noted_and_never_fetched() {
 async fn reprobe_runs_the_probe_again_and_edits_the_same_message() {
     let server = HealthServer::start().await;
     let bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;
-    bot.alert(
-        "alertmanager",
-        &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
-    )
-    .await;
+    alert_probing(&bot, "fp1", "checkout", &server.url("/ok")).await;
     let incident = "INC-20261121-001";
     let first = probe_result_message(&bot, incident).await;
     let id = first["id"].as_str().unwrap().to_owned();
@@ -422,11 +415,7 @@ async fn reprobe_while_a_probe_runs_is_refused() {
     // Long enough that the click surely comes while the probe still runs.
     let bot =
         TestBot::spawn_with(&probe_config_with_timeout(&server.allow_hosts(), "5s", "")).await;
-    bot.alert(
-        "alertmanager",
-        &alert_with_health_url("fp1", "checkout", Some(&server.url("/slow"))),
-    )
-    .await;
+    alert_probing(&bot, "fp1", "checkout", &server.url("/slow")).await;
     let incident = "INC-20261121-001";
     let room = bot.room_of(incident).await;
     let messages = bot
@@ -451,11 +440,7 @@ async fn reprobe_while_a_probe_runs_is_refused() {
     // No second probe was queued: the witness, another incident's probe queued after the
     // click, has run, so a probe queued by the click (earlier, with a free worker) would
     // have hit /slow by now.
-    bot.alert(
-        "alertmanager",
-        &alert_with_health_url("fp2", "payments", Some(&server.url("/ok"))),
-    )
-    .await;
+    alert_probing(&bot, "fp2", "payments", &server.url("/ok")).await;
     let witness = probe_result_message(&bot, "INC-20261121-002").await;
     assert!(
         witness["text"].as_str().unwrap().contains("200 OK"),
@@ -481,11 +466,7 @@ async fn the_discord_reprobe_button_edits_the_same_message() {
         fake.wait_ready(Duration::from_secs(20)).await,
         "warroom never identified"
     );
-    bot.alert(
-        "alertmanager",
-        &alert_with_health_url("fp1", "checkout", Some(&server.url("/ok"))),
-    )
-    .await;
+    alert_probing(&bot, "fp1", "checkout", &server.url("/ok")).await;
     let incident = "INC-20261121-001";
     let button = format!("probe:again:{incident}");
     let probe = || {
@@ -554,11 +535,7 @@ async fn a_tracked_edit_the_chat_rejects_is_dropped_and_the_other_tracked_messag
     let server = HealthServer::start().await;
     let mut bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;
     for (fingerprint, service) in [("fp1", "checkout"), ("fp2", "payments")] {
-        bot.alert(
-            "alertmanager",
-            &alert_with_health_url(fingerprint, service, Some(&server.url("/ok"))),
-        )
-        .await;
+        alert_probing(&bot, fingerprint, service, &server.url("/ok")).await;
     }
     let (one, two) = ("INC-20261121-001", "INC-20261121-002");
     for incident in [one, two] {

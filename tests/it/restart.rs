@@ -3,14 +3,13 @@
 //! must pick up chat work that was decided but not yet delivered.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::e2e::{Proc, reports, start_with_retry};
-use crate::support::{am_alert, fixture};
+use crate::support::{am_alert, fixture, warroom_serve};
 
 /// The real `warroom serve` on a loopback port and a data directory that outlives it.
 struct Server {
@@ -22,22 +21,7 @@ struct Server {
 /// `/readyz`. `name` tells the runs apart in the captured logs.
 async fn serve(client: &reqwest::Client, data: &Path, logs: &Path, name: &str) -> Server {
     let (proc, port) = start_with_retry(client, "/readyz", |port| {
-        Proc::spawn(
-            name,
-            Command::new(env!("CARGO_BIN_EXE_warroom"))
-                .arg("serve")
-                .arg("--http-addr")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--data-dir")
-                .arg(data)
-                // Run from the temp dir and hide any config or token of the developer's shell,
-                // so the built-in defaults apply and nothing lands in ./data.
-                .current_dir(logs)
-                .env_remove("WARROOM_CONFIG")
-                .env_remove("WARROOM_INGEST_TOKEN")
-                .env("WARROOM_LOG", "info"),
-            logs,
-        )
+        Proc::spawn(name, &mut warroom_serve(None, data, logs, port), logs)
     })
     .await;
     Server {

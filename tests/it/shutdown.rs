@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use crate::discord::guild_config;
 use crate::e2e::{Proc, start_with_retry};
 use crate::support::fake_discord::{FailMode, FakeDiscord, GatewayDrop};
-use crate::support::{DISCORD_TEST_TOKEN, am_alert};
+use crate::support::{DISCORD_TEST_TOKEN, am_alert, warroom_serve};
 
 /// What the requirement allows from SIGTERM to exit.
 const STOP_BOUND: Duration = Duration::from_secs(10);
@@ -58,18 +58,7 @@ async fn a_bad_day(
     let (proc, port) = start_with_retry(&client, "/readyz", |port| {
         Proc::spawn(
             "warroom-shutdown",
-            Command::new(env!("CARGO_BIN_EXE_warroom"))
-                .arg("serve")
-                .arg("--config")
-                .arg(&config)
-                .arg("--http-addr")
-                .arg(format!("127.0.0.1:{port}"))
-                .arg("--data-dir")
-                .arg(&data)
-                .current_dir(dir)
-                .env_remove("WARROOM_INGEST_TOKEN")
-                .env_remove("DISCORD_TOKEN")
-                .env("WARROOM_LOG", "info"),
+            &mut warroom_serve(Some(&config), &data, dir, port),
             dir,
         )
     })

@@ -19,6 +19,29 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every Rust file under src/: its path relative to the repository, and its text.
+fn src_files() -> Vec<(String, String)> {
+    rust_files(&root().join("src"))
+        .into_iter()
+        .map(|file| {
+            let relative = file
+                .strip_prefix(root())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&file).unwrap();
+            (relative, text)
+        })
+        .collect()
+}
+
+/// The lines of `text`, numbered from 1, each without its `//` comment.
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(index, line)| (index + 1, line.split("//").next().unwrap_or_default()))
+}
+
 /// Architecture invariant: domain/ is pure — no I/O crates, no clock, no adapters.
 #[test]
 fn the_domain_imports_no_io_and_reads_no_clock() {
@@ -48,11 +71,10 @@ fn the_domain_imports_no_io_and_reads_no_clock() {
     let mut violations = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        for (number, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or_default();
+        for (number, code) in code_lines(&text) {
             for word in forbidden {
                 if code.contains(word) {
-                    violations.push(format!("{}:{}: {word}", file.display(), number + 1));
+                    violations.push(format!("{}:{number}: {word}", file.display()));
                 }
             }
         }
@@ -69,16 +91,10 @@ fn the_domain_imports_no_io_and_reads_no_clock() {
 fn sled_stays_behind_the_store() {
     let allowed = ["src/store/", "src/chat/console/", "src/app.rs"];
     let mut violations = Vec::new();
-    for file in rust_files(&root().join("src")) {
-        let relative = file
-            .strip_prefix(root())
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in src_files() {
         if allowed.iter().any(|a| relative.starts_with(a)) {
             continue;
         }
-        let text = std::fs::read_to_string(&file).unwrap();
         if text.contains("sled::") {
             violations.push(relative);
         }
@@ -93,21 +109,14 @@ fn sled_stays_behind_the_store() {
 /// comments left out.
 fn uses_outside(allowed: &[&str], needles: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
-    for file in rust_files(&root().join("src")) {
-        let relative = file
-            .strip_prefix(root())
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in src_files() {
         if allowed.iter().any(|a| relative.starts_with(a)) {
             continue;
         }
-        let text = std::fs::read_to_string(&file).unwrap();
-        for (number, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or_default();
+        for (number, code) in code_lines(&text) {
             for needle in needles {
                 if code.contains(needle) {
-                    found.push(format!("{relative}:{}: {needle}", number + 1));
+                    found.push(format!("{relative}:{number}: {needle}"));
                 }
             }
         }
@@ -154,23 +163,16 @@ fn only_the_outbox_posts_to_the_chat() {
 fn adapters_depend_on_the_inbound_port() {
     let adapters = ["src/chat/discord/", "src/http.rs", "src/http/"];
     let mut violations = Vec::new();
-    for file in rust_files(&root().join("src")) {
-        let relative = file
-            .strip_prefix(root())
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
+    for (relative, text) in src_files() {
         if !adapters.iter().any(|a| relative.starts_with(a)) {
             continue;
         }
-        let text = std::fs::read_to_string(&file).unwrap();
-        for (number, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or_default();
+        for (number, code) in code_lines(&text) {
             for path in ["crate::engine", "crate::store"] {
                 for (at, _) in code.match_indices(path) {
                     let rest = &code[at + path.len()..];
                     if !(rest.starts_with("::port") || rest.starts_with("::clock")) {
-                        violations.push(format!("{relative}:{}: {}", number + 1, code.trim()));
+                        violations.push(format!("{relative}:{number}: {}", code.trim()));
                     }
                 }
             }

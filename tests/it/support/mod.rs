@@ -501,3 +501,31 @@ pub fn am_alert(fingerprint: &str, service: &str, severity: &str, status: &str) 
     })
     .to_string()
 }
+
+/// The command that starts the real `warroom serve` binary on loopback `port` with its store in
+/// `data`, run from `logs` so nothing lands in ./data. `config` is the config file, or `None`
+/// for the built-in defaults (the demo users). The developer's shell may hold a config path or
+/// tokens; they are removed so only what the test wrote applies.
+pub fn warroom_serve(
+    config: Option<&std::path::Path>,
+    data: &std::path::Path,
+    logs: &std::path::Path,
+    port: u16,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_warroom"));
+    command.arg("serve");
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    command
+        .arg("--http-addr")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(data)
+        .current_dir(logs)
+        .env_remove("WARROOM_CONFIG")
+        .env_remove("WARROOM_INGEST_TOKEN")
+        .env_remove("DISCORD_TOKEN")
+        .env("WARROOM_LOG", "info");
+    command
+}

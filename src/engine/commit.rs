@@ -1,0 +1,168 @@
+//! The commit path: a decided group is written in one store transaction, then flushed, and
+//! its callers answered only once the flush held; after a failure the engine's caches are
+//! reloaded from the store before anything else is decided.
+
+use tracing::{debug, error, info, warn};
+
+use crate::domain::incident::Incident;
+use crate::engine::{Engine, EngineError, Pending};
+use crate::store::{Store, StoreError};
+
+/// A reply waiting for the flush that makes its change durable.
+pub(super) type Deferred = Box<dyn FnOnce(Result<(), EngineError>) + Send>;
+
+/// One committed group waiting for its flush.
+pub(super) struct FlushGroup {
+    replies: Vec<Deferred>,
+    /// The store generation the group was committed under: if the store re-opened since,
+    /// the commit was in the old database and is gone, however the flush goes.
+    generation: u64,
+}
+
+/// Flushes a committed group and answers its callers; whether the flush held.
+pub(super) fn flush_group(store: &dyn Store, group: FlushGroup) -> bool {
+    let started = std::time::Instant::now();
+    let result = store.flush_blocking().and_then(|()| {
+        if store.generation() == group.generation {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(
+                "the store re-opened before this change was flushed".to_owned(),
+            ))
+        }
+    });
+    metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
+    if let Err(error) = &result {
+        error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
+    }
+    for deferred in group.replies {
+        deferred(match &result {
+            Ok(()) => Ok(()),
+            Err(error) => Err(EngineError::NotDurable(error.to_string())),
+        });
+    }
+    result.is_ok()
+}
+
+impl Engine {
+    pub(super) fn reload(&mut self) -> Result<(), StoreError> {
+        self.open.write().clear();
+        self.by_group.clear();
+        self.sequences.clear();
+        self.stale = true;
+        let generation = self.store.generation();
+        for incident in self.store.incidents(None)? {
+            if !incident.state.is_open() {
+                continue;
+            }
+            if let Some(key) = &incident.group_key {
+                // Newest first from the store: keep the newest open incident per group.
+                self.by_group.entry(key.clone()).or_insert(incident.id);
+            }
+            self.open.write().insert(incident.id, incident);
+        }
+        self.loaded_generation = generation;
+        self.stale = false;
+        self.publish_earliest();
+        Ok(())
+    }
+
+    /// Before deciding new requests: reloads the caches if they may hold lost changes and
+    /// nothing decided from them is still waiting (the waiting group will be refused anyway).
+    /// Returns whether the caches can be trusted.
+    pub(super) fn refresh_caches(&mut self, nothing_waiting: bool) -> bool {
+        if self.store.generation() != self.loaded_generation {
+            self.stale = true;
+        }
+        if self.stale && nothing_waiting {
+            match self.reload() {
+                Ok(()) => info!("Engine caches reloaded from the store."),
+                Err(error) => debug!(%error, "Engine caches cannot be reloaded yet."),
+            }
+        }
+        !self.stale
+    }
+
+    /// Commits one group; its replies to flush, or `None` when they were already answered.
+    pub(super) fn commit(&mut self, pending: Pending, group: Vec<Deferred>) -> Option<FlushGroup> {
+        if pending.stale {
+            warn!(
+                requests = group.len(),
+                "A group decided before a store failure is refused."
+            );
+            for reply in group {
+                reply(Err(EngineError::NotDurable(
+                    "the store failed before this change was written; try again".to_owned(),
+                )));
+            }
+            self.stale = true;
+            return None;
+        }
+        let generation = self.store.generation();
+        let deadlines_changed = pending.deadlines_touched || !pending.batch.deadlines.is_empty();
+        let touched: Vec<Incident> = pending.incidents.into_values().collect();
+        let mut batch = pending.batch;
+        batch.incidents = touched.clone();
+        batch.alerts = pending.alerts.into_values().collect();
+        // Card refreshes wait for the outbox's own tick (they are coalesced anyway); only
+        // effects that post something wake it at once.
+        let has_effects = batch
+            .effects
+            .iter()
+            .any(|effect| !matches!(effect, crate::domain::effect::Effect::RefreshCard { .. }));
+        let queues_jobs = batch
+            .jobs
+            .iter()
+            .any(|write| !matches!(write, crate::store::JobWrite::Done(_)));
+        metrics::histogram!("warroom_group_commit_requests").record(group.len() as f64);
+        match self.store.commit(batch) {
+            Ok(()) => {
+                for incident in touched {
+                    self.remember(incident);
+                }
+                if has_effects {
+                    self.outbox_wake.notify_one();
+                }
+                if deadlines_changed {
+                    self.publish_earliest();
+                }
+                if queues_jobs {
+                    self.jobs_wake.notify_one();
+                }
+                Some(FlushGroup {
+                    replies: group,
+                    generation,
+                })
+            }
+            Err(error) => {
+                error!(%error, "Commit failed; the group is refused and caches reloaded.");
+                for reply in group {
+                    reply(Err(EngineError::NotDurable(error.to_string())));
+                }
+                // The requests changed the caches while they were decided; until a reload
+                // succeeds (the store may be re-opening) nothing is committed from them.
+                self.stale = true;
+                if let Err(error) = self.reload() {
+                    debug!(%error, "Reload after a failed commit failed; retried before the next request.");
+                }
+                None
+            }
+        }
+    }
+
+    pub(super) fn remember(&mut self, incident: Incident) {
+        if incident.state.is_open() {
+            if let Some(key) = &incident.group_key {
+                self.by_group.insert(key.clone(), incident.id);
+            }
+            self.open.write().insert(incident.id, incident);
+        } else {
+            if let Some(key) = &incident.group_key
+                && self.by_group.get(key) == Some(&incident.id)
+            {
+                self.by_group.remove(key);
+            }
+            self.open.write().remove(&incident.id);
+        }
+    }
+}
