@@ -17,10 +17,21 @@ pub(super) struct FlushGroup {
     /// The store generation the group was committed under: if the store re-opened since,
     /// the commit was in the old database and is gone, however the flush goes.
     generation: u64,
+    /// What the rest of warroom hears once the flush held, and not before: a failed flush
+    /// takes the change back, so nobody may have acted on it or shown it.
+    after: AfterFlush,
 }
 
-/// Flushes a committed group and answers its callers; whether the flush held.
-pub(super) fn flush_group(store: &dyn Store, group: FlushGroup) -> bool {
+/// The group's news for the views, the outbox, the job pool and the deadline scheduler.
+pub(super) struct AfterFlush {
+    touched: Vec<Incident>,
+    has_effects: bool,
+    deadlines_changed: bool,
+    queues_jobs: bool,
+}
+
+/// Flushes a committed group and answers its callers; what to publish when the flush held.
+pub(super) fn flush_group(store: &dyn Store, group: FlushGroup) -> Option<AfterFlush> {
     let started = std::time::Instant::now();
     let result = store.flush_blocking().and_then(|()| {
         if store.generation() == group.generation {
@@ -41,26 +52,30 @@ pub(super) fn flush_group(store: &dyn Store, group: FlushGroup) -> bool {
             Err(error) => Err(EngineError::NotDurable(error.to_string())),
         });
     }
-    result.is_ok()
+    result.ok().map(|()| group.after)
 }
 
 impl Engine {
+    /// Loads the caches from the store. Built aside and swapped in only when the whole read
+    /// worked, so a store that does not answer yet leaves the last published view in place.
     pub(super) fn reload(&mut self) -> Result<(), StoreError> {
-        self.open.write().clear();
-        self.by_group.clear();
-        self.sequences.clear();
         self.stale = true;
         let generation = self.store.generation();
+        let mut open = std::collections::HashMap::new();
+        let mut by_group = std::collections::HashMap::new();
         for incident in self.store.incidents(None)? {
             if !incident.state.is_open() {
                 continue;
             }
             if let Some(key) = &incident.group_key {
                 // Newest first from the store: keep the newest open incident per group.
-                self.by_group.entry(key.clone()).or_insert(incident.id);
+                by_group.entry(key.clone()).or_insert(incident.id);
             }
-            self.open.write().insert(incident.id, incident);
+            open.insert(incident.id, incident);
         }
+        *self.open.write() = open;
+        self.by_group = by_group;
+        self.sequences.clear();
         self.loaded_generation = generation;
         self.stale = false;
         self.publish_earliest();
@@ -116,24 +131,16 @@ impl Engine {
             .any(|write| !matches!(write, crate::store::JobWrite::Done(_)));
         metrics::histogram!("warroom_group_commit_requests").record(group.len() as f64);
         match self.store.commit(batch) {
-            Ok(()) => {
-                for incident in touched {
-                    self.remember(incident);
-                }
-                if has_effects {
-                    self.outbox_wake.notify_one();
-                }
-                if deadlines_changed {
-                    self.publish_earliest();
-                }
-                if queues_jobs {
-                    self.jobs_wake.notify_one();
-                }
-                Some(FlushGroup {
-                    replies: group,
-                    generation,
-                })
-            }
+            Ok(()) => Some(FlushGroup {
+                replies: group,
+                generation,
+                after: AfterFlush {
+                    touched,
+                    has_effects,
+                    deadlines_changed,
+                    queues_jobs,
+                },
+            }),
             Err(error) => {
                 error!(%error, "Commit failed; the group is refused and caches reloaded.");
                 for reply in group {
@@ -147,6 +154,33 @@ impl Engine {
                 }
                 None
             }
+        }
+    }
+
+    /// Publishes a flushed group: the open incidents (the engine's cache and the queries'
+    /// view), and wakes whoever has new work. Runs before anything else is decided, on the
+    /// engine's thread, so the next group decides from these.
+    pub(super) fn published(&mut self, after: AfterFlush) {
+        for incident in after.touched {
+            self.remember(incident);
+        }
+        if after.has_effects {
+            self.outbox_wake.notify_one();
+        }
+        if after.deadlines_changed {
+            self.publish_earliest();
+        }
+        if after.queues_jobs {
+            self.jobs_wake.notify_one();
+        }
+    }
+
+    /// After a failed flush the store takes the group back: the caches are reloaded from it
+    /// at once (if it answers already), so queries stop showing what is gone.
+    pub(super) fn flush_failed(&mut self) {
+        self.stale = true;
+        if let Err(error) = self.reload() {
+            debug!(%error, "Reload after a failed flush failed; retried before the next request.");
         }
     }
 

@@ -240,12 +240,11 @@ impl Engine {
             if !deferred.is_empty() {
                 let group = std::mem::take(&mut deferred);
                 let batch = std::mem::take(&mut pending);
-                if let Some(group) = self.commit(batch, group)
-                    && !flush_group(self.store.as_ref(), group)
-                {
-                    // The caches hold the failed group's changes: reloaded before anything
-                    // else is decided.
-                    self.stale = true;
+                if let Some(group) = self.commit(batch, group) {
+                    match flush_group(self.store.as_ref(), group) {
+                        Some(after) => self.published(after),
+                        None => self.flush_failed(),
+                    }
                 }
             }
         }

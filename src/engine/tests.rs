@@ -14,11 +14,17 @@ use crate::domain::incident::{IncidentState, Roles};
 use crate::engine::clock::ManualClock;
 use crate::store::{DirtyCard, OutboxItem, SledStore, StoreRead};
 
-/// A store that counts flushes and notes the threads commits run on.
+/// A store that counts flushes and notes the threads commits run on; a test can hold its
+/// flushes (`hold_flush`) and make them fail (`fail_flush`).
 struct Watched {
     inner: SledStore,
     flushes: AtomicUsize,
     commit_threads: Mutex<Vec<Option<String>>>,
+    hold_flush: std::sync::atomic::AtomicBool,
+    fail_flush: std::sync::atomic::AtomicBool,
+    /// Set by a failed flush: reads are refused, as the real store refuses them while it
+    /// re-opens.
+    failed: std::sync::atomic::AtomicBool,
 }
 
 impl StoreRead for Watched {
@@ -32,6 +38,9 @@ impl StoreRead for Watched {
         self.inner.incident(id)
     }
     fn incidents(&self, state: Option<IncidentState>) -> Result<Vec<Incident>, StoreError> {
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("re-opening".to_owned()));
+        }
         self.inner.incidents(state)
     }
     fn incidents_page(
@@ -100,6 +109,14 @@ impl Store for Watched {
     }
     fn flush_blocking(&self) -> Result<(), StoreError> {
         self.flushes.fetch_add(1, Ordering::SeqCst);
+        while self.hold_flush.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        if self.fail_flush.load(Ordering::SeqCst) {
+            // Like the real store: a failed flush refuses reads until it re-opens from disk.
+            self.failed.store(true, Ordering::SeqCst);
+            return Err(StoreError::Sync("injected by the test".to_owned()));
+        }
         self.inner.flush_blocking()
     }
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
@@ -169,6 +186,7 @@ impl OnCall for ShiftChange {
 
 struct Running {
     engine: EngineHandle,
+    outbox_wake: Arc<Notify>,
     store: Arc<Watched>,
     oncall: Arc<ShiftChange>,
     clock: Arc<ManualClock>,
@@ -190,7 +208,11 @@ fn start() -> Running {
         inner: SledStore::open(dir.path(), 1 << 20).unwrap(),
         flushes: AtomicUsize::new(0),
         commit_threads: Mutex::new(Vec::new()),
+        hold_flush: false.into(),
+        fail_flush: false.into(),
+        failed: false.into(),
     });
+    let outbox_wake = Arc::new(Notify::new());
     let oncall = Arc::new(ShiftChange::default());
     let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));
     let (engine, _task) = spawn(EngineParts {
@@ -199,12 +221,13 @@ fn start() -> Running {
         policy: Policy::standard(),
         oncall: oncall.clone(),
         people: vec![carol()],
-        outbox_wake: Arc::new(Notify::new()),
+        outbox_wake: outbox_wake.clone(),
         jobs_wake: Arc::new(Notify::new()),
     })
     .unwrap();
     Running {
         engine,
+        outbox_wake,
         store,
         oncall,
         clock,
@@ -353,4 +376,63 @@ async fn a_refused_declare_takes_no_incident_id() {
         .unwrap();
     assert_eq!(declared.incident, Some(IncidentId::new(today, 1)));
     assert_eq!(bot.store.last_sequence(today).unwrap(), 1);
+}
+
+/// Nothing hears of a change before its flush holds: not the outbox (which would post it),
+/// not the queries (which would show it); and after a failed flush the change is gone from
+/// the queries at once, as it is from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_sees_a_change_before_its_flush_holds_or_after_it_failed() {
+    use crate::domain::effect::Effect;
+    use crate::store::Store as _;
+
+    let bot = start();
+    let now = bot.clock.now();
+    bot.store.hold_flush.store(true, Ordering::SeqCst);
+    bot.store.fail_flush.store(true, Ordering::SeqCst);
+    let caller = bot.engine.clone();
+    let ingest =
+        tokio::spawn(async move { caller.ingest(vec![alert("a", "checkout", now)]).await });
+    // The witness: the group is committed and its flush has begun.
+    for _ in 0..5_000 {
+        if bot.store.flushes.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(bot.store.flushes.load(Ordering::SeqCst), 1);
+    assert!(!ingest.is_finished(), "no answer before the flush");
+    let woken = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        bot.outbox_wake.notified(),
+    )
+    .await;
+    assert!(woken.is_err(), "the outbox was woken before the flush");
+    assert!(
+        bot.store.inner.outbox_pending(10).unwrap().is_empty(),
+        "the outbox can read an item that is not yet on disk"
+    );
+    let id = IncidentId::parse("INC-20261121-001").unwrap();
+    assert!(
+        bot.engine.views().open.get(id).is_none(),
+        "queries show the incident before its flush"
+    );
+
+    bot.store.hold_flush.store(false, Ordering::SeqCst);
+    assert!(matches!(
+        ingest.await.unwrap(),
+        Err(EngineError::NotDurable(_))
+    ));
+    assert!(
+        bot.engine.views().open.get(id).is_none(),
+        "a failed flush leaves the lost incident in the views"
+    );
+    assert!(
+        bot.store
+            .inner
+            .outbox_pending(10)
+            .unwrap()
+            .iter()
+            .all(|item| !matches!(item.effect, Effect::OpenRoom { .. }))
+    );
 }

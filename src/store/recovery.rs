@@ -42,6 +42,11 @@ pub(crate) struct Open {
     /// process crash but neither flushes the disk's write cache nor the file's size; an
     /// `fdatasync` on it after each flush makes a flush survive a power cut too.
     pub log_file: std::fs::File,
+    /// One past the highest outbox key committed, and one past the highest known flushed:
+    /// the outbox delivers only keys below `outbox_flushed_below`, so nothing reaches the
+    /// chat that a failed flush could still take back. Everything on disk at open is durable.
+    pub outbox_committed_below: AtomicU64,
+    pub outbox_flushed_below: AtomicU64,
 }
 
 impl Open {
@@ -59,8 +64,18 @@ impl Open {
                 key: format!("{}/db", dir.display()),
                 reason: format!("cannot open sled's log file to sync it: {error}"),
             })?;
+        let outbox_below = match db.open_tree("outbox")?.last()? {
+            Some((key, _)) => key
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_or(u64::MAX, |last| last.saturating_add(1)),
+            None => 0,
+        };
         let open = Open {
             log_file,
+            outbox_committed_below: AtomicU64::new(outbox_below),
+            outbox_flushed_below: AtomicU64::new(outbox_below),
             incidents: db.open_tree("incidents")?,
             alerts: db.open_tree("alerts")?,
             timeline: db.open_tree("timeline")?,

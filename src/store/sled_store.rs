@@ -296,7 +296,13 @@ impl Store for SledStore {
                     },
                 );
             match result {
-                Ok(()) => Ok(prepared.outbox.len() as i64 + newly_dirty.get()),
+                Ok(()) => {
+                    if let Some(last) = outbox_ids.iter().max() {
+                        open.outbox_committed_below
+                            .fetch_max(last.saturating_add(1), Ordering::AcqRel);
+                    }
+                    Ok(prepared.outbox.len() as i64 + newly_dirty.get())
+                }
                 Err(TransactionError::Storage(error)) => Err(StoreError::Sled(error)),
                 Err(TransactionError::Abort(())) => Err(StoreError::Encode(
                     "transaction aborted without a reason".to_owned(),
@@ -316,17 +322,25 @@ impl Store for SledStore {
 
     fn flush_blocking(&self) -> Result<(), StoreError> {
         self.shared.with(|open| {
+            // Read before flushing: what was committed by now is in this flush.
+            let committed = open.outbox_committed_below.load(Ordering::Acquire);
             open.db.flush()?;
             open.log_file
                 .sync_data()
-                .map_err(|error| StoreError::Sync(error.to_string()))
+                .map_err(|error| StoreError::Sync(error.to_string()))?;
+            open.outbox_flushed_below
+                .fetch_max(committed, Ordering::AcqRel);
+            Ok(())
         })
     }
 
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         self.shared.with(|open| {
             let mut out = Vec::new();
-            for item in open.outbox.iter().take(limit) {
+            // Only flushed items: one committed but not yet on disk could still be taken back
+            // by a failed flush, and must not reach the chat before that is known.
+            let below = open.outbox_flushed_below.load(Ordering::Acquire);
+            for item in open.outbox.range(..below.to_be_bytes()).take(limit) {
                 let (key, value) = item?;
                 let Some(id) = u64_from(&key) else {
                     continue;
@@ -585,6 +599,11 @@ mod tests {
             ]))
             .unwrap();
         assert_eq!(store.outbox_depth(), 4);
+        assert!(
+            store.outbox_pending(10).unwrap().is_empty(),
+            "items are delivered only once flushed"
+        );
+        store.flush_blocking().unwrap();
         let items = store.outbox_pending(10).unwrap();
         store.outbox_complete(items[0].key).unwrap();
         // Completing twice (a redelivery after a crash) counts once.
