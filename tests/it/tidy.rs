@@ -105,30 +105,70 @@ fn sled_stays_behind_the_store() {
     );
 }
 
-/// The lines of `src/` files outside `allowed` (path prefixes) that contain any of `needles`,
-/// comments left out.
-fn uses_outside(allowed: &[&str], needles: &[&str]) -> Vec<String> {
+/// `text` without comments and without any whitespace, so a call rustfmt broke over lines
+/// (`chat\n    .post(\n room, …`) reads as `chat.post(room,…`.
+fn squeezed(text: &str) -> String {
+    code_lines(text)
+        .flat_map(|(_, code)| code.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The needles (written without whitespace) that `text` of the file `relative` contains,
+/// unless the file is under one of the `allowed` path prefixes.
+fn needles_in(relative: &str, text: &str, allowed: &[&str], needles: &[&str]) -> Vec<String> {
+    if allowed.iter().any(|a| relative.starts_with(a)) {
+        return Vec::new();
+    }
+    let code = squeezed(text);
+    needles
+        .iter()
+        .filter(|needle| code.contains(*needle))
+        .map(|needle| format!("{relative}: {needle}"))
+        .collect()
+}
+
+/// Where an adapter file names the engine or the store other than through `engine::port`
+/// (or the clock), in any spelling: `crate::engine::outbox`, `crate::{store::Store}`,
+/// `super::super::store`.
+fn internals_named(relative: &str, text: &str) -> Vec<String> {
+    let code = squeezed(text);
     let mut found = Vec::new();
-    for (relative, text) in src_files() {
-        if allowed.iter().any(|a| relative.starts_with(a)) {
-            continue;
-        }
-        for (number, code) in code_lines(&text) {
-            for needle in needles {
-                if code.contains(needle) {
-                    found.push(format!("{relative}:{number}: {needle}"));
-                }
+    for module in ["engine::", "store::"] {
+        for (at, _) in code.match_indices(module) {
+            let rest = &code[at + module.len()..];
+            if !(rest.starts_with("port") || rest.starts_with("clock")) {
+                let shown: String = rest.chars().take(24).collect();
+                found.push(format!("{relative}: {module}{shown}"));
             }
         }
     }
     found
 }
 
+const COMMIT_NEEDLES: [&str; 2] = [".commit(", "Store::commit"];
+const COMMIT_ALLOWED: [&str; 2] = ["src/engine/", "src/store/"];
+const CHAT_NEEDLES: [&str; 3] = [".open_room(", ".post(", ".edit("];
+/// The outbox (with its lanes and tracked messages) and the chat implementations themselves
+/// (console, Discord's port), where those calls land.
+const CHAT_ALLOWED: [&str; 6] = [
+    "src/engine/outbox",
+    "src/engine/lanes.rs",
+    "src/engine/tracked.rs",
+    "src/chat/mod.rs",
+    "src/chat/console/",
+    "src/chat/discord/mod.rs",
+];
+const ADAPTERS: [&str; 3] = ["src/chat/discord/", "src/http.rs", "src/http/"];
+
 /// Architecture invariant: only the engine commits (the write port is its alone; the store
 /// implements it and tests it).
 #[test]
 fn only_the_engine_commits() {
-    let violations = uses_outside(&["src/engine/", "src/store/"], &[".commit("]);
+    let violations: Vec<String> = src_files()
+        .iter()
+        .flat_map(|(relative, text)| needles_in(relative, text, &COMMIT_ALLOWED, &COMMIT_NEEDLES))
+        .collect();
     assert!(
         violations.is_empty(),
         "only src/engine/ commits:\n{}",
@@ -138,18 +178,12 @@ fn only_the_engine_commits() {
 
 /// Architecture invariant: only the outbox (with its lanes and tracked messages) calls the
 /// chat port's room and message methods; gateway handlers and HTTP handlers never post.
-/// The chat implementations themselves (console, Discord's port) are where those calls land.
 #[test]
 fn only_the_outbox_posts_to_the_chat() {
-    let allowed = [
-        "src/engine/outbox",
-        "src/engine/lanes.rs",
-        "src/engine/tracked.rs",
-        "src/chat/mod.rs",
-        "src/chat/console/",
-        "src/chat/discord/mod.rs",
-    ];
-    let violations = uses_outside(&allowed, &[".open_room(", ".post(&", ".edit(&"]);
+    let violations: Vec<String> = src_files()
+        .iter()
+        .flat_map(|(relative, text)| needles_in(relative, text, &CHAT_ALLOWED, &CHAT_NEEDLES))
+        .collect();
     assert!(
         violations.is_empty(),
         "only the outbox posts to the chat:\n{}",
@@ -161,28 +195,49 @@ fn only_the_outbox_posts_to_the_chat() {
 /// `engine::port` only, never the engine's internals, the outbox or the store's write port.
 #[test]
 fn adapters_depend_on_the_inbound_port() {
-    let adapters = ["src/chat/discord/", "src/http.rs", "src/http/"];
-    let mut violations = Vec::new();
-    for (relative, text) in src_files() {
-        if !adapters.iter().any(|a| relative.starts_with(a)) {
-            continue;
-        }
-        for (number, code) in code_lines(&text) {
-            for path in ["crate::engine", "crate::store"] {
-                for (at, _) in code.match_indices(path) {
-                    let rest = &code[at + path.len()..];
-                    if !(rest.starts_with("::port") || rest.starts_with("::clock")) {
-                        violations.push(format!("{relative}:{number}: {}", code.trim()));
-                    }
-                }
-            }
-        }
-    }
+    let violations: Vec<String> = src_files()
+        .iter()
+        .filter(|(relative, _)| ADAPTERS.iter().any(|a| relative.starts_with(a)))
+        .flat_map(|(relative, text)| internals_named(relative, text))
+        .collect();
     assert!(
         violations.is_empty(),
         "adapters must use engine::port:\n{}",
         violations.join("\n")
     );
+}
+
+/// The three checks above catch the ways around them a reviewer found: a grouped import, a
+/// relative path, a fully qualified call, and calls rustfmt broke over lines.
+#[test]
+fn the_layering_checks_catch_code_written_to_slip_past_them() {
+    let bypass = r#"
+use crate::{engine::EngineHandle, engine::outbox::OutboxWorker, store::Store};
+use super::super::store::SledStore;
+async fn bypass(store: &dyn Store, chat: &dyn ChatPort, room: &RoomId, msg: &OutgoingMessage) {
+    Store::commit(store, WriteBatch::default()).unwrap();
+    let message = chat
+        .post(
+            room, "k", msg,
+        ).await;
+    chat.edit(
+        &room_of_something_long_enough(), &message_id_of_something_long_enough(), msg,
+    ).await;
+}
+"#;
+    let file = "src/http/bypass.rs";
+    assert_eq!(
+        needles_in(file, bypass, &COMMIT_ALLOWED, &COMMIT_NEEDLES),
+        vec![format!("{file}: Store::commit")]
+    );
+    assert_eq!(
+        needles_in(file, bypass, &CHAT_ALLOWED, &CHAT_NEEDLES),
+        vec![format!("{file}: .post("), format!("{file}: .edit(")]
+    );
+    let named = internals_named(file, bypass);
+    assert_eq!(named.len(), 4, "{named:?}");
+    // A comment naming them is not code.
+    assert!(internals_named(file, "// crate::store::Store and .post( in prose").is_empty());
 }
 
 /// `warroom check` passes on the repository as shipped, and every playbook and command
