@@ -39,9 +39,7 @@ use crate::domain::alert::AlertSource;
 use crate::domain::command::{Command, parse_typed};
 use crate::domain::ids::{IncidentId, MessageId, UserId};
 use crate::domain::incident::{Incident, IncidentState};
-use crate::engine::port::{
-    ChatRecord, CommandReply, EngineError, InboundPort, StoreError, StoreRead,
-};
+use crate::engine::port::{CommandReply, EngineError, InboundPort, StoreError, StoreRead};
 use crate::http::auth::{Credentials, require_reader};
 use crate::i18n::I18n;
 use crate::intake;

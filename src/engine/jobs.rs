@@ -23,7 +23,7 @@ use crate::domain::job::{Job, JobAfter, JobId, JobKind, JobOutcome, job_finished
 use crate::domain::probe::{
     ProbeFailure, ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
 };
-use crate::store::JobWrite;
+use crate::store::{DeliveryStore, JobWrite};
 
 /// How many jobs run at once.
 pub const JOB_WORKERS: usize = 4;
@@ -152,7 +152,7 @@ impl Engine {
 
 /// Runs queued jobs, at most [`JOB_WORKERS`] at once.
 pub struct JobPool {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn DeliveryStore>,
     pub engine: EngineHandle,
     pub clock: Arc<dyn Clock>,
     /// Checked again before each probe: a host removed from the allow-list since the job was
@@ -279,7 +279,7 @@ impl JobPool {
     /// which the async workers must never do.
     async fn on_store<T: Send + 'static>(
         &self,
-        call: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+        call: impl FnOnce(&dyn DeliveryStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || call(store.as_ref()))

@@ -16,10 +16,10 @@ use crate::domain::room::room_name;
 use crate::engine::{ChatRecord, EngineHandle};
 use crate::health::Health;
 use crate::i18n::I18n;
-use crate::store::{DirtyCard, Store};
+use crate::store::{DeliveryStore, DirtyCard};
 
 pub struct OutboxWorker {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn DeliveryStore>,
     pub chat: Arc<dyn ChatPort>,
     pub engine: EngineHandle,
     pub i18n: Arc<I18n>,

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use super::ChatRecord;
 pub use super::views::is_query;
-pub use super::{ChatRecord, CommandReply, EngineError, Event, IngestReport};
+pub use super::{CommandReply, EngineError, IngestReport};
 pub use crate::store::{StoreError, StoreRead};
 
 use crate::domain::access::Person;
@@ -26,11 +27,6 @@ pub struct InboundPort {
 impl InboundPort {
     pub(super) fn new(engine: EngineHandle) -> InboundPort {
         InboundPort { engine }
-    }
-
-    /// Hands an event to the engine; the answer comes back on the event's own channel.
-    pub async fn submit(&self, event: Event) -> Result<(), EngineError> {
-        self.engine.submit(event).await
     }
 
     /// Alerts from an intake; answered once they are durable.
@@ -76,9 +72,24 @@ impl InboundPort {
         Ok(answer)
     }
 
-    /// A fact from the chat (a reaction); answered once durable.
-    pub async fn record(&self, record: ChatRecord) -> Result<(), EngineError> {
-        self.engine.record(record).await
+    /// A reaction `person` added to `message` in `incident`'s room; answered once durable.
+    /// The only chat fact an adapter reports: rooms and cards are the outbox's own facts, and
+    /// deadlines and job results the engine's, so an adapter cannot forge them.
+    pub async fn reaction(
+        &self,
+        incident: IncidentId,
+        person: Person,
+        message: crate::domain::ids::MessageId,
+        emoji: String,
+    ) -> Result<(), EngineError> {
+        self.engine
+            .record(ChatRecord::Reaction {
+                incident,
+                person,
+                message,
+                emoji,
+            })
+            .await
     }
 
     /// The incident whose room `room` is, if any.

@@ -94,7 +94,6 @@ impl StoreRead for Watched {
     }
 }
 
-#[async_trait]
 impl Store for Watched {
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
         self.commit_threads
@@ -102,10 +101,6 @@ impl Store for Watched {
             .unwrap()
             .push(std::thread::current().name().map(str::to_owned));
         self.inner.commit(batch)
-    }
-    async fn flush(&self) -> Result<(), StoreError> {
-        self.flushes.fetch_add(1, Ordering::SeqCst);
-        self.inner.flush().await
     }
     fn flush_blocking(&self) -> Result<(), StoreError> {
         self.flushes.fetch_add(1, Ordering::SeqCst);
@@ -119,21 +114,6 @@ impl Store for Watched {
         }
         self.inner.flush_blocking()
     }
-    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        self.inner.outbox_pending(limit)
-    }
-    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
-        self.inner.outbox_complete(key)
-    }
-    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
-        self.inner.dirty_cards()
-    }
-    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
-        self.inner.clear_dirty_card(card)
-    }
-    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.inner.set_chat_ref(key, value)
-    }
     fn deadlines_due(
         &self,
         now: DateTime<Utc>,
@@ -144,6 +124,35 @@ impl Store for Watched {
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.inner.earliest_deadline()
     }
+}
+
+#[async_trait]
+impl crate::store::DeliveryStore for Watched {
+    async fn flush(&self) -> Result<(), StoreError> {
+        self.flushes.fetch_add(1, Ordering::SeqCst);
+        self.inner.flush().await
+    }
+
+    fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.inner.outbox_pending(limit)
+    }
+
+    fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
+        self.inner.outbox_complete(key)
+    }
+
+    fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError> {
+        self.inner.dirty_cards()
+    }
+
+    fn clear_dirty_card(&self, card: DirtyCard) -> Result<(), StoreError> {
+        self.inner.clear_dirty_card(card)
+    }
+
+    fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.inner.set_chat_ref(key, value)
+    }
+
     fn mark_job_started(
         &self,
         id: crate::domain::job::JobId,
@@ -151,9 +160,11 @@ impl Store for Watched {
     ) -> Result<bool, StoreError> {
         self.inner.mark_job_started(id, at)
     }
+
     fn clear_dirty_tracked(&self, mark: &crate::store::DirtyTracked) -> Result<(), StoreError> {
         self.inner.clear_dirty_tracked(mark)
     }
+
     fn record_message(
         &self,
         message: &MessageId,
@@ -384,7 +395,7 @@ async fn a_refused_declare_takes_no_incident_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_sees_a_change_before_its_flush_holds_or_after_it_failed() {
     use crate::domain::effect::Effect;
-    use crate::store::Store as _;
+    use crate::store::DeliveryStore as _;
 
     let bot = start();
     let now = bot.clock.now();

@@ -274,12 +274,12 @@ pub(super) async fn console_react(
     if let (true, Some(incident)) = (new, incident) {
         state
             .port
-            .record(ChatRecord::Reaction {
+            .reaction(
                 incident,
-                person: person.clone(),
-                message: MessageId(message.id.clone()),
-                emoji: emoji.to_owned(),
-            })
+                person.clone(),
+                MessageId(message.id.clone()),
+                emoji.to_owned(),
+            )
             .await?;
     }
     Ok(

@@ -301,7 +301,7 @@ mod tests {
     use crate::domain::effect::Effect;
     use crate::domain::job::JobKind;
     use crate::domain::probe::{ProbeState, ProbeView};
-    use crate::store::{Store, StoreRead, WriteBatch};
+    use crate::store::{DeliveryStore, Store, StoreRead, WriteBatch};
 
     fn incident() -> IncidentId {
         IncidentId::parse("INC-20261121-001").unwrap()

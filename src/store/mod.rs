@@ -136,17 +136,15 @@ pub trait StoreRead: Send + Sync {
     fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError>;
 }
 
-/// The write port, held only by the engine (commits and flushes) and its outbox (delivery
-/// bookkeeping). Writes go through [`Store::commit`]; they are durable once [`Store::flush`]
-/// returns. Adapters get a [`StoreRead`] instead, so they cannot write (the compiler says so).
+/// The delivery port, held by the outbox and the job pool: their bookkeeping beside the
+/// engine's commits (an item delivered, a card edited, a job started), never a decision.
 #[async_trait]
-pub trait Store: StoreRead {
-    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+pub trait DeliveryStore: StoreRead {
+    /// Makes everything committed so far durable (the job pool flushes a job's start mark
+    /// before running it).
     async fn flush(&self) -> Result<(), StoreError>;
-    /// The same, blocking the calling thread: for the engine's own thread, which avoids a hop
-    /// through a thread pool on every group commit.
-    fn flush_blocking(&self) -> Result<(), StoreError>;
 
+    /// Flushed outbox items, oldest first, at most `limit`.
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
     fn outbox_complete(&self, key: u64) -> Result<(), StoreError>;
     fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError>;
@@ -155,10 +153,6 @@ pub trait Store: StoreRead {
 
     fn set_chat_ref(&self, key: &str, value: &str) -> Result<(), StoreError>;
 
-    /// Deadlines due at `now`, earliest first, at most `limit`.
-    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError>;
-    /// When the earliest deadline is due (a read of the tree's first key, not a scan).
-    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
     /// Marks a queued job started (not yet durable: flush before running it); false when it
     /// is gone or was already started.
     fn mark_job_started(
@@ -170,4 +164,21 @@ pub trait Store: StoreRead {
     fn clear_dirty_tracked(&self, mark: &DirtyTracked) -> Result<(), StoreError>;
     /// Remembers what a posted chat message belongs to (the newest [`MAX_MESSAGES`]).
     fn record_message(&self, message: &MessageId, owner: &MessageOwner) -> Result<(), StoreError>;
+}
+
+/// The write port, held only by the engine: commits (incidents, alerts, the timeline, the
+/// outbox, deadlines, jobs — every decision) and the group-commit flush. Writes go through
+/// [`Store::commit`]; they are durable once a flush returns. The outbox and the job pool get
+/// a [`DeliveryStore`], adapters a [`StoreRead`], so neither can commit (the compiler says
+/// so).
+pub trait Store: DeliveryStore {
+    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+    /// Flushes, blocking the calling thread: for the engine's own thread, which avoids a hop
+    /// through a thread pool on every group commit.
+    fn flush_blocking(&self) -> Result<(), StoreError>;
+
+    /// Deadlines due at `now`, earliest first, at most `limit`.
+    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError>;
+    /// When the earliest deadline is due (a read of the tree's first key, not a scan).
+    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
 }

@@ -24,7 +24,9 @@ use crate::store::jobs::{
     DirtyTracked, MessageOwner, TrackedMessage, body_key, dirty_key, prepare_jobs,
 };
 use crate::store::recovery::Shared;
-use crate::store::{DirtyCard, OutboxItem, Store, StoreError, StoreRead, WriteBatch};
+use crate::store::{
+    DeliveryStore, DirtyCard, OutboxItem, Store, StoreError, StoreRead, WriteBatch,
+};
 
 /// The sled store. Clones share one database, which is re-opened from disk after a failure
 /// (see [`super::recovery`]).
@@ -142,7 +144,6 @@ struct Prepared {
     dirty_tracked: Vec<Vec<u8>>,
 }
 
-#[async_trait]
 impl Store for SledStore {
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
         if batch.is_empty() {
@@ -313,13 +314,6 @@ impl Store for SledStore {
         Ok(())
     }
 
-    async fn flush(&self) -> Result<(), StoreError> {
-        let store = self.clone();
-        tokio::task::spawn_blocking(move || store.flush_blocking())
-            .await
-            .map_err(|error| StoreError::Sync(error.to_string()))?
-    }
-
     fn flush_blocking(&self) -> Result<(), StoreError> {
         self.shared.with(|open| {
             // Read before flushing: what was committed by now is in this flush.
@@ -332,6 +326,26 @@ impl Store for SledStore {
                 .fetch_max(committed, Ordering::AcqRel);
             Ok(())
         })
+    }
+
+    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::due(&open.deadlines, now, limit))
+    }
+
+    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::earliest(&open.deadlines))
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for SledStore {
+    async fn flush(&self) -> Result<(), StoreError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.flush_blocking())
+            .await
+            .map_err(|error| StoreError::Sync(error.to_string()))?
     }
 
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
@@ -401,16 +415,6 @@ impl Store for SledStore {
             open.chat.insert(key, value.as_bytes())?;
             Ok(())
         })
-    }
-
-    fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError> {
-        self.shared
-            .with(|open| super::deadlines::due(&open.deadlines, now, limit))
-    }
-
-    fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
-        self.shared
-            .with(|open| super::deadlines::earliest(&open.deadlines))
     }
 
     fn mark_job_started(

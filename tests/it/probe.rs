@@ -530,7 +530,7 @@ async fn dropped_total(bot: &TestBot) -> f64 {
 #[tokio::test]
 async fn a_tracked_edit_the_chat_rejects_is_dropped_and_the_other_tracked_messages_are_still_edited()
  {
-    use warroom::store::{SledStore, Store, StoreRead};
+    use warroom::store::{DeliveryStore, SledStore, Store, StoreRead};
 
     let server = HealthServer::start().await;
     let mut bot = TestBot::spawn_with(&probe_config(&server.allow_hosts(), "")).await;

@@ -16,7 +16,6 @@ use crate::domain::command::{COMMAND_TREE, OptionKind, OptionValues, build};
 use crate::domain::emoji::normalize_reaction;
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::message::Msg;
-use crate::engine::port::ChatRecord;
 use crate::i18n::{DEFAULT_LOCALE, I18n};
 
 type Ctx<'a> = poise::ApplicationContext<'a, DiscordData, Error>;
@@ -421,12 +420,12 @@ async fn on_reaction(reaction: &serenity::Reaction, data: &DiscordData) -> Resul
         }
     };
     data.port
-        .record(ChatRecord::Reaction {
+        .reaction(
             incident,
             person,
-            message: MessageId(reaction.message_id.to_string()),
+            MessageId(reaction.message_id.to_string()),
             emoji,
-        })
+        )
         .await?;
     Ok(())
 }
