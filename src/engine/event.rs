@@ -194,11 +194,6 @@ impl EngineHandle {
         port::InboundPort::new(self.clone())
     }
 
-    /// Hands `event` to the engine; its answer comes back on the event's own channel.
-    pub async fn submit(&self, event: Event) -> Result<(), EngineError> {
-        self.send(event).await
-    }
-
     /// A way to stop the engine that does not itself keep it running.
     pub fn stopper(&self) -> EngineStopper {
         EngineStopper {
