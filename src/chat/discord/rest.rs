@@ -19,6 +19,24 @@ use tracing::warn;
 use super::pacing::{self, Answer, Pacer, Window};
 use crate::chat::ChatError;
 
+/// The major parameter of a route: what Discord keeps a route's rate limits apart by, and
+/// whether a refusal concerns one room (a channel) or the whole guild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Major {
+    Channel(serenity::ChannelId),
+    Guild(serenity::GuildId),
+}
+
+impl Major {
+    /// The channel, for a route in one channel.
+    fn channel(self) -> Option<u64> {
+        match self {
+            Major::Channel(channel) => Some(channel.get()),
+            Major::Guild(_) => None,
+        }
+    }
+}
+
 /// Sends paced requests to Discord and sorts the answers.
 pub(super) struct Rest {
     pub(super) client: reqwest::Client,
@@ -27,11 +45,13 @@ pub(super) struct Rest {
 }
 
 impl Rest {
-    /// Waits for `bucket`'s turn, sends `request`, tells the pacer what Discord answered,
-    /// and decodes a successful answer's body (`()` for an empty one).
+    /// Waits for the turn of `route` (warroom's name for it) on `major`, sends `request`,
+    /// tells the pacer what Discord answered, and decodes a successful answer's body (`()`
+    /// for an empty one).
     pub(super) async fn send<T: DeserializeOwned>(
         &self,
-        bucket: &str,
+        route: &str,
+        major: Major,
         window: Window,
         request: serenity::http::Request<'_>,
     ) -> Result<T, ChatError> {
@@ -42,7 +62,11 @@ impl Rest {
             .map_err(|error| unbuildable(error.to_string()))?
             .build()
             .map_err(|error| unbuildable(error.without_url().to_string()))?;
-        let ticket = self.pacer.wait(bucket, window).await;
+        let bucket = match major {
+            Major::Channel(channel) => format!("{route}:{channel}"),
+            Major::Guild(guild) => format!("{route}:{guild}"),
+        };
+        let ticket = self.pacer.wait(&bucket, window).await;
         let response = match self.client.execute(built).await {
             Ok(response) => response,
             Err(error) => {
@@ -70,7 +94,12 @@ impl Rest {
             let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let code = error["code"].as_i64().and_then(|c| isize::try_from(c).ok());
             let message = error["message"].as_str().unwrap_or("no message").to_owned();
-            return Err(super::classify_status(status, code, message));
+            return Err(super::classify_status(
+                status,
+                code,
+                message,
+                major.channel(),
+            ));
         }
         let body: &[u8] = if body.is_empty() { b"null" } else { &body };
         serde_json::from_slice(body).map_err(|error| {
@@ -103,15 +132,19 @@ impl super::DiscordChat {
     ) -> Result<serenity::GuildChannel, ChatError> {
         let body = serde_json::to_vec(&builder)
             .map_err(|error| ChatError::Rejected(format!("cannot encode the channel: {error}")))?;
+        let guild = serenity::GuildId::new(self.settings.guild_id);
         let request = serenity::http::Request::new(
-            serenity::http::Route::GuildChannels {
-                guild_id: serenity::GuildId::new(self.settings.guild_id),
-            },
+            serenity::http::Route::GuildChannels { guild_id: guild },
             serenity::http::LightMethod::Post,
         )
         .body(Some(body));
         self.rest
-            .send("guild-channels-create", pacing::CHANNEL_CREATES, request)
+            .send(
+                "guild-channels-create",
+                Major::Guild(guild),
+                pacing::CHANNEL_CREATES,
+                request,
+            )
             .await
     }
 }
