@@ -28,6 +28,14 @@ pub(super) enum Major {
 }
 
 impl Major {
+    /// The id Discord keeps the route's rate limits apart by.
+    fn id(self) -> u64 {
+        match self {
+            Major::Channel(channel) => channel.get(),
+            Major::Guild(guild) => guild.get(),
+        }
+    }
+
     /// The channel, for a route in one channel.
     fn channel(self) -> Option<u64> {
         match self {
@@ -62,15 +70,11 @@ impl Rest {
             .map_err(|error| unbuildable(error.to_string()))?
             .build()
             .map_err(|error| unbuildable(error.without_url().to_string()))?;
-        let bucket = match major {
-            Major::Channel(channel) => format!("{route}:{channel}"),
-            Major::Guild(guild) => format!("{route}:{guild}"),
-        };
-        let ticket = self.pacer.wait(&bucket, window).await;
+        let ticket = self.pacer.wait(route, major.id(), window).await;
         let response = match self.client.execute(built).await {
             Ok(response) => response,
             Err(error) => {
-                self.pacer.answered(ticket, Answer::Other).await;
+                self.pacer.answered(ticket, Answer::Other, None).await;
                 return Err(ChatError::Unavailable(error.without_url().to_string()));
             }
         };
@@ -79,12 +83,14 @@ impl Rest {
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => {
-                self.pacer.answered(ticket, Answer::Other).await;
+                self.pacer.answered(ticket, Answer::Other, None).await;
                 return Err(ChatError::Unavailable(error.without_url().to_string()));
             }
         };
         let answer = rate_answer(status, &headers, &body);
-        self.pacer.answered(ticket, answer).await;
+        self.pacer
+            .answered(ticket, answer, bucket_hash(&headers))
+            .await;
         if let Answer::RateLimited { retry_after, .. } = answer {
             return Err(ChatError::RateLimited {
                 retry_after: Some(retry_after),
@@ -157,6 +163,17 @@ fn seconds_to_duration(seconds: f64) -> Option<Duration> {
         return None;
     }
     Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The bucket Discord says the route uses (`X-RateLimit-Bucket`), when it looks like one of
+/// its hashes: a few dozen letters and digits, not whatever a broken proxy sent.
+pub(super) fn bucket_hash(headers: &HeaderMap) -> Option<&str> {
+    let hash = headers.get("x-ratelimit-bucket")?.to_str().ok()?.trim();
+    let plausible = (1..=64).contains(&hash.len())
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plausible.then_some(hash)
 }
 
 /// What an answer tells the pacer. A 429 waits the most precise figure Discord gave: the
@@ -299,6 +316,25 @@ mod tests {
                 "{pairs:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_plausible_bucket_hash_is_learned() {
+        let table: [(&str, Option<&str>); 4] = [
+            ("41f9c5a4f7b2e3d1c0a9", Some("41f9c5a4f7b2e3d1c0a9")),
+            (" abc-1_2 ", Some("abc-1_2")),
+            ("", None),
+            ("not a hash", None),
+        ];
+        for (value, expected) in table {
+            let map = headers(&[("x-ratelimit-bucket", value)]);
+            assert_eq!(bucket_hash(&map), expected, "{value:?}");
+        }
+        assert_eq!(
+            bucket_hash(&headers(&[("x-ratelimit-bucket", &"a".repeat(65))])),
+            None
+        );
+        assert_eq!(bucket_hash(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -3267,7 +3267,7 @@ async fn rest(
                                 format!("{:.3}", epoch_secs_after(retry)),
                             ));
                             a.headers
-                                .push(("x-ratelimit-bucket".into(), bucket_hash(&template)));
+                                .push(("x-ratelimit-bucket".into(), bucket_hash(&route)));
                             a
                         }
                         Ok((lim, remaining, reset)) => {
@@ -3286,7 +3286,7 @@ async fn rest(
                                     format!("{:.3}", epoch_secs_after(reset)),
                                 ));
                                 a.headers
-                                    .push(("x-ratelimit-bucket".into(), bucket_hash(&template)));
+                                    .push(("x-ratelimit-bucket".into(), bucket_hash(&route)));
                             }
                             a
                         }
@@ -3309,10 +3309,11 @@ async fn rest(
     into_response(answer)
 }
 
-fn bucket_hash(template: &str) -> String {
-    // A stable opaque id per route, like Discord's bucket hashes.
+fn bucket_hash(route: &str) -> String {
+    // A stable opaque id per bucket, like Discord's bucket hashes: the fake counts each
+    // route (method and template) apart, so each has its own hash.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in template.bytes() {
+    for b in route.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x100_0000_01b3);
     }
