@@ -155,6 +155,11 @@ pub enum ChatError {
     /// wrong with the item, so delivery pauses until a retry gets through.
     #[error("the chat service refuses warroom ({}): {detail}", reason.as_str())]
     Blocked { reason: BlockReason, detail: String },
+    /// The chat refuses warroom in one room only (Discord's 403 with Missing Access or
+    /// Missing Permissions on a channel's route: someone changed that channel's permission
+    /// overwrites): that room's lane waits and retries, the other rooms go on.
+    #[error("the chat service refuses warroom in room {room}: {detail}")]
+    RoomForbidden { room: String, detail: String },
 }
 
 /// Why the chat refuses warroom.

@@ -8,7 +8,7 @@
 //! edits run beside them (at most [`MAX_CARD_EDITS_IN_FLIGHT`]), each in its incident's lane,
 //! so cards keep refreshing while other rooms are still being created. A chat that refuses
 //! warroom itself (401, 403) pauses every lane; one lane at a time then probes it on a slow
-//! schedule.
+//! schedule. A room that alone refuses warroom (its channel's permissions) is a lane failure.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -433,6 +433,19 @@ impl Scheduler {
                 let wait = next_backoff(&mut self.store_backoff);
                 warn!(%error, %lane, retry_in_ms = wait.as_millis() as u64, "The outbox cannot read the store; will retry.");
                 self.paused_until = Some(now + wait);
+            }
+            // One room refuses warroom (its channel's permissions changed): a failure of
+            // that lane alone, on its own backoff; readiness and the other rooms are unmoved.
+            Err(DeliveryError::Chat(ChatError::RoomForbidden { room, detail })) => {
+                let wait = self.lane_failed(lane, now, None);
+                error!(
+                    %lane,
+                    %room,
+                    %detail,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "The chat refuses warroom in this room; its items wait and nothing is dropped, the other rooms go on. Give the bot View Channel, Send Messages, Embed Links and Read Message History in that channel (check its permission overwrites)."
+                );
+                metrics::counter!("warroom_chat_room_forbidden_total").increment(1);
             }
             Err(DeliveryError::Chat(ChatError::RateLimited { retry_after })) => {
                 let wait = self.lane_failed(lane, now, retry_after);

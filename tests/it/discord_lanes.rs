@@ -276,6 +276,73 @@ async fn a_blocked_chat_pauses_every_room_and_one_room_probes_it() {
     fake.assert_no_violations();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_that_refuses_warroom_waits_alone_and_gets_everything_once_let_in() {
+    let (fake, bot, _) = war_room_on(FakeDiscord::start().await, |_, _| String::new()).await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("locked-1", "locked", "critical", "firing"),
+    )
+    .await;
+    rooms_complete(&fake, &["locked".to_owned()]).await;
+    let locked = channel_of(&fake, "locked").unwrap();
+    let before = fake.messages(locked).len();
+    // Someone changes the channel's permission overwrites: Discord answers 403 Missing
+    // Access there, and only there. Two notices for that room are stored before the second
+    // incident, so a chat-wide pause would keep probing them and never reach the other room.
+    fake.forbid_channel(locked);
+    for verb in ["ack", "mitigate"] {
+        fake.slash(ALICE, locked, &["incident", verb], &[], Some("en-US"))
+            .wait_followups(1, Duration::from_secs(20))
+            .await;
+    }
+    wait_until("the locked room to be refused", || async {
+        fake.calls()
+            .iter()
+            .any(|c| c.status == 403 && c.path.contains(&format!("/channels/{locked}/")))
+    })
+    .await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("open-1", "open", "critical", "firing"),
+    )
+    .await;
+    rooms_complete(&fake, &["open".to_owned()]).await;
+    let (code, ready) = bot.get("/readyz").await;
+    assert_eq!(code, reqwest::StatusCode::OK, "{ready}");
+    assert_eq!(
+        fake.messages(locked).len(),
+        before,
+        "the locked room got posts"
+    );
+    let (_, metrics) = bot.get_text("/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("warroom_chat_room_forbidden_total ")),
+        "no room-forbidden count"
+    );
+
+    fake.allow_channel(locked);
+    wait_until("the locked room's notices once let in", || async {
+        fake.messages(locked).len() >= before + 2
+    })
+    .await;
+    let notices: Vec<String> = fake.messages(locked)[before..]
+        .iter()
+        .map(|m| m.text())
+        .collect();
+    assert_eq!(notices.len(), 2, "{notices:?}");
+    assert!(notices[0].contains("acknowledged"), "{notices:?}");
+    assert!(notices[1].contains("mitigated"), "{notices:?}");
+    // The card was refreshed too, once the room let warroom in.
+    wait_until("the locked room's card refreshed", || async {
+        fake.messages(locked)[0].text().contains("mitigated")
+    })
+    .await;
+    fake.assert_no_violations();
+}
+
 /// The storm figures of issue 7 against realistic buckets: 2,000 alerts over 20 services,
 /// commands typed meanwhile. Prints figures, asserts only correctness. Run with
 /// `cargo test --test it storm_figures -- --ignored --nocapture`.

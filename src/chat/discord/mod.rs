@@ -34,7 +34,7 @@ pub use commands::build_commands;
 use pacing::{PER_CHANNEL, Pacer};
 pub use parts::allowed_mentions;
 use parts::{DiscordParts, message_parts};
-use rest::{Rest, client_with_timeouts};
+use rest::{Major, Rest, client_with_timeouts};
 
 /// How long the gateway may take to close its shards at shutdown.
 pub const GATEWAY_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
@@ -200,29 +200,52 @@ impl DiscordChat {
     }
 }
 
-/// The outcome of an answer with HTTP `status` and Discord's JSON error `code`: retry later
-/// (429, 5xx), pause everything until the chat lets warroom in again (401, 403: the token or
-/// a permission, not the item), or drop the item (any other 4xx: Discord calls the request
-/// itself invalid, e.g. 400 with 50035 "Invalid Form Body", so it would fail again).
-fn classify_status(status: u16, discord_code: Option<isize>, message: String) -> ChatError {
+/// The outcome of an answer with HTTP `status` and Discord's JSON error `code` to a request
+/// on `channel`'s route (`None` for a guild-level route): retry later (429, 5xx), pause
+/// everything until the chat lets warroom in again (401, 403: the token or a permission, not
+/// the item), or drop the item (any other 4xx: Discord calls the request itself invalid,
+/// e.g. 400 with 50035 "Invalid Form Body", so it would fail again). A 403 on a channel's
+/// route that names the access or a permission only concerns that room: its lane waits.
+fn classify_status(
+    status: u16,
+    discord_code: Option<isize>,
+    message: String,
+    channel: Option<u64>,
+) -> ChatError {
     let detail = match discord_code {
         Some(code) if code != 0 => format!("{status}: {message} (Discord code {code})"),
         _ => format!("{status}: {message}"),
     };
-    match status {
-        401 => ChatError::Blocked {
+    match (status, channel) {
+        (403, Some(channel))
+            if matches!(
+                discord_code,
+                Some(MISSING_ACCESS_CODE | MISSING_PERMISSIONS_CODE)
+            ) =>
+        {
+            ChatError::RoomForbidden {
+                room: channel.to_string(),
+                detail,
+            }
+        }
+        (401, _) => ChatError::Blocked {
             reason: BlockReason::Unauthorized,
             detail,
         },
-        403 => ChatError::Blocked {
+        (403, _) => ChatError::Blocked {
             reason: BlockReason::Forbidden,
             detail,
         },
-        429 => ChatError::RateLimited { retry_after: None },
-        500..=599 => ChatError::Unavailable(detail),
+        (429, _) => ChatError::RateLimited { retry_after: None },
+        (500..=599, _) => ChatError::Unavailable(detail),
         _ => ChatError::Rejected(detail),
     }
 }
+
+/// Discord's JSON error codes for a 403 that concerns one resource: "Missing Access" (the bot
+/// cannot see the channel) and "Missing Permissions" (it may not do this there).
+const MISSING_ACCESS_CODE: isize = 50001;
+const MISSING_PERMISSIONS_CODE: isize = 50013;
 
 /// A nonce Discord accepts (≤ 25 characters) that is the same on every retry of one item,
 /// so a post whose answer was lost is not posted twice.
@@ -265,6 +288,7 @@ impl ChatPort for DiscordChat {
             .rest
             .send(
                 "guild-channels-list",
+                Major::Guild(guild),
                 pacing::GLOBAL,
                 serenity::http::Request::new(
                     serenity::http::Route::GuildChannels { guild_id: guild },
@@ -346,7 +370,8 @@ impl ChatPort for DiscordChat {
         let posted: serenity::Message = self
             .rest
             .send(
-                &format!("messages:{channel}"),
+                "messages",
+                Major::Channel(channel),
                 PER_CHANNEL,
                 serenity::http::Request::new(
                     serenity::http::Route::ChannelMessages {
@@ -361,7 +386,8 @@ impl ChatPort for DiscordChat {
             let pinned: Result<(), ChatError> = self
                 .rest
                 .send(
-                    &format!("pins:{channel}"),
+                    "pins",
+                    Major::Channel(channel),
                     PER_CHANNEL,
                     serenity::http::Request::new(
                         serenity::http::Route::ChannelPin {
@@ -420,7 +446,8 @@ impl ChatPort for DiscordChat {
         let _: serde::de::IgnoredAny = self
             .rest
             .send(
-                &format!("edits:{channel}"),
+                "edits",
+                Major::Channel(channel),
                 PER_CHANNEL,
                 serenity::http::Request::new(
                     serenity::http::Route::ChannelMessage {
@@ -576,23 +603,34 @@ mod tests {
             } => "blocked: forbidden",
             ChatError::Rejected(_) => "drop",
             ChatError::NoRoom(_) => "no room",
+            ChatError::RoomForbidden { .. } => "room forbidden",
         };
+        const CHANNEL: Option<u64> = Some(42);
         let table = [
-            (500, Some(0), "retry"),
-            (502, None, "retry"),
-            (503, Some(0), "retry"),
-            (429, Some(0), "rate limited"),
-            (401, Some(0), "blocked: unauthorized"),
-            (403, Some(50013), "blocked: forbidden"),
-            (403, Some(50001), "blocked: forbidden"),
-            (400, Some(50035), "drop"),
-            (404, Some(10003), "drop"),
+            (500, Some(0), None, "retry"),
+            (502, None, CHANNEL, "retry"),
+            (503, Some(0), None, "retry"),
+            (429, Some(0), CHANNEL, "rate limited"),
+            (401, Some(0), None, "blocked: unauthorized"),
+            (401, Some(0), CHANNEL, "blocked: unauthorized"),
+            // Listing or creating channels: the guild refuses warroom, every room waits.
+            (403, Some(50013), None, "blocked: forbidden"),
+            (403, Some(50001), None, "blocked: forbidden"),
+            // One channel's route: only that room waits.
+            (403, Some(50013), CHANNEL, "room forbidden"),
+            (403, Some(50001), CHANNEL, "room forbidden"),
+            // A 403 that names no access or permission is not known to concern one room.
+            (403, None, CHANNEL, "blocked: forbidden"),
+            (403, Some(0), CHANNEL, "blocked: forbidden"),
+            (403, Some(40001), CHANNEL, "blocked: forbidden"),
+            (400, Some(50035), CHANNEL, "drop"),
+            (404, Some(10003), CHANNEL, "drop"),
         ];
-        for (status, code, expected) in table {
-            let error = classify_status(status, code, "Discord said no".to_owned());
-            assert_eq!(kind(error), expected, "{status} {code:?}");
+        for (status, code, channel, expected) in table {
+            let error = classify_status(status, code, "Discord said no".to_owned(), channel);
+            assert_eq!(kind(error), expected, "{status} {code:?} {channel:?}");
         }
-        let detail = classify_status(403, Some(50013), "Missing Permissions".to_owned());
+        let detail = classify_status(403, Some(50013), "Missing Permissions".to_owned(), None);
         assert_eq!(
             detail.to_string(),
             "the chat service refuses warroom (forbidden): 403: Missing Permissions (Discord code 50013)"

@@ -5,6 +5,12 @@
 //! the refused attempt is taken back out of the windows: it used none of Discord's budget,
 //! so it uses none of warroom's. Outbox lanes call this concurrently; each lane is one
 //! channel, so waiting here keeps the order inside a channel.
+//!
+//! A bucket starts as warroom's guess (its name for the route and the route's major
+//! parameter, the channel or guild id). Discord names the bucket each route really uses in
+//! `X-RateLimit-Bucket` (a hash that routes sharing a limit have in common); once a route's
+//! hash is known its requests are counted and held per (hash, major parameter), so two routes
+//! Discord says share a bucket share its holds.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -57,6 +63,10 @@ pub enum Answer {
 /// One request let through by [`Pacer::wait`], to report its answer with.
 #[derive(Debug)]
 pub struct Ticket {
+    /// warroom's name for the route and its major parameter (channel or guild id).
+    route: String,
+    major: u64,
+    /// The bucket the request was counted in.
     bucket: String,
     at: Instant,
 }
@@ -67,20 +77,15 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// Waits until one more request fits `bucket`'s window and the global window and
-    /// neither is held by Discord's answers, then counts it.
-    pub async fn wait(&self, bucket: &str, window: Window) -> Ticket {
+    /// Waits until one more request on `route` (warroom's name for it) with major parameter
+    /// `major` fits its bucket's window and the global window and neither is held by
+    /// Discord's answers, then counts it.
+    pub async fn wait(&self, route: &str, major: u64, window: Window) -> Ticket {
         loop {
             let delay = {
                 let mut state = self.state.lock().await;
-                let now = Instant::now();
-                match state.take(bucket, window, now) {
-                    Ok(()) => {
-                        return Ticket {
-                            bucket: bucket.to_owned(),
-                            at: now,
-                        };
-                    }
+                match state.take(route, major, window, Instant::now()) {
+                    Ok(ticket) => return ticket,
                     Err(delay) => delay,
                 }
             };
@@ -88,12 +93,13 @@ impl Pacer {
         }
     }
 
-    /// Learns from Discord's answer to the request `ticket` let through.
-    pub async fn answered(&self, ticket: Ticket, answer: Answer) {
+    /// Learns from Discord's answer to the request `ticket` let through, and from the
+    /// bucket hash it named (`X-RateLimit-Bucket`), if any.
+    pub async fn answered(&self, ticket: Ticket, answer: Answer, bucket_hash: Option<&str>) {
         self.state
             .lock()
             .await
-            .answered(&ticket, answer, Instant::now());
+            .answered(&ticket, answer, bucket_hash, Instant::now());
     }
 }
 
@@ -112,14 +118,75 @@ struct Bucket {
     held_until: Option<Instant>,
 }
 
+/// Routes whose bucket hash is remembered at most; warroom sends a handful of routes, so
+/// this only bounds what a misbehaving proxy could make it learn.
+const MAX_LEARNED_ROUTES: usize = 1024;
+
 #[derive(Debug, Default)]
 struct Buckets {
     buckets: HashMap<String, Bucket>,
+    /// Discord's bucket hash for each of warroom's route names, as its answers said.
+    hashes: HashMap<String, String>,
+}
+
+/// The bucket warroom guesses for a route before Discord names it.
+fn guessed_key(route: &str, major: u64) -> String {
+    format!("{route}:{major}")
+}
+
+/// The bucket Discord named (`#` keeps it apart from any route name and from `global`).
+fn shared_key(hash: &str, major: u64) -> String {
+    format!("#{hash}:{major}")
 }
 
 impl Buckets {
-    /// Counts one request now, or says how long until it may go.
-    fn take(&mut self, bucket: &str, window: Window, now: Instant) -> Result<(), Duration> {
+    /// The bucket a request on `route` with `major` counts in now: Discord's, once a route's
+    /// hash is known, else warroom's guess. What the guess counted moves into Discord's
+    /// bucket the first time, so learning the hash never lets a burst through.
+    fn resolve(&mut self, route: &str, major: u64) -> String {
+        let guessed = guessed_key(route, major);
+        let Some(hash) = self.hashes.get(route) else {
+            return guessed;
+        };
+        let shared = shared_key(hash, major);
+        if let Some(old) = self.buckets.remove(&guessed) {
+            self.buckets.entry(shared.clone()).or_default().absorb(old);
+        }
+        shared
+    }
+
+    /// Remembers that Discord buckets `route` under `hash` (bounded: past the bound a new
+    /// route keeps its guessed bucket).
+    fn learn(&mut self, route: &str, hash: &str) {
+        if self.hashes.get(route).is_some_and(|known| known == hash) {
+            return;
+        }
+        if self.hashes.len() >= MAX_LEARNED_ROUTES && !self.hashes.contains_key(route) {
+            return;
+        }
+        self.hashes.insert(route.to_owned(), hash.to_owned());
+    }
+
+    /// Counts one request on `route` with `major` now, or says how long until it may go.
+    fn take(
+        &mut self,
+        route: &str,
+        major: u64,
+        window: Window,
+        now: Instant,
+    ) -> Result<Ticket, Duration> {
+        let bucket = self.resolve(route, major);
+        self.take_in(&bucket, window, now)?;
+        Ok(Ticket {
+            route: route.to_owned(),
+            major,
+            bucket,
+            at: now,
+        })
+    }
+
+    /// Counts one request in `bucket` now, or says how long until it may go.
+    fn take_in(&mut self, bucket: &str, window: Window, now: Instant) -> Result<(), Duration> {
         // A bucket whose last request is older than every window and that Discord does not
         // hold constrains nothing: drop it, so one bucket per channel ever written to does
         // not pile up.
@@ -148,30 +215,44 @@ impl Buckets {
         Ok(())
     }
 
-    fn answered(&mut self, ticket: &Ticket, answer: Answer, now: Instant) {
+    fn answered(
+        &mut self,
+        ticket: &Ticket,
+        answer: Answer,
+        bucket_hash: Option<&str>,
+        now: Instant,
+    ) {
+        if let Some(hash) = bucket_hash {
+            self.learn(&ticket.route, hash);
+        }
+        // Where the route's requests count from now on: the bucket Discord just named, even
+        // when the request itself was counted in warroom's guess.
+        let own = self.resolve(&ticket.route, ticket.major);
         match answer {
             Answer::Accepted {
                 remaining: Some(0),
                 reset_after: Some(reset_after),
-            } => self.hold(&ticket.bucket, now + reset_after.min(LONGEST_HOLD)),
+            } => self.hold(&own, now + reset_after.min(LONGEST_HOLD)),
             Answer::Accepted { .. } | Answer::Other => {}
             Answer::RateLimited {
                 retry_after,
                 global,
             } => {
-                // Refused: Discord counted nothing, so neither window keeps the attempt.
-                for key in [ticket.bucket.as_str(), GLOBAL_BUCKET] {
-                    if let Some(bucket) = self.buckets.get_mut(key)
-                        && let Some(index) = bucket.sent.iter().rposition(|at| *at == ticket.at)
-                    {
-                        bucket.sent.remove(index);
-                    }
-                }
-                let held = if global {
-                    GLOBAL_BUCKET
-                } else {
-                    ticket.bucket.as_str()
+                // Refused: Discord counted nothing, so neither window keeps the attempt (it
+                // may have moved from the guessed bucket into Discord's meanwhile).
+                let forget = |bucket: Option<&mut Bucket>| {
+                    bucket.is_some_and(|bucket| {
+                        match bucket.sent.iter().rposition(|at| *at == ticket.at) {
+                            Some(index) => bucket.sent.remove(index).is_some(),
+                            None => false,
+                        }
+                    })
                 };
+                if !forget(self.buckets.get_mut(&ticket.bucket)) && own != ticket.bucket {
+                    forget(self.buckets.get_mut(&own));
+                }
+                forget(self.buckets.get_mut(GLOBAL_BUCKET));
+                let held = if global { GLOBAL_BUCKET } else { own.as_str() };
                 self.hold(held, now + retry_after.min(LONGEST_HOLD));
             }
         }
@@ -184,6 +265,17 @@ impl Buckets {
 }
 
 impl Bucket {
+    /// Takes over what `other` counted and holds (a guessed bucket Discord named).
+    fn absorb(&mut self, other: Bucket) {
+        let mut sent: Vec<Instant> = self.sent.drain(..).chain(other.sent).collect();
+        sent.sort();
+        self.sent = sent.into();
+        self.held_until = match (self.held_until, other.held_until) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
     /// How long until `window` has room and Discord's hold is over, forgetting requests
     /// older than the window and holds that have passed.
     fn delay(&mut self, window: Window, now: Instant) -> Duration {
@@ -227,6 +319,26 @@ mod tests {
         Duration::from_secs(n)
     }
 
+    /// The major parameter (a channel) of the routes the tests use.
+    const MAJOR: u64 = 7;
+
+    impl Buckets {
+        /// Counts a request on `route` in channel [`MAJOR`], as the pacer does.
+        fn try_take(&mut self, route: &str, window: Window, now: Instant) -> Result<(), Duration> {
+            self.take(route, MAJOR, window, now).map(drop)
+        }
+    }
+
+    /// The ticket of the request taken on `route` at `at`, before any hash was learned.
+    fn ticket(route: &str, at: Instant) -> Ticket {
+        Ticket {
+            route: route.to_owned(),
+            major: MAJOR,
+            bucket: guessed_key(route, MAJOR),
+            at,
+        }
+    }
+
     #[test]
     fn the_window_admits_its_count_then_says_how_long_to_wait() {
         let start = Instant::now();
@@ -248,51 +360,53 @@ mod tests {
     fn a_refused_attempt_uses_no_budget_and_holds_the_bucket_for_what_discord_said() {
         let start = Instant::now();
         let mut buckets = Buckets::default();
-        assert_eq!(buckets.take("b", TWO_PER_5S, start), Ok(()));
-        let ticket = Ticket {
-            bucket: "b".into(),
-            at: start,
-        };
+        assert_eq!(buckets.try_take("b", TWO_PER_5S, start), Ok(()));
+        let ticket = ticket("b", start);
         buckets.answered(
             &ticket,
             Answer::RateLimited {
                 retry_after: Duration::from_millis(1500),
                 global: false,
             },
+            None,
             start,
         );
         // Held for exactly what the answer said, not warroom's own window...
         assert_eq!(
-            buckets.take("b", TWO_PER_5S, start + secs(1)),
+            buckets.try_take("b", TWO_PER_5S, start + secs(1)),
             Err(Duration::from_millis(500))
         );
         // ...and the refused attempt is not counted: both of the window's requests are free.
         let later = start + Duration::from_millis(1500);
-        assert_eq!(buckets.take("b", TWO_PER_5S, later), Ok(()));
-        assert_eq!(buckets.take("b", TWO_PER_5S, later), Ok(()));
-        assert!(buckets.take("b", TWO_PER_5S, later).is_err());
+        assert_eq!(buckets.try_take("b", TWO_PER_5S, later), Ok(()));
+        assert_eq!(buckets.try_take("b", TWO_PER_5S, later), Ok(()));
+        assert!(buckets.try_take("b", TWO_PER_5S, later).is_err());
         // Another bucket was never held.
-        assert_eq!(buckets.take("other", TWO_PER_5S, start + secs(1)), Ok(()));
+        assert_eq!(
+            buckets.try_take("other", TWO_PER_5S, start + secs(1)),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_global_429_holds_every_bucket() {
         let start = Instant::now();
         let mut buckets = Buckets::default();
-        assert_eq!(buckets.take("a", TWO_PER_5S, start), Ok(()));
+        assert_eq!(buckets.try_take("a", TWO_PER_5S, start), Ok(()));
         buckets.answered(
-            &Ticket {
-                bucket: "a".into(),
-                at: start,
-            },
+            &ticket("a", start),
             Answer::RateLimited {
                 retry_after: secs(2),
                 global: true,
             },
+            None,
             start,
         );
-        assert_eq!(buckets.take("b", TWO_PER_5S, start + secs(1)), Err(secs(1)));
-        assert_eq!(buckets.take("b", TWO_PER_5S, start + secs(2)), Ok(()));
+        assert_eq!(
+            buckets.try_take("b", TWO_PER_5S, start + secs(1)),
+            Err(secs(1))
+        );
+        assert_eq!(buckets.try_take("b", TWO_PER_5S, start + secs(2)), Ok(()));
     }
 
     #[test]
@@ -307,44 +421,156 @@ mod tests {
         ];
         for (n, (remaining, reset_after, expected)) in table.into_iter().enumerate() {
             let bucket = format!("b{n}");
-            assert_eq!(buckets.take(&bucket, TWO_PER_5S, start), Ok(()));
+            assert_eq!(buckets.try_take(&bucket, TWO_PER_5S, start), Ok(()));
             buckets.answered(
-                &Ticket {
-                    bucket: bucket.clone(),
-                    at: start,
-                },
+                &ticket(&bucket, start),
                 Answer::Accepted {
                     remaining,
                     reset_after,
                 },
+                None,
                 start,
             );
             assert_eq!(
-                buckets.take(&bucket, TWO_PER_5S, start),
+                buckets.try_take(&bucket, TWO_PER_5S, start),
                 expected,
                 "{remaining:?} {reset_after:?}"
             );
         }
         // The hold ends at the reset; the bucket then only has its own window.
-        assert_eq!(buckets.take("b3", TWO_PER_5S, start + secs(4)), Ok(()));
+        assert_eq!(buckets.try_take("b3", TWO_PER_5S, start + secs(4)), Ok(()));
     }
 
     #[test]
     fn an_absurd_retry_after_is_capped() {
         let start = Instant::now();
         let mut buckets = Buckets::default();
-        assert_eq!(buckets.take("b", TWO_PER_5S, start), Ok(()));
+        assert_eq!(buckets.try_take("b", TWO_PER_5S, start), Ok(()));
         buckets.answered(
-            &Ticket {
-                bucket: "b".into(),
-                at: start,
-            },
+            &ticket("b", start),
             Answer::RateLimited {
                 retry_after: secs(86_400),
                 global: false,
             },
+            None,
             start,
         );
-        assert_eq!(buckets.take("b", TWO_PER_5S, start), Err(LONGEST_HOLD));
+        assert_eq!(buckets.try_take("b", TWO_PER_5S, start), Err(LONGEST_HOLD));
+    }
+
+    /// Takes a request on `route` in `major` and reports `answer`, naming `hash`.
+    fn answer(
+        buckets: &mut Buckets,
+        (route, major): (&str, u64),
+        answer: Answer,
+        hash: &str,
+        now: Instant,
+    ) {
+        let ticket = buckets.take(route, major, ROOMY, now).unwrap();
+        buckets.answered(&ticket, answer, Some(hash), now);
+    }
+
+    /// A window these tests never fill, so only Discord's holds delay.
+    const ROOMY: Window = Window {
+        requests: 100,
+        per: Duration::from_secs(5),
+    };
+
+    const BUDGET_LEFT: Answer = Answer::Accepted {
+        remaining: Some(3),
+        reset_after: Some(Duration::from_secs(4)),
+    };
+
+    #[test]
+    fn a_hold_learned_on_one_route_covers_another_once_both_named_the_same_bucket() {
+        let start = Instant::now();
+        let mut buckets = Buckets::default();
+        // Before Discord names their buckets, a hold on "messages" is not one on "pins".
+        answer(&mut buckets, ("messages", MAJOR), BUDGET_LEFT, "h1", start);
+        let spent = Answer::Accepted {
+            remaining: Some(0),
+            reset_after: Some(secs(4)),
+        };
+        answer(&mut buckets, ("messages", MAJOR), spent, "h1", start);
+        assert_eq!(buckets.try_take("pins", ROOMY, start), Ok(()));
+        // "pins" answers with the same hash: from now on it shares the hold.
+        let ticket = ticket("pins", start);
+        buckets.answered(&ticket, BUDGET_LEFT, Some("h1"), start);
+        assert_eq!(
+            buckets.try_take("pins", ROOMY, start + secs(1)),
+            Err(secs(3))
+        );
+        // Per major parameter: the same routes in another channel are not held...
+        assert_eq!(buckets.take("pins", 8, ROOMY, start).map(drop), Ok(()));
+        // ...nor is a route Discord buckets apart.
+        answer(&mut buckets, ("edits", MAJOR), BUDGET_LEFT, "h2", start);
+        assert_eq!(buckets.try_take("edits", ROOMY, start), Ok(()));
+        // The hold ends at the reset Discord gave.
+        assert_eq!(buckets.try_take("pins", ROOMY, start + secs(4)), Ok(()));
+    }
+
+    #[test]
+    fn a_429_holds_every_route_of_the_bucket_and_uses_none_of_its_window() {
+        let start = Instant::now();
+        let mut buckets = Buckets::default();
+        answer(&mut buckets, ("messages", MAJOR), BUDGET_LEFT, "h1", start);
+        answer(&mut buckets, ("pins", MAJOR), BUDGET_LEFT, "h1", start);
+        // Both routes now count in one window: two requests fill it.
+        let refused = buckets
+            .take("pins", MAJOR, TWO_PER_5S, start + secs(5))
+            .unwrap();
+        buckets.answered(
+            &refused,
+            Answer::RateLimited {
+                retry_after: secs(2),
+                global: false,
+            },
+            Some("h1"),
+            start + secs(5),
+        );
+        assert_eq!(
+            buckets.try_take("messages", TWO_PER_5S, start + secs(6)),
+            Err(secs(1))
+        );
+        let later = start + secs(7);
+        assert_eq!(buckets.try_take("messages", TWO_PER_5S, later), Ok(()));
+        assert_eq!(buckets.try_take("pins", TWO_PER_5S, later), Ok(()));
+        assert!(buckets.try_take("messages", TWO_PER_5S, later).is_err());
+    }
+
+    #[test]
+    fn what_a_guessed_bucket_counted_moves_into_the_bucket_discord_names() {
+        let start = Instant::now();
+        let mut buckets = Buckets::default();
+        // Two requests counted under the guess fill the window...
+        let first = buckets.take("messages", MAJOR, TWO_PER_5S, start).unwrap();
+        assert_eq!(buckets.try_take("messages", TWO_PER_5S, start), Ok(()));
+        // ...and learning the hash does not open a fresh one.
+        buckets.answered(&first, BUDGET_LEFT, Some("h1"), start);
+        assert_eq!(
+            buckets.try_take("messages", TWO_PER_5S, start + secs(1)),
+            Err(secs(4))
+        );
+        assert!(
+            !buckets
+                .buckets
+                .contains_key(&guessed_key("messages", MAJOR))
+        );
+    }
+
+    #[test]
+    fn the_learned_routes_are_bounded() {
+        let start = Instant::now();
+        let mut buckets = Buckets::default();
+        for n in 0..MAX_LEARNED_ROUTES + 10 {
+            buckets.learn(&format!("route-{n}"), "h");
+        }
+        assert_eq!(buckets.hashes.len(), MAX_LEARNED_ROUTES);
+        // A route past the bound keeps its guessed bucket, and known routes still learn.
+        let ticket = buckets.take("late", MAJOR, TWO_PER_5S, start).unwrap();
+        buckets.answered(&ticket, BUDGET_LEFT, Some("h"), start);
+        assert_eq!(buckets.resolve("late", MAJOR), guessed_key("late", MAJOR));
+        buckets.learn("route-0", "h9");
+        assert_eq!(buckets.resolve("route-0", MAJOR), shared_key("h9", MAJOR));
     }
 }

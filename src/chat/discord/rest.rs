@@ -19,6 +19,32 @@ use tracing::warn;
 use super::pacing::{self, Answer, Pacer, Window};
 use crate::chat::ChatError;
 
+/// The major parameter of a route: what Discord keeps a route's rate limits apart by, and
+/// whether a refusal concerns one room (a channel) or the whole guild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Major {
+    Channel(serenity::ChannelId),
+    Guild(serenity::GuildId),
+}
+
+impl Major {
+    /// The id Discord keeps the route's rate limits apart by.
+    fn id(self) -> u64 {
+        match self {
+            Major::Channel(channel) => channel.get(),
+            Major::Guild(guild) => guild.get(),
+        }
+    }
+
+    /// The channel, for a route in one channel.
+    fn channel(self) -> Option<u64> {
+        match self {
+            Major::Channel(channel) => Some(channel.get()),
+            Major::Guild(_) => None,
+        }
+    }
+}
+
 /// Sends paced requests to Discord and sorts the answers.
 pub(super) struct Rest {
     pub(super) client: reqwest::Client,
@@ -27,11 +53,13 @@ pub(super) struct Rest {
 }
 
 impl Rest {
-    /// Waits for `bucket`'s turn, sends `request`, tells the pacer what Discord answered,
-    /// and decodes a successful answer's body (`()` for an empty one).
+    /// Waits for the turn of `route` (warroom's name for it) on `major`, sends `request`,
+    /// tells the pacer what Discord answered, and decodes a successful answer's body (`()`
+    /// for an empty one).
     pub(super) async fn send<T: DeserializeOwned>(
         &self,
-        bucket: &str,
+        route: &str,
+        major: Major,
         window: Window,
         request: serenity::http::Request<'_>,
     ) -> Result<T, ChatError> {
@@ -42,11 +70,11 @@ impl Rest {
             .map_err(|error| unbuildable(error.to_string()))?
             .build()
             .map_err(|error| unbuildable(error.without_url().to_string()))?;
-        let ticket = self.pacer.wait(bucket, window).await;
+        let ticket = self.pacer.wait(route, major.id(), window).await;
         let response = match self.client.execute(built).await {
             Ok(response) => response,
             Err(error) => {
-                self.pacer.answered(ticket, Answer::Other).await;
+                self.pacer.answered(ticket, Answer::Other, None).await;
                 return Err(ChatError::Unavailable(error.without_url().to_string()));
             }
         };
@@ -55,12 +83,14 @@ impl Rest {
         let body = match response.bytes().await {
             Ok(body) => body,
             Err(error) => {
-                self.pacer.answered(ticket, Answer::Other).await;
+                self.pacer.answered(ticket, Answer::Other, None).await;
                 return Err(ChatError::Unavailable(error.without_url().to_string()));
             }
         };
         let answer = rate_answer(status, &headers, &body);
-        self.pacer.answered(ticket, answer).await;
+        self.pacer
+            .answered(ticket, answer, bucket_hash(&headers))
+            .await;
         if let Answer::RateLimited { retry_after, .. } = answer {
             return Err(ChatError::RateLimited {
                 retry_after: Some(retry_after),
@@ -70,7 +100,12 @@ impl Rest {
             let error: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let code = error["code"].as_i64().and_then(|c| isize::try_from(c).ok());
             let message = error["message"].as_str().unwrap_or("no message").to_owned();
-            return Err(super::classify_status(status, code, message));
+            return Err(super::classify_status(
+                status,
+                code,
+                message,
+                major.channel(),
+            ));
         }
         let body: &[u8] = if body.is_empty() { b"null" } else { &body };
         serde_json::from_slice(body).map_err(|error| {
@@ -103,15 +138,19 @@ impl super::DiscordChat {
     ) -> Result<serenity::GuildChannel, ChatError> {
         let body = serde_json::to_vec(&builder)
             .map_err(|error| ChatError::Rejected(format!("cannot encode the channel: {error}")))?;
+        let guild = serenity::GuildId::new(self.settings.guild_id);
         let request = serenity::http::Request::new(
-            serenity::http::Route::GuildChannels {
-                guild_id: serenity::GuildId::new(self.settings.guild_id),
-            },
+            serenity::http::Route::GuildChannels { guild_id: guild },
             serenity::http::LightMethod::Post,
         )
         .body(Some(body));
         self.rest
-            .send("guild-channels-create", pacing::CHANNEL_CREATES, request)
+            .send(
+                "guild-channels-create",
+                Major::Guild(guild),
+                pacing::CHANNEL_CREATES,
+                request,
+            )
             .await
     }
 }
@@ -124,6 +163,17 @@ fn seconds_to_duration(seconds: f64) -> Option<Duration> {
         return None;
     }
     Duration::try_from_secs_f64(seconds).ok()
+}
+
+/// The bucket Discord says the route uses (`X-RateLimit-Bucket`), when it looks like one of
+/// its hashes: a few dozen letters and digits, not whatever a broken proxy sent.
+pub(super) fn bucket_hash(headers: &HeaderMap) -> Option<&str> {
+    let hash = headers.get("x-ratelimit-bucket")?.to_str().ok()?.trim();
+    let plausible = (1..=64).contains(&hash.len())
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plausible.then_some(hash)
 }
 
 /// What an answer tells the pacer. A 429 waits the most precise figure Discord gave: the
@@ -266,6 +316,25 @@ mod tests {
                 "{pairs:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_a_plausible_bucket_hash_is_learned() {
+        let table: [(&str, Option<&str>); 4] = [
+            ("41f9c5a4f7b2e3d1c0a9", Some("41f9c5a4f7b2e3d1c0a9")),
+            (" abc-1_2 ", Some("abc-1_2")),
+            ("", None),
+            ("not a hash", None),
+        ];
+        for (value, expected) in table {
+            let map = headers(&[("x-ratelimit-bucket", value)]);
+            assert_eq!(bucket_hash(&map), expected, "{value:?}");
+        }
+        assert_eq!(
+            bucket_hash(&headers(&[("x-ratelimit-bucket", &"a".repeat(65))])),
+            None
+        );
+        assert_eq!(bucket_hash(&HeaderMap::new()), None);
     }
 
     #[test]

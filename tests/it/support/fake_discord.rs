@@ -9,7 +9,7 @@
 //! Point serenity at it with `HttpBuilder::new(FakeDiscord::TOKEN).proxy(fake.url())
 //! .ratelimiter_disabled(true)`; the gateway URL is served by `GET /api/v10/gateway`.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -500,6 +500,9 @@ struct State {
     buckets: HashMap<String, Bucket>,
     global: Bucket,
     failure: Option<(FailMode, Instant)>,
+    /// Channels whose routes answer 403 Missing Access (50001), as when the bot lost View
+    /// Channel there.
+    forbidden_channels: HashSet<u64>,
     // Gateway.
     conns: HashMap<u64, mpsc::UnboundedSender<Out>>,
     sessions: HashMap<String, Session>,
@@ -916,6 +919,17 @@ impl FakeDiscord {
     /// Ends the failure window now.
     pub fn heal_rest(&self) {
         self.shared.lock().failure = None;
+    }
+
+    /// Makes every REST call on `channel_id`'s routes answer 403 with Discord's code 50001
+    /// (Missing Access) until [`FakeDiscord::allow_channel`]; other channels are unaffected.
+    pub fn forbid_channel(&self, channel_id: u64) {
+        self.shared.lock().forbidden_channels.insert(channel_id);
+    }
+
+    /// Lets the bot into `channel_id` again.
+    pub fn allow_channel(&self, channel_id: u64) {
+        self.shared.lock().forbidden_channels.remove(&channel_id);
     }
 
     /// Closes every gateway websocket with code 4000; serenity should reconnect and RESUME.
@@ -3142,7 +3156,13 @@ async fn rest(
         }
     };
     let exempt = route == "GET /gateway";
+    let forbidden = template.starts_with("/channels/")
+        && params
+            .get("{id}")
+            .and_then(|id| id.parse::<u64>().ok())
+            .is_some_and(|id| sh.lock().forbidden_channels.contains(&id));
     let answer = match failure {
+        _ if forbidden => Answer::error(403, 50001, "Missing Access"),
         Some((mode, until)) if !exempt => {
             if mode == FailMode::Hang {
                 tokio::time::sleep_until(until.into()).await;
@@ -3247,7 +3267,7 @@ async fn rest(
                                 format!("{:.3}", epoch_secs_after(retry)),
                             ));
                             a.headers
-                                .push(("x-ratelimit-bucket".into(), bucket_hash(&template)));
+                                .push(("x-ratelimit-bucket".into(), bucket_hash(&route)));
                             a
                         }
                         Ok((lim, remaining, reset)) => {
@@ -3266,7 +3286,7 @@ async fn rest(
                                     format!("{:.3}", epoch_secs_after(reset)),
                                 ));
                                 a.headers
-                                    .push(("x-ratelimit-bucket".into(), bucket_hash(&template)));
+                                    .push(("x-ratelimit-bucket".into(), bucket_hash(&route)));
                             }
                             a
                         }
@@ -3289,10 +3309,11 @@ async fn rest(
     into_response(answer)
 }
 
-fn bucket_hash(template: &str) -> String {
-    // A stable opaque id per route, like Discord's bucket hashes.
+fn bucket_hash(route: &str) -> String {
+    // A stable opaque id per bucket, like Discord's bucket hashes: the fake counts each
+    // route (method and template) apart, so each has its own hash.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in template.bytes() {
+    for b in route.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x100_0000_01b3);
     }
