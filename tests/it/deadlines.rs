@@ -313,7 +313,7 @@ async fn an_undecodable_deadline_is_dropped_and_later_ones_still_fire() {
     // The earliest record (INC-001's reminder) is garbled while warroom is stopped.
     bot.stop().await;
     {
-        let db = sled::open(bot.data_dir()).unwrap();
+        let db = bot.open_data_dir(|dir| sled::open(dir)).await;
         let tree = db.open_tree("deadlines").unwrap();
         let (key, _) = tree.scan_prefix(b"d").next().unwrap().unwrap();
         tree.insert(key, &br#"{"v":1,"data":{"garbled":true}}"#[..])

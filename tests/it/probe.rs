@@ -549,7 +549,7 @@ async fn a_tracked_edit_the_chat_rejects_is_dropped_and_the_other_tracked_messag
     // message the chat does not know, so every edit of it is rejected (Discord: 404).
     bot.stop().await;
     {
-        let store = SledStore::open(&bot.data_dir(), 1 << 20).unwrap();
+        let store = bot.open_data_dir(|dir| SledStore::open(dir, 1 << 20)).await;
         let key = format!("tracked:probe:{one}");
         let reference = store.chat_ref(&key).unwrap().unwrap();
         let (room, _) = reference.split_once('\t').unwrap();

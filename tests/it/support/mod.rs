@@ -162,6 +162,24 @@ impl TestBot {
         self.dir.path().join("data")
     }
 
+    /// Opens the stopped bot's data dir with `open`, retrying while sled's IO threads still
+    /// hold its file lock a moment after the stop (bounded: a bound for a busy machine).
+    pub async fn open_data_dir<T, E: std::fmt::Debug>(
+        &self,
+        open: impl Fn(&std::path::Path) -> Result<T, E>,
+    ) -> T {
+        let dir = self.data_dir();
+        let mut last = None;
+        for _ in 0..200 {
+            match open(&dir) {
+                Ok(opened) => return opened,
+                Err(error) => last = Some(error),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the data dir stayed locked: {last:?}");
+    }
+
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
     }
