@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::{Id, JoinError, JoinSet};
 use tokio::time::Instant;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use super::outbox::{DeliveryError, OutboxWorker};
 use crate::chat::ChatError;
@@ -203,6 +203,9 @@ enum Work {
 struct LaneWait {
     until: Instant,
     backoff: Duration,
+    /// When the room's refusal (403 in this room) was last logged as an error: at most once
+    /// per [`BLOCKED_LOG_INTERVAL`], like the chat-wide block.
+    forbidden_logged: Option<Instant>,
 }
 
 /// The scheduler's state; every map is bounded by the lanes in flight, the lanes failing
@@ -438,14 +441,18 @@ impl Scheduler {
             // that lane alone, on its own backoff; readiness and the other rooms are unmoved.
             Err(DeliveryError::Chat(ChatError::RoomForbidden { room, detail })) => {
                 let wait = self.lane_failed(lane, now, None);
-                error!(
-                    %lane,
-                    %room,
-                    %detail,
-                    retry_in_ms = wait.as_millis() as u64,
-                    "The chat refuses warroom in this room; its items wait and nothing is dropped, the other rooms go on. Give the bot View Channel, Send Messages, Embed Links and Read Message History in that channel (check its permission overwrites)."
-                );
                 metrics::counter!("warroom_chat_room_forbidden_total").increment(1);
+                if self.forbidden_log_due(lane, now) {
+                    error!(
+                        %lane,
+                        %room,
+                        %detail,
+                        retry_in_ms = wait.as_millis() as u64,
+                        "The chat refuses warroom in this room; its items wait and nothing is dropped, the other rooms go on. Give the bot View Channel, Send Messages, Embed Links and Read Message History in that channel (check its permission overwrites)."
+                    );
+                } else {
+                    debug!(%lane, %room, retry_in_ms = wait.as_millis() as u64, "The room still refuses warroom.");
+                }
             }
             Err(DeliveryError::Chat(ChatError::RateLimited { retry_after })) => {
                 let wait = self.lane_failed(lane, now, retry_after);
@@ -458,6 +465,20 @@ impl Scheduler {
         }
     }
 
+    /// Whether a room's refusal is due to be logged as an error again (and notes it is).
+    fn forbidden_log_due(&mut self, lane: Lane, now: Instant) -> bool {
+        let Some(state) = self.waits.get_mut(&lane) else {
+            return true;
+        };
+        let due = state
+            .forbidden_logged
+            .is_none_or(|at| now.duration_since(at) >= BLOCKED_LOG_INTERVAL);
+        if due {
+            state.forbidden_logged = Some(now);
+        }
+        due
+    }
+
     /// Holds `lane` for `told` (what the chat said) or its own doubling backoff.
     fn lane_failed(&mut self, lane: Lane, now: Instant, told: Option<Duration>) -> Duration {
         if self.waits.len() >= MAX_WAITING_LANES {
@@ -466,6 +487,7 @@ impl Scheduler {
         let mut state = self.waits.get(&lane).copied().unwrap_or(LaneWait {
             until: now,
             backoff: FIRST_BACKOFF,
+            forbidden_logged: None,
         });
         // A wait the chat named is not a failure of the lane's own guessing: its backoff
         // moves on only when it had to guess.
@@ -495,140 +517,4 @@ impl OutboxWorker {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::alert::AlertIdentity;
-
-    fn incident(n: u32) -> IncidentId {
-        IncidentId::parse(&format!("INC-20261121-{n:03}")).unwrap()
-    }
-
-    fn item(key: u64, effect: Effect) -> OutboxItem {
-        OutboxItem { key, effect }
-    }
-
-    fn keys(planned: &[(Lane, Vec<OutboxItem>)]) -> Vec<(Lane, Vec<u64>)> {
-        planned
-            .iter()
-            .map(|(lane, items)| (*lane, items.iter().map(|i| i.key).collect()))
-            .collect()
-    }
-
-    #[test]
-    fn items_are_grouped_by_room_in_stored_order_and_busy_lanes_wait() {
-        let alert = AlertIdentity {
-            source: crate::domain::alert::AlertSource::Alertmanager,
-            fingerprint: "f".into(),
-        };
-        let items = || {
-            vec![
-                item(
-                    1,
-                    Effect::OpenRoom {
-                        incident: incident(1),
-                    },
-                ),
-                item(
-                    2,
-                    Effect::OpenRoom {
-                        incident: incident(2),
-                    },
-                ),
-                item(
-                    3,
-                    Effect::PostCard {
-                        incident: incident(1),
-                    },
-                ),
-                item(
-                    4,
-                    Effect::PostAlert {
-                        alert: alert.clone(),
-                    },
-                ),
-                item(
-                    5,
-                    Effect::PostCard {
-                        incident: incident(2),
-                    },
-                ),
-                item(
-                    6,
-                    Effect::MentionRoles {
-                        incident: incident(1),
-                    },
-                ),
-                item(
-                    7,
-                    Effect::OpenRoom {
-                        incident: incident(3),
-                    },
-                ),
-            ]
-        };
-        let one = Lane::Incident(incident(1));
-        let two = Lane::Incident(incident(2));
-        let three = Lane::Incident(incident(3));
-        type Case<'a> = (&'a [Lane], usize, Vec<(Lane, Vec<u64>)>);
-        let table: [Case; 4] = [
-            (
-                &[],
-                8,
-                vec![
-                    (one, vec![1, 3, 6]),
-                    (two, vec![2, 5]),
-                    (Lane::Alerts, vec![4]),
-                    (three, vec![7]),
-                ],
-            ),
-            // A busy room (in flight, or waiting out a 429) holds back only itself.
-            (
-                &[one],
-                8,
-                vec![(two, vec![2, 5]), (Lane::Alerts, vec![4]), (three, vec![7])],
-            ),
-            // Slots go to the lanes with the oldest items.
-            (
-                &[two],
-                2,
-                vec![(one, vec![1, 3, 6]), (Lane::Alerts, vec![4])],
-            ),
-            (&[], 0, vec![]),
-        ];
-        for (busy, slots, expected) in table {
-            let planned = plan(items(), |lane| busy.contains(&lane), slots);
-            assert_eq!(keys(&planned), expected, "busy {busy:?}, {slots} slots");
-        }
-    }
-
-    #[test]
-    fn a_failing_lane_backs_off_alone_doubling_unless_the_chat_says_how_long() {
-        let mut scheduler = Scheduler::default();
-        let now = Instant::now();
-        let lane = Lane::Incident(incident(1));
-        let first = scheduler.lane_failed(lane, now, None);
-        let second = scheduler.lane_failed(lane, now, None);
-        assert_eq!((first, second), (FIRST_BACKOFF, FIRST_BACKOFF * 2));
-        // What the chat said wins over the lane's own backoff, capped.
-        assert_eq!(
-            scheduler.lane_failed(lane, now, Some(Duration::from_millis(1234))),
-            Duration::from_millis(1234)
-        );
-        assert_eq!(
-            scheduler.lane_failed(lane, now, Some(Duration::from_secs(3600))),
-            MAX_BACKOFF
-        );
-        // Another lane has its own backoff, and is held by nothing.
-        assert!(!scheduler.waits.contains_key(&Lane::Alerts));
-        assert_eq!(
-            scheduler.lane_failed(Lane::Incident(incident(2)), now, None),
-            FIRST_BACKOFF
-        );
-        // Waits the chat named do not move the lane's own backoff on: after them, the next
-        // guess continues where the lane's own failures left it (two so far).
-        for _ in 0..6 {
-            scheduler.lane_failed(lane, now, Some(Duration::from_millis(500)));
-        }
-        assert_eq!(scheduler.lane_failed(lane, now, None), FIRST_BACKOFF * 4);
-    }
-}
+mod tests;
