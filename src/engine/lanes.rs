@@ -19,7 +19,7 @@ use tokio::task::{Id, JoinError, JoinSet};
 use tokio::time::Instant;
 use tracing::{debug, error, info, warn};
 
-use super::outbox::{DeliveryError, OutboxWorker};
+use super::outbox::{DeliveryError, OutboxWorker, drop_undeliverable};
 use crate::chat::ChatError;
 use crate::domain::effect::Effect;
 use crate::domain::ids::IncidentId;
@@ -135,21 +135,15 @@ impl OutboxWorker {
     async fn deliver_lane(&self, items: Vec<OutboxItem>) -> LaneOutcome {
         let mut progressed = false;
         for item in items {
-            match self.deliver(item.key, &item.effect).await {
+            // A request the chat calls invalid would fail the same way forever and block its
+            // lane: dropped loudly. A chat that refuses warroom itself (Blocked) returns below
+            // and loses nothing.
+            let delivered = drop_undeliverable(
+                self.deliver(item.key, &item.effect).await,
+                &format_args!("outbox item {} {:?}", item.key, item.effect),
+            );
+            match delivered {
                 Ok(()) => self.unblocked(),
-                // A request the chat calls invalid would fail the same way forever and block
-                // its lane: say so loudly and move on. A chat that refuses warroom itself
-                // (Blocked) returns below and loses nothing.
-                Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
-                    error!(item = item.key, effect = ?item.effect, %reason, "Chat refused an outbox item as invalid; dropping it.");
-                    metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
-                        .increment(1);
-                }
-                Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
-                    error!(item = item.key, effect = ?item.effect, %reason, "An outbox item has no room to go to; dropping it.");
-                    metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
-                        .increment(1);
-                }
                 Err(error) => {
                     return LaneOutcome {
                         progressed,
@@ -322,6 +316,7 @@ impl Scheduler {
             if slots == 0 {
                 break;
             }
+            // A mark without a body belongs to a message that can never exist: cleared.
             let Some(tracked) = worker.store.tracked(&mark.key)? else {
                 worker.store.clear_dirty_tracked(&mark)?;
                 continue;
@@ -333,7 +328,7 @@ impl Scheduler {
             let task_worker = worker.clone();
             let handle = self
                 .tasks
-                .spawn(async move { task_worker.refresh_one_tracked(mark).await.into() });
+                .spawn(async move { task_worker.refresh_one_tracked(mark, tracked).await.into() });
             self.in_flight.insert(handle.id(), (lane, Work::Tracked));
             started.insert(lane);
             slots -= 1;

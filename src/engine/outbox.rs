@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use tracing::{debug, error, info, warn};
+use tracing::{error, info, warn};
 
 use crate::chat::render;
 use crate::chat::{ChatError, ChatPort, OutgoingMessage};
@@ -38,6 +38,25 @@ pub(super) enum DeliveryError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
+}
+
+/// Settles a delivery the chat answered. A refusal no retry can cure — a request the chat
+/// calls invalid (`Rejected`: 400, 404 Unknown Message) or one with no room to go to
+/// (`NoRoom`) — is logged as an error, counted in `warroom_outbox_dropped_total` and dropped
+/// (`Ok`), so it never blocks what follows it; every other failure is returned to be retried.
+/// `what` names the delivery in the log.
+pub(super) fn drop_undeliverable(
+    result: Result<(), DeliveryError>,
+    what: &dyn std::fmt::Display,
+) -> Result<(), DeliveryError> {
+    let (why, detail) = match result {
+        Err(DeliveryError::Chat(ChatError::Rejected(detail))) => ("rejected", detail),
+        Err(DeliveryError::Chat(ChatError::NoRoom(detail))) => ("no_room", detail),
+        other => return other,
+    };
+    error!(%what, reason = why, %detail, "The chat cannot take this delivery, now or later; dropping it.");
+    metrics::counter!("warroom_outbox_dropped_total", "reason" => why).increment(1);
+    Ok(())
 }
 
 pub fn room_key(incident: IncidentId) -> String {
@@ -220,23 +239,12 @@ impl OutboxWorker {
                 &content,
             )
             .await;
-        match edited {
-            Ok(()) => debug!(incident = %card.incident, "Incident card refreshed."),
-            // The card was deleted (Discord's 404 Unknown Message) or its room is gone: the
-            // edit would fail the same way forever, so it is dropped loudly instead of
-            // retried; the next change marks the card again.
-            Err(ChatError::Rejected(reason)) => {
-                error!(incident = %card.incident, %reason, "Chat refused a card edit as invalid; dropping it.");
-                metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
-                    .increment(1);
-            }
-            Err(ChatError::NoRoom(reason)) => {
-                error!(incident = %card.incident, %reason, "A card edit has no room to go to; dropping it.");
-                metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
-                    .increment(1);
-            }
-            Err(error) => return Err(error.into()),
-        }
+        // The card was deleted (Discord's 404 Unknown Message) or its room is gone: the edit
+        // would fail the same way forever, so it is dropped; the next change marks it again.
+        drop_undeliverable(
+            edited.map_err(DeliveryError::from),
+            &format_args!("the card of {}", card.incident),
+        )?;
         self.store.clear_dirty_card(card)?;
         Ok(())
     }

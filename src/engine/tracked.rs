@@ -8,7 +8,7 @@
 //! message from the newest body, so many changes between two looks cost one edit. The card
 //! keeps its own path (`dirty_cards`), which works the same way keyed by incident.
 
-use tracing::{debug, error, warn};
+use tracing::{debug, warn};
 
 use crate::chat::{Button, ChatError, OutgoingMessage, RichText, reprobe_button_id};
 use crate::domain::effect::TrackedBody;
@@ -16,7 +16,7 @@ use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
 use crate::domain::probe::{ProbeOutcome, ProbeRefusal, ProbeState, ProbeView};
-use crate::engine::outbox::{DeliveryError, OutboxWorker};
+use crate::engine::outbox::{DeliveryError, OutboxWorker, drop_undeliverable};
 use crate::i18n::I18n;
 use crate::store::{DirtyTracked, MessageOwner, TrackedMessage};
 
@@ -73,22 +73,19 @@ impl OutboxWorker {
         Ok(())
     }
 
-    /// Edits one tracked message marked dirty, from its newest body; the outbox's lanes call
-    /// this in the message's incident lane, beside the card edits. An edit the chat refuses
-    /// as invalid (the message was deleted: Discord's 404 Unknown Message) or that has no
-    /// room is dropped like an undeliverable outbox item: logged, counted and its mark
-    /// cleared. Any other failure is retried with the lane's backoff.
+    /// Edits one tracked message marked dirty, showing `tracked` (its body as read when the
+    /// mark was found; a newer body comes with a newer mark, which this edit does not clear).
+    /// The outbox's lanes call this in the message's incident lane, beside the card edits. An
+    /// edit the chat refuses as invalid (the message was deleted: Discord's 404 Unknown
+    /// Message) or that has no room is dropped like an undeliverable outbox item: logged,
+    /// counted and its mark cleared. Any other failure is retried with the lane's backoff.
     pub(super) async fn refresh_one_tracked(
         &self,
         mark: DirtyTracked,
+        tracked: TrackedMessage,
     ) -> Result<(), DeliveryError> {
-        let tracked = self.store.tracked(&mark.key)?;
+        // Not posted yet: the post shows the newest body anyway.
         let Some(reference) = self.store.chat_ref(&tracked_ref_key(&mark.key))? else {
-            // Not posted yet (the post shows the newest body anyway); a mark whose message
-            // can never exist is cleared.
-            if tracked.is_none() {
-                self.store.clear_dirty_tracked(&mark)?;
-            }
             return Ok(());
         };
         if reference == DROPPED {
@@ -96,25 +93,15 @@ impl OutboxWorker {
             self.store.clear_dirty_tracked(&mark)?;
             return Ok(());
         }
-        let (Some(tracked), Some((room, message))) = (tracked, reference.split_once('\t')) else {
-            warn!(key = %mark.key, "A tracked message without a body or a readable reference is not refreshed.");
+        let Some((room, message)) = reference.split_once('\t') else {
+            warn!(key = %mark.key, "A tracked message without a readable reference is not refreshed.");
             self.store.clear_dirty_tracked(&mark)?;
             return Ok(());
         };
-        match self.edit_tracked(&tracked, room, message).await {
-            Ok(()) => {}
-            Err(DeliveryError::Chat(ChatError::Rejected(reason))) => {
-                error!(key = %mark.key, %reason, "Chat refused a tracked message's edit as invalid; dropping it.");
-                metrics::counter!("warroom_outbox_dropped_total", "reason" => "rejected")
-                    .increment(1);
-            }
-            Err(DeliveryError::Chat(ChatError::NoRoom(reason))) => {
-                error!(key = %mark.key, %reason, "A tracked message's edit has no room to go to; dropping it.");
-                metrics::counter!("warroom_outbox_dropped_total", "reason" => "no_room")
-                    .increment(1);
-            }
-            Err(error) => return Err(error),
-        }
+        drop_undeliverable(
+            self.edit_tracked(&tracked, room, message).await,
+            &format_args!("the tracked message {}", mark.key),
+        )?;
         self.store.clear_dirty_tracked(&mark)?;
         Ok(())
     }
@@ -524,7 +511,8 @@ mod tests {
         assert_eq!(store.dirty_tracked().unwrap().len(), 1);
         let depth = store.outbox_depth();
         let mark = store.dirty_tracked().unwrap().remove(0);
-        worker.refresh_one_tracked(mark).await.unwrap();
+        let tracked = store.tracked(&mark.key).unwrap().unwrap();
+        worker.refresh_one_tracked(mark, tracked).await.unwrap();
         assert_eq!(
             store.dirty_tracked().unwrap(),
             vec![],
