@@ -17,6 +17,7 @@ pub mod config;
 pub mod credentials;
 pub mod domain;
 pub mod engine;
+pub mod exec;
 pub mod health;
 pub mod http;
 pub mod i18n;

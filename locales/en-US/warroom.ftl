@@ -245,3 +245,6 @@ probe-failure-request = request failed
 probe-failure-timed_out = timed out
 job-kind-probe = health probe
 tl-probe-requested = #{ $seq } { $at } { $actor } asked to probe { $url } again
+
+# --- actions (skeleton) ---
+action-executor-missing = The { $executor } executor is not configured here; see the [kubernetes], [prometheus] and [logs] sections of the config.

@@ -224,3 +224,6 @@ probe-failure-request = 请求失败
 probe-failure-timed_out = 超时
 job-kind-probe = 健康探测
 tl-probe-requested = #{ $seq } { $at } { $actor } 请求重新探测 { $url }
+
+# --- actions (skeleton) ---
+action-executor-missing = 此处未配置 { $executor } 执行器；请查看配置中的 [kubernetes]、[prometheus] 和 [logs] 部分。

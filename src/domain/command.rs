@@ -201,6 +201,29 @@ pub enum Command {
     Help,
     /// The probe message's Re-probe button: probe the incident's health URL again.
     Reprobe,
+    /// Run a catalogued command (`/run`, `/diag`, `/scale`): its name and its parameters as
+    /// given, bound to the command's parameters by the catalog.
+    Action {
+        command: String,
+        params: ActionParams,
+    },
+    /// The catalog and this incident's requests.
+    Actions,
+    /// Approve or reject a request (its message's buttons, or a ✅/❌ reaction on it).
+    Vote {
+        request: crate::domain::action::RequestId,
+        approve: bool,
+        via: crate::domain::action::VoteVia,
+    },
+}
+
+/// A catalogued command's parameters as they arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionParams {
+    /// `/run`'s `params:` text, bound with the same rules as typed commands.
+    Raw(String),
+    /// Already split by name (a dedicated slash command such as `/scale`).
+    Named(OptionValues),
 }
 
 impl Command {

@@ -23,6 +23,14 @@ pub struct Deadline {
 pub enum DeadlineKind {
     /// Remind an unacknowledged incident's room; `sent` reminders went out before.
     AckReminder { incident: IncidentId, sent: u32 },
+    /// An action request still awaiting approval expires.
+    ActionExpiry {
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    },
+    /// A command's cooldown on a service ends: while this deadline exists the command is
+    /// refused on that service. Firing only removes it.
+    ActionCooldown { command: String, service: String },
 }
 
 /// A change to the deadlines, written with the rest of a decision.

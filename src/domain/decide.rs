@@ -654,6 +654,9 @@ pub fn apply_command(
         | Command::Timeline { .. }
         | Command::Declare { .. }
         | Command::Reprobe
+        | Command::Action { .. }
+        | Command::Actions
+        | Command::Vote { .. }
         | Command::Help => {
             // Read-only and incident-less commands are answered by the engine's queries, which
             // read views; nothing changes here.

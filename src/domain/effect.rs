@@ -45,6 +45,9 @@ pub enum Effect {
 pub enum TrackedBody {
     /// The health probe of an incident, with a Re-probe button.
     Probe(ProbeView),
+    /// An action request: who asked, what, votes, expiry, and at the end its result. Requests
+    /// that need approval carry Approve and Reject buttons while they wait.
+    Action(Box<crate::domain::action::ActionView>),
 }
 
 impl Effect {

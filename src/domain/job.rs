@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::action::{ActionJob, ActionOutcome, MAX_ACTION_OUTPUT_BYTES};
 use crate::domain::decide::Applied;
 use crate::domain::ids::{Actor, IncidentId};
 use crate::domain::probe::{
@@ -21,11 +22,13 @@ pub type JobId = u64;
 
 /// What a job does, with everything it needs. Its `Debug` (what logs show) keeps a probe
 /// URL's query out.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobKind {
     /// A read-only HTTP GET of an allow-listed URL.
     Probe { url: String, timeout_ms: u64 },
+    /// A catalogued command, as requested (and approved).
+    Action(Box<ActionJob>),
     /// A job whose effect must not happen twice, to show that an interrupted one is not
     /// re-run. Tests only: no real kind is non-idempotent yet.
     #[cfg(test)]
@@ -40,6 +43,11 @@ impl std::fmt::Debug for JobKind {
                 .field("url", &crate::domain::probe::loggable_url(url))
                 .field("timeout_ms", timeout_ms)
                 .finish(),
+            JobKind::Action(job) => f
+                .debug_struct("Action")
+                .field("request", &job.request)
+                .field("command", &job.command)
+                .finish(),
             #[cfg(test)]
             JobKind::TestSideEffect => f.write_str("TestSideEffect"),
         }
@@ -51,6 +59,7 @@ impl JobKind {
     pub fn name(&self) -> &'static str {
         match self {
             JobKind::Probe { .. } => "probe",
+            JobKind::Action(_) => "action",
             #[cfg(test)]
             JobKind::TestSideEffect => "test_side_effect",
         }
@@ -62,6 +71,7 @@ impl JobKind {
         match self {
             // A GET of a health endpoint changes nothing.
             JobKind::Probe { .. } => true,
+            JobKind::Action(job) => job.idempotent,
             #[cfg(test)]
             JobKind::TestSideEffect => false,
         }
@@ -73,6 +83,7 @@ impl JobKind {
             JobKind::Probe { timeout_ms, .. } => {
                 Duration::from_millis((*timeout_ms).clamp(1, MAX_PROBE_TIMEOUT_MS))
             }
+            JobKind::Action(job) => Duration::from_millis(job.timeout_ms.max(1)),
             #[cfg(test)]
             JobKind::TestSideEffect => Duration::from_secs(1),
         }
@@ -82,6 +93,7 @@ impl JobKind {
     pub fn max_output_bytes(&self) -> usize {
         match self {
             JobKind::Probe { .. } => PROBE_MAX_BODY_BYTES,
+            JobKind::Action(_) => MAX_ACTION_OUTPUT_BYTES,
             #[cfg(test)]
             JobKind::TestSideEffect => 0,
         }
@@ -89,14 +101,14 @@ impl JobKind {
 }
 
 /// A job to create, as the core decides it; the store gives it its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewJob {
     pub incident: IncidentId,
     pub kind: JobKind,
 }
 
 /// A stored job. Finished jobs are removed, so the tree holds only queued and running ones.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,
     pub incident: IncidentId,
@@ -112,6 +124,7 @@ pub struct Job {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum JobOutcome {
     Probe(ProbeOutcome),
+    Action(ActionOutcome),
     /// Found started at start-up: the process stopped while it ran, so nobody knows whether it
     /// did its work.
     Interrupted,
@@ -151,6 +164,11 @@ pub fn job_finished(job: &Job, outcome: JobOutcome) -> (Applied, JobAfter) {
         }
         (JobOutcome::Probe(outcome), JobKind::Probe { url, .. }) => {
             (probe_finished(job.incident, url, outcome), JobAfter::Done)
+        }
+        // SKELETON: action outcomes are applied with their request (the actions issue wires
+        // this); a mismatched outcome and kind changes nothing.
+        (JobOutcome::Action(_), _) | (JobOutcome::Probe(_), JobKind::Action(_)) => {
+            (Applied::default(), JobAfter::Done)
         }
         #[cfg(test)]
         (JobOutcome::Probe(_), JobKind::TestSideEffect) => (Applied::default(), JobAfter::Done),

@@ -3,6 +3,7 @@
 //! `tests/tidy.rs` checks the imports.
 
 pub mod access;
+pub mod action;
 pub mod alert;
 pub mod alert_rules;
 pub mod command;
@@ -18,5 +19,6 @@ pub mod message;
 pub mod probe;
 pub mod reminder;
 pub mod room;
+pub mod service;
 pub mod severity;
 pub mod timeline;

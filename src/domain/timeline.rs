@@ -1,11 +1,15 @@
 //! The append-only timeline: every change to an incident, with who and when. It is the audit log.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::action::{ActionStatus, RequestId};
 use crate::domain::alert::{AlertSource, AlertStatus};
 use crate::domain::ids::{Actor, IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::{IncidentRole, IncidentState};
+use crate::domain::message::Msg;
 use crate::domain::severity::Severity;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,5 +141,52 @@ pub enum EntryKind {
     /// A person pressed Re-probe: the audit record of who asked warroom to fetch `url`.
     ProbeRequested {
         url: String,
+    },
+    /// Someone asked to run a catalogued command; `approvals_required` is 0 for read-only
+    /// commands, which run at once.
+    ActionRequested {
+        request: RequestId,
+        command: String,
+        params: BTreeMap<String, String>,
+        digest: String,
+        approvals_required: u32,
+    },
+    /// A vote on a request: `counted`, or ignored with `reason` (a code such as
+    /// `self_approval`, `already_voted`, `not_approver`, `expired`, `digest_mismatch`,
+    /// `not_pending`). `approvals` counts the approvals after it.
+    ActionVote {
+        request: RequestId,
+        approve: bool,
+        counted: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        approvals: u32,
+        required: u32,
+    },
+    /// A request was not approved in time.
+    ActionExpired {
+        request: RequestId,
+    },
+    /// A request was withdrawn: `reason` is a code (`rejected`, `incident_closed`).
+    ActionCancelled {
+        request: RequestId,
+        reason: String,
+    },
+    /// A request's job was queued to run (approved, or read-only).
+    ActionStarted {
+        request: RequestId,
+        job: u64,
+    },
+    /// A request's job finished.
+    ActionFinished {
+        request: RequestId,
+        status: ActionStatus,
+        summary: Msg,
+    },
+    /// A request's job was running when warroom stopped; it runs again only if its command
+    /// is idempotent (`rerun`).
+    ActionInterrupted {
+        request: RequestId,
+        rerun: bool,
     },
 }

@@ -269,5 +269,13 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
         })
         .word("job", job_kind),
         EntryKind::ProbeRequested { url } => base("tl-probe-requested").outside("url", url),
+        // SKELETON: the actions issue words these.
+        EntryKind::ActionRequested { .. }
+        | EntryKind::ActionVote { .. }
+        | EntryKind::ActionExpired { .. }
+        | EntryKind::ActionCancelled { .. }
+        | EntryKind::ActionStarted { .. }
+        | EntryKind::ActionFinished { .. }
+        | EntryKind::ActionInterrupted { .. } => base("tl-probe-requested").outside("url", ""),
     }
 }

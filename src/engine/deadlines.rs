@@ -122,6 +122,8 @@ impl Engine {
                         None => pending.batch.deadlines.extend(applied.deadlines),
                     }
                 }
+                // SKELETON: the actions issue applies these (expiry; cooldowns only end).
+                DeadlineKind::ActionExpiry { .. } | DeadlineKind::ActionCooldown { .. } => {}
             }
         }
         Ok(())

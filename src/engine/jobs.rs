@@ -100,8 +100,9 @@ impl Engine {
     ) -> Result<CommandReply, StoreError> {
         let id = incident.id;
         let current = self.current_tracked(pending, &probe_key(id))?;
-        let view = current.map(|body| match body {
-            TrackedBody::Probe(view) => view,
+        let view = current.and_then(|body| match body {
+            TrackedBody::Probe(view) => Some(view),
+            TrackedBody::Action(_) => None,
         });
         Ok(
             match reprobe(&self.policy.probes, &incident, person, view.as_ref()) {
@@ -336,6 +337,8 @@ impl JobPool {
                 }
                 JobOutcome::Probe(outcome)
             }
+            // SKELETON: executors (src/exec) run these once the actions issue wires them.
+            JobKind::Action(_) => JobOutcome::Interrupted,
             #[cfg(test)]
             JobKind::TestSideEffect => JobOutcome::Interrupted,
         }

@@ -157,6 +157,13 @@ pub fn render_tracked(
 ) -> OutgoingMessage {
     match body {
         TrackedBody::Probe(view) => render_probe(i18n, locale, incident, view),
+        // SKELETON: the actions issue renders request messages.
+        TrackedBody::Action(_) => OutgoingMessage {
+            text: RichText::lines(std::iter::empty()),
+            fields: Vec::new(),
+            buttons: Vec::new(),
+            pin: false,
+        },
     }
 }
 

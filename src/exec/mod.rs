@@ -1,0 +1,108 @@
+//! Executors: what runs a catalogued command's job. Each executor takes an [`ActionJob`] (a
+//! snapshot of the approved request) and reports an [`ActionOutcome`]: it never panics on
+//! input, keeps within the job's timeout and bounds its output to
+//! [`crate::domain::action::MAX_ACTION_OUTPUT_BYTES`], and words failures so a person can act
+//! on them (without secrets).
+//!
+//! The job pool (`engine::jobs`) calls [`Executors::run`]; the engine applies the outcome.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus, ExecutorKind};
+use crate::domain::message::Msg;
+
+/// Runs one kind of job.
+#[async_trait]
+pub trait Executor: Send + Sync {
+    async fn run(&self, job: &ActionJob) -> ActionOutcome;
+}
+
+/// Where the executors reach their systems (`[kubernetes]`, `[prometheus]`, `[logs]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecSettings {
+    pub kubernetes: KubernetesSettings,
+    pub prometheus: Option<PrometheusSettings>,
+    pub logs: Option<LogsSettings>,
+    /// Hosts the http executor may fetch (`[probes] allow_hosts`, one list for both).
+    pub allow_hosts: Vec<crate::domain::probe::HostPattern>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubernetesSettings {
+    /// The API server; `None`: in-cluster config, else `KUBECONFIG`.
+    pub url: Option<String>,
+    /// Ask the API server to validate without changing anything (`dryRun=All`).
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrometheusSettings {
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogsKind {
+    Loki,
+    Elasticsearch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogsSettings {
+    pub kind: LogsKind,
+    pub url: String,
+}
+
+/// The executors warroom has, by kind. A kind with none configured refuses its jobs with a
+/// message naming the missing config.
+#[derive(Clone, Default)]
+pub struct Executors {
+    by_kind: BTreeMap<ExecutorKind, Arc<dyn Executor>>,
+}
+
+impl Executors {
+    /// An empty set: every job is refused as not configured.
+    pub fn none() -> Executors {
+        Executors::default()
+    }
+
+    /// The same set with `executor` running jobs of `kind` (replacing any other).
+    pub fn with(mut self, kind: ExecutorKind, executor: Arc<dyn Executor>) -> Executors {
+        self.by_kind.insert(kind, executor);
+        self
+    }
+
+    pub fn get(&self, kind: ExecutorKind) -> Option<&Arc<dyn Executor>> {
+        self.by_kind.get(&kind)
+    }
+
+    /// Runs `job` on the executor of its kind.
+    pub async fn run(&self, job: &ActionJob) -> ActionOutcome {
+        match self.by_kind.get(&job.executor) {
+            Some(executor) => executor.run(job).await,
+            None => ActionOutcome {
+                status: ActionStatus::Refused,
+                summary: Msg::new("action-executor-missing")
+                    .word("executor", executor_name(job.executor)),
+                details: Vec::new(),
+                output: String::new(),
+                scale: None,
+                duration_ms: 0,
+            },
+        }
+    }
+}
+
+/// The catalog's word for an executor kind.
+pub fn executor_name(kind: ExecutorKind) -> &'static str {
+    match kind {
+        ExecutorKind::Http => "http",
+        ExecutorKind::Prometheus => "prometheus",
+        ExecutorKind::Logs => "logs",
+        ExecutorKind::Kubernetes => "kubernetes",
+        ExecutorKind::Shell => "shell",
+        ExecutorKind::Diagnose => "diagnose",
+    }
+}
