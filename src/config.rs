@@ -117,6 +117,8 @@ pub struct Settings {
     /// `[console] enabled = true`.
     pub console_api: bool,
     pub http_limits: HttpLimits,
+    /// Where the executors reach Kubernetes, Prometheus and the log store.
+    pub exec: crate::exec::ExecSettings,
 }
 
 /// Limits that keep slow or greedy clients from starving everyone else.
@@ -545,6 +547,8 @@ impl Settings {
                     .and_then(|interval| chrono::Duration::from_std(interval).ok()),
                 ack_reminder_max,
                 probes,
+                // SKELETON: `[actions]`, `commands/` and the full `[[services]]` (issue 8).
+                actions: crate::domain::action::ActionPolicy::default(),
             },
             room_locale,
             card_edit_interval,
@@ -556,6 +560,8 @@ impl Settings {
             read_token,
             console_api,
             http_limits,
+            // SKELETON: `[kubernetes]`, `[prometheus]`, `[logs]` (issue 8).
+            exec: crate::exec::ExecSettings::default(),
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod render;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::action::{RequestId, VoteVia};
 use crate::domain::command::Command;
 use crate::domain::ids::{IncidentId, MessageId, RoomId, UserId};
 use crate::domain::incident::Transition;
@@ -221,10 +222,33 @@ pub fn reprobe_button_id(incident: IncidentId) -> String {
     format!("probe:again:{incident}")
 }
 
+/// An action request's Approve (`apr:approve:<incident>:<request>`) or Reject
+/// (`apr:reject:…`) button.
+pub fn approval_button_id(incident: IncidentId, request: RequestId, approve: bool) -> String {
+    let verb = if approve { "approve" } else { "reject" };
+    format!("apr:{verb}:{incident}:{request}")
+}
+
 /// The command a button press means, and its incident.
 pub fn parse_button(id: &str) -> Option<(Command, IncidentId)> {
     if let Some(incident) = id.strip_prefix("probe:again:") {
         return Some((Command::Reprobe, IncidentId::parse(incident).ok()?));
+    }
+    if let Some(rest) = id.strip_prefix("apr:") {
+        let mut parts = rest.splitn(3, ':');
+        let approve = match parts.next()? {
+            "approve" => true,
+            "reject" => false,
+            _ => return None,
+        };
+        let incident = IncidentId::parse(parts.next()?).ok()?;
+        let request = RequestId::parse(parts.next()?)?;
+        let vote = Command::Vote {
+            request,
+            approve,
+            via: VoteVia::Button,
+        };
+        return Some((vote, incident));
     }
     let mut parts = id.splitn(3, ':');
     if parts.next()? != "inc" {
@@ -255,6 +279,31 @@ mod tests {
                 parse_button(&id),
                 Some((Command::Transition(transition), incident))
             );
+        }
+        for approve in [true, false] {
+            let request = RequestId(999_999);
+            let id = approval_button_id(incident, request, approve);
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(
+                parse_button(&id),
+                Some((
+                    Command::Vote {
+                        request,
+                        approve,
+                        via: VoteVia::Button
+                    },
+                    incident
+                ))
+            );
+        }
+        for bad in [
+            "apr:approve:INC-20261121-001",
+            "apr:maybe:INC-20261121-001:A1",
+            "apr:approve:INC-20261121-001:A0",
+            "apr:approve:INC-20261121-001:B1",
+            "apr:approve:nope:A1",
+        ] {
+            assert_eq!(parse_button(bad), None, "{bad}");
         }
         let reprobe = reprobe_button_id(incident);
         assert!(reprobe.len() <= 100);

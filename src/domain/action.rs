@@ -18,12 +18,34 @@ pub use crate::domain::action::catalog::{
 };
 use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::message::Msg;
-use crate::domain::service::ServiceDef;
+use crate::domain::service::{ServiceDef, Services};
 
 /// The most output a finished action keeps (the API shows it whole; chat shows an excerpt).
 pub const MAX_ACTION_OUTPUT_BYTES: usize = 64 * 1024;
 /// The most a room message about an action may hold (Discord's message limit).
 pub const MAX_ACTION_MESSAGE_CHARS: usize = 2000;
+
+/// The actions part of the core's policy, built from config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionPolicy {
+    pub catalog: Catalog,
+    pub services: Services,
+    /// How long a request may wait for its approvals.
+    pub approval_expiry: chrono::Duration,
+    /// Run `diag` when an incident opens for a catalogued service.
+    pub auto_diagnose: bool,
+}
+
+impl Default for ActionPolicy {
+    fn default() -> ActionPolicy {
+        ActionPolicy {
+            catalog: Catalog::default(),
+            services: Services::default(),
+            approval_expiry: chrono::Duration::minutes(15),
+            auto_diagnose: false,
+        }
+    }
+}
 
 /// A request's number within its incident, shown as `A1`, `A2`, …
 /// Serialised as its text (`"A1"`), as people and button ids name it.

@@ -21,6 +21,10 @@ pub enum OptionKind {
     Choice(&'static [&'static str]),
     /// An incident id, `INC-YYYYMMDD-NNN`.
     Incident,
+    /// The name of a catalogued command (one word; chats offer the catalog's names).
+    CatalogCommand,
+    /// The name of a configured service (one word; chats offer the configured names).
+    Service,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +68,8 @@ impl LeafSpec {
                 OptionKind::Integer { min, max } => format!("<{min}-{max}>"),
                 OptionKind::Choice(choices) => format!("<{}>", choices.join("|")),
                 OptionKind::Incident => "<INC-YYYYMMDD-NNN>".to_owned(),
+                OptionKind::CatalogCommand => "<command>".to_owned(),
+                OptionKind::Service => "<service>".to_owned(),
             };
             let part = format!("{}:{placeholder}", option.name);
             if option.required {
@@ -170,10 +176,59 @@ pub const COMMAND_TREE: &[LeafSpec] = &[
         }],
     },
     LeafSpec {
+        path: &["run"],
+        options: &[
+            OptionSpec {
+                name: "command",
+                kind: OptionKind::CatalogCommand,
+                required: true,
+            },
+            OptionSpec {
+                name: "params",
+                kind: OptionKind::Text,
+                required: false,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["diag"],
+        options: &[OptionSpec {
+            name: "service",
+            kind: OptionKind::Service,
+            required: true,
+        }],
+    },
+    LeafSpec {
+        path: &["scale"],
+        options: &[
+            OptionSpec {
+                name: "service",
+                kind: OptionKind::Service,
+                required: true,
+            },
+            OptionSpec {
+                name: "replicas",
+                kind: OptionKind::Integer {
+                    min: 0,
+                    max: MAX_SCALE_REPLICAS,
+                },
+                required: true,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["actions"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
         path: &["help"],
         options: NO_OPTIONS,
     },
 ];
+
+/// The widest replica count `/scale` accepts before the catalog and the service's own
+/// bounds narrow it.
+pub const MAX_SCALE_REPLICAS: i64 = 1_000;
 
 /// A command after parsing: typed, ready for the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,6 +434,20 @@ pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseErr
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_TIMELINE_LIMIT),
         },
+        // SKELETON: the catalog binds these parameters (issue 8).
+        ["run"] => Command::Action {
+            command: text("command"),
+            params: ActionParams::Raw(text("params")),
+        },
+        ["diag"] => Command::Action {
+            command: "diag".to_owned(),
+            params: ActionParams::Named(values.clone()),
+        },
+        ["scale"] => Command::Action {
+            command: "scale".to_owned(),
+            params: ActionParams::Named(values.clone()),
+        },
+        ["actions"] => Command::Actions,
         ["help"] => Command::Help,
         other => return Err(ParseError::UnknownCommand(other.join(" "))),
     };
@@ -412,7 +481,9 @@ fn check_value(option: &OptionSpec, value: &str) -> Result<(), ParseError> {
         });
     }
     match option.kind {
-        OptionKind::Text | OptionKind::User => Ok(()),
+        OptionKind::Text | OptionKind::User | OptionKind::CatalogCommand | OptionKind::Service => {
+            Ok(())
+        }
         OptionKind::Incident => match IncidentId::parse(value) {
             Ok(_) => Ok(()),
             Err(_) => Err(ParseError::InvalidIncidentId {

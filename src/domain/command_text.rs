@@ -178,7 +178,9 @@ fn next_fits(others_free: &[&OptionSpec], rest: &str) -> bool {
             .parse::<i64>()
             .is_ok_and(|number| (min..=max).contains(&number)),
         OptionKind::Incident => IncidentId::parse(word).is_ok(),
-        OptionKind::Text | OptionKind::User => true,
+        OptionKind::Text | OptionKind::User | OptionKind::CatalogCommand | OptionKind::Service => {
+            true
+        }
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Policy {
     pub ack_reminder_max: u32,
     /// Health probes: allowed hosts, services' URLs, timeout.
     pub probes: crate::domain::probe::ProbePolicy,
+    /// The command catalog, the services and the approval settings.
+    pub actions: crate::domain::action::ActionPolicy,
 }
 
 impl Policy {
@@ -59,6 +61,7 @@ impl Policy {
             ack_reminder: None,
             ack_reminder_max: 3,
             probes: crate::domain::probe::ProbePolicy::default(),
+            actions: crate::domain::action::ActionPolicy::default(),
         }
     }
 }

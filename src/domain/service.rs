@@ -80,4 +80,76 @@ impl Services {
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
+
+    /// `start` and every service reachable from it through `depends_on`, breadth first, each
+    /// once (cycles end), at most `max_depth` hops away and at most [`MAX_REACHABLE`] in all.
+    /// Names no service is configured for are skipped. Empty when `start` is unknown.
+    pub fn reachable(&self, start: &str, max_depth: usize) -> Vec<ServiceDef> {
+        let Some(first) = self.get(start) else {
+            return Vec::new();
+        };
+        let mut seen = std::collections::BTreeSet::from([first.name.as_str()]);
+        let mut out = vec![first.clone()];
+        let mut frontier = vec![first];
+        for _ in 0..max_depth {
+            let mut next = Vec::new();
+            for service in frontier {
+                for name in &service.depends_on {
+                    if out.len() >= MAX_REACHABLE {
+                        return out;
+                    }
+                    if let Some(dependency) = self.get(name)
+                        && seen.insert(dependency.name.as_str())
+                    {
+                        out.push(dependency.clone());
+                        next.push(dependency);
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            frontier = next;
+        }
+        out
+    }
+}
+
+/// The most services one link diagnosis looks at.
+pub const MAX_REACHABLE: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, depends_on: &[&str]) -> ServiceDef {
+        ServiceDef {
+            name: name.to_owned(),
+            depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+            ..ServiceDef::default()
+        }
+    }
+
+    #[test]
+    fn reachable_is_breadth_first_bounded_and_survives_cycles() {
+        let services = Services::new([
+            service("checkout", &["payments", "db"]),
+            service("payments", &["db", "bank", "checkout"]),
+            service("db", &[]),
+            service("bank", &["ledger"]),
+            service("ledger", &["checkout"]),
+        ]);
+        let names = |depth| -> Vec<String> {
+            services
+                .reachable("checkout", depth)
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        };
+        assert_eq!(names(0), ["checkout"]);
+        assert_eq!(names(1), ["checkout", "payments", "db"]);
+        assert_eq!(names(2), ["checkout", "payments", "db", "bank"]);
+        assert_eq!(names(9), ["checkout", "payments", "db", "bank", "ledger"]);
+        assert!(services.reachable("nope", 3).is_empty());
+    }
 }

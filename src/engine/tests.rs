@@ -92,6 +92,21 @@ impl StoreRead for Watched {
     ) -> Result<Option<crate::store::MessageOwner>, StoreError> {
         self.inner.message_owner(message)
     }
+    fn action_requests(
+        &self,
+        incident: IncidentId,
+        after: Option<crate::domain::action::RequestId>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::action::ActionRequest>, StoreError> {
+        self.inner.action_requests(incident, after, limit)
+    }
+    fn action_request(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError> {
+        self.inner.action_request(incident, request)
+    }
 }
 
 impl Store for Watched {

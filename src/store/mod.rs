@@ -134,6 +134,20 @@ pub trait StoreRead: Send + Sync {
     fn dirty_tracked(&self) -> Result<Vec<DirtyTracked>, StoreError>;
     /// What a posted chat message belongs to, if warroom posted it.
     fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError>;
+
+    /// One incident's action requests numbered after `after` (all when `None`), in order,
+    /// at most `limit`.
+    fn action_requests(
+        &self,
+        incident: IncidentId,
+        after: Option<crate::domain::action::RequestId>,
+        limit: usize,
+    ) -> Result<Vec<crate::domain::action::ActionRequest>, StoreError>;
+    fn action_request(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError>;
 }
 
 /// The delivery port, held by the outbox and the job pool: their bookkeeping beside the

@@ -567,6 +567,24 @@ impl StoreRead for SledStore {
     fn message_owner(&self, message: &MessageId) -> Result<Option<MessageOwner>, StoreError> {
         self.read_message_owner(message)
     }
+
+    // SKELETON: the actions tree arrives with issue 8.
+    fn action_requests(
+        &self,
+        _incident: IncidentId,
+        _after: Option<crate::domain::action::RequestId>,
+        _limit: usize,
+    ) -> Result<Vec<crate::domain::action::ActionRequest>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn action_request(
+        &self,
+        _incident: IncidentId,
+        _request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError> {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -125,9 +125,11 @@ fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
                 }
                 .into(),
                 type_setter: match option.kind {
-                    OptionKind::Text | OptionKind::Choice(_) | OptionKind::Incident => {
-                        Some(set_string)
-                    }
+                    OptionKind::Text
+                    | OptionKind::Choice(_)
+                    | OptionKind::Incident
+                    | OptionKind::CatalogCommand
+                    | OptionKind::Service => Some(set_string),
                     OptionKind::User => Some(set_user),
                     OptionKind::Integer { min, max } => integer_setter(min, max),
                 },
@@ -166,7 +168,14 @@ fn set_user(option: serenity::CreateCommandOption) -> serenity::CreateCommandOpt
 /// poise takes a type setter as a plain `fn`, which cannot capture an option's bounds; each
 /// pair of bounds used in `COMMAND_TREE` therefore gets its own instance of
 /// [`set_integer`]. A test checks that every integer option registers its own bounds.
-const INTEGER_SETTERS: &[(i64, i64, TypeSetter)] = &[(1, 50, set_integer::<1, 50>)];
+const INTEGER_SETTERS: &[(i64, i64, TypeSetter)] = &[
+    (1, 50, set_integer::<1, 50>),
+    (
+        0,
+        crate::domain::command::MAX_SCALE_REPLICAS,
+        set_integer::<0, { crate::domain::command::MAX_SCALE_REPLICAS }>,
+    ),
+];
 
 type TypeSetter = fn(serenity::CreateCommandOption) -> serenity::CreateCommandOption;
 
@@ -562,7 +571,12 @@ mod tests {
             }
         }
         let names: Vec<&str> = commands.iter().map(|c| c.name.as_ref()).collect();
-        assert_eq!(names, ["help", "incident", "timeline"]);
+        assert_eq!(
+            names,
+            [
+                "actions", "diag", "help", "incident", "run", "scale", "timeline"
+            ]
+        );
         let incident = commands.iter().find(|c| c.name == "incident").unwrap();
         let status = incident
             .subcommands

@@ -189,7 +189,10 @@ fn every_leaf_builds_from_its_required_options() {
                 let value = match option.kind {
                     OptionKind::Choice(choices) => choices[0].to_owned(),
                     OptionKind::Integer { min, .. } => min.to_string(),
-                    OptionKind::Text | OptionKind::User => "x".to_owned(),
+                    OptionKind::Text
+                    | OptionKind::User
+                    | OptionKind::CatalogCommand
+                    | OptionKind::Service => "x".to_owned(),
                     OptionKind::Incident => "INC-20261121-001".to_owned(),
                 };
                 (option.name.to_owned(), value)
