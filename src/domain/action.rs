@@ -6,6 +6,7 @@
 //! lives in [`catalog`].
 
 pub mod catalog;
+pub mod params;
 
 use std::collections::BTreeMap;
 

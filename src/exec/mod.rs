@@ -106,3 +106,11 @@ pub fn executor_name(kind: ExecutorKind) -> &'static str {
         ExecutorKind::Diagnose => "diagnose",
     }
 }
+
+/// Builds every executor the settings allow; one that cannot be built is left out (its jobs
+/// are refused as not configured) and logged.
+pub async fn build(settings: &ExecSettings) -> Executors {
+    // SKELETON: each executor is added here as it lands (issue 8).
+    let _ = settings;
+    Executors::none()
+}
