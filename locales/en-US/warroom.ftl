@@ -270,3 +270,93 @@ tl-probe-requested = #{ $seq } { $at } { $actor } asked to probe { $url } again
 
 # --- actions (skeleton) ---
 action-executor-missing = The { $executor } executor is not configured here; see the [kubernetes], [prometheus] and [logs] sections of the config.
+
+# --- observe: http, prometheus, logs and link diagnosis ---
+exec-no-service = The { $command } command names no configured service.
+exec-unknown-action = The { $executor } executor has no action { $name }; it knows: { $known }.
+exec-param-missing = The { $command } command needs the parameter { $param }.
+exec-param-invalid = The { $executor } executor cannot use { $param } = { $value }.
+exec-unreachable = Could not reach { $system } at { $url }: { $error }
+exec-timed-out = { $system } gave no answer within { $ms } ms.
+exec-response-too-large = { $system } answered more than { $max } bytes; narrow the query.
+exec-bad-response = { $system } answered something unreadable: { $error }
+http-no-health-url = { $service } has no health_url: set one in its [[services]] entry.
+http-refused = Not fetched: { $url } ({ $reason }).
+http-healthy = ✅ { $service } is healthy: { $url } answered { $status } in { $latency } ms.
+http-unhealthy = ❌ { $service } is unhealthy: { $url } answered { $status } in { $latency } ms.
+http-no-answer = ❌ { $service } gave no answer: { $url } ({ $failure }: { $error }) after { $latency } ms.
+http-body = Body: { $excerpt }
+prom-error = Prometheus refused the query ({ $type }): { $error }
+prom-http-error = Prometheus answered HTTP { $status }: { $body }
+prom-no-data = The query returned no data.
+prom-vector = Query result: { $series ->
+        [one] 1 series
+       *[other] { $series } series
+    }.
+prom-matrix = Query result: { $series ->
+        [one] 1 series
+       *[other] { $series } series
+    } over the last { $range }.
+prom-scalar = Query result: { $value }
+prom-threshold-summary = { $breached } of { $series } series outside the thresholds.
+prom-series = { $labels } = { $value }
+prom-series-range = { $labels }: min { $min }, max { $max }, last { $last }
+prom-series-above = ⚠ { $labels } = { $value }, above { $threshold }
+prom-series-below = ⚠ { $labels } = { $value }, below { $threshold }
+prom-more-series = … and { $count } more series (the full output has them).
+prom-checks = { $service }: { $breached } of { $checks } checks breached.
+prom-checks-none = { $service } has no checks: add them to its [[services]] entry.
+logs-no-selector = { $service } has no log_selector: set one in its [[services]] entry.
+logs-summary = 📜 { $service }: { $errors } error lines among { $lines } log lines in the last { $window }.
+logs-summary-capped = 📜 { $service }: { $errors } error lines among the newest { $lines } of { $matched } log lines in the last { $window }.
+logs-summary-limit = 📜 { $service }: { $errors } error lines among the newest { $lines } log lines in the last { $window } (the read limit; there may be more).
+logs-none = 📜 { $service }: no log lines matched in the last { $window }.
+logs-error = { $system } refused the log query (HTTP { $status }): { $error }
+logs-partial = Some shards failed or the search timed out: the counts may be low.
+logs-pattern-pool_exhausted = ⚠ Connection pool exhausted: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-pattern-out_of_memory = ⚠ Out of memory: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-pattern-null_pointer = ⚠ Null pointer: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-pattern-timeout = ⚠ Timeouts: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-pattern-connection_refused = ⚠ Connection refused: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-pattern-disk_full = ⚠ Disk full: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-pattern-deadlock = ⚠ Deadlock: { $count ->
+        [one] 1 line
+       *[other] { $count } lines
+    }
+logs-top-message = { $count }× { $message }
+logs-stack-trace = First stack trace: { $line }
+diag-evidence-health = ↳ health: { $url } answered { $status } in { $latency } ms
+diag-evidence-health-none = ↳ health: { $url } gave no answer ({ $error })
+diag-evidence-check-above = ↳ { $check } = { $value }, above its max { $threshold }
+diag-evidence-check-below = ↳ { $check } = { $value }, below its min { $threshold }
+diag-evidence-check-ok = ↳ { $check } = { $value }, within bounds
+diag-evidence-check-failed = ↳ { $check } could not be evaluated: { $error }
+diag-evidence-check-no-data = ↳ { $check }: no data
+diag-evidence-logs = ↳ logs: { $errors } error lines of { $lines } read
+diag-evidence-logs-failed = ↳ logs could not be read: { $error }
+diag-summary-cause = 🩺 Likely cause: { $service }, failing while its dependencies are healthy ({ $failing } of { $checked } services failing).
+diag-summary-no-single-cause = 🩺 { $failing } of { $checked } services failing, each behind another failing one; start with { $service }.
+diag-summary-healthy = 🩺 No problem found: { $service } and its dependencies look healthy ({ $checked } services checked).
+diag-summary-nothing-observed = 🩺 Nothing could be observed for { $service } or its dependencies: configure health_url, checks or log_selector in [[services]], and [prometheus] or [logs].
+diag-candidate-cause = { $rank }. { $service } — likely cause
+diag-candidate-downstream = { $rank }. { $service } — failing behind { $dependencies }
+diag-candidates-more = … and { $count } more failing services (the full output has them).
+diag-unobserved = Not observed (nothing configured, or the queries failed): { $services }

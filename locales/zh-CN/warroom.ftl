@@ -249,3 +249,66 @@ tl-probe-requested = #{ $seq } { $at } { $actor } 请求重新探测 { $url }
 
 # --- actions (skeleton) ---
 action-executor-missing = 此处未配置 { $executor } 执行器；请查看配置中的 [kubernetes]、[prometheus] 和 [logs] 部分。
+
+# --- observe: http, prometheus, logs and link diagnosis ---
+exec-no-service = { $command } 命令没有指定已配置的服务。
+exec-unknown-action = { $executor } 执行器没有动作 { $name }；已知动作：{ $known }。
+exec-param-missing = { $command } 命令需要参数 { $param }。
+exec-param-invalid = { $executor } 执行器无法使用 { $param } = { $value }。
+exec-unreachable = 无法连接 { $system }（{ $url }）：{ $error }
+exec-timed-out = { $system } 在 { $ms } 毫秒内没有应答。
+exec-response-too-large = { $system } 的应答超过 { $max } 字节；请缩小查询范围。
+exec-bad-response = { $system } 的应答无法解析：{ $error }
+http-no-health-url = { $service } 没有 health_url：请在其 [[services]] 条目中设置。
+http-refused = 未请求：{ $url }（{ $reason }）。
+http-healthy = ✅ { $service } 健康：{ $url } 在 { $latency } 毫秒内返回 { $status }。
+http-unhealthy = ❌ { $service } 不健康：{ $url } 在 { $latency } 毫秒内返回 { $status }。
+http-no-answer = ❌ { $service } 无应答：{ $url }（{ $failure }：{ $error }），耗时 { $latency } 毫秒。
+http-body = 响应体：{ $excerpt }
+prom-error = Prometheus 拒绝了查询（{ $type }）：{ $error }
+prom-http-error = Prometheus 返回 HTTP { $status }：{ $body }
+prom-no-data = 查询没有返回数据。
+prom-vector = 查询结果：{ $series } 条序列。
+prom-matrix = 查询结果：最近 { $range } 内 { $series } 条序列。
+prom-scalar = 查询结果：{ $value }
+prom-threshold-summary = { $series } 条序列中有 { $breached } 条超出阈值。
+prom-series = { $labels } = { $value }
+prom-series-range = { $labels }：最小 { $min }，最大 { $max }，最新 { $last }
+prom-series-above = ⚠ { $labels } = { $value }，高于 { $threshold }
+prom-series-below = ⚠ { $labels } = { $value }，低于 { $threshold }
+prom-more-series = … 另有 { $count } 条序列（见完整输出）。
+prom-checks = { $service }：{ $checks } 项检查中有 { $breached } 项超出阈值。
+prom-checks-none = { $service } 没有检查项：请在其 [[services]] 条目中添加 checks。
+logs-no-selector = { $service } 没有 log_selector：请在其 [[services]] 条目中设置。
+logs-summary = 📜 { $service }：最近 { $window } 内 { $lines } 行日志中有 { $errors } 行错误。
+logs-summary-capped = 📜 { $service }：最近 { $window } 内共 { $matched } 行日志，在读取的最新 { $lines } 行中有 { $errors } 行错误。
+logs-summary-limit = 📜 { $service }：最近 { $window } 内读取的最新 { $lines } 行日志中有 { $errors } 行错误（已达读取上限，可能还有更多）。
+logs-none = 📜 { $service }：最近 { $window } 内没有匹配的日志。
+logs-error = { $system } 拒绝了日志查询（HTTP { $status }）：{ $error }
+logs-partial = 部分分片失败或搜索超时：计数可能偏低。
+logs-pattern-pool_exhausted = ⚠ 连接池耗尽：{ $count } 行
+logs-pattern-out_of_memory = ⚠ 内存不足：{ $count } 行
+logs-pattern-null_pointer = ⚠ 空指针：{ $count } 行
+logs-pattern-timeout = ⚠ 超时：{ $count } 行
+logs-pattern-connection_refused = ⚠ 连接被拒绝：{ $count } 行
+logs-pattern-disk_full = ⚠ 磁盘已满：{ $count } 行
+logs-pattern-deadlock = ⚠ 死锁：{ $count } 行
+logs-top-message = { $count }× { $message }
+logs-stack-trace = 第一个堆栈：{ $line }
+diag-evidence-health = ↳ 健康检查：{ $url } 在 { $latency } 毫秒内返回 { $status }
+diag-evidence-health-none = ↳ 健康检查：{ $url } 无应答（{ $error }）
+diag-evidence-check-above = ↳ { $check } = { $value }，高于上限 { $threshold }
+diag-evidence-check-below = ↳ { $check } = { $value }，低于下限 { $threshold }
+diag-evidence-check-ok = ↳ { $check } = { $value }，在范围内
+diag-evidence-check-failed = ↳ { $check } 无法计算：{ $error }
+diag-evidence-check-no-data = ↳ { $check }：无数据
+diag-evidence-logs = ↳ 日志：读取 { $lines } 行，其中 { $errors } 行错误
+diag-evidence-logs-failed = ↳ 无法读取日志：{ $error }
+diag-summary-cause = 🩺 可能的根因：{ $service }，其依赖均健康而它本身异常（{ $checked } 个服务中 { $failing } 个异常）。
+diag-summary-no-single-cause = 🩺 { $checked } 个服务中 { $failing } 个异常，且每个都依赖另一个异常服务；请先查看 { $service }。
+diag-summary-healthy = 🩺 未发现问题：{ $service } 及其依赖看起来都健康（检查了 { $checked } 个服务）。
+diag-summary-nothing-observed = 🩺 无法观测 { $service } 及其依赖：请在 [[services]] 中配置 health_url、checks 或 log_selector，并配置 [prometheus] 或 [logs]。
+diag-candidate-cause = { $rank }. { $service } — 可能的根因
+diag-candidate-downstream = { $rank }. { $service } — 因依赖 { $dependencies } 异常而异常
+diag-candidates-more = … 另有 { $count } 个异常服务（见完整输出）。
+diag-unobserved = 未观测（未配置或查询失败）：{ $services }
