@@ -313,6 +313,9 @@ pub struct ServiceFindings {
     pub service: String,
     pub depends_on: Vec<String>,
     pub evidence: Vec<Evidence>,
+    /// What could not be observed and why (a URL not allowed, a system not configured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl ServiceFindings {
@@ -587,11 +590,14 @@ pub fn report(diagnosis: &Diagnosis, findings: &[ServiceFindings]) -> String {
                 finding.depends_on.join(", ")
             ));
         }
-        if finding.evidence.is_empty() {
+        if finding.evidence.is_empty() && finding.notes.is_empty() {
             out.push_str("  nothing configured to observe (health_url, checks, log_selector)\n");
         }
         for evidence in &finding.evidence {
             out.push_str(&format!("  {}\n", evidence.report()));
+        }
+        for note in &finding.notes {
+            out.push_str(&format!("  note: {note}\n"));
         }
     }
     out

@@ -6,10 +6,16 @@
 //!
 //! The job pool (`engine::jobs`) calls [`Executors::run`]; the engine applies the outcome.
 
+pub mod diagnose;
+pub mod http;
+pub mod logs;
+pub mod prometheus;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tracing::warn;
 
 use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus, ExecutorKind};
 use crate::domain::message::Msg;
@@ -111,6 +117,38 @@ pub fn executor_name(kind: ExecutorKind) -> &'static str {
 /// are refused as not configured) and logged.
 pub async fn build(settings: &ExecSettings) -> Executors {
     // SKELETON: each executor is added here as it lands (issue 8).
-    let _ = settings;
-    Executors::none()
+    let mut executors = Executors::none();
+    let http = match http::HttpExecutor::new(settings.allow_hosts.clone()) {
+        Ok(http) => Some(http),
+        Err(error) => {
+            warn!(%error, "The http executor cannot be built; health checks are refused.");
+            None
+        }
+    };
+    let prometheus = settings.prometheus.as_ref().and_then(|prometheus| {
+        prometheus::PrometheusExecutor::new(prometheus)
+            .inspect_err(|error| warn!(%error, "The prometheus executor cannot be built; its jobs are refused."))
+            .ok()
+    });
+    let logs = settings.logs.as_ref().and_then(|logs| {
+        logs::LogsExecutor::new(logs)
+            .inspect_err(
+                |error| warn!(%error, "The logs executor cannot be built; its jobs are refused."),
+            )
+            .ok()
+    });
+    if let Some(http) = &http {
+        executors = executors.with(ExecutorKind::Http, Arc::new(http.clone()));
+    }
+    if let Some(prometheus) = &prometheus {
+        executors = executors.with(ExecutorKind::Prometheus, Arc::new(prometheus.clone()));
+    }
+    if let Some(logs) = &logs {
+        executors = executors.with(ExecutorKind::Logs, Arc::new(logs.clone()));
+    }
+    executors = executors.with(
+        ExecutorKind::Diagnose,
+        Arc::new(diagnose::DiagnoseExecutor::new(http, prometheus, logs)),
+    );
+    executors
 }

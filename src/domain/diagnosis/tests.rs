@@ -36,6 +36,7 @@ fn service(name: &str, depends_on: &[&str], evidence: Vec<Evidence>) -> ServiceF
         service: name.to_owned(),
         depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
         evidence,
+        notes: Vec::new(),
     }
 }
 
