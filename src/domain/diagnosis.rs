@@ -261,9 +261,11 @@ pub fn worst_value(check: &ServiceCheck, values: &[f64]) -> Option<f64> {
     let lowest = numbers.iter().copied().reduce(f64::min)?;
     if check.max.is_some_and(|max| highest > max) {
         Some(highest)
-    } else if check.min.is_some_and(|min| lowest < min) {
-        Some(lowest)
-    } else if check.max.is_none() && check.min.is_some() {
+    } else if check
+        .min
+        .is_some_and(|min| lowest < min || check.max.is_none())
+    {
+        // Breaching the min, or a min-only check: its lowest value is the one that matters.
         Some(lowest)
     } else {
         Some(highest)

@@ -401,8 +401,16 @@ fn first_stack_trace(lines: &[LogLine]) -> Option<String> {
     for (index, line) in lines.iter().enumerate() {
         let text = cut_chars(&line.text, MAX_STACK_TRACE_CHARS);
         let inner: Vec<&str> = text.lines().collect();
-        if inner.len() > 1 && inner.iter().skip(1).any(|l| is_frame(l)) {
-            return Some(bounded_trace(inner.into_iter()));
+        // `last_before` indexes the line just before the first frame (frames never open an
+        // entry).
+        if let Some(last_before) = inner.iter().skip(1).position(|l| is_frame(l)) {
+            // The trace starts at the last non-empty line before its first frame (the
+            // exception's own line), not at whatever the entry said before it.
+            let start = inner[..=last_before]
+                .iter()
+                .rposition(|l| !l.trim().is_empty())
+                .unwrap_or(0);
+            return Some(bounded_trace(inner[start..].iter().copied()));
         }
         if is_trace_head(text) {
             let frames: Vec<&str> = lines[index + 1..]

@@ -16,9 +16,7 @@ use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus, MAX_ACTION_O
 use crate::domain::diagnosis::Evidence;
 use crate::domain::logs::cut_chars;
 use crate::domain::message::Msg;
-use crate::domain::probe::{
-    HostPattern, ProbeFailure, ProbeRefusal, TIMED_OUT, check_url, loggable_url,
-};
+use crate::domain::probe::{HostPattern, ProbeFailure, ProbeRefusal, TIMED_OUT, check_url};
 use crate::domain::service::ServiceDef;
 use crate::exec::Executor;
 
@@ -81,7 +79,7 @@ impl HttpExecutor {
         let Some(url) = service.health_url.as_deref() else {
             return HealthCheck::NoUrl;
         };
-        let shown = loggable_url(url);
+        let shown = shown_url(url);
         if let Err(refusal) = check_url(url, &self.allow_hosts) {
             return HealthCheck::Refused {
                 url: shown,
@@ -281,13 +279,28 @@ pub enum SetupError {
 pub(crate) fn base_url(section: &'static str, text: &str) -> Result<url::Url, SetupError> {
     let refused = || SetupError::Url {
         section,
-        url: loggable_url(text),
+        url: shown_url(text),
     };
     let url = url::Url::parse(text.trim()).map_err(|_| refused())?;
     if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
         return Err(refused());
     }
     Ok(url)
+}
+
+/// A URL as outputs and rooms show it: scheme, host, port and path, without user info,
+/// query or fragment (which may carry secrets). Not a URL: a placeholder.
+pub fn shown_url(text: &str) -> String {
+    match url::Url::parse(text.trim()) {
+        Ok(mut url) => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => "(not a URL)".to_owned(),
+    }
 }
 
 /// The HTTP client of the observing executors: no redirects followed (a redirect is an

@@ -23,11 +23,10 @@ use serde_json::{Value, json};
 use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus};
 use crate::domain::logs::{LogAnalysis, LogLine, MAX_STACK_TRACE_CHARS, analyze, cut_chars};
 use crate::domain::message::Msg;
-use crate::domain::probe::loggable_url;
 use crate::domain::service::ServiceDef;
 use crate::exec::http::{
     SetupError, base_url, client, describe, finish, invalid_param, job_timeout, no_service,
-    one_line, read_bounded, refused, unknown_action,
+    one_line, read_bounded, refused, shown_url, unknown_action,
 };
 use crate::exec::{Executor, LogsKind, LogsSettings};
 
@@ -181,7 +180,7 @@ impl LogsExecutor {
     }
 
     fn failure(&self, error: &LogsError, started: Instant) -> ActionOutcome {
-        let base = loggable_url(self.base.as_str());
+        let base = shown_url(self.base.as_str());
         let (status, summary) = match error {
             LogsError::Api { status, error } => (
                 ActionStatus::Failed,
@@ -285,7 +284,7 @@ impl Executor for LogsExecutor {
         let mut output = format!(
             "{} {}: {}\n",
             self.system(),
-            loggable_url(self.base.as_str()),
+            shown_url(self.base.as_str()),
             service.log_selector.as_deref().unwrap_or_default()
         );
         if let Some(matched) = batch.matched {

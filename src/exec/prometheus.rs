@@ -18,11 +18,10 @@ use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus};
 use crate::domain::diagnosis::{Evidence, format_value, threshold_breached, worst_value};
 use crate::domain::logs::cut_chars;
 use crate::domain::message::Msg;
-use crate::domain::probe::loggable_url;
 use crate::domain::service::ServiceCheck;
 use crate::exec::http::{
     SetupError, base_url, client, describe, finish, invalid_param, job_timeout, missing_param,
-    no_service, one_line, read_bounded, unknown_action,
+    no_service, one_line, read_bounded, shown_url, unknown_action,
 };
 use crate::exec::{Executor, PrometheusSettings};
 
@@ -210,7 +209,7 @@ impl PrometheusExecutor {
     }
 
     fn failure(&self, error: &PrometheusError, started: Instant) -> ActionOutcome {
-        let base = loggable_url(self.base.as_str());
+        let base = shown_url(self.base.as_str());
         let (status, summary) = match error {
             PrometheusError::Api { error_type, error } => (
                 ActionStatus::Failed,

@@ -144,6 +144,15 @@ fn the_first_stack_trace_is_found_in_one_entry_or_across_lines() {
         )
     );
 
+    let go = "level=error msg=\"request failed\"\npanic: runtime error: index out of range\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d";
+    let analysis = analyze(&lines(&[go]));
+    assert_eq!(
+        analysis.stack_trace.as_deref(),
+        Some(
+            "panic: runtime error: index out of range\n\ngoroutine 1 [running]:\nmain.main()\n\t/app/main.go:5 +0x1d"
+        )
+    );
+
     let none = analyze(&lines(&["ERROR one", "ERROR two"]));
     assert_eq!(none.stack_trace, None);
 }

@@ -1,0 +1,304 @@
+//! Link diagnosis end to end over real counterparts: health URLs on a loopback HTTP server,
+//! checks on the real Prometheus with recorded series, error logs on the Loki fake; the
+//! executors built the way `serve` builds them (`exec::build`). Also the `health` command
+//! (the http executor) on its own.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use warroom::domain::action::{ActionStatus, ExecutorKind};
+use warroom::domain::probe::HostPattern;
+use warroom::domain::service::{ServiceCheck, ServiceDef, Services};
+use warroom::exec::http::{HEALTH_BODY_EXCERPT_BYTES, HttpExecutor};
+use warroom::exec::{ExecSettings, Executor, LogsKind, LogsSettings, PrometheusSettings, build};
+
+use crate::exec_prometheus::{
+    english, have_prometheus, observe_job, recorded_gauges, room_lines, start_prometheus,
+};
+use crate::probe::HealthServer;
+use crate::support::fake_logs::FakeLogs;
+
+fn allow(server: &HealthServer) -> Vec<HostPattern> {
+    vec![HostPattern::parse(server.base.trim_start_matches("http://")).unwrap()]
+}
+
+fn service(name: &str, health_url: Option<String>, depends_on: &[&str]) -> ServiceDef {
+    ServiceDef {
+        name: name.to_owned(),
+        health_url,
+        depends_on: depends_on.iter().map(|d| d.to_string()).collect(),
+        ..ServiceDef::default()
+    }
+}
+
+#[tokio::test]
+async fn diagnosis_ranks_the_deepest_failing_link_as_the_likely_cause() {
+    if !have_prometheus() {
+        return;
+    }
+    let health = HealthServer::start().await;
+    let prometheus = start_prometheus(&recorded_gauges(&[
+        ("pg_up", "instance=\"postgres-main\"", 0.0),
+        ("cache_hit_ratio", "instance=\"cache\"", 0.93),
+    ]))
+    .await;
+    let loki = FakeLogs::loki().await;
+    let now = Utc::now();
+    for seconds in [120, 60] {
+        loki.push_line(
+            &[("app", "payments")],
+            now - chrono::Duration::seconds(seconds),
+            "ERROR charge failed: dial tcp 10.0.0.7:5432: connect: connection refused",
+        );
+        loki.push_line(
+            &[("app", "postgres")],
+            now - chrono::Duration::seconds(seconds),
+            "FATAL: remaining connection slots are reserved for non-replication superuser connections",
+        );
+    }
+
+    let services = Services::new([
+        service(
+            "checkout-api",
+            Some(health.url("/fail")),
+            &["payments-api", "cache"],
+        ),
+        ServiceDef {
+            log_selector: Some(r#"{app="payments"}"#.to_owned()),
+            ..service("payments-api", None, &["postgres-main"])
+        },
+        ServiceDef {
+            checks: vec![ServiceCheck {
+                name: "cache_hits".to_owned(),
+                promql: "cache_hit_ratio".to_owned(),
+                max: None,
+                min: Some(0.5),
+            }],
+            ..service("cache", Some(health.url("/ok")), &[])
+        },
+        ServiceDef {
+            checks: vec![ServiceCheck {
+                name: "pg_up".to_owned(),
+                promql: "min(pg_up)".to_owned(),
+                max: None,
+                min: Some(1.0),
+            }],
+            log_selector: Some(r#"{app="postgres"}"#.to_owned()),
+            ..service("postgres-main", None, &[])
+        },
+    ]);
+    let executors = build(&ExecSettings {
+        prometheus: Some(PrometheusSettings {
+            url: prometheus.url.clone(),
+        }),
+        logs: Some(LogsSettings {
+            kind: LogsKind::Loki,
+            url: loki.url.clone(),
+        }),
+        allow_hosts: allow(&health),
+        ..ExecSettings::default()
+    })
+    .await;
+    let job = observe_job(
+        ExecutorKind::Diagnose,
+        "diagnose",
+        &[("service", "checkout-api")],
+        services.reachable("checkout-api", 4),
+        10_000,
+    );
+    let outcome = executors.run(&job).await;
+    let lines = room_lines(&outcome);
+    assert_eq!(outcome.status, ActionStatus::Succeeded, "{lines:?}");
+    let health_line = lines
+        .iter()
+        .position(|l| l.starts_with("↳ health: "))
+        .expect("checkout-api's health evidence");
+    assert!(
+        lines[health_line].starts_with(&format!("↳ health: {}/fail answered 500 in ", health.base)),
+        "{lines:?}"
+    );
+    let mut expected = vec![
+        "🩺 Likely cause: postgres-main, failing while its dependencies are healthy (3 of 4 services failing).",
+        "1. postgres-main — likely cause",
+        "↳ pg_up = 0, below its min 1",
+        "↳ logs: 2 error lines of 2 read",
+        "⚠ Connection pool exhausted: 2 lines",
+        "2. payments-api — failing behind postgres-main",
+        "↳ logs: 2 error lines of 2 read",
+        "⚠ Connection refused: 2 lines",
+        "3. checkout-api — failing behind payments-api",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    expected.push(lines[health_line].clone());
+    assert_eq!(lines, expected);
+    assert!(
+        outcome.output.contains("cache (depth 1): healthy"),
+        "{}",
+        outcome.output
+    );
+    assert!(
+        outcome
+            .output
+            .contains("check cache_hits = 0.93 (min 0.5) [ok]"),
+        "{}",
+        outcome.output
+    );
+    assert_eq!(health.hits("/fail"), 1);
+    assert_eq!(health.hits("/ok"), 1);
+}
+
+#[tokio::test]
+async fn a_hanging_dependency_costs_its_evidence_not_the_diagnosis() {
+    let health = HealthServer::start().await;
+    let services = Services::new([
+        service(
+            "checkout-api",
+            Some(health.url("/ok")),
+            &["slow-api", "outside-api"],
+        ),
+        service("slow-api", Some(health.url("/slow")), &[]),
+        service(
+            "outside-api",
+            Some("http://outside.invalid/health?token=s3cret".to_owned()),
+            &[],
+        ),
+    ]);
+    // Only health URLs: no [prometheus], no [logs].
+    let executors = build(&ExecSettings {
+        allow_hosts: allow(&health),
+        ..ExecSettings::default()
+    })
+    .await;
+    let job = observe_job(
+        ExecutorKind::Diagnose,
+        "diagnose",
+        &[("service", "checkout-api")],
+        services.reachable("checkout-api", 4),
+        1_500,
+    );
+    let outcome = tokio::time::timeout(Duration::from_secs(10), executors.run(&job))
+        .await
+        .expect("diagnosis keeps to the job's timeout");
+    let lines = room_lines(&outcome);
+    assert_eq!(outcome.status, ActionStatus::Succeeded, "{lines:?}");
+    assert!(outcome.duration_ms < 1_500, "{}", outcome.duration_ms);
+    assert_eq!(
+        lines,
+        [
+            "🩺 Likely cause: slow-api, failing while its dependencies are healthy (1 of 2 services failing).",
+            "1. slow-api — likely cause",
+            &format!("↳ health: {}/slow gave no answer (timed_out)", health.base),
+            "Not observed (nothing configured, or the queries failed): outside-api",
+        ]
+    );
+    assert!(
+        outcome.output.contains(
+            "note: health http://outside.invalid/health not fetched: host outside.invalid is not in [probes] allow_hosts"
+        ),
+        "{}",
+        outcome.output
+    );
+    assert!(!outcome.output.contains("s3cret"));
+
+    // The executors `build` leaves out refuse their jobs, naming what to configure.
+    let logs_job = observe_job(
+        ExecutorKind::Logs,
+        "errors",
+        &[("service", "checkout-api")],
+        services.reachable("checkout-api", 0),
+        1_000,
+    );
+    let refused = executors.run(&logs_job).await;
+    assert_eq!(refused.status, ActionStatus::Refused);
+    assert_eq!(refused.summary.id, "action-executor-missing");
+}
+
+#[tokio::test]
+async fn the_health_command_reports_status_latency_and_an_excerpt() {
+    let server = HealthServer::start().await;
+    let http = HttpExecutor::new(allow(&server)).unwrap();
+    let run = async |path: &str| {
+        let job = observe_job(
+            ExecutorKind::Http,
+            "health",
+            &[("service", "checkout-api")],
+            vec![service("checkout-api", Some(server.url(path)), &[])],
+            2_000,
+        );
+        http.run(&job).await
+    };
+
+    let ok = run("/ok").await;
+    let lines = room_lines(&ok);
+    assert_eq!(ok.status, ActionStatus::Succeeded);
+    assert!(
+        lines[0].starts_with(&format!(
+            "✅ checkout-api is healthy: {}/ok answered 200 in ",
+            server.base
+        )),
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], "Body: ok");
+    assert!(ok.output.ends_with("\n\nok"), "{}", ok.output);
+
+    let failing = run("/fail").await;
+    assert_eq!(failing.status, ActionStatus::Failed);
+    assert!(english(&failing.summary).starts_with("❌ checkout-api is unhealthy: "));
+
+    // A redirect is an answer, never followed.
+    let redirect = run("/redirect").await;
+    assert!(english(&redirect.summary).contains("answered 301"));
+    assert_eq!(server.hits("/elsewhere"), 0);
+
+    // A huge body: only its start is read, and the output says it was cut.
+    let huge = run("/huge").await;
+    assert_eq!(huge.status, ActionStatus::Succeeded);
+    assert!(
+        huge.output.ends_with(&format!(
+            "[body cut after {HEALTH_BODY_EXCERPT_BYTES} bytes]"
+        )),
+        "{}",
+        &huge.output[huge.output.len() - 100..]
+    );
+
+    // Silence: the job's timeout.
+    let slow = run("/slow").await;
+    assert_eq!(slow.status, ActionStatus::TimedOut);
+
+    // A host off the allow-list is never contacted; a secret in the query is never shown.
+    let before = server.total_hits();
+    let job = observe_job(
+        ExecutorKind::Http,
+        "health",
+        &[("service", "checkout-api")],
+        vec![service(
+            "checkout-api",
+            Some("http://elsewhere.invalid/healthz?token=s3cret".to_owned()),
+            &[],
+        )],
+        2_000,
+    );
+    let refused = http.run(&job).await;
+    assert_eq!(refused.status, ActionStatus::Refused);
+    assert_eq!(
+        english(&refused.summary),
+        "Not fetched: http://elsewhere.invalid/healthz (its host is not in [probes] allow_hosts)."
+    );
+    assert_eq!(server.total_hits(), before);
+
+    // No health URL: refused with the config to add.
+    let job = observe_job(
+        ExecutorKind::Http,
+        "health",
+        &[("service", "checkout-api")],
+        vec![service("checkout-api", None, &[])],
+        2_000,
+    );
+    assert_eq!(
+        english(&http.run(&job).await.summary),
+        "checkout-api has no health_url: set one in its [[services]] entry."
+    );
+}
