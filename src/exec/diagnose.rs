@@ -159,11 +159,7 @@ impl Executor for DiagnoseExecutor {
         let Some(first) = job.service() else {
             return no_service(job, started);
         };
-        // Leave a tenth of the time (at most a second) to rank and report before the job's
-        // own timeout.
-        let timeout = job_timeout(job);
-        let margin = (timeout / 10).min(Duration::from_secs(1));
-        let findings = self.observe_all(&job.services, timeout - margin).await;
+        let findings = self.observe_all(&job.services, job_timeout(job)).await;
         let diagnosis = rank(&findings);
         info!(
             service = %first.name,

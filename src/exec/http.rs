@@ -314,9 +314,12 @@ pub(crate) fn client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// The job's timeout (at least a millisecond).
+/// The time an executor gives itself: the job's timeout less a tenth (at most half a
+/// second), so its own outcome, which says what did not answer, comes before the job pool
+/// gives up on the job with a bare "timed out".
 pub(crate) fn job_timeout(job: &ActionJob) -> Duration {
-    Duration::from_millis(job.timeout_ms.max(1))
+    let timeout = Duration::from_millis(job.timeout_ms.max(1));
+    timeout - (timeout / 10).min(Duration::from_millis(500))
 }
 
 pub(crate) fn elapsed_ms(started: Instant) -> u64 {
@@ -503,6 +506,37 @@ mod tests {
         assert!(out.len() <= MAX_ACTION_OUTPUT_BYTES);
         assert!(out.ends_with("[output cut]"));
         assert_eq!(bound_output("short".to_owned()), "short");
+    }
+
+    #[test]
+    fn shown_urls_keep_the_port_and_drop_secrets() {
+        assert_eq!(
+            shown_url("https://user:pw@prom.example.com:9443/api?token=t#x"),
+            "https://prom.example.com:9443/api"
+        );
+        assert_eq!(shown_url("http://127.0.0.1:8080"), "http://127.0.0.1:8080/");
+        assert_eq!(shown_url("nope"), "(not a URL)");
+    }
+
+    #[test]
+    fn job_timeouts_leave_the_pool_a_margin() {
+        let job = |timeout_ms| crate::domain::action::ActionJob {
+            request: crate::domain::action::RequestId(1),
+            command: "diag".to_owned(),
+            executor: crate::domain::action::ExecutorKind::Diagnose,
+            action: "diagnose".to_owned(),
+            params: Default::default(),
+            digest: String::new(),
+            services: Vec::new(),
+            argv: Vec::new(),
+            env: Vec::new(),
+            timeout_ms,
+            idempotent: true,
+            rollback_to: None,
+        };
+        assert_eq!(job_timeout(&job(300)), Duration::from_millis(270));
+        assert_eq!(job_timeout(&job(30_000)), Duration::from_millis(29_500));
+        assert_eq!(job_timeout(&job(0)), Duration::from_micros(900));
     }
 
     #[test]

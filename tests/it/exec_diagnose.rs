@@ -184,7 +184,6 @@ async fn a_hanging_dependency_costs_its_evidence_not_the_diagnosis() {
         .expect("diagnosis keeps to the job's timeout");
     let lines = room_lines(&outcome);
     assert_eq!(outcome.status, ActionStatus::Succeeded, "{lines:?}");
-    assert!(outcome.duration_ms < 1_500, "{}", outcome.duration_ms);
     assert_eq!(
         lines,
         [

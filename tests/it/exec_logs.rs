@@ -144,7 +144,7 @@ async fn loki_refusals_silence_and_missing_selectors_are_clear() {
     assert_eq!(outcome.status, ActionStatus::TimedOut);
     assert_eq!(
         english(&outcome.summary),
-        "Loki gave no answer within 300 ms."
+        "Loki gave no answer within 270 ms."
     );
     let last = fake.requests().pop().unwrap();
     let span =

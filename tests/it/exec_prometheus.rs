@@ -349,7 +349,7 @@ async fn a_prometheus_that_is_not_there_or_never_answers_is_reported_in_time() {
     assert_eq!(outcome.status, ActionStatus::TimedOut);
     assert_eq!(
         english(&outcome.summary),
-        "Prometheus gave no answer within 300 ms."
+        "Prometheus gave no answer within 270 ms."
     );
     holder.abort();
 
