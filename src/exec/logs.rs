@@ -236,13 +236,15 @@ impl Executor for LogsExecutor {
         let Some(service) = job.service() else {
             return no_service(job, started);
         };
-        let (window, window_text) = match job.params.get("range") {
-            None => (DEFAULT_LOG_WINDOW, "15m".to_owned()),
+        let window = match job.params.get("range") {
+            None => DEFAULT_LOG_WINDOW,
             Some(text) => match humantime::parse_duration(text.trim()) {
-                Ok(window) if window.as_secs() > 0 => (window, text.trim().to_owned()),
+                Ok(window) if window.as_secs() > 0 => window,
                 _ => return invalid_param("logs", "range", text, started),
             },
         };
+        // The window in warroom's own words (canonical), never the text as typed.
+        let window_text = humantime::format_duration(window).to_string();
         let Some(result) = self.errors(service, window, job_timeout(job)).await else {
             return refused(
                 Msg::new("logs-no-selector").outside("service", &service.name),

@@ -275,13 +275,13 @@ impl PrometheusExecutor {
         let range = match job.params.get("range") {
             None => None,
             Some(text) => match humantime::parse_duration(text.trim()) {
-                Ok(range) if range.as_secs() > 0 => Some((text.trim(), range)),
+                Ok(range) if range.as_secs() > 0 => Some(range),
                 _ => return invalid_param("prometheus", "range", text, started),
             },
         };
         let request = match range {
             None => PromQuery::Instant { query },
-            Some((_, range)) => {
+            Some(range) => {
                 let end = Utc::now();
                 let span = chrono::Duration::from_std(range).unwrap_or(chrono::Duration::MAX);
                 PromQuery::Range {
@@ -295,8 +295,10 @@ impl PrometheusExecutor {
         match self.query(&request, job_timeout(job)).await {
             Err(error) => self.failure(&error, started),
             Ok(result) => {
-                let range_text = range.map(|(text, _)| text);
-                let (summary, details, output) = describe_result(&result, range_text, thresholds);
+                // The range in warroom's own words (canonical), never the text as typed.
+                let range_text = range.map(|range| humantime::format_duration(range).to_string());
+                let (summary, details, output) =
+                    describe_result(&result, range_text.as_deref(), thresholds);
                 finish(ActionStatus::Succeeded, summary, details, output, started)
             }
         }

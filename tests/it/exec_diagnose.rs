@@ -14,7 +14,8 @@ use warroom::exec::http::{HEALTH_BODY_EXCERPT_BYTES, HttpExecutor};
 use warroom::exec::{ExecSettings, Executor, LogsKind, LogsSettings, PrometheusSettings, build};
 
 use crate::exec_prometheus::{
-    english, have_prometheus, observe_job, recorded_gauges, room_lines, start_prometheus,
+    chinese_lines, english, have_prometheus, observe_job, recorded_gauges, room_lines,
+    start_prometheus,
 };
 use crate::probe::HealthServer;
 use crate::support::fake_logs::FakeLogs;
@@ -134,6 +135,11 @@ async fn diagnosis_ranks_the_deepest_failing_link_as_the_likely_cause() {
     .collect::<Vec<_>>();
     expected.push(lines[health_line].clone());
     assert_eq!(lines, expected);
+    let chinese = chinese_lines(&outcome);
+    assert_eq!(
+        chinese[0],
+        "🩺 可能的根因：postgres-main，其依赖均健康而它本身异常（4 个服务中 3 个异常）。"
+    );
     assert!(
         outcome.output.contains("cache (depth 1): healthy"),
         "{}",

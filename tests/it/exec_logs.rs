@@ -12,7 +12,7 @@ use warroom::domain::service::ServiceDef;
 use warroom::exec::logs::{LogsExecutor, MAX_LOG_LINES};
 use warroom::exec::{Executor, LogsKind, LogsSettings};
 
-use crate::exec_prometheus::{english, observe_job, room_lines};
+use crate::exec_prometheus::{chinese_lines, english, observe_job, room_lines};
 use crate::support::fake_logs::{FakeLogs, Mode};
 
 fn service(selector: Option<&str>) -> ServiceDef {
@@ -77,6 +77,13 @@ async fn loki_error_logs_are_counted_and_analysed() {
         ]
     );
     assert!(outcome.output.contains(NPE), "{}", outcome.output);
+    assert_eq!(
+        chinese_lines(&outcome)[..2],
+        [
+            "📜 checkout-api：最近 15m 内 4 行日志中有 4 行错误。",
+            "⚠ 连接池耗尽：3 行",
+        ]
+    );
 
     // What was asked: the selector, the newest lines first, bounded, over 15 minutes.
     let requests = fake.requests();

@@ -141,6 +141,21 @@ pub(crate) fn english(msg: &Msg) -> String {
     I18n::builtin().unwrap().render("en-US", msg)
 }
 
+/// Every room line of an outcome in Chinese, each checked to be fully formatted (no
+/// placeholder left, no English message id standing in for a missing translation).
+pub(crate) fn chinese_lines(outcome: &ActionOutcome) -> Vec<String> {
+    let i18n = I18n::builtin().unwrap();
+    std::iter::once(&outcome.summary)
+        .chain(&outcome.details)
+        .map(|msg| {
+            let text = i18n.render("zh-CN", msg);
+            assert!(!text.contains("{$") && !text.contains("{ $"), "{text}");
+            assert_ne!(text, msg.id, "{} is not translated", msg.id);
+            text
+        })
+        .collect()
+}
+
 /// Every room line of an outcome, in English: summary first.
 pub(crate) fn room_lines(outcome: &ActionOutcome) -> Vec<String> {
     std::iter::once(&outcome.summary)
@@ -295,6 +310,10 @@ async fn queries_and_checks_against_a_real_prometheus_with_recorded_series() {
             "↳ ready_replicas = 3, within bounds",
             "↳ queue_depth: no data",
         ]
+    );
+    assert_eq!(
+        chinese_lines(&outcome)[0],
+        "checkout-api：3 项检查中有 1 项超出阈值。"
     );
 }
 
