@@ -314,6 +314,14 @@ pub(crate) fn client() -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
+/// A duration in warroom's own words, as the catalog writes them (`1h30m`, one word), never
+/// the text as typed.
+pub(crate) fn canonical_duration(duration: Duration) -> String {
+    humantime::format_duration(duration)
+        .to_string()
+        .replace(' ', "")
+}
+
 /// The time an executor gives itself: the job's timeout less a tenth (at most half a
 /// second), so its own outcome, which says what did not answer, comes before the job pool
 /// gives up on the job with a bare "timed out".
@@ -537,6 +545,12 @@ mod tests {
         assert_eq!(job_timeout(&job(300)), Duration::from_millis(270));
         assert_eq!(job_timeout(&job(30_000)), Duration::from_millis(29_500));
         assert_eq!(job_timeout(&job(0)), Duration::from_micros(900));
+    }
+
+    #[test]
+    fn durations_read_as_one_word() {
+        assert_eq!(canonical_duration(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(canonical_duration(Duration::from_secs(900)), "15m");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //!   `hits.hits[]._source` (`message`, else `log`, else `msg`; an ECS `error.stack_trace` is
 //!   appended), the total from `hits.total`.
 //!
-//! Action `errors` (parameters `service`, optional `range`, a duration: how far back, default
+//! Action `errors` (parameters `service`, optional `since`, a duration: how far back, default
 //! [`DEFAULT_LOG_WINDOW`]).
 
 use std::time::{Duration, Instant};
@@ -25,8 +25,8 @@ use crate::domain::logs::{LogAnalysis, LogLine, MAX_STACK_TRACE_CHARS, analyze, 
 use crate::domain::message::Msg;
 use crate::domain::service::ServiceDef;
 use crate::exec::http::{
-    SetupError, base_url, client, describe, finish, invalid_param, job_timeout, no_service,
-    one_line, read_bounded, refused, shown_url, unknown_action,
+    SetupError, base_url, canonical_duration, client, describe, finish, invalid_param, job_timeout,
+    no_service, one_line, read_bounded, refused, shown_url, unknown_action,
 };
 use crate::exec::{Executor, LogsKind, LogsSettings};
 
@@ -236,15 +236,18 @@ impl Executor for LogsExecutor {
         let Some(service) = job.service() else {
             return no_service(job, started);
         };
-        let window = match job.params.get("range") {
+        // How far back: the catalog's `since` (`range` is read too).
+        let window = match ["since", "range"]
+            .into_iter()
+            .find_map(|name| job.params.get(name).map(|text| (name, text)))
+        {
             None => DEFAULT_LOG_WINDOW,
-            Some(text) => match humantime::parse_duration(text.trim()) {
+            Some((name, text)) => match humantime::parse_duration(text.trim()) {
                 Ok(window) if window.as_secs() > 0 => window,
-                _ => return invalid_param("logs", "range", text, started),
+                _ => return invalid_param("logs", name, text, started),
             },
         };
-        // The window in warroom's own words (canonical), never the text as typed.
-        let window_text = humantime::format_duration(window).to_string();
+        let window_text = canonical_duration(window);
         let Some(result) = self.errors(service, window, job_timeout(job)).await else {
             return refused(
                 Msg::new("logs-no-selector").outside("service", &service.name),

@@ -19,8 +19,8 @@ use crate::domain::diagnosis::{Evidence, worst_value};
 use crate::domain::message::Msg;
 use crate::domain::service::ServiceCheck;
 use crate::exec::http::{
-    SetupError, base_url, client, describe, finish, invalid_param, job_timeout, missing_param,
-    no_service, one_line, read_bounded, shown_url, unknown_action,
+    SetupError, base_url, canonical_duration, client, describe, finish, invalid_param, job_timeout,
+    missing_param, no_service, one_line, read_bounded, shown_url, unknown_action,
 };
 use crate::exec::{Executor, PrometheusSettings};
 
@@ -295,8 +295,7 @@ impl PrometheusExecutor {
         match self.query(&request, job_timeout(job)).await {
             Err(error) => self.failure(&error, started),
             Ok(result) => {
-                // The range in warroom's own words (canonical), never the text as typed.
-                let range_text = range.map(|range| humantime::format_duration(range).to_string());
+                let range_text = range.map(canonical_duration);
                 let (summary, details, output) =
                     describe_result(&result, range_text.as_deref(), thresholds);
                 finish(ActionStatus::Succeeded, summary, details, output, started)

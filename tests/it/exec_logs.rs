@@ -141,7 +141,7 @@ async fn loki_refusals_silence_and_missing_selectors_are_clear() {
     let job = observe_job(
         ExecutorKind::Logs,
         "errors",
-        &[("service", "checkout-api"), ("range", "1h")],
+        &[("service", "checkout-api"), ("since", "1h")],
         vec![service(Some(r#"{app="checkout"}"#))],
         300,
     );
@@ -159,7 +159,7 @@ async fn loki_refusals_silence_and_missing_selectors_are_clear() {
     assert_eq!(
         span,
         3_600 * 1_000_000_000,
-        "the range parameter sets the window"
+        "the since parameter sets the window"
     );
 
     // A Loki behind a failing proxy.
