@@ -423,3 +423,33 @@ async fn the_shipped_rbac_grants_exactly_what_the_executor_uses() {
     granted.sort();
     assert_eq!(granted, needed);
 }
+
+#[tokio::test]
+async fn build_wires_the_kubernetes_and_shell_executors() {
+    let fake = FakeKube::start().await;
+    fake.deployment("shop", "checkout-api", 2);
+    let executors = warroom::exec::build(&warroom::exec::ExecSettings {
+        kubernetes: KubernetesSettings {
+            url: Some(fake.url()),
+            dry_run: false,
+        },
+        ..warroom::exec::ExecSettings::default()
+    })
+    .await;
+    assert!(executors.get(ExecutorKind::Shell).is_some());
+    let outcome = executors.run(&job("scale", &[("replicas", "5")])).await;
+    assert_summary(&outcome, ActionStatus::Succeeded, "kube-scaled");
+    assert_eq!(fake.get("shop", "checkout-api").unwrap().replicas, 5);
+
+    // A configured URL that cannot be used leaves kubernetes jobs refused as not configured.
+    let executors = warroom::exec::build(&warroom::exec::ExecSettings {
+        kubernetes: KubernetesSettings {
+            url: Some("https://admin:secret@k8s.example".to_owned()),
+            dry_run: false,
+        },
+        ..warroom::exec::ExecSettings::default()
+    })
+    .await;
+    let outcome = executors.run(&job("scale", &[("replicas", "5")])).await;
+    assert_summary(&outcome, ActionStatus::Refused, "action-executor-missing");
+}

@@ -227,7 +227,8 @@ async fn a_timeout_kills_the_program_and_everything_it_started() {
         ],
         &[],
     );
-    sleeper.timeout_ms = 500;
+    // Long enough for the shell to start its grandchild even on a loaded machine.
+    sleeper.timeout_ms = 1_500;
     let outcome = ShellExecutor::new().run(&sleeper).await;
     assert_eq!(outcome.status, ActionStatus::TimedOut, "{outcome:#?}");
     assert_eq!(outcome.summary.id, "shell-timed-out");
@@ -246,4 +247,52 @@ async fn a_timeout_kills_the_program_and_everything_it_started() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("still running after the timeout: {listed:?}");
+}
+
+#[tokio::test]
+async fn a_run_dropped_by_its_caller_still_kills_everything_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let mut sleeper = job(
+        &[
+            "/bin/sh",
+            "-c",
+            r#"sleep 300 & echo "$$ $!" > "$0"; sleep 300"#,
+            pids.to_str().unwrap(),
+        ],
+        &[],
+    );
+    // The job pool gives up first (its own timeout) and drops the run.
+    sleeper.timeout_ms = 600_000;
+    let executor = ShellExecutor::new();
+    let mut run = Box::pin(executor.run(&sleeper));
+    let read_pids = || -> Vec<u32> {
+        std::fs::read_to_string(&pids)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|pid| pid.parse().unwrap())
+            .collect()
+    };
+    // Bounded polling until the program has started its grandchild, then the caller gives up.
+    let mut listed = Vec::new();
+    for _ in 0..200 {
+        tokio::select! {
+            outcome = &mut run => panic!("the program cannot have finished: {outcome:#?}"),
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+        listed = read_pids();
+        if listed.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(listed.len(), 2, "the program never started its grandchild");
+    drop(run);
+
+    for _ in 0..100 {
+        if listed.iter().all(|pid| ended(*pid)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("still running after the run was dropped: {listed:?}");
 }
