@@ -118,6 +118,26 @@ pub fn check_value(param: &str, value: &str) -> Result<(), Msg> {
     }
 }
 
+/// The allow-listed environment variables a program gets: never warroom's own secrets, even
+/// when a catalog file lists them.
+pub fn passed_env(allowed: &[String]) -> Vec<&str> {
+    const WARROOM_SECRETS: &[&str] = &[
+        crate::config::INGEST_TOKEN_ENV,
+        crate::config::DISCORD_TOKEN_ENV,
+    ];
+    allowed
+        .iter()
+        .map(String::as_str)
+        .filter(|name| {
+            let secret = WARROOM_SECRETS.contains(name);
+            if secret {
+                warn!(variable = %name, "A shell command's env lists one of warroom's secrets; it is not passed.");
+            }
+            !secret
+        })
+        .collect()
+}
+
 /// `{name}` when the whole argument is one placeholder.
 fn whole_placeholder(argument: &str) -> Option<&str> {
     let name = argument.strip_prefix('{')?.strip_suffix('}')?;
@@ -170,7 +190,7 @@ async fn run_program(job: &ActionJob, argv: &[String], started: Instant) -> Fini
         // Its own process group, so a timeout can kill everything it started.
         .process_group(0)
         .kill_on_drop(true);
-    for name in &job.env {
+    for name in passed_env(&job.env) {
         if let Some(value) = std::env::var_os(name) {
             command.env(name, value);
         }

@@ -138,3 +138,9 @@ fn combined_output_is_bounded_and_marks_stderr() {
     let (output, _) = combine((invalid.clone(), false), (invalid, false));
     assert!(output.len() <= MAX_ACTION_OUTPUT_BYTES);
 }
+
+#[test]
+fn warroom_secrets_are_never_passed_to_programs() {
+    let allowed = argv(&["PATH", "DISCORD_TOKEN", "LANG", "WARROOM_INGEST_TOKEN"]);
+    assert_eq!(passed_env(&allowed), ["PATH", "LANG"]);
+}
