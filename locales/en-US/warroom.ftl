@@ -270,3 +270,39 @@ tl-probe-requested = #{ $seq } { $at } { $actor } asked to probe { $url } again
 
 # --- actions (skeleton) ---
 action-executor-missing = The { $executor } executor is not configured here; see the [kubernetes], [prometheus] and [logs] sections of the config.
+
+# --- kube: kubernetes and shell executors ---
+kube-no-service = Not run: { $command } names no service to act on.
+kube-no-deployment = Not run: service { $service } has no deployment; set namespace and deployment in its [[services]] entry.
+kube-unknown-action = Not run: the kubernetes executor has no action { $name } (command { $command }); it knows scale, scale-rollback and restart.
+kube-scale-unchanged = { $namespace }/{ $deployment } already runs { $replicas } replicas; nothing changed.
+kube-scaled = Scaled { $namespace }/{ $deployment } from { $current } to { $replicas } replicas.
+kube-scaled-dry-run = Dry run: the API server accepted scaling { $namespace }/{ $deployment } from { $current } to { $replicas } replicas; nothing changed.
+kube-restarted = Rollout restart of { $namespace }/{ $deployment } requested; its pods are replaced gradually.
+kube-restarted-dry-run = Dry run: the API server accepted a rollout restart of { $namespace }/{ $deployment }; nothing changed.
+kube-timed-out = No answer from the Kubernetes API within the job's timeout while trying to { $verb } { $resource } of { $namespace }/{ $deployment }; look at the deployment before trying again (the change may have been applied).
+kube-not-found = No deployment { $deployment } in namespace { $namespace } (404 Not Found); check namespace and deployment in the service's [[services]] entry.
+kube-forbidden = The Kubernetes API refused to { $verb } { $resource } in namespace { $namespace } (403 Forbidden): warroom's service account lacks that permission; apply the Role in deploy/kubernetes/rbac.yaml to namespace { $namespace }.
+kube-unauthorized = The Kubernetes API server { $server } did not accept warroom's credentials (401 Unauthorized); check its service account token or kubeconfig.
+kube-conflict = { $namespace }/{ $deployment } changed while warroom was updating it (409 Conflict: { $message }); look at it and try again.
+kube-api-error = The Kubernetes API answered { $code } to { $verb } { $resource } of { $namespace }/{ $deployment }: { $message }
+kube-unreachable = Could not reach the Kubernetes API server { $server }: connection refused.
+kube-transport-error = Could not talk to the Kubernetes API server { $server }: { $error }
+kube-no-rollback = Not run: there is no earlier scale of { $service } to go back to.
+kube-rollback-mismatch = Not run: the approved replicas { $value } differ from the count { $service } is to go back to ({ $replicas }).
+kube-replicas-missing = Not run: { $command } needs a replicas parameter.
+kube-replicas-not-a-number = Not run: replicas { $value } is not a whole number.
+kube-no-max-replicas = Not run: service { $service } has no max_replicas; set it in its [[services]] entry to allow scaling.
+kube-replicas-below-min = Not run: replicas: { $value } is below { $service }'s min_replicas { $min }.
+kube-replicas-above-max = Not run: replicas: { $value } is above { $service }'s max_replicas { $max }.
+shell-no-program = Not run: { $command } has no argv, or its program is not an absolute path.
+shell-param-missing = Not run: the argv of { $command } uses the parameter { $param }, which the request does not have.
+shell-placeholder-partial = Not run: argument { $argument } of { $command } embeds a placeholder; a placeholder must be a whole argument.
+shell-value-refused = Not run: parameter { $param } contains { $character }; shell commands never accept ; | & $ ` < > or control characters such as newlines.
+shell-value-flag = Not run: parameter { $param } starts with "-", which the program would read as an option.
+shell-spawn-failed = Could not start { $program }: { $error }
+shell-succeeded = { $program } finished (exit 0) in { $ms } ms.
+shell-exit-failed = { $program } failed with exit code { $code } after { $ms } ms.
+shell-killed = { $program } was killed by signal { $signal } after { $ms } ms.
+shell-timed-out = { $program } ran past its { $ms } ms timeout; it and every process it started were killed.
+shell-output-truncated = The output was cut at { $bytes } bytes per stream.

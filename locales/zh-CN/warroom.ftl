@@ -249,3 +249,39 @@ tl-probe-requested = #{ $seq } { $at } { $actor } 请求重新探测 { $url }
 
 # --- actions (skeleton) ---
 action-executor-missing = 此处未配置 { $executor } 执行器；请查看配置中的 [kubernetes]、[prometheus] 和 [logs] 部分。
+
+# --- kube: kubernetes and shell executors ---
+kube-no-service = 未执行：{ $command } 没有指定要操作的服务。
+kube-no-deployment = 未执行：服务 { $service } 没有配置 deployment；请在它的 [[services]] 条目中设置 namespace 和 deployment。
+kube-unknown-action = 未执行：kubernetes 执行器没有动作 { $name }（命令 { $command }）；它支持 scale、scale-rollback 和 restart。
+kube-scale-unchanged = { $namespace }/{ $deployment } 已经是 { $replicas } 个副本；没有改动。
+kube-scaled = 已将 { $namespace }/{ $deployment } 从 { $current } 个副本扩缩到 { $replicas } 个。
+kube-scaled-dry-run = 演练（dry run）：API 服务器接受了将 { $namespace }/{ $deployment } 从 { $current } 个副本扩缩到 { $replicas } 个；实际没有改动。
+kube-restarted = 已请求滚动重启 { $namespace }/{ $deployment }；其 Pod 将逐步替换。
+kube-restarted-dry-run = 演练（dry run）：API 服务器接受了对 { $namespace }/{ $deployment } 的滚动重启；实际没有改动。
+kube-timed-out = 在任务超时内 Kubernetes API 没有应答（正在对 { $namespace }/{ $deployment } 执行 { $verb } { $resource }）；重试前请先查看该 deployment（改动可能已经生效）。
+kube-not-found = 命名空间 { $namespace } 中没有 deployment { $deployment }（404 Not Found）；请检查该服务 [[services]] 条目中的 namespace 和 deployment。
+kube-forbidden = Kubernetes API 拒绝在命名空间 { $namespace } 中对 { $resource } 执行 { $verb }（403 Forbidden）：warroom 的服务账号缺少该权限；请将 deploy/kubernetes/rbac.yaml 中的 Role 应用到命名空间 { $namespace }。
+kube-unauthorized = Kubernetes API 服务器 { $server } 不接受 warroom 的凭据（401 Unauthorized）；请检查服务账号令牌或 kubeconfig。
+kube-conflict = warroom 更新 { $namespace }/{ $deployment } 时它被改动了（409 Conflict：{ $message }）；请查看后重试。
+kube-api-error = Kubernetes API 对 { $namespace }/{ $deployment } 的 { $verb } { $resource } 应答 { $code }：{ $message }
+kube-unreachable = 无法连接 Kubernetes API 服务器 { $server }：连接被拒绝。
+kube-transport-error = 无法与 Kubernetes API 服务器 { $server } 通信：{ $error }
+kube-no-rollback = 未执行：{ $service } 之前没有扩缩记录，无法回退。
+kube-rollback-mismatch = 未执行：批准的副本数 { $value } 与 { $service } 要回退到的数量（{ $replicas }）不一致。
+kube-replicas-missing = 未执行：{ $command } 需要 replicas 参数。
+kube-replicas-not-a-number = 未执行：replicas { $value } 不是整数。
+kube-no-max-replicas = 未执行：服务 { $service } 没有 max_replicas；请在它的 [[services]] 条目中设置后才能扩缩。
+kube-replicas-below-min = 未执行：replicas: { $value } 低于 { $service } 的 min_replicas { $min }。
+kube-replicas-above-max = 未执行：replicas: { $value } 高于 { $service } 的 max_replicas { $max }。
+shell-no-program = 未执行：{ $command } 没有 argv，或其程序不是绝对路径。
+shell-param-missing = 未执行：{ $command } 的 argv 使用了参数 { $param }，但请求中没有该参数。
+shell-placeholder-partial = 未执行：{ $command } 的参数 { $argument } 中嵌入了占位符；占位符必须是一个完整的参数。
+shell-value-refused = 未执行：参数 { $param } 含有 { $character }；shell 命令从不接受 ; | & $ ` < > 或换行等控制字符。
+shell-value-flag = 未执行：参数 { $param } 以 "-" 开头，程序会把它当作选项。
+shell-spawn-failed = 无法启动 { $program }：{ $error }
+shell-succeeded = { $program } 已完成（退出码 0），耗时 { $ms } 毫秒。
+shell-exit-failed = { $program } 失败，退出码 { $code }，耗时 { $ms } 毫秒。
+shell-killed = { $program } 在 { $ms } 毫秒后被信号 { $signal } 终止。
+shell-timed-out = { $program } 超过了 { $ms } 毫秒的超时；它及其启动的所有进程均已被终止。
+shell-output-truncated = 输出在每个流 { $bytes } 字节处被截断。

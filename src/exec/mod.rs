@@ -6,6 +6,9 @@
 //!
 //! The job pool (`engine::jobs`) calls [`Executors::run`]; the engine applies the outcome.
 
+pub mod kubernetes;
+pub mod shell;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -111,6 +114,19 @@ pub fn executor_name(kind: ExecutorKind) -> &'static str {
 /// are refused as not configured) and logged.
 pub async fn build(settings: &ExecSettings) -> Executors {
     // SKELETON: each executor is added here as it lands (issue 8).
-    let _ = settings;
-    Executors::none()
+    let mut executors = Executors::none();
+    match kubernetes::KubernetesExecutor::connect(&settings.kubernetes).await {
+        Ok(executor) => {
+            executors = executors.with(ExecutorKind::Kubernetes, Arc::new(executor));
+        }
+        // Without [kubernetes] url, no cluster is an ordinary setup, not a fault.
+        Err(error) if settings.kubernetes.url.is_none() => {
+            tracing::info!(%error, "No Kubernetes cluster; kubernetes commands will be refused.");
+        }
+        Err(error) => {
+            tracing::warn!(%error, "The kubernetes executor is not available; its commands will be refused.");
+        }
+    }
+    executors = executors.with(ExecutorKind::Shell, Arc::new(shell::ShellExecutor::new()));
+    executors
 }

@@ -14,6 +14,8 @@ mod discord_lanes;
 mod discord_storm;
 mod disk_full;
 mod e2e;
+mod exec_kubernetes;
+mod exec_shell;
 mod fake_discord_selftest;
 mod http_limits;
 mod identity;
