@@ -270,3 +270,37 @@ tl-probe-requested = #{ $seq } { $at } { $actor } asked to probe { $url } again
 
 # --- actions (skeleton) ---
 action-executor-missing = The { $executor } executor is not configured here; see the [kubernetes], [prometheus] and [logs] sections of the config.
+
+# --- catalog ---
+cmd-error-not-an-integer = { $option }: "{ $value }" is not a whole number.
+cmd-error-integer-below = { $option }: { $value } is below the least allowed, { $min }.
+cmd-error-integer-above = { $option }: { $value } is above the most allowed, { $max }.
+action-error-unknown-command = There is no catalogued command "{ $command }". Known: { $known } (see /actions).
+action-error-missing-option = { $command }: { cmd-error-missing-option }
+action-error-unknown-option = { $command }: { cmd-error-unknown-option }
+action-error-duplicate-option = { $command }: { cmd-error-duplicate-option }
+action-error-invalid-choice = { $command }: { cmd-error-invalid-choice }
+action-error-invalid-integer = { $command }: { cmd-error-invalid-integer }
+action-error-not-an-integer = { $command }: { cmd-error-not-an-integer }
+action-error-integer-below = { $command }: { cmd-error-integer-below }
+action-error-integer-above = { $command }: { cmd-error-integer-above }
+action-error-too-many-values = { $command }: { cmd-error-too-many-values }
+action-error-empty-value = { $command }: { cmd-error-empty-value }
+action-error-unknown-service = { $command }: { $option }: there is no service "{ $value }". Known services include { $known }.
+action-error-no-services = { $command }: { $option }: there is no service "{ $value }"; no services are configured ([[services]] in the config).
+action-error-pattern-mismatch = { $command }: { $option }: "{ $value }" does not match the pattern { $pattern }.
+action-error-invalid-duration = { $command }: { $option }: "{ $value }" is not a duration like 30s, 5m or 1h30m.
+action-error-duration-out-of-range = { $command }: { $option }: "{ $value }" must be longer than 0s and at most { $max }.
+action-error-value-too-long = { $command }: { $option } is longer than { $max } characters.
+action-error-control-character = { $command }: { $option } must be one line without control characters.
+action-error-above-service-max = { $command }: { $option }: { $value } is above { $service }'s max_replicas { $max }.
+action-error-below-service-min = { $command }: { $option }: { $value } is below { $service }'s min_replicas { $min }.
+action-error-service-missing-config = { $command }: service { $service } has no { $key } in its [[services]] entry, so it cannot be changed from chat; add it to the config.
+catalog-diag-description = Diagnose a service and everything it depends on: health, checks and error logs, with ranked root-cause candidates
+catalog-health-description = Fetch a service's health URL: status, latency and the start of the body
+catalog-promql-description = Run a PromQL query (instant, or over a range)
+catalog-logs-description = Count and classify a service's recent error logs
+catalog-scale-description = Scale a service's deployment to a number of replicas
+catalog-scale-rollback-description = Scale a service back to the replica count before its last scale
+catalog-restart-description = Restart a service's deployment (rollout restart)
+catalog-dns-description = Resolve a service's host name from warroom's host (getent hosts)

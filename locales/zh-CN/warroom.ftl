@@ -249,3 +249,37 @@ tl-probe-requested = #{ $seq } { $at } { $actor } 请求重新探测 { $url }
 
 # --- actions (skeleton) ---
 action-executor-missing = 此处未配置 { $executor } 执行器；请查看配置中的 [kubernetes]、[prometheus] 和 [logs] 部分。
+
+# --- catalog ---
+cmd-error-not-an-integer = { $option }：“{ $value }”不是整数。
+cmd-error-integer-below = { $option }：{ $value } 低于允许的最小值 { $min }。
+cmd-error-integer-above = { $option }：{ $value } 高于允许的最大值 { $max }。
+action-error-unknown-command = 目录中没有命令“{ $command }”。已有：{ $known }（见 /actions）。
+action-error-missing-option = { $command }：{ cmd-error-missing-option }
+action-error-unknown-option = { $command }：{ cmd-error-unknown-option }
+action-error-duplicate-option = { $command }：{ cmd-error-duplicate-option }
+action-error-invalid-choice = { $command }：{ cmd-error-invalid-choice }
+action-error-invalid-integer = { $command }：{ cmd-error-invalid-integer }
+action-error-not-an-integer = { $command }：{ cmd-error-not-an-integer }
+action-error-integer-below = { $command }：{ cmd-error-integer-below }
+action-error-integer-above = { $command }：{ cmd-error-integer-above }
+action-error-too-many-values = { $command }：{ cmd-error-too-many-values }
+action-error-empty-value = { $command }：{ cmd-error-empty-value }
+action-error-unknown-service = { $command }：{ $option }：没有服务“{ $value }”。已配置的服务包括 { $known }。
+action-error-no-services = { $command }：{ $option }：没有服务“{ $value }”；配置中尚未配置任何服务（[[services]]）。
+action-error-pattern-mismatch = { $command }：{ $option }：“{ $value }”不符合模式 { $pattern }。
+action-error-invalid-duration = { $command }：{ $option }：“{ $value }”不是时长，时长形如 30s、5m 或 1h30m。
+action-error-duration-out-of-range = { $command }：{ $option }：“{ $value }”须大于 0s 且不超过 { $max }。
+action-error-value-too-long = { $command }：{ $option } 超过 { $max } 个字符。
+action-error-control-character = { $command }：{ $option } 须为单行文本，不能含控制字符。
+action-error-above-service-max = { $command }：{ $option }：{ $value } 超过 { $service } 的 max_replicas { $max }。
+action-error-below-service-min = { $command }：{ $option }：{ $value } 低于 { $service } 的 min_replicas { $min }。
+action-error-service-missing-config = { $command }：服务 { $service } 的 [[services]] 配置缺少 { $key }，无法从聊天中变更；请在配置中补上。
+catalog-diag-description = 诊断服务及其全部依赖：健康检查、指标检查与错误日志，并给出按可能性排序的根因候选
+catalog-health-description = 请求服务的健康检查 URL：状态码、延迟和响应体开头
+catalog-promql-description = 执行 PromQL 查询（即时查询或区间查询）
+catalog-logs-description = 统计并归类服务最近的错误日志
+catalog-scale-description = 将服务的 Deployment 扩缩到指定副本数
+catalog-scale-rollback-description = 将服务的副本数回滚到上一次扩缩之前
+catalog-restart-description = 重启服务的 Deployment（rollout restart）
+catalog-dns-description = 在 warroom 所在主机上解析服务的主机名（getent hosts）

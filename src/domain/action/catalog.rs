@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::PersonRole;
 
+pub use parse::{
+    COOLDOWN_BOUNDS, CatalogProblem, DEFAULT_TIMEOUT, MAX_PARAM_VALUE_CHARS, MAX_PARAMS,
+    RESERVED_PARAM_NAMES, TIMEOUT_BOUNDS, kind_word, parse_command_file,
+};
+pub(crate) use parse::compile_whole;
+
 /// Which executor runs a command (`executor = "…"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +31,22 @@ pub enum ExecutorKind {
     Shell,
     /// Link diagnosis: a service and what it depends on, ranked root-cause candidates.
     Diagnose,
+}
+
+impl ExecutorKind {
+    pub const ALL: [ExecutorKind; 6] = [
+        ExecutorKind::Http,
+        ExecutorKind::Prometheus,
+        ExecutorKind::Logs,
+        ExecutorKind::Kubernetes,
+        ExecutorKind::Shell,
+        ExecutorKind::Diagnose,
+    ];
+
+    /// Whether its commands may change production, so they wait for approvals by default.
+    pub fn changes_state(self) -> bool {
+        matches!(self, ExecutorKind::Kubernetes | ExecutorKind::Shell)
+    }
 }
 
 /// How risky a command is, as the approval message says it.
@@ -146,4 +168,21 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.commands.is_empty()
     }
+
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// The command `name` names, in any case.
+    pub fn find(&self, name: &str) -> Option<&CommandDef> {
+        self.get(name).or_else(|| {
+            self.commands
+                .values()
+                .find(|command| command.name.eq_ignore_ascii_case(name.trim()))
+        })
+    }
 }
+
+mod parse;
+#[cfg(test)]
+mod tests;
