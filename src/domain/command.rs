@@ -386,18 +386,14 @@ impl ParseError {
             ParseError::NotAnInteger { option, value } => Msg::new("cmd-error-not-an-integer")
                 .outside("option", option.as_str())
                 .outside("value", value.as_str()),
-            ParseError::IntegerBelow { option, value, min } => {
-                Msg::new("cmd-error-integer-below")
-                    .outside("option", option.as_str())
-                    .outside("value", value.as_str())
-                    .word("min", min)
-            }
-            ParseError::IntegerAbove { option, value, max } => {
-                Msg::new("cmd-error-integer-above")
-                    .outside("option", option.as_str())
-                    .outside("value", value.as_str())
-                    .word("max", max)
-            }
+            ParseError::IntegerBelow { option, value, min } => Msg::new("cmd-error-integer-below")
+                .outside("option", option.as_str())
+                .outside("value", value.as_str())
+                .word("min", min),
+            ParseError::IntegerAbove { option, value, max } => Msg::new("cmd-error-integer-above")
+                .outside("option", option.as_str())
+                .outside("value", value.as_str())
+                .word("max", max),
             ParseError::TooManyValues { extra } => {
                 Msg::new("cmd-error-too-many-values").outside("extra", extra.as_str())
             }
@@ -567,9 +563,8 @@ pub fn integer_in_bounds(
     max: Option<i64>,
 ) -> Result<i64, ParseError> {
     let parsed = value.trim().parse::<i64>();
-    let in_range = |number: i64| {
-        min.is_none_or(|min| number >= min) && max.is_none_or(|max| number <= max)
-    };
+    let in_range =
+        |number: i64| min.is_none_or(|min| number >= min) && max.is_none_or(|max| number <= max);
     match (parsed, min, max) {
         (Ok(number), _, _) if in_range(number) => Ok(number),
         (_, Some(min), Some(max)) => Err(ParseError::InvalidInteger {

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::PersonRole;
 
+pub(crate) use parse::compile_whole;
 pub use parse::{
     COOLDOWN_BOUNDS, CatalogProblem, DEFAULT_TIMEOUT, MAX_PARAM_VALUE_CHARS, MAX_PARAMS,
     RESERVED_PARAM_NAMES, TIMEOUT_BOUNDS, kind_word, parse_command_file,
 };
-pub(crate) use parse::compile_whole;
 
 /// Which executor runs a command (`executor = "…"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

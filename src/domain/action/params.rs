@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use crate::domain::action::catalog::{MAX_PARAM_VALUE_CHARS, compile_whole};
 use crate::domain::action::{ActionPolicy, CommandDef, ExecutorKind, ParamDef, ParamKind};
-use crate::domain::command::{
-    ActionParams, ParseError, integer_in_bounds, non_empty, one_of,
-};
+use crate::domain::command::{ActionParams, ParseError, integer_in_bounds, non_empty, one_of};
 use crate::domain::command_text::{BindOption, bind_options};
 use crate::domain::message::Msg;
 use crate::domain::service::Services;
@@ -398,7 +396,11 @@ fn service_named<'s>(services: &'s Services, text: &str) -> Option<&'s str> {
     services
         .get(text)
         .map(|service| service.name.as_str())
-        .or_else(|| services.names().find(|name| name.eq_ignore_ascii_case(text)))
+        .or_else(|| {
+            services
+                .names()
+                .find(|name| name.eq_ignore_ascii_case(text))
+        })
 }
 
 /// A few known names, those most like `typed` first (longest common prefix, then those

@@ -29,8 +29,7 @@ pub const MAX_PARAMS: usize = 10;
 /// The longest value a parameter takes.
 pub const MAX_PARAM_VALUE_CHARS: usize = 1000;
 /// A command's timeout lies within these (default [`DEFAULT_TIMEOUT`]).
-pub const TIMEOUT_BOUNDS: (Duration, Duration) =
-    (Duration::from_secs(1), Duration::from_secs(600));
+pub const TIMEOUT_BOUNDS: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(600));
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A cooldown lies within these.
 pub const COOLDOWN_BOUNDS: (Duration, Duration) =
@@ -56,7 +55,9 @@ const TOP_KEYS: [&str; 13] = [
     "argv",
     "env",
 ];
-const PARAM_KEYS: [&str; 7] = ["name", "type", "required", "pattern", "min", "max", "values"];
+const PARAM_KEYS: [&str; 7] = [
+    "name", "type", "required", "pattern", "min", "max", "values",
+];
 const PARAM_TYPES: &str = "string, integer, enum, service or duration";
 
 /// Parses and validates one catalog file; every problem is reported, not just the first.
@@ -90,18 +91,19 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
             format!("\"{id}\" is not a Fluent message id like catalog-scale-description"),
         );
     }
-    let executor = problems
-        .string(&table, "executor", true)
-        .and_then(|text| match executor_of(&text) {
-            Some(kind) => Some(kind),
-            None => {
-                problems.push(
-                    "executor",
-                    format!("unknown executor \"{text}\"; use {}", executor_words()),
-                );
-                None
-            }
-        });
+    let executor =
+        problems
+            .string(&table, "executor", true)
+            .and_then(|text| match executor_of(&text) {
+                Some(kind) => Some(kind),
+                None => {
+                    problems.push(
+                        "executor",
+                        format!("unknown executor \"{text}\"; use {}", executor_words()),
+                    );
+                    None
+                }
+            });
     let action = problems.string(&table, "action", false);
     let action = executor.and_then(|kind| {
         let allowed = actions_of(kind);
@@ -134,10 +136,7 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
     let approvals = match problems.integer(&table, "approvals") {
         None => Some(if changes_state { 2 } else { 0 }),
         Some(n) if !(0..=MAX_APPROVALS).contains(&n) => {
-            problems.push(
-                "approvals",
-                format!("{n} is outside 0..={MAX_APPROVALS}"),
-            );
+            problems.push("approvals", format!("{n} is outside 0..={MAX_APPROVALS}"));
             None
         }
         Some(0) if executor == Some(ExecutorKind::Kubernetes) => {
@@ -154,7 +153,10 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
         None => Some(PersonRole::DutyManager),
         Some(text) => match PersonRole::parse(&text) {
             Some(PersonRole::Viewer) => {
-                problems.push("approver_role", "a viewer may only read, never approve".to_owned());
+                problems.push(
+                    "approver_role",
+                    "a viewer may only read, never approve".to_owned(),
+                );
                 None
             }
             Some(role) => Some(role),
@@ -179,7 +181,10 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
         Some(text) => {
             let risk = Risk::deserialize(Value::String(text.clone())).ok();
             if risk.is_none() {
-                problems.push("risk", format!("\"{text}\" is not one of low, medium, high"));
+                problems.push(
+                    "risk",
+                    format!("\"{text}\" is not one of low, medium, high"),
+                );
             }
             risk
         }
@@ -188,7 +193,9 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
         .duration(&table, "timeout", TIMEOUT_BOUNDS)
         .unwrap_or(Some(DEFAULT_TIMEOUT));
     let cooldown = problems.duration(&table, "cooldown", COOLDOWN_BOUNDS);
-    let idempotent = problems.boolean(&table, "idempotent").unwrap_or(!changes_state);
+    let idempotent = problems
+        .boolean(&table, "idempotent")
+        .unwrap_or(!changes_state);
     let params = problems.params(&table);
     let argv = problems.strings(&table, "argv");
     let env = problems.strings(&table, "env");
@@ -357,7 +364,13 @@ impl Problems {
         self.string_at(table, key, key, required)
     }
 
-    fn string_at(&mut self, table: &Table, key: &str, field: &str, required: bool) -> Option<String> {
+    fn string_at(
+        &mut self,
+        table: &Table,
+        key: &str,
+        field: &str,
+        required: bool,
+    ) -> Option<String> {
         match table.get(key) {
             None if required => {
                 self.push(field, "required".to_owned());
@@ -370,10 +383,7 @@ impl Problems {
             }
             Some(Value::String(text)) => Some(text.trim().to_owned()),
             Some(other) => {
-                self.push(
-                    field,
-                    format!("must be a string, not {}", type_name(other)),
-                );
+                self.push(field, format!("must be a string, not {}", type_name(other)));
                 None
             }
         }
@@ -539,7 +549,10 @@ impl Problems {
         .filter(|(key, kind)| table.contains_key(key.as_str()) && *kind != type_text)
         .collect();
         for (key, kind) in misplaced {
-            self.push(&at(&key), format!("only a parameter of type {kind} takes it"));
+            self.push(
+                &at(&key),
+                format!("only a parameter of type {kind} takes it"),
+            );
         }
         let kind = match type_text.as_str() {
             "string" => {
@@ -694,7 +707,10 @@ impl Problems {
             return;
         };
         if argv.len() > MAX_ARGV {
-            self.push("argv", format!("{} arguments; at most {MAX_ARGV}", argv.len()));
+            self.push(
+                "argv",
+                format!("{} arguments; at most {MAX_ARGV}", argv.len()),
+            );
         }
         if !argv[0].starts_with('/') || argv[0].contains(['{', '}']) {
             self.push(
@@ -733,10 +749,13 @@ impl Problems {
         }
         for param in params {
             let placeholder = format!("{{{}}}", param.name);
-            if !argv.iter().any(|argument| *argument == placeholder) {
+            if !argv.contains(&placeholder) {
                 self.push(
                     "argv",
-                    format!("parameter {} is never passed: add \"{placeholder}\"", param.name),
+                    format!(
+                        "parameter {} is never passed: add \"{placeholder}\"",
+                        param.name
+                    ),
                 );
             }
         }

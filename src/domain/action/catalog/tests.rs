@@ -98,43 +98,188 @@ fn each_problem_names_its_field_and_rule() {
     let service = "{ name = \"service\", type = \"service\" }";
     let cases: Vec<(String, &str)> = vec![
         ("name = ".to_owned(), "toml: "),
-        (format!("{head}executor = \"http\"\nparams = [{service}]\nfoo = 1\n"), "foo: unknown key"),
-        (format!("{head}executor = \"ssh\"\n"), "executor: unknown executor \"ssh\"; use http, prometheus, logs, kubernetes, shell, diagnose"),
-        ("description = \"d\"\nexecutor = \"http\"\n".to_owned(), "name: required"),
-        (format!("name = \"Scale Up\"\ndescription = \"d\"\nexecutor = \"diagnose\"\nparams = [{service}]\n"), "name: \"Scale Up\" must be 1-32 lower-case"),
-        ("name = \"x\"\ndescription = \"Scale it\"\nexecutor = \"diagnose\"\n".to_owned(), "description: \"Scale it\" is not a Fluent message id"),
-        (format!("{head}executor = \"kubernetes\"\nparams = [{service}]\n"), "action: required for this executor; use scale, scale-rollback, restart"),
-        (format!("{head}executor = \"http\"\naction = \"delete\"\nparams = [{service}]\n"), "action: \"delete\" is not an action of the http executor"),
-        (format!("{head}executor = \"kubernetes\"\naction = \"restart\"\napprovals = 0\nparams = [{service}]\n"), "approvals: Kubernetes commands change production"),
-        (format!("{head}executor = \"http\"\napprovals = 11\nparams = [{service}]\n"), "approvals: 11 is outside 0..=10"),
-        (format!("{head}executor = \"http\"\napprover_role = \"viewer\"\nparams = [{service}]\n"), "approver_role: a viewer may only read"),
-        (format!("{head}executor = \"http\"\napprover_role = \"boss\"\nparams = [{service}]\n"), "approver_role: unknown role \"boss\""),
-        (format!("{head}executor = \"http\"\nrisk = \"extreme\"\nparams = [{service}]\n"), "risk: \"extreme\" is not one of low, medium, high"),
-        (format!("{head}executor = \"http\"\ntimeout = \"1h\"\nparams = [{service}]\n"), "timeout: \"1h\" is outside 1s to 10m"),
-        (format!("{head}executor = \"http\"\ncooldown = \"soon\"\nparams = [{service}]\n"), "cooldown: \"soon\" is not a duration"),
-        (format!("{head}executor = \"http\"\nidempotent = \"yes\"\nparams = [{service}]\n"), "idempotent: must be true or false, not string"),
-        (format!("{head}executor = \"http\"\n"), "params: the http executor's health acts on a service"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"when\", type = \"date\" }}]\n"), "params[1].type: unknown type \"date\"; use string, integer, enum, service or duration"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"command\", type = \"string\" }}]\n"), "params[1].name: \"command\" is reserved"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"params\", type = \"string\" }}]\n"), "params[1].name: \"params\" is reserved"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {service}]\n"), "params[1].name: \"service\" is declared twice"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"n\", type = \"integer\", min = 5, max = 1 }}]\n"), "params[1].max: 1 is below min 5"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"q\", type = \"string\", pattern = \"[a-\" }}]\n"), "params[1].pattern: \"[a-\" is not a valid regular expression"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"mode\", type = \"enum\" }}]\n"), "params[1].values: an enum needs values"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"mode\", type = \"enum\", values = [] }}]\n"), "params[1].values: must list at least one value"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"mode\", type = \"enum\", values = [\"a b\"] }}]\n"), "params[1].values[0]: \"a b\" must be one word"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"n\", type = \"string\", max = 3 }}]\n"), "params[1].max: only a parameter of type integer takes it"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"n\", type = \"string\", hint = \"x\" }}]\n"), "params[1].hint: unknown key"),
-        (format!("{head}executor = \"diagnose\"\nparams = [{{ name = \"svc\", type = \"service\" }}]\n"), "params[0].name: a parameter of type service must be called service"),
-        (format!("{head}executor = \"kubernetes\"\naction = \"scale\"\nparams = [{service}]\n"), "params: scale needs { name = \"replicas\""),
-        (format!("{head}executor = \"prometheus\"\n"), "params: a query needs { name = \"query\", type = \"string\" }"),
-        (format!("{head}executor = \"http\"\nargv = [\"/bin/true\"]\nparams = [{service}]\n"), "argv: only shell commands take it"),
-        (format!("{head}executor = \"shell\"\n"), "argv: a shell command needs argv"),
-        (format!("{head}executor = \"shell\"\nargv = [\"getent\"]\n"), "argv[0]: \"getent\" must be the program's absolute path"),
-        (format!("{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"hosts={{service}}\"]\nparams = [{service}]\n"), "argv[1]: \"hosts={service}\": a placeholder must be a whole argument"),
-        (format!("{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"{{host}}\"]\n"), "argv[1]: {host} names no declared parameter"),
-        (format!("{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"hosts\"]\nparams = [{service}]\n"), "argv: parameter service is never passed: add \"{service}\""),
-        (format!("{head}executor = \"shell\"\nargv = [\"/usr/bin/env\"]\nenv = [\"PATH=/tmp\"]\n"), "env[0]: \"PATH=/tmp\" is not an environment variable name"),
+        (
+            format!("{head}executor = \"http\"\nparams = [{service}]\nfoo = 1\n"),
+            "foo: unknown key",
+        ),
+        (
+            format!("{head}executor = \"ssh\"\n"),
+            "executor: unknown executor \"ssh\"; use http, prometheus, logs, kubernetes, shell, diagnose",
+        ),
+        (
+            "description = \"d\"\nexecutor = \"http\"\n".to_owned(),
+            "name: required",
+        ),
+        (
+            format!(
+                "name = \"Scale Up\"\ndescription = \"d\"\nexecutor = \"diagnose\"\nparams = [{service}]\n"
+            ),
+            "name: \"Scale Up\" must be 1-32 lower-case",
+        ),
+        (
+            "name = \"x\"\ndescription = \"Scale it\"\nexecutor = \"diagnose\"\n".to_owned(),
+            "description: \"Scale it\" is not a Fluent message id",
+        ),
+        (
+            format!("{head}executor = \"kubernetes\"\nparams = [{service}]\n"),
+            "action: required for this executor; use scale, scale-rollback, restart",
+        ),
+        (
+            format!("{head}executor = \"http\"\naction = \"delete\"\nparams = [{service}]\n"),
+            "action: \"delete\" is not an action of the http executor",
+        ),
+        (
+            format!(
+                "{head}executor = \"kubernetes\"\naction = \"restart\"\napprovals = 0\nparams = [{service}]\n"
+            ),
+            "approvals: Kubernetes commands change production",
+        ),
+        (
+            format!("{head}executor = \"http\"\napprovals = 11\nparams = [{service}]\n"),
+            "approvals: 11 is outside 0..=10",
+        ),
+        (
+            format!(
+                "{head}executor = \"http\"\napprover_role = \"viewer\"\nparams = [{service}]\n"
+            ),
+            "approver_role: a viewer may only read",
+        ),
+        (
+            format!("{head}executor = \"http\"\napprover_role = \"boss\"\nparams = [{service}]\n"),
+            "approver_role: unknown role \"boss\"",
+        ),
+        (
+            format!("{head}executor = \"http\"\nrisk = \"extreme\"\nparams = [{service}]\n"),
+            "risk: \"extreme\" is not one of low, medium, high",
+        ),
+        (
+            format!("{head}executor = \"http\"\ntimeout = \"1h\"\nparams = [{service}]\n"),
+            "timeout: \"1h\" is outside 1s to 10m",
+        ),
+        (
+            format!("{head}executor = \"http\"\ncooldown = \"soon\"\nparams = [{service}]\n"),
+            "cooldown: \"soon\" is not a duration",
+        ),
+        (
+            format!("{head}executor = \"http\"\nidempotent = \"yes\"\nparams = [{service}]\n"),
+            "idempotent: must be true or false, not string",
+        ),
+        (
+            format!("{head}executor = \"http\"\n"),
+            "params: the http executor's health acts on a service",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"when\", type = \"date\" }}]\n"
+            ),
+            "params[1].type: unknown type \"date\"; use string, integer, enum, service or duration",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"command\", type = \"string\" }}]\n"
+            ),
+            "params[1].name: \"command\" is reserved",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"params\", type = \"string\" }}]\n"
+            ),
+            "params[1].name: \"params\" is reserved",
+        ),
+        (
+            format!("{head}executor = \"diagnose\"\nparams = [{service}, {service}]\n"),
+            "params[1].name: \"service\" is declared twice",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"n\", type = \"integer\", min = 5, max = 1 }}]\n"
+            ),
+            "params[1].max: 1 is below min 5",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"q\", type = \"string\", pattern = \"[a-\" }}]\n"
+            ),
+            "params[1].pattern: \"[a-\" is not a valid regular expression",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"mode\", type = \"enum\" }}]\n"
+            ),
+            "params[1].values: an enum needs values",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"mode\", type = \"enum\", values = [] }}]\n"
+            ),
+            "params[1].values: must list at least one value",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"mode\", type = \"enum\", values = [\"a b\"] }}]\n"
+            ),
+            "params[1].values[0]: \"a b\" must be one word",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"n\", type = \"string\", max = 3 }}]\n"
+            ),
+            "params[1].max: only a parameter of type integer takes it",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{service}, {{ name = \"n\", type = \"string\", hint = \"x\" }}]\n"
+            ),
+            "params[1].hint: unknown key",
+        ),
+        (
+            format!(
+                "{head}executor = \"diagnose\"\nparams = [{{ name = \"svc\", type = \"service\" }}]\n"
+            ),
+            "params[0].name: a parameter of type service must be called service",
+        ),
+        (
+            format!("{head}executor = \"kubernetes\"\naction = \"scale\"\nparams = [{service}]\n"),
+            "params: scale needs { name = \"replicas\"",
+        ),
+        (
+            format!("{head}executor = \"prometheus\"\n"),
+            "params: a query needs { name = \"query\", type = \"string\" }",
+        ),
+        (
+            format!("{head}executor = \"http\"\nargv = [\"/bin/true\"]\nparams = [{service}]\n"),
+            "argv: only shell commands take it",
+        ),
+        (
+            format!("{head}executor = \"shell\"\n"),
+            "argv: a shell command needs argv",
+        ),
+        (
+            format!("{head}executor = \"shell\"\nargv = [\"getent\"]\n"),
+            "argv[0]: \"getent\" must be the program's absolute path",
+        ),
+        (
+            format!(
+                "{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"hosts={{service}}\"]\nparams = [{service}]\n"
+            ),
+            "argv[1]: \"hosts={service}\": a placeholder must be a whole argument",
+        ),
+        (
+            format!("{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"{{host}}\"]\n"),
+            "argv[1]: {host} names no declared parameter",
+        ),
+        (
+            format!(
+                "{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"hosts\"]\nparams = [{service}]\n"
+            ),
+            "argv: parameter service is never passed: add \"{service}\"",
+        ),
+        (
+            format!(
+                "{head}executor = \"shell\"\nargv = [\"/usr/bin/env\"]\nenv = [\"PATH=/tmp\"]\n"
+            ),
+            "env[0]: \"PATH=/tmp\" is not an environment variable name",
+        ),
     ];
     for (text, expected) in cases {
         let found = problems(&text);
@@ -154,7 +299,14 @@ fn every_problem_is_reported_at_once() {
         .iter()
         .map(|problem| problem.split(':').next().unwrap_or_default())
         .collect();
-    for field in ["name", "description", "executor", "timeout", "params[0].name", "params[0].type"] {
+    for field in [
+        "name",
+        "description",
+        "executor",
+        "timeout",
+        "params[0].name",
+        "params[0].type",
+    ] {
         assert!(fields.contains(&field), "{field} missing from {found:?}");
     }
 }

@@ -44,16 +44,15 @@ fn policy() -> ActionPolicy {
              { name = \"n\", type = \"integer\", min = 1, required = false }]\n",
         ),
     ]);
-    let service = |name: &str, deployment: Option<&str>, min: Option<i32>, max: Option<i32>| {
-        ServiceDef {
+    let service =
+        |name: &str, deployment: Option<&str>, min: Option<i32>, max: Option<i32>| ServiceDef {
             name: name.to_owned(),
             namespace: Some("shop".to_owned()),
             deployment: deployment.map(str::to_owned),
             min_replicas: min,
             max_replicas: max,
             ..ServiceDef::default()
-        }
-    };
+        };
     ActionPolicy {
         catalog,
         services: Services::new([
@@ -154,8 +153,16 @@ fn each_type_is_checked_and_made_canonical() {
             raw("payments-api pod:payments-7f9c"),
             values(&[("service", "payments-api"), ("pod", "payments-7f9c")]),
         ),
-        ("diag", raw("postgres-main"), values(&[("service", "postgres-main")])),
-        ("DIAG", named(&[("SERVICE", "Search")]), values(&[("service", "search")])),
+        (
+            "diag",
+            raw("postgres-main"),
+            values(&[("service", "postgres-main")]),
+        ),
+        (
+            "DIAG",
+            named(&[("SERVICE", "Search")]),
+            values(&[("service", "search")]),
+        ),
         (
             "offset",
             raw("search 1000000"),
@@ -188,61 +195,157 @@ fn bad_parameters_are_refused_naming_the_parameter_and_rule() {
                 known: vec![s("diag"), s("logs"), s("offset"), s("promql"), s("restart")],
             },
         ),
-        ("scale", raw("checkout-api"), parse_error("scale", ParseError::MissingOption { option: s("replicas") })),
-        ("scale", raw(""), parse_error("scale", ParseError::MissingOption { option: s("service") })),
-        ("scale", raw("checkout-api 3 now"), parse_error("scale", ParseError::TooManyValues { extra: s("now") })),
-        ("scale", raw("checkout-api 3 force:yes"), parse_error("scale", ParseError::UnknownOption { option: s("force") })),
-        ("scale", raw("replicas:3 replicas:4"), parse_error("scale", ParseError::DuplicateOption { option: s("replicas") })),
-        ("scale", named(&[("service", "checkout-api"), ("count", "3")]), parse_error("scale", ParseError::UnknownOption { option: s("count") })),
+        (
+            "scale",
+            raw("checkout-api"),
+            parse_error(
+                "scale",
+                ParseError::MissingOption {
+                    option: s("replicas"),
+                },
+            ),
+        ),
+        (
+            "scale",
+            raw(""),
+            parse_error(
+                "scale",
+                ParseError::MissingOption {
+                    option: s("service"),
+                },
+            ),
+        ),
+        (
+            "scale",
+            raw("checkout-api 3 now"),
+            parse_error("scale", ParseError::TooManyValues { extra: s("now") }),
+        ),
+        (
+            "scale",
+            raw("checkout-api 3 force:yes"),
+            parse_error("scale", ParseError::UnknownOption { option: s("force") }),
+        ),
+        (
+            "scale",
+            raw("replicas:3 replicas:4"),
+            parse_error(
+                "scale",
+                ParseError::DuplicateOption {
+                    option: s("replicas"),
+                },
+            ),
+        ),
+        (
+            "scale",
+            named(&[("service", "checkout-api"), ("count", "3")]),
+            parse_error("scale", ParseError::UnknownOption { option: s("count") }),
+        ),
         (
             "scale",
             raw("checkout-api 99"),
-            parse_error("scale", ParseError::InvalidInteger { option: s("replicas"), value: s("99"), min: 0, max: 50 }),
+            parse_error(
+                "scale",
+                ParseError::InvalidInteger {
+                    option: s("replicas"),
+                    value: s("99"),
+                    min: 0,
+                    max: 50,
+                },
+            ),
         ),
         (
             "scale",
             raw("checkout-api three"),
-            parse_error("scale", ParseError::InvalidInteger { option: s("replicas"), value: s("three"), min: 0, max: 50 }),
+            parse_error(
+                "scale",
+                ParseError::InvalidInteger {
+                    option: s("replicas"),
+                    value: s("three"),
+                    min: 0,
+                    max: 50,
+                },
+            ),
         ),
         (
             "offset",
             raw("search 0"),
-            parse_error("offset", ParseError::IntegerBelow { option: s("n"), value: s("0"), min: 1 }),
+            parse_error(
+                "offset",
+                ParseError::IntegerBelow {
+                    option: s("n"),
+                    value: s("0"),
+                    min: 1,
+                },
+            ),
         ),
         (
             "offset",
             raw("search x"),
-            parse_error("offset", ParseError::NotAnInteger { option: s("n"), value: s("x") }),
+            parse_error(
+                "offset",
+                ParseError::NotAnInteger {
+                    option: s("n"),
+                    value: s("x"),
+                },
+            ),
         ),
         (
             "logs",
             raw("search fatal"),
-            parse_error("logs", ParseError::InvalidChoice { option: s("level"), value: s("fatal"), choices: s("error, warn") }),
+            parse_error(
+                "logs",
+                ParseError::InvalidChoice {
+                    option: s("level"),
+                    value: s("fatal"),
+                    choices: s("error, warn"),
+                },
+            ),
         ),
         (
             "logs",
             raw("search pod:Bad_Pod"),
-            BindError::PatternMismatch { command: s("logs"), option: s("pod"), value: s("Bad_Pod"), pattern: s("[a-z0-9-]+") },
+            BindError::PatternMismatch {
+                command: s("logs"),
+                option: s("pod"),
+                value: s("Bad_Pod"),
+                pattern: s("[a-z0-9-]+"),
+            },
         ),
         (
             "logs",
             named(&[("service", "search"), ("pod", "a\nb")]),
-            BindError::ControlCharacter { command: s("logs"), option: s("pod") },
+            BindError::ControlCharacter {
+                command: s("logs"),
+                option: s("pod"),
+            },
         ),
         (
             "promql",
             raw(&"x".repeat(MAX_PARAM_VALUE_CHARS + 1)),
-            BindError::ValueTooLong { command: s("promql"), option: s("query"), max: MAX_PARAM_VALUE_CHARS },
+            BindError::ValueTooLong {
+                command: s("promql"),
+                option: s("query"),
+                max: MAX_PARAM_VALUE_CHARS,
+            },
         ),
         (
             "promql",
             raw("query:up range:soon"),
-            BindError::InvalidDuration { command: s("promql"), option: s("range"), value: s("soon") },
+            BindError::InvalidDuration {
+                command: s("promql"),
+                option: s("range"),
+                value: s("soon"),
+            },
         ),
         (
             "promql",
             raw("query:up range:0s"),
-            BindError::DurationOutOfRange { command: s("promql"), option: s("range"), value: s("0s"), max: s("30days") },
+            BindError::DurationOutOfRange {
+                command: s("promql"),
+                option: s("range"),
+                value: s("0s"),
+                max: s("30days"),
+            },
         ),
         (
             "diag",
@@ -251,42 +354,80 @@ fn bad_parameters_are_refused_naming_the_parameter_and_rule() {
                 command: s("diag"),
                 option: s("service"),
                 value: s("chekout"),
-                known: vec![s("checkout-api"), s("payments-api"), s("postgres-main"), s("search")],
+                known: vec![
+                    s("checkout-api"),
+                    s("payments-api"),
+                    s("postgres-main"),
+                    s("search"),
+                ],
             },
         ),
         (
             "diag",
             named(&[("service", " ")]),
-            parse_error("diag", ParseError::EmptyValue { option: s("service") }),
+            parse_error(
+                "diag",
+                ParseError::EmptyValue {
+                    option: s("service"),
+                },
+            ),
         ),
         (
             "scale",
             raw("checkout-api 11"),
-            BindError::AboveServiceMax { command: s("scale"), option: s("replicas"), value: 11, service: s("checkout-api"), max: 10 },
+            BindError::AboveServiceMax {
+                command: s("scale"),
+                option: s("replicas"),
+                value: 11,
+                service: s("checkout-api"),
+                max: 10,
+            },
         ),
         (
             "scale",
             raw("checkout-api 1"),
-            BindError::BelowServiceMin { command: s("scale"), option: s("replicas"), value: 1, service: s("checkout-api"), min: 2 },
+            BindError::BelowServiceMin {
+                command: s("scale"),
+                option: s("replicas"),
+                value: 1,
+                service: s("checkout-api"),
+                min: 2,
+            },
         ),
         (
             "scale",
             raw("search 3"),
-            BindError::ServiceMissingConfig { command: s("scale"), service: s("search"), key: s("max_replicas") },
+            BindError::ServiceMissingConfig {
+                command: s("scale"),
+                service: s("search"),
+                key: s("max_replicas"),
+            },
         ),
         (
             "scale",
             raw("postgres-main 3"),
-            BindError::ServiceMissingConfig { command: s("scale"), service: s("postgres-main"), key: s("deployment") },
+            BindError::ServiceMissingConfig {
+                command: s("scale"),
+                service: s("postgres-main"),
+                key: s("deployment"),
+            },
         ),
         (
             "restart",
             raw("postgres-main"),
-            BindError::ServiceMissingConfig { command: s("restart"), service: s("postgres-main"), key: s("deployment") },
+            BindError::ServiceMissingConfig {
+                command: s("restart"),
+                service: s("postgres-main"),
+                key: s("deployment"),
+            },
         ),
     ];
     for (name, params, expected) in cases {
-        assert_eq!(bind(&policy, name, &params), Err(expected), "{name} {params:?}");
+        assert_eq!(
+            bind(&policy, name, &params),
+            Err(expected),
+            "{name} {params:?}"
+        );
     }
     // A service without max_replicas may still be restarted, and one without a deployment
     // still diagnosed.
@@ -296,12 +437,30 @@ fn bad_parameters_are_refused_naming_the_parameter_and_rule() {
 
 #[test]
 fn an_unknown_service_lists_the_nearest_known_ones_first() {
-    let names = ["alpha", "checkout-api", "checkout-web", "payments", "zeta", "search"];
+    let names = [
+        "alpha",
+        "checkout-api",
+        "checkout-web",
+        "payments",
+        "zeta",
+        "search",
+    ];
     assert_eq!(
         nearest(names.into_iter(), "checkout"),
-        ["checkout-api", "checkout-web", "alpha", "payments", "search"]
+        [
+            "checkout-api",
+            "checkout-web",
+            "alpha",
+            "payments",
+            "search"
+        ]
     );
-    assert_eq!(nearest(names.into_iter(), "pay").first().map(String::as_str), Some("payments"));
+    assert_eq!(
+        nearest(names.into_iter(), "pay")
+            .first()
+            .map(String::as_str),
+        Some("payments")
+    );
 }
 
 fn arg<'m>(msg: &'m Msg, name: &str) -> Option<&'m Arg> {
@@ -331,7 +490,10 @@ fn refusals_are_localized_messages_naming_command_and_parameter() {
     assert_eq!(i18n.render("zh-CN", &msg), "scale：缺少 replicas。");
 
     let msg = bind_action(&policy, "diag", &raw("nope")).unwrap_err();
-    assert!(i18n.render("en-US", &msg).contains("checkout-api"), "{msg:?}");
+    assert!(
+        i18n.render("en-US", &msg).contains("checkout-api"),
+        "{msg:?}"
+    );
     let empty = ActionPolicy {
         services: Services::default(),
         ..policy.clone()
