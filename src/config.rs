@@ -553,7 +553,7 @@ impl Settings {
                  (to turn reminders off, leave incidents.ack_reminder unset)"
             ));
         }
-        let (probes, services) = probe_policy(&file.probes, &file.services, &mut problems);
+        let (probes, services) = actions::probe_policy(&file.probes, &file.services, &mut problems);
         let exec = actions::exec_settings(
             &file.kubernetes,
             file.prometheus.as_ref(),
@@ -632,47 +632,6 @@ impl Settings {
                 .as_ref()
                 .is_some_and(|discord| discord.role_map.values().flatten().any(acts))
     }
-}
-
-/// `[probes]` and `[[services]]` into the core's probe policy and the services; every problem
-/// is reported. The probe policy's service URLs derive from the services (one list).
-fn probe_policy(
-    section: &file::ProbesSection,
-    services: &[file::ServiceConfig],
-    problems: &mut Vec<String>,
-) -> (
-    crate::domain::probe::ProbePolicy,
-    crate::domain::service::Services,
-) {
-    use crate::domain::probe::{HostPattern, MAX_PROBE_TIMEOUT_MS, ProbePolicy};
-    let mut allow_hosts = Vec::new();
-    for (index, text) in section.allow_hosts.iter().enumerate() {
-        match HostPattern::parse(text) {
-            Ok(pattern) => allow_hosts.push(pattern),
-            Err(error) => problems.push(format!("probes.allow_hosts[{index}]: {error}")),
-        }
-    }
-    let timeout = parse_duration(
-        "probes.timeout",
-        section.timeout.as_deref(),
-        "5s",
-        (
-            Duration::from_millis(10),
-            Duration::from_millis(MAX_PROBE_TIMEOUT_MS),
-        ),
-        problems,
-    );
-    let services = actions::services(services, &allow_hosts, problems);
-    let service_urls = services
-        .iter()
-        .filter_map(|service| Some((service.name.clone(), service.health_url.clone()?)))
-        .collect();
-    let policy = ProbePolicy {
-        allow_hosts,
-        service_urls,
-        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(MAX_PROBE_TIMEOUT_MS),
-    };
-    (policy, services)
 }
 
 fn supported_locales() -> String {

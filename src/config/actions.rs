@@ -245,6 +245,47 @@ pub(super) fn action_policy(
     (policy, dir)
 }
 
+/// `[probes]` and `[[services]]` into the core's probe policy and the services; every problem
+/// is reported. The probe policy's service URLs derive from the services (one list).
+pub(super) fn probe_policy(
+    section: &file::ProbesSection,
+    services: &[file::ServiceConfig],
+    problems: &mut Vec<String>,
+) -> (
+    crate::domain::probe::ProbePolicy,
+    crate::domain::service::Services,
+) {
+    use crate::domain::probe::{HostPattern, MAX_PROBE_TIMEOUT_MS, ProbePolicy};
+    let mut allow_hosts = Vec::new();
+    for (index, text) in section.allow_hosts.iter().enumerate() {
+        match HostPattern::parse(text) {
+            Ok(pattern) => allow_hosts.push(pattern),
+            Err(error) => problems.push(format!("probes.allow_hosts[{index}]: {error}")),
+        }
+    }
+    let timeout = parse_duration(
+        "probes.timeout",
+        section.timeout.as_deref(),
+        "5s",
+        (
+            Duration::from_millis(10),
+            Duration::from_millis(MAX_PROBE_TIMEOUT_MS),
+        ),
+        problems,
+    );
+    let services = self::services(services, &allow_hosts, problems);
+    let service_urls = services
+        .iter()
+        .filter_map(|service| Some((service.name.clone(), service.health_url.clone()?)))
+        .collect();
+    let policy = ProbePolicy {
+        allow_hosts,
+        service_urls,
+        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(MAX_PROBE_TIMEOUT_MS),
+    };
+    (policy, services)
+}
+
 /// `[[services]]`: names unique and one word, health URLs probe-able, Kubernetes names and
 /// replica bounds sane, dependencies naming configured services, checks with a threshold.
 pub(super) fn services(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::PersonRole;
 
-pub(crate) use parse::compile_whole;
+pub(crate) use fields::compile_whole;
 pub use parse::{
     COOLDOWN_BOUNDS, CatalogProblem, DEFAULT_TIMEOUT, MAX_PARAM_VALUE_CHARS, MAX_PARAMS,
     RESERVED_PARAM_NAMES, TIMEOUT_BOUNDS, kind_word, parse_command_file,
@@ -129,6 +129,32 @@ impl CommandDef {
         self.params.iter().find(|param| param.name == name)
     }
 
+    /// How to type it, derived from its parameters like the tree's syntax:
+    /// `/run scale service:<service> replicas:<0-50>`, optional parameters in brackets.
+    pub fn syntax(&self) -> String {
+        let mut out = format!("/run {}", self.name);
+        for param in &self.params {
+            let placeholder = match &param.kind {
+                ParamKind::String { .. } => "<text>".to_owned(),
+                ParamKind::Integer { min, max } => match (min, max) {
+                    (Some(min), Some(max)) => format!("<{min}-{max}>"),
+                    (Some(min), None) => format!("<{min}-…>"),
+                    (None, Some(max)) => format!("<…-{max}>"),
+                    (None, None) => "<number>".to_owned(),
+                },
+                ParamKind::Enum { values } => format!("<{}>", values.join("|")),
+                ParamKind::Service => "<service>".to_owned(),
+                ParamKind::Duration => "<duration>".to_owned(),
+            };
+            if param.required {
+                out.push_str(&format!(" {}:{placeholder}", param.name));
+            } else {
+                out.push_str(&format!(" [{}:{placeholder}]", param.name));
+            }
+        }
+        out
+    }
+
     /// The parameter naming the service the command acts on, if it has one.
     pub fn service_param(&self) -> Option<&ParamDef> {
         self.params
@@ -183,6 +209,7 @@ impl Catalog {
     }
 }
 
+mod fields;
 mod parse;
 #[cfg(test)]
 mod tests;

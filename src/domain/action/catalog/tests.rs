@@ -327,3 +327,24 @@ fn catalog_finds_commands_in_any_case() {
     assert!(catalog.find(" scale ").is_some());
     assert!(catalog.find("restart").is_none());
 }
+
+#[test]
+fn syntax_is_derived_from_the_parameters() {
+    assert_eq!(
+        parse_command_file(&k8s(SCALE)).unwrap().syntax(),
+        "/run scale service:<service> replicas:<0-50>"
+    );
+    let logs = parse_command_file(
+        "name = \"logs\"\ndescription = \"d\"\nexecutor = \"logs\"\n\
+         params = [{ name = \"service\", type = \"service\" },\n\
+         { name = \"since\", type = \"duration\", required = false },\n\
+         { name = \"level\", type = \"enum\", values = [\"error\", \"warn\"], required = false },\n\
+         { name = \"n\", type = \"integer\", min = 1, required = false },\n\
+         { name = \"grep\", type = \"string\", required = false }]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        logs.syntax(),
+        "/run logs service:<service> [since:<duration>] [level:<error|warn>] [n:<1-…>] [grep:<text>]"
+    );
+}
