@@ -260,7 +260,13 @@ fn action_commands_keep_their_parameters_for_the_catalog() {
 #[test]
 fn the_shared_value_rules_name_the_option_and_the_rule() {
     let s = |text: &str| text.to_owned();
-    let cases: Vec<(&str, Option<i64>, Option<i64>, Result<i64, ParseError>)> = vec![
+    type Case = (
+        &'static str,
+        Option<i64>,
+        Option<i64>,
+        Result<i64, ParseError>,
+    );
+    let cases: Vec<Case> = vec![
         ("7", Some(0), Some(9), Ok(7)),
         (" 007 ", Some(0), Some(9), Ok(7)),
         ("+3", None, None, Ok(3)),
