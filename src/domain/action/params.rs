@@ -268,7 +268,11 @@ pub fn bind(
                         option: key.clone(),
                     }));
                 };
-                given.insert(param.name.clone(), value.clone());
+                if given.insert(param.name.clone(), value.clone()).is_some() {
+                    return Err(parse(ParseError::DuplicateOption {
+                        option: param.name.clone(),
+                    }));
+                }
             }
             given
         }
