@@ -243,6 +243,16 @@ fn bad_parameters_are_refused_naming_the_parameter_and_rule() {
             parse_error("scale", ParseError::UnknownOption { option: s("count") }),
         ),
         (
+            "diag",
+            named(&[("service", "search"), ("SERVICE", "search")]),
+            parse_error(
+                "diag",
+                ParseError::DuplicateOption {
+                    option: s("service"),
+                },
+            ),
+        ),
+        (
             "scale",
             raw("checkout-api 99"),
             parse_error(
