@@ -233,6 +233,12 @@ pub(super) fn action_policy(
             .unwrap_or_else(|| PathBuf::from(DEFAULT_COMMANDS_DIR)),
     );
     let load = load_catalog(&dir);
+    if section.auto_diagnose && load.catalog.get("diag").is_none() {
+        problems.push(format!(
+            "actions.auto_diagnose: runs the catalog's diag command, and {} has none",
+            dir.display()
+        ));
+    }
     problems.extend(load.problems);
     warnings.extend(load.warnings);
     let policy = ActionPolicy {

@@ -131,6 +131,11 @@ fn defaults_read_commands_next_to_the_config_and_warn_when_absent() {
         "{:?}",
         settings.warnings
     );
+    let problems = load_in("[actions]\nauto_diagnose = true\n", dir.path()).unwrap_err();
+    assert!(
+        problems[0].starts_with("actions.auto_diagnose: runs the catalog's diag command"),
+        "{problems:?}"
+    );
 }
 
 #[test]

@@ -432,7 +432,7 @@ fn nearest<'n>(names: impl Iterator<Item = &'n str>, typed: &str) -> Vec<String>
 }
 
 /// The service's own bounds: a `replicas` value within its `min_replicas..=max_replicas`,
-/// and the config a Kubernetes action needs.
+/// and the config its executor needs (a deployment, a health URL, a log selector, checks).
 fn check_service_bounds(
     command: &CommandDef,
     bound: &BTreeMap<String, String>,
@@ -453,8 +453,18 @@ fn check_service_bounds(
     let replicas = bound.get("replicas").and_then(|v| v.parse::<i64>().ok());
     let scales = replicas.is_some()
         || (command.executor == ExecutorKind::Kubernetes && command.action.starts_with("scale"));
-    if command.executor == ExecutorKind::Kubernetes && service.deployment.is_none() {
-        return Err(missing("deployment"));
+    // What each executor reads from the service, refused now rather than after approval.
+    let needed = match command.executor {
+        ExecutorKind::Kubernetes => service.deployment.is_none().then_some("deployment"),
+        ExecutorKind::Http => service.health_url.is_none().then_some("health_url"),
+        ExecutorKind::Logs => service.log_selector.is_none().then_some("log_selector"),
+        ExecutorKind::Prometheus if command.action == "checks" => {
+            service.checks.is_empty().then_some("checks")
+        }
+        ExecutorKind::Prometheus | ExecutorKind::Shell | ExecutorKind::Diagnose => None,
+    };
+    if let Some(key) = needed {
+        return Err(missing(key));
     }
     if !scales {
         return Ok(());

@@ -59,7 +59,10 @@ fn policy() -> ActionPolicy {
         catalog,
         services: Services::new([
             service("checkout-api", Some("checkout-api"), Some(2), Some(10)),
-            service("payments-api", Some("payments"), None, Some(4)),
+            ServiceDef {
+                log_selector: Some("{app=\"payments\"}".to_owned()),
+                ..service("payments-api", Some("payments"), None, Some(4))
+            },
             service("postgres-main", None, None, None),
             service("search", Some("search"), None, None),
         ]),
@@ -439,6 +442,37 @@ fn bad_parameters_are_refused_naming_the_parameter_and_rule() {
             bind(&policy, name, &params),
             Err(expected),
             "{name} {params:?}"
+        );
+    }
+    // The config each executor reads from the service is named when it is missing.
+    let health = command(
+        "name = \"health\"\ndescription = \"d\"\nexecutor = \"http\"\n\
+         params = [{ name = \"service\", type = \"service\" }]\n",
+    );
+    let errors = command(
+        "name = \"errors\"\ndescription = \"d\"\nexecutor = \"logs\"\n\
+         params = [{ name = \"service\", type = \"service\" }]\n",
+    );
+    let checks = command(
+        "name = \"checks\"\ndescription = \"d\"\nexecutor = \"prometheus\"\naction = \"checks\"\n\
+         params = [{ name = \"service\", type = \"service\" }]\n",
+    );
+    let more = ActionPolicy {
+        catalog: Catalog::new([health, errors, checks]),
+        ..policy.clone()
+    };
+    for (name, key) in [
+        ("health", "health_url"),
+        ("errors", "log_selector"),
+        ("checks", "checks"),
+    ] {
+        assert_eq!(
+            bind(&more, name, &raw("search")),
+            Err(BindError::ServiceMissingConfig {
+                command: s(name),
+                service: s("search"),
+                key: s(key),
+            })
         );
     }
     // A service without max_replicas may still be restarted, and one without a deployment
