@@ -66,9 +66,17 @@ const PARAM_TYPES: &str = "string, integer, enum, service or duration";
 /// Parses and validates one catalog file; every problem is reported, not just the first.
 pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>> {
     let table: Table = toml::from_str(text).map_err(|error| {
+        // The line, so the problem can be found; the message is TOML's own.
+        let line = error
+            .span()
+            .and_then(|span| text.get(..span.start))
+            .map(|before| before.matches('\n').count() + 1);
         vec![CatalogProblem {
-            field: "toml".to_owned(),
-            message: error.message().to_owned(),
+            field: match line {
+                Some(line) => format!("line {line}"),
+                None => "toml".to_owned(),
+            },
+            message: error.message().trim().to_owned(),
         }]
     })?;
     let mut problems = Problems::default();

@@ -103,7 +103,7 @@ fn each_problem_names_its_field_and_rule() {
     let head = "name = \"x\"\ndescription = \"catalog-x-description\"\n";
     let service = "{ name = \"service\", type = \"service\" }";
     let cases: Vec<(String, &str)> = vec![
-        ("name = ".to_owned(), "toml: "),
+        ("name = \"x\"\nexecutor = ".to_owned(), "line 2: "),
         (
             format!("{head}executor = \"http\"\nparams = [{service}]\nfoo = 1\n"),
             "foo: unknown key",
