@@ -378,7 +378,10 @@ fn check_param(
         },
         ParamKind::Duration => match humantime::parse_duration(trimmed) {
             Ok(duration) if !duration.is_zero() && duration <= MAX_DURATION_PARAM => {
-                Ok(humantime::format_duration(duration).to_string())
+                // One word (`1h30m`), so the canonical line can be typed back as shown.
+                Ok(humantime::format_duration(duration)
+                    .to_string()
+                    .replace(' ', ""))
             }
             Ok(_) => Err(BindError::DurationOutOfRange {
                 command: command.name.clone(),

@@ -141,7 +141,7 @@ fn each_type_is_checked_and_made_canonical() {
         (
             "promql",
             raw("\"up == 0\" 90m"),
-            values(&[("query", "up == 0"), ("range", "1h 30m")]),
+            values(&[("query", "up == 0"), ("range", "1h30m")]),
         ),
         (
             "promql",
