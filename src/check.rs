@@ -25,13 +25,14 @@ pub fn render(findings: &[Finding]) -> String {
         .collect()
 }
 
-/// Runs every check; `root` holds commands/ and playbooks/.
+/// Runs every check; `root` holds playbooks/ (and commands/ when no config file names
+/// another folder).
 pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
     let mut findings = Vec::new();
     let origin = config
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "built-in defaults".to_owned());
-    match Settings::load(config, &Overrides::default()) {
+    match Settings::load_in(config, &Overrides::default(), root) {
         Ok(settings) => {
             if !settings.someone_can_act() {
                 findings.push(Finding {
@@ -106,6 +107,12 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     )
                 },
             });
+            findings.push(actions_finding(&settings));
+            findings.extend(settings.warnings.iter().map(|warning| Finding {
+                ok: true,
+                what: "actions".to_owned(),
+                detail: format!("warning: {warning}"),
+            }));
         }
         // One line per problem, so each can be read and fixed on its own.
         Err(ConfigError::Invalid { path, problems }) => {
@@ -121,12 +128,9 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
             detail: error.to_string(),
         }),
     }
+    // The catalog (`[actions] commands_dir`) is read and checked with the config: each of
+    // its problems is a config problem naming file and field.
     findings.extend(check_locales());
-    findings.extend(check_files(&root.join("commands"), &["toml"], |text| {
-        toml::from_str::<toml::Table>(text)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }));
     findings.extend(check_files(
         &root.join("playbooks"),
         &["yaml", "yml"],
@@ -137,6 +141,65 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
         },
     ));
     findings
+}
+
+/// One line about actions: the catalog loaded, the services, and which systems the
+/// executors reach.
+fn actions_finding(settings: &Settings) -> Finding {
+    let actions = &settings.policy.actions;
+    let exec = &settings.exec;
+    let names: Vec<&str> = actions.catalog.names().collect();
+    let commands = if names.is_empty() {
+        format!("no commands in {}", settings.commands_dir.display())
+    } else {
+        format!(
+            "{} command(s) from {} ({})",
+            names.len(),
+            settings.commands_dir.display(),
+            names.join(", ")
+        )
+    };
+    let kubernetes = format!(
+        "kubernetes {}{}",
+        exec.kubernetes
+            .url
+            .as_deref()
+            .unwrap_or("in-cluster or KUBECONFIG"),
+        if exec.kubernetes.dry_run {
+            " (dry run)"
+        } else {
+            ""
+        }
+    );
+    let prometheus = match &exec.prometheus {
+        Some(prometheus) => format!("prometheus {}", prometheus.url),
+        None => "prometheus not configured".to_owned(),
+    };
+    let logs = match &exec.logs {
+        Some(logs) => format!(
+            "logs {} {}",
+            match logs.kind {
+                crate::exec::LogsKind::Loki => "loki",
+                crate::exec::LogsKind::Elasticsearch => "elasticsearch",
+            },
+            logs.url
+        ),
+        None => "logs not configured".to_owned(),
+    };
+    Finding {
+        ok: true,
+        what: "actions".to_owned(),
+        detail: format!(
+            "{commands}; {} service(s); approvals expire after {} min{}; {kubernetes}; {prometheus}; {logs}",
+            actions.services.iter().count(),
+            actions.approval_expiry.num_minutes(),
+            if actions.auto_diagnose {
+                "; auto-diagnose on"
+            } else {
+                ""
+            }
+        ),
+    }
 }
 
 fn check_locales() -> Vec<Finding> {
@@ -301,5 +364,56 @@ mod tests {
             report.contains("ok   probes: may fetch status.example.com, *.svc.example.com:8443"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn the_catalog_is_checked_by_file_and_field_and_actions_get_a_line() {
+        const USER: &str = "[[users]]\nname = \"ann\"\nroles = [\"responder\"]\ntoken_sha256 = \"0000000000000000000000000000000000000000000000000000000000000001\"\n";
+        let dir = tempfile::tempdir().unwrap();
+        let report_for = |config: &str| {
+            let path = dir.path().join("warroom.toml");
+            std::fs::write(&path, format!("{config}\n{USER}")).unwrap();
+            render(&run(Some(&path), dir.path()))
+        };
+        // Without a catalog folder: a warning, not a failure.
+        let report = report_for("");
+        assert!(!report.contains("FAIL"), "{report}");
+        assert!(report.contains("ok   actions: warning: "), "{report}");
+
+        std::fs::create_dir(dir.path().join("commands")).unwrap();
+        std::fs::write(
+            dir.path().join("commands/scale.toml"),
+            "name = \"scale\"\ndescription = \"catalog-scale-description\"\nexecutor = \"kubernetes\"\n\
+             action = \"scale\"\nparams = [{ name = \"service\", type = \"service\" },\n\
+             { name = \"replicas\", type = \"integer\", min = 9, max = 1 }]\n",
+        )
+        .unwrap();
+        let report = report_for("");
+        let failures: Vec<&str> = report.lines().filter(|l| l.starts_with("FAIL")).collect();
+        assert_eq!(failures.len(), 1, "{report}");
+        assert!(
+            failures[0].ends_with("commands/scale.toml: params[1].max: 1 is below min 9"),
+            "{report}"
+        );
+
+        let report = report_for(&format!(
+            "[actions]\ncommands_dir = \"{}/commands\"\n[prometheus]\nurl = \"http://prometheus:9090\"\n\
+             [[services]]\nname = \"checkout-api\"\n",
+            env!("CARGO_MANIFEST_DIR")
+        ));
+        assert!(!report.contains("FAIL"), "{report}");
+        let line = report
+            .lines()
+            .find(|l| l.starts_with("ok   actions:"))
+            .unwrap_or_default();
+        for needle in [
+            "8 command(s) from",
+            "1 service(s)",
+            "kubernetes in-cluster or KUBECONFIG",
+            "prometheus http://prometheus:9090",
+            "logs not configured",
+        ] {
+            assert!(line.contains(needle), "{needle} missing from:\n{report}");
+        }
     }
 }

@@ -119,6 +119,11 @@ pub struct Settings {
     pub http_limits: HttpLimits,
     /// Where the executors reach Kubernetes, Prometheus and the log store.
     pub exec: crate::exec::ExecSettings,
+    /// The folder the command catalog was read from (`[actions] commands_dir`, resolved).
+    pub commands_dir: PathBuf,
+    /// What is odd but does not stop start-up (a missing catalog folder); `warroom check`
+    /// prints these and `serve` logs them.
+    pub warnings: Vec<String>,
 }
 
 /// Limits that keep slow or greedy clients from starving everyone else.
@@ -164,6 +169,21 @@ impl Settings {
     /// Reads `path` (or uses the built-in defaults when `None`), applies `overrides`, checks
     /// everything and reports every problem at once.
     pub fn load(path: Option<&Path>, overrides: &Overrides) -> Result<Settings, ConfigError> {
+        Settings::load_in(path, overrides, Path::new("."))
+    }
+
+    /// [`Settings::load`], resolving relative paths in the config (`[actions] commands_dir`)
+    /// against the config file's folder, or against `root` without a config file.
+    pub fn load_in(
+        path: Option<&Path>,
+        overrides: &Overrides,
+        root: &Path,
+    ) -> Result<Settings, ConfigError> {
+        let base_dir = match path.and_then(Path::parent) {
+            Some(parent) if parent.as_os_str().is_empty() => Path::new(".").to_path_buf(),
+            Some(parent) => parent.to_path_buf(),
+            None => root.to_path_buf(),
+        };
         let (file, origin) = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -183,11 +203,18 @@ impl Settings {
         let env_discord = std::env::var(DISCORD_TOKEN_ENV)
             .ok()
             .filter(|t| !t.is_empty());
-        Settings::from_file_with_discord(file, path.is_none(), overrides, env_token, env_discord)
-            .map_err(|problems| ConfigError::Invalid {
-                path: origin,
-                problems,
-            })
+        Settings::from_file_with_discord(
+            file,
+            path.is_none(),
+            overrides,
+            env_token,
+            env_discord,
+            &base_dir,
+        )
+        .map_err(|problems| ConfigError::Invalid {
+            path: origin,
+            problems,
+        })
     }
 
     #[cfg(test)]
@@ -197,7 +224,14 @@ impl Settings {
         overrides: &Overrides,
         env_token: Option<String>,
     ) -> Result<Settings, Vec<String>> {
-        Settings::from_file_with_discord(file, no_config_file, overrides, env_token, None)
+        Settings::from_file_with_discord(
+            file,
+            no_config_file,
+            overrides,
+            env_token,
+            None,
+            Path::new("."),
+        )
     }
 
     fn from_file_with_discord(
@@ -206,8 +240,10 @@ impl Settings {
         overrides: &Overrides,
         env_token: Option<String>,
         env_discord_token: Option<String>,
+        base_dir: &Path,
     ) -> Result<Settings, Vec<String>> {
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let discord = discord_settings(&file.discord, env_discord_token, &mut problems);
         let addr_text = overrides
             .http_addr
@@ -517,7 +553,21 @@ impl Settings {
                  (to turn reminders off, leave incidents.ack_reminder unset)"
             ));
         }
-        let probes = probe_policy(&file.probes, &file.services, &mut problems);
+        let (probes, services) = actions::probe_policy(&file.probes, &file.services, &mut problems);
+        let exec = actions::exec_settings(
+            &file.kubernetes,
+            file.prometheus.as_ref(),
+            file.logs.as_ref(),
+            &probes.allow_hosts,
+            &mut problems,
+        );
+        let (actions, commands_dir) = actions::action_policy(
+            &file.actions,
+            services,
+            base_dir,
+            &mut problems,
+            &mut warnings,
+        );
 
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
@@ -547,8 +597,7 @@ impl Settings {
                     .and_then(|interval| chrono::Duration::from_std(interval).ok()),
                 ack_reminder_max,
                 probes,
-                // SKELETON: `[actions]`, `commands/` and the full `[[services]]` (issue 8).
-                actions: crate::domain::action::ActionPolicy::default(),
+                actions,
             },
             room_locale,
             card_edit_interval,
@@ -560,8 +609,9 @@ impl Settings {
             read_token,
             console_api,
             http_limits,
-            // SKELETON: `[kubernetes]`, `[prometheus]`, `[logs]` (issue 8).
-            exec: crate::exec::ExecSettings::default(),
+            exec,
+            commands_dir,
+            warnings,
         })
     }
 }
@@ -581,70 +631,6 @@ impl Settings {
                 .discord
                 .as_ref()
                 .is_some_and(|discord| discord.role_map.values().flatten().any(acts))
-    }
-}
-
-/// `[probes]` and `[[services]]` into the core's probe policy; every problem is reported.
-fn probe_policy(
-    section: &file::ProbesSection,
-    services: &[file::ServiceConfig],
-    problems: &mut Vec<String>,
-) -> crate::domain::probe::ProbePolicy {
-    use crate::domain::probe::{
-        HostPattern, MAX_PROBE_TIMEOUT_MS, ProbePolicy, ProbeRefusal, check_url,
-    };
-    let mut allow_hosts = Vec::new();
-    for (index, text) in section.allow_hosts.iter().enumerate() {
-        match HostPattern::parse(text) {
-            Ok(pattern) => allow_hosts.push(pattern),
-            Err(error) => problems.push(format!("probes.allow_hosts[{index}]: {error}")),
-        }
-    }
-    let timeout = parse_duration(
-        "probes.timeout",
-        section.timeout.as_deref(),
-        "5s",
-        (
-            Duration::from_millis(10),
-            Duration::from_millis(MAX_PROBE_TIMEOUT_MS),
-        ),
-        problems,
-    );
-    let mut service_urls = std::collections::BTreeMap::new();
-    for (index, service) in services.iter().enumerate() {
-        let name = service.name.trim();
-        if name.is_empty() {
-            problems.push(format!("services[{index}].name: must not be empty"));
-            continue;
-        }
-        let Some(url) = service.health_url.as_deref().map(str::trim) else {
-            continue;
-        };
-        match check_url(url, &allow_hosts) {
-            Err(refusal @ (ProbeRefusal::HostNotAllowed { .. } | ProbeRefusal::PortNotAllowed { .. })) => {
-                problems.push(format!(
-                    "services[{index}].health_url: {refusal}, so it would never be probed; add it there"
-                ));
-            }
-            Ok(_) => {
-                if service_urls
-                    .insert(name.to_owned(), url.to_owned())
-                    .is_some()
-                {
-                    problems.push(format!(
-                        "services[{index}].name: service \"{name}\" is listed twice"
-                    ));
-                }
-            }
-            Err(refusal) => problems.push(format!(
-                "services[{index}].health_url: {refusal}; give an http:// or https:// URL without a user name or password"
-            )),
-        }
-    }
-    ProbePolicy {
-        allow_hosts,
-        service_urls,
-        timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(MAX_PROBE_TIMEOUT_MS),
     }
 }
 
@@ -683,8 +669,11 @@ fn parse_duration(
     }
 }
 
+mod actions;
 mod discord;
 mod file;
+
+pub use actions::{CatalogLoad, DEFAULT_COMMANDS_DIR, load_catalog};
 
 #[cfg(test)]
 mod tests;

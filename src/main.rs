@@ -82,6 +82,16 @@ fn main() -> ExitCode {
             let filter = EnvFilter::try_from_env("WARROOM_LOG")
                 .unwrap_or_else(|_| EnvFilter::new(&settings.log_filter));
             warroom::logging::init(filter);
+            // Logged only now: the log filter itself comes from the settings.
+            for warning in &settings.warnings {
+                tracing::warn!(%warning, "Config warning.");
+            }
+            tracing::info!(
+                commands = settings.policy.actions.catalog.len(),
+                services = settings.policy.actions.services.iter().count(),
+                dir = %settings.commands_dir.display(),
+                "Command catalog loaded."
+            );
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(runtime) => runtime,
                 Err(error) => {

@@ -46,6 +46,10 @@ pub(super) struct ConfigFile {
     pub(super) console: ConsoleSection,
     pub(super) probes: ProbesSection,
     pub(super) services: Vec<ServiceConfig>,
+    pub(super) actions: actions::ActionsSection,
+    pub(super) kubernetes: actions::KubernetesSection,
+    pub(super) prometheus: Option<actions::PrometheusSection>,
+    pub(super) logs: Option<actions::LogsSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +64,15 @@ pub(super) struct ProbesSection {
 pub(super) struct ServiceConfig {
     pub(super) name: String,
     pub(super) health_url: Option<String>,
+    pub(super) namespace: Option<String>,
+    pub(super) deployment: Option<String>,
+    pub(super) min_replicas: Option<i64>,
+    pub(super) max_replicas: Option<i64>,
+    #[serde(default)]
+    pub(super) depends_on: Vec<String>,
+    #[serde(default)]
+    pub(super) checks: Vec<actions::CheckConfig>,
+    pub(super) log_selector: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -322,6 +322,20 @@ pub enum ParseError {
         min: i64,
         max: i64,
     },
+    #[error("{option}: {value} is not a whole number")]
+    NotAnInteger { option: String, value: String },
+    #[error("{option}: {value} is below the least allowed, {min}")]
+    IntegerBelow {
+        option: String,
+        value: String,
+        min: i64,
+    },
+    #[error("{option}: {value} is above the most allowed, {max}")]
+    IntegerAbove {
+        option: String,
+        value: String,
+        max: i64,
+    },
     #[error("too many values: {extra}")]
     TooManyValues { extra: String },
     #[error("{option} must not be empty")]
@@ -368,6 +382,17 @@ impl ParseError {
                 .outside("option", option.as_str())
                 .outside("value", value.as_str())
                 .word("min", min)
+                .word("max", max),
+            ParseError::NotAnInteger { option, value } => Msg::new("cmd-error-not-an-integer")
+                .outside("option", option.as_str())
+                .outside("value", value.as_str()),
+            ParseError::IntegerBelow { option, value, min } => Msg::new("cmd-error-integer-below")
+                .outside("option", option.as_str())
+                .outside("value", value.as_str())
+                .word("min", min),
+            ParseError::IntegerAbove { option, value, max } => Msg::new("cmd-error-integer-above")
+                .outside("option", option.as_str())
+                .outside("value", value.as_str())
                 .word("max", max),
             ParseError::TooManyValues { extra } => {
                 Msg::new("cmd-error-too-many-values").outside("extra", extra.as_str())
@@ -434,7 +459,8 @@ pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseErr
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(DEFAULT_TIMELINE_LIMIT),
         },
-        // SKELETON: the catalog binds these parameters (issue 8).
+        // The catalog binds these parameters (`domain::action::params::bind_action`): the
+        // tree is static, the catalog is not.
         ["run"] => Command::Action {
             command: text("command"),
             params: ActionParams::Raw(text("params")),
@@ -475,11 +501,7 @@ fn normalize_user(text: &str) -> String {
 }
 
 fn check_value(option: &OptionSpec, value: &str) -> Result<(), ParseError> {
-    if value.trim().is_empty() {
-        return Err(ParseError::EmptyValue {
-            option: option.name.to_owned(),
-        });
-    }
+    non_empty(option.name, value)?;
     match option.kind {
         OptionKind::Text | OptionKind::User | OptionKind::CatalogCommand | OptionKind::Service => {
             Ok(())
@@ -491,29 +513,80 @@ fn check_value(option: &OptionSpec, value: &str) -> Result<(), ParseError> {
                 value: value.to_owned(),
             }),
         },
-        OptionKind::Choice(choices) => {
-            if choices
-                .iter()
-                .any(|choice| choice.eq_ignore_ascii_case(value))
-            {
-                Ok(())
-            } else {
-                Err(ParseError::InvalidChoice {
-                    option: option.name.to_owned(),
-                    value: value.to_owned(),
-                    choices: choices.join(", "),
-                })
-            }
+        OptionKind::Choice(choices) => one_of(option.name, value, choices).map(|_| ()),
+        OptionKind::Integer { min, max } => {
+            integer_in_bounds(option.name, value, Some(min), Some(max)).map(|_| ())
         }
-        OptionKind::Integer { min, max } => match value.parse::<i64>() {
-            Ok(number) if (min..=max).contains(&number) => Ok(()),
-            _ => Err(ParseError::InvalidInteger {
-                option: option.name.to_owned(),
-                value: value.to_owned(),
-                min,
-                max,
-            }),
-        },
+    }
+}
+
+// The value rules below are shared by the static tree and the catalog's parameters
+// (`domain::action::params`), so both refuse the same input with the same errors.
+
+/// A value must not be blank.
+pub fn non_empty(option: &str, value: &str) -> Result<(), ParseError> {
+    if value.trim().is_empty() {
+        return Err(ParseError::EmptyValue {
+            option: option.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// The choice `value` names (any case), as the choices spell it.
+pub fn one_of<'c, S: AsRef<str>>(
+    option: &str,
+    value: &str,
+    choices: &'c [S],
+) -> Result<&'c str, ParseError> {
+    choices
+        .iter()
+        .map(AsRef::as_ref)
+        .find(|choice| choice.eq_ignore_ascii_case(value.trim()))
+        .ok_or_else(|| ParseError::InvalidChoice {
+            option: option.to_owned(),
+            value: value.to_owned(),
+            choices: choices
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// `value` as a whole number within `min..=max` (either bound optional). With both bounds
+/// every refusal is [`ParseError::InvalidInteger`], naming the range.
+pub fn integer_in_bounds(
+    option: &str,
+    value: &str,
+    min: Option<i64>,
+    max: Option<i64>,
+) -> Result<i64, ParseError> {
+    let parsed = value.trim().parse::<i64>();
+    let in_range =
+        |number: i64| min.is_none_or(|min| number >= min) && max.is_none_or(|max| number <= max);
+    match (parsed, min, max) {
+        (Ok(number), _, _) if in_range(number) => Ok(number),
+        (_, Some(min), Some(max)) => Err(ParseError::InvalidInteger {
+            option: option.to_owned(),
+            value: value.to_owned(),
+            min,
+            max,
+        }),
+        (Err(_), _, _) => Err(ParseError::NotAnInteger {
+            option: option.to_owned(),
+            value: value.to_owned(),
+        }),
+        (Ok(number), Some(min), _) if number < min => Err(ParseError::IntegerBelow {
+            option: option.to_owned(),
+            value: value.to_owned(),
+            min,
+        }),
+        (Ok(_), _, max) => Err(ParseError::IntegerAbove {
+            option: option.to_owned(),
+            value: value.to_owned(),
+            max: max.unwrap_or(i64::MAX),
+        }),
     }
 }
 

@@ -14,8 +14,46 @@
 
 use crate::domain::command::{
     COMMAND_TREE, Command, LeafSpec, OptionKind, OptionSpec, OptionValues, ParseError, build,
+    integer_in_bounds,
 };
 use crate::domain::ids::IncidentId;
+
+/// What the typed-text binder needs to know of an option: the static tree's options and a
+/// catalogued command's parameters both bind with the same rules through this.
+pub trait BindOption {
+    /// The name typed before a colon (`replicas:3`).
+    fn name(&self) -> &str;
+    /// Whether it is free text, which takes the rest of the line when it is the last text
+    /// option still to fill.
+    fn takes_rest(&self) -> bool;
+    /// Whether `word`, given positionally, is a value it would accept (used to decide
+    /// whether a quoted text value ends before it).
+    fn accepts(&self, word: &str) -> bool;
+}
+
+impl BindOption for OptionSpec {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn takes_rest(&self) -> bool {
+        self.kind == OptionKind::Text
+    }
+
+    fn accepts(&self, word: &str) -> bool {
+        match self.kind {
+            OptionKind::Choice(choices) => choices.iter().any(|c| c.eq_ignore_ascii_case(word)),
+            OptionKind::Integer { min, max } => {
+                integer_in_bounds(self.name, word, Some(min), Some(max)).is_ok()
+            }
+            OptionKind::Incident => IncidentId::parse(word).is_ok(),
+            OptionKind::Text
+            | OptionKind::User
+            | OptionKind::CatalogCommand
+            | OptionKind::Service => true,
+        }
+    }
+}
 
 /// Parses a command typed as text.
 pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
@@ -53,7 +91,7 @@ pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
             })?;
         (leaf, rest)
     };
-    let values = bind_options(leaf, rest)?;
+    let values = bind_options(leaf.options, rest)?;
     build(leaf, &values)
 }
 
@@ -91,31 +129,35 @@ fn quoted(text: &str) -> Option<(&str, &str)> {
     None
 }
 
-/// `name:` at the start of `text` naming an option of `leaf`: the option and the text after
+/// `name:` at the start of `text` naming one of `options`: the option and the text after
 /// the colon (with any spaces after the colon skipped).
-fn named<'a>(leaf: &LeafSpec, text: &'a str) -> Option<(&'static OptionSpec, &'a str)> {
+fn named<'o, 't, O: BindOption>(options: &'o [O], text: &'t str) -> Option<(&'o O, &'t str)> {
     if text.starts_with(char::is_whitespace) {
         return None;
     }
     let (word, _) = next_word(text);
     let (name, _) = word.split_once(':')?;
-    let option = leaf
-        .options
+    let option = options
         .iter()
-        .find(|option| option.name.eq_ignore_ascii_case(name))?;
+        .find(|option| option.name().eq_ignore_ascii_case(name))?;
     let after = &text[name.len() + 1..];
     Some((option, after.trim_start()))
 }
 
 /// Where in `text` another not-yet-given option is named (`… severity:sev1`): the byte index
 /// of the whitespace before it, so a rest-of-line value stops there.
-fn next_named_start(leaf: &LeafSpec, text: &str, given: &OptionValues, filling: &str) -> usize {
+fn next_named_start<O: BindOption>(
+    options: &[O],
+    text: &str,
+    given: &OptionValues,
+    filling: &str,
+) -> usize {
     let mut previous_is_space = false;
     for (index, ch) in text.char_indices() {
         if previous_is_space
-            && let Some((option, _)) = named(leaf, &text[index..])
-            && option.name != filling
-            && !given.contains_key(option.name)
+            && let Some((option, _)) = named(options, &text[index..])
+            && option.name() != filling
+            && !given.contains_key(option.name())
         {
             return index;
         }
@@ -124,27 +166,27 @@ fn next_named_start(leaf: &LeafSpec, text: &str, given: &OptionValues, filling: 
     text.len()
 }
 
-fn free_options<'a>(leaf: &'a LeafSpec, given: &OptionValues) -> Vec<&'a OptionSpec> {
-    leaf.options
+fn free_options<'a, O: BindOption>(options: &'a [O], given: &OptionValues) -> Vec<&'a O> {
+    options
         .iter()
-        .filter(|option| !given.contains_key(option.name))
+        .filter(|option| !given.contains_key(option.name()))
         .collect()
 }
 
 /// Reads the value of `option` from the start of `text`; returns it and the rest.
-fn read_value<'a>(
-    leaf: &LeafSpec,
-    option: &OptionSpec,
+fn read_value<'a, O: BindOption>(
+    options: &[O],
+    option: &O,
     text: &'a str,
     given: &OptionValues,
 ) -> (String, &'a str) {
-    let others_free: Vec<&OptionSpec> = free_options(leaf, given)
+    let others_free: Vec<&O> = free_options(options, given)
         .into_iter()
-        .filter(|other| other.name != option.name)
+        .filter(|other| other.name() != option.name())
         .collect();
-    let takes_rest = is_text(option) && !others_free.iter().any(|other| is_text(other));
+    let takes_rest = option.takes_rest() && !others_free.iter().any(|other| other.takes_rest());
     if takes_rest {
-        let end = next_named_start(leaf, text, given, option.name);
+        let end = next_named_start(options, text, given, option.name());
         let (value, rest) = text.split_at(end);
         let value = value.trim_end();
         // Quotes matter only when they end the value before something that fits the next
@@ -166,48 +208,38 @@ fn read_value<'a>(
 
 /// Whether the first word of `rest` is a value the next free option (given positionally)
 /// would accept.
-fn next_fits(others_free: &[&OptionSpec], rest: &str) -> bool {
+fn next_fits<O: BindOption>(others_free: &[&O], rest: &str) -> bool {
     let Some(next) = others_free.first() else {
         return false;
     };
     let (word, _) = next_word(rest);
     let word = quoted(word).map_or(word, |(inside, _)| inside);
-    match next.kind {
-        OptionKind::Choice(choices) => choices.iter().any(|c| c.eq_ignore_ascii_case(word)),
-        OptionKind::Integer { min, max } => word
-            .parse::<i64>()
-            .is_ok_and(|number| (min..=max).contains(&number)),
-        OptionKind::Incident => IncidentId::parse(word).is_ok(),
-        OptionKind::Text | OptionKind::User | OptionKind::CatalogCommand | OptionKind::Service => {
-            true
-        }
-    }
+    next.accepts(word)
 }
 
-fn is_text(option: &OptionSpec) -> bool {
-    option.kind == OptionKind::Text
-}
-
-fn bind_options(leaf: &LeafSpec, text: &str) -> Result<OptionValues, ParseError> {
+/// Binds typed text to `options` with the rules in this module's documentation: the static
+/// tree's commands and a catalogued command's `params:` text alike. Values are returned as
+/// typed; checking them against their kinds is the caller's (`build`, `bind_action`).
+pub fn bind_options<O: BindOption>(options: &[O], text: &str) -> Result<OptionValues, ParseError> {
     let mut values = OptionValues::new();
     let mut rest = text.trim_start();
     while !rest.is_empty() {
-        let (option, value_text) = match named(leaf, rest) {
+        let (option, value_text) = match named(options, rest) {
             Some((option, after)) => {
-                if values.contains_key(option.name) {
+                if values.contains_key(option.name()) {
                     return Err(ParseError::DuplicateOption {
-                        option: option.name.to_owned(),
+                        option: option.name().to_owned(),
                     });
                 }
                 (option, after)
             }
-            None => match free_options(leaf, &values).first() {
+            None => match free_options(options, &values).first() {
                 Some(option) => (*option, rest),
                 None => return Err(leftover(rest)),
             },
         };
-        let (value, after) = read_value(leaf, option, value_text, &values);
-        values.insert(option.name.to_owned(), value);
+        let (value, after) = read_value(options, option, value_text, &values);
+        values.insert(option.name().to_owned(), value);
         rest = after.trim_start();
     }
     Ok(values)

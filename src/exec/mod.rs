@@ -8,8 +8,10 @@
 
 pub mod diagnose;
 pub mod http;
+pub mod kubernetes;
 pub mod logs;
 pub mod prometheus;
+pub mod shell;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -150,5 +152,18 @@ pub async fn build(settings: &ExecSettings) -> Executors {
         ExecutorKind::Diagnose,
         Arc::new(diagnose::DiagnoseExecutor::new(http, prometheus, logs)),
     );
+    match kubernetes::KubernetesExecutor::connect(&settings.kubernetes).await {
+        Ok(executor) => {
+            executors = executors.with(ExecutorKind::Kubernetes, Arc::new(executor));
+        }
+        // Without [kubernetes] url, no cluster is an ordinary setup, not a fault.
+        Err(error) if settings.kubernetes.url.is_none() => {
+            tracing::info!(%error, "No Kubernetes cluster; kubernetes commands will be refused.");
+        }
+        Err(error) => {
+            tracing::warn!(%error, "The kubernetes executor is not available; its commands will be refused.");
+        }
+    }
+    executors = executors.with(ExecutorKind::Shell, Arc::new(shell::ShellExecutor::new()));
     executors
 }

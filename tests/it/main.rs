@@ -3,6 +3,7 @@
 // A failed expectation in a test or its helpers should stop that test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod catalog;
 mod chat;
 mod chat_refusals;
 mod commands;
@@ -15,8 +16,10 @@ mod discord_storm;
 mod disk_full;
 mod e2e;
 mod exec_diagnose;
+mod exec_kubernetes;
 mod exec_logs;
 mod exec_prometheus;
+mod exec_shell;
 mod fake_discord_selftest;
 mod http_limits;
 mod identity;

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::access::PersonRole;
 
+pub(crate) use fields::compile_whole;
+pub use parse::{
+    COOLDOWN_BOUNDS, CatalogProblem, DEFAULT_TIMEOUT, MAX_PARAM_VALUE_CHARS, MAX_PARAMS,
+    RESERVED_PARAM_NAMES, TIMEOUT_BOUNDS, kind_word, parse_command_file,
+};
+
 /// Which executor runs a command (`executor = "…"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -25,6 +31,22 @@ pub enum ExecutorKind {
     Shell,
     /// Link diagnosis: a service and what it depends on, ranked root-cause candidates.
     Diagnose,
+}
+
+impl ExecutorKind {
+    pub const ALL: [ExecutorKind; 6] = [
+        ExecutorKind::Http,
+        ExecutorKind::Prometheus,
+        ExecutorKind::Logs,
+        ExecutorKind::Kubernetes,
+        ExecutorKind::Shell,
+        ExecutorKind::Diagnose,
+    ];
+
+    /// Whether its commands may change production, so they wait for approvals by default.
+    pub fn changes_state(self) -> bool {
+        matches!(self, ExecutorKind::Kubernetes | ExecutorKind::Shell)
+    }
 }
 
 /// How risky a command is, as the approval message says it.
@@ -107,6 +129,32 @@ impl CommandDef {
         self.params.iter().find(|param| param.name == name)
     }
 
+    /// How to type it, derived from its parameters like the tree's syntax:
+    /// `/run scale service:<service> replicas:<0-50>`, optional parameters in brackets.
+    pub fn syntax(&self) -> String {
+        let mut out = format!("/run {}", self.name);
+        for param in &self.params {
+            let placeholder = match &param.kind {
+                ParamKind::String { .. } => "<text>".to_owned(),
+                ParamKind::Integer { min, max } => match (min, max) {
+                    (Some(min), Some(max)) => format!("<{min}-{max}>"),
+                    (Some(min), None) => format!("<{min}-…>"),
+                    (None, Some(max)) => format!("<…-{max}>"),
+                    (None, None) => "<number>".to_owned(),
+                },
+                ParamKind::Enum { values } => format!("<{}>", values.join("|")),
+                ParamKind::Service => "<service>".to_owned(),
+                ParamKind::Duration => "<duration>".to_owned(),
+            };
+            if param.required {
+                out.push_str(&format!(" {}:{placeholder}", param.name));
+            } else {
+                out.push_str(&format!(" [{}:{placeholder}]", param.name));
+            }
+        }
+        out
+    }
+
     /// The parameter naming the service the command acts on, if it has one.
     pub fn service_param(&self) -> Option<&ParamDef> {
         self.params
@@ -146,4 +194,22 @@ impl Catalog {
     pub fn is_empty(&self) -> bool {
         self.commands.is_empty()
     }
+
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// The command `name` names, in any case.
+    pub fn find(&self, name: &str) -> Option<&CommandDef> {
+        self.get(name).or_else(|| {
+            self.commands
+                .values()
+                .find(|command| command.name.eq_ignore_ascii_case(name.trim()))
+        })
+    }
 }
+
+mod fields;
+mod parse;
+#[cfg(test)]
+mod tests;

@@ -201,3 +201,166 @@ fn every_leaf_builds_from_its_required_options() {
         assert!(build(leaf, &values).is_ok(), "{:?}", leaf.path);
     }
 }
+
+#[test]
+fn action_commands_keep_their_parameters_for_the_catalog() {
+    let raw = |command: &str, params: &str| Command::Action {
+        command: command.to_owned(),
+        params: ActionParams::Raw(params.to_owned()),
+    };
+    let named = |command: &str, pairs: &[(&str, &str)]| Command::Action {
+        command: command.to_owned(),
+        params: ActionParams::Named(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+    };
+    let cases: Vec<(&str, Command)> = vec![
+        ("/run scale checkout-api 3", raw("scale", "checkout-api 3")),
+        (
+            "/run scale service:checkout-api replicas:3",
+            raw("scale", "service:checkout-api replicas:3"),
+        ),
+        (
+            "/run command:promql params:sum(rate(x[5m])) by (job)",
+            raw("promql", "sum(rate(x[5m])) by (job)"),
+        ),
+        ("/run diag", raw("diag", "")),
+        (
+            "/diag checkout-api",
+            named("diag", &[("service", "checkout-api")]),
+        ),
+        (
+            "/scale checkout-api 3",
+            named("scale", &[("service", "checkout-api"), ("replicas", "3")]),
+        ),
+        (
+            "/scale replicas:0 service:checkout-api",
+            named("scale", &[("service", "checkout-api"), ("replicas", "0")]),
+        ),
+        ("/actions", Command::Actions),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(parse_typed(text), Ok(expected), "input {text:?}");
+    }
+    assert_eq!(
+        parse_typed("/scale checkout-api 2000"),
+        Err(ParseError::InvalidInteger {
+            option: "replicas".to_owned(),
+            value: "2000".to_owned(),
+            min: 0,
+            max: MAX_SCALE_REPLICAS,
+        })
+    );
+    assert_eq!(parse_typed("/diag"), Err(missing("service")));
+}
+
+#[test]
+fn the_shared_value_rules_name_the_option_and_the_rule() {
+    let s = |text: &str| text.to_owned();
+    type Case = (
+        &'static str,
+        Option<i64>,
+        Option<i64>,
+        Result<i64, ParseError>,
+    );
+    let cases: Vec<Case> = vec![
+        ("7", Some(0), Some(9), Ok(7)),
+        (" 007 ", Some(0), Some(9), Ok(7)),
+        ("+3", None, None, Ok(3)),
+        ("-5", None, Some(0), Ok(-5)),
+        (
+            "10",
+            Some(0),
+            Some(9),
+            Err(ParseError::InvalidInteger {
+                option: s("n"),
+                value: s("10"),
+                min: 0,
+                max: 9,
+            }),
+        ),
+        (
+            "x",
+            Some(0),
+            Some(9),
+            Err(ParseError::InvalidInteger {
+                option: s("n"),
+                value: s("x"),
+                min: 0,
+                max: 9,
+            }),
+        ),
+        (
+            "x",
+            None,
+            None,
+            Err(ParseError::NotAnInteger {
+                option: s("n"),
+                value: s("x"),
+            }),
+        ),
+        (
+            "1.5",
+            Some(1),
+            None,
+            Err(ParseError::NotAnInteger {
+                option: s("n"),
+                value: s("1.5"),
+            }),
+        ),
+        (
+            "0",
+            Some(1),
+            None,
+            Err(ParseError::IntegerBelow {
+                option: s("n"),
+                value: s("0"),
+                min: 1,
+            }),
+        ),
+        (
+            "99",
+            None,
+            Some(50),
+            Err(ParseError::IntegerAbove {
+                option: s("n"),
+                value: s("99"),
+                max: 50,
+            }),
+        ),
+    ];
+    for (value, min, max, expected) in cases {
+        assert_eq!(
+            integer_in_bounds("n", value, min, max),
+            expected,
+            "{value} {min:?} {max:?}"
+        );
+    }
+    assert_eq!(one_of("mode", "WARN", &["error", "warn"]), Ok("warn"));
+    assert_eq!(
+        one_of("mode", "fatal", &["error", "warn"]),
+        Err(ParseError::InvalidChoice {
+            option: s("mode"),
+            value: s("fatal"),
+            choices: s("error, warn")
+        })
+    );
+    assert_eq!(
+        non_empty("text", "  "),
+        Err(ParseError::EmptyValue { option: s("text") })
+    );
+    let i18n = crate::i18n::I18n::builtin().unwrap();
+    let below = ParseError::IntegerBelow {
+        option: s("n"),
+        value: s("0"),
+        min: 1,
+    }
+    .to_msg();
+    assert_eq!(
+        i18n.render("en-US", &below),
+        "n: 0 is below the least allowed, 1."
+    );
+}

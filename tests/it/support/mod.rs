@@ -8,6 +8,7 @@
 // clippy now suggests; left as they are so parallel edits to the fake merge cleanly.
 #[allow(clippy::collapsible_if)]
 pub mod fake_discord;
+pub mod fake_kube;
 pub mod fake_logs;
 
 use std::sync::Arc;
