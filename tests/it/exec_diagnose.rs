@@ -307,3 +307,92 @@ async fn the_health_command_reports_status_latency_and_an_excerpt() {
         "checkout-api has no health_url: set one in its [[services]] entry."
     );
 }
+
+/// The shipped catalog (`commands/`) and these executors agree: every command they run names
+/// an action they know and gives the parameters they read, so none is refused for drift.
+#[tokio::test]
+async fn the_shipped_catalog_runs_on_these_executors() {
+    use warroom::domain::action::ParamKind;
+
+    let loaded = warroom::config::load_catalog(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("commands"),
+    );
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    // Nothing listens here: every system is configured, none answers.
+    let closed = crate::e2e::free_port();
+    let base = format!("http://127.0.0.1:{closed}");
+    let executors = build(&ExecSettings {
+        prometheus: Some(PrometheusSettings { url: base.clone() }),
+        logs: Some(LogsSettings {
+            kind: LogsKind::Loki,
+            url: base.clone(),
+        }),
+        allow_hosts: vec![HostPattern::parse(&format!("127.0.0.1:{closed}")).unwrap()],
+        ..ExecSettings::default()
+    })
+    .await;
+    let checkout = ServiceDef {
+        health_url: Some(format!("{base}/healthz")),
+        checks: vec![ServiceCheck {
+            name: "up".to_owned(),
+            promql: "up".to_owned(),
+            max: None,
+            min: Some(1.0),
+        }],
+        log_selector: Some(r#"{app="checkout"}"#.to_owned()),
+        ..service("checkout-api", None, &[])
+    };
+    let mut ran = Vec::new();
+    for command in loaded.catalog.iter().filter(|c| {
+        matches!(
+            c.executor,
+            ExecutorKind::Http
+                | ExecutorKind::Prometheus
+                | ExecutorKind::Logs
+                | ExecutorKind::Diagnose
+        )
+    }) {
+        let params: Vec<(String, String)> = command
+            .params
+            .iter()
+            .map(|param| {
+                let value = match &param.kind {
+                    ParamKind::Service => "checkout-api".to_owned(),
+                    ParamKind::Duration => "5m".to_owned(),
+                    ParamKind::Integer { min, .. } => min.unwrap_or(1).to_string(),
+                    ParamKind::Enum { values } => values[0].clone(),
+                    ParamKind::String { .. } => "up".to_owned(),
+                };
+                (param.name.clone(), value)
+            })
+            .collect();
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut job = observe_job(
+            command.executor,
+            &command.action,
+            &params,
+            vec![checkout.clone()],
+            2_000,
+        );
+        job.command = command.name.clone();
+        let outcome = executors.run(&job).await;
+        assert!(
+            !matches!(
+                outcome.summary.id.as_str(),
+                "exec-unknown-action"
+                    | "exec-param-missing"
+                    | "exec-param-invalid"
+                    | "action-executor-missing"
+            ),
+            "{}: {}",
+            command.name,
+            english(&outcome.summary)
+        );
+        ran.push(command.name.clone());
+    }
+    ran.sort();
+    assert_eq!(ran, ["diag", "health", "logs", "promql"]);
+}
