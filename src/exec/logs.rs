@@ -454,7 +454,9 @@ pub fn parse_elasticsearch(status: u16, body: &[u8]) -> Result<LogBatch, LogsErr
         .map(source_line)
         .collect();
     lines.reverse();
-    let limited = lines.len() >= MAX_LOG_LINES;
+    // At the limit, there may be more, unless the total says there are not.
+    let read = u64::try_from(lines.len()).unwrap_or(u64::MAX);
+    let limited = lines.len() >= MAX_LOG_LINES && matched.is_none_or(|matched| matched > read);
     let failed_shards = answer
         .pointer("/_shards/failed")
         .and_then(Value::as_u64)
