@@ -15,6 +15,7 @@ mod discord_storm;
 mod disk_full;
 mod e2e;
 mod fake_discord_selftest;
+mod http_actions;
 mod http_limits;
 mod identity;
 mod intake;
