@@ -9,6 +9,7 @@ mod commands;
 mod compat;
 mod deadlines;
 mod discord;
+mod discord_actions;
 mod discord_crash;
 mod discord_lanes;
 mod discord_storm;
