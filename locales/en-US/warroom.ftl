@@ -279,6 +279,7 @@ act-msg-approvals = Approvals: { $approved } of { $required }
 act-msg-approved-by = Approved by:{" "}
 act-msg-separator = {", "}
 act-msg-rejected = Rejected by { $user }
+act-msg-how-to-vote = Vote with Approve or Reject, or react ✅ or ❌ to this message.
 act-msg-expires = Expires { $at } unless approved
 act-msg-more-details = … { $count } more, and the whole output: GET /v1/incidents/{ $incident }/actions/{ $request }
 act-msg-output-cut = Output cut to fit; the whole output: GET /v1/incidents/{ $incident }/actions/{ $request }

@@ -258,6 +258,7 @@ act-msg-approvals = 审批：{ $approved }/{ $required }
 act-msg-approved-by = 已批准：
 act-msg-separator = 、
 act-msg-rejected = { $user } 已驳回
+act-msg-how-to-vote = 请点击“批准”或“驳回”，或对本消息回应 ✅ 或 ❌。
 act-msg-expires = 若未获批准，将于 { $at } 过期
 act-msg-more-details = … 另有 { $count } 条，完整输出见 GET /v1/incidents/{ $incident }/actions/{ $request }
 act-msg-output-cut = 输出已截断；完整输出见 GET /v1/incidents/{ $incident }/actions/{ $request }

@@ -127,6 +127,9 @@ pub fn render_action(
             &Msg::new("act-msg-expires").word("at", super::commands::local_time(expires_at, zone)),
         ));
     }
+    if awaiting {
+        head.push(rich(&Msg::new("act-msg-how-to-vote")));
+    }
     if let Some(summary) = &view.summary {
         head.push(rich(summary));
     }

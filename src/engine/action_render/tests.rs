@@ -68,6 +68,7 @@ fn an_awaiting_request_names_the_requester_command_risk_votes_expiry_and_offers_
         "Approved by: Alice",
         // The expiry in `[chat] time_zone` (Asia/Shanghai), with its offset.
         "Expires 2026-11-21 18:15:00 +08:00",
+        "react ✅ or ❌",
     ] {
         assert!(text.contains(wanted), "{wanted:?} missing from {text}");
     }
@@ -123,11 +124,13 @@ fn buttons_show_only_while_the_request_awaits_approval() {
         let message = render("en-US", &view);
         assert_eq!(message.buttons.len(), buttons, "{state:?}");
         let text = message.text.plain();
-        assert_eq!(
-            text.contains("Expires"),
-            state == RequestState::AwaitingApproval,
-            "{state:?}: {text}"
-        );
+        for awaiting_only in ["Expires", "react ✅"] {
+            assert_eq!(
+                text.contains(awaiting_only),
+                state == RequestState::AwaitingApproval,
+                "{state:?}: {text}"
+            );
+        }
     }
 }
 
