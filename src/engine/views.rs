@@ -3,8 +3,6 @@
 //! people registry — without passing through the writer: no transaction, no flush.
 
 mod actions;
-#[cfg(test)]
-pub(crate) mod fake_store;
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -21,7 +21,7 @@ use crate::i18n::DEFAULT_LOCALE;
 pub const DEFAULT_ACTION_PAGE: usize = 50;
 pub const MAX_ACTION_PAGE: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(super) struct ActionsQuery {
     after: Option<String>,
     limit: Option<String>,
@@ -34,10 +34,26 @@ pub(super) async fn list_actions(
 ) -> Result<Response, ApiError> {
     let Query(query) = query
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
-    let id = read::parse_incident_id(&id)?;
+    actions_page(state.store.clone(), &state.i18n, &id, &query).await
+}
+
+pub(super) async fn get_action(
+    State(state): State<AppState>,
+    Path((id, request)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    one_action(state.store.clone(), &state.i18n, &id, &request).await
+}
+
+/// One page of `id`'s requests from `store`.
+async fn actions_page(
+    store: Arc<dyn StoreRead>,
+    i18n: &I18n,
+    id: &str,
+    query: &ActionsQuery,
+) -> Result<Response, ApiError> {
+    let id = read::parse_incident_id(id)?;
     let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ACTION_PAGE, MAX_ACTION_PAGE)?;
     let after = parse_after(query.after.as_deref())?;
-    let store = state.store.clone();
     let (found, mut requests) = blocking(move || {
         let found = store.incident(id)?.is_some();
         // One more than asked tells whether another page follows.
@@ -56,25 +72,27 @@ pub(super) async fn list_actions(
     requests.truncate(limit);
     let views: Vec<Value> = requests
         .iter()
-        .map(|request| request_view(&state.i18n, request, false))
+        .map(|request| request_view(i18n, request, false))
         .collect();
     Ok(paged(&views, more, |last| {
         last["id"].as_str().unwrap_or_default().to_owned()
     }))
 }
 
-pub(super) async fn get_action(
-    State(state): State<AppState>,
-    Path((id, request)): Path<(String, String)>,
+/// Request `request` of incident `id` from `store`, whole.
+async fn one_action(
+    store: Arc<dyn StoreRead>,
+    i18n: &I18n,
+    id: &str,
+    request: &str,
 ) -> Result<Response, ApiError> {
-    let id = read::parse_incident_id(&id)?;
-    let request_id = RequestId::parse(&request).ok_or_else(|| {
+    let id = read::parse_incident_id(id)?;
+    let request_id = RequestId::parse(request).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             format!("\"{request}\" is not a request id like A1"),
         )
     })?;
-    let store = state.store.clone();
     let (found, request) = blocking(move || {
         let found = store.incident(id)?.is_some();
         let request = if found {
@@ -91,9 +109,7 @@ pub(super) async fn get_action(
             StatusCode::NOT_FOUND,
             format!("no request {request_id} in {id}"),
         )),
-        (true, Some(request)) => {
-            Ok(axum::Json(request_view(&state.i18n, &request, true)).into_response())
-        }
+        (true, Some(request)) => Ok(axum::Json(request_view(i18n, &request, true)).into_response()),
     }
 }
 
@@ -275,6 +291,100 @@ mod tests {
             view["outcome"]["output"].as_str().map(str::len),
             Some(70_000)
         );
+    }
+
+    async fn body(response: Response) -> Value {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn store_with_requests(count: u32) -> Arc<dyn StoreRead> {
+        use crate::domain::alert::AlertStatus;
+        use crate::domain::decide::tests::{alert, at, id};
+        use crate::domain::decide::{Policy, open_incident_from_alert};
+        use crate::test_reads::{FakeStore, request};
+
+        let (incident, _) = open_incident_from_alert(
+            &Policy::standard(),
+            id(1),
+            &alert("fp", "checkout", "critical", AlertStatus::Firing),
+            "service=checkout".to_owned(),
+            at("2026-11-21T10:00:00Z"),
+        );
+        let mut requests: Vec<ActionRequest> = (1..=count).map(|n| request(id(1), n)).collect();
+        // Another incident's requests never show.
+        requests.push(request(id(2), 1));
+        Arc::new(FakeStore {
+            incidents: vec![incident],
+            requests,
+            ..FakeStore::default()
+        })
+    }
+
+    #[tokio::test]
+    async fn pages_follow_x_next_after_to_the_last_request() {
+        let i18n = I18n::builtin().unwrap();
+        let store = store_with_requests(5);
+        let mut seen = Vec::new();
+        let mut query = ActionsQuery {
+            after: None,
+            limit: Some("2".into()),
+        };
+        loop {
+            let response = actions_page(store.clone(), &i18n, "INC-20261121-001", &query)
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let next = response
+                .headers()
+                .get("x-next-after")
+                .map(|value| value.to_str().unwrap().to_owned());
+            let page = body(response).await;
+            let ids: Vec<String> = page
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| {
+                    assert_eq!(item["incident"], "INC-20261121-001");
+                    item["id"].as_str().unwrap().to_owned()
+                })
+                .collect();
+            assert!(ids.len() <= 2);
+            seen.extend(ids);
+            match next {
+                Some(after) => query.after = Some(after),
+                None => break,
+            }
+        }
+        assert_eq!(seen, ["A1", "A2", "A3", "A4", "A5"]);
+    }
+
+    #[tokio::test]
+    async fn one_request_is_found_by_incident_and_id() {
+        let i18n = I18n::builtin().unwrap();
+        let store = store_with_requests(3);
+        let response = one_action(store.clone(), &i18n, "INC-20261121-001", "a2")
+            .await
+            .unwrap();
+        let view = body(response).await;
+        assert_eq!(view["id"], "A2");
+        assert_eq!(view["digest"], "d1g357");
+        for (incident, request, status) in [
+            ("INC-20261121-001", "A4", StatusCode::NOT_FOUND),
+            ("INC-20261121-002", "A1", StatusCode::NOT_FOUND),
+            ("INC-20261121-001", "x", StatusCode::BAD_REQUEST),
+        ] {
+            let error = one_action(store.clone(), &i18n, incident, request)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                error.status, status,
+                "{incident} {request}: {}",
+                error.message
+            );
+        }
     }
 
     #[test]

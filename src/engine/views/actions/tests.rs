@@ -7,9 +7,9 @@ use crate::domain::action::{ActionPolicy, ExecutorKind, ParamDef, Risk};
 use crate::domain::alert::AlertStatus;
 use crate::domain::decide::tests::{alert, at, id};
 use crate::domain::decide::{Policy, open_incident_from_alert};
-use crate::engine::views::fake_store::{FakeStore, request};
 use crate::engine::views::{OpenIncidents, Views};
 use crate::i18n::I18n;
+use crate::test_reads::{FakeStore, request};
 
 fn incident() -> Incident {
     open_incident_from_alert(
