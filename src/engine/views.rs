@@ -141,6 +141,14 @@ impl Views {
             _ => incident,
         };
         let Some(incident_id) = incident_id else {
+            // Outside an incident room `/actions` still shows what can be run.
+            if let Command::Actions = command {
+                return Ok(CommandReply {
+                    ok: true,
+                    lines: self.catalog_lines(),
+                    incident: None,
+                });
+            }
             return Ok(CommandReply::refused(Msg::new("reply-no-incident-here")));
         };
         let Some(incident) = self.incident(incident_id)? else {

@@ -135,3 +135,28 @@ async fn autocomplete_offers_the_configured_services_and_catalog_as_typed() {
     );
     fake.assert_no_violations();
 }
+
+#[tokio::test]
+async fn slash_actions_answers_from_views_in_the_members_language() {
+    let (fake, bot) = war_room_with_config("").await;
+    let channel = incident_channel(&fake, &bot).await;
+    let answer = fake
+        .slash(ALICE, channel.id, &["actions"], &[], None)
+        .wait_answer(Duration::from_secs(10))
+        .await;
+    let text = answer.text();
+    assert!(answer.ephemeral(), "{answer:?}");
+    // The harness's config names no catalog directory that exists.
+    assert!(text.contains("No command is catalogued"), "{text}");
+    assert!(
+        text.contains("No request in INC-20261121-001 yet."),
+        "{text}"
+    );
+    let answer = fake
+        .slash(crate::discord::WANG, channel.id, &["actions"], &[], None)
+        .wait_answer(Duration::from_secs(10))
+        .await;
+    let text = answer.text();
+    assert!(text.contains("INC-20261121-001 还没有申请。"), "{text}");
+    fake.assert_no_violations();
+}

@@ -95,3 +95,25 @@ async fn the_actions_api_takes_the_same_tokens_as_the_other_reads() {
         assert_eq!(status, StatusCode::OK, "{user}: {body}");
     }
 }
+
+#[tokio::test]
+async fn console_actions_lists_the_catalog_and_the_rooms_requests() {
+    let bot = bot_with_incident().await;
+    let room = bot.room_of(INCIDENT).await;
+    let reply = bot.slash("carol", &room, "/actions").await;
+    assert!(reply.ok, "{reply:?}");
+    assert!(
+        reply.text.contains("No command is catalogued"),
+        "{}",
+        reply.text
+    );
+    assert!(
+        reply.text.contains("No request in INC-20261121-001 yet."),
+        "{}",
+        reply.text
+    );
+    // The general room has no incident: the catalog alone.
+    let reply = bot.slash("carol", "general", "/actions").await;
+    assert!(reply.ok, "{reply:?}");
+    assert!(!reply.text.contains("No request"), "{}", reply.text);
+}

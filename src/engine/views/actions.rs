@@ -24,6 +24,11 @@ const REQUEST_PAGE: usize = 200;
 const MAX_REQUESTS_SCANNED: usize = 10_000;
 
 impl Views {
+    /// The catalog part of `/actions`, all of it outside an incident room.
+    pub(super) fn catalog_lines(&self) -> Vec<Msg> {
+        catalog_lines(&self.actions.catalog)
+    }
+
     /// The `/actions` reply for `incident`.
     pub(super) fn actions_lines(&self, incident: &Incident) -> Result<Vec<Msg>, StoreError> {
         let mut lines = catalog_lines(&self.actions.catalog);

@@ -214,3 +214,29 @@ fn an_empty_catalog_and_no_requests_say_so() {
         "{text}"
     );
 }
+
+#[test]
+fn outside_an_incident_room_actions_shows_the_catalog() {
+    let catalog = Catalog::new([command("diag", 0, Vec::new())]);
+    let views = views(FakeStore::default(), catalog);
+    let person = crate::domain::access::Person {
+        id: crate::domain::ids::UserId("alice".into()),
+        display_name: "Alice".into(),
+        roles: Default::default(),
+        locale: "en-US".into(),
+    };
+    let answer = views
+        .query(&person, None, &crate::domain::command::Command::Actions)
+        .unwrap()
+        .unwrap();
+    assert!(answer.ok);
+    let i18n = I18n::builtin().unwrap();
+    let text: Vec<String> = answer
+        .lines
+        .iter()
+        .map(|line| i18n.render("en-US", line))
+        .collect();
+    assert_eq!(text[0], "Commands (1):");
+    assert!(text[1].starts_with("• /run diag — "), "{text:?}");
+    assert_eq!(text.len(), 2, "no requests without an incident: {text:?}");
+}
