@@ -172,4 +172,69 @@ mod tests {
         assert_eq!(cut.chars().count(), MAX_CONTENT_CHARS);
         assert!(!cut.contains("@@"), "an @ lost its zero-width space");
     }
+    /// An action request's message goes as content under Discord's limit whatever its
+    /// output, with its Approve and Reject buttons and no one allowed to be pinged.
+    #[test]
+    fn an_action_request_message_fits_discord_and_pings_nobody() {
+        use crate::domain::action::{ActionView, RequestId, RequestState, Risk};
+        use crate::domain::ids::IncidentId;
+        use crate::domain::message::Msg;
+
+        let i18n = crate::i18n::I18n::builtin().unwrap();
+        let view = ActionView {
+            request: RequestId(7),
+            command: "shell".into(),
+            params: [(
+                "host".to_owned(),
+                "@everyone <@930000000000000002>".to_owned(),
+            )]
+            .into_iter()
+            .collect(),
+            requester: UserId("930000000000000003".into()),
+            requester_name: None,
+            risk: Risk::Medium,
+            approvals_required: 2,
+            approved_by: vec![(UserId("930000000000000001".into()), Some("@here".into()))],
+            rejected_by: None,
+            expires_at: None,
+            state: RequestState::AwaitingApproval,
+            summary: Some(Msg::new("act-state-failed")),
+            details: Vec::new(),
+            excerpt: Some("<@930000000000000002> ```\n".repeat(500)),
+        };
+        let incident = IncidentId::parse("INC-20261121-001").unwrap();
+        let message = crate::engine::action_render::render_action(
+            &i18n,
+            "en-US",
+            chrono_tz::UTC,
+            incident,
+            &view,
+        );
+        let parts = message_parts(&message);
+        let content = parts.content.clone().unwrap();
+        assert!(content.chars().count() <= MAX_CONTENT_CHARS);
+        assert!(
+            content.ends_with("…\n```"),
+            "not cut by the chat's own limit: {content}"
+        );
+        let (_, allowed) = json(&parts);
+        assert_eq!(
+            allowed,
+            serde_json::json!({"parse": [], "users": [], "roles": []})
+        );
+        let rows = serde_json::to_value(&parts.rows).unwrap();
+        let ids: Vec<&str> = rows[0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|button| button["custom_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "apr:approve:INC-20261121-001:A7",
+                "apr:reject:INC-20261121-001:A7"
+            ]
+        );
+    }
 }
