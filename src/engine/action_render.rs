@@ -254,4 +254,6 @@ fn cut_chars(text: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
+mod delivery_tests;
+#[cfg(test)]
 mod tests;
