@@ -160,3 +160,63 @@ async fn slash_actions_answers_from_views_in_the_members_language() {
     assert!(text.contains("INC-20261121-001 还没有申请。"), "{text}");
     fake.assert_no_violations();
 }
+
+/// The fake itself refuses autocomplete answers Discord refuses, so the tests above cannot
+/// pass on an answer real Discord would reject.
+#[tokio::test]
+async fn the_fake_refuses_autocomplete_answers_discord_refuses() {
+    use crate::support::fake_discord::{CHANNEL_TEXT, ViolationKind};
+    use serenity::all::{CommandOptionType, CreateCommand, CreateCommandOption, GuildId};
+
+    let fake = FakeDiscord::start().await;
+    fake.add_member(ALICE, "alice", &[], "en-US");
+    let channel = fake.add_channel("general", CHANNEL_TEXT, None);
+    let http = fake.http();
+    let command = CreateCommand::new("diag")
+        .description("Diagnose")
+        .add_option(
+            CreateCommandOption::new(CommandOptionType::String, "service", "The service")
+                .required(true)
+                .set_autocomplete(true),
+        );
+    http.create_guild_command(GuildId::new(fake.guild_id()), &command)
+        .await
+        .unwrap();
+    let answer_with = |body: Value| {
+        let handle = fake.autocomplete(ALICE, channel, &["diag"], &[], ("service", "c"), None);
+        let http = &http;
+        async move {
+            let sent = http
+                .create_interaction_response(handle.id.into(), &handle.token, &body, Vec::new())
+                .await;
+            (sent.is_ok(), handle.answer())
+        }
+    };
+    let choice = |n: usize| json!({"name": format!("svc-{n}"), "value": format!("svc-{n}")});
+    let (ok, answer) =
+        answer_with(json!({"type": 8, "data": {"choices": [choice(1), choice(2)]}})).await;
+    assert!(ok);
+    assert_eq!(
+        choice_values(&answer.callbacks[0].choices),
+        ["svc-1", "svc-2"]
+    );
+    fake.assert_no_violations();
+
+    let too_many: Vec<Value> = (0..26).map(choice).collect();
+    let (ok, _) = answer_with(json!({"type": 8, "data": {"choices": too_many}})).await;
+    assert!(!ok, "26 choices are refused");
+    let long = json!({"name": "x", "value": "v".repeat(101)});
+    let (ok, _) = answer_with(json!({"type": 8, "data": {"choices": [long]}})).await;
+    assert!(!ok, "a value over 100 characters is refused");
+    let (ok, _) = answer_with(json!({"type": 4, "data": {"content": "hi"}})).await;
+    assert!(!ok, "an autocomplete interaction takes no message");
+    let kinds: Vec<ViolationKind> = fake.violations().iter().map(|v| v.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ViolationKind::BadRequest,
+            ViolationKind::BadRequest,
+            ViolationKind::InteractionBadCallback
+        ]
+    );
+}
