@@ -2,6 +2,7 @@
 //! writers), writes each batch in one store transaction, and answers callers only after a
 //! group-commit flush has made their change durable.
 
+pub mod action_render;
 pub mod clock;
 mod commands;
 mod commit;
@@ -19,7 +20,7 @@ mod tests;
 pub mod tracked;
 pub mod views;
 
-pub use commands::timeline_line;
+pub use commands::{timeline_line, timeline_lines};
 pub use event::{ChatRecord, CommandReply, EngineHandle, EngineStopper, Event, IngestReport};
 pub use replies::MAX_LISTED_INCIDENTS;
 
@@ -98,6 +99,7 @@ pub fn spawn(
         open: open.clone(),
         people: people.clone(),
         time_zone: parts.policy.time_zone,
+        actions: Arc::new(parts.policy.actions.clone()),
     };
     let mut engine = Engine {
         store: parts.store.clone(),
