@@ -85,10 +85,8 @@ async fn autocomplete_is_answered_with_an_autocomplete_result_and_nothing_for_st
     fake.assert_no_violations();
 }
 
-/// Needs the catalog branch: `[[services]]` and `[actions] commands_dir` feeding the
-/// policy's catalog and services (the skeleton leaves both empty). Un-ignore at the merge.
+/// `[[services]]` and `[actions] commands_dir` feed the suggestions.
 #[tokio::test]
-#[ignore = "needs [[services]] and [actions] loaded into the action policy (catalog branch)"]
 async fn autocomplete_offers_the_configured_services_and_catalog_as_typed() {
     let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/commands");
     let (fake, bot) = war_room_with_config(&format!(
@@ -116,9 +114,10 @@ async fn autocomplete_offers_the_configured_services_and_catalog_as_typed() {
         ["checkout-api", "payments-api", "postgres-main"]
     );
     assert_eq!(services[0]["name"], "checkout-api (shop/checkout-api)");
+    // Prefix matches first, then names that merely contain what was typed.
     assert_eq!(
         choice_values(&ask(&["diag"], ("service", "p")).await),
-        ["payments-api", "postgres-main"]
+        ["payments-api", "postgres-main", "checkout-api"]
     );
     assert_eq!(
         choice_values(&ask(&["scale"], ("service", "API")).await),
