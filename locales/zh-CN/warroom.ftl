@@ -249,3 +249,27 @@ tl-probe-requested = #{ $seq } { $at } { $actor } 请求重新探测 { $url }
 
 # --- actions (skeleton) ---
 action-executor-missing = 此处未配置 { $executor } 执行器；请查看配置中的 [kubernetes]、[prometheus] 和 [logs] 部分。
+
+# --- approvals ---
+action-run = 运行目录中的命令
+role-duty_manager = 值班经理
+role-responder = 响应人员
+role-viewer = 只读用户
+action-refused-incident-ended = { $incident } 已{ $state }：只能在进行中的事件里执行操作。
+action-refused-no-rollback = { $command }：{ $service } 没有可回退的上一次成功扩缩容。
+action-refused-cooldown = { $service } 上的 { $command } 正在冷却：请在 { $minutes } 分钟后再试。
+action-reply-awaiting = { $request }：{ $command } 需要 { $required } 个批准（在其消息上点 Approve 或 ✅）。
+action-reply-queued = { $request }：{ $command } 正在执行，结果会显示在其消息中。
+action-vote-counted = { $request }：你的批准已计入（{ $approvals }/{ $required }）。
+action-vote-queued = { $request }：已批准，{ $command } 正在执行。
+action-vote-rejected = { $request }：已拒绝，不会执行。
+action-vote-command-gone = { $request }：{ $command } 已不在命令目录中，无法执行。
+action-vote-unknown-request = { $incident } 没有请求 { $request }。
+action-vote-ignored-expired = { $request } 已过期，永远不会执行；如仍需要请重新申请。
+action-vote-ignored-not-pending = { $request } 已不再等待投票，你的投票未计入。
+action-vote-ignored-self = { $request } 是你自己的请求：必须由其他人批准。
+action-vote-ignored-not-approver = 只有{ $role }可以对 { $request } 投票，你的投票未计入。
+action-vote-ignored-already-voted = 你已对 { $request } 投过票，每人只计一次。
+action-vote-ignored-digest = { $request } 与申请时的内容不再一致，永远不会执行。
+action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
+action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。

@@ -73,6 +73,9 @@ impl Engine {
             debug!(job = id, "A job reported twice was already finished.");
             return Ok(());
         };
+        if let JobKind::Action(_) = &job.kind {
+            return self.action_job_finished(&job, outcome, pending, now);
+        }
         // Read before anything is pushed: if the read fails, the report is refused whole and
         // retried, instead of removing the job without its result.
         let incident = self.incident(pending, job.incident)?;
@@ -163,6 +166,8 @@ pub struct JobPool {
     pub wake: Arc<Notify>,
     /// How a refused report is retried (the store may take long to re-open).
     pub report_retry: ReportRetry,
+    /// What runs action jobs, by executor kind.
+    pub executors: crate::exec::Executors,
 }
 
 /// The wait before a refused report is tried again: `first`, doubling up to `max`.
@@ -337,12 +342,60 @@ impl JobPool {
                 }
                 JobOutcome::Probe(outcome)
             }
-            // SKELETON: executors (src/exec) run these once the actions issue wires them.
-            JobKind::Action(_) => JobOutcome::Interrupted,
+            JobKind::Action(action) => {
+                info!(job = job.id, incident = %job.incident, request = %action.request, command = %action.command, "Action job started.");
+                JobOutcome::Action(
+                    run_action(
+                        &self.executors,
+                        action,
+                        job.kind.timeout(),
+                        job.kind.max_output_bytes(),
+                    )
+                    .await,
+                )
+            }
             #[cfg(test)]
             JobKind::TestSideEffect => JobOutcome::Interrupted,
         }
     }
+}
+
+/// Extra time an executor gets beyond its job's timeout to report its own timeout, before
+/// the pool gives up on it.
+const ACTION_TIMEOUT_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs an action on its executor. The pool enforces the job's timeout too (an executor
+/// that overruns is cut off and reported `timed_out`) and bounds the output it keeps.
+pub(crate) async fn run_action(
+    executors: &crate::exec::Executors,
+    action: &crate::domain::action::ActionJob,
+    timeout: Duration,
+    max_output: usize,
+) -> crate::domain::action::ActionOutcome {
+    use crate::domain::action::{ActionOutcome, ActionStatus};
+    let started = Instant::now();
+    let mut outcome =
+        match tokio::time::timeout(timeout + ACTION_TIMEOUT_GRACE, executors.run(action)).await {
+            Ok(outcome) => outcome,
+            Err(_) => ActionOutcome {
+                status: ActionStatus::TimedOut,
+                summary: Msg::new("action-timed-out")
+                    .outside("command", &action.command)
+                    .number("seconds", timeout.as_secs().max(1)),
+                details: Vec::new(),
+                output: String::new(),
+                scale: None,
+                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            },
+        };
+    if outcome.output.len() > max_output {
+        let mut end = max_output;
+        while end > 0 && !outcome.output.is_char_boundary(end) {
+            end -= 1;
+        }
+        outcome.output.truncate(end);
+    }
+    outcome
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -555,6 +608,7 @@ mod tests {
                 first: Duration::from_millis(1),
                 max: Duration::from_millis(5),
             },
+            executors: crate::exec::Executors::none(),
         };
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(pool.run(stop_rx));

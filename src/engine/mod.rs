@@ -2,6 +2,7 @@
 //! writers), writes each batch in one store transaction, and answers callers only after a
 //! group-commit flush has made their change durable.
 
+mod actions;
 pub mod clock;
 mod commands;
 mod commit;
@@ -192,6 +193,16 @@ struct Pending {
     stale: bool,
     /// A `Due` was handled: the scheduler hears the earliest due time after the commit.
     deadlines_touched: bool,
+    /// Action requests created or changed in this step, by incident and number.
+    requests: HashMap<
+        (IncidentId, crate::domain::action::RequestId),
+        crate::domain::action::ActionRequest,
+    >,
+    /// Services' last successful scales recorded in this step.
+    last_scales: HashMap<String, crate::store::LastScale>,
+    /// Incidents that left the open states in this step: their pending requests are
+    /// cancelled before the step's event is done.
+    ended: Vec<IncidentId>,
 }
 
 impl Engine {
@@ -264,7 +275,9 @@ impl Engine {
                 truncated,
                 reply,
             } => {
-                let result = self.ingest(alerts, truncated, pending, now);
+                let result = self
+                    .ingest(alerts, truncated, pending, now)
+                    .and_then(|report| self.cancel_ended(pending, now).map(|()| report));
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -288,7 +301,9 @@ impl Engine {
                     return None;
                 }
                 self.people.lock().introduce(person.clone());
-                let result = self.command(&person.id, incident, &command, pending, now);
+                let result = self
+                    .command(&person.id, incident, &command, pending, now)
+                    .and_then(|reply| self.cancel_ended(pending, now).map(|()| reply));
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -360,6 +375,14 @@ impl Engine {
     ) {
         for (actor, mut kind) in applied.entries {
             incident.timeline_len += 1;
+            // An incident that ends takes its requests still awaiting approval with it.
+            if let EntryKind::StateChanged { from, to } = &kind
+                && from.is_open()
+                && !to.is_open()
+                && !pending.ended.contains(&incident.id)
+            {
+                pending.ended.push(incident.id);
+            }
             // The timeline keeps names beside ids: the core knows people by id only.
             if let EntryKind::RoleAssigned {
                 user, user_name, ..

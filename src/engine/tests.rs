@@ -136,6 +136,18 @@ impl Store for Watched {
     ) -> Result<Vec<crate::domain::deadline::Deadline>, StoreError> {
         self.inner.deadlines_due(now, limit)
     }
+    fn deadline(&self, key: &str) -> Result<Option<crate::domain::deadline::Deadline>, StoreError> {
+        self.inner.deadline(key)
+    }
+    fn reserve_job_id(&self) -> Result<crate::domain::job::JobId, StoreError> {
+        self.inner.reserve_job_id()
+    }
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
+        self.inner.last_request_id(incident)
+    }
+    fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
+        self.inner.last_scale(service)
+    }
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.inner.earliest_deadline()
     }
