@@ -463,3 +463,6 @@ fn log_outcome(job: &Job, outcome: &ActionOutcome) {
     metrics::counter!("warroom_actions_finished_total", "status" => outcome.status.as_str())
         .increment(1);
 }
+
+#[cfg(test)]
+mod tests;

@@ -52,11 +52,14 @@ fn scale_key(service: &str) -> Vec<u8> {
     key
 }
 
+/// A key and its encoded value to put in the `actions` tree.
+pub(crate) type PreparedAction = (Vec<u8>, Vec<u8>);
+
 /// Action writes encoded for the transaction (whose closure may run again).
 pub(crate) fn prepare(
     requests: &[ActionRequest],
     scales: &[LastScale],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Vec<PreparedAction>, StoreError> {
     let mut out = Vec::with_capacity(requests.len() + scales.len());
     for request in requests {
         out.push((

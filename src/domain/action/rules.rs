@@ -679,4 +679,4 @@ fn truncate_utf8(text: &mut String, max: usize) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

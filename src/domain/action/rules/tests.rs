@@ -330,6 +330,18 @@ fn vote_entry(change: &ActionChange) -> (bool, Option<String>, u32) {
     }
 }
 
+/// (case, request, voter, roles, approve, when, counted, reason)
+type VoteCase<'a> = (
+    &'a str,
+    &'a ActionRequest,
+    &'a str,
+    &'a [PersonRole],
+    bool,
+    &'a str,
+    bool,
+    Option<&'a str>,
+);
+
 #[test]
 fn votes_count_once_per_eligible_person_and_never_for_the_requester() {
     let first = cast(
@@ -341,16 +353,7 @@ fn votes_count_once_per_eligible_person_and_never_for_the_requester() {
     );
     let after_first = first.request.clone().unwrap();
     // (case, voter, roles, approve, when, counted, reason)
-    let table: Vec<(
-        &str,
-        &ActionRequest,
-        &str,
-        &[PersonRole],
-        bool,
-        &str,
-        bool,
-        Option<&str>,
-    )> = vec![
+    let table: Vec<VoteCase> = vec![
         (
             "requester approves",
             &after_first,
