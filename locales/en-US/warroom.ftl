@@ -300,3 +300,4 @@ action-vote-ignored-already-voted = You already voted on { $request }; one perso
 action-vote-ignored-digest = { $request } no longer matches what was requested; it will never run.
 action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
 action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
+approval-stand-in = { $request } { $command } · { $state }

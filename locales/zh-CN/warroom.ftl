@@ -273,3 +273,4 @@ action-vote-ignored-already-voted = 你已对 { $request } 投过票，每人只
 action-vote-ignored-digest = { $request } 与申请时的内容不再一致，永远不会执行。
 action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
 action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。
+approval-stand-in = { $request } { $command } · { $state }

@@ -157,11 +157,30 @@ pub fn render_tracked(
 ) -> OutgoingMessage {
     match body {
         TrackedBody::Probe(view) => render_probe(i18n, locale, incident, view),
-        // SKELETON: the actions issue renders request messages.
-        TrackedBody::Action(_) => OutgoingMessage {
-            text: RichText::lines(std::iter::empty()),
+        // SKELETON (stand-in from the approvals branch, so its tests can press the buttons):
+        // the adapters' renderer replaces this arm whole.
+        TrackedBody::Action(view) => OutgoingMessage {
+            text: RichText::lines(std::iter::once(
+                i18n.rich(
+                    locale,
+                    &Msg::new("approval-stand-in")
+                        .word("request", view.request)
+                        .outside("command", &view.command)
+                        .word("state", view.state.as_str()),
+                ),
+            )),
             fields: Vec::new(),
-            buttons: Vec::new(),
+            buttons: if view.state == crate::domain::action::RequestState::AwaitingApproval {
+                [true, false]
+                    .into_iter()
+                    .map(|approve| Button {
+                        id: crate::chat::approval_button_id(incident, view.request, approve),
+                        label: view.request.to_string(),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             pin: false,
         },
     }

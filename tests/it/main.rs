@@ -3,6 +3,7 @@
 // A failed expectation in a test or its helpers should stop that test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod actions;
 mod chat;
 mod chat_refusals;
 mod commands;

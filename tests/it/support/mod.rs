@@ -43,6 +43,10 @@ pub struct TestBot {
     running: Option<Running>,
     dir: TempDir,
     config: Option<String>,
+    /// Actions set in code instead of from config (catalog, services), and the executors
+    /// that run them instead of those the settings build.
+    actions: Option<warroom::domain::action::ActionPolicy>,
+    executors: Option<warroom::exec::Executors>,
 }
 
 /// A console reply to a command or click.
@@ -72,6 +76,20 @@ impl TestBot {
     /// warroom with this config file text; the demo users are added unless it has [[users]].
     pub async fn spawn_with(config: &str) -> TestBot {
         let mut bot = TestBot::unstarted(config);
+        bot.start().await;
+        bot
+    }
+
+    /// warroom with this config, the actions policy `actions` (catalog and services built in
+    /// code) and `executors` running its jobs.
+    pub async fn spawn_with_actions(
+        config: &str,
+        actions: warroom::domain::action::ActionPolicy,
+        executors: warroom::exec::Executors,
+    ) -> TestBot {
+        let mut bot = TestBot::unstarted(config);
+        bot.actions = Some(actions);
+        bot.executors = Some(executors);
         bot.start().await;
         bot
     }
@@ -106,6 +124,8 @@ impl TestBot {
             running: None,
             dir,
             config: Some(config.to_owned()),
+            actions: None,
+            executors: None,
         }
     }
 
@@ -122,7 +142,7 @@ impl TestBot {
         }
         let path = self.dir.path().join("warroom.toml");
         std::fs::write(&path, text).expect("write config");
-        Settings::load(
+        let mut settings = Settings::load(
             Some(&path),
             &Overrides {
                 http_addr: Some("127.0.0.1:0".to_owned()),
@@ -130,14 +150,28 @@ impl TestBot {
                 ingest_token: None,
             },
         )
-        .expect("test config is valid")
+        .expect("test config is valid");
+        if let Some(actions) = &self.actions {
+            settings.policy.actions = actions.clone();
+        }
+        settings
     }
 
     pub async fn start(&mut self) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let running = start_on(self.settings(), listener, self.clock.clone())
+        let running = match &self.executors {
+            Some(executors) => warroom::app::start_with_executors(
+                self.settings(),
+                listener,
+                self.clock.clone(),
+                executors.clone(),
+            )
             .await
-            .expect("warroom starts");
+            .expect("warroom starts"),
+            None => start_on(self.settings(), listener, self.clock.clone())
+                .await
+                .expect("warroom starts"),
+        };
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
     }
