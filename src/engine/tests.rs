@@ -16,11 +16,11 @@ use crate::store::{DirtyCard, OutboxItem, SledStore, StoreRead};
 
 /// A store that counts flushes and notes the threads commits run on; a test can hold its
 /// flushes (`hold_flush`) and make them fail (`fail_flush`).
-struct Watched {
-    inner: SledStore,
-    flushes: AtomicUsize,
+pub(super) struct Watched {
+    pub(super) inner: SledStore,
+    pub(super) flushes: AtomicUsize,
     commit_threads: Mutex<Vec<Option<String>>>,
-    hold_flush: std::sync::atomic::AtomicBool,
+    pub(super) hold_flush: std::sync::atomic::AtomicBool,
     fail_flush: std::sync::atomic::AtomicBool,
     /// Set by a failed flush: reads are refused, as the real store refuses them while it
     /// re-opens.
@@ -240,16 +240,21 @@ fn carol() -> Person {
     }
 }
 
-fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Watched {
-        inner: SledStore::open(dir.path(), 1 << 20).unwrap(),
+/// A watched store over a new sled store in `dir`.
+pub(super) fn watched(dir: &std::path::Path) -> Arc<Watched> {
+    Arc::new(Watched {
+        inner: SledStore::open(dir, 1 << 20).unwrap(),
         flushes: AtomicUsize::new(0),
         commit_threads: Mutex::new(Vec::new()),
         hold_flush: false.into(),
         fail_flush: false.into(),
         failed: false.into(),
-    });
+    })
+}
+
+fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let store = watched(dir.path());
     let outbox_wake = Arc::new(Notify::new());
     let oncall = Arc::new(ShiftChange::default());
     let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));

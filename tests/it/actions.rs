@@ -382,3 +382,95 @@ async fn a_button_naming_another_incident_never_votes_there() {
     assert_eq!(executor.runs.load(Ordering::SeqCst), 1);
     assert_eq!(executor.jobs.lock().unwrap()[0].params["replicas"], "3");
 }
+
+/// Approves request `request` (awaiting) with bob's button and alice's ✅.
+async fn approve_twice(bot: &TestBot, request: &str) {
+    let message = request_message(bot, request, "awaiting_approval").await;
+    assert!(
+        bot.click("bob", &id(&message), &button(&message, true))
+            .await
+            .ok
+    );
+    let reply = bot.react("alice", &id(&message), "✅").await;
+    assert!(reply.status.is_success(), "{reply:?}");
+}
+
+async fn wait_for_runs(executor: &Counting, runs: usize) {
+    for _ in 0..1_200 {
+        if executor.runs.load(Ordering::SeqCst) >= runs {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the executor ran {} times, not {runs}",
+        executor.runs.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test]
+async fn an_approved_idempotent_action_cut_off_by_a_crash_runs_once_more_after_the_restart() {
+    let (mut bot, executor) = spawn().await;
+    executor.hang.store(true, Ordering::SeqCst);
+    assert!(bot.slash("wang", ROOM, "/scale checkout-api 3").await.ok);
+    approve_twice(&bot, "A1").await;
+    // Running (marked started, durably, before the executor was called) when warroom dies.
+    wait_for_runs(&executor, 1).await;
+    bot.crash_and_start().await;
+    executor.hang.store(false, Ordering::SeqCst);
+    let entries = wait_for_kind(&bot, "action_finished").await;
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "action_requested",
+            "action_vote",
+            "action_vote",
+            "action_started",
+            "action_interrupted",
+            "action_finished"
+        ]
+    );
+    assert_eq!(entries[4]["rerun"], true);
+    assert_eq!(
+        executor.runs.load(Ordering::SeqCst),
+        2,
+        "run again once, not more"
+    );
+    request_message(&bot, "A1", "succeeded").await;
+}
+
+#[tokio::test]
+async fn an_approved_non_idempotent_action_cut_off_by_a_crash_is_noted_and_never_rerun() {
+    let (mut bot, executor) = spawn().await;
+    executor.hang.store(true, Ordering::SeqCst);
+    assert!(
+        bot.slash("wang", ROOM, "/run restart checkout-api")
+            .await
+            .ok
+    );
+    approve_twice(&bot, "A1").await;
+    wait_for_runs(&executor, 1).await;
+    bot.crash_and_start().await;
+    executor.hang.store(false, Ordering::SeqCst);
+    let entries = wait_for_kind(&bot, "action_interrupted").await;
+    let interrupted = entries
+        .iter()
+        .find(|e| e["kind"] == "action_interrupted")
+        .unwrap();
+    assert_eq!(interrupted["rerun"], false);
+    request_message(&bot, "A1", "interrupted").await;
+    // Whatever happens next (a vote, a restart), it never runs again.
+    let message = request_message(&bot, "A1", "interrupted").await;
+    bot.react("carol", &id(&message), "✅").await;
+    bot.restart().await;
+    let entries = action_entries(&bot).await;
+    assert!(
+        !entries.iter().any(|e| e["kind"] == "action_finished"),
+        "{entries:#?}"
+    );
+    assert_eq!(executor.runs.load(Ordering::SeqCst), 1);
+}

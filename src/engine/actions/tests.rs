@@ -8,17 +8,18 @@ use tokio::sync::Notify;
 
 use super::*;
 use crate::domain::access::PersonRole::{self, *};
-use crate::domain::action::rules::tests::policy as action_policy;
+use crate::domain::action::rules::tests::{command, policy as action_policy};
 use crate::domain::action::{ActionStatus, RequestState};
 use crate::domain::ids::MessageId;
 use crate::engine::clock::{Clock, ManualClock};
+use crate::engine::tests::{Watched, watched};
 use crate::engine::{EngineHandle, EngineParts, spawn};
 use crate::oncall::StaticOnCall;
-use crate::store::{DeliveryStore, MessageOwner, SledStore, Store, StoreRead};
+use crate::store::{DeliveryStore, MessageOwner, Store, StoreRead};
 
 struct Bot {
     engine: EngineHandle,
-    store: Arc<SledStore>,
+    store: Arc<Watched>,
     clock: Arc<ManualClock>,
     incident: IncidentId,
     _dir: tempfile::TempDir,
@@ -43,10 +44,20 @@ fn dm(n: u32) -> Person {
 
 async fn start() -> Bot {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
+    let store = watched(dir.path());
     let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));
     let mut policy = Policy::standard();
     policy.actions = action_policy();
+    // A command without a cooldown, so nothing but the request's state stops a second run.
+    policy.actions.catalog =
+        crate::domain::action::Catalog::new(policy.actions.catalog.iter().cloned().chain([
+            command(
+                "restart",
+                crate::domain::action::ExecutorKind::Kubernetes,
+                "restart",
+                2,
+            ),
+        ]));
     let (engine, _task) = spawn(EngineParts {
         store: store.clone(),
         clock: clock.clone(),
@@ -227,6 +238,60 @@ async fn a_request_and_two_approvals_queue_exactly_one_job_and_its_outcome_ends_
             .map(|s| s.change),
         Some(ScaleChange { from: 2, to: 3 })
     );
+}
+
+/// Votes decided in one group (they queued while the previous group flushed) see each
+/// other: the request is queued once, by the first vote that completes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicks_decided_in_one_group_run_the_request_once() {
+    let bot = Arc::new(start().await);
+    let restart = Command::Action {
+        command: "restart".into(),
+        params: ActionParams::Named(BTreeMap::from([("service".into(), "checkout-api".into())])),
+    };
+    assert!(bot.run(alice(), restart).await.ok);
+    bot.run(dm(1), approve(1)).await;
+    bot.store
+        .hold_flush
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let flushes = bot.store.flushes.load(std::sync::atomic::Ordering::SeqCst);
+    let busy = {
+        let bot = bot.clone();
+        tokio::spawn(async move { bot.run(dm(1), Command::Note("holding".into())).await })
+    };
+    // The witness: the engine is inside that group's flush.
+    for _ in 0..5_000 {
+        if bot.store.flushes.load(std::sync::atomic::Ordering::SeqCst) > flushes {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let votes: Vec<_> = [dm(2), dm(2), dm(3)]
+        .into_iter()
+        .map(|person| {
+            let bot = bot.clone();
+            tokio::spawn(async move { bot.run(person, approve(1)).await })
+        })
+        .collect();
+    // All three wait in the engine's queue before the flush is let go.
+    for _ in 0..5_000 {
+        if bot.engine.tx.max_capacity() - bot.engine.tx.capacity() >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(bot.engine.tx.max_capacity() - bot.engine.tx.capacity(), 3);
+    bot.store
+        .hold_flush
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    busy.await.unwrap();
+    let mut counted = 0;
+    for vote in votes {
+        counted += usize::from(vote.await.unwrap().ok);
+    }
+    assert_eq!(counted, 1);
+    assert_eq!(bot.action_jobs().len(), 1, "exactly one job");
+    assert_eq!(bot.request(1).approvals(), 2);
 }
 
 #[tokio::test]

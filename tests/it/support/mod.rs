@@ -158,22 +158,42 @@ impl TestBot {
     }
 
     pub async fn start(&mut self) {
+        self.try_start().await.expect("warroom starts");
+    }
+
+    async fn try_start(&mut self) -> anyhow::Result<()> {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let running = match &self.executors {
-            Some(executors) => warroom::app::start_with_executors(
-                self.settings(),
-                listener,
-                self.clock.clone(),
-                executors.clone(),
-            )
-            .await
-            .expect("warroom starts"),
-            None => start_on(self.settings(), listener, self.clock.clone())
-                .await
-                .expect("warroom starts"),
+            Some(executors) => {
+                warroom::app::start_with_executors(
+                    self.settings(),
+                    listener,
+                    self.clock.clone(),
+                    executors.clone(),
+                )
+                .await?
+            }
+            None => start_on(self.settings(), listener, self.clock.clone()).await?,
         };
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
+        Ok(())
+    }
+
+    /// Abandons the running warroom without a stop, as a crash would (running jobs stay
+    /// marked started), and starts a new one on the same data directory once the old one
+    /// has let go of it (bounded).
+    pub async fn crash_and_start(&mut self) {
+        drop(self.running.take());
+        let mut last = None;
+        for _ in 0..400 {
+            match self.try_start().await {
+                Ok(()) => return,
+                Err(error) => last = Some(error),
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("warroom did not start again after the crash: {last:?}");
     }
 
     /// Stops cleanly; [`TestBot::start`] starts again on the same data directory (a test
