@@ -76,17 +76,16 @@ impl Engine {
     }
 
     /// A vote on request `request` of `incident` (a button, or a reaction on its message).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn vote(
         &mut self,
-        person: &Person,
+        ballot: Ballot<'_>,
         incident: Incident,
         request: RequestId,
-        approve: bool,
-        via: VoteVia,
         pending: &mut Pending,
         now: DateTime<Utc>,
     ) -> Result<CommandReply, StoreError> {
+        let person = ballot.person;
+        let approve = ballot.approve;
         let id = incident.id;
         let Some(current) = self.action_request(pending, id, request)? else {
             return Ok(CommandReply {
@@ -108,11 +107,7 @@ impl Engine {
             &self.policy.actions,
             &incident,
             &current,
-            Ballot {
-                person,
-                approve,
-                via,
-            },
+            ballot,
             job,
             cooldown_until,
             now,
@@ -158,16 +153,12 @@ impl Engine {
         let Some(current) = self.incident(pending, incident)? else {
             return Ok(None);
         };
-        self.vote(
+        let ballot = Ballot {
             person,
-            current,
-            request,
             approve,
-            VoteVia::Reaction,
-            pending,
-            now,
-        )
-        .map(Some)
+            via: VoteVia::Reaction,
+        };
+        self.vote(ballot, current, request, pending, now).map(Some)
     }
 
     /// An incident that opened from an alert for a service `diag` reaches is diagnosed at once
@@ -248,36 +239,45 @@ impl Engine {
         Ok(())
     }
 
-    /// Cancels the requests still awaiting approval in incidents that ended in this step.
-    pub(super) fn cancel_ended(
+    /// Cancels the requests still awaiting approval in incidents that ended in this step. A
+    /// store that cannot be read leaves them waiting, which is safe: a vote in an ended
+    /// incident never counts, and their expiry ends them.
+    pub(super) fn cancel_ended(&mut self, pending: &mut Pending, now: DateTime<Utc>) {
+        for id in std::mem::take(&mut pending.ended) {
+            if let Err(error) = self.cancel_requests_of(id, pending, now) {
+                warn!(incident = %id, %error, "The ended incident's waiting requests cannot be read; they stay until they expire.");
+            }
+        }
+    }
+
+    fn cancel_requests_of(
         &mut self,
+        id: IncidentId,
         pending: &mut Pending,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        for id in std::mem::take(&mut pending.ended) {
-            let mut requests = self
-                .store
-                .action_requests(id, None, MAX_REQUESTS_CANCELLED)?;
-            for request in &mut requests {
-                if let Some(newer) = pending.requests.get(&(id, request.id)) {
-                    *request = newer.clone();
-                }
+        let mut requests = self
+            .store
+            .action_requests(id, None, MAX_REQUESTS_CANCELLED)?;
+        for request in &mut requests {
+            if let Some(newer) = pending.requests.get(&(id, request.id)) {
+                *request = newer.clone();
             }
-            requests.extend(
-                pending
-                    .requests
-                    .values()
-                    .filter(|request| request.incident == id)
-                    .filter(|request| !requests.iter().any(|stored| stored.id == request.id))
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            );
-            for change in rules::cancel_pending(&requests, "incident_closed") {
-                let Some(incident) = self.incident(pending, id)? else {
-                    break;
-                };
-                self.apply_action(pending, incident, change, now);
-            }
+        }
+        requests.extend(
+            pending
+                .requests
+                .values()
+                .filter(|request| request.incident == id)
+                .filter(|request| !requests.iter().any(|stored| stored.id == request.id))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+        for change in rules::cancel_pending(&requests, "incident_closed") {
+            let Some(incident) = self.incident(pending, id)? else {
+                break;
+            };
+            self.apply_action(pending, incident, change, now);
         }
         Ok(())
     }

@@ -60,7 +60,14 @@ impl Engine {
                 request,
                 approve,
                 via,
-            } => return self.vote(&person, incident, *request, *approve, *via, pending, now),
+            } => {
+                let ballot = crate::domain::action::rules::Ballot {
+                    person: &person,
+                    approve: *approve,
+                    via: *via,
+                };
+                return self.vote(ballot, incident, *request, pending, now);
+            }
             _ => {}
         }
         let decided = {

@@ -348,7 +348,7 @@ impl JobPool {
                     run_action(
                         &self.executors,
                         action,
-                        job.kind.timeout(),
+                        job.kind.timeout() + ACTION_TIMEOUT_GRACE,
                         job.kind.max_output_bytes(),
                     )
                     .await,
@@ -364,30 +364,30 @@ impl JobPool {
 /// the pool gives up on it.
 const ACTION_TIMEOUT_GRACE: Duration = Duration::from_secs(2);
 
-/// Runs an action on its executor. The pool enforces the job's timeout too (an executor
-/// that overruns is cut off and reported `timed_out`) and bounds the output it keeps.
+/// Runs an action on its executor. The pool enforces the job's timeout too: an executor
+/// still running after `limit` (the job's timeout and a grace) is cut off and reported
+/// `timed_out`; the output it keeps is bounded.
 pub(crate) async fn run_action(
     executors: &crate::exec::Executors,
     action: &crate::domain::action::ActionJob,
-    timeout: Duration,
+    limit: Duration,
     max_output: usize,
 ) -> crate::domain::action::ActionOutcome {
     use crate::domain::action::{ActionOutcome, ActionStatus};
     let started = Instant::now();
-    let mut outcome =
-        match tokio::time::timeout(timeout + ACTION_TIMEOUT_GRACE, executors.run(action)).await {
-            Ok(outcome) => outcome,
-            Err(_) => ActionOutcome {
-                status: ActionStatus::TimedOut,
-                summary: Msg::new("action-timed-out")
-                    .outside("command", &action.command)
-                    .number("seconds", timeout.as_secs().max(1)),
-                details: Vec::new(),
-                output: String::new(),
-                scale: None,
-                duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            },
-        };
+    let mut outcome = match tokio::time::timeout(limit, executors.run(action)).await {
+        Ok(outcome) => outcome,
+        Err(_) => ActionOutcome {
+            status: ActionStatus::TimedOut,
+            summary: Msg::new("action-timed-out")
+                .outside("command", &action.command)
+                .number("seconds", action.timeout_ms.div_ceil(1_000)),
+            details: Vec::new(),
+            output: String::new(),
+            scale: None,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        },
+    };
     if outcome.output.len() > max_output {
         let mut end = max_output;
         while end > 0 && !outcome.output.is_char_boundary(end) {
@@ -624,6 +624,79 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         None
+    }
+
+    /// An executor that never answers, or answers with too much output.
+    struct Stubborn {
+        output: Option<String>,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::exec::Executor for Stubborn {
+        async fn run(
+            &self,
+            _job: &crate::domain::action::ActionJob,
+        ) -> crate::domain::action::ActionOutcome {
+            match &self.output {
+                None => std::future::pending().await,
+                Some(output) => crate::domain::action::ActionOutcome {
+                    status: crate::domain::action::ActionStatus::Succeeded,
+                    summary: Msg::new("action-timed-out"),
+                    details: Vec::new(),
+                    output: output.clone(),
+                    scale: None,
+                    duration_ms: 1,
+                },
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_pool_cuts_off_an_executor_past_its_limit_and_bounds_its_output() {
+        use crate::domain::action::{ActionJob, ActionStatus, ExecutorKind, RequestId};
+        let job = ActionJob {
+            request: RequestId(1),
+            command: "restart".into(),
+            executor: ExecutorKind::Shell,
+            action: "run".into(),
+            params: Default::default(),
+            digest: String::new(),
+            services: Vec::new(),
+            argv: Vec::new(),
+            env: Vec::new(),
+            timeout_ms: 1_500,
+            idempotent: false,
+            rollback_to: None,
+        };
+        let hanging = crate::exec::Executors::none()
+            .with(ExecutorKind::Shell, Arc::new(Stubborn { output: None }));
+        let outcome = run_action(&hanging, &job, Duration::from_millis(1), 10).await;
+        assert_eq!(outcome.status, ActionStatus::TimedOut);
+        assert!(
+            outcome
+                .summary
+                .args
+                .contains(&("seconds".to_owned(), crate::domain::message::Arg::Number(2))),
+            "the job's own timeout, rounded up: {:?}",
+            outcome.summary
+        );
+        let chatty = crate::exec::Executors::none().with(
+            ExecutorKind::Shell,
+            Arc::new(Stubborn {
+                output: Some("é".repeat(10)),
+            }),
+        );
+        let outcome = run_action(&chatty, &job, Duration::from_secs(5), 9).await;
+        assert_eq!(outcome.output, "éééé", "cut at a character boundary");
+        // Not configured: refused with the message naming the missing config.
+        let outcome = run_action(
+            &crate::exec::Executors::none(),
+            &job,
+            Duration::from_secs(5),
+            10,
+        )
+        .await;
+        assert_eq!(outcome.status, ActionStatus::Refused);
     }
 
     #[tokio::test]

@@ -275,9 +275,8 @@ impl Engine {
                 truncated,
                 reply,
             } => {
-                let result = self
-                    .ingest(alerts, truncated, pending, now)
-                    .and_then(|report| self.cancel_ended(pending, now).map(|()| report));
+                let result = self.ingest(alerts, truncated, pending, now);
+                self.cancel_ended(pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -301,9 +300,8 @@ impl Engine {
                     return None;
                 }
                 self.people.lock().introduce(person.clone());
-                let result = self
-                    .command(&person.id, incident, &command, pending, now)
-                    .and_then(|reply| self.cancel_ended(pending, now).map(|()| reply));
+                let result = self.command(&person.id, incident, &command, pending, now);
+                self.cancel_ended(pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })

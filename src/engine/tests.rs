@@ -278,7 +278,7 @@ fn start() -> Running {
     }
 }
 
-fn alert(fingerprint: &str, service: &str, now: DateTime<Utc>) -> Alert {
+pub(super) fn alert(fingerprint: &str, service: &str, now: DateTime<Utc>) -> Alert {
     Alert {
         source: AlertSource::Alertmanager,
         fingerprint: fingerprint.to_owned(),

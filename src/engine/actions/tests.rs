@@ -43,11 +43,16 @@ fn dm(n: u32) -> Person {
 }
 
 async fn start() -> Bot {
+    start_with(false).await
+}
+
+async fn start_with(auto_diagnose: bool) -> Bot {
     let dir = tempfile::tempdir().unwrap();
     let store = watched(dir.path());
     let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));
     let mut policy = Policy::standard();
     policy.actions = action_policy();
+    policy.actions.auto_diagnose = auto_diagnose;
     // A command without a cooldown, so nothing but the request's state stops a second run.
     policy.actions.catalog =
         crate::domain::action::Catalog::new(policy.actions.catalog.iter().cloned().chain([
@@ -482,6 +487,49 @@ async fn viewers_unknown_commands_and_unknown_requests_are_refused() {
             .unwrap()
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn an_incident_opened_for_a_catalogued_service_is_diagnosed_when_asked_to() {
+    for auto_diagnose in [false, true] {
+        let bot = start_with(auto_diagnose).await;
+        let now = bot.clock.now();
+        let report = bot
+            .engine
+            .ingest(vec![
+                crate::engine::tests::alert("a", "checkout-api", now),
+                crate::engine::tests::alert("b", "unknown-svc", now),
+            ])
+            .await
+            .unwrap();
+        let diagnosed: Vec<ActionRequest> = report
+            .incidents
+            .iter()
+            .flat_map(|id| bot.store.action_requests(*id, None, 10).unwrap())
+            .collect();
+        if !auto_diagnose {
+            assert!(diagnosed.is_empty());
+            continue;
+        }
+        assert_eq!(
+            diagnosed.len(),
+            1,
+            "only the catalogued service: {diagnosed:?}"
+        );
+        let request = &diagnosed[0];
+        assert_eq!(request.command, "diag");
+        assert_eq!(request.requester.0, rules::WARROOM_REQUESTER);
+        assert_eq!(request.state, RequestState::Queued);
+        let job = bot.store.job(request.job.unwrap()).unwrap().unwrap();
+        let JobKind::Action(action) = job.kind else {
+            panic!("not an action job");
+        };
+        assert_eq!(
+            action.services.len(),
+            2,
+            "the service and what it depends on"
+        );
+    }
 }
 
 #[test]
