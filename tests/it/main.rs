@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod actions;
+mod actions_kill;
 mod chat;
 mod chat_refusals;
 mod commands;
