@@ -10,9 +10,8 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::access::{Permission, Person, authorize};
 use crate::domain::action::{
-    ActionJob, ActionOutcome, ActionPolicy, ActionRequest, ActionStatus, ActionView, CommandDef,
-    ExecutorKind, MAX_ACTION_OUTPUT_BYTES, RequestId, RequestState, ScaleChange, Vote, VoteVia,
-    action_cooldown_key, action_expiry_key, action_message_key,
+    ActionJob, ActionPolicy, ActionRequest, CommandDef, ExecutorKind, RequestId, RequestState,
+    ScaleChange, Vote, VoteVia, action_cooldown_key, action_expiry_key, action_message_key,
 };
 use crate::domain::deadline::{Deadline, DeadlineChange, DeadlineKind};
 use crate::domain::decide::{Decision, NOT_ALLOWED};
@@ -25,12 +24,15 @@ use crate::domain::timeline::EntryKind;
 
 /// How many `depends_on` hops link diagnosis follows from the service named.
 pub const DIAGNOSE_DEPTH: usize = 3;
-/// The most output characters a room message's excerpt keeps; the API shows all of it.
-pub const MAX_EXCERPT_CHARS: usize = 900;
-/// The most detail lines a request keeps from its outcome.
-pub const MAX_DETAILS: usize = 12;
 /// The user id warroom itself requests under (auto-diagnosis).
 pub const WARROOM_REQUESTER: &str = "warroom";
+
+mod outcome;
+
+use outcome::update;
+pub use outcome::{
+    MAX_DETAILS, MAX_EXCERPT_CHARS, cancel_pending, expire, finish, interrupted, view,
+};
 
 /// What the engine read for a new request.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,7 +125,6 @@ pub fn request_action(
     {
         return Err(cooldown_refusal(&command.name, service, until, now));
     }
-    let mut rollback_to = None;
     if command.action == "scale-rollback" {
         let Some(previous) = inputs.last_scale else {
             return Err(Msg::new("action-refused-no-rollback")
@@ -132,7 +133,6 @@ pub fn request_action(
         };
         // Approvers approve a concrete number: the count before the last scale.
         params.insert("replicas".to_owned(), previous.from.to_string());
-        rollback_to = Some(previous.from);
     }
     let digest = request_digest(incident.id, &command.name, &params);
     let (user, name, actor) = match requester {
@@ -142,27 +142,6 @@ pub fn request_action(
             Actor::user(&person.id),
         ),
         None => (UserId(WARROOM_REQUESTER.to_owned()), None, Actor::warroom()),
-    };
-    let services = match (&service, command.executor) {
-        (Some(service), ExecutorKind::Diagnose) => {
-            policy.services.reachable(service, DIAGNOSE_DEPTH)
-        }
-        (Some(service), _) => policy.services.get(service).cloned().into_iter().collect(),
-        (None, _) => Vec::new(),
-    };
-    let job = ActionJob {
-        request: inputs.id,
-        command: command.name.clone(),
-        executor: command.executor,
-        action: command.action.clone(),
-        params: params.clone(),
-        digest: digest.clone(),
-        services,
-        argv: command.argv.clone(),
-        env: command.env.clone(),
-        timeout_ms: u64::try_from(command.timeout.as_millis()).unwrap_or(u64::MAX),
-        idempotent: command.idempotent,
-        rollback_to,
     };
     let mut request = ActionRequest {
         incident: incident.id,
@@ -214,6 +193,7 @@ pub fn request_action(
             .outside("command", &command.name)
             .number("required", u64::from(command.approvals))
     } else {
+        let job = build_job(policy, command, &request);
         queue(
             &mut change,
             &mut request,
@@ -355,156 +335,16 @@ pub fn vote(
     change
 }
 
-/// The expiry deadline of `request` fired: a request still awaiting approval expires and
-/// never runs; any other is left as it is.
-pub fn expire(request: &ActionRequest, now: DateTime<Utc>) -> ActionChange {
-    let mut change = ActionChange::default();
-    if request.state != RequestState::AwaitingApproval {
-        return change;
-    }
-    let mut request = request.clone();
-    request.state = RequestState::Expired;
-    request.finished_at = Some(now);
-    change.decision.entry(
-        &Actor::warroom(),
-        EntryKind::ActionExpired {
-            request: request.id,
-        },
-    );
-    change.decision.effects.push(update(&request));
-    change.request = Some(request);
-    change
-}
-
-/// The incident ended: its requests still awaiting approval are cancelled (queued and running
-/// ones finish).
-pub fn cancel_pending(requests: &[ActionRequest], reason: &str) -> Vec<ActionChange> {
-    requests
-        .iter()
-        .filter(|request| request.state == RequestState::AwaitingApproval)
-        .map(|request| {
-            let mut request = request.clone();
-            let mut change = ActionChange::default();
-            request.state = RequestState::Cancelled;
-            change.decision.entry(
-                &Actor::warroom(),
-                EntryKind::ActionCancelled {
-                    request: request.id,
-                    reason: reason.to_owned(),
-                },
-            );
-            change.decision.deadlines.push(DeadlineChange::Cancel {
-                key: action_expiry_key(request.incident, request.id),
-            });
-            change.decision.effects.push(update(&request));
-            change.request = Some(request);
-            change
-        })
-        .collect()
-}
-
-/// The request's job reported its outcome: the request ends with it (output bounded), its
-/// message shows the result, and a successful scale is remembered for `scale-rollback`.
-pub fn finish(
-    request: &ActionRequest,
-    mut outcome: ActionOutcome,
-    now: DateTime<Utc>,
-) -> ActionChange {
-    let mut change = ActionChange::default();
-    if request.state.is_final() {
-        return change;
-    }
-    let mut request = request.clone();
-    truncate_utf8(&mut outcome.output, MAX_ACTION_OUTPUT_BYTES);
-    outcome.details.truncate(MAX_DETAILS);
-    request.state = match outcome.status {
-        ActionStatus::Succeeded => RequestState::Succeeded,
-        ActionStatus::Failed | ActionStatus::TimedOut | ActionStatus::Refused => {
-            RequestState::Failed
-        }
-    };
-    request.finished_at = Some(now);
-    if let (ActionStatus::Succeeded, Some(scale), Some(service)) =
-        (outcome.status, outcome.scale, request.service())
-    {
-        change.last_scale = Some((service.to_owned(), scale));
-    }
-    change.decision.entry(
-        &Actor::warroom(),
-        EntryKind::ActionFinished {
-            request: request.id,
-            status: outcome.status,
-            summary: outcome.summary.clone(),
-        },
-    );
-    request.outcome = Some(outcome);
-    change.decision.effects.push(update(&request));
-    change.request = Some(request);
-    change
-}
-
-/// The request's job was running when warroom stopped: noted, and run again only when its
-/// command is idempotent; otherwise the request ends `interrupted` and never runs again.
-pub fn interrupted(request: &ActionRequest, rerun: bool, now: DateTime<Utc>) -> ActionChange {
-    let mut change = ActionChange::default();
-    change.decision.entry(
-        &Actor::warroom(),
-        EntryKind::ActionInterrupted {
-            request: request.id,
-            rerun,
-        },
-    );
-    if !rerun && !request.state.is_final() {
-        let mut request = request.clone();
-        request.state = RequestState::Interrupted;
-        request.finished_at = Some(now);
-        change.decision.effects.push(update(&request));
-        change.request = Some(request);
-    }
-    change
-}
-
-/// What the request's room message shows now.
-pub fn view(request: &ActionRequest) -> ActionView {
-    let approved_by = request
-        .votes
-        .iter()
-        .filter(|vote| vote.approve)
-        .map(|vote| (vote.user.clone(), vote.name.clone()))
-        .collect();
-    let rejected_by = request
-        .votes
-        .iter()
-        .find(|vote| !vote.approve)
-        .map(|vote| (vote.user.clone(), vote.name.clone()));
-    let outcome = request.outcome.as_ref();
-    ActionView {
-        request: request.id,
-        command: request.command.clone(),
-        params: request.params.clone(),
-        requester: request.requester.clone(),
-        requester_name: request.requester_name.clone(),
-        risk: request.risk,
-        approvals_required: request.approvals_required,
-        approved_by,
-        rejected_by,
-        expires_at: request.expires_at,
-        state: request.state,
-        summary: outcome.map(|outcome| outcome.summary.clone()),
-        details: outcome
-            .map(|outcome| outcome.details.clone())
-            .unwrap_or_default(),
-        excerpt: outcome
-            .map(|outcome| outcome.output.trim())
-            .filter(|output| !output.is_empty())
-            .map(|output| output.chars().take(MAX_EXCERPT_CHARS).collect()),
-    }
-}
-
 /// The job snapshot for an approved request, from the catalog and services as they are now;
 /// `None` when its command is no longer catalogued.
 fn job_for(policy: &ActionPolicy, request: &ActionRequest) -> Option<ActionJob> {
     let command = policy.catalog.get(&request.command)?;
+    Some(build_job(policy, command, request))
+}
+
+/// The job that runs `request` of `command`: its parameters as requested (a rollback's target
+/// is its `replicas`), the services it reaches (for diagnosis, what they depend on).
+fn build_job(policy: &ActionPolicy, command: &CommandDef, request: &ActionRequest) -> ActionJob {
     let services = match (request.service(), command.executor) {
         (Some(service), ExecutorKind::Diagnose) => {
             policy.services.reachable(service, DIAGNOSE_DEPTH)
@@ -515,7 +355,7 @@ fn job_for(policy: &ActionPolicy, request: &ActionRequest) -> Option<ActionJob> 
     let rollback_to = (command.action == "scale-rollback")
         .then(|| request.params.get("replicas")?.parse().ok())
         .flatten();
-    Some(ActionJob {
+    ActionJob {
         request: request.id,
         command: command.name.clone(),
         executor: command.executor,
@@ -528,7 +368,7 @@ fn job_for(policy: &ActionPolicy, request: &ActionRequest) -> Option<ActionJob> 
         timeout_ms: u64::try_from(command.timeout.as_millis()).unwrap_or(u64::MAX),
         idempotent: command.idempotent,
         rollback_to,
-    })
+    }
 }
 
 /// Queues the request's job under the reserved id, notes `action_started` and starts the
@@ -657,25 +497,6 @@ fn cooldown_refusal(command: &str, service: &str, until: DateTime<Utc>, now: Dat
         .outside("command", command)
         .outside("service", service)
         .number("minutes", minutes)
-}
-
-fn update(request: &ActionRequest) -> Effect {
-    Effect::UpdateTracked {
-        incident: request.incident,
-        key: action_message_key(request.incident, request.id),
-        body: TrackedBody::Action(Box::new(view(request))),
-    }
-}
-
-fn truncate_utf8(text: &mut String, max: usize) {
-    if text.len() <= max {
-        return;
-    }
-    let mut end = max;
-    while end > 0 && !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
 }
 
 #[cfg(test)]
