@@ -474,3 +474,44 @@ async fn an_approved_non_idempotent_action_cut_off_by_a_crash_is_noted_and_never
     );
     assert_eq!(executor.runs.load(Ordering::SeqCst), 1);
 }
+
+/// Measures, over 20 requests, the time from the last approval's click being sent to the
+/// executor starting (HTTP, the engine's group commit and flush, the pool's wake, the
+/// durable start mark and its flush). Printed for the report, never asserted.
+#[tokio::test]
+async fn last_approval_to_executor_start_is_measured() {
+    let (bot, executor) = spawn().await;
+    let mut figures = Vec::new();
+    for n in 1..=20 {
+        let request = format!("A{n}");
+        assert!(bot.slash("wang", ROOM, "/scale checkout-api 3").await.ok);
+        let message = request_message(&bot, &request, "awaiting_approval").await;
+        assert!(
+            bot.click("bob", &id(&message), &button(&message, true))
+                .await
+                .ok
+        );
+        let sent = Instant::now();
+        assert!(
+            bot.click("alice", &id(&message), &button(&message, true))
+                .await
+                .ok
+        );
+        wait_for_runs(&executor, n).await;
+        let started = executor.started.lock().unwrap()[n - 1];
+        figures.push(started.duration_since(sent));
+    }
+    assert_eq!(
+        executor.runs.load(Ordering::SeqCst),
+        20,
+        "one run per approved request"
+    );
+    figures.sort();
+    println!(
+        "last approval to executor start over {} requests: median {:?}, p90 {:?}, max {:?}",
+        figures.len(),
+        figures[figures.len() / 2],
+        figures[figures.len() * 9 / 10],
+        figures[figures.len() - 1]
+    );
+}
