@@ -362,6 +362,37 @@ async fn a_reaction_on_a_request_message_is_a_vote_and_other_emoji_stay_reaction
 }
 
 #[tokio::test]
+async fn a_check_mark_on_another_incidents_request_message_is_only_a_reaction() {
+    let bot = start().await;
+    bot.run(alice(), scale("3")).await;
+    let other = IncidentId::parse("INC-20261121-009").unwrap();
+    let message = MessageId("m-other".into());
+    bot.store
+        .record_message(
+            &message,
+            &MessageOwner {
+                incident: Some(other),
+                key: format!("action:{other}:A1"),
+            },
+        )
+        .unwrap();
+    for person in [dm(1), dm(2)] {
+        bot.engine
+            .record(ChatRecord::Reaction {
+                incident: bot.incident,
+                person,
+                message: message.clone(),
+                emoji: APPROVE_EMOJI.to_owned(),
+            })
+            .await
+            .unwrap();
+    }
+    assert_eq!(bot.request(1).approvals(), 0);
+    assert!(!bot.action_kinds().contains(&"action_vote".to_owned()));
+    assert!(bot.action_jobs().is_empty());
+}
+
+#[tokio::test]
 async fn an_unapproved_request_expires_at_its_deadline_and_never_runs() {
     let bot = start().await;
     bot.run(alice(), scale("3")).await;
