@@ -133,21 +133,37 @@ async fn spawn() -> (TestBot, Arc<Counting>) {
     (bot, executor)
 }
 
-/// The room message of request `request` once it shows `state`.
-async fn request_message(bot: &TestBot, request: &str, state: &str) -> Value {
-    let needle = format!("{request} ");
+/// The room message of request `request`, found by its Approve button (whatever its text
+/// says: the renderer words it), once it is posted.
+async fn request_message(bot: &TestBot, request: &str) -> Value {
+    let approve = format!("apr:approve:{INCIDENT}:{request}");
+    let has_button = |m: &Value| {
+        m["buttons"]
+            .as_array()
+            .is_some_and(|buttons| buttons.iter().any(|b| b["id"] == approve.as_str()))
+    };
     let messages = bot
-        .wait_for_messages(ROOM, &format!("{request} {state}"), |messages| {
-            messages.iter().any(|m| {
-                let text = m["text"].as_str().unwrap_or_default();
-                text.starts_with(&needle) && text.contains(state)
-            })
+        .wait_for_messages(ROOM, &format!("{request}'s approval message"), |messages| {
+            messages.iter().any(has_button)
         })
         .await;
     messages
         .into_iter()
-        .find(|m| m["text"].as_str().unwrap_or_default().starts_with(&needle))
+        .find(has_button)
         .expect("the request's message")
+}
+
+/// Waits until message `id` has no buttons left (the request no longer awaits votes).
+async fn buttons_gone(bot: &TestBot, message: &str) {
+    bot.wait_for_messages(ROOM, "the buttons gone", |messages| {
+        messages.iter().any(|m| {
+            m["id"] == message
+                && m["buttons"]
+                    .as_array()
+                    .is_none_or(|buttons| buttons.is_empty())
+        })
+    })
+    .await;
 }
 
 fn button(message: &Value, approve: bool) -> String {
@@ -202,7 +218,7 @@ async fn a_button_and_a_check_mark_from_two_duty_managers_run_the_scale_exactly_
     let (bot, executor) = spawn().await;
     let asked = bot.slash("wang", ROOM, "/scale checkout-api 3").await;
     assert!(asked.ok, "{asked:?}");
-    let message = request_message(&bot, "A1", "awaiting_approval").await;
+    let message = request_message(&bot, "A1").await;
 
     let first = bot
         .click("bob", &id(&message), &button(&message, true))
@@ -254,7 +270,7 @@ async fn a_button_and_a_check_mark_from_two_duty_managers_run_the_scale_exactly_
     assert_eq!(entries[2]["actor"], "user:alice");
     assert_eq!(entries[2]["approvals"], 2);
     assert_eq!(entries[4]["status"], "succeeded");
-    request_message(&bot, "A1", "succeeded").await;
+    buttons_gone(&bot, &id(&message)).await;
     // Clicks after it ran change nothing.
     let late = bot
         .click("alice", &id(&message), &button(&message, true))
@@ -268,7 +284,7 @@ async fn self_approval_double_votes_wrong_role_and_viewers_never_run_it() {
     let (bot, executor) = spawn().await;
     // alice is a duty manager herself: her own approval never counts.
     assert!(bot.slash("alice", ROOM, "/scale checkout-api 3").await.ok);
-    let message = request_message(&bot, "A1", "awaiting_approval").await;
+    let message = request_message(&bot, "A1").await;
     let approve = button(&message, true);
     for (user, expected) in [
         ("alice", "self_approval"),
@@ -312,8 +328,8 @@ async fn expired_and_rejected_requests_never_run() {
     let (bot, executor) = spawn().await;
     assert!(bot.slash("wang", ROOM, "/scale checkout-api 3").await.ok);
     assert!(bot.slash("wang", ROOM, "/scale checkout-api 4").await.ok);
-    let first = request_message(&bot, "A1", "awaiting_approval").await;
-    let second = request_message(&bot, "A2", "awaiting_approval").await;
+    let first = request_message(&bot, "A1").await;
+    let second = request_message(&bot, "A2").await;
     // A2: one approval, then a reject from another duty manager cancels it.
     assert!(
         bot.click("bob", &id(&second), &button(&second, true))
@@ -325,7 +341,7 @@ async fn expired_and_rejected_requests_never_run() {
             .await
             .ok
     );
-    request_message(&bot, "A2", "rejected").await;
+    buttons_gone(&bot, &id(&second)).await;
     // A1: one approval, then its expiry passes before the second.
     assert!(
         bot.click("bob", &id(&first), &button(&first, true))
@@ -362,7 +378,7 @@ async fn a_button_naming_another_incident_never_votes_there() {
             .await
             .ok
     );
-    let here = request_message(&bot, "A1", "awaiting_approval").await;
+    let here = request_message(&bot, "A1").await;
     // The other incident's A1, pressed on this incident's message: refused by the console,
     // which only presses buttons a message has.
     let forged = "apr:approve:INC-20261121-002:A1";
@@ -383,9 +399,10 @@ async fn a_button_naming_another_incident_never_votes_there() {
     assert_eq!(executor.jobs.lock().unwrap()[0].params["replicas"], "3");
 }
 
-/// Approves request `request` (awaiting) with bob's button and alice's ✅.
-async fn approve_twice(bot: &TestBot, request: &str) {
-    let message = request_message(bot, request, "awaiting_approval").await;
+/// Approves request `request` (awaiting) with bob's button and alice's ✅; returns its
+/// message's id.
+async fn approve_twice(bot: &TestBot, request: &str) -> String {
+    let message = request_message(bot, request).await;
     assert!(
         bot.click("bob", &id(&message), &button(&message, true))
             .await
@@ -393,6 +410,7 @@ async fn approve_twice(bot: &TestBot, request: &str) {
     );
     let reply = bot.react("alice", &id(&message), "✅").await;
     assert!(reply.status.is_success(), "{reply:?}");
+    id(&message)
 }
 
 async fn wait_for_runs(executor: &Counting, runs: usize) {
@@ -440,7 +458,6 @@ async fn an_approved_idempotent_action_cut_off_by_a_crash_runs_once_more_after_t
         2,
         "run again once, not more"
     );
-    request_message(&bot, "A1", "succeeded").await;
 }
 
 #[tokio::test]
@@ -452,7 +469,7 @@ async fn an_approved_non_idempotent_action_cut_off_by_a_crash_is_noted_and_never
             .await
             .ok
     );
-    approve_twice(&bot, "A1").await;
+    let message = approve_twice(&bot, "A1").await;
     wait_for_runs(&executor, 1).await;
     bot.crash_and_start().await;
     executor.hang.store(false, Ordering::SeqCst);
@@ -462,10 +479,8 @@ async fn an_approved_non_idempotent_action_cut_off_by_a_crash_is_noted_and_never
         .find(|e| e["kind"] == "action_interrupted")
         .unwrap();
     assert_eq!(interrupted["rerun"], false);
-    request_message(&bot, "A1", "interrupted").await;
     // Whatever happens next (a vote, a restart), it never runs again.
-    let message = request_message(&bot, "A1", "interrupted").await;
-    bot.react("carol", &id(&message), "✅").await;
+    bot.react("carol", &message, "✅").await;
     bot.restart().await;
     let entries = action_entries(&bot).await;
     assert!(
@@ -485,7 +500,7 @@ async fn last_approval_to_executor_start_is_measured() {
     for n in 1..=20 {
         let request = format!("A{n}");
         assert!(bot.slash("wang", ROOM, "/scale checkout-api 3").await.ok);
-        let message = request_message(&bot, &request, "awaiting_approval").await;
+        let message = request_message(&bot, &request).await;
         assert!(
             bot.click("bob", &id(&message), &button(&message, true))
                 .await
