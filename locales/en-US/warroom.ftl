@@ -301,3 +301,4 @@ action-vote-ignored-digest = { $request } no longer matches what was requested; 
 action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
 action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
 approval-stand-in = { $request } { $command } · { $state }
+action-refused-digest = { $request } does not match what was approved, so it was not run.

@@ -274,3 +274,4 @@ action-vote-ignored-digest = { $request } 与申请时的内容不再一致，�
 action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
 action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。
 approval-stand-in = { $request } { $command } · { $state }
+action-refused-digest = { $request } 与批准的内容不一致，因此未执行。

@@ -347,6 +347,7 @@ impl JobPool {
                 JobOutcome::Action(
                     run_action(
                         &self.executors,
+                        job.incident,
                         action,
                         job.kind.timeout() + ACTION_TIMEOUT_GRACE,
                         job.kind.max_output_bytes(),
@@ -364,16 +365,30 @@ impl JobPool {
 /// the pool gives up on it.
 const ACTION_TIMEOUT_GRACE: Duration = Duration::from_secs(2);
 
-/// Runs an action on its executor. The pool enforces the job's timeout too: an executor
-/// still running after `limit` (the job's timeout and a grace) is cut off and reported
-/// `timed_out`; the output it keeps is bounded.
+/// Runs an action on its executor. A job whose digest no longer matches its incident, command
+/// and parameters (what was approved) is refused unrun. The pool enforces the job's timeout
+/// too: an executor still running after `limit` (the job's timeout and a grace) is cut off
+/// and reported `timed_out`; the output it keeps is bounded.
 pub(crate) async fn run_action(
     executors: &crate::exec::Executors,
+    incident: IncidentId,
     action: &crate::domain::action::ActionJob,
     limit: Duration,
     max_output: usize,
 ) -> crate::domain::action::ActionOutcome {
+    use crate::domain::action::rules::request_digest;
     use crate::domain::action::{ActionOutcome, ActionStatus};
+    if request_digest(incident, &action.command, &action.params) != action.digest {
+        warn!(incident = %incident, request = %action.request, "An action job does not match what was approved; not run.");
+        return ActionOutcome {
+            status: ActionStatus::Refused,
+            summary: Msg::new("action-refused-digest").word("request", action.request),
+            details: Vec::new(),
+            output: String::new(),
+            scale: None,
+            duration_ms: 0,
+        };
+    }
     let started = Instant::now();
     let mut outcome = match tokio::time::timeout(limit, executors.run(action)).await {
         Ok(outcome) => outcome,

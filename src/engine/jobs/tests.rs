@@ -138,13 +138,18 @@ impl crate::exec::Executor for Stubborn {
 #[tokio::test]
 async fn the_pool_cuts_off_an_executor_past_its_limit_and_bounds_its_output() {
     use crate::domain::action::{ActionJob, ActionStatus, ExecutorKind, RequestId};
-    let job = ActionJob {
+    let incident = crate::domain::ids::IncidentId::parse("INC-20261121-001").unwrap();
+    let mut job = ActionJob {
         request: RequestId(1),
         command: "restart".into(),
         executor: ExecutorKind::Shell,
         action: "run".into(),
         params: Default::default(),
-        digest: String::new(),
+        digest: crate::domain::action::rules::request_digest(
+            incident,
+            "restart",
+            &Default::default(),
+        ),
         services: Vec::new(),
         argv: Vec::new(),
         env: Vec::new(),
@@ -154,7 +159,7 @@ async fn the_pool_cuts_off_an_executor_past_its_limit_and_bounds_its_output() {
     };
     let hanging = crate::exec::Executors::none()
         .with(ExecutorKind::Shell, Arc::new(Stubborn { output: None }));
-    let outcome = run_action(&hanging, &job, Duration::from_millis(1), 10).await;
+    let outcome = run_action(&hanging, incident, &job, Duration::from_millis(1), 10).await;
     assert_eq!(outcome.status, ActionStatus::TimedOut);
     assert!(
         outcome
@@ -170,17 +175,33 @@ async fn the_pool_cuts_off_an_executor_past_its_limit_and_bounds_its_output() {
             output: Some("é".repeat(10)),
         }),
     );
-    let outcome = run_action(&chatty, &job, Duration::from_secs(5), 9).await;
+    let outcome = run_action(&chatty, incident, &job, Duration::from_secs(5), 9).await;
     assert_eq!(outcome.output, "éééé", "cut at a character boundary");
     // Not configured: refused with the message naming the missing config.
     let outcome = run_action(
         &crate::exec::Executors::none(),
+        incident,
         &job,
         Duration::from_secs(5),
         10,
     )
     .await;
     assert_eq!(outcome.status, ActionStatus::Refused);
+    // A job changed after approval (its parameters, or moved to another incident) never
+    // reaches its executor.
+    let counting = crate::exec::Executors::none().with(
+        ExecutorKind::Shell,
+        Arc::new(Stubborn {
+            output: Some("ran".into()),
+        }),
+    );
+    let other = crate::domain::ids::IncidentId::parse("INC-20261121-002").unwrap();
+    let outcome = run_action(&counting, other, &job, Duration::from_secs(5), 10).await;
+    assert_eq!(outcome.summary.id, "action-refused-digest");
+    job.params.insert("replicas".into(), "9".into());
+    let outcome = run_action(&counting, incident, &job, Duration::from_secs(5), 10).await;
+    assert_eq!(outcome.status, ActionStatus::Refused);
+    assert_eq!(outcome.output, "", "not run");
 }
 
 #[tokio::test]
