@@ -8,7 +8,7 @@
 use tracing::{debug, info, warn};
 
 use super::*;
-use crate::domain::action::rules::{self, ActionChange, Ballot, RequestInputs};
+use crate::domain::action::rules::{self, ActionChange, Ballot, RequestInputs, VoteInputs};
 use crate::domain::action::{
     ActionOutcome, ActionRequest, RequestId, ScaleChange, VoteVia, action_cooldown_key,
 };
@@ -103,13 +103,21 @@ impl Engine {
             Some(service) => self.cooldown_until(pending, &current.command, service)?,
             None => None,
         };
+        let planned = match pending.planned.get(&(id, request)) {
+            Some(planned) => Some(planned.clone()),
+            None => self.store.planned_job(id, request)?,
+        };
+        let inputs = VoteInputs {
+            job,
+            cooldown_until,
+            planned,
+        };
         let mut change = rules::vote(
             &self.policy.actions,
             &incident,
             &current,
             ballot,
-            job,
-            cooldown_until,
+            inputs,
             now,
         );
         let counted = change.request.is_some();
@@ -342,7 +350,13 @@ impl Engine {
             request,
             job,
             last_scale,
+            planned,
         } = change;
+        if let (Some(planned), Some(request)) = (planned, &request) {
+            pending
+                .planned
+                .insert((request.incident, request.id), planned);
+        }
         if let Some((id, job)) = job {
             pending
                 .batch

@@ -200,6 +200,9 @@ struct Pending {
     >,
     /// Services' last successful scales recorded in this step.
     last_scales: HashMap<String, crate::store::LastScale>,
+    /// Jobs planned for requests made in this step, by incident and number.
+    planned:
+        HashMap<(IncidentId, crate::domain::action::RequestId), crate::domain::action::ActionJob>,
     /// Incidents that left the open states in this step: their pending requests are
     /// cancelled before the step's event is done.
     ended: Vec<IncidentId>,

@@ -148,6 +148,13 @@ impl Store for Watched {
     fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
         self.inner.last_scale(service)
     }
+    fn planned_job(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionJob>, StoreError> {
+        self.inner.planned_job(incident, request)
+    }
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.inner.earliest_deadline()
     }

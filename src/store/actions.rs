@@ -5,13 +5,15 @@
 //!   key's plus one (derived, never stored twice).
 //! - `s` + service name → the last successful scale of that service ([`LastScale`]), which
 //!   `scale-rollback` goes back from.
+//! - `j` + incident key + request number → the job a request awaiting approval will run,
+//!   built when it was requested.
 //!
 //! Written only in the engine's commit transaction, with the timeline entries that name them.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::action::{ActionRequest, RequestId, ScaleChange};
+use crate::domain::action::{ActionJob, ActionRequest, RequestId, ScaleChange};
 use crate::domain::ids::IncidentId;
 use crate::store::codec::{decode, encode, incident_key};
 use crate::store::recovery::Open;
@@ -19,6 +21,7 @@ use crate::store::{SledStore, StoreError};
 
 const REQUEST: u8 = b'r';
 const SCALE: u8 = b's';
+const PLANNED: u8 = b'j';
 
 /// The last successful scale of a service, and which request made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +34,16 @@ pub struct LastScale {
 }
 
 pub(crate) fn request_key(incident: IncidentId, request: RequestId) -> [u8; 13] {
+    keyed(REQUEST, incident, request)
+}
+
+fn planned_key(incident: IncidentId, request: RequestId) -> [u8; 13] {
+    keyed(PLANNED, incident, request)
+}
+
+fn keyed(prefix: u8, incident: IncidentId, request: RequestId) -> [u8; 13] {
     let mut key = [0u8; 13];
-    key[0] = REQUEST;
+    key[0] = prefix;
     key[1..9].copy_from_slice(&incident_key(incident));
     key[9..].copy_from_slice(&request.0.to_be_bytes());
     key
@@ -59,8 +70,12 @@ pub(crate) type PreparedAction = (Vec<u8>, Vec<u8>);
 pub(crate) fn prepare(
     requests: &[ActionRequest],
     scales: &[LastScale],
+    planned: &[(IncidentId, ActionJob)],
 ) -> Result<Vec<PreparedAction>, StoreError> {
-    let mut out = Vec::with_capacity(requests.len() + scales.len());
+    let mut out = Vec::with_capacity(requests.len() + scales.len() + planned.len());
+    for (incident, job) in planned {
+        out.push((planned_key(*incident, job.request).to_vec(), encode(job)?));
+    }
     for request in requests {
         out.push((
             request_key(request.incident, request.id).to_vec(),
@@ -137,6 +152,20 @@ impl SledStore {
                         })
                 }
             }
+        })
+    }
+
+    pub(super) fn read_planned_job(
+        &self,
+        incident: IncidentId,
+        request: RequestId,
+    ) -> Result<Option<ActionJob>, StoreError> {
+        let key = planned_key(incident, request);
+        self.shared.with(|open| {
+            open.actions
+                .get(key)?
+                .map(|bytes| decode(&key, &bytes))
+                .transpose()
         })
     }
 

@@ -67,6 +67,8 @@ pub struct WriteBatch {
     pub actions: Vec<crate::domain::action::ActionRequest>,
     /// Services' last successful scales, for `scale-rollback`.
     pub last_scales: Vec<LastScale>,
+    /// The jobs requests awaiting approval will run, by incident (and the job's request).
+    pub planned_jobs: Vec<(IncidentId, crate::domain::action::ActionJob)>,
 }
 
 impl WriteBatch {
@@ -80,6 +82,7 @@ impl WriteBatch {
             && self.jobs.is_empty()
             && self.actions.is_empty()
             && self.last_scales.is_empty()
+            && self.planned_jobs.is_empty()
     }
 }
 
@@ -212,4 +215,10 @@ pub trait Store: DeliveryStore {
     fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError>;
     /// The last successful scale of `service`.
     fn last_scale(&self, service: &str) -> Result<Option<LastScale>, StoreError>;
+    /// The job planned for request `request` of `incident` when it was made.
+    fn planned_job(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionJob>, StoreError>;
 }

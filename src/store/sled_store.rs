@@ -220,7 +220,8 @@ impl Store for SledStore {
                 outbox_ids.push(open.db.generate_id()?);
             }
             let jobs = prepare_jobs(open, &batch.jobs)?;
-            let actions = super::actions::prepare(&batch.actions, &batch.last_scales)?;
+            let actions =
+                super::actions::prepare(&batch.actions, &batch.last_scales, &batch.planned_jobs)?;
             let dirty_token = if prepared.dirty.is_empty() && prepared.dirty_tracked.is_empty() {
                 0
             } else {
@@ -364,6 +365,14 @@ impl Store for SledStore {
 
     fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
         self.read_last_scale(service)
+    }
+
+    fn planned_job(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionJob>, StoreError> {
+        self.read_planned_job(incident, request)
     }
 }
 

@@ -47,6 +47,17 @@ pub struct RequestInputs {
     pub last_scale: Option<ScaleChange>,
 }
 
+/// What the engine read for a vote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoteInputs {
+    /// A job id reserved for the request, used only if this vote completes its approvals.
+    pub job: JobId,
+    /// When the command's cooldown on the request's service ends, if one is in force.
+    pub cooldown_until: Option<DateTime<Utc>>,
+    /// The job planned when the request was made (see [`ActionChange::planned`]).
+    pub planned: Option<ActionJob>,
+}
+
 /// One vote as cast: who, which way, and how.
 #[derive(Debug, Clone, Copy)]
 pub struct Ballot<'a> {
@@ -63,6 +74,9 @@ pub struct ActionChange {
     pub request: Option<ActionRequest>,
     pub job: Option<(JobId, NewJob)>,
     pub last_scale: Option<(String, ScaleChange)>,
+    /// A request that waits for approvals: the job it will run, built now, so what runs is
+    /// exactly what was approved even if the catalog or services change meanwhile.
+    pub planned: Option<ActionJob>,
 }
 
 /// Whether `person` may ask for actions in `incident` at all (checked before binding).
@@ -177,6 +191,7 @@ pub fn request_action(
     let reply = if command.needs_approval() {
         let expires_at = now + policy.approval_expiry;
         request.expires_at = Some(expires_at);
+        change.planned = Some(build_job(policy, command, &request));
         change
             .decision
             .deadlines
@@ -217,17 +232,21 @@ pub fn request_action(
 }
 
 /// A vote on `request` by `person`. Every vote is on the timeline, counted or ignored with
-/// its reason; it never fails. `job` is the job id reserved for the request should this vote
-/// complete its approvals, `cooldown_until` the command's cooldown on its service.
+/// its reason; it never fails. The vote that completes the approvals queues the job planned
+/// when the request was made (built from the catalog as it is now only when none was kept).
 pub fn vote(
     policy: &ActionPolicy,
     incident: &Incident,
     request: &ActionRequest,
     ballot: Ballot<'_>,
-    job: JobId,
-    cooldown_until: Option<DateTime<Utc>>,
+    inputs: VoteInputs,
     now: DateTime<Utc>,
 ) -> ActionChange {
+    let VoteInputs {
+        job,
+        cooldown_until,
+        planned,
+    } = inputs;
     let Ballot {
         person,
         approve,
@@ -300,7 +319,10 @@ pub fn vote(
         change.decision.deadlines.push(DeadlineChange::Cancel {
             key: action_expiry_key(request.incident, request.id),
         });
-        match job_for(policy, &request) {
+        // The planned job must be this request's, as approved; else it never runs.
+        let planned = planned
+            .filter(|planned| planned.request == request.id && planned.digest == request.digest);
+        match planned.or_else(|| job_for(policy, &request)) {
             Some(action_job) => {
                 queue(&mut change, &mut request, cooldown, action_job, job, now);
                 Msg::new("action-vote-queued")

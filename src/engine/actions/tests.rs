@@ -169,6 +169,11 @@ async fn a_request_and_two_approvals_queue_exactly_one_job_and_its_outcome_ends_
     assert_eq!(asked.lines[0].id, "action-reply-awaiting");
     assert_eq!(bot.request(1).state, RequestState::AwaitingApproval);
     assert!(bot.action_jobs().is_empty());
+    let planned = bot
+        .store
+        .planned_job(bot.incident, RequestId(1))
+        .unwrap()
+        .expect("the job is planned with the request");
 
     assert!(bot.run(dm(1), approve(1)).await.ok);
     // The second approver clicks twice at once, and a third duty manager too: one job.
@@ -183,6 +188,11 @@ async fn a_request_and_two_approvals_queue_exactly_one_job_and_its_outcome_ends_
     let jobs = bot.action_jobs();
     assert_eq!(jobs.len(), 1, "exactly one job");
     assert_eq!(request.job, Some(jobs[0].id), "the request names its job");
+    assert_eq!(
+        jobs[0].kind,
+        JobKind::Action(Box::new(planned)),
+        "what runs is what was planned and approved"
+    );
     assert_eq!(
         bot.action_kinds(),
         [

@@ -312,8 +312,11 @@ pub(crate) fn cast(
             approve,
             via: VoteVia::Button,
         },
-        77,
-        None,
+        VoteInputs {
+            job: 77,
+            cooldown_until: None,
+            planned: None,
+        },
         at(when),
     )
 }
@@ -591,8 +594,11 @@ fn a_final_approval_during_a_cooldown_is_refused_with_the_time_left() {
             approve: true,
             via: VoteVia::Reaction,
         },
-        77,
-        Some(at("2026-11-21T10:04:30Z")),
+        VoteInputs {
+            job: 77,
+            cooldown_until: Some(at("2026-11-21T10:04:30Z")),
+            planned: None,
+        },
         at("2026-11-21T10:02:00Z"),
     );
     assert_eq!(vote_entry(&change).1.as_deref(), Some("cooldown"));
@@ -627,8 +633,11 @@ fn votes_in_an_ended_incident_or_for_another_incident_never_count() {
                 approve: true,
                 via: VoteVia::Button,
             },
-            77,
-            None,
+            VoteInputs {
+                job: 77,
+                cooldown_until: None,
+                planned: None,
+            },
             at("2026-11-21T10:01:00Z"),
         );
         assert_eq!(vote_entry(&change).1.as_deref(), Some(reason), "{case}");
@@ -666,5 +675,58 @@ fn the_digest_binds_incident_command_and_every_parameter_unambiguously() {
         request_digest(id(1), "x", &split("ab", "c")),
         request_digest(id(1), "x", &split("a", "bc")),
         "moving a boundary changes the digest"
+    );
+}
+
+#[test]
+fn the_job_planned_at_request_time_is_what_runs() {
+    let change = requested("scale", scale_params("3"), inputs());
+    let change = change.unwrap();
+    let planned = change.planned.clone().expect("a planned job");
+    let first = cast(
+        &awaiting(),
+        "dm1",
+        &[DutyManager],
+        true,
+        "2026-11-21T10:01:00Z",
+    )
+    .request
+    .unwrap();
+    // The catalog changed since (a restart with a new timeout, the command gone even).
+    let mut changed = policy();
+    changed.catalog = Catalog::new([]);
+    let second = |planned: Option<ActionJob>| {
+        vote(
+            &changed,
+            &incident(),
+            &first,
+            Ballot {
+                person: &person("dm2", &[DutyManager]),
+                approve: true,
+                via: VoteVia::Button,
+            },
+            VoteInputs {
+                job: 77,
+                cooldown_until: None,
+                planned,
+            },
+            at("2026-11-21T10:02:00Z"),
+        )
+    };
+    let ran = second(Some(planned.clone()));
+    let JobKind::Action(job) = &ran.job.as_ref().expect("queued").1.kind else {
+        panic!("not an action job");
+    };
+    assert_eq!(**job, planned);
+    // A planned job that is not this request's, as approved, never runs; with no catalog
+    // entry left either, the request is cancelled.
+    let mut forged = planned;
+    forged.params.insert("replicas".into(), "9".into());
+    forged.digest = "0".repeat(64);
+    let refused = second(Some(forged));
+    assert!(refused.job.is_none());
+    assert_eq!(
+        refused.request.map(|request| request.state),
+        Some(RequestState::Cancelled)
     );
 }
