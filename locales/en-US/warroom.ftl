@@ -415,3 +415,33 @@ reply-actions-requests-empty = No request in { $incident } yet.
 reply-actions-request = • { $request } · { $request_state } · { $line } · by { $requester } · approvals { $approved }/{ $required }
 reply-actions-requests-earlier = … { $count } earlier; GET /v1/incidents/{ $incident }/actions lists them all
 autocomplete-command = { $command } — { $description }
+# --- approvals ---
+action-run = run catalogued commands
+role-duty_manager = duty manager
+role-responder = responder
+role-viewer = viewer
+action-refused-incident-ended = { $incident } is { $state }: actions run only in open incidents.
+action-refused-no-rollback = { $command }: { $service } has no earlier successful scale to go back to.
+action-refused-cooldown = { $command } on { $service } is cooling down: try again in { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }.
+action-reply-awaiting = { $request }: { $command } waits for { $required ->
+        [one] 1 approval
+       *[other] { $required } approvals
+    } (Approve or ✅ on its message).
+action-reply-queued = { $request }: { $command } is running; its message will show the result.
+action-vote-counted = { $request }: your approval counts ({ $approvals } of { $required }).
+action-vote-queued = { $request }: approved; { $command } is running.
+action-vote-rejected = { $request }: rejected; it will not run.
+action-vote-command-gone = { $request }: { $command } is no longer in the catalog, so it cannot run.
+action-vote-unknown-request = { $incident } has no request { $request }.
+action-vote-ignored-expired = { $request } has expired; it will never run. Ask again if it is still needed.
+action-vote-ignored-not-pending = { $request } is no longer waiting for votes; yours was not counted.
+action-vote-ignored-self = { $request } is your own request: someone else must approve it.
+action-vote-ignored-not-approver = Only a { $role } may vote on { $request }; yours was not counted.
+action-vote-ignored-already-voted = You already voted on { $request }; one person counts once.
+action-vote-ignored-digest = { $request } no longer matches what was requested; it will never run.
+action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
+action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
+action-refused-digest = { $request } does not match what was approved, so it was not run.

@@ -52,8 +52,24 @@ impl Engine {
                 Msg::new("reply-incident-not-found").word("incident", incident_id),
             ));
         };
-        if let Command::Reprobe = command {
-            return self.reprobe(&person, incident, pending, now);
+        match command {
+            Command::Reprobe => return self.reprobe(&person, incident, pending, now),
+            Command::Action { command, params } => {
+                return self.request_action(&person, incident, command, params, pending, now);
+            }
+            Command::Vote {
+                request,
+                approve,
+                via,
+            } => {
+                let ballot = crate::domain::action::rules::Ballot {
+                    person: &person,
+                    approve: *approve,
+                    via: *via,
+                };
+                return self.vote(ballot, incident, *request, pending, now);
+            }
+            _ => {}
         }
         let decided = {
             let people = self.people.lock();
@@ -141,10 +157,21 @@ impl Engine {
                     warn!(incident = %incident, "Reaction for a missing incident ignored.");
                     return Ok(());
                 };
+                let owner = self.store.message_owner(&message)?;
+                // A ✅ or ❌ on a request's message is a vote, not a reaction.
+                if let Some(owner) = &owner
+                    && owner.key.starts_with("action:")
+                    && let Some(vote) =
+                        self.reaction_vote(&person, incident, &owner.key, &emoji, pending, now)?
+                {
+                    self.people.lock().introduce(person);
+                    debug!(incident = %incident, ok = vote.ok, "Reaction counted as a vote.");
+                    return Ok(());
+                }
                 let mut recorded = record_reaction(&mut current, &person, &message, &emoji);
                 // Say what the message was, when warroom posted it.
                 if let Ok(applied) = &mut recorded
-                    && let Some(owner) = self.store.message_owner(&message)?
+                    && let Some(owner) = owner
                 {
                     for (_, kind) in &mut applied.entries {
                         if let EntryKind::ReactionAdded { on, .. } = kind {

@@ -3,6 +3,8 @@
 // A failed expectation in a test or its helpers should stop that test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod actions;
+mod actions_kill;
 mod catalog;
 mod chat;
 mod chat_refusals;
