@@ -56,6 +56,18 @@ pub async fn start_on(
     listener: TcpListener,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Running> {
+    let executors = crate::exec::build(&settings.exec).await;
+    start_with_executors(settings, listener, clock, executors).await
+}
+
+/// Starts everything with the given executors instead of those the settings build (tests run
+/// actions against executors of their own).
+pub async fn start_with_executors(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+    executors: crate::exec::Executors,
+) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let i18n = Arc::new(I18n::builtin().context("the built-in locales are broken")?);
     std::fs::create_dir_all(&settings.data_dir).with_context(|| {
@@ -146,6 +158,7 @@ pub async fn start_on(
         probes: settings.policy.probes.clone(),
         wake: jobs_wake,
         report_retry: crate::engine::jobs::ReportRetry::default(),
+        executors,
     };
     let jobs_task = tokio::spawn(jobs.run(shutdown_rx.clone()));
 

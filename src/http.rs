@@ -5,6 +5,7 @@
 //! person's token (`Authorization: Bearer`, see [`auth`]), reads also the integration's read
 //! token; `/healthz`, `/readyz` and `/metrics` are open.
 
+mod actions;
 pub mod auth;
 mod console;
 mod read;
@@ -136,7 +137,12 @@ pub fn router(state: AppState) -> Router {
     let mut reads = Router::new()
         .route("/v1/incidents", get(read::list_incidents))
         .route("/v1/incidents/{id}", get(read::get_incident))
-        .route("/v1/incidents/{id}/timeline", get(read::get_timeline));
+        .route("/v1/incidents/{id}/timeline", get(read::get_timeline))
+        .route("/v1/incidents/{id}/actions", get(actions::list_actions))
+        .route(
+            "/v1/incidents/{id}/actions/{request}",
+            get(actions::get_action),
+        );
     if state.console.is_some() {
         reads = reads
             .route("/console/api/rooms", get(console::console_rooms))

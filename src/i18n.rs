@@ -152,6 +152,14 @@ impl I18n {
             "reason" => Some("probe-refusal-"),
             "failure" => Some("probe-failure-"),
             "job" => Some("job-kind-"),
+            // Action requests: their states, risks, approver roles, outcomes and the codes
+            // of ignored votes and cancellations.
+            "request_state" => Some("act-state-"),
+            "risk" => Some("act-risk-"),
+            "approver" => Some("act-role-"),
+            "outcome" => Some("act-status-"),
+            "vote_reason" => Some("act-vote-reason-"),
+            "cancel_reason" => Some("act-cancel-reason-"),
             // Help lines carry the id of the command's description.
             "description" => Some(""),
             _ => None,

@@ -25,3 +25,5 @@ pub mod intake;
 pub mod logging;
 pub mod oncall;
 pub mod store;
+#[cfg(test)]
+pub(crate) mod test_reads;

@@ -428,3 +428,109 @@ catalog-scale-description = Scale a service's deployment to a number of replicas
 catalog-scale-rollback-description = Scale a service back to the replica count before its last scale
 catalog-restart-description = Restart a service's deployment (rollout restart)
 catalog-dns-description = Resolve a service's host name from warroom's host (getent hosts)
+# --- actions: rendering, /actions and timeline lines (adapters) ---
+act-msg-title = 🛠️ { $request } · { $line } · { $request_state }
+act-msg-requested = Requested by { $requester } · risk: { $risk }
+act-msg-read-only = Read-only: runs without approvals.
+act-msg-approvals = Approvals: { $approved } of { $required }
+act-msg-approved-by = Approved by:{" "}
+act-msg-separator = {", "}
+act-msg-rejected = Rejected by { $user }
+act-msg-how-to-vote = Vote with Approve or Reject, or react ✅ or ❌ to this message.
+act-msg-expires = Expires { $at } unless approved
+act-msg-more-details = … { $count } more, and the whole output: GET /v1/incidents/{ $incident }/actions/{ $request }
+act-msg-output-cut = Output cut to fit; the whole output: GET /v1/incidents/{ $incident }/actions/{ $request }
+button-approve = Approve
+button-reject = Reject
+act-state-awaiting_approval = awaiting approval
+act-state-queued = queued
+act-state-running = running
+act-state-succeeded = succeeded
+act-state-failed = failed
+act-state-rejected = rejected
+act-state-expired = expired
+act-state-cancelled = cancelled
+act-state-interrupted = interrupted
+act-risk-low = low
+act-risk-medium = medium
+act-risk-high = high
+act-role-commander = incident commanders
+act-role-communications = communications leads
+act-role-operations = operations leads
+act-role-duty_manager = duty managers
+act-role-responder = responders
+act-role-viewer = viewers
+act-status-succeeded = succeeded
+act-status-failed = failed
+act-status-timed_out = timed out
+act-status-refused = refused
+act-vote-reason-self_approval = the requester cannot approve their own request
+act-vote-reason-already_voted = they already voted
+act-vote-reason-not_approver = they do not hold the approver role
+act-vote-reason-expired = the request had expired
+act-vote-reason-digest_mismatch = the request no longer matches what was approved
+act-vote-reason-not_pending = the request was no longer waiting for approval
+act-vote-reason-viewer = viewers may not vote
+act-cancel-reason-rejected = an approver rejected it
+act-cancel-reason-incident_closed = the incident was closed
+act-cancel-reason-withdrawn = the requester withdrew it
+tl-action-requested = #{ $seq } { $at } { $actor } requested { $request }: { $line } ({ $required ->
+        [0] read-only, runs at once
+        [one] 1 approval needed
+       *[other] { $required } approvals needed
+    })
+tl-action-approved = #{ $seq } { $at } { $actor } approved { $request } ({ $approvals } of { $required })
+tl-action-rejected = #{ $seq } { $at } { $actor } rejected { $request }
+tl-action-vote-ignored = #{ $seq } { $at } { $actor }'s { $vote ->
+        [approve] approval
+       *[reject] rejection
+    } of { $request } did not count: { $vote_reason }
+tl-action-expired = #{ $seq } { $at } { $request } expired before enough approvals; it will not run
+tl-action-cancelled = #{ $seq } { $at } { $request } was cancelled: { $cancel_reason }
+tl-action-started = #{ $seq } { $at } { $request } started (job { $job })
+tl-action-finished = #{ $seq } { $at } { $request } finished: { $outcome }
+tl-action-interrupted = #{ $seq } { $at } { $request } was running when warroom stopped; its outcome is unknown and it is not run again (not idempotent)
+tl-action-interrupted-rerun = #{ $seq } { $at } { $request } was running when warroom stopped; it runs again (idempotent)
+reply-actions-catalog-header = Commands ({ $count }):
+reply-actions-catalog-empty = No command is catalogued; see [actions] commands_dir in the config.
+reply-actions-command = • { $syntax } — { $description } · { $approvals ->
+        [0] read-only
+        [one] needs 1 approval from { $approver }
+       *[other] needs { $approvals } approvals from { $approver }
+    }
+reply-actions-more = … and { $count } more
+reply-actions-requests-header = Requests in { $incident } ({ $count }):
+reply-actions-requests-empty = No request in { $incident } yet.
+reply-actions-request = • { $request } · { $request_state } · { $line } · by { $requester } · approvals { $approved }/{ $required }
+reply-actions-requests-earlier = … { $count } earlier; GET /v1/incidents/{ $incident }/actions lists them all
+autocomplete-command = { $command } — { $description }
+# --- approvals ---
+action-run = run catalogued commands
+role-duty_manager = duty manager
+role-responder = responder
+role-viewer = viewer
+action-refused-incident-ended = { $incident } is { $state }: actions run only in open incidents.
+action-refused-no-rollback = { $command }: { $service } has no earlier successful scale to go back to.
+action-refused-cooldown = { $command } on { $service } is cooling down: try again in { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }.
+action-reply-awaiting = { $request }: { $command } waits for { $required ->
+        [one] 1 approval
+       *[other] { $required } approvals
+    } (Approve or ✅ on its message).
+action-reply-queued = { $request }: { $command } is running; its message will show the result.
+action-vote-counted = { $request }: your approval counts ({ $approvals } of { $required }).
+action-vote-queued = { $request }: approved; { $command } is running.
+action-vote-rejected = { $request }: rejected; it will not run.
+action-vote-command-gone = { $request }: { $command } is no longer in the catalog, so it cannot run.
+action-vote-unknown-request = { $incident } has no request { $request }.
+action-vote-ignored-expired = { $request } has expired; it will never run. Ask again if it is still needed.
+action-vote-ignored-not-pending = { $request } is no longer waiting for votes; yours was not counted.
+action-vote-ignored-self = { $request } is your own request: someone else must approve it.
+action-vote-ignored-not-approver = Only a { $role } may vote on { $request }; yours was not counted.
+action-vote-ignored-already-voted = You already voted on { $request }; one person counts once.
+action-vote-ignored-digest = { $request } no longer matches what was requested; it will never run.
+action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
+action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
+action-refused-digest = { $request } does not match what was approved, so it was not run.

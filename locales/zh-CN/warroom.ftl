@@ -380,3 +380,101 @@ catalog-scale-description = 将服务的 Deployment 扩缩到指定副本数
 catalog-scale-rollback-description = 将服务的副本数回滚到上一次扩缩之前
 catalog-restart-description = 重启服务的 Deployment（rollout restart）
 catalog-dns-description = 在 warroom 所在主机上解析服务的主机名（getent hosts）
+# --- actions: rendering, /actions and timeline lines (adapters) ---
+act-msg-title = 🛠️ { $request } · { $line } · { $request_state }
+act-msg-requested = 申请人 { $requester } · 风险：{ $risk }
+act-msg-read-only = 只读操作：无需审批即执行。
+act-msg-approvals = 审批：{ $approved }/{ $required }
+act-msg-approved-by = 已批准：
+act-msg-separator = 、
+act-msg-rejected = { $user } 已驳回
+act-msg-how-to-vote = 请点击“批准”或“驳回”，或对本消息回应 ✅ 或 ❌。
+act-msg-expires = 若未获批准，将于 { $at } 过期
+act-msg-more-details = … 另有 { $count } 条，完整输出见 GET /v1/incidents/{ $incident }/actions/{ $request }
+act-msg-output-cut = 输出已截断；完整输出见 GET /v1/incidents/{ $incident }/actions/{ $request }
+button-approve = 批准
+button-reject = 驳回
+act-state-awaiting_approval = 待审批
+act-state-queued = 排队中
+act-state-running = 执行中
+act-state-succeeded = 成功
+act-state-failed = 失败
+act-state-rejected = 已驳回
+act-state-expired = 已过期
+act-state-cancelled = 已取消
+act-state-interrupted = 已中断
+act-risk-low = 低
+act-risk-medium = 中
+act-risk-high = 高
+act-role-commander = 事件指挥官
+act-role-communications = 沟通负责人
+act-role-operations = 运维负责人
+act-role-duty_manager = 值班经理
+act-role-responder = 响应人
+act-role-viewer = 只读用户
+act-status-succeeded = 成功
+act-status-failed = 失败
+act-status-timed_out = 超时
+act-status-refused = 被拒绝执行
+act-vote-reason-self_approval = 申请人不能批准自己的申请
+act-vote-reason-already_voted = 此人已投过票
+act-vote-reason-not_approver = 此人没有审批角色
+act-vote-reason-expired = 申请已过期
+act-vote-reason-digest_mismatch = 申请内容与批准时不一致
+act-vote-reason-not_pending = 申请已不在待审批状态
+act-vote-reason-viewer = 只读用户不能投票
+act-cancel-reason-rejected = 审批人已驳回
+act-cancel-reason-incident_closed = 事件已关闭
+act-cancel-reason-withdrawn = 申请人已撤回
+tl-action-requested = #{ $seq } { $at } { $actor } 申请 { $request }：{ $line }（{ $required ->
+        [0] 只读，立即执行
+       *[other] 需要 { $required } 人批准
+    }）
+tl-action-approved = #{ $seq } { $at } { $actor } 批准了 { $request }（{ $approvals }/{ $required }）
+tl-action-rejected = #{ $seq } { $at } { $actor } 驳回了 { $request }
+tl-action-vote-ignored = #{ $seq } { $at } { $actor } 对 { $request } 的{ $vote ->
+        [approve] 批准
+       *[reject] 驳回
+    }未计入：{ $vote_reason }
+tl-action-expired = #{ $seq } { $at } { $request } 在获得足够批准前已过期，不会执行
+tl-action-cancelled = #{ $seq } { $at } { $request } 已取消：{ $cancel_reason }
+tl-action-started = #{ $seq } { $at } { $request } 开始执行（任务 { $job }）
+tl-action-finished = #{ $seq } { $at } { $request } 执行结束：{ $outcome }
+tl-action-interrupted = #{ $seq } { $at } warroom 停止时 { $request } 正在执行；结果未知，且不可重复执行，不再运行
+tl-action-interrupted-rerun = #{ $seq } { $at } warroom 停止时 { $request } 正在执行；可重复执行，正在重新运行
+reply-actions-catalog-header = 可用命令（{ $count } 个）：
+reply-actions-catalog-empty = 尚未登记任何命令；请查看配置中的 [actions] commands_dir。
+reply-actions-command = • { $syntax } — { $description } · { $approvals ->
+        [0] 只读
+       *[other] 需要 { $approvals } 名{ $approver }批准
+    }
+reply-actions-more = … 另有 { $count } 个
+reply-actions-requests-header = { $incident } 的申请（{ $count } 个）：
+reply-actions-requests-empty = { $incident } 还没有申请。
+reply-actions-request = • { $request } · { $request_state } · { $line } · 申请人 { $requester } · 批准 { $approved }/{ $required }
+reply-actions-requests-earlier = … 更早的 { $count } 个；GET /v1/incidents/{ $incident }/actions 可列出全部
+autocomplete-command = { $command } — { $description }
+# --- approvals ---
+action-run = 运行目录中的命令
+role-duty_manager = 值班经理
+role-responder = 响应人员
+role-viewer = 只读用户
+action-refused-incident-ended = { $incident } { $state }：只能在进行中的事件里执行操作。
+action-refused-no-rollback = { $command }：{ $service } 没有可回退的上一次成功扩缩容。
+action-refused-cooldown = { $service } 上的 { $command } 正在冷却：请在 { $minutes } 分钟后再试。
+action-reply-awaiting = { $request }：{ $command } 需要 { $required } 个批准（在其消息上点 Approve 或 ✅）。
+action-reply-queued = { $request }：{ $command } 正在执行，结果会显示在其消息中。
+action-vote-counted = { $request }：你的批准已计入（{ $approvals }/{ $required }）。
+action-vote-queued = { $request }：已批准，{ $command } 正在执行。
+action-vote-rejected = { $request }：已拒绝，不会执行。
+action-vote-command-gone = { $request }：{ $command } 已不在命令目录中，无法执行。
+action-vote-unknown-request = { $incident } 没有请求 { $request }。
+action-vote-ignored-expired = { $request } 已过期，永远不会执行；如仍需要请重新申请。
+action-vote-ignored-not-pending = { $request } 已不再等待投票，你的投票未计入。
+action-vote-ignored-self = { $request } 是你自己的请求：必须由其他人批准。
+action-vote-ignored-not-approver = 只有{ $role }可以对 { $request } 投票，你的投票未计入。
+action-vote-ignored-already-voted = 你已对 { $request } 投过票，每人只计一次。
+action-vote-ignored-digest = { $request } 与申请时的内容不再一致，永远不会执行。
+action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
+action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。
+action-refused-digest = { $request } 与批准的内容不一致，因此未执行。

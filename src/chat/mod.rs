@@ -61,6 +61,9 @@ pub enum Span {
     /// A link from outside (an alert's generator or runbook URL): shown as the address
     /// itself, clickable where the chat can, never as a masked link.
     Link(String),
+    /// A block of program output from outside (an action's excerpt): shown verbatim in a
+    /// code block where the chat has them, never interpreted as markup or mentions.
+    Code(String),
 }
 
 impl RichText {
@@ -120,7 +123,9 @@ impl RichText {
         let mut out = String::new();
         for span in &self.0 {
             match span {
-                Span::Own(text) | Span::Outside(text) | Span::Link(text) => out.push_str(text),
+                Span::Own(text) | Span::Outside(text) | Span::Link(text) | Span::Code(text) => {
+                    out.push_str(text)
+                }
                 Span::Person { id, name } => out.push_str(name.as_deref().unwrap_or(&id.0)),
                 Span::Call(id) => {
                     out.push('@');

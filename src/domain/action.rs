@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod params;
+pub mod rules;
 
 use std::collections::BTreeMap;
 

@@ -165,8 +165,9 @@ pub fn job_finished(job: &Job, outcome: JobOutcome) -> (Applied, JobAfter) {
         (JobOutcome::Probe(outcome), JobKind::Probe { url, .. }) => {
             (probe_finished(job.incident, url, outcome), JobAfter::Done)
         }
-        // SKELETON: action outcomes are applied with their request (the actions issue wires
-        // this); a mismatched outcome and kind changes nothing.
+        // Action jobs are applied with their request by the engine (`engine/actions.rs`,
+        // `domain::action::rules`) and never reach here; a mismatched outcome and kind
+        // changes nothing.
         (JobOutcome::Action(_), _) | (JobOutcome::Probe(_), JobKind::Action(_)) => {
             (Applied::default(), JobAfter::Done)
         }

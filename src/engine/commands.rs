@@ -3,6 +3,7 @@
 //! a timeline entry reads in chat.
 
 use super::*;
+use crate::engine::action_render::command_line;
 
 impl Engine {
     pub(super) fn command(
@@ -51,8 +52,24 @@ impl Engine {
                 Msg::new("reply-incident-not-found").word("incident", incident_id),
             ));
         };
-        if let Command::Reprobe = command {
-            return self.reprobe(&person, incident, pending, now);
+        match command {
+            Command::Reprobe => return self.reprobe(&person, incident, pending, now),
+            Command::Action { command, params } => {
+                return self.request_action(&person, incident, command, params, pending, now);
+            }
+            Command::Vote {
+                request,
+                approve,
+                via,
+            } => {
+                let ballot = crate::domain::action::rules::Ballot {
+                    person: &person,
+                    approve: *approve,
+                    via: *via,
+                };
+                return self.vote(ballot, incident, *request, pending, now);
+            }
+            _ => {}
         }
         let decided = {
             let people = self.people.lock();
@@ -140,10 +157,21 @@ impl Engine {
                     warn!(incident = %incident, "Reaction for a missing incident ignored.");
                     return Ok(());
                 };
+                let owner = self.store.message_owner(&message)?;
+                // A ✅ or ❌ on a request's message is a vote, not a reaction.
+                if let Some(owner) = &owner
+                    && owner.key.starts_with("action:")
+                    && let Some(vote) =
+                        self.reaction_vote(&person, incident, &owner.key, &emoji, pending, now)?
+                {
+                    self.people.lock().introduce(person);
+                    debug!(incident = %incident, ok = vote.ok, "Reaction counted as a vote.");
+                    return Ok(());
+                }
                 let mut recorded = record_reaction(&mut current, &person, &message, &emoji);
                 // Say what the message was, when warroom posted it.
                 if let Ok(applied) = &mut recorded
-                    && let Some(owner) = self.store.message_owner(&message)?
+                    && let Some(owner) = owner
                 {
                     for (_, kind) in &mut applied.entries {
                         if let EntryKind::ReactionAdded { on, .. } = kind {
@@ -175,7 +203,7 @@ impl Engine {
 /// A moment as chat lines show it: date, time and UTC offset in `zone`, so a reader never
 /// has to guess the day or the zone (`2026-11-21 18:00:00 +08:00`). An offset, because
 /// abbreviations such as CST name several zones; the reply's first line names the zone.
-fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+pub(super) fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
     at.with_timezone(&zone)
         .format("%Y-%m-%d %H:%M:%S %:z")
         .to_string()
@@ -269,13 +297,68 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
         })
         .word("job", job_kind),
         EntryKind::ProbeRequested { url } => base("tl-probe-requested").outside("url", url),
-        // SKELETON: the actions issue words these.
-        EntryKind::ActionRequested { .. }
-        | EntryKind::ActionVote { .. }
-        | EntryKind::ActionExpired { .. }
-        | EntryKind::ActionCancelled { .. }
-        | EntryKind::ActionStarted { .. }
-        | EntryKind::ActionFinished { .. }
-        | EntryKind::ActionInterrupted { .. } => base("tl-probe-requested").outside("url", ""),
+        EntryKind::ActionRequested {
+            request,
+            command,
+            params,
+            approvals_required,
+            ..
+        } => base("tl-action-requested")
+            .word("request", request)
+            .outside("line", command_line(command, params))
+            .number("required", u64::from(*approvals_required)),
+        EntryKind::ActionVote {
+            request,
+            approve,
+            counted: true,
+            approvals,
+            required,
+            ..
+        } => match approve {
+            true => base("tl-action-approved")
+                .word("request", request)
+                .number("approvals", u64::from(*approvals))
+                .number("required", u64::from(*required)),
+            false => base("tl-action-rejected").word("request", request),
+        },
+        EntryKind::ActionVote {
+            request,
+            approve,
+            counted: false,
+            reason,
+            ..
+        } => base("tl-action-vote-ignored")
+            .word("request", request)
+            .word("vote", if *approve { "approve" } else { "reject" })
+            .word("vote_reason", reason.as_deref().unwrap_or("not_pending")),
+        EntryKind::ActionExpired { request } => base("tl-action-expired").word("request", request),
+        EntryKind::ActionCancelled { request, reason } => base("tl-action-cancelled")
+            .word("request", request)
+            .word("cancel_reason", reason),
+        EntryKind::ActionStarted { request, job } => base("tl-action-started")
+            .word("request", request)
+            .number("job", *job),
+        EntryKind::ActionFinished {
+            request, status, ..
+        } => base("tl-action-finished")
+            .word("request", request)
+            .word("outcome", status.as_str()),
+        EntryKind::ActionInterrupted { request, rerun } => base(if *rerun {
+            "tl-action-interrupted-rerun"
+        } else {
+            "tl-action-interrupted"
+        })
+        .word("request", request),
+    }
+}
+
+/// The lines a timeline entry takes in chat: its line, and for a finished action the
+/// executor's summary under it, as its own message (Fluent cannot nest one message in
+/// another's argument).
+pub fn timeline_lines(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Vec<Msg> {
+    let line = timeline_line(entry, zone);
+    match &entry.kind {
+        EntryKind::ActionFinished { summary, .. } => vec![line, summary.clone()],
+        _ => vec![line],
     }
 }

@@ -119,6 +119,13 @@ impl Engine {
         let mut batch = pending.batch;
         batch.incidents = touched.clone();
         batch.alerts = pending.alerts.into_values().collect();
+        batch.actions = pending.requests.into_values().collect();
+        batch.last_scales = pending.last_scales.into_values().collect();
+        batch.planned_jobs = pending
+            .planned
+            .into_iter()
+            .map(|((incident, _), job)| (incident, job))
+            .collect();
         // Card refreshes wait for the outbox's own tick (they are coalesced anyway); only
         // effects that post something wake it at once.
         let has_effects = batch

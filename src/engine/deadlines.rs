@@ -122,8 +122,18 @@ impl Engine {
                         None => pending.batch.deadlines.extend(applied.deadlines),
                     }
                 }
-                // SKELETON: the actions issue applies these (expiry; cooldowns only end).
-                DeadlineKind::ActionExpiry { .. } | DeadlineKind::ActionCooldown { .. } => {}
+                DeadlineKind::ActionExpiry { incident, request } => {
+                    self.action_expired(pending, &deadline.key, incident, request, now)?;
+                }
+                // A cooldown only ends: while it existed, the command was refused.
+                DeadlineKind::ActionCooldown { .. } => {
+                    pending
+                        .batch
+                        .deadlines
+                        .push(crate::domain::deadline::DeadlineChange::Cancel {
+                            key: deadline.key.clone(),
+                        });
+                }
             }
         }
         Ok(())

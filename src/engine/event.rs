@@ -228,6 +228,7 @@ impl EngineHandle {
                 open: crate::engine::views::OpenIncidents::default(),
                 people: crate::engine::people::SharedPeople::new(Vec::new(), 1),
                 time_zone: chrono_tz::Tz::UTC,
+                actions: Arc::default(),
             },
             running: Arc::new(AtomicBool::new(true)),
             stop: Arc::new(Notify::new()),

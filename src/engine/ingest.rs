@@ -120,6 +120,7 @@ impl Engine {
                         .increment(1);
                     self.by_group.insert(group_key, id);
                     self.apply(pending, incident, applied, now);
+                    self.auto_diagnose(pending, id, now)?;
                     report.opened += 1;
                     Some(id)
                 }

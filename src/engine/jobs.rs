@@ -73,6 +73,9 @@ impl Engine {
             debug!(job = id, "A job reported twice was already finished.");
             return Ok(());
         };
+        if let JobKind::Action(_) = &job.kind {
+            return self.action_job_finished(&job, outcome, pending, now);
+        }
         // Read before anything is pushed: if the read fails, the report is refused whole and
         // retried, instead of removing the job without its result.
         let incident = self.incident(pending, job.incident)?;
@@ -163,6 +166,8 @@ pub struct JobPool {
     pub wake: Arc<Notify>,
     /// How a refused report is retried (the store may take long to re-open).
     pub report_retry: ReportRetry,
+    /// What runs action jobs, by executor kind.
+    pub executors: crate::exec::Executors,
 }
 
 /// The wait before a refused report is tried again: `first`, doubling up to `max`.
@@ -337,12 +342,75 @@ impl JobPool {
                 }
                 JobOutcome::Probe(outcome)
             }
-            // SKELETON: executors (src/exec) run these once the actions issue wires them.
-            JobKind::Action(_) => JobOutcome::Interrupted,
+            JobKind::Action(action) => {
+                info!(job = job.id, incident = %job.incident, request = %action.request, command = %action.command, "Action job started.");
+                JobOutcome::Action(
+                    run_action(
+                        &self.executors,
+                        job.incident,
+                        action,
+                        job.kind.timeout() + ACTION_TIMEOUT_GRACE,
+                        job.kind.max_output_bytes(),
+                    )
+                    .await,
+                )
+            }
             #[cfg(test)]
             JobKind::TestSideEffect => JobOutcome::Interrupted,
         }
     }
+}
+
+/// Extra time an executor gets beyond its job's timeout to report its own timeout, before
+/// the pool gives up on it.
+const ACTION_TIMEOUT_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs an action on its executor. A job whose digest no longer matches its incident, command
+/// and parameters (what was approved) is refused unrun. The pool enforces the job's timeout
+/// too: an executor still running after `limit` (the job's timeout and a grace) is cut off
+/// and reported `timed_out`; the output it keeps is bounded.
+pub(crate) async fn run_action(
+    executors: &crate::exec::Executors,
+    incident: IncidentId,
+    action: &crate::domain::action::ActionJob,
+    limit: Duration,
+    max_output: usize,
+) -> crate::domain::action::ActionOutcome {
+    use crate::domain::action::rules::request_digest;
+    use crate::domain::action::{ActionOutcome, ActionStatus};
+    if request_digest(incident, &action.command, &action.params) != action.digest {
+        warn!(incident = %incident, request = %action.request, "An action job does not match what was approved; not run.");
+        return ActionOutcome {
+            status: ActionStatus::Refused,
+            summary: Msg::new("action-refused-digest").word("request", action.request),
+            details: Vec::new(),
+            output: String::new(),
+            scale: None,
+            duration_ms: 0,
+        };
+    }
+    let started = Instant::now();
+    let mut outcome = match tokio::time::timeout(limit, executors.run(action)).await {
+        Ok(outcome) => outcome,
+        Err(_) => ActionOutcome {
+            status: ActionStatus::TimedOut,
+            summary: Msg::new("action-timed-out")
+                .outside("command", &action.command)
+                .number("seconds", action.timeout_ms.div_ceil(1_000)),
+            details: Vec::new(),
+            output: String::new(),
+            scale: None,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        },
+    };
+    if outcome.output.len() > max_output {
+        let mut end = max_output;
+        while end > 0 && !outcome.output.is_char_boundary(end) {
+            end -= 1;
+        }
+        outcome.output.truncate(end);
+    }
+    outcome
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -460,174 +528,4 @@ fn cut(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_refused_connection_is_a_failure_that_never_repeats_the_url() {
-        // A port that was free a moment ago: nothing listens there.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .unwrap()
-            .port();
-        let client = probe_client().unwrap();
-        let url = format!("http://127.0.0.1:{port}/health?token=s3cret");
-        let outcome = run_probe(&client, &url, Duration::from_secs(5), 1024).await;
-        match outcome {
-            ProbeOutcome::Failed { failure, error, .. } => {
-                assert_eq!(failure, ProbeFailure::Connect, "{error}");
-                assert!(!error.contains("s3cret"), "{error}");
-            }
-            other => panic!("expected a failure, got {other:?}"),
-        }
-    }
-
-    /// A fake engine that refuses the first `refuse` reports (the store re-opening) and
-    /// takes the rest, counting both and keeping the outcomes it took.
-    struct FakeEngine {
-        handle: EngineHandle,
-        refused: Arc<std::sync::atomic::AtomicUsize>,
-        taken: Arc<Mutex<Vec<(JobId, JobOutcome)>>>,
-    }
-
-    fn fake_engine(refuse: usize, store: &Arc<dyn Store>) -> FakeEngine {
-        use std::sync::atomic::AtomicUsize;
-        let (tx, mut rx) = mpsc::channel::<Event>(16);
-        let handle = EngineHandle::for_tests(tx, store.clone());
-        let refused = Arc::new(AtomicUsize::new(0));
-        let taken: Arc<Mutex<Vec<(JobId, JobOutcome)>>> = Arc::default();
-        let (counted, kept) = (refused.clone(), taken.clone());
-        tokio::spawn(async move {
-            while let Some(request) = rx.recv().await {
-                if let Event::JobFinished {
-                    job,
-                    outcome,
-                    reply,
-                } = request
-                {
-                    if counted.load(Ordering::SeqCst) < refuse {
-                        counted.fetch_add(1, Ordering::SeqCst);
-                        let _ = reply.send(Err(EngineError::NotDurable("re-opening".into())));
-                    } else {
-                        lock(&kept).push((job, outcome));
-                        let _ = reply.send(Ok(()));
-                    }
-                }
-            }
-        });
-        FakeEngine {
-            handle,
-            refused,
-            taken,
-        }
-    }
-
-    fn store_with_one_job() -> (tempfile::TempDir, Arc<dyn Store>, JobId) {
-        use crate::domain::ids::IncidentId;
-        use crate::domain::job::NewJob;
-        use crate::store::{SledStore, WriteBatch};
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
-        store
-            .commit(WriteBatch {
-                jobs: vec![JobWrite::Create {
-                    job: NewJob {
-                        incident: IncidentId::parse("INC-20261121-001").unwrap(),
-                        kind: JobKind::TestSideEffect,
-                    },
-                    at: Utc::now(),
-                }],
-                ..WriteBatch::default()
-            })
-            .unwrap();
-        let id = store.jobs(1).unwrap()[0].id;
-        (dir, store, id)
-    }
-
-    fn start_pool(store: &Arc<dyn Store>, engine: &FakeEngine) -> watch::Sender<bool> {
-        let pool = JobPool {
-            store: store.clone(),
-            engine: engine.handle.clone(),
-            clock: Arc::new(crate::engine::clock::SystemClock),
-            probes: ProbePolicy::default(),
-            wake: Arc::new(Notify::new()),
-            report_retry: ReportRetry {
-                first: Duration::from_millis(1),
-                max: Duration::from_millis(5),
-            },
-        };
-        let (stop_tx, stop_rx) = watch::channel(false);
-        tokio::spawn(pool.run(stop_rx));
-        stop_tx
-    }
-
-    /// Waits (bounded) until the fake engine took a report.
-    async fn first_report_taken(engine: &FakeEngine) -> Option<(JobId, JobOutcome)> {
-        for _ in 0..1_000 {
-            if let Some(first) = lock(&engine.taken).first().cloned() {
-                return Some(first);
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        None
-    }
-
-    #[tokio::test]
-    async fn a_report_refused_longer_than_any_fixed_retry_budget_still_reaches_the_engine() {
-        // The old pool gave up after 20 refusals and left the job marked started for good
-        // (its probe message said "Probing" until a restart): refuse more than that.
-        let (_dir, store, id) = store_with_one_job();
-        let engine = fake_engine(40, &store);
-        let _stop = start_pool(&store, &engine);
-        let taken = first_report_taken(&engine).await;
-        assert_eq!(
-            engine.refused.load(Ordering::SeqCst),
-            40,
-            "the witness: every refusal happened"
-        );
-        assert_eq!(
-            taken,
-            Some((id, JobOutcome::Interrupted)),
-            "the job's own outcome reached the engine once it took reports again"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_job_marked_started_that_nobody_runs_is_reported_interrupted() {
-        use crate::store::WriteBatch;
-        let (_dir, store, first) = store_with_one_job();
-        let engine = fake_engine(0, &store);
-        let _stop = start_pool(&store, &engine);
-        // The witness: the pool ran and reported the first job, so it is past its start.
-        assert_eq!(
-            first_report_taken(&engine).await,
-            Some((first, JobOutcome::Interrupted))
-        );
-        // Then a job is marked started by nobody in the pool: the state a lost report leaves.
-        // It must be reported, not skipped until the next restart.
-        let incident = crate::domain::ids::IncidentId::parse("INC-20261121-002").unwrap();
-        store
-            .commit(WriteBatch {
-                jobs: vec![JobWrite::Create {
-                    job: crate::domain::job::NewJob {
-                        incident,
-                        kind: JobKind::TestSideEffect,
-                    },
-                    at: Utc::now(),
-                }],
-                ..WriteBatch::default()
-            })
-            .unwrap();
-        let second = store.jobs(10).unwrap().last().unwrap().id;
-        assert!(store.mark_job_started(second, Utc::now()).unwrap());
-        let mut reported = false;
-        for _ in 0..1_000 {
-            if lock(&engine.taken).contains(&(second, JobOutcome::Interrupted)) {
-                reported = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert!(reported, "the orphaned job was never reported");
-    }
-}
+mod tests;

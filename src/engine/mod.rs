@@ -2,6 +2,8 @@
 //! writers), writes each batch in one store transaction, and answers callers only after a
 //! group-commit flush has made their change durable.
 
+pub mod action_render;
+mod actions;
 pub mod clock;
 mod commands;
 mod commit;
@@ -19,7 +21,7 @@ mod tests;
 pub mod tracked;
 pub mod views;
 
-pub use commands::timeline_line;
+pub use commands::{timeline_line, timeline_lines};
 pub use event::{ChatRecord, CommandReply, EngineHandle, EngineStopper, Event, IngestReport};
 pub use replies::MAX_LISTED_INCIDENTS;
 
@@ -98,6 +100,7 @@ pub fn spawn(
         open: open.clone(),
         people: people.clone(),
         time_zone: parts.policy.time_zone,
+        actions: Arc::new(parts.policy.actions.clone()),
     };
     let mut engine = Engine {
         store: parts.store.clone(),
@@ -192,6 +195,19 @@ struct Pending {
     stale: bool,
     /// A `Due` was handled: the scheduler hears the earliest due time after the commit.
     deadlines_touched: bool,
+    /// Action requests created or changed in this step, by incident and number.
+    requests: HashMap<
+        (IncidentId, crate::domain::action::RequestId),
+        crate::domain::action::ActionRequest,
+    >,
+    /// Services' last successful scales recorded in this step.
+    last_scales: HashMap<String, crate::store::LastScale>,
+    /// Jobs planned for requests made in this step, by incident and number.
+    planned:
+        HashMap<(IncidentId, crate::domain::action::RequestId), crate::domain::action::ActionJob>,
+    /// Incidents that left the open states in this step: their pending requests are
+    /// cancelled before the step's event is done.
+    ended: Vec<IncidentId>,
 }
 
 impl Engine {
@@ -265,6 +281,7 @@ impl Engine {
                 reply,
             } => {
                 let result = self.ingest(alerts, truncated, pending, now);
+                self.cancel_ended(pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -289,6 +306,7 @@ impl Engine {
                 }
                 self.people.lock().introduce(person.clone());
                 let result = self.command(&person.id, incident, &command, pending, now);
+                self.cancel_ended(pending, now);
                 Box::new(move |flushed| {
                     let _ = reply.send(flushed.and(result.map_err(EngineError::from)));
                 })
@@ -360,6 +378,14 @@ impl Engine {
     ) {
         for (actor, mut kind) in applied.entries {
             incident.timeline_len += 1;
+            // An incident that ends takes its requests still awaiting approval with it.
+            if let EntryKind::StateChanged { from, to } = &kind
+                && from.is_open()
+                && !to.is_open()
+                && !pending.ended.contains(&incident.id)
+            {
+                pending.ended.push(incident.id);
+            }
             // The timeline keeps names beside ids: the core knows people by id only.
             if let EntryKind::RoleAssigned {
                 user, user_name, ..

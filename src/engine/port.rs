@@ -104,6 +104,11 @@ impl InboundPort {
         blocking(move || views.incident(id)).await
     }
 
+    /// The command catalog and the configured services (chats offer them as people type).
+    pub fn actions(&self) -> Arc<crate::domain::action::ActionPolicy> {
+        self.views().actions()
+    }
+
     /// The store's read port, for the read API (which pages it on the blocking pool).
     pub fn read(&self) -> Arc<dyn StoreRead> {
         self.views().store()

@@ -16,11 +16,11 @@ use crate::store::{DirtyCard, OutboxItem, SledStore, StoreRead};
 
 /// A store that counts flushes and notes the threads commits run on; a test can hold its
 /// flushes (`hold_flush`) and make them fail (`fail_flush`).
-struct Watched {
-    inner: SledStore,
-    flushes: AtomicUsize,
+pub(super) struct Watched {
+    pub(super) inner: SledStore,
+    pub(super) flushes: AtomicUsize,
     commit_threads: Mutex<Vec<Option<String>>>,
-    hold_flush: std::sync::atomic::AtomicBool,
+    pub(super) hold_flush: std::sync::atomic::AtomicBool,
     fail_flush: std::sync::atomic::AtomicBool,
     /// Set by a failed flush: reads are refused, as the real store refuses them while it
     /// re-opens.
@@ -136,6 +136,25 @@ impl Store for Watched {
     ) -> Result<Vec<crate::domain::deadline::Deadline>, StoreError> {
         self.inner.deadlines_due(now, limit)
     }
+    fn deadline(&self, key: &str) -> Result<Option<crate::domain::deadline::Deadline>, StoreError> {
+        self.inner.deadline(key)
+    }
+    fn reserve_job_id(&self) -> Result<crate::domain::job::JobId, StoreError> {
+        self.inner.reserve_job_id()
+    }
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
+        self.inner.last_request_id(incident)
+    }
+    fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
+        self.inner.last_scale(service)
+    }
+    fn planned_job(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionJob>, StoreError> {
+        self.inner.planned_job(incident, request)
+    }
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.inner.earliest_deadline()
     }
@@ -228,16 +247,21 @@ fn carol() -> Person {
     }
 }
 
-fn start() -> Running {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Watched {
-        inner: SledStore::open(dir.path(), 1 << 20).unwrap(),
+/// A watched store over a new sled store in `dir`.
+pub(super) fn watched(dir: &std::path::Path) -> Arc<Watched> {
+    Arc::new(Watched {
+        inner: SledStore::open(dir, 1 << 20).unwrap(),
         flushes: AtomicUsize::new(0),
         commit_threads: Mutex::new(Vec::new()),
         hold_flush: false.into(),
         fail_flush: false.into(),
         failed: false.into(),
-    });
+    })
+}
+
+fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let store = watched(dir.path());
     let outbox_wake = Arc::new(Notify::new());
     let oncall = Arc::new(ShiftChange::default());
     let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));
@@ -261,7 +285,7 @@ fn start() -> Running {
     }
 }
 
-fn alert(fingerprint: &str, service: &str, now: DateTime<Utc>) -> Alert {
+pub(super) fn alert(fingerprint: &str, service: &str, now: DateTime<Utc>) -> Alert {
     Alert {
         source: AlertSource::Alertmanager,
         fingerprint: fingerprint.to_owned(),

@@ -65,7 +65,8 @@ impl OutboxWorker {
             Some(tracked) => tracked.body,
             None => body_when_decided.clone(),
         };
-        let content = render_tracked(&self.i18n, &self.locale, incident.id, &body);
+        let zone = self.engine.views().time_zone;
+        let content = render_tracked(&self.i18n, &self.locale, zone, incident.id, &body);
         let message = self.chat.post(&room, &reference, &content).await?;
         self.store
             .set_chat_ref(&reference, &format!("{room}\t{message}"))?;
@@ -112,7 +113,14 @@ impl OutboxWorker {
         room: &str,
         message: &str,
     ) -> Result<(), DeliveryError> {
-        let content = render_tracked(&self.i18n, &self.locale, tracked.incident, &tracked.body);
+        let zone = self.engine.views().time_zone;
+        let content = render_tracked(
+            &self.i18n,
+            &self.locale,
+            zone,
+            tracked.incident,
+            &tracked.body,
+        );
         self.chat
             .edit(
                 &RoomId(room.to_owned()),
@@ -148,22 +156,19 @@ impl OutboxWorker {
     }
 }
 
-/// A tracked message as the chat shows it.
+/// A tracked message as the chat shows it; times in `zone` (`[chat] time_zone`).
 pub fn render_tracked(
     i18n: &I18n,
     locale: &str,
+    zone: chrono_tz::Tz,
     incident: IncidentId,
     body: &TrackedBody,
 ) -> OutgoingMessage {
     match body {
         TrackedBody::Probe(view) => render_probe(i18n, locale, incident, view),
-        // SKELETON: the actions issue renders request messages.
-        TrackedBody::Action(_) => OutgoingMessage {
-            text: RichText::lines(std::iter::empty()),
-            fields: Vec::new(),
-            buttons: Vec::new(),
-            pin: false,
-        },
+        TrackedBody::Action(view) => {
+            crate::engine::action_render::render_action(i18n, locale, zone, incident, view)
+        }
     }
 }
 
@@ -261,9 +266,15 @@ mod tests {
             url: "http://169.254.169.254/latest".into(),
             state,
         };
-        render_tracked(&i18n, locale, incident(), &TrackedBody::Probe(view))
-            .text
-            .plain()
+        render_tracked(
+            &i18n,
+            locale,
+            chrono_tz::UTC,
+            incident(),
+            &TrackedBody::Probe(view),
+        )
+        .text
+        .plain()
     }
 
     #[test]

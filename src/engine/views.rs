@@ -2,24 +2,31 @@
 //! open incidents the engine publishes after each commit, the store's read port and the
 //! people registry — without passing through the writer: no transaction, no flush.
 
+mod actions;
+
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::domain::access::Person;
+use crate::domain::action::ActionPolicy;
 use crate::domain::command::Command;
 use crate::domain::ids::{IncidentId, RoomId, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::message::{Arg, Msg};
 use crate::engine::outbox::incident_of_key;
 use crate::engine::people::SharedPeople;
-use crate::engine::{CommandReply, replies, timeline_line};
+use crate::engine::{CommandReply, replies, timeline_lines};
 use crate::store::{StoreError, StoreRead};
 
 /// Whether `command` only reads: it is answered from views, never by the writer.
 pub fn is_query(command: &Command) -> bool {
     matches!(
         command,
-        Command::Help | Command::List | Command::Status { .. } | Command::Timeline { .. }
+        Command::Help
+            | Command::List
+            | Command::Status { .. }
+            | Command::Timeline { .. }
+            | Command::Actions
     )
 }
 
@@ -52,6 +59,8 @@ pub struct Views {
     pub(super) open: OpenIncidents,
     pub(super) people: SharedPeople,
     pub(super) time_zone: chrono_tz::Tz,
+    /// The command catalog and the services, for `/actions` and chats' suggestions.
+    pub(super) actions: Arc<ActionPolicy>,
 }
 
 impl std::fmt::Debug for Views {
@@ -64,6 +73,11 @@ impl Views {
     /// The read port, for the HTTP read API.
     pub fn store(&self) -> Arc<dyn StoreRead> {
         self.store.clone()
+    }
+
+    /// The command catalog and the configured services.
+    pub fn actions(&self) -> Arc<ActionPolicy> {
+        self.actions.clone()
     }
 
     /// An incident as last committed.
@@ -127,6 +141,14 @@ impl Views {
             _ => incident,
         };
         let Some(incident_id) = incident_id else {
+            // Outside an incident room `/actions` still shows what can be run.
+            if let Command::Actions = command {
+                return Ok(CommandReply {
+                    ok: true,
+                    lines: self.catalog_lines(),
+                    incident: None,
+                });
+            }
             return Ok(CommandReply::refused(Msg::new("reply-no-incident-here")));
         };
         let Some(incident) = self.incident(incident_id)? else {
@@ -148,9 +170,10 @@ impl Views {
                 ];
                 let zone = self.time_zone;
                 lines.push(Msg::new("reply-timeline-zone").word("zone", zone.name()));
-                lines.extend(entries.iter().map(|entry| timeline_line(entry, zone)));
+                lines.extend(entries.iter().flat_map(|entry| timeline_lines(entry, zone)));
                 lines
             }
+            Command::Actions => self.actions_lines(&incident)?,
             _ => status_lines(&incident)
                 .into_iter()
                 .map(|line| self.named(line))

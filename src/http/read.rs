@@ -105,7 +105,7 @@ pub(super) async fn list_incidents(
     }))
 }
 
-fn parse_incident_id(text: &str) -> Result<IncidentId, ApiError> {
+pub(super) fn parse_incident_id(text: &str) -> Result<IncidentId, ApiError> {
     IncidentId::parse(text)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))
 }

@@ -109,6 +109,17 @@ pub(crate) fn due(
     Ok(out)
 }
 
+/// The deadline set under the logical `key`, if there is one.
+pub(crate) fn by_key(deadlines: &sled::Tree, key: &str) -> Result<Option<Deadline>, StoreError> {
+    let Some(due_key) = deadlines.get(index_key(key))? else {
+        return Ok(None);
+    };
+    deadlines
+        .get(&due_key)?
+        .map(|bytes| decode(&due_key, &bytes))
+        .transpose()
+}
+
 /// When the earliest deadline is due; `None` when there is none. Read from the first key
 /// alone, never its value, so a record that cannot be decoded does not hide the due time.
 pub(crate) fn earliest(deadlines: &sled::Tree) -> Result<Option<DateTime<Utc>>, StoreError> {

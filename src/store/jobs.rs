@@ -41,6 +41,13 @@ pub(crate) enum MessageCount {
 pub enum JobWrite {
     /// A new job; the store gives it its id.
     Create { job: NewJob, at: DateTime<Utc> },
+    /// A new job under an id reserved before the commit (`Store::reserve_job_id`), so what
+    /// caused it can name it.
+    CreateWithId {
+        id: JobId,
+        job: NewJob,
+        at: DateTime<Utc>,
+    },
     /// The job finished (or must not run again): remove it.
     Done(JobId),
     /// Queue the job again (an interrupted idempotent one).
@@ -107,6 +114,16 @@ pub(crate) fn prepare_jobs(
                     started_at: None,
                 };
                 out.push((job_key(id), Some(encode(&job)?)));
+            }
+            JobWrite::CreateWithId { id, job, at } => {
+                let job = Job {
+                    id: *id,
+                    incident: job.incident,
+                    kind: job.kind.clone(),
+                    created_at: *at,
+                    started_at: None,
+                };
+                out.push((job_key(*id), Some(encode(&job)?)));
             }
             JobWrite::Done(id) => out.push((job_key(*id), None)),
             JobWrite::Requeue(id) => {

@@ -4,6 +4,7 @@
 //! Values are versioned records (`{"v":1,"data":…}`), so a later schema can read older
 //! values; keys are big-endian so range scans come out in order.
 
+mod actions;
 mod codec;
 mod deadlines;
 pub(crate) mod jobs;
@@ -13,6 +14,7 @@ mod sled_store;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use actions::LastScale;
 pub use jobs::{DirtyTracked, JobWrite, MAX_MESSAGES, MessageOwner, TrackedMessage};
 pub use sled_store::{AdapterTree, SledStore};
 
@@ -61,6 +63,12 @@ pub struct WriteBatch {
     pub deadlines: Vec<DeadlineChange>,
     /// Jobs created, finished or queued again, in the same transaction as their cause.
     pub jobs: Vec<JobWrite>,
+    /// Action requests created or changed (the whole request each time).
+    pub actions: Vec<crate::domain::action::ActionRequest>,
+    /// Services' last successful scales, for `scale-rollback`.
+    pub last_scales: Vec<LastScale>,
+    /// The jobs requests awaiting approval will run, by incident (and the job's request).
+    pub planned_jobs: Vec<(IncidentId, crate::domain::action::ActionJob)>,
 }
 
 impl WriteBatch {
@@ -72,6 +80,9 @@ impl WriteBatch {
             && self.sequences.is_empty()
             && self.deadlines.is_empty()
             && self.jobs.is_empty()
+            && self.actions.is_empty()
+            && self.last_scales.is_empty()
+            && self.planned_jobs.is_empty()
     }
 }
 
@@ -195,4 +206,19 @@ pub trait Store: DeliveryStore {
     fn deadlines_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Deadline>, StoreError>;
     /// When the earliest deadline is due (a read of the tree's first key, not a scan).
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError>;
+    /// The deadline set under the logical `key` (a cooldown in force), if any.
+    fn deadline(&self, key: &str) -> Result<Option<Deadline>, StoreError>;
+    /// A new job id, unique and increasing across restarts, for a job the engine is about to
+    /// create (so its request and timeline can name it in the same commit).
+    fn reserve_job_id(&self) -> Result<JobId, StoreError>;
+    /// The highest request number used in `incident` (0 when none).
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError>;
+    /// The last successful scale of `service`.
+    fn last_scale(&self, service: &str) -> Result<Option<LastScale>, StoreError>;
+    /// The job planned for request `request` of `incident` when it was made.
+    fn planned_job(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionJob>, StoreError>;
 }

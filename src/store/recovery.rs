@@ -38,6 +38,8 @@ pub(crate) struct Open {
     pub tracked: sled::Tree,
     /// Which posted chat message belongs to what (see `store::jobs`).
     pub messages: sled::Tree,
+    /// Action requests and services' last scales (see `store::actions`).
+    pub actions: sled::Tree,
     /// sled's log file. sled 0.34 ends a flush with `sync_file_range`, which survives a
     /// process crash but neither flushes the disk's write cache nor the file's size; an
     /// `fdatasync` on it after each flush makes a flush survive a power cut too.
@@ -87,6 +89,7 @@ impl Open {
             jobs: db.open_tree("jobs")?,
             tracked: db.open_tree("tracked")?,
             messages: db.open_tree("messages")?,
+            actions: db.open_tree("actions")?,
             db,
         };
         open.check_schema()?;

@@ -220,6 +220,8 @@ impl Store for SledStore {
                 outbox_ids.push(open.db.generate_id()?);
             }
             let jobs = prepare_jobs(open, &batch.jobs)?;
+            let actions =
+                super::actions::prepare(&batch.actions, &batch.last_scales, &batch.planned_jobs)?;
             let dirty_token = if prepared.dirty.is_empty() && prepared.dirty_tracked.is_empty() {
                 0
             } else {
@@ -228,7 +230,8 @@ impl Store for SledStore {
             // Cards newly marked dirty, for the depth count; the closure may run again, so it
             // starts from zero each time.
             let newly_dirty = std::cell::Cell::new(0_i64);
-            let result: Result<(), TransactionError<()>> = (
+            // sled's tuple form stops at nine trees; the slice form takes any number.
+            let trees: [&sled::Tree; 10] = [
                 &open.incidents,
                 &open.alerts,
                 &open.timeline,
@@ -238,9 +241,11 @@ impl Store for SledStore {
                 &open.deadlines,
                 &open.jobs,
                 &open.tracked,
-            )
-                .transaction(
-                    |(
+                &open.actions,
+            ];
+            let result: Result<(), TransactionError<()>> =
+                Transactional::<()>::transaction(&trees[..], |trees| {
+                    let [
                         incidents,
                         alerts,
                         timeline,
@@ -250,52 +255,59 @@ impl Store for SledStore {
                         deadlines,
                         jobs_tree,
                         tracked,
-                    )| {
-                        newly_dirty.set(0);
-                        for (key, value) in &prepared.incidents {
-                            incidents.insert(&key[..], value.as_slice())?;
+                        actions_tree,
+                    ] = trees.as_slice()
+                    else {
+                        // Ten trees in, ten views out: sled makes one view per tree.
+                        return Err(ConflictableTransactionError::Abort(()));
+                    };
+                    newly_dirty.set(0);
+                    for (key, value) in &prepared.incidents {
+                        incidents.insert(&key[..], value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.alerts {
+                        alerts.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.timeline {
+                        timeline.insert(&key[..], value.as_slice())?;
+                    }
+                    for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
+                        outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
+                    }
+                    for key in &prepared.dirty {
+                        if dirty
+                            .insert(&key[..], &dirty_token.to_be_bytes()[..])?
+                            .is_none()
+                        {
+                            newly_dirty.set(newly_dirty.get() + 1);
                         }
-                        for (key, value) in &prepared.alerts {
-                            alerts.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (key, value) in &prepared.sequences {
+                        meta.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    super::deadlines::apply(&prepared.deadlines, deadlines)?;
+                    for (key, value) in &jobs {
+                        match value {
+                            Some(value) => jobs_tree.insert(&key[..], value.as_slice())?,
+                            None => jobs_tree.remove(&key[..])?,
+                        };
+                    }
+                    for (key, value) in &prepared.tracked {
+                        tracked.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for key in &prepared.dirty_tracked {
+                        if tracked
+                            .insert(key.as_slice(), &dirty_token.to_be_bytes()[..])?
+                            .is_none()
+                        {
+                            newly_dirty.set(newly_dirty.get() + 1);
                         }
-                        for (key, value) in &prepared.timeline {
-                            timeline.insert(&key[..], value.as_slice())?;
-                        }
-                        for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
-                            outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
-                        }
-                        for key in &prepared.dirty {
-                            if dirty
-                                .insert(&key[..], &dirty_token.to_be_bytes()[..])?
-                                .is_none()
-                            {
-                                newly_dirty.set(newly_dirty.get() + 1);
-                            }
-                        }
-                        for (key, value) in &prepared.sequences {
-                            meta.insert(key.as_slice(), value.as_slice())?;
-                        }
-                        super::deadlines::apply(&prepared.deadlines, deadlines)?;
-                        for (key, value) in &jobs {
-                            match value {
-                                Some(value) => jobs_tree.insert(&key[..], value.as_slice())?,
-                                None => jobs_tree.remove(&key[..])?,
-                            };
-                        }
-                        for (key, value) in &prepared.tracked {
-                            tracked.insert(key.as_slice(), value.as_slice())?;
-                        }
-                        for key in &prepared.dirty_tracked {
-                            if tracked
-                                .insert(key.as_slice(), &dirty_token.to_be_bytes()[..])?
-                                .is_none()
-                            {
-                                newly_dirty.set(newly_dirty.get() + 1);
-                            }
-                        }
-                        Ok::<(), ConflictableTransactionError<()>>(())
-                    },
-                );
+                    }
+                    for (key, value) in &actions {
+                        actions_tree.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                });
             match result {
                 Ok(()) => {
                     if let Some(last) = outbox_ids.iter().max() {
@@ -336,6 +348,31 @@ impl Store for SledStore {
     fn earliest_deadline(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         self.shared
             .with(|open| super::deadlines::earliest(&open.deadlines))
+    }
+
+    fn deadline(&self, key: &str) -> Result<Option<Deadline>, StoreError> {
+        self.shared
+            .with(|open| super::deadlines::by_key(&open.deadlines, key))
+    }
+
+    fn reserve_job_id(&self) -> Result<JobId, StoreError> {
+        self.shared.with(|open| Ok(open.db.generate_id()?))
+    }
+
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
+        self.read_last_request_id(incident)
+    }
+
+    fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
+        self.read_last_scale(service)
+    }
+
+    fn planned_job(
+        &self,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
+    ) -> Result<Option<crate::domain::action::ActionJob>, StoreError> {
+        self.read_planned_job(incident, request)
     }
 }
 
@@ -568,22 +605,21 @@ impl StoreRead for SledStore {
         self.read_message_owner(message)
     }
 
-    // SKELETON: the actions tree arrives with issue 8.
     fn action_requests(
         &self,
-        _incident: IncidentId,
-        _after: Option<crate::domain::action::RequestId>,
-        _limit: usize,
+        incident: IncidentId,
+        after: Option<crate::domain::action::RequestId>,
+        limit: usize,
     ) -> Result<Vec<crate::domain::action::ActionRequest>, StoreError> {
-        Ok(Vec::new())
+        self.read_action_requests(incident, after, limit)
     }
 
     fn action_request(
         &self,
-        _incident: IncidentId,
-        _request: crate::domain::action::RequestId,
+        incident: IncidentId,
+        request: crate::domain::action::RequestId,
     ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError> {
-        Ok(None)
+        self.read_action_request(incident, request)
     }
 }
 

@@ -3,6 +3,8 @@
 // A failed expectation in a test or its helpers should stop that test loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod actions;
+mod actions_kill;
 mod catalog;
 mod chat;
 mod chat_refusals;
@@ -10,6 +12,7 @@ mod commands;
 mod compat;
 mod deadlines;
 mod discord;
+mod discord_actions;
 mod discord_crash;
 mod discord_lanes;
 mod discord_storm;
@@ -21,6 +24,7 @@ mod exec_logs;
 mod exec_prometheus;
 mod exec_shell;
 mod fake_discord_selftest;
+mod http_actions;
 mod http_limits;
 mod identity;
 mod intake;

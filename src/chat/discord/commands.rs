@@ -8,7 +8,8 @@ use poise::serenity_prelude as serenity;
 use tracing::{debug, warn};
 
 use crate::chat::discord::{
-    DiscordData, Error, MAX_CONTENT_CHARS, allowed_mentions, display_name, escape, person_of,
+    DiscordData, Error, MAX_CONTENT_CHARS, allowed_mentions, autocomplete, display_name, escape,
+    person_of,
 };
 use crate::chat::{RichText, parse_button};
 use crate::domain::access::Person;
@@ -134,7 +135,13 @@ fn leaf_command(i18n: &I18n, index: usize) -> PoiseCommand {
                     OptionKind::Integer { min, max } => integer_setter(min, max),
                 },
                 channel_types: None,
-                autocomplete_callback: None,
+                // Catalog commands and services come from config, not from the static tree:
+                // Discord asks for them as the member types.
+                autocomplete_callback: match option.kind {
+                    OptionKind::CatalogCommand => Some(autocomplete::command_choices),
+                    OptionKind::Service => Some(autocomplete::service_choices),
+                    _ => None,
+                },
                 __non_exhaustive: (),
             }
         })
@@ -218,7 +225,11 @@ fn set_integer<const MIN: i64, const MAX: i64>(
 
 /// The user's language: the interaction's locale if warroom speaks it, else the guild's,
 /// else en-US.
-fn reply_locale<'a>(i18n: &'a I18n, locale: &str, guild_locale: Option<&str>) -> &'a str {
+pub(super) fn reply_locale<'a>(
+    i18n: &'a I18n,
+    locale: &str,
+    guild_locale: Option<&str>,
+) -> &'a str {
     let chosen = i18n.resolve_locale(locale);
     if chosen != DEFAULT_LOCALE || locale.starts_with("en") {
         return chosen;
@@ -485,6 +496,46 @@ mod tests {
             .find(|c| c.qualified_name == name)
             .and_then(|c| c.parameters.iter().find(|p| p.name == option))
             .unwrap()
+    }
+
+    /// Catalog commands and services are offered as the member types; nothing else is.
+    #[test]
+    fn catalog_command_and_service_options_register_autocomplete() {
+        let i18n = I18n::builtin().unwrap();
+        let commands = build_commands(&i18n);
+        let mut autocompleted = Vec::new();
+        for leaf in COMMAND_TREE {
+            for option in leaf.options {
+                let parameter = find_parameter(&commands, leaf, option.name);
+                let registered =
+                    serde_json::to_value(parameter.create_as_slash_command_option().unwrap())
+                        .unwrap();
+                let wanted = matches!(
+                    option.kind,
+                    OptionKind::CatalogCommand | OptionKind::Service
+                );
+                assert_eq!(
+                    registered["autocomplete"] == serde_json::json!(true),
+                    wanted,
+                    "{:?} {}: {registered}",
+                    leaf.path,
+                    option.name
+                );
+                if wanted {
+                    assert_eq!(registered["type"], 3, "a string option");
+                    assert!(
+                        registered
+                            .get("choices")
+                            .is_none_or(|c| c.as_array().is_some_and(Vec::is_empty))
+                    );
+                    autocompleted.push(format!("{}:{}", leaf.path.join(" "), option.name));
+                }
+            }
+        }
+        assert_eq!(
+            autocompleted,
+            ["run:command", "diag:service", "scale:service"]
+        );
     }
 
     /// `/help` shows an example for every command, in every locale.

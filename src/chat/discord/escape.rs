@@ -46,12 +46,31 @@ pub fn render(rich: &RichText, max: usize) -> DiscordText {
                 }
                 None => text.push_str(&escape(&format!("@{}", id.0))),
             },
+            Span::Code(code) => text.push_str(&code_block(code)),
         }
     }
     DiscordText {
         text: cut(&text, max),
         calls,
     }
+}
+
+/// Program output as a Discord code block. Nothing inside a code block is formatted or
+/// parsed as a mention, so only what could end the block is changed: each backtick becomes
+/// `ˋ` (U+02CB, one character for one, so a length measured before still holds), and control
+/// characters other than newline and tab become `�`.
+pub fn code_block(code: &str) -> String {
+    let body: String = code
+        .chars()
+        .map(|c| match c {
+            '`' => '\u{02CB}',
+            '\n' | '\t' => c,
+            c if c.is_control() => '\u{FFFD}',
+            c => c,
+        })
+        .collect();
+    let body = body.trim_end_matches('\n');
+    format!("```\n{body}\n```")
 }
 
 /// The URL when it can be shown as a plain `<url>` link: http or https, at most 512

@@ -5,6 +5,7 @@
 //! answered within Discord's 3 s by deferring first, then handed to the engine as the same
 //! calls the console makes.
 
+pub mod autocomplete;
 mod commands;
 pub mod escape;
 pub mod pacing;

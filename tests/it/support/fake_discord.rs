@@ -310,7 +310,8 @@ impl FakeMessage {
 /// An interaction callback (`POST /interactions/{id}/{token}/callback`).
 #[derive(Debug, Clone)]
 pub struct Callback {
-    /// 4 message, 5 deferred message, 6 deferred update, 7 update message, 9 modal.
+    /// 4 message, 5 deferred message, 6 deferred update, 7 update message, 8 autocomplete
+    /// result, 9 modal.
     pub kind: u64,
     pub content: String,
     pub embeds: Vec<Value>,
@@ -320,6 +321,8 @@ pub struct Callback {
     /// Time from dispatching the interaction to the callback.
     pub latency: Duration,
     pub status: u16,
+    /// An autocomplete result's (type 8) suggestions: `{name, value, name_localizations?}`.
+    pub choices: Vec<Value>,
 }
 
 /// A follow-up (`POST /webhooks/{app}/{token}`) or an edit of the original response
@@ -401,7 +404,7 @@ impl InteractionAnswer {
     /// deferred update, or a deferral followed by a follow-up or an edit of the original.
     fn complete(&self) -> bool {
         match self.kind() {
-            Some(4 | 6 | 7 | 9) => true,
+            Some(4 | 6 | 7 | 8 | 9) => true,
             Some(5) => self.followups.iter().any(|f| f.status < 300),
             _ => false,
         }
@@ -747,6 +750,38 @@ impl FakeDiscord {
         options: &[(&str, Value)],
         locale: Option<&str>,
     ) -> InteractionHandle {
+        self.command_interaction(2, user_id, channel_id, path, options, None, locale)
+    }
+
+    /// A member typing into an autocomplete option (APPLICATION_COMMAND_AUTOCOMPLETE,
+    /// interaction type 4): `options` as already filled in, and `focused` the option being
+    /// typed with its partial text, sent as a string with `"focused": true` as Discord does.
+    /// Panics when that option was not registered with `autocomplete: true`, because Discord
+    /// would never ask. The bot answers with callback type 8 and its `choices`
+    /// ([`Callback::choices`]).
+    pub fn autocomplete(
+        &self,
+        user_id: u64,
+        channel_id: u64,
+        path: &[&str],
+        options: &[(&str, Value)],
+        focused: (&str, &str),
+        locale: Option<&str>,
+    ) -> InteractionHandle {
+        self.command_interaction(4, user_id, channel_id, path, options, Some(focused), locale)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn command_interaction(
+        &self,
+        interaction_kind: u8,
+        user_id: u64,
+        channel_id: u64,
+        path: &[&str],
+        options: &[(&str, Value)],
+        focused: Option<(&str, &str)>,
+        locale: Option<&str>,
+    ) -> InteractionHandle {
         let sh = &self.shared;
         let mut st = sh.lock();
         let (root, rest) = path.split_first().expect("slash: empty command path");
@@ -814,6 +849,20 @@ impl FakeDiscord {
             }
             leaf.push(json!({"name": name, "type": kind, "value": value}));
         }
+        if let Some((name, typed)) = focused {
+            let declared = schema
+                .iter()
+                .find(|o| o["name"] == *name)
+                .unwrap_or_else(|| panic!("autocomplete /{}: no option {name}", path.join(" ")));
+            assert!(
+                declared["autocomplete"] == json!(true),
+                "autocomplete /{} {name}: the option is not registered with autocomplete, so Discord would never ask",
+                path.join(" ")
+            );
+            leaf.push(
+                json!({"name": name, "type": declared["type"], "value": typed, "focused": true}),
+            );
+        }
         // Nest the leaf options under the subcommand and group, innermost first.
         let mut opts = leaf;
         for (depth, name) in rest.iter().enumerate().rev() {
@@ -832,7 +881,15 @@ impl FakeDiscord {
         if !resolved.is_empty() {
             data["resolved"] = Value::Object(resolved);
         }
-        let (id, token) = sh.new_interaction(&mut st, 2, user_id, channel_id, None, data, locale);
+        let (id, token) = sh.new_interaction(
+            &mut st,
+            interaction_kind,
+            user_id,
+            channel_id,
+            None,
+            data,
+            locale,
+        );
         InteractionHandle {
             shared: Arc::clone(sh),
             id,
@@ -2253,6 +2310,7 @@ impl Shared {
             ephemeral,
             latency,
             status: 204,
+            choices: data["choices"].as_array().cloned().unwrap_or_default(),
         };
         let answer = if acked {
             self.violate(
@@ -2266,8 +2324,24 @@ impl Shared {
             let detail = format!("acknowledged after {latency:?}");
             self.violate(st, ViolationKind::InteractionDeadline, route, &detail);
             Answer::error(404, 10062, "Unknown interaction")
+        } else if (ikind == 4) != (kind == 8) {
+            // An autocomplete interaction takes only an autocomplete result, and only it.
+            let detail = format!("callback type {kind} for interaction type {ikind}");
+            self.violate(st, ViolationKind::InteractionBadCallback, route, &detail);
+            Answer::form(
+                json!({"type": {"_errors": err_list("INTERACTION_RESPONSE_TYPE_INVALID", "Interaction response type is invalid for this interaction.")}}),
+            )
         } else {
             match kind {
+                8 => match autocomplete_problems(&data) {
+                    Some(detail) => {
+                        self.violate(st, ViolationKind::BadRequest, route, &detail);
+                        Answer::form(
+                            json!({"data": {"choices": {"_errors": err_list("BASE_TYPE_BAD_LENGTH", &detail)}}}),
+                        )
+                    }
+                    None => Answer::empty(),
+                },
                 4 => match self.check_message(st, route, &data) {
                     Some(a) => a,
                     None => {
@@ -2775,6 +2849,31 @@ fn validate_options(opts: &[Value], errors: &mut Map<String, Value>) {
     if !oe.is_empty() {
         errors.insert("options".into(), Value::Object(oe));
     }
+}
+
+/// What Discord refuses in an autocomplete result: more than 25 choices, a name outside
+/// 1–100 characters, a string value over 100 characters.
+fn autocomplete_problems(data: &Value) -> Option<String> {
+    let Some(choices) = data["choices"].as_array() else {
+        return Some("an autocomplete result needs a choices array".into());
+    };
+    if choices.len() > 25 {
+        return Some(format!("{} choices; at most 25", choices.len()));
+    }
+    for (i, choice) in choices.iter().enumerate() {
+        let name = chars(&choice["name"]);
+        if !(1..=100).contains(&name) {
+            return Some(format!("choices[{i}].name has {name} characters; 1 to 100"));
+        }
+        match &choice["value"] {
+            Value::String(value) if value.chars().count() > 100 => {
+                return Some(format!("choices[{i}].value is over 100 characters"));
+            }
+            Value::String(_) | Value::Number(_) => {}
+            other => return Some(format!("choices[{i}].value is {other}; a string or number")),
+        }
+    }
+    None
 }
 
 fn err_list(code: &str, message: &str) -> Value {

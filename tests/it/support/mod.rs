@@ -45,6 +45,10 @@ pub struct TestBot {
     running: Option<Running>,
     dir: TempDir,
     config: Option<String>,
+    /// Actions set in code instead of from config (catalog, services), and the executors
+    /// that run them instead of those the settings build.
+    actions: Option<warroom::domain::action::ActionPolicy>,
+    executors: Option<warroom::exec::Executors>,
 }
 
 /// A console reply to a command or click.
@@ -74,6 +78,20 @@ impl TestBot {
     /// warroom with this config file text; the demo users are added unless it has [[users]].
     pub async fn spawn_with(config: &str) -> TestBot {
         let mut bot = TestBot::unstarted(config);
+        bot.start().await;
+        bot
+    }
+
+    /// warroom with this config, the actions policy `actions` (catalog and services built in
+    /// code) and `executors` running its jobs.
+    pub async fn spawn_with_actions(
+        config: &str,
+        actions: warroom::domain::action::ActionPolicy,
+        executors: warroom::exec::Executors,
+    ) -> TestBot {
+        let mut bot = TestBot::unstarted(config);
+        bot.actions = Some(actions);
+        bot.executors = Some(executors);
         bot.start().await;
         bot
     }
@@ -108,6 +126,8 @@ impl TestBot {
             running: None,
             dir,
             config: Some(config.to_owned()),
+            actions: None,
+            executors: None,
         }
     }
 
@@ -124,7 +144,7 @@ impl TestBot {
         }
         let path = self.dir.path().join("warroom.toml");
         std::fs::write(&path, text).expect("write config");
-        Settings::load(
+        let mut settings = Settings::load(
             Some(&path),
             &Overrides {
                 http_addr: Some("127.0.0.1:0".to_owned()),
@@ -132,16 +152,50 @@ impl TestBot {
                 ingest_token: None,
             },
         )
-        .expect("test config is valid")
+        .expect("test config is valid");
+        if let Some(actions) = &self.actions {
+            settings.policy.actions = actions.clone();
+        }
+        settings
     }
 
     pub async fn start(&mut self) {
+        self.try_start().await.expect("warroom starts");
+    }
+
+    async fn try_start(&mut self) -> anyhow::Result<()> {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let running = start_on(self.settings(), listener, self.clock.clone())
-            .await
-            .expect("warroom starts");
+        let running = match &self.executors {
+            Some(executors) => {
+                warroom::app::start_with_executors(
+                    self.settings(),
+                    listener,
+                    self.clock.clone(),
+                    executors.clone(),
+                )
+                .await?
+            }
+            None => start_on(self.settings(), listener, self.clock.clone()).await?,
+        };
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
+        Ok(())
+    }
+
+    /// Abandons the running warroom without a stop, as a crash would (running jobs stay
+    /// marked started), and starts a new one on the same data directory once the old one
+    /// has let go of it (bounded).
+    pub async fn crash_and_start(&mut self) {
+        drop(self.running.take());
+        let mut last = None;
+        for _ in 0..400 {
+            match self.try_start().await {
+                Ok(()) => return,
+                Err(error) => last = Some(error),
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("warroom did not start again after the crash: {last:?}");
     }
 
     /// Stops cleanly; [`TestBot::start`] starts again on the same data directory (a test
