@@ -396,3 +396,100 @@ async fn the_shipped_catalog_runs_on_these_executors() {
     ran.sort();
     assert_eq!(ran, ["diag", "health", "logs", "promql"]);
 }
+
+/// `/diag` end to end through the console, with the executors `serve` builds from config
+/// (the shipped catalog, `[logs]` on the Loki fake, health URLs on a loopback server): it
+/// runs at once (read-only), the room shows the likely cause, the timeline has the request
+/// and its finish, and the API has the full report.
+#[tokio::test]
+async fn diag_typed_in_an_incident_room_shows_the_likely_cause() {
+    let health = HealthServer::start().await;
+    let loki = FakeLogs::loki().await;
+    for seconds in [90, 30] {
+        loki.push_line(
+            &[("app", "payments")],
+            Utc::now() - chrono::Duration::seconds(seconds),
+            "ERROR charge failed: connect: connection refused",
+        );
+    }
+    let config = format!(
+        r#"[chat]
+card_edit_interval = "0s"
+[probes]
+allow_hosts = [{allow}]
+[actions]
+commands_dir = "{commands}"
+[logs]
+kind = "loki"
+url = "{loki}"
+[[services]]
+name = "checkout-api"
+health_url = "{fail}"
+depends_on = ["payments-api"]
+[[services]]
+name = "payments-api"
+log_selector = '{{app="payments"}}'
+"#,
+        allow = health.allow_hosts(),
+        commands = concat!(env!("CARGO_MANIFEST_DIR"), "/commands"),
+        loki = loki.url,
+        fail = health.url("/fail"),
+    );
+    let bot = crate::support::TestBot::spawn_with(&config).await;
+    bot.alert(
+        "alertmanager",
+        &crate::support::am_alert("fp1", "checkout-api", "critical", "firing"),
+    )
+    .await;
+    let incident = "INC-20261121-001";
+    let room = bot.room_of(incident).await;
+
+    let reply = bot.slash("bob", &room, "/diag checkout-api").await;
+    assert!(reply.ok, "{reply:?}");
+    let cause = "🩺 Likely cause: payments-api, failing while its dependencies are healthy (2 of 2 services failing).";
+    let messages = bot
+        .wait_for_messages(&room, "the diagnosis", |messages| {
+            messages
+                .iter()
+                .any(|m| m["text"].as_str().is_some_and(|t| t.contains(cause)))
+        })
+        .await;
+    let text = messages
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .find(|t| t.contains(cause))
+        .unwrap();
+    assert!(text.contains("1. payments-api — likely cause"), "{text}");
+    assert!(text.contains("⚠ Connection refused: 2 lines"), "{text}");
+    assert!(
+        text.contains("2. checkout-api — failing behind payments-api"),
+        "{text}"
+    );
+
+    let kinds = bot.timeline_kinds(incident).await;
+    assert!(kinds.contains(&"action_requested".to_owned()), "{kinds:?}");
+    for _ in 0..400 {
+        if bot
+            .timeline_kinds(incident)
+            .await
+            .contains(&"action_finished".to_owned())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (status, request) = bot
+        .get(&format!("/v1/incidents/{incident}/actions/A1"))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{request}");
+    assert_eq!(request["state"], "succeeded", "{request}");
+    let output = request["outcome"]["output"].as_str().unwrap_or_default();
+    assert!(
+        output.contains("payments-api (depth 1): FAILING"),
+        "{request:#}"
+    );
+    assert!(
+        output.contains("checkout-api (depth 0): FAILING"),
+        "{request:#}"
+    );
+}
