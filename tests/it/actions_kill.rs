@@ -6,9 +6,6 @@
 //! The command is `/usr/bin/flock <marker> /bin/sleep 20`: flock creates the marker file (the
 //! witness that the program started) and holds it while sleep runs, so warroom is killed in
 //! the middle of the execution.
-//!
-//! Needs the catalog loader (`[actions] commands_dir`) and the shell executor from their
-//! branches of issue 8: ignored until they are merged (then remove the `ignore`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -229,7 +226,6 @@ async fn approve_and_kill(
 }
 
 #[tokio::test]
-#[ignore = "needs the catalog loader and the shell executor (issue 8's catalog and kube branches)"]
 async fn a_non_idempotent_action_running_at_kill_9_is_noted_and_never_run_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let marker = dir.path().join("marker");
@@ -278,7 +274,6 @@ async fn a_non_idempotent_action_running_at_kill_9_is_noted_and_never_run_again(
 }
 
 #[tokio::test]
-#[ignore = "needs the catalog loader and the shell executor (issue 8's catalog and kube branches)"]
 async fn an_idempotent_action_running_at_kill_9_runs_once_more_after_the_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let marker = dir.path().join("marker");

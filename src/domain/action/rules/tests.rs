@@ -30,11 +30,21 @@ pub(crate) fn command(
         timeout: StdDuration::from_secs(30),
         cooldown: (name == "scale").then(|| StdDuration::from_secs(300)),
         idempotent: approvals == 0 || name == "scale",
-        params: vec![ParamDef {
+        params: std::iter::once(ParamDef {
             name: "service".into(),
             kind: ParamKind::Service,
             required: true,
-        }],
+        })
+        // A scale names its count, as the shipped catalog's does.
+        .chain((action == "scale").then(|| ParamDef {
+            name: "replicas".into(),
+            kind: ParamKind::Integer {
+                min: Some(0),
+                max: Some(50),
+            },
+            required: true,
+        }))
+        .collect(),
         argv: Vec::new(),
         env: Vec::new(),
     }
