@@ -239,6 +239,7 @@ notice-ack-reminder-nobody = ⏰ { $incident } is still not acknowledged after {
 tl-ack-reminder = #{ $seq } { $at } acknowledgement reminder { $number } of { $max } sent
 # --- jobs, probes and tracked messages ---
 button-reprobe = Re-probe
+button-diagnose = Diagnose
 probe-running = 🔎 Probing { $url } …
 probe-answered = 🔎 Health probe { $url }: { $status } { $reason } in { $latency } ms
 probe-redirect = ↳ redirects to { $location } (not followed)

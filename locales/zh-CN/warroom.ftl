@@ -218,6 +218,7 @@ notice-ack-reminder-nobody = ⏰ { $incident } 已 { $minutes } 分钟仍未确�
 tl-ack-reminder = #{ $seq } { $at } 已发送第 { $number } 次确认提醒（共 { $max } 次）
 # --- jobs, probes and tracked messages ---
 button-reprobe = 重新探测
+button-diagnose = 诊断
 probe-running = 🔎 正在探测 { $url } …
 probe-answered = 🔎 健康探测 { $url }：{ $status } { $reason }，耗时 { $latency } 毫秒
 probe-redirect = ↳ 重定向到 { $location }（未跟随）

@@ -234,10 +234,23 @@ pub fn approval_button_id(incident: IncidentId, request: RequestId, approve: boo
     format!("apr:{verb}:{incident}:{request}")
 }
 
+/// The card's Diagnose button: `/diag` on the incident's own service.
+pub fn diagnose_button_id(incident: IncidentId) -> String {
+    format!("diag:run:{incident}")
+}
+
 /// The command a button press means, and its incident.
 pub fn parse_button(id: &str) -> Option<(Command, IncidentId)> {
     if let Some(incident) = id.strip_prefix("probe:again:") {
         return Some((Command::Reprobe, IncidentId::parse(incident).ok()?));
+    }
+    if let Some(incident) = id.strip_prefix("diag:run:") {
+        let diagnose = Command::Action {
+            command: crate::domain::action::DIAGNOSE_COMMAND.to_owned(),
+            // The engine fills in the incident's own service.
+            params: crate::domain::command::ActionParams::Named(Default::default()),
+        };
+        return Some((diagnose, IncidentId::parse(incident).ok()?));
     }
     if let Some(rest) = id.strip_prefix("apr:") {
         let mut parts = rest.splitn(3, ':');
@@ -310,6 +323,13 @@ mod tests {
         ] {
             assert_eq!(parse_button(bad), None, "{bad}");
         }
+        let diagnose = diagnose_button_id(incident);
+        assert!(diagnose.len() <= 100);
+        assert!(matches!(
+            parse_button(&diagnose),
+            Some((Command::Action { command, .. }, id)) if command == "diag" && id == incident
+        ));
+        assert_eq!(parse_button("diag:run:nope"), None);
         let reprobe = reprobe_button_id(incident);
         assert!(reprobe.len() <= 100);
         assert_eq!(parse_button(&reprobe), Some((Command::Reprobe, incident)));

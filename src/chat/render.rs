@@ -1,7 +1,9 @@
 //! Renders incidents into chat messages in a given locale, as structured text each chat
 //! renders for its medium (see [`RichText`]).
 
-use crate::chat::{Button, OutgoingMessage, RichField, RichText, Span, button_id};
+use crate::chat::{
+    Button, OutgoingMessage, RichField, RichText, Span, button_id, diagnose_button_id,
+};
 use crate::domain::incident::{Incident, IncidentRole, allowed_transitions};
 use crate::domain::message::Msg;
 use crate::i18n::I18n;
@@ -13,7 +15,9 @@ const FIELD_LIMIT: usize = 1000;
 /// The incident card: title, severity, state, service, alert counts, roles, summary,
 /// description, links, and the buttons that make sense in the current state. Role holders are
 /// named, not called: the mention message calls them once, the card stays quiet on every edit.
-pub fn card(i18n: &I18n, locale: &str, incident: &Incident) -> OutgoingMessage {
+/// `diagnose` adds a Diagnose button (the incident's service can be diagnosed) while the
+/// incident is still open.
+pub fn card(i18n: &I18n, locale: &str, incident: &Incident, diagnose: bool) -> OutgoingMessage {
     let t = |id: &str| i18n.text(locale, id, &[]);
     let own = |id: &str| RichText::own(t(id));
     let severity = incident.severity.to_string().to_uppercase();
@@ -69,13 +73,19 @@ pub fn card(i18n: &I18n, locale: &str, incident: &Incident) -> OutgoingMessage {
         }
     }
     let transitions = allowed_transitions(incident.state);
-    let buttons = transitions
+    let mut buttons: Vec<Button> = transitions
         .iter()
         .map(|transition| Button {
             id: button_id(*transition, incident.id),
             label: t(&format!("button-{}", transition.as_str())),
         })
         .collect();
+    if diagnose && incident.state.is_open() {
+        buttons.push(Button {
+            id: diagnose_button_id(incident.id),
+            label: t("button-diagnose"),
+        });
+    }
     OutgoingMessage {
         text: i18n.rich(
             locale,

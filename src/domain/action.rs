@@ -38,6 +38,21 @@ pub struct ActionPolicy {
     pub auto_diagnose: bool,
 }
 
+/// The catalog command a card's Diagnose button and `auto_diagnose` run.
+pub const DIAGNOSE_COMMAND: &str = "diag";
+
+impl ActionPolicy {
+    /// The diagnosis command and the configured service it would look at, when an incident
+    /// of `service` can be diagnosed: the catalog has `diag` with a service parameter and the
+    /// service is configured. One answer for the card's button and for `auto_diagnose`.
+    pub fn diagnosis_for(&self, service: Option<&str>) -> Option<(&CommandDef, &ServiceDef)> {
+        let service = self.services.get(service?)?;
+        let command = self.catalog.get(DIAGNOSE_COMMAND)?;
+        command.service_param()?;
+        Some((command, service))
+    }
+}
+
 impl Default for ActionPolicy {
     fn default() -> ActionPolicy {
         ActionPolicy {

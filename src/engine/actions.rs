@@ -43,12 +43,15 @@ impl Engine {
         if let Err(msg) = rules::check_requester(person, &incident) {
             return Ok(refused(msg));
         }
-        let (definition, values) =
-            match crate::domain::action::params::bind_action(&self.policy.actions, command, params)
-            {
-                Ok(bound) => bound,
-                Err(msg) => return Ok(refused(msg)),
-            };
+        let params = with_incident_service(&self.policy.actions, &incident, command, params);
+        let (definition, values) = match crate::domain::action::params::bind_action(
+            &self.policy.actions,
+            command,
+            &params,
+        ) {
+            Ok(bound) => bound,
+            Err(msg) => return Ok(refused(msg)),
+        };
         let inputs = self.request_inputs(pending, id, &definition.name, values.get("service"))?;
         match rules::request_action(
             &self.policy.actions,
@@ -183,18 +186,15 @@ impl Engine {
         let Some(incident) = self.incident(pending, id)? else {
             return Ok(());
         };
-        let Some(service) = incident
-            .service
-            .as_deref()
-            .and_then(|service| self.policy.actions.services.get(service))
-            .map(|service| service.name.clone())
+        let Some((diag, service)) = self
+            .policy
+            .actions
+            .diagnosis_for(incident.service.as_deref())
+            .map(|(diag, service)| (diag.clone(), service.name.clone()))
         else {
             return Ok(());
         };
-        let Some(diag) = self.policy.actions.catalog.get("diag").cloned() else {
-            return Ok(());
-        };
-        if diag.needs_approval() || diag.service_param().is_none() {
+        if diag.needs_approval() {
             // Only a read-only diagnosis runs unasked.
             return Ok(());
         }
@@ -480,3 +480,33 @@ fn log_outcome(job: &Job, outcome: &ActionOutcome) {
 
 #[cfg(test)]
 mod tests;
+
+/// Named parameters without a service, for a command that takes one, act on the incident's
+/// own service: the card's Diagnose button sends none. Typed text is left alone (its
+/// positions would shift).
+fn with_incident_service(
+    policy: &crate::domain::action::ActionPolicy,
+    incident: &Incident,
+    command: &str,
+    params: &ActionParams,
+) -> ActionParams {
+    let ActionParams::Named(values) = params else {
+        return params.clone();
+    };
+    let takes_service = policy
+        .catalog
+        .find(command)
+        .and_then(|definition| definition.service_param())
+        .is_some();
+    match (
+        &incident.service,
+        takes_service && !values.contains_key("service"),
+    ) {
+        (Some(service), true) => {
+            let mut values = values.clone();
+            values.insert("service".to_owned(), service.clone());
+            ActionParams::Named(values)
+        }
+        _ => params.clone(),
+    }
+}

@@ -73,6 +73,15 @@ pub fn card_key(incident: IncidentId) -> String {
 }
 
 impl OutboxWorker {
+    /// Whether the card offers a Diagnose button: the same answer `auto_diagnose` uses.
+    fn can_diagnose(&self, incident: &crate::domain::incident::Incident) -> bool {
+        self.engine
+            .views()
+            .actions()
+            .diagnosis_for(incident.service.as_deref())
+            .is_some()
+    }
+
     /// A delivery got through: the chat accepts warroom again.
     pub(super) fn unblocked(&self) {
         if let Some(previous) = self.health.clear_chat_blocked() {
@@ -137,7 +146,12 @@ impl OutboxWorker {
                     },
                     None => {
                         let room = self.room(incident_id)?;
-                        let card = render::card(&self.i18n, &self.locale, &incident);
+                        let card = render::card(
+                            &self.i18n,
+                            &self.locale,
+                            &incident,
+                            self.can_diagnose(&incident),
+                        );
                         let message = self.chat.post(&room, &card_key(incident_id), &card).await?;
                         self.store
                             .set_chat_ref(&card_key(incident_id), &format!("{room}\t{message}"))?;
@@ -230,7 +244,12 @@ impl OutboxWorker {
             self.store.clear_dirty_card(card)?;
             return Ok(());
         };
-        let content = render::card(&self.i18n, &self.locale, &incident);
+        let content = render::card(
+            &self.i18n,
+            &self.locale,
+            &incident,
+            self.can_diagnose(&incident),
+        );
         let edited = self
             .chat
             .edit(

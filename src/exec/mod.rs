@@ -118,7 +118,6 @@ pub fn executor_name(kind: ExecutorKind) -> &'static str {
 /// Builds every executor the settings allow; one that cannot be built is left out (its jobs
 /// are refused as not configured) and logged.
 pub async fn build(settings: &ExecSettings) -> Executors {
-    // SKELETON: each executor is added here as it lands (issue 8).
     let mut executors = Executors::none();
     let http = match http::HttpExecutor::new(settings.allow_hosts.clone()) {
         Ok(http) => Some(http),

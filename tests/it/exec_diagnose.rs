@@ -492,4 +492,26 @@ log_selector = '{{app="payments"}}'
         output.contains("checkout-api (depth 0): FAILING"),
         "{request:#}"
     );
+
+    // The card offers the same diagnosis as a button, for the incident's own service.
+    let card = bot.card(&room).await;
+    let button = format!("diag:run:{incident}");
+    assert!(
+        card["buttons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b["id"] == button.as_str()),
+        "{card:#}"
+    );
+    let pressed = bot
+        .click("bob", card["id"].as_str().unwrap(), &button)
+        .await;
+    assert!(pressed.ok, "{pressed:?}");
+    let (status, second) = bot
+        .get(&format!("/v1/incidents/{incident}/actions/A2"))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{second}");
+    assert_eq!(second["command"], "diag", "{second}");
+    assert_eq!(second["params"]["service"], "checkout-api", "{second}");
 }
