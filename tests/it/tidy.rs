@@ -207,6 +207,28 @@ fn adapters_depend_on_the_inbound_port() {
     );
 }
 
+/// Architecture invariant: executors get a job and return an outcome; they never reach the
+/// engine, the store or a chat (so an executor cannot decide, write or post on its own).
+#[test]
+fn executors_depend_on_no_engine_store_or_chat() {
+    let violations: Vec<String> = src_files()
+        .iter()
+        .filter(|(relative, _)| relative.starts_with("src/exec/"))
+        .flat_map(|(relative, text)| {
+            let code = squeezed(text);
+            ["engine::", "store::", "chat::"]
+                .into_iter()
+                .filter(move |module| code.contains(module))
+                .map(move |module| format!("{relative}: {module}"))
+        })
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "src/exec/ must not name the engine, the store or a chat:\n{}",
+        violations.join("\n")
+    );
+}
+
 /// The three checks above catch the ways around them a reviewer found: a grouped import, a
 /// relative path, a fully qualified call, and calls rustfmt broke over lines.
 #[test]
