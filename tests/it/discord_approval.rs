@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use crate::discord::{
     ALICE, BOB, DUTY_ROLE, MALLORY, WANG, guild_config, incident_channel, wait_until,
 };
-use crate::support::TestBot;
 use crate::support::fake_discord::{FakeDiscord, FakeMessage, InteractionAnswer};
 use crate::support::fake_kube::{FakeKube, KubeCall, KubeRequest};
+use crate::support::{TestBot, am_alert};
 
 /// The second duty manager (ALICE, on call as commander, is the first).
 const DORA: u64 = 930_000_000_000_000_004;
@@ -465,6 +465,75 @@ async fn a_reject_from_a_duty_manager_cancels_and_nothing_reaches_kubernetes() {
         "{:#?}",
         room.kube.requests()
     );
+}
+
+/// Discord itself refuses a custom id its message does not carry; warroom checks too: an
+/// approval button naming another incident's request, pressed in this incident's room,
+/// never votes there (the fake, unlike Discord, lets the forged id through).
+#[tokio::test]
+async fn an_approval_button_naming_another_incident_never_votes_there() {
+    let room = ApprovalRoom::open(&["checkout-api"]).await;
+    room.bot
+        .alert(
+            "alertmanager",
+            &am_alert("fp-other", "payments-api", "critical", "firing"),
+        )
+        .await;
+    wait_until("the second incident's channel", || async {
+        room.fake.channel_by_name("inc-20261121-002").is_some()
+    })
+    .await;
+    let other = room.fake.channel_by_name("inc-20261121-002").unwrap().id;
+    let asked = room
+        .fake
+        .slash(
+            BOB,
+            other,
+            &["scale"],
+            &[("service", json!("checkout-api")), ("replicas", json!(4))],
+            None,
+        )
+        .wait_answer(WAIT)
+        .await;
+    assert!(asked.text().contains("A1"), "{}", asked.text());
+    assert!(room.scale(BOB, "checkout-api", 3).await.acked());
+    let here = room.approval_message("A1").await;
+    let forged = "apr:approve:INC-20261121-002:A1";
+    for user in [ALICE, DORA] {
+        let answer = room.press(user, here.id, forged).await;
+        assert!(
+            answer.text().contains("not one warroom knows"),
+            "{}",
+            answer.text()
+        );
+    }
+    // Both duty managers' real votes in the other room still count and run it there.
+    let there = room
+        .fake
+        .messages(other)
+        .into_iter()
+        .find(|m| m.custom_ids().contains(&forged.to_owned()))
+        .expect("the other incident's approval message");
+    room.fake
+        .click(ALICE, other, there.id, forged, None)
+        .wait_answer(WAIT)
+        .await;
+    let other_votes = || async {
+        room.bot
+            .timeline("INC-20261121-002")
+            .await
+            .into_iter()
+            .filter(|entry| entry["kind"] == "action_vote")
+            .collect::<Vec<_>>()
+    };
+    let votes_there = other_votes().await;
+    assert_eq!(votes_there.len(), 1, "{votes_there:#?}");
+    assert_eq!(votes_there[0]["actor"], actor(ALICE));
+    assert!(
+        !kinds(&room.action_entries().await).contains(&"action_vote"),
+        "no vote reached this incident either"
+    );
+    assert!(room.scale_patches().is_empty());
 }
 
 #[tokio::test]
