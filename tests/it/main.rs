@@ -13,6 +13,7 @@ mod compat;
 mod deadlines;
 mod discord;
 mod discord_actions;
+mod discord_approval;
 mod discord_crash;
 mod discord_lanes;
 mod discord_storm;

@@ -13,7 +13,7 @@ use crate::chat::discord::{
 };
 use crate::chat::{RichText, parse_button};
 use crate::domain::access::Person;
-use crate::domain::command::{COMMAND_TREE, OptionKind, OptionValues, build};
+use crate::domain::command::{COMMAND_TREE, Command, OptionKind, OptionValues, build};
 use crate::domain::emoji::normalize_reaction;
 use crate::domain::ids::{IncidentId, MessageId, RoomId};
 use crate::domain::message::Msg;
@@ -391,6 +391,14 @@ async fn on_button(
         vec![Msg::new("reply-unmapped-discord-user")]
     } else {
         match parse_button(&component.data.custom_id) {
+            // Discord checks a custom id against the message's components; a vote is checked
+            // here too, as its docs advise: an approval counts only from its incident's room.
+            Some((command @ Command::Vote { .. }, incident))
+                if incident_of(data, component.channel_id).await != Some(incident) =>
+            {
+                warn!(incident = %incident, channel = %component.channel_id, ?command, "An approval button pressed outside its incident's room was refused.");
+                vec![Msg::new("reply-unknown-button")]
+            }
             Some((command, incident)) => {
                 data.port
                     .command(person, Vec::new(), Some(incident), command)

@@ -278,12 +278,32 @@ pub fn bind(
         }
     };
     let mut bound = BTreeMap::new();
+    // A replicas count outside the catalog's range is held against the service's own bounds
+    // first: those are the tighter rule a retry must respect (`99` → "above checkout-api's
+    // max_replicas 10", not "0 to 50", which would invite a refused 40). The catalog's
+    // refusal stands when the service's bounds allow the number.
+    let mut range_refusal = None;
     for param in &command.params {
         match given.get(&param.name) {
-            Some(value) => {
-                let value = check_param(command, param, value, &policy.services)?;
-                bound.insert(param.name.clone(), value);
-            }
+            Some(value) => match check_param(command, param, value, &policy.services) {
+                Ok(value) => {
+                    bound.insert(param.name.clone(), value);
+                }
+                Err(error) => {
+                    let number = value.trim().parse::<i64>().ok();
+                    match number {
+                        Some(number)
+                            if param.name == "replicas"
+                                && matches!(param.kind, ParamKind::Integer { .. })
+                                && command.service_param().is_some() =>
+                        {
+                            bound.insert(param.name.clone(), number.to_string());
+                            range_refusal = Some(error);
+                        }
+                        _ => return Err(error),
+                    }
+                }
+            },
             None if param.required => {
                 return Err(parse(ParseError::MissingOption {
                     option: param.name.clone(),
@@ -293,6 +313,9 @@ pub fn bind(
         }
     }
     check_service_bounds(command, &bound, &policy.services)?;
+    if let Some(error) = range_refusal {
+        return Err(error);
+    }
     Ok((command.clone(), bound))
 }
 

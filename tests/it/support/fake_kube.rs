@@ -52,6 +52,8 @@ pub struct KubeRequest {
     pub query: Option<String>,
     pub body: Option<Value>,
     pub authorization: Option<String>,
+    /// When the fake received it (for latency figures).
+    pub at: std::time::Instant,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -198,6 +200,7 @@ fn request(
         query,
         body,
         authorization: header_text(header::AUTHORIZATION),
+        at: std::time::Instant::now(),
     }
 }
 

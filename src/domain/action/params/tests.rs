@@ -258,15 +258,14 @@ fn bad_parameters_are_refused_naming_the_parameter_and_rule() {
         (
             "scale",
             raw("checkout-api 99"),
-            parse_error(
-                "scale",
-                ParseError::InvalidInteger {
-                    option: s("replicas"),
-                    value: s("99"),
-                    min: 0,
-                    max: 50,
-                },
-            ),
+            // Outside the catalog's 0–50 too: the service's tighter bound is named.
+            BindError::AboveServiceMax {
+                command: s("scale"),
+                option: s("replicas"),
+                value: 99,
+                service: s("checkout-api"),
+                max: 10,
+            },
         ),
         (
             "scale",
@@ -516,7 +515,7 @@ fn arg<'m>(msg: &'m Msg, name: &str) -> Option<&'m Arg> {
 #[test]
 fn refusals_are_localized_messages_naming_command_and_parameter() {
     let policy = policy();
-    let msg = bind_action(&policy, "scale", &raw("checkout-api 99")).unwrap_err();
+    let msg = bind_action(&policy, "scale", &raw("checkout-api lots")).unwrap_err();
     assert_eq!(msg.id, "action-error-invalid-integer");
     assert_eq!(arg(&msg, "command"), Some(&Arg::Word("scale".to_owned())));
     assert_eq!(arg(&msg, "option"), Some(&Arg::Text("replicas".to_owned())));
@@ -555,4 +554,72 @@ fn bound_commands_keep_their_definition() {
     let (command, _) = bind(&policy(), "restart", &raw("checkout-api")).unwrap();
     assert_eq!(command.risk, Risk::High);
     assert!(command.needs_approval());
+}
+
+/// A count outside both the catalog's range (0–50) and the service's (2–10) is refused with
+/// the service's bound, the one a retry must respect; the catalog's range still refuses a
+/// count the service's bounds would allow.
+#[test]
+fn a_replicas_count_outside_both_ranges_names_the_services_bound() {
+    let s = |text: &str| text.to_owned();
+    let policy = policy();
+    let above = BindError::AboveServiceMax {
+        command: s("scale"),
+        option: s("replicas"),
+        value: 99,
+        service: s("checkout-api"),
+        max: 10,
+    };
+    for params in [
+        raw("checkout-api 99"),
+        raw("replicas:99 service:checkout-api"),
+        named(&[("service", "checkout-api"), ("replicas", "99")]),
+    ] {
+        assert_eq!(bind(&policy, "scale", &params).unwrap_err(), above);
+    }
+    assert_eq!(
+        bind(&policy, "scale", &raw("checkout-api -1")).unwrap_err(),
+        BindError::BelowServiceMin {
+            command: s("scale"),
+            option: s("replicas"),
+            value: -1,
+            service: s("checkout-api"),
+            min: 2,
+        }
+    );
+    let msg = bind_action(&policy, "scale", &raw("checkout-api 99")).unwrap_err();
+    let i18n = crate::i18n::I18n::builtin().unwrap();
+    assert_eq!(
+        i18n.render("en-US", &msg),
+        "scale: replicas: 99 is above checkout-api's max_replicas 10."
+    );
+
+    let wide = ActionPolicy {
+        services: Services::new([ServiceDef {
+            name: s("big"),
+            namespace: Some(s("shop")),
+            deployment: Some(s("big")),
+            min_replicas: Some(0),
+            max_replicas: Some(100),
+            ..ServiceDef::default()
+        }]),
+        ..policy.clone()
+    };
+    assert_eq!(
+        bind(&wide, "scale", &raw("big 60")).unwrap_err(),
+        parse_error(
+            "scale",
+            ParseError::InvalidInteger {
+                option: s("replicas"),
+                value: s("60"),
+                min: 0,
+                max: 50,
+            },
+        )
+    );
+    // Not a number at all is refused as such, whatever the service's bounds.
+    assert!(matches!(
+        bind(&policy, "scale", &raw("checkout-api many")).unwrap_err(),
+        BindError::Parse { .. }
+    ));
 }
