@@ -535,3 +535,6 @@ action-vote-ignored-digest = { $request } no longer matches what was requested; 
 action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
 action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
 action-refused-digest = { $request } does not match what was approved, so it was not run.
+
+# --- shell argument values ---
+shell-value-outside-alphabet = Not run: parameter { $param } contains { $character }; a shell command's value may hold only letters, digits and . _ : / = @ + , - (no spaces, quotes, backslashes or wildcards) unless its catalog file gives the parameter a pattern.

@@ -479,3 +479,6 @@ action-vote-ignored-digest = { $request } 与申请时的内容不再一致，�
 action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
 action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。
 action-refused-digest = { $request } 与批准的内容不一致，因此未执行。
+
+# --- shell argument values ---
+shell-value-outside-alphabet = 未执行：参数 { $param } 含有 { $character }；除非目录文件为该参数声明了 pattern，shell 命令的参数值只能包含字母、数字和 . _ : / = @ + , -（不能有空格、引号、反斜杠或通配符）。

@@ -74,7 +74,22 @@ async fn parameters_reach_the_program_as_whole_arguments_without_a_shell() {
         ],
     );
     job.argv = recorder(&out, &["{service}", "{pattern}", "{pair}", "literal"]);
-    let outcome = ShellExecutor::new().run(&job).await;
+    // Spaces and globs are outside the safe alphabet: only parameters that declare a pattern
+    // take them.
+    let refused = ShellExecutor::new().run(&job).await;
+    assert_eq!(refused.summary.id, "shell-value-outside-alphabet");
+    assert!(!out.exists());
+    let catalog = warroom::domain::action::Catalog::new([
+        warroom::domain::action::catalog::parse_command_file(
+            "name = \"dns\"\ndescription = \"d\"\nexecutor = \"shell\"\n\
+             argv = [\"/bin/sh\", \"{service}\", \"{pattern}\", \"{pair}\"]\n\
+             params = [{ name = \"service\", type = \"string\", pattern = \"[a-z ]+\" },\n\
+             { name = \"pattern\", type = \"string\", pattern = \"[*]\" },\n\
+             { name = \"pair\", type = \"string\", pattern = \".+\" }]\n",
+        )
+        .unwrap(),
+    ]);
+    let outcome = ShellExecutor::for_catalog(&catalog).run(&job).await;
     assert_eq!(outcome.status, ActionStatus::Succeeded, "{outcome:#?}");
     assert_eq!(outcome.summary.id, "shell-succeeded");
     // One argument each, unsplit, unglobbed.
@@ -104,6 +119,15 @@ async fn no_injection_input_reaches_the_program() {
         "a > /tmp/owned",
         "a < /etc/shadow",
         "\u{1b}]0;title\u{7}",
+        // For wrappers that split their arguments again.
+        "x --output=/etc/passwd",
+        "a -rf /",
+        "'a'",
+        "\"a\"",
+        "a\\b",
+        "*",
+        "a\u{202E}b",
+        "caf\u{e9}",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (index, input) in inputs.iter().enumerate() {
@@ -117,7 +141,12 @@ async fn no_injection_input_reaches_the_program() {
             "{input:?}: {outcome:#?}"
         );
         assert!(
-            ["shell-value-refused", "shell-value-flag"].contains(&outcome.summary.id.as_str()),
+            [
+                "shell-value-refused",
+                "shell-value-flag",
+                "shell-value-outside-alphabet"
+            ]
+            .contains(&outcome.summary.id.as_str()),
             "{input:?}: {outcome:#?}"
         );
         assert_eq!(text_arg(&outcome, "param").as_deref(), Some("service"));
