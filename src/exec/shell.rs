@@ -2,7 +2,8 @@
 //! and its arguments, each `{param}` placeholder replaced by that parameter's value as one
 //! whole argument. The environment is cleared except the command's allow-list, output is
 //! bounded, and on timeout the whole process group (the program and everything it started)
-//! is killed.
+//! is killed; when the program ends by itself, whatever it left running in its group is
+//! killed too, so nothing outlives the job.
 //!
 //! Each value is checked by [`check_argv_value`] (the same check that refused it when it was
 //! requested) before anything runs: a value outside the safe alphabet (unless its parameter
@@ -211,8 +212,16 @@ async fn run_program(job: &ActionJob, argv: &[String], started: Instant) -> Fini
     let reading = async { tokio::join!(read_bounded(stdout, half), read_bounded(stderr, half)) };
     tokio::pin!(reading);
     let read = tokio::time::timeout_at(deadline, &mut reading).await.ok();
+    // The program's leftovers (a background child it started) are killed before it is
+    // reaped, on success too, so nothing outlives the job.
+    let exit_watch = ExitWatch::open(&child);
     let status = match read {
-        Some(_) => tokio::time::timeout_at(deadline, child.wait()).await.ok(),
+        Some(_) => tokio::time::timeout_at(
+            deadline,
+            wait_killing_leftovers(&mut child, exit_watch, &group),
+        )
+        .await
+        .ok(),
         None => None,
     };
     let program_name = program.as_str();
@@ -292,6 +301,70 @@ impl Finished {
             details: Vec::new(),
             output: String::new(),
         }
+    }
+}
+
+/// Waits for the program to exit, kills what is left of its process group while the exited
+/// program is still unreaped (a zombie: its id, which is the group's, cannot be reused yet),
+/// then reaps it. Without a way to see the exit before reaping (no pidfd), the program is
+/// reaped and its group left alone, as signalling a reaped leader's group is unsafe.
+async fn wait_killing_leftovers(
+    child: &mut tokio::process::Child,
+    exit_watch: Option<ExitWatch>,
+    group: &GroupGuard,
+) -> std::io::Result<std::process::ExitStatus> {
+    if let Some(exit_watch) = exit_watch
+        && exit_watch.exited().await
+    {
+        group.kill();
+    }
+    child.wait().await
+}
+
+/// Sees a child's exit without reaping it: a pidfd becomes readable when the process exits.
+struct ExitWatch {
+    #[cfg(target_os = "linux")]
+    pidfd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+}
+
+impl ExitWatch {
+    #[cfg(target_os = "linux")]
+    fn open(child: &tokio::process::Child) -> Option<ExitWatch> {
+        let pid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw)?;
+        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::NONBLOCK)
+            .inspect_err(|error| {
+                warn!(%error, "No pidfd for a shell command; its leftovers are killed only on timeout.");
+            })
+            .ok()?;
+        // `with_interest` is deprecated because a type's `as_raw_fd` could change or close its
+        // descriptor while registered; an `OwnedFd` owned by the `AsyncFd` cannot (and
+        // `unsafe`, which the replacement needs, is forbidden in this crate).
+        #[allow(deprecated)]
+        let pidfd = tokio::io::unix::AsyncFd::with_interest(pidfd, tokio::io::Interest::READABLE)
+            .inspect_err(|error| {
+                warn!(%error, "Cannot watch a shell command's pidfd; its leftovers are killed only on timeout.");
+            })
+            .ok()?;
+        Some(ExitWatch { pidfd })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(_child: &tokio::process::Child) -> Option<ExitWatch> {
+        None
+    }
+
+    /// True once the process has exited (not yet reaped); false when that cannot be known.
+    #[cfg(target_os = "linux")]
+    async fn exited(&self) -> bool {
+        self.pidfd.readable().await.is_ok()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    async fn exited(&self) -> bool {
+        false
     }
 }
 

@@ -325,3 +325,40 @@ async fn a_run_dropped_by_its_caller_still_kills_everything_it_started() {
     }
     panic!("still running after the run was dropped: {listed:?}");
 }
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X')),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn a_background_child_does_not_outlive_a_job_that_succeeded() {
+    let job = job(
+        &["/bin/sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"],
+        &[],
+    );
+    let outcome = ShellExecutor::new().run(&job).await;
+    assert_eq!(outcome.status, ActionStatus::Succeeded, "{outcome:#?}");
+    let pid: u32 = outcome.output.trim().parse().unwrap();
+    // SIGKILL is delivered asynchronously; give it a bounded moment.
+    let mut alive = running(pid);
+    for _ in 0..100 {
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        alive = running(pid);
+    }
+    if alive {
+        let _ = std::process::Command::new("/bin/kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert!(!alive, "the background sleep {pid} outlived the job");
+}
