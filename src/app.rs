@@ -56,7 +56,13 @@ pub async fn start_on(
     listener: TcpListener,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Running> {
-    let executors = crate::exec::build(&settings.exec).await;
+    // The shell executor checks values against the catalog's declarations (patterns).
+    let executors = crate::exec::build(&settings.exec).await.with(
+        crate::domain::action::ExecutorKind::Shell,
+        Arc::new(crate::exec::shell::ShellExecutor::for_catalog(
+            &settings.policy.actions.catalog,
+        )),
+    );
     start_with_executors(settings, listener, clock, executors).await
 }
 

@@ -406,6 +406,9 @@ impl Settings {
         let mut people = Vec::new();
         let mut user_tokens: Vec<(UserId, TokenHash)> = Vec::new();
         let mut users_without_token = Vec::new();
+        // Console users without a Discord id, with their roles: checked once the catalog
+        // says which roles approve.
+        let mut unlinked: Vec<(String, String, BTreeSet<PersonRole>)> = Vec::new();
         let mut names = BTreeSet::new();
         for (index, user) in users.iter().enumerate() {
             let key = format!("users[{index}]");
@@ -444,6 +447,30 @@ impl Settings {
                     supported_locales()
                 ));
             }
+            // A linked console user is the Discord member: one id everywhere, so the rules
+            // that compare ids (self-approval, one vote per person) hold across both chats.
+            let id = match user.discord_id.as_deref().map(str::trim) {
+                Some(text) => match parse_snowflake(text) {
+                    Some(_) => {
+                        if let Some(other) = people.iter().find(|p: &&Person| p.id.0 == text) {
+                            problems.push(format!(
+                                "{key}.discord_id: \"{text}\" is {}'s already; one Discord \
+                                 member is one person",
+                                other.display_name
+                            ));
+                        }
+                        UserId(text.to_owned())
+                    }
+                    None => {
+                        problems.push(format!(
+                            "{key}.discord_id: \"{text}\" is not a Discord user id (a number; \
+                             Developer Mode on, then Copy User ID on the member)"
+                        ));
+                        UserId(name.to_owned())
+                    }
+                },
+                None => UserId(name.to_owned()),
+            };
             match user.token_sha256.as_deref().map(TokenHash::parse_hex) {
                 Some(Ok(hash)) => {
                     if let Some((other, _)) =
@@ -453,13 +480,16 @@ impl Settings {
                             "{key}.token_sha256: the same token as {other}'s; give each person their own (`warroom token new {name}`)"
                         ));
                     }
-                    user_tokens.push((UserId(name.to_owned()), hash));
+                    user_tokens.push((id.clone(), hash));
                 }
                 Some(Err(error)) => problems.push(format!("{key}.token_sha256: {error}")),
                 None => users_without_token.push(name.to_owned()),
             }
+            if user.discord_id.is_none() {
+                unlinked.push((key.clone(), name.to_owned(), roles.clone()));
+            }
             people.push(Person {
-                id: UserId(name.to_owned()),
+                id,
                 display_name: name.to_owned(),
                 roles,
                 locale,
@@ -477,13 +507,17 @@ impl Settings {
                 Some(name) => {
                     // With Discord, on-call people may be named by their Discord user id.
                     let discord_id = discord.is_some() && parse_snowflake(name).is_some();
-                    if !discord_id && !people.iter().any(|p| p.id.0 == *name) {
+                    // A linked user is named by their console name or their Discord id.
+                    let known = people
+                        .iter()
+                        .find(|p| p.id.0 == *name || p.display_name == *name);
+                    if !discord_id && known.is_none() {
                         problems.push(format!(
                             "oncall.{}: \"{name}\" is not one of the configured users",
                             role.as_str()
                         ));
                     }
-                    Some(UserId(name.clone()))
+                    Some(known.map_or_else(|| UserId(name.clone()), |p| p.id.clone()))
                 }
                 // Without an explicit rota, the first person holding the role is on call.
                 None => people
@@ -569,6 +603,10 @@ impl Settings {
             &mut warnings,
         );
 
+        if has_discord && console_api {
+            unlinked_approvers(&unlinked, &actions, &mut problems);
+        }
+
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
                 problems.push(format!("grouping.labels[{index}]: must not be empty"));
@@ -613,6 +651,40 @@ impl Settings {
             commands_dir,
             warnings,
         })
+    }
+}
+
+/// With Discord and the console API both on, a console user who may approve must be linked
+/// to their Discord account: unlinked, one human would count as two approvers.
+fn unlinked_approvers(
+    unlinked: &[(String, String, BTreeSet<PersonRole>)],
+    actions: &crate::domain::action::ActionPolicy,
+    problems: &mut Vec<String>,
+) {
+    let mut approver_roles = BTreeSet::from([PersonRole::DutyManager]);
+    approver_roles.extend(actions.catalog.iter().map(|command| command.approver_role));
+    for (key, name, roles) in unlinked {
+        if let Some(role) = roles.intersection(&approver_roles).next() {
+            problems.push(format!(
+                "{key}.discord_id: missing; \"{name}\" holds {} (may approve actions) and both \
+                 Discord and the console API are on, so add `discord_id = \"<their Discord user \
+                 id>\"` to link the two accounts (Developer Mode on, then Copy User ID), or drop \
+                 the role, or set [console] enabled = false",
+                role_name(*role)
+            ));
+        }
+    }
+}
+
+/// A role as `[[users]] roles` spells it.
+fn role_name(role: PersonRole) -> &'static str {
+    match role {
+        PersonRole::Commander => "commander",
+        PersonRole::Communications => "communications",
+        PersonRole::Operations => "operations",
+        PersonRole::DutyManager => "duty_manager",
+        PersonRole::Responder => "responder",
+        PersonRole::Viewer => "viewer",
     }
 }
 

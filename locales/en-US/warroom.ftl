@@ -533,5 +533,12 @@ action-vote-ignored-not-approver = Only a { $role } may vote on { $request }; yo
 action-vote-ignored-already-voted = You already voted on { $request }; one person counts once.
 action-vote-ignored-digest = { $request } no longer matches what was requested; it will never run.
 action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
-action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
+action-timed-out = { $command } did not finish within { $seconds } s; warroom stopped waiting for it. Whatever it had already sent may or may not have taken effect: check before running it again.
 action-refused-digest = { $request } does not match what was approved, so it was not run.
+
+# --- shell argument values ---
+shell-value-outside-alphabet = Not run: parameter { $param } contains { $character }; a shell command's value may hold only letters, digits and . _ : / = @ + , - (no spaces, quotes, backslashes or wildcards) unless its catalog file gives the parameter a pattern.
+
+# --- kubernetes scale confirmation ---
+kube-scaled-confirmed = Scaled { $namespace }/{ $deployment } from { $current } to { $replicas } replicas (the API gave no answer to the change; re-reading the deployment confirmed it).
+kube-scale-unconfirmed = The Kubernetes API gave no answer to scaling { $namespace }/{ $deployment } to { $replicas } replicas, and re-reading it shows { $seen }: the change may or may not have been applied (it may still be). Look at the deployment before trying again.

@@ -477,5 +477,12 @@ action-vote-ignored-not-approver = 只有{ $role }可以对 { $request } 投票�
 action-vote-ignored-already-voted = 你已对 { $request } 投过票，每人只计一次。
 action-vote-ignored-digest = { $request } 与申请时的内容不再一致，永远不会执行。
 action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
-action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。
+action-timed-out = { $command } 未在 { $seconds } 秒内完成，warroom 已不再等待它。它已发出的操作可能已生效，也可能未生效：再次执行前请先检查。
 action-refused-digest = { $request } 与批准的内容不一致，因此未执行。
+
+# --- shell argument values ---
+shell-value-outside-alphabet = 未执行：参数 { $param } 含有 { $character }；除非目录文件为该参数声明了 pattern，shell 命令的参数值只能包含字母、数字和 . _ : / = @ + , -（不能有空格、引号、反斜杠或通配符）。
+
+# --- kubernetes scale confirmation ---
+kube-scaled-confirmed = 已将 { $namespace }/{ $deployment } 从 { $current } 个副本扩缩到 { $replicas } 个（API 未应答该改动；重新读取 deployment 确认已生效）。
+kube-scale-unconfirmed = 将 { $namespace }/{ $deployment } 扩缩到 { $replicas } 个副本时 Kubernetes API 未应答，重新读取显示为 { $seen }：改动可能已生效，也可能未生效（也可能稍后生效）。重试前请先查看该 deployment。

@@ -20,6 +20,7 @@ pub(super) fn demo_user_configs() -> Vec<UserConfig> {
             .iter()
             .find(|(demo, _)| *demo == name)
             .map(|(_, token)| TokenHash::of(token).to_hex()),
+        discord_id: None,
     };
     vec![
         user("alice", &["commander", "duty_manager"]),
@@ -172,6 +173,9 @@ pub(super) struct UserConfig {
     pub(super) roles: Vec<String>,
     pub(super) locale: Option<String>,
     pub(super) token_sha256: Option<String>,
+    /// The Discord user id of the same person: a console user with it acts as that Discord
+    /// member, so one human is one person (one vote) in both chats.
+    pub(super) discord_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -592,3 +592,88 @@ fn probes_and_services_are_checked_with_every_problem_named() {
         "a URL's credentials are never repeated: {problems:?}"
     );
 }
+
+#[test]
+fn a_console_approver_beside_discord_must_be_linked_to_their_discord_account() {
+    let discord = format!(
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"111111111111111111\"\n\
+         incidents_category_id = \"222222222222222222\"\n\
+         [discord.roles]\n\"333333333333333333\" = [\"duty_manager\"]\n"
+    );
+    let user =
+        |roles: &str, link: &str| format!("[[users]]\nname = \"alice\"\nroles = [{roles}]\n{link}");
+    let linked = "discord_id = \"555555555555555555\"\n";
+    let table = [
+        // (discord, console enabled, roles, link, the problem expected)
+        (
+            true,
+            true,
+            "\"duty_manager\"",
+            "",
+            Some("users[0].discord_id: missing"),
+        ),
+        (true, true, "\"duty_manager\"", linked, None),
+        (true, true, "\"responder\"", "", None),
+        (true, false, "\"duty_manager\"", "", None),
+        (false, true, "\"duty_manager\"", "", None),
+        (
+            true,
+            true,
+            "\"duty_manager\"",
+            "discord_id = \"alice\"\n",
+            Some("users[0].discord_id: \"alice\" is not a Discord user id"),
+        ),
+    ];
+    for (with_discord, console, roles, link, expected) in table {
+        let mut text = String::new();
+        if with_discord {
+            text.push_str(&discord);
+        }
+        text.push_str(&format!("[console]\nenabled = {console}\n"));
+        text.push_str(&user(roles, link));
+        let problems = problems_of(&text, "127.0.0.1:8080");
+        match expected {
+            Some(needle) => {
+                assert!(problems.contains(needle), "{text}\n{problems}");
+                assert_eq!(problems.lines().count(), 1, "{problems}");
+            }
+            None => assert_eq!(problems, "", "{text}"),
+        }
+    }
+    let problems = problems_of(
+        &format!(
+            "{discord}[console]\nenabled = true\n{}",
+            user("\"duty_manager\"", "")
+        ),
+        "127.0.0.1:8080",
+    );
+    assert!(
+        problems.contains("discord_id = "),
+        "says how to link: {problems}"
+    );
+
+    // Linked, alice is the Discord member: her token, her roles, her on-call seat and her
+    // vote all carry the Discord id; chats still call her alice.
+    let text = format!(
+        "{discord}[console]\nenabled = true\n{}token_sha256 = \"{HASH_A}\"\n\
+         [oncall]\ncommander = \"alice\"\n",
+        user("\"duty_manager\", \"commander\"", linked)
+    );
+    let settings = load(&text, Overrides::default()).unwrap();
+    let id = UserId("555555555555555555".into());
+    assert_eq!(settings.people.len(), 1);
+    assert_eq!(settings.people[0].id, id);
+    assert_eq!(settings.people[0].display_name, "alice");
+    assert_eq!(settings.user_tokens.len(), 1);
+    assert_eq!(settings.user_tokens[0].0, id);
+    assert_eq!(settings.policy.oncall.commander, Some(id));
+
+    // Two console users cannot claim one Discord member.
+    let twice = format!(
+        "{discord}[console]\nenabled = true\n{}{}",
+        user("\"duty_manager\"", linked),
+        user("\"duty_manager\"", linked).replace("alice", "bob")
+    );
+    let problems = problems_of(&twice, "127.0.0.1:8080");
+    assert!(problems.contains("users[1].discord_id"), "{problems}");
+}

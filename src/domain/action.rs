@@ -5,6 +5,7 @@
 //! This module holds the shared vocabulary (requests, votes, jobs, outcomes); the catalog
 //! lives in [`catalog`].
 
+pub mod argv;
 pub mod catalog;
 pub mod params;
 pub mod rules;

@@ -159,8 +159,13 @@ impl KubernetesExecutor {
         };
         let patch = serde_json::json!({ "spec": { "replicas": replicas } });
         let step = Step::new("patch", "deployments/scale");
+        // Part of the time is kept back: a PATCH that gets no answer may still have been
+        // applied, and a re-read is the only way to know.
+        let patch_deadline = deadline
+            .checked_sub(reread_reserve(deadline))
+            .unwrap_or(deadline);
         let patched = match call(
-            deadline,
+            patch_deadline,
             api.patch_scale(&target.deployment, &params, &Patch::Merge(&patch)),
         )
         .await
@@ -169,6 +174,13 @@ impl KubernetesExecutor {
                 .spec
                 .and_then(|spec| spec.replicas)
                 .unwrap_or(replicas),
+            Err(failure @ (CallFailure::TimedOut | CallFailure::Transport(_))) if !self.dry_run => {
+                return self
+                    .confirm_by_rereading(
+                        &api, target, current, replicas, failure, output, deadline,
+                    )
+                    .await;
+            }
             Err(failure) => return self.failed(target, step, failure),
         };
         output.push_str(&format!(
@@ -201,6 +213,89 @@ impl KubernetesExecutor {
                 from: current,
                 to: replicas,
             }),
+        }
+    }
+
+    /// After a PATCH that got no answer (or whose connection broke once it was sent): reads
+    /// the scale once more. Showing the target, the change was applied and is reported with
+    /// its `ScaleChange` (so `scale-rollback` knows the count to go back to); otherwise
+    /// nobody can say whether it was or will be applied, and the outcome says so.
+    #[allow(clippy::too_many_arguments)]
+    async fn confirm_by_rereading(
+        &self,
+        api: &Api<Deployment>,
+        target: &Target,
+        current: i32,
+        replicas: i32,
+        failure: CallFailure,
+        mut output: String,
+        deadline: tokio::time::Instant,
+    ) -> Finished {
+        output.push_str(&format!(
+            "PATCH deployments/{}/scale {{\"spec\":{{\"replicas\":{replicas}}}}}: {failure}\n",
+            target.deployment
+        ));
+        let reread = call(deadline, api.get_scale(&target.deployment)).await;
+        let seen = match &reread {
+            Ok(scale) => scale.spec.as_ref().and_then(|spec| spec.replicas),
+            Err(_) => None,
+        };
+        match &reread {
+            Ok(_) => output.push_str(&format!(
+                "GET deployments/{}/scale again: {} replicas\n",
+                target.deployment,
+                seen.map_or_else(|| "no".to_owned(), |seen| seen.to_string())
+            )),
+            Err(error) => output.push_str(&format!(
+                "GET deployments/{}/scale again: {error}\n",
+                target.deployment
+            )),
+        }
+        if seen == Some(replicas) {
+            info!(
+                namespace = %target.namespace,
+                deployment = %target.deployment,
+                from = current,
+                to = replicas,
+                %failure,
+                "Deployment scaled; the PATCH got no answer and a re-read confirmed it."
+            );
+            return Finished {
+                status: ActionStatus::Succeeded,
+                summary: target
+                    .words(Msg::new("kube-scaled-confirmed"))
+                    .number("current", count(current))
+                    .number("replicas", count(replicas)),
+                output,
+                scale: Some(ScaleChange {
+                    from: current,
+                    to: replicas,
+                }),
+            };
+        }
+        warn!(
+            namespace = %target.namespace,
+            deployment = %target.deployment,
+            to = replicas,
+            seen = ?seen,
+            %failure,
+            "A scale PATCH got no answer and a re-read did not show it applied."
+        );
+        let summary = target
+            .words(Msg::new("kube-scale-unconfirmed"))
+            .number("replicas", count(replicas));
+        let summary = match seen {
+            Some(seen) => summary.number("seen", count(seen)),
+            None => summary.outside("seen", "?"),
+        };
+        Finished {
+            status: match failure {
+                CallFailure::TimedOut => ActionStatus::TimedOut,
+                _ => ActionStatus::Failed,
+            },
+            summary,
+            output,
+            scale: None,
         }
     }
 
@@ -319,6 +414,17 @@ impl crate::exec::Executor for KubernetesExecutor {
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
     }
+}
+
+/// The most time kept back from a scale PATCH for re-reading the scale when it gets no
+/// answer.
+const MAX_REREAD_RESERVE: Duration = Duration::from_secs(5);
+
+/// How much of the time left is kept for the re-read: a quarter, at most
+/// [`MAX_REREAD_RESERVE`].
+fn reread_reserve(deadline: tokio::time::Instant) -> Duration {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    (left / 4).min(MAX_REREAD_RESERVE)
 }
 
 /// The replica count a `scale` or `scale-rollback` job asks for, checked against the

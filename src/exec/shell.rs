@@ -2,12 +2,14 @@
 //! and its arguments, each `{param}` placeholder replaced by that parameter's value as one
 //! whole argument. The environment is cleared except the command's allow-list, output is
 //! bounded, and on timeout the whole process group (the program and everything it started)
-//! is killed.
+//! is killed; when the program ends by itself, whatever it left running in its group is
+//! killed too, so nothing outlives the job.
 //!
-//! Values a shell would interpret (`;`, `|`, `&`, `$`, backticks, redirections, control
-//! characters such as newlines) and values starting with `-` (an option smuggled into a
-//! position meant for an operand) are refused before anything runs, even though no shell
-//! would see them: the program itself, or a script it runs, may pass them on to one.
+//! Each value is checked by [`check_argv_value`] (the same check that refused it when it was
+//! requested) before anything runs: a value outside the safe alphabet (unless its parameter
+//! declares a pattern), one a shell would interpret, or one starting with `-` is refused,
+//! even though no shell would see it: the program itself, or a script it runs, may pass it
+//! on to one.
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -18,11 +20,11 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 use tracing::{info, warn};
 
-use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus, MAX_ACTION_OUTPUT_BYTES};
+use crate::domain::action::argv::{check_argv_value, placeholder_in, whole_placeholder};
+use crate::domain::action::{
+    ActionJob, ActionOutcome, ActionStatus, Catalog, MAX_ACTION_OUTPUT_BYTES, ParamDef, ParamKind,
+};
 use crate::domain::message::Msg;
-
-/// Characters no parameter value may contain (besides control characters).
-pub const REFUSED_CHARACTERS: &[char] = &[';', '|', '&', '$', '`', '<', '>'];
 
 /// How long to wait for the pipes to close and the process to be reaped after killing its
 /// group (a descendant that left the group may hold a pipe open; it is not waited for).
@@ -30,11 +32,27 @@ const AFTER_KILL_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs `executor = "shell"` jobs.
 #[derive(Debug, Default, Clone)]
-pub struct ShellExecutor;
+pub struct ShellExecutor {
+    /// Each shell command's parameters, by command name, from the catalog: whether a value
+    /// is held to the safe alphabet depends on its parameter declaring a pattern. A command
+    /// or parameter not found here gets the strictest check.
+    params: BTreeMap<String, Vec<ParamDef>>,
+}
 
 impl ShellExecutor {
+    /// An executor that checks every value with the strictest rule (no pattern declared).
     pub fn new() -> ShellExecutor {
-        ShellExecutor
+        ShellExecutor::default()
+    }
+
+    /// An executor that checks values against the catalog's parameter declarations.
+    pub fn for_catalog(catalog: &Catalog) -> ShellExecutor {
+        ShellExecutor {
+            params: catalog
+                .iter()
+                .map(|command| (command.name.clone(), command.params.clone()))
+                .collect(),
+        }
     }
 }
 
@@ -42,7 +60,8 @@ impl ShellExecutor {
 impl crate::exec::Executor for ShellExecutor {
     async fn run(&self, job: &ActionJob) -> ActionOutcome {
         let started = Instant::now();
-        let finished = match expand_argv(&job.command, &job.argv, &job.params) {
+        let declared = self.params.get(&job.command).map_or(&[][..], Vec::as_slice);
+        let finished = match expand_argv(&job.command, &job.argv, &job.params, declared) {
             Ok(argv) => run_program(job, &argv, started).await,
             Err(refusal) => {
                 warn!(command = %job.command, request = %job.request, "Shell command refused.");
@@ -68,11 +87,13 @@ impl crate::exec::Executor for ShellExecutor {
 /// The program and arguments to run: the template with each whole-argument `{name}` replaced
 /// by that parameter's checked value. Refuses a template whose program is not an absolute path,
 /// a placeholder embedded in a longer argument, a placeholder with no parameter, and any
-/// value [`check_value`] refuses.
+/// value [`check_argv_value`] refuses (judged by its declaration in `declared`, else as an
+/// undeclared pattern-less string).
 pub fn expand_argv(
     command: &str,
     template: &[String],
     params: &BTreeMap<String, String>,
+    declared: &[ParamDef],
 ) -> Result<Vec<String>, Msg> {
     let Some(program) = template.first() else {
         return Err(Msg::new("shell-no-program").word("command", command));
@@ -88,7 +109,7 @@ pub fn expand_argv(
                     .word("command", command)
                     .outside("param", name));
             };
-            check_value(name, value)?;
+            check_value(declared, name, value)?;
             argv.push(value.clone());
         } else if placeholder_in(argument) {
             return Err(Msg::new("shell-placeholder-partial")
@@ -101,21 +122,22 @@ pub fn expand_argv(
     Ok(argv)
 }
 
-/// Refuses a parameter value that a shell would interpret or a program would read as an
-/// option; the refusal names the parameter and the character.
-pub fn check_value(param: &str, value: &str) -> Result<(), Msg> {
-    if value.starts_with('-') {
-        return Err(Msg::new("shell-value-flag").outside("param", param));
-    }
-    let refused = value
-        .chars()
-        .find(|c| c.is_control() || REFUSED_CHARACTERS.contains(c));
-    match refused {
-        Some(character) => Err(Msg::new("shell-value-refused")
-            .outside("param", param)
-            .outside("character", describe(character))),
-        None => Ok(()),
-    }
+/// Refuses a value that may not be an argument (see [`check_argv_value`]); the refusal names
+/// the parameter and the character.
+pub fn check_value(declared: &[ParamDef], param: &str, value: &str) -> Result<(), Msg> {
+    let undeclared;
+    let definition = match declared.iter().find(|definition| definition.name == param) {
+        Some(definition) => definition,
+        None => {
+            undeclared = ParamDef {
+                name: param.to_owned(),
+                kind: ParamKind::String { pattern: None },
+                required: true,
+            };
+            &undeclared
+        }
+    };
+    check_argv_value(definition, value).map_err(|refusal| refusal.to_msg())
 }
 
 /// The allow-listed environment variables a program gets: never warroom's own secrets, even
@@ -136,37 +158,6 @@ pub fn passed_env(allowed: &[String]) -> Vec<&str> {
             !secret
         })
         .collect()
-}
-
-/// `{name}` when the whole argument is one placeholder.
-fn whole_placeholder(argument: &str) -> Option<&str> {
-    let name = argument.strip_prefix('{')?.strip_suffix('}')?;
-    is_param_name(name).then_some(name)
-}
-
-/// Whether `argument` holds a `{name}` placeholder anywhere.
-fn placeholder_in(argument: &str) -> bool {
-    argument
-        .split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}'))
-        .any(|(name, _)| is_param_name(name))
-}
-
-fn is_param_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// A refused character as people can read it: visible ones quoted, control ones by code point.
-fn describe(character: char) -> String {
-    if character.is_control() {
-        format!("U+{:04X}", u32::from(character))
-    } else {
-        format!("\"{character}\"")
-    }
 }
 
 struct Finished {
@@ -221,8 +212,16 @@ async fn run_program(job: &ActionJob, argv: &[String], started: Instant) -> Fini
     let reading = async { tokio::join!(read_bounded(stdout, half), read_bounded(stderr, half)) };
     tokio::pin!(reading);
     let read = tokio::time::timeout_at(deadline, &mut reading).await.ok();
+    // The program's leftovers (a background child it started) are killed before it is
+    // reaped, on success too, so nothing outlives the job.
+    let exit_watch = ExitWatch::open(&child);
     let status = match read {
-        Some(_) => tokio::time::timeout_at(deadline, child.wait()).await.ok(),
+        Some(_) => tokio::time::timeout_at(
+            deadline,
+            wait_killing_leftovers(&mut child, exit_watch, &group),
+        )
+        .await
+        .ok(),
         None => None,
     };
     let program_name = program.as_str();
@@ -302,6 +301,70 @@ impl Finished {
             details: Vec::new(),
             output: String::new(),
         }
+    }
+}
+
+/// Waits for the program to exit, kills what is left of its process group while the exited
+/// program is still unreaped (a zombie: its id, which is the group's, cannot be reused yet),
+/// then reaps it. Without a way to see the exit before reaping (no pidfd), the program is
+/// reaped and its group left alone, as signalling a reaped leader's group is unsafe.
+async fn wait_killing_leftovers(
+    child: &mut tokio::process::Child,
+    exit_watch: Option<ExitWatch>,
+    group: &GroupGuard,
+) -> std::io::Result<std::process::ExitStatus> {
+    if let Some(exit_watch) = exit_watch
+        && exit_watch.exited().await
+    {
+        group.kill();
+    }
+    child.wait().await
+}
+
+/// Sees a child's exit without reaping it: a pidfd becomes readable when the process exits.
+struct ExitWatch {
+    #[cfg(target_os = "linux")]
+    pidfd: tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+}
+
+impl ExitWatch {
+    #[cfg(target_os = "linux")]
+    fn open(child: &tokio::process::Child) -> Option<ExitWatch> {
+        let pid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .and_then(rustix::process::Pid::from_raw)?;
+        let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::NONBLOCK)
+            .inspect_err(|error| {
+                warn!(%error, "No pidfd for a shell command; its leftovers are killed only on timeout.");
+            })
+            .ok()?;
+        // `with_interest` is deprecated because a type's `as_raw_fd` could change or close its
+        // descriptor while registered; an `OwnedFd` owned by the `AsyncFd` cannot (and
+        // `unsafe`, which the replacement needs, is forbidden in this crate).
+        #[allow(deprecated)]
+        let pidfd = tokio::io::unix::AsyncFd::with_interest(pidfd, tokio::io::Interest::READABLE)
+            .inspect_err(|error| {
+                warn!(%error, "Cannot watch a shell command's pidfd; its leftovers are killed only on timeout.");
+            })
+            .ok()?;
+        Some(ExitWatch { pidfd })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(_child: &tokio::process::Child) -> Option<ExitWatch> {
+        None
+    }
+
+    /// True once the process has exited (not yet reaped); false when that cannot be known.
+    #[cfg(target_os = "linux")]
+    async fn exited(&self) -> bool {
+        self.pidfd.readable().await.is_ok()
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    async fn exited(&self) -> bool {
+        false
     }
 }
 

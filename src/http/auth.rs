@@ -88,10 +88,14 @@ impl Credentials {
     ) -> Result<&'a Person, ApiError> {
         match self.identify(headers)? {
             Some(Caller::Person(id)) => {
-                if claimed.is_some_and(|claimed| claimed != id.0) {
+                let person = people.get(&id).ok_or_else(unauthorized)?;
+                // A user linked to Discord has their Discord id as id and still their
+                // console name: the body may name them by either.
+                if claimed.is_some_and(|claimed| claimed != id.0 && claimed != person.display_name)
+                {
                     return Err(forbidden());
                 }
-                people.get(&id).ok_or_else(unauthorized)
+                Ok(person)
             }
             Some(Caller::Reader) => Err(forbidden()),
             // The acting person comes from a credential, never from the body: a person
@@ -225,5 +229,29 @@ mod tests {
                 .map_err(|error| error.status);
             assert_eq!(got, expected, "{claimed:?}");
         }
+    }
+
+    #[test]
+    fn a_user_linked_to_discord_logs_in_as_the_discord_id_and_may_be_named_by_name() {
+        let id = UserId("123456789012345678".into());
+        let credentials = Credentials {
+            users: vec![(id.clone(), TokenHash::of("alice-token"))],
+            read_token: None,
+        };
+        let alice = Person {
+            id: id.clone(),
+            roles: Default::default(),
+            locale: "en-US".to_owned(),
+            display_name: "alice".to_owned(),
+        };
+        let people = HashMap::from([(id.clone(), alice)]);
+        let token = headers("Bearer alice-token");
+        for claimed in [None, Some("alice"), Some("123456789012345678")] {
+            let person = credentials.actor(&people, &token, claimed).unwrap();
+            assert_eq!(person.id, id, "{claimed:?}");
+            assert_eq!(person.display_name, "alice");
+        }
+        let error = credentials.actor(&people, &token, Some("bob")).unwrap_err();
+        assert_eq!(error.status, StatusCode::FORBIDDEN);
     }
 }

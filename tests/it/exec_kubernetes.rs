@@ -360,13 +360,52 @@ async fn a_server_that_never_answers_times_out_naming_the_call_in_flight() {
     let mut slow = job("scale", &[("replicas", "3")]);
     slow.timeout_ms = 300;
     let outcome = executor(&fake, false).await.run(&slow).await;
+    // The PATCH was sent: a re-read shows it not applied (yet), which is all one can say.
+    assert_summary(&outcome, ActionStatus::TimedOut, "kube-scale-unconfirmed");
+    assert_eq!(text(&outcome.summary, "seen").as_deref(), Some("2"));
+    assert_eq!(text(&outcome.summary, "replicas").as_deref(), Some("3"));
+    assert_eq!(outcome.scale, None);
+    assert_eq!(fake.count(KubeCall::GetScale), 2, "read once more");
+    let i18n = warroom::i18n::I18n::builtin().unwrap();
+    let shown = i18n.render("en-US", &outcome.summary);
+    assert!(shown.contains("may or may not"), "{shown}");
+    assert!(!shown.contains("stopped"), "{shown}");
+
+    // A server that never answers at all: the first read times out, naming the call.
+    let fake = FakeKube::start().await;
+    fake.deployment("shop", "checkout-api", 2);
+    fake.fail(KubeCall::GetScale, KubeFailure::Hang);
+    let outcome = executor(&fake, false).await.run(&slow).await;
     assert_summary(&outcome, ActionStatus::TimedOut, "kube-timed-out");
-    assert_eq!(text(&outcome.summary, "verb").as_deref(), Some("patch"));
+    assert_eq!(text(&outcome.summary, "verb").as_deref(), Some("get"));
     assert_eq!(
         text(&outcome.summary, "resource").as_deref(),
         Some("deployments/scale")
     );
     assert_eq!(outcome.scale, None);
+}
+
+#[tokio::test]
+async fn a_scale_applied_whose_answer_was_lost_is_confirmed_by_rereading() {
+    let fake = FakeKube::start().await;
+    fake.deployment("shop", "checkout-api", 2);
+    fake.fail(KubeCall::PatchScale, KubeFailure::ApplyThenHang);
+    let mut slow = job("scale", &[("replicas", "3")]);
+    slow.timeout_ms = 400;
+    let outcome = executor(&fake, false).await.run(&slow).await;
+    assert_summary(&outcome, ActionStatus::Succeeded, "kube-scaled-confirmed");
+    // The previous count is kept, so scale-rollback can go back to it.
+    assert_eq!(outcome.scale, Some(ScaleChange { from: 2, to: 3 }));
+    assert_eq!(fake.get("shop", "checkout-api").unwrap().replicas, 3);
+    assert_eq!(
+        fake.count(KubeCall::PatchScale),
+        1,
+        "the change is sent once"
+    );
+    assert_eq!(fake.count(KubeCall::GetScale), 2);
+    let i18n = warroom::i18n::I18n::builtin().unwrap();
+    let shown = i18n.render("en-US", &outcome.summary);
+    assert!(shown.contains("confirmed"), "{shown}");
 }
 
 #[tokio::test]

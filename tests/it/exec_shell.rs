@@ -74,7 +74,22 @@ async fn parameters_reach_the_program_as_whole_arguments_without_a_shell() {
         ],
     );
     job.argv = recorder(&out, &["{service}", "{pattern}", "{pair}", "literal"]);
-    let outcome = ShellExecutor::new().run(&job).await;
+    // Spaces and globs are outside the safe alphabet: only parameters that declare a pattern
+    // take them.
+    let refused = ShellExecutor::new().run(&job).await;
+    assert_eq!(refused.summary.id, "shell-value-outside-alphabet");
+    assert!(!out.exists());
+    let catalog = warroom::domain::action::Catalog::new([
+        warroom::domain::action::catalog::parse_command_file(
+            "name = \"dns\"\ndescription = \"d\"\nexecutor = \"shell\"\n\
+             argv = [\"/bin/sh\", \"{service}\", \"{pattern}\", \"{pair}\"]\n\
+             params = [{ name = \"service\", type = \"string\", pattern = \"[a-z ]+\" },\n\
+             { name = \"pattern\", type = \"string\", pattern = \"[*]\" },\n\
+             { name = \"pair\", type = \"string\", pattern = \".+\" }]\n",
+        )
+        .unwrap(),
+    ]);
+    let outcome = ShellExecutor::for_catalog(&catalog).run(&job).await;
     assert_eq!(outcome.status, ActionStatus::Succeeded, "{outcome:#?}");
     assert_eq!(outcome.summary.id, "shell-succeeded");
     // One argument each, unsplit, unglobbed.
@@ -104,6 +119,15 @@ async fn no_injection_input_reaches_the_program() {
         "a > /tmp/owned",
         "a < /etc/shadow",
         "\u{1b}]0;title\u{7}",
+        // For wrappers that split their arguments again.
+        "x --output=/etc/passwd",
+        "a -rf /",
+        "'a'",
+        "\"a\"",
+        "a\\b",
+        "*",
+        "a\u{202E}b",
+        "caf\u{e9}",
     ];
     let dir = tempfile::tempdir().unwrap();
     for (index, input) in inputs.iter().enumerate() {
@@ -117,7 +141,12 @@ async fn no_injection_input_reaches_the_program() {
             "{input:?}: {outcome:#?}"
         );
         assert!(
-            ["shell-value-refused", "shell-value-flag"].contains(&outcome.summary.id.as_str()),
+            [
+                "shell-value-refused",
+                "shell-value-flag",
+                "shell-value-outside-alphabet"
+            ]
+            .contains(&outcome.summary.id.as_str()),
             "{input:?}: {outcome:#?}"
         );
         assert_eq!(text_arg(&outcome, "param").as_deref(), Some("service"));
@@ -295,4 +324,41 @@ async fn a_run_dropped_by_its_caller_still_kills_everything_it_started() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("still running after the run was dropped: {listed:?}");
+}
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn running(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the parenthesised command name.
+        Ok(stat) => stat
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X')),
+        Err(_) => false,
+    }
+}
+
+#[tokio::test]
+async fn a_background_child_does_not_outlive_a_job_that_succeeded() {
+    let job = job(
+        &["/bin/sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"],
+        &[],
+    );
+    let outcome = ShellExecutor::new().run(&job).await;
+    assert_eq!(outcome.status, ActionStatus::Succeeded, "{outcome:#?}");
+    let pid: u32 = outcome.output.trim().parse().unwrap();
+    // SIGKILL is delivered asynchronously; give it a bounded moment.
+    let mut alive = running(pid);
+    for _ in 0..100 {
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        alive = running(pid);
+    }
+    if alive {
+        let _ = std::process::Command::new("/bin/kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert!(!alive, "the background sleep {pid} outlived the job");
 }

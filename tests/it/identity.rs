@@ -291,7 +291,13 @@ async fn with_discord_the_console_api_is_off_unless_enabled() {
 
     let fake = FakeDiscord::start().await;
     let (config, _) = guild_config(&fake, |_, _| String::new());
-    let bot = TestBot::spawn_discord(&format!("{config}[console]\nenabled = true\n")).await;
+    // Beside Discord, a console user who may approve must be linked to their Discord account.
+    let alice = format!(
+        "[[users]]\nname = \"alice\"\nroles = [\"duty_manager\"]\ndiscord_id = \"900000000000000001\"\n\
+         token_sha256 = \"{}\"\n",
+        warroom::credentials::TokenHash::of(&token("alice")).to_hex()
+    );
+    let bot = TestBot::spawn_discord(&format!("{config}[console]\nenabled = true\n{alice}")).await;
     let (status, _) = bot.get_with("/console/api/rooms", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = bot

@@ -25,7 +25,11 @@ pub fn bind_action(
     name: &str,
     params: &ActionParams,
 ) -> Result<(CommandDef, BTreeMap<String, String>), Msg> {
-    bind(policy, name, params).map_err(|error| error.to_msg())
+    let (command, values) = bind(policy, name, params).map_err(|error| error.to_msg())?;
+    // A shell value that would be refused at run time is refused now, before anyone approves.
+    crate::domain::action::argv::check_argv_values(&command, &values)
+        .map_err(|refusal| refusal.to_msg())?;
+    Ok((command, values))
 }
 
 /// The longest duration a parameter takes.

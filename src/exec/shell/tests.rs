@@ -16,11 +16,19 @@ fn values_a_shell_or_a_program_would_interpret_are_refused() {
     // (value, refusal message id or None when accepted)
     let cases: &[(&str, Option<&str>)] = &[
         ("checkout-api", None),
-        ("hello world", None),
-        ("*", None),
         ("a=b", None),
-        ("é中文", None),
         ("10.0.0.1:8080", None),
+        // Values a wrapper that re-splits its arguments would turn into options or globs.
+        ("hello world", Some("shell-value-outside-alphabet")),
+        (
+            "x --output=/etc/passwd",
+            Some("shell-value-outside-alphabet"),
+        ),
+        ("*", Some("shell-value-outside-alphabet")),
+        ("'a'", Some("shell-value-outside-alphabet")),
+        ("a\\b", Some("shell-value-outside-alphabet")),
+        ("é中文", Some("shell-value-refused")),
+        ("a\u{202E}b", Some("shell-value-refused")),
         ("; rm -rf /", Some("shell-value-refused")),
         ("a;b", Some("shell-value-refused")),
         ("$(id)", Some("shell-value-refused")),
@@ -40,14 +48,14 @@ fn values_a_shell_or_a_program_would_interpret_are_refused() {
         ("-", Some("shell-value-flag")),
     ];
     for (value, expected) in cases {
-        let got = check_value("service", value).err().map(|msg| msg.id);
+        let got = check_value(&[], "service", value).err().map(|msg| msg.id);
         assert_eq!(got.as_deref(), *expected, "value {value:?}");
     }
 }
 
 #[test]
 fn a_refusal_names_the_parameter_and_the_character() {
-    let refusal = check_value("host", "a\nb").err().unwrap();
+    let refusal = check_value(&[], "host", "a\nb").err().unwrap();
     assert_eq!(
         refusal.args,
         [
@@ -61,7 +69,7 @@ fn a_refusal_names_the_parameter_and_the_character() {
             ),
         ]
     );
-    let refusal = check_value("host", "a;b").err().unwrap();
+    let refusal = check_value(&[], "host", "a;b").err().unwrap();
     assert!(
         refusal
             .args
@@ -104,7 +112,7 @@ fn placeholders_are_replaced_as_whole_arguments_only() {
         (&[], Err("shell-no-program")),
     ];
     for (template, expected) in cases {
-        let got = expand_argv("dns", &argv(template), &values).map_err(|msg| msg.id);
+        let got = expand_argv("dns", &argv(template), &values, &[]).map_err(|msg| msg.id);
         let expected = expected.map(argv).map_err(str::to_owned);
         assert_eq!(got, expected, "template {template:?}");
     }
@@ -117,6 +125,7 @@ fn a_bad_value_is_refused_before_anything_runs() {
         "dns",
         &argv(&["/usr/bin/getent", "hosts", "{service}"]),
         &values,
+        &[],
     );
     assert_eq!(
         got.err().map(|msg| msg.id).as_deref(),
@@ -143,4 +152,18 @@ fn combined_output_is_bounded_and_marks_stderr() {
 fn warroom_secrets_are_never_passed_to_programs() {
     let allowed = argv(&["PATH", "DISCORD_TOKEN", "LANG", "WARROOM_INGEST_TOKEN"]);
     assert_eq!(passed_env(&allowed), ["PATH", "LANG"]);
+}
+
+#[test]
+fn a_declared_pattern_widens_what_the_run_time_check_accepts() {
+    let declared = [ParamDef {
+        name: "query".to_owned(),
+        kind: ParamKind::String {
+            pattern: Some("[a-z ]+".to_owned()),
+        },
+        required: true,
+    }];
+    assert!(check_value(&declared, "query", "a b").is_ok());
+    assert!(check_value(&[], "query", "a b").is_err());
+    assert!(check_value(&declared, "query", "a;b").is_err());
 }

@@ -40,6 +40,9 @@ pub enum KubeFailure {
     Raw500,
     /// Never answers.
     Hang,
+    /// Applies the change (a scale PATCH), then never answers: a server that did the work
+    /// but whose answer was lost. Other calls are served as usual.
+    ApplyThenHang,
 }
 
 /// A request the fake received.
@@ -241,7 +244,9 @@ async fn patch_scale(
         parsed.clone(),
     );
     let content_type = seen.content_type.clone();
-    if let Some(failure) = record(&state, seen) {
+    let failure = record(&state, seen);
+    let hang_after_applying = failure == Some(KubeFailure::ApplyThenHang);
+    if let Some(failure) = failure.filter(|_| !hang_after_applying) {
         return fail(failure, "patch", "deployments/scale", &namespace, &name).await;
     }
     if let Some(refusal) = unsupported_patch(content_type.as_deref()) {
@@ -256,15 +261,27 @@ async fn patch_scale(
         return status(422, "Invalid", "spec.replicas: Required value");
     };
     let dry_run = is_dry_run(query.as_deref());
-    let mut state = lock(&state);
-    let Some(deployment) = state
-        .deployments
-        .get_mut(&(namespace.clone(), name.clone()))
-    else {
-        return not_found(&name);
+    // The lock is released before any wait (the guard is not Send).
+    let found = {
+        let mut state = lock(&state);
+        match state
+            .deployments
+            .get_mut(&(namespace.clone(), name.clone()))
+        {
+            Some(deployment) => {
+                if !dry_run {
+                    deployment.replicas = replicas;
+                }
+                true
+            }
+            None => false,
+        }
     };
-    if !dry_run {
-        deployment.replicas = replicas;
+    if !found {
+        return not_found(&name);
+    }
+    if hang_after_applying {
+        std::future::pending::<()>().await;
     }
     Json200(scale(&namespace, &name, replicas)).into_response()
 }
@@ -371,7 +388,7 @@ async fn fail(
     name: &str,
 ) -> Response {
     match failure {
-        KubeFailure::Hang => std::future::pending().await,
+        KubeFailure::Hang | KubeFailure::ApplyThenHang => std::future::pending().await,
         KubeFailure::Raw500 => (
             StatusCode::INTERNAL_SERVER_ERROR,
             [(header::CONTENT_TYPE, "text/html")],

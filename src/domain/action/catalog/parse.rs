@@ -567,6 +567,12 @@ impl Problems {
                 .and_then(|rest| rest.strip_suffix('}'))
                 .filter(|name| !name.contains(['{', '}']));
             match name {
+                // An absent optional value could only be refused at run time, after people
+                // approved: a placeholder's parameter is always required.
+                Some(name) if params.iter().any(|p| p.name == name && !p.required) => self.push(
+                    &field,
+                    format!("{{{name}}} is optional; a parameter passed in argv must be required"),
+                ),
                 Some(name) if params.iter().any(|p| p.name == name) => {}
                 Some(name) => self.push(
                     &field,

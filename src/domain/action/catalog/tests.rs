@@ -276,6 +276,13 @@ fn each_problem_names_its_field_and_rule() {
         ),
         (
             format!(
+                "{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"{{host}}\"]\n\
+                 params = [{{ name = \"host\", type = \"string\", required = false }}]\n"
+            ),
+            "argv[1]: {host} is optional; a parameter passed in argv must be required",
+        ),
+        (
+            format!(
                 "{head}executor = \"shell\"\nargv = [\"/usr/bin/getent\", \"hosts\"]\nparams = [{service}]\n"
             ),
             "argv: parameter service is never passed: add \"{service}\"",
