@@ -475,6 +475,8 @@ act-vote-reason-viewer = viewers may not vote
 act-cancel-reason-rejected = an approver rejected it
 act-cancel-reason-incident_closed = the incident was closed
 act-cancel-reason-withdrawn = the requester withdrew it
+act-cancel-reason-plan_missing = the job planned when it was requested could not be found
+act-cancel-reason-plan_mismatch = the job planned when it was requested no longer matches what was approved
 tl-action-requested = #{ $seq } { $at } { $actor } requested { $request }: { $line } ({ $required ->
         [0] read-only, runs at once
         [one] 1 approval needed
@@ -535,3 +537,6 @@ action-vote-ignored-digest = { $request } no longer matches what was requested; 
 action-vote-ignored-wrong-incident = { $request } belongs to another incident; the vote was not counted.
 action-timed-out = { $command } did not finish within { $seconds } s and was stopped.
 action-refused-digest = { $request } does not match what was approved, so it was not run.
+# --- fixrules: approval integrity ---
+action-vote-plan-refused = { $request }: what was approved cannot be found or no longer matches the request, so it will not run; ask again.
+action-refused-stale = { $request } ({ $command }) was approved at { $approved }, too long ago (approvals last { $minutes } min); it was not run. Ask again.

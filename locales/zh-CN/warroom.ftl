@@ -427,6 +427,8 @@ act-vote-reason-viewer = 只读用户不能投票
 act-cancel-reason-rejected = 审批人已驳回
 act-cancel-reason-incident_closed = 事件已关闭
 act-cancel-reason-withdrawn = 申请人已撤回
+act-cancel-reason-plan_missing = 找不到申请时规划的任务
+act-cancel-reason-plan_mismatch = 申请时规划的任务与批准的内容不一致
 tl-action-requested = #{ $seq } { $at } { $actor } 申请 { $request }：{ $line }（{ $required ->
         [0] 只读，立即执行
        *[other] 需要 { $required } 人批准
@@ -479,3 +481,6 @@ action-vote-ignored-digest = { $request } 与申请时的内容不再一致，�
 action-vote-ignored-wrong-incident = { $request } 属于另一个事件，投票未计入。
 action-timed-out = { $command } 未在 { $seconds } 秒内完成，已被停止。
 action-refused-digest = { $request } 与批准的内容不一致，因此未执行。
+# --- fixrules: approval integrity ---
+action-vote-plan-refused = { $request }：找不到批准的内容，或它与申请不一致，因此不会执行；请重新申请。
+action-refused-stale = { $request }（{ $command }）于 { $approved } 获批，距今太久（审批有效期 { $minutes } 分钟），未执行。请重新申请。
