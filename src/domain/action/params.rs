@@ -28,6 +28,17 @@ pub fn bind_action(
     bind(policy, name, params).map_err(|error| error.to_msg())
 }
 
+/// The service's bounds on parameters the request adds after binding (a `scale-rollback`'s
+/// target `replicas`), with the binder's refusals: checked when it is requested, so two
+/// people never approve a change the executor must refuse.
+pub fn check_service_bounds_msg(
+    policy: &ActionPolicy,
+    command: &CommandDef,
+    params: &BTreeMap<String, String>,
+) -> Result<(), Msg> {
+    check_service_bounds(command, params, &policy.services).map_err(|error| error.to_msg())
+}
+
 /// The longest duration a parameter takes.
 pub const MAX_DURATION_PARAM: Duration = Duration::from_secs(30 * 24 * 3600);
 /// How many known names a refusal lists.

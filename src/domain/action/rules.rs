@@ -122,6 +122,9 @@ pub fn request_action(
         };
         // Approvers approve a concrete number: the count before the last scale.
         params.insert("replicas".to_owned(), previous.from.to_string());
+        // The service's bounds may have changed since that scale: refused now, not after
+        // two people approved it.
+        crate::domain::action::params::check_service_bounds_msg(policy, command, &params)?;
     }
     let (user, name, actor) = match requester {
         Some(person) => (

@@ -310,6 +310,32 @@ fn a_rollback_names_the_count_it_goes_back_to_or_is_refused() {
     assert_eq!(request.digest, job_digest(id(1), &planned));
 }
 
+#[test]
+fn a_rollback_outside_the_services_bounds_is_refused_when_requested() {
+    // checkout-api allows 1..=10 replicas.
+    let service = BTreeMap::from([("service".to_owned(), "checkout-api".to_owned())]);
+    for (from, refused) in [
+        (1, None),
+        (10, None),
+        (0, Some("action-error-below-service-min")),
+        (20, Some("action-error-above-service-max")),
+    ] {
+        let change = requested(
+            "scale-rollback",
+            service.clone(),
+            RequestInputs {
+                last_scale: Some(ScaleChange { from, to: 5 }),
+                ..inputs()
+            },
+        );
+        assert_eq!(
+            change.as_ref().err().map(|msg| msg.id.as_str()),
+            refused,
+            "back to {from}"
+        );
+    }
+}
+
 /// One vote cast on the request as it stands, at `when`.
 pub(crate) fn cast(
     request: &ActionRequest,
