@@ -51,6 +51,29 @@ impl ActionPolicy {
         command.service_param()?;
         Some((command, service))
     }
+
+    /// What a cooldown of `command` on `service` holds back. Kubernetes commands change a
+    /// deployment, so theirs is the deployment (`kubernetes:namespace/deployment`, `-` for the
+    /// cluster's default namespace), shared by scale, scale-rollback and restart and by every
+    /// service naming that deployment: one change at a time per deployment. Any other
+    /// command's is itself on the service.
+    pub fn cooldown_scope(&self, command: &str, service: &str) -> String {
+        let kubernetes = self
+            .catalog
+            .get(command)
+            .is_some_and(|command| command.executor == ExecutorKind::Kubernetes);
+        match self.services.get(service) {
+            Some(ServiceDef {
+                deployment: Some(deployment),
+                namespace,
+                ..
+            }) if kubernetes => format!(
+                "kubernetes:{}/{deployment}",
+                namespace.as_deref().unwrap_or("-")
+            ),
+            _ => format!("{command}:{service}"),
+        }
+    }
 }
 
 impl Default for ActionPolicy {
@@ -338,7 +361,8 @@ pub fn action_expiry_key(incident: IncidentId, request: RequestId) -> String {
     format!("action_expiry:{incident}:{request}")
 }
 
-/// The key of a command's cooldown on a service (global: a cooldown spans incidents).
-pub fn action_cooldown_key(command: &str, service: &str) -> String {
-    format!("action_cooldown:{command}:{service}")
+/// The key of a cooldown on `scope` (see [`ActionPolicy::cooldown_scope`]; global: a cooldown
+/// spans incidents).
+pub fn action_cooldown_key(scope: &str) -> String {
+    format!("action_cooldown:{scope}")
 }

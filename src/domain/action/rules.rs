@@ -192,14 +192,8 @@ pub fn request_action(
             .outside("command", &command.name)
             .number("required", u64::from(command.approvals))
     } else {
-        queue(
-            &mut change,
-            &mut request,
-            command_cooldown(command),
-            job,
-            inputs.job,
-            now,
-        );
+        let cooldown = command_cooldown(command).map(|duration| (duration, policy));
+        queue(&mut change, &mut request, cooldown, job, inputs.job, now);
         Msg::new("action-reply-queued")
             .word("request", inputs.id)
             .outside("command", &command.name)
@@ -298,7 +292,9 @@ pub fn vote(
         Msg::new("action-vote-rejected").word("request", request.id)
     } else if request.approvals() >= request.approvals_required {
         let command = policy.catalog.get(&request.command);
-        let cooldown = command.and_then(command_cooldown);
+        let cooldown = command
+            .and_then(command_cooldown)
+            .map(|duration| (duration, policy));
         change.decision.deadlines.push(DeadlineChange::Cancel {
             key: action_expiry_key(request.incident, request.id),
         });
@@ -366,11 +362,11 @@ fn build_job(policy: &ActionPolicy, command: &CommandDef, request: &ActionReques
 }
 
 /// Queues the request's job under the reserved id, notes `action_started` and starts the
-/// command's cooldown on the service.
+/// command's cooldown on what it changes (see [`ActionPolicy::cooldown_scope`]).
 fn queue(
     change: &mut ActionChange,
     request: &mut ActionRequest,
-    cooldown: Option<chrono::Duration>,
+    cooldown: Option<(chrono::Duration, &ActionPolicy)>,
     job: ActionJob,
     id: JobId,
     now: DateTime<Utc>,
@@ -385,12 +381,13 @@ fn queue(
             job: id,
         },
     );
-    if let (Some(cooldown), Some(service)) = (cooldown, request.service()) {
+    if let (Some((cooldown, policy)), Some(service)) = (cooldown, request.service()) {
+        let scope = policy.cooldown_scope(&request.command, service);
         change
             .decision
             .deadlines
             .push(DeadlineChange::Set(Deadline {
-                key: action_cooldown_key(&request.command, service),
+                key: action_cooldown_key(&scope),
                 due: now + cooldown,
                 kind: DeadlineKind::ActionCooldown {
                     command: request.command.clone(),

@@ -539,7 +539,7 @@ fn the_last_approval_queues_the_job_once_and_starts_the_cooldown() {
                 key: "action_expiry:INC-20261121-001:A1".into()
             },
             DeadlineChange::Set(Deadline {
-                key: "action_cooldown:scale:checkout-api".into(),
+                key: "action_cooldown:kubernetes:shop/checkout-api".into(),
                 due: at("2026-11-21T10:07:00Z"),
                 kind: DeadlineKind::ActionCooldown {
                     command: "scale".into(),
@@ -795,4 +795,49 @@ fn the_job_planned_at_request_time_is_what_runs() {
         cancelled_with(&with_catalog).as_deref(),
         Some("plan_missing")
     );
+}
+
+#[test]
+fn kubernetes_cooldowns_hold_back_the_deployment_whatever_changes_it() {
+    let mut policy = policy();
+    policy.catalog = Catalog::new([
+        command("scale", ExecutorKind::Kubernetes, "scale", 2),
+        command(
+            "scale-rollback",
+            ExecutorKind::Kubernetes,
+            "scale-rollback",
+            2,
+        ),
+        command("restart", ExecutorKind::Kubernetes, "restart", 2),
+        command("diag", ExecutorKind::Diagnose, "diagnose", 0),
+    ]);
+    let service = |name: &str, namespace: Option<&str>, deployment: Option<&str>| ServiceDef {
+        name: name.into(),
+        namespace: namespace.map(str::to_owned),
+        deployment: deployment.map(str::to_owned),
+        ..ServiceDef::default()
+    };
+    policy.services = Services::new([
+        service("checkout-api", Some("shop"), Some("checkout")),
+        // A second name for the same deployment.
+        service("checkout-canary", Some("shop"), Some("checkout")),
+        service("payments-api", None, Some("payments")),
+        service("no-deployment", Some("shop"), None),
+    ]);
+    for (command, service, scope) in [
+        ("scale", "checkout-api", "kubernetes:shop/checkout"),
+        ("scale-rollback", "checkout-api", "kubernetes:shop/checkout"),
+        ("restart", "checkout-api", "kubernetes:shop/checkout"),
+        ("scale", "checkout-canary", "kubernetes:shop/checkout"),
+        ("restart", "payments-api", "kubernetes:-/payments"),
+        ("scale", "no-deployment", "scale:no-deployment"),
+        ("diag", "checkout-api", "diag:checkout-api"),
+        ("gone", "checkout-api", "gone:checkout-api"),
+    ] {
+        assert_eq!(
+            policy.cooldown_scope(command, service),
+            scope,
+            "{command} on {service}"
+        );
+    }
 }
