@@ -540,3 +540,5 @@ action-refused-digest = { $request } does not match what was approved, so it was
 # --- fixrules: approval integrity ---
 action-vote-plan-refused = { $request }: what was approved cannot be found or no longer matches the request, so it will not run; ask again.
 action-refused-stale = { $request } ({ $command }) was approved at { $approved }, too long ago (approvals last { $minutes } min); it was not run. Ask again.
+action-error-format-character = { $command }: { $option } holds an invisible formatting character (such as a right-to-left override or a zero-width space), which would hide what runs; type the value plainly.
+action-error-line-too-long = { $command }: the command line would be { $length } characters, more than the { $max } its approval message shows whole; approvers must see all of it, so shorten the parameters.

@@ -484,3 +484,5 @@ action-refused-digest = { $request } 与批准的内容不一致，因此未执�
 # --- fixrules: approval integrity ---
 action-vote-plan-refused = { $request }：找不到批准的内容，或它与申请不一致，因此不会执行；请重新申请。
 action-refused-stale = { $request }（{ $command }）于 { $approved } 获批，距今太久（审批有效期 { $minutes } 分钟），未执行。请重新申请。
+action-error-format-character = { $command }：{ $option } 含有不可见的格式字符（如从右到左覆盖符或零宽空格），会掩盖实际执行的内容；请直接输入该值。
+action-error-line-too-long = { $command }：命令行将有 { $length } 个字符，超过审批消息能完整显示的 { $max } 个；审批人必须看到全部内容，请缩短参数。

@@ -27,6 +27,34 @@ pub const MAX_ACTION_OUTPUT_BYTES: usize = 64 * 1024;
 /// The most a room message about an action may hold (Discord's message limit).
 pub const MAX_ACTION_MESSAGE_CHARS: usize = 2000;
 
+/// The most of a command line a room message or reply line shows. A request that needs
+/// approval and whose line is longer is refused when it is bound: approvers see it whole.
+pub const MAX_COMMAND_LINE_CHARS: usize = 300;
+
+/// The exact command as one line, parameters by name in a stable order, each value quoted
+/// when it holds a space, a quote or nothing: `scale replicas:3 service:checkout-api`.
+pub fn whole_command_line(command: &str, params: &BTreeMap<String, String>) -> String {
+    let mut line = command.to_owned();
+    for (name, value) in params {
+        line.push(' ');
+        line.push_str(name);
+        line.push(':');
+        if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '"') {
+            line.push('"');
+            for c in value.chars() {
+                if matches!(c, '"' | '\\') {
+                    line.push('\\');
+                }
+                line.push(c);
+            }
+            line.push('"');
+        } else {
+            line.push_str(value);
+        }
+    }
+    line
+}
+
 /// The actions part of the core's policy, built from config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionPolicy {
