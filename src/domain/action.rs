@@ -227,8 +227,9 @@ pub struct ActionRequest {
     /// Parameter values after checking, canonical (a service by its configured name, an
     /// integer without leading zeros), by parameter name.
     pub params: BTreeMap<String, String>,
-    /// A digest of incident, command and parameters: votes name it, and a request whose
-    /// digest no longer matches never runs.
+    /// The digest of the job planned with the request and its incident
+    /// ([`rules::job_digest`]): votes name it, and a job that no longer hashes to it never
+    /// runs.
     pub digest: String,
     pub requester: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -111,3 +111,41 @@ fn an_approval_older_than_the_expiry_never_runs() {
         }
     }
 }
+
+#[test]
+fn the_digest_survives_the_stores_encoding_of_every_threshold() {
+    use crate::domain::service::ServiceCheck;
+    // Thresholds as config gives them, and awkward ones: the stored plan must hash as
+    // planned, or an approved request would be cancelled for nothing.
+    let mut thresholds = vec![
+        0.05,
+        0.1 + 0.2,
+        1e-7,
+        99.999,
+        2.638344616030823e-256,
+        f64::MAX,
+    ];
+    let mut bits: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..2_000 {
+        bits ^= bits << 13;
+        bits ^= bits >> 7;
+        bits ^= bits << 17;
+        let value = f64::from_bits(bits);
+        if value.is_finite() {
+            thresholds.push(value);
+        }
+    }
+    let mut job = plan_of(&awaiting());
+    for (index, threshold) in thresholds.iter().enumerate() {
+        job.services[0].checks = vec![ServiceCheck {
+            name: format!("check{index}"),
+            promql: "up".into(),
+            max: Some(*threshold),
+            min: Some(threshold / 3.0),
+        }];
+        job.digest = job_digest(id(1), &job);
+        let stored = serde_json::to_vec(&job).unwrap();
+        let read: ActionJob = serde_json::from_slice(&stored).unwrap();
+        assert_eq!(check_job_digest(id(1), &read), Ok(()), "{threshold:e}");
+    }
+}
