@@ -81,12 +81,12 @@ impl ActionPolicy {
     }
 
     /// What a cooldown of `command` on `service` holds back. Kubernetes commands change a
-    /// deployment, so theirs is the deployment (`kubernetes:namespace/deployment`, `-` for the
+    /// deployment, so theirs is the deployment (`deployment:namespace/deployment`, `-` for the
     /// cluster's default namespace), shared by scale, scale-rollback and restart and by every
     /// service naming that deployment: one change at a time per deployment. Any other
     /// command's is itself on the service.
     pub fn cooldown_scope(&self, command: &str, service: &str) -> String {
-        let kubernetes = self
+        let changes_deployment = self
             .catalog
             .get(command)
             .is_some_and(|command| command.executor == ExecutorKind::Kubernetes);
@@ -95,8 +95,8 @@ impl ActionPolicy {
                 deployment: Some(deployment),
                 namespace,
                 ..
-            }) if kubernetes => format!(
-                "kubernetes:{}/{deployment}",
+            }) if changes_deployment => format!(
+                "deployment:{}/{deployment}",
                 namespace.as_deref().unwrap_or("-")
             ),
             _ => format!("{command}:{service}"),

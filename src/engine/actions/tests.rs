@@ -216,7 +216,7 @@ async fn a_request_and_two_approvals_queue_exactly_one_job_and_its_outcome_ends_
     assert_eq!(view.approved_by.len(), 2);
     assert!(
         bot.store
-            .deadline("action_cooldown:kubernetes:shop/checkout-api")
+            .deadline("action_cooldown:deployment:shop/checkout-api")
             .unwrap()
             .is_some()
     );

@@ -539,7 +539,7 @@ fn the_last_approval_queues_the_job_once_and_starts_the_cooldown() {
                 key: "action_expiry:INC-20261121-001:A1".into()
             },
             DeadlineChange::Set(Deadline {
-                key: "action_cooldown:kubernetes:shop/checkout-api".into(),
+                key: "action_cooldown:deployment:shop/checkout-api".into(),
                 due: at("2026-11-21T10:07:00Z"),
                 kind: DeadlineKind::ActionCooldown {
                     command: "scale".into(),
@@ -755,7 +755,7 @@ fn the_job_planned_at_request_time_is_what_runs() {
     let mut forged_argv = planned.clone();
     forged_argv.argv = vec!["rm".into(), "-rf".into(), "/".into()];
     let mut forged_service = planned.clone();
-    forged_service.services[0].namespace = Some("kube-system".into());
+    forged_service.services[0].namespace = Some("other-namespace".into());
     let mut forged_rollback = planned.clone();
     forged_rollback.rollback_to = Some(0);
     let mut other_request = planned.clone();
@@ -798,7 +798,7 @@ fn the_job_planned_at_request_time_is_what_runs() {
 }
 
 #[test]
-fn kubernetes_cooldowns_hold_back_the_deployment_whatever_changes_it() {
+fn deployment_cooldowns_hold_back_the_deployment_whatever_changes_it() {
     let mut policy = policy();
     policy.catalog = Catalog::new([
         command("scale", ExecutorKind::Kubernetes, "scale", 2),
@@ -825,11 +825,11 @@ fn kubernetes_cooldowns_hold_back_the_deployment_whatever_changes_it() {
         service("no-deployment", Some("shop"), None),
     ]);
     for (command, service, scope) in [
-        ("scale", "checkout-api", "kubernetes:shop/checkout"),
-        ("scale-rollback", "checkout-api", "kubernetes:shop/checkout"),
-        ("restart", "checkout-api", "kubernetes:shop/checkout"),
-        ("scale", "checkout-canary", "kubernetes:shop/checkout"),
-        ("restart", "payments-api", "kubernetes:-/payments"),
+        ("scale", "checkout-api", "deployment:shop/checkout"),
+        ("scale-rollback", "checkout-api", "deployment:shop/checkout"),
+        ("restart", "checkout-api", "deployment:shop/checkout"),
+        ("scale", "checkout-canary", "deployment:shop/checkout"),
+        ("restart", "payments-api", "deployment:-/payments"),
         ("scale", "no-deployment", "scale:no-deployment"),
         ("diag", "checkout-api", "diag:checkout-api"),
         ("gone", "checkout-api", "gone:checkout-api"),
