@@ -31,15 +31,18 @@ pub fn bind_action(
     bind(policy, name, params).map_err(|error| error.to_msg())
 }
 
-/// The service's bounds on parameters the request adds after binding (a `scale-rollback`'s
-/// target `replicas`), with the binder's refusals: checked when it is requested, so two
-/// people never approve a change the executor must refuse.
-pub fn check_service_bounds_msg(
+/// The binder's whole-request checks again, for parameters a request adds after binding (a
+/// `scale-rollback`'s target `replicas`): the line still shown whole and the service's
+/// bounds, with the binder's refusals. Checked when it is requested, so two people never
+/// approve a change the executor must refuse.
+pub fn check_added_params(
     policy: &ActionPolicy,
     command: &CommandDef,
     params: &BTreeMap<String, String>,
 ) -> Result<(), Msg> {
-    check_service_bounds(command, params, &policy.services).map_err(|error| error.to_msg())
+    check_shown_whole(command, params)
+        .and_then(|()| check_service_bounds(command, params, &policy.services))
+        .map_err(|error| error.to_msg())
 }
 
 /// The longest duration a parameter takes.

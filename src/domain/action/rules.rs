@@ -124,7 +124,7 @@ pub fn request_action(
         params.insert("replicas".to_owned(), previous.from.to_string());
         // The service's bounds may have changed since that scale: refused now, not after
         // two people approved it.
-        crate::domain::action::params::check_service_bounds_msg(policy, command, &params)?;
+        crate::domain::action::params::check_added_params(policy, command, &params)?;
     }
     let (user, name, actor) = match requester {
         Some(person) => (
