@@ -165,6 +165,7 @@ pub async fn start_with_executors(
         wake: jobs_wake,
         report_retry: crate::engine::jobs::ReportRetry::default(),
         executors,
+        approval_expiry: settings.policy.actions.approval_expiry,
     };
     let jobs_task = tokio::spawn(jobs.run(shutdown_rx.clone()));
 

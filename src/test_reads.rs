@@ -103,6 +103,15 @@ impl StoreRead for FakeStore {
             .find(|r| r.incident == incident && r.id == request)
             .cloned())
     }
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
+        Ok(self
+            .requests
+            .iter()
+            .filter(|r| r.incident == incident)
+            .map(|r| r.id.0)
+            .max()
+            .unwrap_or(0))
+    }
 }
 
 /// Request `A<number>` in `incident`: `scale` of checkout-api, asked by carol, one of two

@@ -475,6 +475,8 @@ act-vote-reason-viewer = viewers may not vote
 act-cancel-reason-rejected = an approver rejected it
 act-cancel-reason-incident_closed = the incident was closed
 act-cancel-reason-withdrawn = the requester withdrew it
+act-cancel-reason-plan_missing = the job planned when it was requested could not be found
+act-cancel-reason-plan_mismatch = the job planned when it was requested no longer matches what was approved
 tl-action-requested = #{ $seq } { $at } { $actor } requested { $request }: { $line } ({ $required ->
         [0] read-only, runs at once
         [one] 1 approval needed
@@ -542,3 +544,8 @@ shell-value-outside-alphabet = Not run: parameter { $param } contains { $charact
 # --- kubernetes scale confirmation ---
 kube-scaled-confirmed = Scaled { $namespace }/{ $deployment } from { $current } to { $replicas } replicas (the API gave no answer to the change; re-reading the deployment confirmed it).
 kube-scale-unconfirmed = The Kubernetes API gave no answer to scaling { $namespace }/{ $deployment } to { $replicas } replicas, and re-reading it shows { $seen }: the change may or may not have been applied (it may still be). Look at the deployment before trying again.
+# --- fixrules: approval integrity ---
+action-vote-plan-refused = { $request }: what was approved cannot be found or no longer matches the request, so it will not run; ask again.
+action-refused-stale = { $request } ({ $command }) was approved at { $approved }, too long ago (approvals last { $minutes } min); it was not run. Ask again.
+action-error-format-character = { $command }: { $option } holds an invisible formatting character (such as a right-to-left override or a zero-width space), which would hide what runs; type the value plainly.
+action-error-line-too-long = { $command }: the command line would be { $length } characters, more than the { $max } its approval message shows whole; approvers must see all of it, so shorten the parameters.

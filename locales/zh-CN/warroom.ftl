@@ -427,6 +427,8 @@ act-vote-reason-viewer = 只读用户不能投票
 act-cancel-reason-rejected = 审批人已驳回
 act-cancel-reason-incident_closed = 事件已关闭
 act-cancel-reason-withdrawn = 申请人已撤回
+act-cancel-reason-plan_missing = 找不到申请时规划的任务
+act-cancel-reason-plan_mismatch = 申请时规划的任务与批准的内容不一致
 tl-action-requested = #{ $seq } { $at } { $actor } 申请 { $request }：{ $line }（{ $required ->
         [0] 只读，立即执行
        *[other] 需要 { $required } 人批准
@@ -486,3 +488,8 @@ shell-value-outside-alphabet = 未执行：参数 { $param } 含有 { $character
 # --- kubernetes scale confirmation ---
 kube-scaled-confirmed = 已将 { $namespace }/{ $deployment } 从 { $current } 个副本扩缩到 { $replicas } 个（API 未应答该改动；重新读取 deployment 确认已生效）。
 kube-scale-unconfirmed = 将 { $namespace }/{ $deployment } 扩缩到 { $replicas } 个副本时 Kubernetes API 未应答，重新读取显示为 { $seen }：改动可能已生效，也可能未生效（也可能稍后生效）。重试前请先查看该 deployment。
+# --- fixrules: approval integrity ---
+action-vote-plan-refused = { $request }：找不到批准的内容，或它与申请不一致，因此不会执行；请重新申请。
+action-refused-stale = { $request }（{ $command }）于 { $approved } 获批，距今太久（审批有效期 { $minutes } 分钟），未执行。请重新申请。
+action-error-format-character = { $command }：{ $option } 含有不可见的格式字符（如从右到左覆盖符或零宽空格），会掩盖实际执行的内容；请直接输入该值。
+action-error-line-too-long = { $command }：命令行将有 { $length } 个字符，超过审批消息能完整显示的 { $max } 个；审批人必须看到全部内容，请缩短参数。

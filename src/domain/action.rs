@@ -28,6 +28,34 @@ pub const MAX_ACTION_OUTPUT_BYTES: usize = 64 * 1024;
 /// The most a room message about an action may hold (Discord's message limit).
 pub const MAX_ACTION_MESSAGE_CHARS: usize = 2000;
 
+/// The most of a command line a room message or reply line shows. A request that needs
+/// approval and whose line is longer is refused when it is bound: approvers see it whole.
+pub const MAX_COMMAND_LINE_CHARS: usize = 300;
+
+/// The exact command as one line, parameters by name in a stable order, each value quoted
+/// when it holds a space, a quote or nothing: `scale replicas:3 service:checkout-api`.
+pub fn whole_command_line(command: &str, params: &BTreeMap<String, String>) -> String {
+    let mut line = command.to_owned();
+    for (name, value) in params {
+        line.push(' ');
+        line.push_str(name);
+        line.push(':');
+        if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '"') {
+            line.push('"');
+            for c in value.chars() {
+                if matches!(c, '"' | '\\') {
+                    line.push('\\');
+                }
+                line.push(c);
+            }
+            line.push('"');
+        } else {
+            line.push_str(value);
+        }
+    }
+    line
+}
+
 /// The actions part of the core's policy, built from config.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActionPolicy {
@@ -51,6 +79,29 @@ impl ActionPolicy {
         let command = self.catalog.get(DIAGNOSE_COMMAND)?;
         command.service_param()?;
         Some((command, service))
+    }
+
+    /// What a cooldown of `command` on `service` holds back. Kubernetes commands change a
+    /// deployment, so theirs is the deployment (`deployment:namespace/deployment`, `-` for the
+    /// cluster's default namespace), shared by scale, scale-rollback and restart and by every
+    /// service naming that deployment: one change at a time per deployment. Any other
+    /// command's is itself on the service.
+    pub fn cooldown_scope(&self, command: &str, service: &str) -> String {
+        let changes_deployment = self
+            .catalog
+            .get(command)
+            .is_some_and(|command| command.executor == ExecutorKind::Kubernetes);
+        match self.services.get(service) {
+            Some(ServiceDef {
+                deployment: Some(deployment),
+                namespace,
+                ..
+            }) if changes_deployment => format!(
+                "deployment:{}/{deployment}",
+                namespace.as_deref().unwrap_or("-")
+            ),
+            _ => format!("{command}:{service}"),
+        }
     }
 }
 
@@ -177,8 +228,9 @@ pub struct ActionRequest {
     /// Parameter values after checking, canonical (a service by its configured name, an
     /// integer without leading zeros), by parameter name.
     pub params: BTreeMap<String, String>,
-    /// A digest of incident, command and parameters: votes name it, and a request whose
-    /// digest no longer matches never runs.
+    /// The digest of the job planned with the request and its incident
+    /// ([`rules::job_digest`]): votes name it, and a job that no longer hashes to it never
+    /// runs.
     pub digest: String,
     pub requester: UserId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -339,7 +391,8 @@ pub fn action_expiry_key(incident: IncidentId, request: RequestId) -> String {
     format!("action_expiry:{incident}:{request}")
 }
 
-/// The key of a command's cooldown on a service (global: a cooldown spans incidents).
-pub fn action_cooldown_key(command: &str, service: &str) -> String {
-    format!("action_cooldown:{command}:{service}")
+/// The key of a cooldown on `scope` (see [`ActionPolicy::cooldown_scope`]; global: a cooldown
+/// spans incidents).
+pub fn action_cooldown_key(scope: &str) -> String {
+    format!("action_cooldown:{scope}")
 }

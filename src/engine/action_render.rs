@@ -11,40 +11,23 @@ use std::collections::BTreeMap;
 use crate::chat::discord::escape;
 use crate::chat::{Button, OutgoingMessage, RichText, Span, approval_button_id};
 use crate::domain::access::PersonRole;
-use crate::domain::action::{ActionView, MAX_ACTION_MESSAGE_CHARS, RequestState, Risk};
+use crate::domain::action::{
+    ActionView, MAX_ACTION_MESSAGE_CHARS, RequestState, Risk, whole_command_line,
+};
 use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::message::Msg;
 use crate::i18n::I18n;
 
-/// The most of a command line a room message or reply line shows (parameters are checked
-/// by the binder, but a string parameter may still be long).
-pub const MAX_COMMAND_LINE_CHARS: usize = 300;
+pub use crate::domain::action::MAX_COMMAND_LINE_CHARS;
 
 /// An excerpt shorter than this is left out rather than shown as a stub.
 const MIN_EXCERPT_CHARS: usize = 40;
 
-/// The exact command as one line, parameters by name in a stable order, each value quoted
-/// when it holds a space, a quote or nothing: `scale replicas:3 service:checkout-api`.
+/// The exact command as one line (see [`whole_command_line`]), cut to
+/// [`MAX_COMMAND_LINE_CHARS`]; the binder refuses a request needing approval whose line
+/// would be cut, so approvers always see it whole.
 pub fn command_line(command: &str, params: &BTreeMap<String, String>) -> String {
-    let mut line = command.to_owned();
-    for (name, value) in params {
-        line.push(' ');
-        line.push_str(name);
-        line.push(':');
-        if value.is_empty() || value.chars().any(|c| c.is_whitespace() || c == '"') {
-            line.push('"');
-            for c in value.chars() {
-                if matches!(c, '"' | '\\') {
-                    line.push('\\');
-                }
-                line.push(c);
-            }
-            line.push('"');
-        } else {
-            line.push_str(value);
-        }
-    }
-    cut_chars(&line, MAX_COMMAND_LINE_CHARS)
+    cut_chars(&whole_command_line(command, params), MAX_COMMAND_LINE_CHARS)
 }
 
 /// A person role as the word `act-role-…` messages translate.

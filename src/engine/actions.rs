@@ -428,15 +428,15 @@ impl Engine {
         })
     }
 
-    /// When the cooldown of `command` on `service` ends, if one is set (this group's change
-    /// first).
+    /// When the cooldown `command` on `service` falls under ends, if one is set (this group's
+    /// change first): for Kubernetes commands, the deployment's.
     fn cooldown_until(
         &self,
         pending: &Pending,
         command: &str,
         service: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let key = action_cooldown_key(command, service);
+        let key = action_cooldown_key(&self.policy.actions.cooldown_scope(command, service));
         let changed = pending
             .batch
             .deadlines

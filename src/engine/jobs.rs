@@ -168,6 +168,8 @@ pub struct JobPool {
     pub report_retry: ReportRetry,
     /// What runs action jobs, by executor kind.
     pub executors: crate::exec::Executors,
+    /// `[actions] approval_expiry`: an action job queued longer ago than this is refused.
+    pub approval_expiry: chrono::Duration,
 }
 
 /// The wait before a refused report is tried again: `first`, doubling up to `max`.
@@ -343,6 +345,18 @@ impl JobPool {
                 JobOutcome::Probe(outcome)
             }
             JobKind::Action(action) => {
+                // The job was created when its last approval came: refused unrun when that
+                // approval is older than approvals may wait.
+                let age = crate::domain::action::rules::check_job_age(
+                    action,
+                    job.created_at,
+                    self.clock.now(),
+                    self.approval_expiry,
+                );
+                if let Err(refused) = age {
+                    warn!(job = job.id, incident = %job.incident, request = %action.request, approved_at = %job.created_at, "An approved action waited longer than approvals last; not run.");
+                    return JobOutcome::Action(refused);
+                }
                 info!(job = job.id, incident = %job.incident, request = %action.request, command = %action.command, "Action job started.");
                 JobOutcome::Action(
                     run_action(
@@ -365,8 +379,8 @@ impl JobPool {
 /// the pool gives up on it.
 const ACTION_TIMEOUT_GRACE: Duration = Duration::from_secs(2);
 
-/// Runs an action on its executor. A job whose digest no longer matches its incident, command
-/// and parameters (what was approved) is refused unrun. The pool enforces the job's timeout
+/// Runs an action on its executor. A job whose digest, recomputed from the job itself and its
+/// incident, no longer matches (what was approved) is refused unrun. The pool enforces the job's timeout
 /// too: an executor still running after `limit` (the job's timeout and a grace) is cut off
 /// and reported `timed_out`; the output it keeps is bounded.
 pub(crate) async fn run_action(
@@ -376,18 +390,11 @@ pub(crate) async fn run_action(
     limit: Duration,
     max_output: usize,
 ) -> crate::domain::action::ActionOutcome {
-    use crate::domain::action::rules::request_digest;
+    use crate::domain::action::rules::check_job_digest;
     use crate::domain::action::{ActionOutcome, ActionStatus};
-    if request_digest(incident, &action.command, &action.params) != action.digest {
+    if let Err(refused) = check_job_digest(incident, action) {
         warn!(incident = %incident, request = %action.request, "An action job does not match what was approved; not run.");
-        return ActionOutcome {
-            status: ActionStatus::Refused,
-            summary: Msg::new("action-refused-digest").word("request", action.request),
-            details: Vec::new(),
-            output: String::new(),
-            scale: None,
-            duration_ms: 0,
-        };
+        return refused;
     }
     let started = Instant::now();
     let mut outcome = match tokio::time::timeout(limit, executors.run(action)).await {

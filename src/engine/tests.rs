@@ -107,6 +107,9 @@ impl StoreRead for Watched {
     ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError> {
         self.inner.action_request(incident, request)
     }
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
+        self.inner.last_request_id(incident)
+    }
 }
 
 impl Store for Watched {
@@ -141,9 +144,6 @@ impl Store for Watched {
     }
     fn reserve_job_id(&self) -> Result<crate::domain::job::JobId, StoreError> {
         self.inner.reserve_job_id()
-    }
-    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
-        self.inner.last_request_id(incident)
     }
     fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
         self.inner.last_scale(service)

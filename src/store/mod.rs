@@ -159,6 +159,9 @@ pub trait StoreRead: Send + Sync {
         incident: IncidentId,
         request: crate::domain::action::RequestId,
     ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError>;
+    /// The highest request number used in `incident` (0 when none): a read of one key.
+    /// Requests are numbered densely from 1 and never removed, so it is also their count.
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError>;
 }
 
 /// The delivery port, held by the outbox and the job pool: their bookkeeping beside the
@@ -211,8 +214,6 @@ pub trait Store: DeliveryStore {
     /// A new job id, unique and increasing across restarts, for a job the engine is about to
     /// create (so its request and timeline can name it in the same commit).
     fn reserve_job_id(&self) -> Result<JobId, StoreError>;
-    /// The highest request number used in `incident` (0 when none).
-    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError>;
     /// The last successful scale of `service`.
     fn last_scale(&self, service: &str) -> Result<Option<LastScale>, StoreError>;
     /// The job planned for request `request` of `incident` when it was made.

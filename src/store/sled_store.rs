@@ -359,10 +359,6 @@ impl Store for SledStore {
         self.shared.with(|open| Ok(open.db.generate_id()?))
     }
 
-    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
-        self.read_last_request_id(incident)
-    }
-
     fn last_scale(&self, service: &str) -> Result<Option<crate::store::LastScale>, StoreError> {
         self.read_last_scale(service)
     }
@@ -620,6 +616,10 @@ impl StoreRead for SledStore {
         request: crate::domain::action::RequestId,
     ) -> Result<Option<crate::domain::action::ActionRequest>, StoreError> {
         self.read_action_request(incident, request)
+    }
+
+    fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
+        self.read_last_request_id(incident)
     }
 }
 

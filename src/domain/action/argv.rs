@@ -278,7 +278,8 @@ mod tests {
             ),
             ("host:\"a -rf /\"", Some("shell-value-outside-alphabet")),
             ("host:-rf", Some("shell-value-flag")),
-            ("host:a\u{202E}b", Some("shell-value-refused")),
+            // Refused for every command before the shell's own check sees it.
+            ("host:a\u{202E}b", Some("action-error-format-character")),
         ];
         for (text, expected) in table {
             let got = bind_action(&policy, "dns", &ActionParams::Raw(text.to_owned()));

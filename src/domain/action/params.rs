@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::domain::action::catalog::{MAX_PARAM_VALUE_CHARS, compile_whole};
-use crate::domain::action::{ActionPolicy, CommandDef, ExecutorKind, ParamDef, ParamKind};
+use crate::domain::action::{
+    ActionPolicy, CommandDef, ExecutorKind, MAX_COMMAND_LINE_CHARS, ParamDef, ParamKind,
+    whole_command_line,
+};
 use crate::domain::command::{ActionParams, ParseError, integer_in_bounds, non_empty, one_of};
 use crate::domain::command_text::{BindOption, bind_options};
 use crate::domain::message::Msg;
@@ -30,6 +33,20 @@ pub fn bind_action(
     crate::domain::action::argv::check_argv_values(&command, &values)
         .map_err(|refusal| refusal.to_msg())?;
     Ok((command, values))
+}
+
+/// The binder's whole-request checks again, for parameters a request adds after binding (a
+/// `scale-rollback`'s target `replicas`): the line still shown whole and the service's
+/// bounds, with the binder's refusals. Checked when it is requested, so two people never
+/// approve a change the executor must refuse.
+pub fn check_added_params(
+    policy: &ActionPolicy,
+    command: &CommandDef,
+    params: &BTreeMap<String, String>,
+) -> Result<(), Msg> {
+    check_shown_whole(command, params)
+        .and_then(|()| check_service_bounds(command, params, &policy.services))
+        .map_err(|error| error.to_msg())
 }
 
 /// The longest duration a parameter takes.
@@ -81,6 +98,14 @@ pub enum BindError {
     },
     #[error("{command}: {option} holds a control character")]
     ControlCharacter { command: String, option: String },
+    #[error("{command}: {option} holds an invisible formatting character")]
+    FormatCharacter { command: String, option: String },
+    #[error("{command}: the command line is {length} characters, more than {max}")]
+    LineTooLong {
+        command: String,
+        length: usize,
+        max: usize,
+    },
     #[error("{command}: {option}: {value} is above {service}'s max_replicas {max}")]
     AboveServiceMax {
         command: String,
@@ -174,6 +199,19 @@ impl BindError {
                     .word("command", command)
                     .word("option", option)
             }
+            BindError::FormatCharacter { command, option } => {
+                Msg::new("action-error-format-character")
+                    .word("command", command)
+                    .word("option", option)
+            }
+            BindError::LineTooLong {
+                command,
+                length,
+                max,
+            } => Msg::new("action-error-line-too-long")
+                .word("command", command)
+                .number("length", u64::try_from(*length).unwrap_or(u64::MAX))
+                .number("max", u64::try_from(*max).unwrap_or(u64::MAX)),
             BindError::AboveServiceMax {
                 command,
                 option,
@@ -281,6 +319,7 @@ pub fn bind(
             given
         }
     };
+    refuse_format_characters(command, &given)?;
     let mut bound = BTreeMap::new();
     // A replicas count outside the catalog's range is held against the service's own bounds
     // first: those are the tighter rule a retry must respect (`99` → "above checkout-api's
@@ -316,11 +355,65 @@ pub fn bind(
             None => {}
         }
     }
+    check_shown_whole(command, &bound)?;
     check_service_bounds(command, &bound, &policy.services)?;
     if let Some(error) = range_refusal {
         return Err(error);
     }
     Ok((command.clone(), bound))
+}
+
+/// Refuses a value holding a Unicode format character (\p{Cf}: U+202E right-to-left
+/// override, zero-width spaces and joiners, …): invisible or reordering in chat, it would let
+/// approvers read something other than what runs.
+fn refuse_format_characters(
+    command: &CommandDef,
+    given: &BTreeMap<String, String>,
+) -> Result<(), BindError> {
+    match given
+        .iter()
+        .find(|(_, value)| value.chars().any(is_format_character))
+    {
+        Some((option, _)) => Err(BindError::FormatCharacter {
+            command: command.name.clone(),
+            option: option.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `c` is in Unicode's general category Cf (format).
+fn is_format_character(c: char) -> bool {
+    static FORMAT: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\p{Cf}").ok());
+    let mut buffer = [0_u8; 4];
+    match FORMAT.as_ref() {
+        Some(format) => format.is_match(c.encode_utf8(&mut buffer)),
+        // The pattern is fixed and valid; were it refused, the best-known ones still are.
+        None => {
+            matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+        }
+    }
+}
+
+/// A request that needs approval must fit its approval message whole: a line cut at
+/// [`MAX_COMMAND_LINE_CHARS`] would hide parameters from those who approve it.
+fn check_shown_whole(
+    command: &CommandDef,
+    bound: &BTreeMap<String, String>,
+) -> Result<(), BindError> {
+    if !command.needs_approval() {
+        return Ok(());
+    }
+    let length = whole_command_line(&command.name, bound).chars().count();
+    if length > MAX_COMMAND_LINE_CHARS {
+        return Err(BindError::LineTooLong {
+            command: command.name.clone(),
+            length,
+            max: MAX_COMMAND_LINE_CHARS,
+        });
+    }
+    Ok(())
 }
 
 impl BindOption for ParamDef {

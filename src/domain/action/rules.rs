@@ -16,7 +16,7 @@ use crate::domain::action::{
 use crate::domain::deadline::{Deadline, DeadlineChange, DeadlineKind};
 use crate::domain::decide::{Decision, NOT_ALLOWED};
 use crate::domain::effect::{Effect, TrackedBody};
-use crate::domain::ids::{Actor, IncidentId, UserId};
+use crate::domain::ids::{Actor, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::job::{JobId, JobKind, NewJob};
 use crate::domain::message::Msg;
@@ -27,8 +27,10 @@ pub const DIAGNOSE_DEPTH: usize = 3;
 /// The user id warroom itself requests under (auto-diagnosis).
 pub const WARROOM_REQUESTER: &str = "warroom";
 
+mod admission;
 mod outcome;
 
+pub use admission::{PlanRefusal, check_job_age, check_job_digest, job_digest, planned_job_for};
 use outcome::update;
 pub use outcome::{
     MAX_DETAILS, MAX_EXCERPT_CHARS, cancel_pending, expire, finish, interrupted, view,
@@ -91,33 +93,6 @@ pub fn check_requester(person: &Person, incident: &Incident) -> Result<(), Msg> 
     Ok(())
 }
 
-/// The digest votes are bound to: SHA-256 over an unambiguous encoding of incident, command
-/// and parameters (each part length-prefixed), in hex.
-pub fn request_digest(
-    incident: IncidentId,
-    command: &str,
-    params: &BTreeMap<String, String>,
-) -> String {
-    let mut canonical = Vec::new();
-    let mut part = |text: &str| {
-        canonical.extend_from_slice(&(text.len() as u64).to_be_bytes());
-        canonical.extend_from_slice(text.as_bytes());
-    };
-    part("warroom-action-v1");
-    part(&incident.to_string());
-    part(command);
-    for (name, value) in params {
-        part(name);
-        part(value);
-    }
-    let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
-    digest
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
-
 /// A new request for the bound `command` with `params`, asked by `requester` (a person, or
 /// warroom itself when `requester` is `None`). Read-only commands are queued at once with
 /// their job; others wait for approvals until their expiry.
@@ -147,8 +122,10 @@ pub fn request_action(
         };
         // Approvers approve a concrete number: the count before the last scale.
         params.insert("replicas".to_owned(), previous.from.to_string());
+        // The service's bounds may have changed since that scale: refused now, not after
+        // two people approved it.
+        crate::domain::action::params::check_added_params(policy, command, &params)?;
     }
-    let digest = request_digest(incident.id, &command.name, &params);
     let (user, name, actor) = match requester {
         Some(person) => (
             person.id.clone(),
@@ -162,7 +139,8 @@ pub fn request_action(
         id: inputs.id,
         command: command.name.clone(),
         params: params.clone(),
-        digest: digest.clone(),
+        // Set below, from the job planned for it.
+        digest: String::new(),
         requester: user,
         requester_name: name,
         approvals_required: command.approvals,
@@ -177,6 +155,12 @@ pub fn request_action(
         finished_at: None,
         outcome: None,
     };
+    // The job is planned now and the digest covers all of it: what two people approve is
+    // exactly what runs, whatever changes in the catalog or services meanwhile.
+    let mut job = build_job(policy, command, &request);
+    let digest = job_digest(incident.id, &job);
+    job.digest = digest.clone();
+    request.digest = digest.clone();
     let mut change = ActionChange::default();
     change.decision.entry(
         &actor,
@@ -191,7 +175,7 @@ pub fn request_action(
     let reply = if command.needs_approval() {
         let expires_at = now + policy.approval_expiry;
         request.expires_at = Some(expires_at);
-        change.planned = Some(build_job(policy, command, &request));
+        change.planned = Some(job);
         change
             .decision
             .deadlines
@@ -208,15 +192,8 @@ pub fn request_action(
             .outside("command", &command.name)
             .number("required", u64::from(command.approvals))
     } else {
-        let job = build_job(policy, command, &request);
-        queue(
-            &mut change,
-            &mut request,
-            command_cooldown(command),
-            job,
-            inputs.job,
-            now,
-        );
+        let cooldown = command_cooldown(command).map(|duration| (duration, policy));
+        queue(&mut change, &mut request, cooldown, job, inputs.job, now);
         Msg::new("action-reply-queued")
             .word("request", inputs.id)
             .outside("command", &command.name)
@@ -233,7 +210,7 @@ pub fn request_action(
 
 /// A vote on `request` by `person`. Every vote is on the timeline, counted or ignored with
 /// its reason; it never fails. The vote that completes the approvals queues the job planned
-/// when the request was made (built from the catalog as it is now only when none was kept).
+/// when the request was made, or cancels the request when that plan is missing or changed.
 pub fn vote(
     policy: &ActionPolicy,
     incident: &Incident,
@@ -315,34 +292,32 @@ pub fn vote(
         Msg::new("action-vote-rejected").word("request", request.id)
     } else if request.approvals() >= request.approvals_required {
         let command = policy.catalog.get(&request.command);
-        let cooldown = command.and_then(command_cooldown);
+        let cooldown = command
+            .and_then(command_cooldown)
+            .map(|duration| (duration, policy));
         change.decision.deadlines.push(DeadlineChange::Cancel {
             key: action_expiry_key(request.incident, request.id),
         });
-        // The planned job must be this request's, as approved; else it never runs.
-        let planned = planned
-            .filter(|planned| planned.request == request.id && planned.digest == request.digest);
-        match planned.or_else(|| job_for(policy, &request)) {
-            Some(action_job) => {
+        // What runs is exactly the job planned with the request; a missing or changed plan
+        // cancels it (never rebuilt from the catalog as it is now).
+        match planned_job_for(&request, planned) {
+            Ok(action_job) => {
                 queue(&mut change, &mut request, cooldown, action_job, job, now);
                 Msg::new("action-vote-queued")
                     .word("request", request.id)
                     .outside("command", &request.command)
             }
-            None => {
-                // The command left the catalog since it was requested: it cannot run.
+            Err(refusal) => {
                 request.state = RequestState::Cancelled;
                 request.finished_at = Some(now);
                 change.decision.entry(
                     &Actor::warroom(),
                     EntryKind::ActionCancelled {
                         request: request.id,
-                        reason: "command_gone".to_owned(),
+                        reason: refusal.code().to_owned(),
                     },
                 );
-                Msg::new("action-vote-command-gone")
-                    .word("request", request.id)
-                    .outside("command", &request.command)
+                Msg::new("action-vote-plan-refused").word("request", request.id)
             }
         }
     } else {
@@ -355,13 +330,6 @@ pub fn vote(
     change.decision.reply = Some(reply);
     change.request = Some(request);
     change
-}
-
-/// The job snapshot for an approved request, from the catalog and services as they are now;
-/// `None` when its command is no longer catalogued.
-fn job_for(policy: &ActionPolicy, request: &ActionRequest) -> Option<ActionJob> {
-    let command = policy.catalog.get(&request.command)?;
-    Some(build_job(policy, command, request))
 }
 
 /// The job that runs `request` of `command`: its parameters as requested (a rollback's target
@@ -394,11 +362,11 @@ fn build_job(policy: &ActionPolicy, command: &CommandDef, request: &ActionReques
 }
 
 /// Queues the request's job under the reserved id, notes `action_started` and starts the
-/// command's cooldown on the service.
+/// command's cooldown on what it changes (see [`ActionPolicy::cooldown_scope`]).
 fn queue(
     change: &mut ActionChange,
     request: &mut ActionRequest,
-    cooldown: Option<chrono::Duration>,
+    cooldown: Option<(chrono::Duration, &ActionPolicy)>,
     job: ActionJob,
     id: JobId,
     now: DateTime<Utc>,
@@ -413,12 +381,13 @@ fn queue(
             job: id,
         },
     );
-    if let (Some(cooldown), Some(service)) = (cooldown, request.service()) {
+    if let (Some((cooldown, policy)), Some(service)) = (cooldown, request.service()) {
+        let scope = policy.cooldown_scope(&request.command, service);
         change
             .decision
             .deadlines
             .push(DeadlineChange::Set(Deadline {
-                key: action_cooldown_key(&request.command, service),
+                key: action_cooldown_key(&scope),
                 due: now + cooldown,
                 kind: DeadlineKind::ActionCooldown {
                     command: request.command.clone(),
@@ -467,11 +436,6 @@ fn ignore_reason(
     }
     if request.votes.iter().any(|vote| vote.user == person.id) {
         return Some("already_voted");
-    }
-    // What was approved is exactly what runs: a request whose stored digest no longer
-    // matches its command and parameters is never queued.
-    if request_digest(request.incident, &request.command, &request.params) != request.digest {
-        return Some("digest_mismatch");
     }
     let completes = approve && request.approvals() + 1 >= request.approvals_required;
     if completes && cooldown_until.is_some_and(|until| until > now) {

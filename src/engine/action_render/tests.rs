@@ -318,7 +318,13 @@ fn every_state_risk_role_status_and_reason_reads_as_words_in_every_locale() {
         "not_pending",
     ]
     .map(|code| format!("act-vote-reason-{code}"));
-    let cancels = ["rejected", "incident_closed"].map(|code| format!("act-cancel-reason-{code}"));
+    let cancels = [
+        "rejected",
+        "incident_closed",
+        "plan_missing",
+        "plan_mismatch",
+    ]
+    .map(|code| format!("act-cancel-reason-{code}"));
     for locale in i18n.locales() {
         let ids = i18n.message_ids(locale);
         for id in states

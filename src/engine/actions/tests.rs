@@ -216,7 +216,7 @@ async fn a_request_and_two_approvals_queue_exactly_one_job_and_its_outcome_ends_
     assert_eq!(view.approved_by.len(), 2);
     assert!(
         bot.store
-            .deadline("action_cooldown:scale:checkout-api")
+            .deadline("action_cooldown:deployment:shop/checkout-api")
             .unwrap()
             .is_some()
     );
@@ -588,4 +588,60 @@ fn action_keys_parse_back_to_their_request() {
     ] {
         assert_eq!(parse_action_key(bad), None, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn a_stored_plan_changed_after_the_request_cancels_it_instead_of_running() {
+    let bot = start().await;
+    assert!(bot.run(alice(), scale("3")).await.ok);
+    let mut forged = bot
+        .store
+        .planned_job(bot.incident, RequestId(1))
+        .unwrap()
+        .expect("the job is planned with the request");
+    // Someone with access to the store widens what runs, keeping the approved digest.
+    forged.services[0].deployment = Some("payments".into());
+    bot.store
+        .commit(crate::store::WriteBatch {
+            planned_jobs: vec![(bot.incident, forged)],
+            ..crate::store::WriteBatch::default()
+        })
+        .unwrap();
+    assert!(bot.run(dm(1), approve(1)).await.ok);
+    let last = bot.run(dm(2), approve(1)).await;
+    assert_eq!(last.lines[0].id, "action-vote-plan-refused");
+    assert_eq!(bot.request(1).state, RequestState::Cancelled);
+    assert!(bot.action_jobs().is_empty(), "nothing runs");
+    let cancelled = bot
+        .store
+        .timeline(bot.incident, 0, 1_000)
+        .unwrap()
+        .into_iter()
+        .any(|entry| {
+            matches!(&entry.kind, crate::domain::timeline::EntryKind::ActionCancelled { reason, .. } if reason == "plan_mismatch")
+        });
+    assert!(cancelled, "{:?}", bot.action_kinds());
+}
+
+#[tokio::test]
+async fn a_scale_holds_back_a_restart_of_the_same_deployment() {
+    let bot = start().await;
+    assert!(bot.run(alice(), scale("3")).await.ok);
+    assert!(bot.run(dm(1), approve(1)).await.ok);
+    assert!(bot.run(dm(2), approve(1)).await.ok);
+    assert_eq!(bot.request(1).state, RequestState::Queued);
+    let restart = bot
+        .run(
+            alice(),
+            Command::Action {
+                command: "restart".into(),
+                params: ActionParams::Named(BTreeMap::from([(
+                    "service".into(),
+                    "checkout-api".into(),
+                )])),
+            },
+        )
+        .await;
+    assert!(!restart.ok, "{restart:?}");
+    assert_eq!(restart.lines[0].id, "action-refused-cooldown");
 }

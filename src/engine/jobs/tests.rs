@@ -93,6 +93,7 @@ fn start_pool(store: &Arc<dyn Store>, engine: &FakeEngine) -> watch::Sender<bool
             max: Duration::from_millis(5),
         },
         executors: crate::exec::Executors::none(),
+        approval_expiry: chrono::Duration::minutes(15),
     };
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(pool.run(stop_rx));
@@ -145,11 +146,7 @@ async fn the_pool_cuts_off_an_executor_past_its_limit_and_bounds_its_output() {
         executor: ExecutorKind::Shell,
         action: "run".into(),
         params: Default::default(),
-        digest: crate::domain::action::rules::request_digest(
-            incident,
-            "restart",
-            &Default::default(),
-        ),
+        digest: String::new(),
         services: Vec::new(),
         argv: Vec::new(),
         env: Vec::new(),
@@ -157,6 +154,7 @@ async fn the_pool_cuts_off_an_executor_past_its_limit_and_bounds_its_output() {
         idempotent: false,
         rollback_to: None,
     };
+    job.digest = crate::domain::action::rules::job_digest(incident, &job);
     let hanging = crate::exec::Executors::none()
         .with(ExecutorKind::Shell, Arc::new(Stubborn { output: None }));
     let outcome = run_action(&hanging, incident, &job, Duration::from_millis(1), 10).await;
@@ -261,4 +259,78 @@ async fn a_job_marked_started_that_nobody_runs_is_reported_interrupted() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(reported, "the orphaned job was never reported");
+}
+
+#[tokio::test]
+async fn the_pool_refuses_an_action_approved_longer_ago_than_approvals_last() {
+    use crate::domain::action::{ActionJob, ActionOutcome, ActionStatus, ExecutorKind, RequestId};
+    use crate::domain::job::NewJob;
+    use crate::store::{SledStore, WriteBatch};
+    let incident = crate::domain::ids::IncidentId::parse("INC-20261121-001").unwrap();
+    let mut job = ActionJob {
+        request: RequestId(1),
+        command: "restart".into(),
+        executor: ExecutorKind::Shell,
+        action: "run".into(),
+        params: Default::default(),
+        digest: String::new(),
+        services: Vec::new(),
+        argv: Vec::new(),
+        env: Vec::new(),
+        timeout_ms: 1_500,
+        idempotent: false,
+        rollback_to: None,
+    };
+    job.digest = crate::domain::action::rules::job_digest(incident, &job);
+    let approved: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
+    store
+        .commit(WriteBatch {
+            jobs: vec![JobWrite::Create {
+                job: NewJob {
+                    incident,
+                    kind: JobKind::Action(Box::new(job)),
+                },
+                at: approved,
+            }],
+            ..WriteBatch::default()
+        })
+        .unwrap();
+    // Warroom was down (or the workers busy) for longer than approvals last.
+    let clock = Arc::new(crate::engine::clock::ManualClock::new(approved));
+    clock.advance(chrono::Duration::minutes(16));
+    let engine = fake_engine(0, &store);
+    let pool = JobPool {
+        store: store.clone(),
+        engine: engine.handle.clone(),
+        clock,
+        probes: ProbePolicy::default(),
+        wake: Arc::new(Notify::new()),
+        report_retry: ReportRetry {
+            first: Duration::from_millis(1),
+            max: Duration::from_millis(5),
+        },
+        executors: crate::exec::Executors::none().with(
+            ExecutorKind::Shell,
+            Arc::new(Stubborn {
+                output: Some("ran".into()),
+            }),
+        ),
+        approval_expiry: chrono::Duration::minutes(15),
+    };
+    let (_stop, stop_rx) = watch::channel(false);
+    tokio::spawn(pool.run(stop_rx));
+    let Some((_, JobOutcome::Action(outcome))) = first_report_taken(&engine).await else {
+        panic!("no action outcome reported");
+    };
+    let ActionOutcome {
+        status,
+        summary,
+        output,
+        ..
+    } = outcome;
+    assert_eq!(status, ActionStatus::Refused);
+    assert_eq!(summary.id, "action-refused-stale");
+    assert_eq!(output, "", "the executor never ran");
 }

@@ -2,9 +2,7 @@
 //! then this incident's newest requests with their state, sized to fit one chat message (the
 //! HTTP API, `GET /v1/incidents/{id}/actions`, pages through all of them).
 
-use std::collections::VecDeque;
-
-use crate::domain::action::{ActionRequest, Catalog, CommandDef, ParamKind};
+use crate::domain::action::{ActionRequest, Catalog, CommandDef, ParamKind, RequestId};
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
@@ -18,10 +16,6 @@ pub const MAX_LISTED_COMMANDS: usize = 10;
 pub const MAX_LISTED_REQUESTS: usize = 8;
 /// How much of a request's command line a `/actions` line shows.
 const LISTED_LINE_CHARS: usize = 80;
-/// Requests read per store page while looking for the newest.
-const REQUEST_PAGE: usize = 200;
-/// The most requests one `/actions` reads; beyond it the count says "at least".
-const MAX_REQUESTS_SCANNED: usize = 10_000;
 
 impl Views {
     /// The catalog part of `/actions`, all of it outside an incident room.
@@ -55,31 +49,22 @@ impl Views {
     }
 
     /// The newest `keep` requests of an incident, oldest of them first, and how many there
-    /// are in all (reading at most [`MAX_REQUESTS_SCANNED`]).
+    /// are in all. Requests are numbered densely from 1 and never removed, so the last
+    /// number is the count and the newest are those after `last - keep`: one key read and
+    /// one page of `keep`, however many requests (and outputs) the incident holds.
     fn newest_requests(
         &self,
         incident: IncidentId,
         keep: usize,
     ) -> Result<(Vec<ActionRequest>, usize), StoreError> {
-        let mut newest = VecDeque::with_capacity(keep + 1);
-        let mut total = 0;
-        let mut after = None;
-        loop {
-            let page = self.store.action_requests(incident, after, REQUEST_PAGE)?;
-            let full = page.len() == REQUEST_PAGE;
-            total += page.len();
-            after = page.last().map(|request| request.id);
-            for request in page {
-                newest.push_back(request);
-                if newest.len() > keep {
-                    newest.pop_front();
-                }
-            }
-            if !full || total >= MAX_REQUESTS_SCANNED {
-                break;
-            }
+        let last = self.store.last_request_id(incident)?;
+        if last == 0 || keep == 0 {
+            return Ok((Vec::new(), last as usize));
         }
-        Ok((newest.into(), total))
+        let skipped = last.saturating_sub(u32::try_from(keep).unwrap_or(u32::MAX));
+        let after = (skipped > 0).then_some(RequestId(skipped));
+        let newest = self.store.action_requests(incident, after, keep)?;
+        Ok((newest, last as usize))
     }
 }
 

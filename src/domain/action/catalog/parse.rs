@@ -214,6 +214,15 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
     if let (Some(kind), Some(action)) = (executor, action.as_deref()) {
         problems.executor_needs(kind, action, &params);
     }
+    // A cooldown holds back the next change to the same service: without a service
+    // parameter it would never apply, which must not pass for a safeguard.
+    let has_service = params.iter().any(|param| param.kind == ParamKind::Service);
+    if matches!(cooldown, Some(Some(_))) && !has_service {
+        problems.push(
+            "cooldown",
+            "a cooldown applies per service: declare { name = \"service\", type = \"service\" } or remove it".to_owned(),
+        );
+    }
     if executor == Some(ExecutorKind::Shell) {
         problems.argv(argv.as_deref(), &params);
         for (index, name) in env.iter().flatten().enumerate() {

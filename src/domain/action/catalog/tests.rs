@@ -167,6 +167,10 @@ fn each_problem_names_its_field_and_rule() {
             "cooldown: \"soon\" is not a duration",
         ),
         (
+            format!("{head}executor = \"shell\"\nargv = [\"/bin/true\"]\ncooldown = \"5m\"\n"),
+            "cooldown: a cooldown applies per service",
+        ),
+        (
             format!("{head}executor = \"http\"\nidempotent = \"yes\"\nparams = [{service}]\n"),
             "idempotent: must be true or false, not string",
         ),

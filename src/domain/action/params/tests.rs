@@ -623,3 +623,106 @@ fn a_replicas_count_outside_both_ranges_names_the_services_bound() {
         BindError::Parse { .. }
     ));
 }
+
+#[test]
+fn a_request_needing_approval_binds_only_when_its_whole_line_is_shown() {
+    let policy = ActionPolicy {
+        catalog: Catalog::new([
+            command(
+                "name = \"annotate\"\ndescription = \"d\"\nexecutor = \"diagnose\"\napprovals = 2\n\
+                 params = [{ name = \"service\", type = \"service\" },\n\
+                 { name = \"note\", type = \"string\" }]\n",
+            ),
+            command(
+                "name = \"promql\"\ndescription = \"d\"\nexecutor = \"prometheus\"\n\
+                 params = [{ name = \"query\", type = \"string\" }]\n",
+            ),
+        ]),
+        ..policy()
+    };
+    // `annotate note:… service:checkout-api` is 35 characters besides the note.
+    let fits = MAX_COMMAND_LINE_CHARS - 35;
+    for (case, name, values, refused) in [
+        (
+            "fits exactly",
+            "annotate",
+            values(&[("service", "checkout-api"), ("note", &"x".repeat(fits))]),
+            None,
+        ),
+        (
+            "one character more",
+            "annotate",
+            values(&[("service", "checkout-api"), ("note", &"x".repeat(fits + 1))]),
+            Some("action-error-line-too-long"),
+        ),
+        (
+            "read-only: runs at once, its line may be cut",
+            "promql",
+            values(&[("query", &"x".repeat(900))]),
+            None,
+        ),
+    ] {
+        let bound = bind_action(&policy, name, &ActionParams::Named(values));
+        assert_eq!(
+            bound.as_ref().err().map(|msg| msg.id.as_str()),
+            refused,
+            "{case}"
+        );
+        if let Some((command, params)) = bound.ok().filter(|(command, _)| command.needs_approval())
+        {
+            assert!(
+                whole_command_line(&command.name, &params).chars().count()
+                    <= MAX_COMMAND_LINE_CHARS,
+                "{case}"
+            );
+        }
+    }
+}
+
+#[test]
+fn invisible_format_characters_are_refused_in_every_value() {
+    let policy = policy();
+    for (case, name, text, refused) in [
+        ("plain", "promql", "up == 0", None),
+        (
+            "right-to-left override",
+            "promql",
+            "up\u{202e}0 == ",
+            Some("query"),
+        ),
+        ("zero-width space", "promql", "up\u{200b}", Some("query")),
+        (
+            "left-to-right isolate",
+            "promql",
+            "\u{2066}up",
+            Some("query"),
+        ),
+        ("byte order mark", "promql", "\u{feff}up", Some("query")),
+        ("soft hyphen", "promql", "u\u{ad}p", Some("query")),
+        (
+            "in a service name",
+            "restart",
+            "checkout\u{200d}-api",
+            Some("service"),
+        ),
+        ("ordinary unicode", "promql", "延迟 > 0.5", None),
+    ] {
+        let param = if name == "promql" { "query" } else { "service" };
+        let bound = bind(&policy, name, &named(&[(param, text)]));
+        match refused {
+            None => assert!(bound.is_ok(), "{case}: {bound:?}"),
+            Some(option) => {
+                let error = bound.unwrap_err();
+                assert_eq!(
+                    error,
+                    BindError::FormatCharacter {
+                        command: name.to_owned(),
+                        option: option.to_owned(),
+                    },
+                    "{case}"
+                );
+                assert_eq!(error.to_msg().id, "action-error-format-character");
+            }
+        }
+    }
+}

@@ -203,10 +203,16 @@ fn a_changing_command_waits_for_approvals_until_its_expiry() {
             },
         })]
     );
-    assert_eq!(
-        request.digest,
-        request_digest(id(1), "scale", &scale_params("3"))
-    );
+    let planned = change
+        .planned
+        .as_ref()
+        .expect("the job is planned with the request");
+    assert_eq!(request.digest, job_digest(id(1), planned));
+    assert_eq!(planned.digest, request.digest);
+    assert!(entry_kinds(&change).iter().any(|kind| matches!(
+        kind,
+        EntryKind::ActionRequested { digest, .. } if *digest == request.digest
+    )));
 }
 
 #[test]
@@ -293,16 +299,41 @@ fn a_rollback_names_the_count_it_goes_back_to_or_is_refused() {
         },
     )
     .unwrap();
+    let planned = change.planned.clone().unwrap();
     let request = change.request.unwrap();
     assert_eq!(
         request.params.get("replicas").map(String::as_str),
         Some("2"),
         "approvers see the number"
     );
-    assert_eq!(
-        request.digest,
-        request_digest(id(1), "scale-rollback", &request.params)
-    );
+    assert_eq!(planned.rollback_to, Some(2));
+    assert_eq!(request.digest, job_digest(id(1), &planned));
+}
+
+#[test]
+fn a_rollback_outside_the_services_bounds_is_refused_when_requested() {
+    // checkout-api allows 1..=10 replicas.
+    let service = BTreeMap::from([("service".to_owned(), "checkout-api".to_owned())]);
+    for (from, refused) in [
+        (1, None),
+        (10, None),
+        (0, Some("action-error-below-service-min")),
+        (20, Some("action-error-above-service-max")),
+    ] {
+        let change = requested(
+            "scale-rollback",
+            service.clone(),
+            RequestInputs {
+                last_scale: Some(ScaleChange { from, to: 5 }),
+                ..inputs()
+            },
+        );
+        assert_eq!(
+            change.as_ref().err().map(|msg| msg.id.as_str()),
+            refused,
+            "back to {from}"
+        );
+    }
 }
 
 /// One vote cast on the request as it stands, at `when`.
@@ -325,10 +356,17 @@ pub(crate) fn cast(
         VoteInputs {
             job: 77,
             cooldown_until: None,
-            planned: None,
+            planned: Some(plan_of(request)),
         },
         at(when),
     )
+}
+
+/// The job planned for `request` when it was made, as the store keeps it.
+pub(crate) fn plan_of(request: &ActionRequest) -> ActionJob {
+    let policy = policy();
+    let definition = policy.catalog.get(&request.command).unwrap();
+    build_job(&policy, definition, request)
 }
 
 pub(crate) fn vote_entry(change: &ActionChange) -> (bool, Option<String>, u32) {
@@ -501,7 +539,7 @@ fn the_last_approval_queues_the_job_once_and_starts_the_cooldown() {
                 key: "action_expiry:INC-20261121-001:A1".into()
             },
             DeadlineChange::Set(Deadline {
-                key: "action_cooldown:scale:checkout-api".into(),
+                key: "action_cooldown:deployment:shop/checkout-api".into(),
                 due: at("2026-11-21T10:07:00Z"),
                 kind: DeadlineKind::ActionCooldown {
                     command: "scale".into(),
@@ -580,8 +618,12 @@ fn a_request_whose_digest_no_longer_matches_never_runs() {
         true,
         "2026-11-21T10:02:00Z",
     );
-    assert_eq!(vote_entry(&change).1.as_deref(), Some("digest_mismatch"));
+    // The vote counts; the plan no longer hashes to the approved digest: cancelled.
+    assert_eq!(vote_entry(&change).1, None);
     assert!(change.job.is_none());
+    assert!(entry_kinds(&change).iter().any(
+        |kind| matches!(kind, EntryKind::ActionCancelled { reason, .. } if reason == "plan_mismatch")
+    ));
 }
 
 #[test]
@@ -655,40 +697,6 @@ fn votes_in_an_ended_incident_or_for_another_incident_never_count() {
 }
 
 #[test]
-fn the_digest_binds_incident_command_and_every_parameter_unambiguously() {
-    let base = request_digest(id(1), "scale", &scale_params("3"));
-    assert_eq!(base.len(), 64);
-    assert_eq!(
-        base,
-        request_digest(id(1), "scale", &scale_params("3")),
-        "stable"
-    );
-    let split = |a: &str, b: &str| BTreeMap::from([(a.to_owned(), b.to_owned())]);
-    for (case, other) in [
-        (
-            "incident",
-            request_digest(id(2), "scale", &scale_params("3")),
-        ),
-        (
-            "command",
-            request_digest(id(1), "scale-rollback", &scale_params("3")),
-        ),
-        ("value", request_digest(id(1), "scale", &scale_params("30"))),
-        (
-            "boundary",
-            request_digest(id(1), "scale", &split("ab", "c")),
-        ),
-    ] {
-        assert_ne!(base, other, "{case}");
-    }
-    assert_ne!(
-        request_digest(id(1), "x", &split("ab", "c")),
-        request_digest(id(1), "x", &split("a", "bc")),
-        "moving a boundary changes the digest"
-    );
-}
-
-#[test]
 fn the_job_planned_at_request_time_is_what_runs() {
     let change = requested("scale", scale_params("3"), inputs());
     let change = change.unwrap();
@@ -728,15 +736,108 @@ fn the_job_planned_at_request_time_is_what_runs() {
         panic!("not an action job");
     };
     assert_eq!(**job, planned);
-    // A planned job that is not this request's, as approved, never runs; with no catalog
-    // entry left either, the request is cancelled.
-    let mut forged = planned;
-    forged.params.insert("replicas".into(), "9".into());
-    forged.digest = "0".repeat(64);
-    let refused = second(Some(forged));
-    assert!(refused.job.is_none());
-    assert_eq!(
-        refused.request.map(|request| request.state),
-        Some(RequestState::Cancelled)
+    // A missing plan, or one that is not this request's as approved, never runs: the
+    // request is cancelled with the reason, never rebuilt from the catalog as it is now.
+    let cancelled_with = |change: &ActionChange| {
+        assert!(change.job.is_none());
+        assert_eq!(
+            change.request.as_ref().map(|request| request.state),
+            Some(RequestState::Cancelled)
+        );
+        entry_kinds(change).iter().find_map(|kind| match kind {
+            EntryKind::ActionCancelled { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+    };
+    let mut forged_params = planned.clone();
+    forged_params.params.insert("replicas".into(), "9".into());
+    forged_params.digest = "0".repeat(64);
+    let mut forged_argv = planned.clone();
+    forged_argv.argv = vec!["rm".into(), "-rf".into(), "/".into()];
+    let mut forged_service = planned.clone();
+    forged_service.services[0].namespace = Some("other-namespace".into());
+    let mut forged_rollback = planned.clone();
+    forged_rollback.rollback_to = Some(0);
+    let mut other_request = planned.clone();
+    other_request.request = RequestId(2);
+    for (case, plan, reason) in [
+        ("missing", None, "plan_missing"),
+        ("params", Some(forged_params), "plan_mismatch"),
+        ("argv", Some(forged_argv), "plan_mismatch"),
+        ("service snapshot", Some(forged_service), "plan_mismatch"),
+        ("rollback target", Some(forged_rollback), "plan_mismatch"),
+        ("another request", Some(other_request), "plan_mismatch"),
+    ] {
+        assert_eq!(
+            cancelled_with(&second(plan)).as_deref(),
+            Some(reason),
+            "{case}"
+        );
+    }
+    // Missing even while the command is still catalogued: still cancelled, not rebuilt.
+    let with_catalog = vote(
+        &policy(),
+        &incident(),
+        &first,
+        Ballot {
+            person: &person("dm2", &[DutyManager]),
+            approve: true,
+            via: VoteVia::Button,
+        },
+        VoteInputs {
+            job: 77,
+            cooldown_until: None,
+            planned: None,
+        },
+        at("2026-11-21T10:02:00Z"),
     );
+    assert_eq!(
+        cancelled_with(&with_catalog).as_deref(),
+        Some("plan_missing")
+    );
+}
+
+#[test]
+fn deployment_cooldowns_hold_back_the_deployment_whatever_changes_it() {
+    let mut policy = policy();
+    policy.catalog = Catalog::new([
+        command("scale", ExecutorKind::Kubernetes, "scale", 2),
+        command(
+            "scale-rollback",
+            ExecutorKind::Kubernetes,
+            "scale-rollback",
+            2,
+        ),
+        command("restart", ExecutorKind::Kubernetes, "restart", 2),
+        command("diag", ExecutorKind::Diagnose, "diagnose", 0),
+    ]);
+    let service = |name: &str, namespace: Option<&str>, deployment: Option<&str>| ServiceDef {
+        name: name.into(),
+        namespace: namespace.map(str::to_owned),
+        deployment: deployment.map(str::to_owned),
+        ..ServiceDef::default()
+    };
+    policy.services = Services::new([
+        service("checkout-api", Some("shop"), Some("checkout")),
+        // A second name for the same deployment.
+        service("checkout-canary", Some("shop"), Some("checkout")),
+        service("payments-api", None, Some("payments")),
+        service("no-deployment", Some("shop"), None),
+    ]);
+    for (command, service, scope) in [
+        ("scale", "checkout-api", "deployment:shop/checkout"),
+        ("scale-rollback", "checkout-api", "deployment:shop/checkout"),
+        ("restart", "checkout-api", "deployment:shop/checkout"),
+        ("scale", "checkout-canary", "deployment:shop/checkout"),
+        ("restart", "payments-api", "deployment:-/payments"),
+        ("scale", "no-deployment", "scale:no-deployment"),
+        ("diag", "checkout-api", "diag:checkout-api"),
+        ("gone", "checkout-api", "gone:checkout-api"),
+    ] {
+        assert_eq!(
+            policy.cooldown_scope(command, service),
+            scope,
+            "{command} on {service}"
+        );
+    }
 }

@@ -179,29 +179,32 @@ fn actions_lists_the_catalog_and_the_newest_requests_within_one_message() {
 }
 
 #[test]
-fn actions_pages_through_the_store_instead_of_reading_everything_at_once() {
-    let store = FakeStore {
-        requests: (1..=450).map(|n| request(id(1), n)).collect(),
-        ..FakeStore::default()
-    };
-    let store = Arc::new(store);
-    let views = Views {
-        store: store.clone(),
-        ..views(FakeStore::default(), Catalog::default())
-    };
-    let (newest, total) = views.newest_requests(id(1), 3).unwrap();
-    assert_eq!(total, 450);
-    let ids: Vec<u32> = newest.iter().map(|r| r.id.0).collect();
-    assert_eq!(ids, [448, 449, 450]);
-    let pages = store.pages.lock().unwrap().clone();
-    assert_eq!(
-        pages,
-        [
-            (None, 200),
-            (Some(crate::domain::action::RequestId(200)), 200),
-            (Some(crate::domain::action::RequestId(400)), 200)
-        ]
-    );
+fn actions_reads_only_the_requests_it_shows() {
+    for (case, count, keep, shown, page) in [
+        ("many", 450_u32, 3, vec![448, 449, 450], (Some(447), 3)),
+        ("exactly as many", 3, 3, vec![1, 2, 3], (None, 3)),
+        ("fewer", 2, 8, vec![1, 2], (None, 8)),
+    ] {
+        let store = Arc::new(FakeStore {
+            requests: (1..=count).map(|n| request(id(1), n)).collect(),
+            ..FakeStore::default()
+        });
+        let views = Views {
+            store: store.clone(),
+            ..views(FakeStore::default(), Catalog::default())
+        };
+        let (newest, total) = views.newest_requests(id(1), keep).unwrap();
+        assert_eq!(total, count as usize, "{case}");
+        let ids: Vec<u32> = newest.iter().map(|r| r.id.0).collect();
+        assert_eq!(ids, shown, "{case}");
+        // One page of what is shown, never a scan of every request with its output.
+        let pages = store.pages.lock().unwrap().clone();
+        assert_eq!(
+            pages,
+            [(page.0.map(crate::domain::action::RequestId), page.1)],
+            "{case}"
+        );
+    }
 }
 
 #[test]
