@@ -21,8 +21,9 @@ use super::*;
 use crate::domain::effect::{Effect, TrackedBody};
 use crate::domain::job::{Job, JobAfter, JobId, JobKind, JobOutcome, job_finished};
 use crate::domain::probe::{
-    ProbeFailure, ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
+    ProbeOutcome, ProbePolicy, check_url, loggable_url, probe_key, reprobe,
 };
+use crate::exec::http::{describe, failure_kind};
 use crate::store::{DeliveryStore, JobWrite};
 
 /// How many jobs run at once.
@@ -502,32 +503,6 @@ pub(crate) async fn run_probe(
             latency_ms: elapsed_ms(),
         },
     }
-}
-
-/// What kind of failure an HTTP error is; shown in the reader's language.
-fn failure_kind(error: &reqwest::Error) -> ProbeFailure {
-    if error.is_connect() {
-        ProbeFailure::Connect
-    } else if error.is_body() || error.is_decode() {
-        ProbeFailure::BrokenResponse
-    } else {
-        ProbeFailure::Request
-    }
-}
-
-/// An HTTP error's causes, as the libraries word them, without the error itself (whose text
-/// repeats the URL, which may carry secrets in its query); `-` when it has none.
-fn describe(error: &reqwest::Error) -> String {
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    if causes.is_empty() {
-        return "-".to_owned();
-    }
-    cut(&causes.join(": "))
 }
 
 fn cut(text: &str) -> String {

@@ -92,26 +92,16 @@ impl Executors {
             Some(executor) => executor.run(job).await,
             None => ActionOutcome {
                 status: ActionStatus::Refused,
-                summary: Msg::new("action-executor-missing")
-                    .word("executor", executor_name(job.executor)),
+                summary: Msg::new("action-executor-missing").word(
+                    "executor",
+                    crate::domain::action::catalog::kind_word(job.executor),
+                ),
                 details: Vec::new(),
                 output: String::new(),
                 scale: None,
                 duration_ms: 0,
             },
         }
-    }
-}
-
-/// The catalog's word for an executor kind.
-pub fn executor_name(kind: ExecutorKind) -> &'static str {
-    match kind {
-        ExecutorKind::Http => "http",
-        ExecutorKind::Prometheus => "prometheus",
-        ExecutorKind::Logs => "logs",
-        ExecutorKind::Kubernetes => "kubernetes",
-        ExecutorKind::Shell => "shell",
-        ExecutorKind::Diagnose => "diagnose",
     }
 }
 

@@ -217,35 +217,12 @@ fn outcome_view<'a>(i18n: &I18n, outcome: &'a ActionOutcome, whole: bool) -> Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::action::VoteVia;
     use crate::domain::message::Msg;
 
     /// `A3`: a `scale` carol asked for, approved by alice (one of two), that succeeded.
     fn finished() -> ActionRequest {
         let at: DateTime<Utc> = "2026-11-21T10:00:00Z".parse().unwrap();
         ActionRequest {
-            incident: IncidentId::parse("INC-20261121-001").unwrap(),
-            id: RequestId(3),
-            command: "scale".into(),
-            params: [("service", "checkout-api"), ("replicas", "3")]
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            digest: "d1g357".into(),
-            requester: UserId("carol".into()),
-            requester_name: Some("Carol".into()),
-            approvals_required: 2,
-            approver_role: PersonRole::DutyManager,
-            risk: Risk::High,
-            created_at: at,
-            expires_at: Some(at + chrono::Duration::minutes(15)),
-            votes: vec![Vote {
-                user: UserId("alice".into()),
-                name: Some("Alice".into()),
-                approve: true,
-                at,
-                via: VoteVia::Button,
-            }],
             state: RequestState::Succeeded,
             job: Some(12),
             started_at: Some(at),
@@ -258,6 +235,7 @@ mod tests {
                 scale: Some(ScaleChange { from: 2, to: 3 }),
                 duration_ms: 41,
             }),
+            ..crate::test_reads::request(IncidentId::parse("INC-20261121-001").unwrap(), 3)
         }
     }
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::probe::ProbeFailure;
 
 #[tokio::test]
 async fn a_refused_connection_is_a_failure_that_never_repeats_the_url() {
