@@ -13,6 +13,7 @@ pub mod decide;
 pub mod diagnosis;
 pub mod effect;
 pub mod emoji;
+pub mod escalation;
 pub mod ids;
 pub mod incident;
 pub mod job;
