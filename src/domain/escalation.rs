@@ -239,6 +239,7 @@ pub fn plan_on_open(
         .flat_map(|(step, number)| {
             (0..=step.repeat).map(move |repeat_index| PlannedStep {
                 key: step_key(incident, number, repeat_index),
+                // `repeat_index` is at most MAX_REPEAT (validated), so it fits an i32.
                 due: opened_at + step.after * (i32::try_from(repeat_index).unwrap_or(0) + 1),
                 step: number,
                 repeat_index,

@@ -82,7 +82,7 @@ fn parse_step(
     }
     let mut notify = Vec::new();
     for word in &raw.notify {
-        match PersonRole::parse(word.trim()).filter(|role| role.notifiable()) {
+        match PersonRole::parse(word.trim()).filter(notifiable) {
             Some(role) if !notify.contains(&role) => notify.push(role),
             Some(_) => problems.push(problem(&notify_field, format!("names \"{word}\" twice"))),
             None => problems.push(problem(
@@ -160,19 +160,13 @@ pub(super) fn parse_clock(field: &str, text: &str) -> Result<NaiveTime, Escalati
         })
 }
 
-trait Notifiable {
-    fn notifiable(self) -> bool;
-}
-
-impl Notifiable for PersonRole {
-    /// Only on-call roles are held by someone who can be called.
-    fn notifiable(self) -> bool {
-        matches!(
-            self,
-            PersonRole::Commander
-                | PersonRole::Communications
-                | PersonRole::Operations
-                | PersonRole::DutyManager
-        )
-    }
+/// Only on-call roles are held by someone who can be called; responder and viewer are not.
+fn notifiable(role: &PersonRole) -> bool {
+    matches!(
+        role,
+        PersonRole::Commander
+            | PersonRole::Communications
+            | PersonRole::Operations
+            | PersonRole::DutyManager
+    )
 }
