@@ -472,7 +472,6 @@ fn done_stops_everything_and_reassigning_restarts_the_ladder() {
     );
 
     // Done tasks refuse every change; unknown and malformed ids are named.
-    let mut tasks = tasks;
     let done = find_task_mut(&mut tasks, "T3").unwrap();
     assert_eq!(
         done.mark_done(&user("ops"), done_at),
@@ -511,7 +510,8 @@ fn settings_parse_with_defaults_and_name_each_bad_key() {
         })
     );
     // (interval, max, followup, the keys named)
-    let cases: [(Option<&str>, Option<i64>, Option<&str>, Vec<&str>); 5] = [
+    type Case<'a> = (Option<&'a str>, Option<i64>, Option<&'a str>, Vec<&'a str>);
+    let cases: [Case; 5] = [
         (Some("soon"), None, None, vec!["tasks.reminder_interval"]),
         (Some("30s"), None, None, vec!["tasks.reminder_interval"]),
         (None, Some(11), None, vec!["tasks.max_reminders"]),
