@@ -24,4 +24,5 @@ pub mod reminder;
 pub mod room;
 pub mod service;
 pub mod severity;
+pub mod task;
 pub mod timeline;
