@@ -120,7 +120,9 @@ pub struct FixedOnCall(pub BTreeMap<OnCallRole, UserId>);
 pub enum OnCallSource {
     Override,
     /// The rotation at this position in the list given to `on_call_at`.
-    Rotation { rotation: usize },
+    Rotation {
+        rotation: usize,
+    },
     Fixed,
 }
 
@@ -151,7 +153,10 @@ pub struct OnCallNow {
 
 impl OnCallNow {
     pub fn holder(&self, role: OnCallRole) -> Option<&UserId> {
-        self.roles.iter().find(|held| held.role == role).map(|held| &held.holder)
+        self.roles
+            .iter()
+            .find(|held| held.role == role)
+            .map(|held| &held.holder)
     }
 }
 
@@ -167,7 +172,10 @@ impl Rotation {
     pub fn parse(raw: &RawRotation) -> Result<Rotation, Vec<RotationProblem>> {
         let mut problems = Vec::new();
         let mut problem = |field: &str, message: String| {
-            problems.push(RotationProblem { field: field.to_owned(), message });
+            problems.push(RotationProblem {
+                field: field.to_owned(),
+                message,
+            });
         };
         let role = OnCallRole::parse(&raw.role);
         if role.is_none() {
@@ -187,7 +195,10 @@ impl Rotation {
             .map(|name| UserId(name.to_owned()))
             .collect();
         if participants.is_empty() {
-            problem("participants", "a rotation needs at least one participant".to_owned());
+            problem(
+                "participants",
+                "a rotation needs at least one participant".to_owned(),
+            );
         } else if participants.len() != raw.participants.len() {
             problem("participants", "a participant name is empty".to_owned());
         }
@@ -235,7 +246,10 @@ impl Rotation {
             services: raw.services.iter().map(|s| s.trim().to_owned()).collect(),
         };
         if let Some(message) = rotation.spacing_problem() {
-            return Err(vec![RotationProblem { field: "handoff".to_owned(), message }]);
+            return Err(vec![RotationProblem {
+                field: "handoff".to_owned(),
+                message,
+            }]);
         }
         Ok(rotation)
     }
@@ -416,7 +430,10 @@ fn role_on_call(
         role,
         holder: active.user.clone(),
         source: OnCallSource::Override,
-        next: Some(NextHandoff { at: active.until, to: after.map(|held| held.holder) }),
+        next: Some(NextHandoff {
+            at: active.until,
+            to: after.map(|held| held.holder),
+        }),
     })
 }
 
@@ -427,10 +444,14 @@ fn base_on_call(
     role: OnCallRole,
     now: DateTime<Utc>,
 ) -> Option<RoleOnCall> {
-    let named = rotations.iter().position(|r| {
-        r.role == role && !r.services.is_empty() && r.covers(service)
-    });
-    let general = || rotations.iter().position(|r| r.role == role && r.services.is_empty());
+    let named = rotations
+        .iter()
+        .position(|r| r.role == role && !r.services.is_empty() && r.covers(service));
+    let general = || {
+        rotations
+            .iter()
+            .position(|r| r.role == role && r.services.is_empty())
+    };
     if let Some(index) = named.or_else(general) {
         let rotation = &rotations[index];
         if let Some(holding) = rotation.holder_at(now) {
@@ -438,9 +459,10 @@ fn base_on_call(
                 role,
                 holder: holding.participant,
                 source: OnCallSource::Rotation { rotation: index },
-                next: holding
-                    .next_handoff
-                    .map(|at| NextHandoff { at, to: Some(holding.next_participant) }),
+                next: holding.next_handoff.map(|at| NextHandoff {
+                    at,
+                    to: Some(holding.next_participant),
+                }),
             });
         }
         // Before its start a rotation names nobody; `[oncall]` can only fill in when the
@@ -475,7 +497,12 @@ fn parse_start(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         return Some(time.with_timezone(&Utc));
     }
-    let formats = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"];
+    let formats = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ];
     let naive = formats
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())?;

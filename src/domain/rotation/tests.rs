@@ -28,17 +28,86 @@ fn user(name: &str) -> UserId {
 
 #[test]
 fn parse_names_each_bad_field() {
-    let good = raw("commander", &["alice"], "0 0 9 * * Mon", "Asia/Shanghai", "2026-11-02T09:00:00+08:00");
+    let good = raw(
+        "commander",
+        &["alice"],
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
     let cases: Vec<(&str, RawRotation, &str)> = vec![
-        ("unknown role", RawRotation { role: "chef".into(), ..good.clone() }, "role"),
-        ("no participants", RawRotation { participants: vec![], ..good.clone() }, "participants"),
-        ("empty participant", RawRotation { participants: vec!["a".into(), " ".into()], ..good.clone() }, "participants"),
-        ("five fields", RawRotation { handoff: "0 9 * * Mon".into(), ..good.clone() }, "handoff"),
-        ("not cron", RawRotation { handoff: "0 0 nine * * Mon".into(), ..good.clone() }, "handoff"),
-        ("every minute", RawRotation { handoff: "0 * * * * *".into(), ..good.clone() }, "handoff"),
-        ("bad zone", RawRotation { time_zone: "Mars/Olympus".into(), ..good.clone() }, "time_zone"),
-        ("bad start", RawRotation { start: "next monday".into(), ..good.clone() }, "start"),
-        ("empty service", RawRotation { services: vec!["".into()], ..good.clone() }, "services"),
+        (
+            "unknown role",
+            RawRotation {
+                role: "chef".into(),
+                ..good.clone()
+            },
+            "role",
+        ),
+        (
+            "no participants",
+            RawRotation {
+                participants: vec![],
+                ..good.clone()
+            },
+            "participants",
+        ),
+        (
+            "empty participant",
+            RawRotation {
+                participants: vec!["a".into(), " ".into()],
+                ..good.clone()
+            },
+            "participants",
+        ),
+        (
+            "five fields",
+            RawRotation {
+                handoff: "0 9 * * Mon".into(),
+                ..good.clone()
+            },
+            "handoff",
+        ),
+        (
+            "not cron",
+            RawRotation {
+                handoff: "0 0 nine * * Mon".into(),
+                ..good.clone()
+            },
+            "handoff",
+        ),
+        (
+            "every minute",
+            RawRotation {
+                handoff: "0 * * * * *".into(),
+                ..good.clone()
+            },
+            "handoff",
+        ),
+        (
+            "bad zone",
+            RawRotation {
+                time_zone: "Mars/Olympus".into(),
+                ..good.clone()
+            },
+            "time_zone",
+        ),
+        (
+            "bad start",
+            RawRotation {
+                start: "next monday".into(),
+                ..good.clone()
+            },
+            "start",
+        ),
+        (
+            "empty service",
+            RawRotation {
+                services: vec!["".into()],
+                ..good.clone()
+            },
+            "services",
+        ),
     ];
     for (name, input, field) in cases {
         let problems = Rotation::parse(&input).expect_err(name);
@@ -72,49 +141,77 @@ fn handoffs_across_dst() {
             "Europe/Berlin",
             "0 30 2 * * *",
             "2026-03-27T02:30:00+01:00",
-            ["2026-03-28T01:30:00Z", "2026-03-29T01:00:00Z", "2026-03-30T00:30:00Z"],
+            [
+                "2026-03-28T01:30:00Z",
+                "2026-03-29T01:00:00Z",
+                "2026-03-30T00:30:00Z",
+            ],
         ),
         // Berlin falls back 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 happens once, the first.
         (
             "Europe/Berlin",
             "0 30 2 * * *",
             "2026-10-23T02:30:00+02:00",
-            ["2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z", "2026-10-26T01:30:00Z"],
+            [
+                "2026-10-24T00:30:00Z",
+                "2026-10-25T00:30:00Z",
+                "2026-10-26T01:30:00Z",
+            ],
         ),
         // Hourly through the Berlin fold: the repeated 02:30 is not a second hand-off.
         (
             "Europe/Berlin",
             "0 30 * * * *",
             "2026-10-25T01:00:00+02:00",
-            ["2026-10-24T23:30:00Z", "2026-10-25T00:30:00Z", "2026-10-25T02:30:00Z"],
+            [
+                "2026-10-24T23:30:00Z",
+                "2026-10-25T00:30:00Z",
+                "2026-10-25T02:30:00Z",
+            ],
         ),
         // Hourly through the Berlin gap: 02:30 does not exist, its hand-off is at 03:00.
         (
             "Europe/Berlin",
             "0 30 * * * *",
             "2026-03-29T01:00:00+01:00",
-            ["2026-03-29T00:30:00Z", "2026-03-29T01:00:00Z", "2026-03-29T01:30:00Z"],
+            [
+                "2026-03-29T00:30:00Z",
+                "2026-03-29T01:00:00Z",
+                "2026-03-29T01:30:00Z",
+            ],
         ),
         // New York springs forward 2026-03-08 02:00 EST -> 03:00 EDT.
         (
             "America/New_York",
             "0 30 2 * * Sun",
             "2026-03-01T02:30:00-05:00",
-            ["2026-03-08T07:00:00Z", "2026-03-15T06:30:00Z", "2026-03-22T06:30:00Z"],
+            [
+                "2026-03-08T07:00:00Z",
+                "2026-03-15T06:30:00Z",
+                "2026-03-22T06:30:00Z",
+            ],
         ),
         // New York falls back 2026-11-01 02:00 EDT -> 01:00 EST: 01:30 once, in EDT.
         (
             "America/New_York",
             "0 30 1 * * Sun",
             "2026-10-25T01:30:00-04:00",
-            ["2026-11-01T05:30:00Z", "2026-11-08T06:30:00Z", "2026-11-15T06:30:00Z"],
+            [
+                "2026-11-01T05:30:00Z",
+                "2026-11-08T06:30:00Z",
+                "2026-11-15T06:30:00Z",
+            ],
         ),
         // Shanghai has no DST: every Monday 09:00 is 01:00 UTC.
         (
             "Asia/Shanghai",
             "0 0 9 * * Mon",
             "2026-03-02T09:00:00+08:00",
-            ["2026-03-09T01:00:00Z", "2026-03-16T01:00:00Z", "2026-03-23T01:00:00Z"],
+            [
+                "2026-03-09T01:00:00Z",
+                "2026-03-16T01:00:00Z",
+                "2026-03-23T01:00:00Z",
+            ],
         ),
     ];
     for (zone, cron, start, expected) in cases {
@@ -137,11 +234,46 @@ fn holder_at_counts_handoffs_and_wraps() {
     .expect("valid");
     // (now, holder, index, since, next hand-off, next holder)
     let cases = [
-        ("2026-11-02T01:00:00Z", "alice", 0, "2026-11-02T01:00:00Z", "2026-11-09T01:00:00Z", "dave"),
-        ("2026-11-09T00:59:59Z", "alice", 0, "2026-11-02T01:00:00Z", "2026-11-09T01:00:00Z", "dave"),
-        ("2026-11-09T01:00:00Z", "dave", 1, "2026-11-09T01:00:00Z", "2026-11-16T01:00:00Z", "alice"),
-        ("2026-11-20T12:00:00Z", "alice", 0, "2026-11-16T01:00:00Z", "2026-11-23T01:00:00Z", "dave"),
-        ("2027-11-02T01:00:00Z", "alice", 0, "2027-11-01T01:00:00Z", "2027-11-08T01:00:00Z", "dave"),
+        (
+            "2026-11-02T01:00:00Z",
+            "alice",
+            0,
+            "2026-11-02T01:00:00Z",
+            "2026-11-09T01:00:00Z",
+            "dave",
+        ),
+        (
+            "2026-11-09T00:59:59Z",
+            "alice",
+            0,
+            "2026-11-02T01:00:00Z",
+            "2026-11-09T01:00:00Z",
+            "dave",
+        ),
+        (
+            "2026-11-09T01:00:00Z",
+            "dave",
+            1,
+            "2026-11-09T01:00:00Z",
+            "2026-11-16T01:00:00Z",
+            "alice",
+        ),
+        (
+            "2026-11-20T12:00:00Z",
+            "alice",
+            0,
+            "2026-11-16T01:00:00Z",
+            "2026-11-23T01:00:00Z",
+            "dave",
+        ),
+        (
+            "2027-11-02T01:00:00Z",
+            "alice",
+            0,
+            "2027-11-01T01:00:00Z",
+            "2027-11-08T01:00:00Z",
+            "dave",
+        ),
     ];
     for (now, holder, index, since, next, next_holder) in cases {
         let holding = rotation.holder_at(utc(now)).expect(now);
@@ -151,23 +283,41 @@ fn holder_at_counts_handoffs_and_wraps() {
         assert_eq!(holding.next_handoff, Some(utc(next)), "{now}");
         assert_eq!(holding.next_participant, user(next_holder), "{now}");
     }
-    assert_eq!(rotation.holder_at(utc("2026-11-02T00:59:59Z")), None, "before start");
+    assert_eq!(
+        rotation.holder_at(utc("2026-11-02T00:59:59Z")),
+        None,
+        "before start"
+    );
 }
 
 #[test]
 fn holder_changes_at_the_end_of_the_gap() {
     let rotation = rotation("0 30 2 * * *", "Europe/Berlin", "2026-03-27T02:30:00+01:00");
-    let before = rotation.holder_at(utc("2026-03-29T00:59:59Z")).expect("after start");
-    assert_eq!((before.participant, before.next_handoff), (user("b"), Some(utc("2026-03-29T01:00:00Z"))));
-    let after = rotation.holder_at(utc("2026-03-29T01:00:00Z")).expect("after start");
-    assert_eq!((after.participant, after.since), (user("c"), utc("2026-03-29T01:00:00Z")));
+    let before = rotation
+        .holder_at(utc("2026-03-29T00:59:59Z"))
+        .expect("after start");
+    assert_eq!(
+        (before.participant, before.next_handoff),
+        (user("b"), Some(utc("2026-03-29T01:00:00Z")))
+    );
+    let after = rotation
+        .holder_at(utc("2026-03-29T01:00:00Z"))
+        .expect("after start");
+    assert_eq!(
+        (after.participant, after.since),
+        (user("c"), utc("2026-03-29T01:00:00Z"))
+    );
 }
 
 #[test]
 fn holder_does_not_change_twice_in_the_fold() {
     let rotation = rotation("0 30 2 * * *", "Europe/Berlin", "2026-10-23T02:30:00+02:00");
     // The second 02:30 (01:30 UTC) is no hand-off: c took over at the first and keeps it.
-    for now in ["2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z", "2026-10-26T01:29:59Z"] {
+    for now in [
+        "2026-10-25T00:30:00Z",
+        "2026-10-25T01:30:00Z",
+        "2026-10-26T01:29:59Z",
+    ] {
         let holding = rotation.holder_at(utc(now)).expect(now);
         assert_eq!(holding.participant, user("c"), "{now}");
         assert_eq!(holding.since, utc("2026-10-25T00:30:00Z"), "{now}");
@@ -175,7 +325,13 @@ fn holder_does_not_change_twice_in_the_fold() {
 }
 
 fn rotation_for(role: &str, participants: &[&str], services: &[&str]) -> Rotation {
-    let mut raw = raw(role, participants, "0 0 9 * * Mon", "Asia/Shanghai", "2026-11-02T09:00:00+08:00");
+    let mut raw = raw(
+        role,
+        participants,
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
     raw.services = services.iter().map(|s| (*s).to_owned()).collect();
     Rotation::parse(&raw).expect("valid")
 }
@@ -198,15 +354,78 @@ fn on_call_prefers_override_then_rotation_then_fixed() {
     }];
     // (now, service, role, holder, source, next)
     let cases = [
-        ("2026-11-02T12:00:00Z", None, OnCallRole::Commander, Some("alice"), Some(OnCallSource::Rotation { rotation: 0 }), Some(("2026-11-09T01:00:00Z", Some("dave")))),
-        ("2026-11-03T00:00:00Z", None, OnCallRole::Commander, Some("carol"), Some(OnCallSource::Override), Some(("2026-11-04T00:00:00Z", Some("alice")))),
-        ("2026-11-04T00:00:00Z", None, OnCallRole::Commander, Some("alice"), Some(OnCallSource::Rotation { rotation: 0 }), Some(("2026-11-09T01:00:00Z", Some("dave")))),
-        ("2026-11-02T12:00:00Z", Some("checkout-api"), OnCallRole::Operations, Some("olga"), Some(OnCallSource::Rotation { rotation: 1 }), Some(("2026-11-09T01:00:00Z", Some("oscar")))),
-        ("2026-11-02T12:00:00Z", Some("search"), OnCallRole::Operations, Some("fixed-ops"), Some(OnCallSource::Fixed), None),
-        ("2026-11-02T12:00:00Z", None, OnCallRole::Operations, Some("fixed-ops"), Some(OnCallSource::Fixed), None),
-        ("2026-11-02T12:00:00Z", None, OnCallRole::DutyManager, Some("boss"), Some(OnCallSource::Fixed), None),
-        ("2026-11-02T12:00:00Z", None, OnCallRole::Communications, None, None, None),
-        ("2026-11-01T12:00:00Z", None, OnCallRole::Commander, None, None, None),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::Commander,
+            Some("alice"),
+            Some(OnCallSource::Rotation { rotation: 0 }),
+            Some(("2026-11-09T01:00:00Z", Some("dave"))),
+        ),
+        (
+            "2026-11-03T00:00:00Z",
+            None,
+            OnCallRole::Commander,
+            Some("carol"),
+            Some(OnCallSource::Override),
+            Some(("2026-11-04T00:00:00Z", Some("alice"))),
+        ),
+        (
+            "2026-11-04T00:00:00Z",
+            None,
+            OnCallRole::Commander,
+            Some("alice"),
+            Some(OnCallSource::Rotation { rotation: 0 }),
+            Some(("2026-11-09T01:00:00Z", Some("dave"))),
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            Some("checkout-api"),
+            OnCallRole::Operations,
+            Some("olga"),
+            Some(OnCallSource::Rotation { rotation: 1 }),
+            Some(("2026-11-09T01:00:00Z", Some("oscar"))),
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            Some("search"),
+            OnCallRole::Operations,
+            Some("fixed-ops"),
+            Some(OnCallSource::Fixed),
+            None,
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::Operations,
+            Some("fixed-ops"),
+            Some(OnCallSource::Fixed),
+            None,
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::DutyManager,
+            Some("boss"),
+            Some(OnCallSource::Fixed),
+            None,
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::Communications,
+            None,
+            None,
+            None,
+        ),
+        (
+            "2026-11-01T12:00:00Z",
+            None,
+            OnCallRole::Commander,
+            None,
+            None,
+            None,
+        ),
     ];
     for (now, service, role, holder, source, next) in cases {
         let answer = on_call_at(&rotations, &overrides, &fixed, service, utc(now));
@@ -215,7 +434,10 @@ fn on_call_prefers_override_then_rotation_then_fixed() {
         assert_eq!(held.map(|h| h.holder.clone()), holder.map(user), "{label}");
         assert_eq!(answer.holder(role).cloned(), holder.map(user), "{label}");
         assert_eq!(held.map(|h| h.source.clone()), source, "{label}");
-        let expected_next = next.map(|(at, to)| NextHandoff { at: utc(at), to: to.map(user) });
+        let expected_next = next.map(|(at, to)| NextHandoff {
+            at: utc(at),
+            to: to.map(user),
+        });
         assert_eq!(held.and_then(|h| h.next.clone()), expected_next, "{label}");
     }
 }
@@ -224,39 +446,83 @@ fn on_call_prefers_override_then_rotation_then_fixed() {
 fn later_override_wins_and_hands_back_to_the_earlier() {
     let rotations = [rotation_for("commander", &["alice", "dave"], &[])];
     let overrides = [
-        Override { role: OnCallRole::Commander, user: user("carol"), from: utc("2026-11-03T00:00:00Z"), until: utc("2026-11-06T00:00:00Z") },
-        Override { role: OnCallRole::Commander, user: user("erin"), from: utc("2026-11-04T00:00:00Z"), until: utc("2026-11-05T00:00:00Z") },
+        Override {
+            role: OnCallRole::Commander,
+            user: user("carol"),
+            from: utc("2026-11-03T00:00:00Z"),
+            until: utc("2026-11-06T00:00:00Z"),
+        },
+        Override {
+            role: OnCallRole::Commander,
+            user: user("erin"),
+            from: utc("2026-11-04T00:00:00Z"),
+            until: utc("2026-11-05T00:00:00Z"),
+        },
     ];
-    let at = |now: &str| on_call_at(&rotations, &overrides, &FixedOnCall::default(), None, utc(now));
+    let at = |now: &str| {
+        on_call_at(
+            &rotations,
+            &overrides,
+            &FixedOnCall::default(),
+            None,
+            utc(now),
+        )
+    };
     let during = at("2026-11-04T12:00:00Z");
     assert_eq!(during.holder(OnCallRole::Commander), Some(&user("erin")));
     assert_eq!(
         during.roles[0].next,
-        Some(NextHandoff { at: utc("2026-11-05T00:00:00Z"), to: Some(user("carol")) })
+        Some(NextHandoff {
+            at: utc("2026-11-05T00:00:00Z"),
+            to: Some(user("carol"))
+        })
     );
-    assert_eq!(at("2026-11-05T00:00:00Z").holder(OnCallRole::Commander), Some(&user("carol")));
-    assert_eq!(at("2026-11-06T00:00:00Z").holder(OnCallRole::Commander), Some(&user("alice")));
+    assert_eq!(
+        at("2026-11-05T00:00:00Z").holder(OnCallRole::Commander),
+        Some(&user("carol"))
+    );
+    assert_eq!(
+        at("2026-11-06T00:00:00Z").holder(OnCallRole::Commander),
+        Some(&user("alice"))
+    );
 }
 
 #[test]
 fn set_validation_names_both_keys() {
     let fixed = FixedOnCall(BTreeMap::from([(OnCallRole::Commander, user("boss"))]));
     let cases: Vec<(&str, Vec<Rotation>, Vec<&str>)> = vec![
-        ("rotation and fixed", vec![rotation_for("commander", &["a"], &[])], vec!["rotations[0].role"]),
-        ("distinct roles", vec![rotation_for("operations", &["a"], &[])], vec![]),
+        (
+            "rotation and fixed",
+            vec![rotation_for("commander", &["a"], &[])],
+            vec!["rotations[0].role"],
+        ),
+        (
+            "distinct roles",
+            vec![rotation_for("operations", &["a"], &[])],
+            vec![],
+        ),
         (
             "two general rotations",
-            vec![rotation_for("operations", &["a"], &[]), rotation_for("operations", &["b"], &[])],
+            vec![
+                rotation_for("operations", &["a"], &[]),
+                rotation_for("operations", &["b"], &[]),
+            ],
             vec!["rotations[1].services"],
         ),
         (
             "shared service",
-            vec![rotation_for("operations", &["a"], &["api", "db"]), rotation_for("operations", &["b"], &["db"])],
+            vec![
+                rotation_for("operations", &["a"], &["api", "db"]),
+                rotation_for("operations", &["b"], &["db"]),
+            ],
             vec!["rotations[1].services"],
         ),
         (
             "general and per service",
-            vec![rotation_for("operations", &["a"], &[]), rotation_for("operations", &["b"], &["db"])],
+            vec![
+                rotation_for("operations", &["a"], &[]),
+                rotation_for("operations", &["b"], &["db"]),
+            ],
             vec![],
         ),
     ];
@@ -266,7 +532,11 @@ fn set_validation_names_both_keys() {
         assert_eq!(got, fields, "{name}");
     }
     let problems = validate_rotation_set(&[rotation_for("commander", &["a"], &[])], &fixed);
-    assert!(problems[0].message.contains("oncall.commander"), "{}", problems[0].message);
+    assert!(
+        problems[0].message.contains("oncall.commander"),
+        "{}",
+        problems[0].message
+    );
 }
 
 #[test]
