@@ -547,3 +547,14 @@ fn role_words_round_trip() {
     assert_eq!(OnCallRole::parse("ops"), Some(OnCallRole::Operations));
     assert_eq!(OnCallRole::parse("janitor"), None);
 }
+
+#[test]
+fn holder_at_gives_up_past_the_counting_bound() {
+    // Hourly since 2000: about 230,000 hand-offs by 2026, past MAX_COUNTED_HANDOFFS.
+    let hourly = rotation("0 0 * * * *", "Asia/Shanghai", "2000-01-01T00:00:00+08:00");
+    assert_eq!(hourly.holder_at(utc("2026-01-01T00:00:00Z")), None);
+    assert!(
+        hourly.holder_at(utc("2010-01-01T00:00:00Z")).is_some(),
+        "about 87,700 hand-offs"
+    );
+}
