@@ -22,6 +22,7 @@ pub mod message;
 pub mod probe;
 pub mod reminder;
 pub mod room;
+pub mod rotation;
 pub mod service;
 pub mod severity;
 pub mod task;

@@ -1,0 +1,560 @@
+use super::*;
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("test time is RFC 3339")
+        .with_timezone(&Utc)
+}
+
+fn raw(role: &str, participants: &[&str], handoff: &str, zone: &str, start: &str) -> RawRotation {
+    RawRotation {
+        role: role.to_owned(),
+        participants: participants.iter().map(|p| (*p).to_owned()).collect(),
+        handoff: handoff.to_owned(),
+        time_zone: zone.to_owned(),
+        start: start.to_owned(),
+        services: Vec::new(),
+    }
+}
+
+fn rotation(handoff: &str, zone: &str, start: &str) -> Rotation {
+    Rotation::parse(&raw("commander", &["a", "b", "c"], handoff, zone, start))
+        .expect("test rotation is valid")
+}
+
+fn user(name: &str) -> UserId {
+    UserId(name.to_owned())
+}
+
+#[test]
+fn parse_names_each_bad_field() {
+    let good = raw(
+        "commander",
+        &["alice"],
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
+    let cases: Vec<(&str, RawRotation, &str)> = vec![
+        (
+            "unknown role",
+            RawRotation {
+                role: "chef".into(),
+                ..good.clone()
+            },
+            "role",
+        ),
+        (
+            "no participants",
+            RawRotation {
+                participants: vec![],
+                ..good.clone()
+            },
+            "participants",
+        ),
+        (
+            "empty participant",
+            RawRotation {
+                participants: vec!["a".into(), " ".into()],
+                ..good.clone()
+            },
+            "participants",
+        ),
+        (
+            "five fields",
+            RawRotation {
+                handoff: "0 9 * * Mon".into(),
+                ..good.clone()
+            },
+            "handoff",
+        ),
+        (
+            "not cron",
+            RawRotation {
+                handoff: "0 0 nine * * Mon".into(),
+                ..good.clone()
+            },
+            "handoff",
+        ),
+        (
+            "every minute",
+            RawRotation {
+                handoff: "0 * * * * *".into(),
+                ..good.clone()
+            },
+            "handoff",
+        ),
+        (
+            "bad zone",
+            RawRotation {
+                time_zone: "Mars/Olympus".into(),
+                ..good.clone()
+            },
+            "time_zone",
+        ),
+        (
+            "bad start",
+            RawRotation {
+                start: "next monday".into(),
+                ..good.clone()
+            },
+            "start",
+        ),
+        (
+            "empty service",
+            RawRotation {
+                services: vec!["".into()],
+                ..good.clone()
+            },
+            "services",
+        ),
+    ];
+    for (name, input, field) in cases {
+        let problems = Rotation::parse(&input).expect_err(name);
+        assert_eq!(problems.len(), 1, "{name}: {problems:?}");
+        assert_eq!(problems[0].field, field, "{name}");
+        assert!(!problems[0].message.is_empty(), "{name}");
+    }
+    assert!(Rotation::parse(&good).is_ok());
+}
+
+#[test]
+fn parse_reports_every_problem_at_once() {
+    let problems = Rotation::parse(&raw("chef", &[], "bad", "Nowhere/Zone", "x"))
+        .expect_err("all fields are bad");
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["role", "participants", "handoff", "time_zone"]);
+}
+
+#[test]
+fn start_may_be_local_time_in_the_zone() {
+    let rotation = rotation("0 0 9 * * Mon", "Asia/Shanghai", "2026-11-02 09:00");
+    assert_eq!(rotation.start(), utc("2026-11-02T01:00:00Z"));
+}
+
+#[test]
+fn handoffs_across_dst() {
+    // (zone, cron, start, expected hand-offs after start)
+    let cases = [
+        // Berlin springs forward 2026-03-29 02:00 CET -> 03:00 CEST: 02:30 happens at 03:00.
+        (
+            "Europe/Berlin",
+            "0 30 2 * * *",
+            "2026-03-27T02:30:00+01:00",
+            [
+                "2026-03-28T01:30:00Z",
+                "2026-03-29T01:00:00Z",
+                "2026-03-30T00:30:00Z",
+            ],
+        ),
+        // Berlin falls back 2026-10-25 03:00 CEST -> 02:00 CET: 02:30 happens once, the first.
+        (
+            "Europe/Berlin",
+            "0 30 2 * * *",
+            "2026-10-23T02:30:00+02:00",
+            [
+                "2026-10-24T00:30:00Z",
+                "2026-10-25T00:30:00Z",
+                "2026-10-26T01:30:00Z",
+            ],
+        ),
+        // Hourly through the Berlin fold: the repeated 02:30 is not a second hand-off.
+        (
+            "Europe/Berlin",
+            "0 30 * * * *",
+            "2026-10-25T01:00:00+02:00",
+            [
+                "2026-10-24T23:30:00Z",
+                "2026-10-25T00:30:00Z",
+                "2026-10-25T02:30:00Z",
+            ],
+        ),
+        // Hourly through the Berlin gap: 02:30 does not exist, its hand-off is at 03:00.
+        (
+            "Europe/Berlin",
+            "0 30 * * * *",
+            "2026-03-29T01:00:00+01:00",
+            [
+                "2026-03-29T00:30:00Z",
+                "2026-03-29T01:00:00Z",
+                "2026-03-29T01:30:00Z",
+            ],
+        ),
+        // New York springs forward 2026-03-08 02:00 EST -> 03:00 EDT.
+        (
+            "America/New_York",
+            "0 30 2 * * Sun",
+            "2026-03-01T02:30:00-05:00",
+            [
+                "2026-03-08T07:00:00Z",
+                "2026-03-15T06:30:00Z",
+                "2026-03-22T06:30:00Z",
+            ],
+        ),
+        // New York falls back 2026-11-01 02:00 EDT -> 01:00 EST: 01:30 once, in EDT.
+        (
+            "America/New_York",
+            "0 30 1 * * Sun",
+            "2026-10-25T01:30:00-04:00",
+            [
+                "2026-11-01T05:30:00Z",
+                "2026-11-08T06:30:00Z",
+                "2026-11-15T06:30:00Z",
+            ],
+        ),
+        // Shanghai has no DST: every Monday 09:00 is 01:00 UTC.
+        (
+            "Asia/Shanghai",
+            "0 0 9 * * Mon",
+            "2026-03-02T09:00:00+08:00",
+            [
+                "2026-03-09T01:00:00Z",
+                "2026-03-16T01:00:00Z",
+                "2026-03-23T01:00:00Z",
+            ],
+        ),
+    ];
+    for (zone, cron, start, expected) in cases {
+        let rotation = rotation(cron, zone, start);
+        let got: Vec<DateTime<Utc>> = rotation.handoffs_after(rotation.start()).take(3).collect();
+        let expected: Vec<DateTime<Utc>> = expected.iter().map(|t| utc(t)).collect();
+        assert_eq!(got, expected, "{zone} {cron} from {start}");
+    }
+}
+
+#[test]
+fn holder_at_counts_handoffs_and_wraps() {
+    let rotation = Rotation::parse(&raw(
+        "commander",
+        &["alice", "dave"],
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    ))
+    .expect("valid");
+    // (now, holder, index, since, next hand-off, next holder)
+    let cases = [
+        (
+            "2026-11-02T01:00:00Z",
+            "alice",
+            0,
+            "2026-11-02T01:00:00Z",
+            "2026-11-09T01:00:00Z",
+            "dave",
+        ),
+        (
+            "2026-11-09T00:59:59Z",
+            "alice",
+            0,
+            "2026-11-02T01:00:00Z",
+            "2026-11-09T01:00:00Z",
+            "dave",
+        ),
+        (
+            "2026-11-09T01:00:00Z",
+            "dave",
+            1,
+            "2026-11-09T01:00:00Z",
+            "2026-11-16T01:00:00Z",
+            "alice",
+        ),
+        (
+            "2026-11-20T12:00:00Z",
+            "alice",
+            0,
+            "2026-11-16T01:00:00Z",
+            "2026-11-23T01:00:00Z",
+            "dave",
+        ),
+        (
+            "2027-11-02T01:00:00Z",
+            "alice",
+            0,
+            "2027-11-01T01:00:00Z",
+            "2027-11-08T01:00:00Z",
+            "dave",
+        ),
+    ];
+    for (now, holder, index, since, next, next_holder) in cases {
+        let holding = rotation.holder_at(utc(now)).expect(now);
+        assert_eq!(holding.participant, user(holder), "{now}");
+        assert_eq!(holding.index, index, "{now}");
+        assert_eq!(holding.since, utc(since), "{now}");
+        assert_eq!(holding.next_handoff, Some(utc(next)), "{now}");
+        assert_eq!(holding.next_participant, user(next_holder), "{now}");
+    }
+    assert_eq!(
+        rotation.holder_at(utc("2026-11-02T00:59:59Z")),
+        None,
+        "before start"
+    );
+}
+
+#[test]
+fn holder_changes_at_the_end_of_the_gap() {
+    let rotation = rotation("0 30 2 * * *", "Europe/Berlin", "2026-03-27T02:30:00+01:00");
+    let before = rotation
+        .holder_at(utc("2026-03-29T00:59:59Z"))
+        .expect("after start");
+    assert_eq!(
+        (before.participant, before.next_handoff),
+        (user("b"), Some(utc("2026-03-29T01:00:00Z")))
+    );
+    let after = rotation
+        .holder_at(utc("2026-03-29T01:00:00Z"))
+        .expect("after start");
+    assert_eq!(
+        (after.participant, after.since),
+        (user("c"), utc("2026-03-29T01:00:00Z"))
+    );
+}
+
+#[test]
+fn holder_does_not_change_twice_in_the_fold() {
+    let rotation = rotation("0 30 2 * * *", "Europe/Berlin", "2026-10-23T02:30:00+02:00");
+    // The second 02:30 (01:30 UTC) is no hand-off: c took over at the first and keeps it.
+    for now in [
+        "2026-10-25T00:30:00Z",
+        "2026-10-25T01:30:00Z",
+        "2026-10-26T01:29:59Z",
+    ] {
+        let holding = rotation.holder_at(utc(now)).expect(now);
+        assert_eq!(holding.participant, user("c"), "{now}");
+        assert_eq!(holding.since, utc("2026-10-25T00:30:00Z"), "{now}");
+    }
+}
+
+fn rotation_for(role: &str, participants: &[&str], services: &[&str]) -> Rotation {
+    let mut raw = raw(
+        role,
+        participants,
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
+    raw.services = services.iter().map(|s| (*s).to_owned()).collect();
+    Rotation::parse(&raw).expect("valid")
+}
+
+#[test]
+fn on_call_prefers_override_then_rotation_then_fixed() {
+    let rotations = [
+        rotation_for("commander", &["alice", "dave"], &[]),
+        rotation_for("operations", &["olga", "oscar"], &["checkout-api"]),
+    ];
+    let fixed = FixedOnCall(BTreeMap::from([
+        (OnCallRole::Operations, user("fixed-ops")),
+        (OnCallRole::DutyManager, user("boss")),
+    ]));
+    let overrides = [Override {
+        role: OnCallRole::Commander,
+        user: user("carol"),
+        from: utc("2026-11-03T00:00:00Z"),
+        until: utc("2026-11-04T00:00:00Z"),
+    }];
+    // (now, service, role, holder, source, next)
+    let cases = [
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::Commander,
+            Some("alice"),
+            Some(OnCallSource::Rotation { rotation: 0 }),
+            Some(("2026-11-09T01:00:00Z", Some("dave"))),
+        ),
+        (
+            "2026-11-03T00:00:00Z",
+            None,
+            OnCallRole::Commander,
+            Some("carol"),
+            Some(OnCallSource::Override),
+            Some(("2026-11-04T00:00:00Z", Some("alice"))),
+        ),
+        (
+            "2026-11-04T00:00:00Z",
+            None,
+            OnCallRole::Commander,
+            Some("alice"),
+            Some(OnCallSource::Rotation { rotation: 0 }),
+            Some(("2026-11-09T01:00:00Z", Some("dave"))),
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            Some("checkout-api"),
+            OnCallRole::Operations,
+            Some("olga"),
+            Some(OnCallSource::Rotation { rotation: 1 }),
+            Some(("2026-11-09T01:00:00Z", Some("oscar"))),
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            Some("search"),
+            OnCallRole::Operations,
+            Some("fixed-ops"),
+            Some(OnCallSource::Fixed),
+            None,
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::Operations,
+            Some("fixed-ops"),
+            Some(OnCallSource::Fixed),
+            None,
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::DutyManager,
+            Some("boss"),
+            Some(OnCallSource::Fixed),
+            None,
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            None,
+            OnCallRole::Communications,
+            None,
+            None,
+            None,
+        ),
+        (
+            "2026-11-01T12:00:00Z",
+            None,
+            OnCallRole::Commander,
+            None,
+            None,
+            None,
+        ),
+    ];
+    for (now, service, role, holder, source, next) in cases {
+        let answer = on_call_at(&rotations, &overrides, &fixed, service, utc(now));
+        let held = answer.roles.iter().find(|held| held.role == role);
+        let label = format!("{now} {service:?} {role:?}");
+        assert_eq!(held.map(|h| h.holder.clone()), holder.map(user), "{label}");
+        assert_eq!(answer.holder(role).cloned(), holder.map(user), "{label}");
+        assert_eq!(held.map(|h| h.source.clone()), source, "{label}");
+        let expected_next = next.map(|(at, to)| NextHandoff {
+            at: utc(at),
+            to: to.map(user),
+        });
+        assert_eq!(held.and_then(|h| h.next.clone()), expected_next, "{label}");
+    }
+}
+
+#[test]
+fn later_override_wins_and_hands_back_to_the_earlier() {
+    let rotations = [rotation_for("commander", &["alice", "dave"], &[])];
+    let overrides = [
+        Override {
+            role: OnCallRole::Commander,
+            user: user("carol"),
+            from: utc("2026-11-03T00:00:00Z"),
+            until: utc("2026-11-06T00:00:00Z"),
+        },
+        Override {
+            role: OnCallRole::Commander,
+            user: user("erin"),
+            from: utc("2026-11-04T00:00:00Z"),
+            until: utc("2026-11-05T00:00:00Z"),
+        },
+    ];
+    let at = |now: &str| {
+        on_call_at(
+            &rotations,
+            &overrides,
+            &FixedOnCall::default(),
+            None,
+            utc(now),
+        )
+    };
+    let during = at("2026-11-04T12:00:00Z");
+    assert_eq!(during.holder(OnCallRole::Commander), Some(&user("erin")));
+    assert_eq!(
+        during.roles[0].next,
+        Some(NextHandoff {
+            at: utc("2026-11-05T00:00:00Z"),
+            to: Some(user("carol"))
+        })
+    );
+    assert_eq!(
+        at("2026-11-05T00:00:00Z").holder(OnCallRole::Commander),
+        Some(&user("carol"))
+    );
+    assert_eq!(
+        at("2026-11-06T00:00:00Z").holder(OnCallRole::Commander),
+        Some(&user("alice"))
+    );
+}
+
+#[test]
+fn set_validation_names_both_keys() {
+    let fixed = FixedOnCall(BTreeMap::from([(OnCallRole::Commander, user("boss"))]));
+    let cases: Vec<(&str, Vec<Rotation>, Vec<&str>)> = vec![
+        (
+            "rotation and fixed",
+            vec![rotation_for("commander", &["a"], &[])],
+            vec!["rotations[0].role"],
+        ),
+        (
+            "distinct roles",
+            vec![rotation_for("operations", &["a"], &[])],
+            vec![],
+        ),
+        (
+            "two general rotations",
+            vec![
+                rotation_for("operations", &["a"], &[]),
+                rotation_for("operations", &["b"], &[]),
+            ],
+            vec!["rotations[1].services"],
+        ),
+        (
+            "shared service",
+            vec![
+                rotation_for("operations", &["a"], &["api", "db"]),
+                rotation_for("operations", &["b"], &["db"]),
+            ],
+            vec!["rotations[1].services"],
+        ),
+        (
+            "general and per service",
+            vec![
+                rotation_for("operations", &["a"], &[]),
+                rotation_for("operations", &["b"], &["db"]),
+            ],
+            vec![],
+        ),
+    ];
+    for (name, rotations, fields) in cases {
+        let problems = validate_rotation_set(&rotations, &fixed);
+        let got: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(got, fields, "{name}");
+    }
+    let problems = validate_rotation_set(&[rotation_for("commander", &["a"], &[])], &fixed);
+    assert!(
+        problems[0].message.contains("oncall.commander"),
+        "{}",
+        problems[0].message
+    );
+}
+
+#[test]
+fn role_words_round_trip() {
+    for role in OnCallRole::ALL {
+        assert_eq!(OnCallRole::parse(role.as_str()), Some(role));
+    }
+    assert_eq!(OnCallRole::parse("ops"), Some(OnCallRole::Operations));
+    assert_eq!(OnCallRole::parse("janitor"), None);
+}
+
+#[test]
+fn holder_at_gives_up_past_the_counting_bound() {
+    // Hourly since 2000: about 230,000 hand-offs by 2026, past MAX_COUNTED_HANDOFFS.
+    let hourly = rotation("0 0 * * * *", "Asia/Shanghai", "2000-01-01T00:00:00+08:00");
+    assert_eq!(hourly.holder_at(utc("2026-01-01T00:00:00Z")), None);
+    assert!(
+        hourly.holder_at(utc("2010-01-01T00:00:00Z")).is_some(),
+        "about 87,700 hand-offs"
+    );
+}
