@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::e2e::{Proc, start_with_retry};
-use crate::support::{am_alert, warroom_serve};
+use crate::e2e::{Server, serve};
+use crate::support::am_alert;
 
 const USERS: [(&str, &str); 3] = [
     ("wang", "responder"),
@@ -23,32 +23,6 @@ const USERS: [(&str, &str); 3] = [
 
 fn token(user: &str) -> String {
     format!("actions-kill-token-{user}")
-}
-
-struct Server {
-    proc: Proc,
-    base: String,
-}
-
-async fn serve(
-    client: &reqwest::Client,
-    config: &Path,
-    data: &Path,
-    logs: &Path,
-    name: &str,
-) -> Server {
-    let (proc, port) = start_with_retry(client, "/readyz", |port| {
-        Proc::spawn(
-            name,
-            &mut warroom_serve(Some(config), data, logs, port),
-            logs,
-        )
-    })
-    .await;
-    Server {
-        proc,
-        base: format!("http://127.0.0.1:{port}"),
-    }
 }
 
 /// A config with the three people, and a catalog of one shell command in `dir/commands`.

@@ -144,6 +144,34 @@ pub(crate) async fn wait_ready(
     }
 }
 
+/// The real binary serving `config` on a free loopback port, ready (`/readyz`): the kill -9
+/// tests start and kill it.
+pub(crate) struct Server {
+    pub(crate) proc: Proc,
+    pub(crate) base: String,
+}
+
+pub(crate) async fn serve(
+    client: &reqwest::Client,
+    config: &Path,
+    data: &Path,
+    logs: &Path,
+    name: &str,
+) -> Server {
+    let (proc, port) = start_with_retry(client, "/readyz", |port| {
+        Proc::spawn(
+            name,
+            &mut crate::support::warroom_serve(Some(config), data, logs, port),
+            logs,
+        )
+    })
+    .await;
+    Server {
+        proc,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
 /// Starts a server on a fresh port (`start(port)` builds the process) until one bind wins;
 /// returns the ready process and its port.
 pub(crate) async fn start_with_retry(

@@ -2,43 +2,15 @@
 //! with `kill -9` is reported `job_interrupted` after the restart and, being idempotent, runs
 //! again.
 
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::e2e::{Proc, start_with_retry};
+use crate::e2e::{Server, serve};
 use crate::probe::{HealthServer, alert_with_health_url};
-use crate::support::warroom_serve;
 
 const TOKEN: &str = "jobs-test-alice-token";
-
-struct Server {
-    proc: Proc,
-    base: String,
-}
-
-async fn serve(
-    client: &reqwest::Client,
-    config: &Path,
-    data: &Path,
-    logs: &Path,
-    name: &str,
-) -> Server {
-    let (proc, port) = start_with_retry(client, "/readyz", |port| {
-        Proc::spawn(
-            name,
-            &mut warroom_serve(Some(config), data, logs, port),
-            logs,
-        )
-    })
-    .await;
-    Server {
-        proc,
-        base: format!("http://127.0.0.1:{port}"),
-    }
-}
 
 async fn timeline(client: &reqwest::Client, server: &Server, id: &str) -> Vec<Value> {
     let response = client
