@@ -670,21 +670,9 @@ fn unlinked_approvers(
                  Discord and the console API are on, so add `discord_id = \"<their Discord user \
                  id>\"` to link the two accounts (Developer Mode on, then Copy User ID), or drop \
                  the role, or set [console] enabled = false",
-                role_name(*role)
+                role.as_str()
             ));
         }
-    }
-}
-
-/// A role as `[[users]] roles` spells it.
-fn role_name(role: PersonRole) -> &'static str {
-    match role {
-        PersonRole::Commander => "commander",
-        PersonRole::Communications => "communications",
-        PersonRole::Operations => "operations",
-        PersonRole::DutyManager => "duty_manager",
-        PersonRole::Responder => "responder",
-        PersonRole::Viewer => "viewer",
     }
 }
 

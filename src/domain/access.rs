@@ -24,6 +24,18 @@ pub enum PersonRole {
 }
 
 impl PersonRole {
+    /// The role as config writes it (`duty_manager`), the inverse of [`PersonRole::parse`].
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonRole::Commander => "commander",
+            PersonRole::Communications => "communications",
+            PersonRole::Operations => "operations",
+            PersonRole::DutyManager => "duty_manager",
+            PersonRole::Responder => "responder",
+            PersonRole::Viewer => "viewer",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<PersonRole> {
         match text {
             "commander" => Some(PersonRole::Commander),

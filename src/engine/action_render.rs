@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 
 use crate::chat::discord::escape;
 use crate::chat::{Button, OutgoingMessage, RichText, Span, approval_button_id};
-use crate::domain::access::PersonRole;
 use crate::domain::action::{
     ActionView, MAX_ACTION_MESSAGE_CHARS, RequestState, Risk, whole_command_line,
 };
@@ -28,18 +27,6 @@ const MIN_EXCERPT_CHARS: usize = 40;
 /// would be cut, so approvers always see it whole.
 pub fn command_line(command: &str, params: &BTreeMap<String, String>) -> String {
     cut_chars(&whole_command_line(command, params), MAX_COMMAND_LINE_CHARS)
-}
-
-/// A person role as the word `act-role-…` messages translate.
-pub fn role_word(role: PersonRole) -> &'static str {
-    match role {
-        PersonRole::Commander => "commander",
-        PersonRole::Communications => "communications",
-        PersonRole::Operations => "operations",
-        PersonRole::DutyManager => "duty_manager",
-        PersonRole::Responder => "responder",
-        PersonRole::Viewer => "viewer",
-    }
 }
 
 /// A risk as the word `act-risk-…` messages translate.

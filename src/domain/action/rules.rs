@@ -247,7 +247,7 @@ pub fn vote(
         );
         let mut reply = Msg::new(ignored_message(reason)).word("request", request.id);
         if reason == "not_approver" {
-            reply = reply.word("role", role_word(request.approver_role));
+            reply = reply.word("role", request.approver_role.as_str());
         }
         if let (Some(until), Some(service), "cooldown") =
             (cooldown_until, request.service(), reason)
@@ -454,18 +454,6 @@ fn ignored_message(reason: &str) -> &'static str {
         "digest_mismatch" => "action-vote-ignored-digest",
         "cooldown" | "incident_closed" => "action-vote-ignored-not-pending",
         _ => "action-vote-ignored-wrong-incident",
-    }
-}
-
-fn role_word(role: crate::domain::access::PersonRole) -> &'static str {
-    use crate::domain::access::PersonRole::*;
-    match role {
-        Commander => "commander",
-        Communications => "communications",
-        Operations => "operations",
-        DutyManager => "duty_manager",
-        Responder => "responder",
-        Viewer => "viewer",
     }
 }
 

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 
 use super::*;
 use crate::chat::discord::escape;
+use crate::domain::access::PersonRole;
 use crate::domain::action::RequestId;
 
 fn incident() -> IncidentId {
@@ -308,7 +309,7 @@ fn every_state_risk_role_status_and_reason_reads_as_words_in_every_locale() {
         PersonRole::Responder,
         PersonRole::Viewer,
     ]
-    .map(|role| format!("act-role-{}", role_word(role)));
+    .map(|role| format!("act-role-{}", role.as_str()));
     let reasons = [
         "self_approval",
         "already_voted",

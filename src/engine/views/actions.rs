@@ -6,7 +6,7 @@ use crate::domain::action::{ActionRequest, Catalog, CommandDef, ParamKind, Reque
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
-use crate::engine::action_render::{command_line, role_word};
+use crate::engine::action_render::command_line;
 use crate::engine::views::Views;
 use crate::store::StoreError;
 
@@ -80,7 +80,7 @@ fn catalog_lines(catalog: &Catalog) -> Vec<Msg> {
             .outside("syntax", command_syntax(command))
             .word("description", &command.description)
             .number("approvals", u64::from(command.approvals))
-            .word("approver", role_word(command.approver_role))
+            .word("approver", command.approver_role.as_str())
     }));
     if total > MAX_LISTED_COMMANDS {
         lines.push(
