@@ -23,7 +23,7 @@ use crate::health::Health;
 use crate::http::auth::Credentials;
 use crate::http::{AppState, metrics_handle, router};
 use crate::i18n::I18n;
-use crate::oncall::{OnCall, StaticOnCall};
+use crate::oncall::{OnCall, SharedOnCall};
 use crate::store::{SledStore, Store};
 
 /// A running warroom.
@@ -102,7 +102,7 @@ pub async fn start_with_executors(
     let jobs_wake = Arc::new(Notify::new());
     // One source of who is on call, asked by the engine and the Discord adapter alike.
     let mut policy = settings.policy.clone();
-    let oncall: Arc<dyn OnCall> = Arc::new(StaticOnCall::new(std::mem::take(&mut policy.oncall)));
+    let oncall: Arc<dyn OnCall> = Arc::new(SharedOnCall::new(std::mem::take(&mut policy.oncall)));
     let (engine, engine_task) = spawn(EngineParts {
         store: store.clone(),
         clock: clock.clone(),
@@ -155,6 +155,7 @@ pub async fn start_with_executors(
         card_edit_interval: settings.card_edit_interval,
         wake: outbox_wake,
         health: health.clone(),
+        pager: None,
     };
     let outbox_task = tokio::spawn(outbox.run(shutdown_rx.clone()));
     let jobs = crate::engine::jobs::JobPool {

@@ -629,13 +629,27 @@ impl Settings {
                 severity: mapping,
                 min_incident_severity,
                 auto_resolve: file.incidents.auto_resolve,
-                oncall,
+                oncall: crate::domain::rotation::OnCallBook::fixed(
+                    crate::domain::rotation::FixedOnCall(
+                        crate::domain::rotation::OnCallRole::ALL
+                            .into_iter()
+                            .filter_map(|role| {
+                                let user = oncall.get(role.incident_role()?)?;
+                                Some((role, user.clone()))
+                            })
+                            .collect(),
+                    ),
+                ),
                 time_zone,
                 ack_reminder: ack_reminder
                     .and_then(|interval| chrono::Duration::from_std(interval).ok()),
                 ack_reminder_max,
                 probes,
                 actions,
+                escalation: Vec::new(),
+                quiet_hours: None,
+                tasks: crate::domain::task::TaskSettings::default(),
+                status_updates: std::collections::BTreeMap::new(),
             },
             room_locale,
             card_edit_interval,

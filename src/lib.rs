@@ -24,6 +24,7 @@ pub mod i18n;
 pub mod intake;
 pub mod logging;
 pub mod oncall;
+pub mod paging;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod test_reads;

@@ -1,31 +1,48 @@
-//! Who is on call: one source, asked by the engine (to fill a new incident's roles) and by the
-//! Discord adapter (to know the on-call role a member holds). Today the source is the static
-//! `[oncall]` config; rotations plug in as another [`OnCall`].
+//! Who is on call: one source, asked by the engine (to fill a new incident's roles, and to
+//! know whom escalation and reminders call) and by the Discord adapter (to know the on-call
+//! role a member holds). The source holds the rotations and `[oncall]` from the config and
+//! the overrides the engine keeps in the `overrides` tree.
 
-use chrono::{DateTime, Utc};
+use std::sync::{PoisonError, RwLock};
 
-use crate::domain::incident::Roles;
+use crate::domain::rotation::{OnCallBook, Override};
 
-/// Who holds each on-call role at a moment.
+/// Who holds each on-call role, as a book the caller asks at its own `now`.
 pub trait OnCall: Send + Sync + std::fmt::Debug {
-    fn on_call(&self, now: DateTime<Utc>) -> Roles;
+    /// The rotations, fixed holders and overrides as of the last change.
+    fn book(&self) -> OnCallBook;
+    /// The overrides in force changed (the engine committed `/oncall override`, or loaded
+    /// them at start).
+    fn set_overrides(&self, overrides: Vec<Override>);
 }
 
-/// The same people at every moment: `[oncall]` from the config.
-#[derive(Debug, Clone, Default)]
-pub struct StaticOnCall {
-    roles: Roles,
+/// The on-call source built from the config, with the engine's overrides.
+#[derive(Debug, Default)]
+pub struct SharedOnCall {
+    book: RwLock<OnCallBook>,
 }
 
-impl StaticOnCall {
-    pub fn new(roles: Roles) -> StaticOnCall {
-        StaticOnCall { roles }
+impl SharedOnCall {
+    pub fn new(book: OnCallBook) -> SharedOnCall {
+        SharedOnCall {
+            book: RwLock::new(book),
+        }
     }
 }
 
-impl OnCall for StaticOnCall {
-    fn on_call(&self, _now: DateTime<Utc>) -> Roles {
-        self.roles.clone()
+impl OnCall for SharedOnCall {
+    fn book(&self) -> OnCallBook {
+        // Writers replace the whole book in one assignment: a poisoned lock still holds a
+        // whole book.
+        self.book
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_overrides(&self, overrides: Vec<Override>) {
+        let mut book = self.book.write().unwrap_or_else(PoisonError::into_inner);
+        book.overrides = std::sync::Arc::new(overrides);
     }
 }
 
@@ -33,16 +50,26 @@ impl OnCall for StaticOnCall {
 mod tests {
     use super::*;
     use crate::domain::ids::UserId;
+    use crate::domain::rotation::{FixedOnCall, OnCallRole};
 
     #[test]
-    fn the_static_source_answers_the_config_at_any_moment() {
-        let roles = Roles {
-            commander: Some(UserId("alice".to_owned())),
-            ..Roles::default()
-        };
-        let source = StaticOnCall::new(roles.clone());
-        for at in ["2026-01-01T00:00:00Z", "2030-06-30T23:59:59Z"] {
-            assert_eq!(source.on_call(at.parse().unwrap()), roles);
-        }
+    fn the_shared_source_answers_the_config_and_then_the_overrides() {
+        let alice = UserId("alice".to_owned());
+        let bob = UserId("bob".to_owned());
+        let fixed = FixedOnCall(
+            [(OnCallRole::Commander, alice.clone())]
+                .into_iter()
+                .collect(),
+        );
+        let source = SharedOnCall::new(OnCallBook::fixed(fixed));
+        let at = "2026-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(source.book().roles(None, at).commander, Some(alice));
+        source.set_overrides(vec![Override {
+            role: OnCallRole::Commander,
+            user: bob.clone(),
+            from: "2025-12-31T00:00:00Z".parse().unwrap(),
+            until: "2026-01-02T00:00:00Z".parse().unwrap(),
+        }]);
+        assert_eq!(source.book().roles(None, at).commander, Some(bob));
     }
 }

@@ -112,6 +112,14 @@ impl StoreRead for FakeStore {
             .max()
             .unwrap_or(0))
     }
+
+    fn tasks(&self, _incident: IncidentId) -> Result<Vec<crate::domain::task::Task>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn overrides(&self) -> Result<Vec<crate::domain::rotation::Override>, StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Request `A<number>` in `incident`: `scale` of checkout-api, asked by carol, one of two

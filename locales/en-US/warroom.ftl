@@ -549,3 +549,71 @@ action-vote-plan-refused = { $request }: what was approved cannot be found or no
 action-refused-stale = { $request } ({ $command }) was approved at { $approved }, too long ago (approvals last { $minutes } min); it was not run. Ask again.
 action-error-format-character = { $command }: { $option } holds an invisible formatting character (such as a right-to-left override or a zero-width space), which would hide what runs; type the value plainly.
 action-error-line-too-long = { $command }: the command line would be { $length } characters, more than the { $max } its approval message shows whole; approvers must see all of it, so shorten the parameters.
+
+## Time: escalation, tasks, status updates (timeline lines).
+tl-escalation-step = #{ $seq } { $at } escalation step { $step } called { $count } { $count ->
+        [one] person
+       *[other] people
+    } ({ $how })
+tl-task-added = #{ $seq } { $at } { $actor } added task { $task }: { $title }
+tl-task-assigned = #{ $seq } { $at } { $actor } assigned task { $task } to { $user }
+tl-task-done = #{ $seq } { $at } { $actor } marked task { $task } done
+tl-task-snoozed = #{ $seq } { $at } { $actor } snoozed task { $task } until { $until }
+tl-task-reminded = #{ $seq } { $at } { $user } reminded of overdue tasks { $tasks }
+tl-task-escalated = #{ $seq } { $at } overdue tasks { $tasks } escalated to the { $role }
+tl-status-update = #{ $seq } { $at } { $actor } status update: { $text }
+tl-status-update-reminded = #{ $seq } { $at } status update reminder { $number } sent
+
+## Time: commands (tasks, status updates, on call).
+cmd-task-name = task
+cmd-task-description = Track the incident's tasks and follow-ups
+cmd-oncall-name = oncall
+cmd-oncall-description = Who is on call, and overrides
+cmd-incident-update-name = update
+cmd-incident-update-description = Post a status update (also announced)
+cmd-incident-update-opt-text = What changed, for everyone following
+cmd-incident-update-opt-text-name = text
+cmd-incident-update-example = ↳ e.g. /incident update failover done, error rate back to normal, watching
+cmd-task-add-name = add
+cmd-task-add-description = Add a task, optionally with an assignee and a due time
+cmd-task-add-opt-title = What needs doing
+cmd-task-add-opt-title-name = title
+cmd-task-add-opt-assignee = Who does it
+cmd-task-add-opt-assignee-name = assignee
+cmd-task-add-opt-due = When it is due: a duration (30m, 4h) or a time (18:00, 2026-12-02 09:00)
+cmd-task-add-opt-due-name = due
+cmd-task-add-example = ↳ e.g. /task add "roll back the config" @ops 30m
+cmd-task-done-name = done
+cmd-task-done-description = Mark a task done
+cmd-task-done-opt-id = The task, e.g. T3
+cmd-task-done-opt-id-name = id
+cmd-task-done-example = ↳ e.g. /task done T3
+cmd-task-list-name = list
+cmd-task-list-description = List this incident's tasks
+cmd-task-list-example = ↳ e.g. /task list
+cmd-task-assign-name = assign
+cmd-task-assign-description = Give a task to someone
+cmd-task-assign-opt-id = The task, e.g. T3
+cmd-task-assign-opt-id-name = id
+cmd-task-assign-opt-user = Who does it
+cmd-task-assign-opt-user-name = user
+cmd-task-assign-example = ↳ e.g. /task assign T3 @alice
+cmd-task-snooze-name = snooze
+cmd-task-snooze-description = Push a task's due time back
+cmd-task-snooze-opt-id = The task, e.g. T3
+cmd-task-snooze-opt-id-name = id
+cmd-task-snooze-opt-for = For how long, e.g. 1h
+cmd-task-snooze-opt-for-name = for
+cmd-task-snooze-example = ↳ e.g. /task snooze T3 1h
+cmd-oncall-show-name = show
+cmd-oncall-show-description = Who holds each on-call role now and next
+cmd-oncall-show-example = ↳ e.g. /oncall show
+cmd-oncall-override-name = override
+cmd-oncall-override-description = Put someone on call for a role until a time (duty managers)
+cmd-oncall-override-opt-role = The on-call role
+cmd-oncall-override-opt-role-name = role
+cmd-oncall-override-opt-user = Who takes it
+cmd-oncall-override-opt-user-name = user
+cmd-oncall-override-opt-until = Until when: a duration (4h) or a time (2026-12-02 09:00)
+cmd-oncall-override-opt-until-name = until
+cmd-oncall-override-example = ↳ e.g. /oncall override commander @dave 4h

@@ -215,6 +215,17 @@ pub trait ChatPort: Send + Sync {
     ) -> Result<(), ChatError>;
     /// Where alerts that open no incident are posted, if anywhere.
     fn alerts_room(&self) -> Option<RoomId>;
+    /// Sends `message` to `user` alone (Discord: their DM channel; console: room
+    /// `dm-<user>`), idempotent per `key`.
+    async fn direct(
+        &self,
+        user: &UserId,
+        key: &str,
+        message: &OutgoingMessage,
+    ) -> Result<MessageId, ChatError>;
+    /// Where hand-offs and status updates are announced (Discord:
+    /// `discord.announce_channel_id`; console: `general`), if anywhere.
+    fn announce_room(&self) -> Option<RoomId>;
 }
 
 /// The id of an incident card button: `inc:<action>:<incident id>`.

@@ -17,15 +17,27 @@ fn defaults_without_a_file_give_the_demo_users_on_loopback() {
     let names: Vec<&str> = settings.people.iter().map(|p| p.id.0.as_str()).collect();
     assert_eq!(names, ["alice", "bob", "carol"]);
     assert_eq!(
-        settings.policy.oncall.commander,
+        settings
+            .policy
+            .oncall
+            .roles(None, chrono::Utc::now())
+            .commander,
         Some(UserId("alice".into()))
     );
     assert_eq!(
-        settings.policy.oncall.operations,
+        settings
+            .policy
+            .oncall
+            .roles(None, chrono::Utc::now())
+            .operations,
         Some(UserId("bob".into()))
     );
     assert_eq!(
-        settings.policy.oncall.communications,
+        settings
+            .policy
+            .oncall
+            .roles(None, chrono::Utc::now())
+            .communications,
         Some(UserId("carol".into()))
     );
 }
@@ -154,7 +166,11 @@ fn a_discord_section_is_validated_offline() {
     assert_eq!(discord.role_map.len(), 2);
     assert!(!format!("{discord:?}").contains("GabcDE"), "token leaked");
     assert_eq!(
-        settings.policy.oncall.commander,
+        settings
+            .policy
+            .oncall
+            .roles(None, chrono::Utc::now())
+            .commander,
         Some(UserId("555555555555555555".into()))
     );
 
@@ -666,7 +682,14 @@ fn a_console_approver_beside_discord_must_be_linked_to_their_discord_account() {
     assert_eq!(settings.people[0].display_name, "alice");
     assert_eq!(settings.user_tokens.len(), 1);
     assert_eq!(settings.user_tokens[0].0, id);
-    assert_eq!(settings.policy.oncall.commander, Some(id));
+    assert_eq!(
+        settings
+            .policy
+            .oncall
+            .roles(None, chrono::Utc::now())
+            .commander,
+        Some(id)
+    );
 
     // Two console users cannot claim one Discord member.
     let twice = format!(

@@ -84,6 +84,9 @@ impl LeafSpec {
 
 pub const SEVERITY_CHOICES: &[&str] = &["sev1", "sev2", "sev3", "sev4"];
 pub const ROLE_CHOICES: &[&str] = &["commander", "communications", "operations"];
+/// The roles someone can be on call for (`OnCallRole::as_str` of each).
+pub const ONCALL_ROLE_CHOICES: &[&str] =
+    &["commander", "communications", "operations", "duty_manager"];
 
 const NO_OPTIONS: &[OptionSpec] = &[];
 
@@ -164,6 +167,100 @@ pub const COMMAND_TREE: &[LeafSpec] = &[
                 name: "severity",
                 kind: OptionKind::Choice(SEVERITY_CHOICES),
                 required: false,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["incident", "update"],
+        options: &[OptionSpec {
+            name: "text",
+            kind: OptionKind::Text,
+            required: true,
+        }],
+    },
+    LeafSpec {
+        path: &["task", "add"],
+        options: &[
+            OptionSpec {
+                name: "title",
+                kind: OptionKind::Text,
+                required: true,
+            },
+            OptionSpec {
+                name: "assignee",
+                kind: OptionKind::User,
+                required: false,
+            },
+            OptionSpec {
+                name: "due",
+                kind: OptionKind::Text,
+                required: false,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["task", "done"],
+        options: &[OptionSpec {
+            name: "id",
+            kind: OptionKind::Text,
+            required: true,
+        }],
+    },
+    LeafSpec {
+        path: &["task", "list"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["task", "assign"],
+        options: &[
+            OptionSpec {
+                name: "id",
+                kind: OptionKind::Text,
+                required: true,
+            },
+            OptionSpec {
+                name: "user",
+                kind: OptionKind::User,
+                required: true,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["task", "snooze"],
+        options: &[
+            OptionSpec {
+                name: "id",
+                kind: OptionKind::Text,
+                required: true,
+            },
+            OptionSpec {
+                name: "for",
+                kind: OptionKind::Text,
+                required: true,
+            },
+        ],
+    },
+    LeafSpec {
+        path: &["oncall", "show"],
+        options: NO_OPTIONS,
+    },
+    LeafSpec {
+        path: &["oncall", "override"],
+        options: &[
+            OptionSpec {
+                name: "role",
+                kind: OptionKind::Choice(ONCALL_ROLE_CHOICES),
+                required: true,
+            },
+            OptionSpec {
+                name: "user",
+                kind: OptionKind::User,
+                required: true,
+            },
+            OptionSpec {
+                name: "until",
+                kind: OptionKind::Text,
+                required: true,
             },
         ],
     },
@@ -270,6 +367,42 @@ pub enum Command {
         approve: bool,
         via: crate::domain::action::VoteVia,
     },
+    /// `/incident update <text>`: a status update, posted in the room and announced.
+    Update(String),
+    /// `/task …` in the room's incident.
+    Task(TaskCommand),
+    /// `/oncall show`: each role's holder now and next, from any room.
+    OnCall,
+    /// `/oncall override`: `user` holds `role` until `until` (a duration such as `4h` or a
+    /// time), as typed; the engine parses it against its clock.
+    OnCallOverride {
+        role: crate::domain::rotation::OnCallRole,
+        user: UserId,
+        until: String,
+    },
+}
+
+/// `/task …`: task ids and durations as typed (`T3`, `2h`); the engine parses them, so a bad
+/// one gets the task module's own message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskCommand {
+    Add {
+        title: String,
+        assignee: Option<UserId>,
+        due: Option<String>,
+    },
+    Done {
+        task: String,
+    },
+    List,
+    Assign {
+        task: String,
+        user: UserId,
+    },
+    Snooze {
+        task: String,
+        duration: String,
+    },
 }
 
 /// A catalogued command's parameters as they arrived.
@@ -289,6 +422,8 @@ impl Command {
             Command::Declare { .. }
                 | Command::Help
                 | Command::List
+                | Command::OnCall
+                | Command::OnCallOverride { .. }
                 | Command::Status { incident: Some(_) }
         )
     }
@@ -475,6 +610,33 @@ pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseErr
         },
         ["actions"] => Command::Actions,
         ["help"] => Command::Help,
+        ["incident", "update"] => Command::Update(text("text")),
+        ["task", "add"] => Command::Task(TaskCommand::Add {
+            title: text("title"),
+            assignee: get("assignee").map(|user| UserId(normalize_user(user))),
+            due: get("due").map(str::to_owned),
+        }),
+        ["task", "done"] => Command::Task(TaskCommand::Done { task: text("id") }),
+        ["task", "list"] => Command::Task(TaskCommand::List),
+        ["task", "assign"] => Command::Task(TaskCommand::Assign {
+            task: text("id"),
+            user: UserId(normalize_user(&text("user"))),
+        }),
+        ["task", "snooze"] => Command::Task(TaskCommand::Snooze {
+            task: text("id"),
+            duration: text("for"),
+        }),
+        ["oncall", "show"] => Command::OnCall,
+        ["oncall", "override"] => {
+            match get("role").and_then(crate::domain::rotation::OnCallRole::parse) {
+                Some(role) => Command::OnCallOverride {
+                    role,
+                    user: UserId(normalize_user(&text("user"))),
+                    until: text("until"),
+                },
+                None => return Err(missing("role")),
+            }
+        }
         other => return Err(ParseError::UnknownCommand(other.join(" "))),
     };
     Ok(command)

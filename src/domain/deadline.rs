@@ -31,6 +31,33 @@ pub enum DeadlineKind {
     /// A command's cooldown on a service ends: while this deadline exists the command is
     /// refused on that service. Firing only removes it.
     ActionCooldown { command: String, service: String },
+    /// Escalation step `step` (from 1) of a still-triggered incident, firing `repeat_index`
+    /// (0 for the first). `held` marks direct messages and a page that quiet hours held back
+    /// and that go out now (key `escalation:<incident>:<step>:<repeat>:held`).
+    Escalation {
+        incident: IncidentId,
+        step: u32,
+        repeat_index: u32,
+        #[serde(default)]
+        held: bool,
+    },
+    /// The incident's overdue-task ladder: one deadline per incident at the earliest next
+    /// rung of any of its tasks (`domain::task::task_deadline_key`).
+    TaskReminder { incident: IncidentId },
+    /// An open incident has had no status update for its severity's interval; `sent`
+    /// reminders went out since the last update.
+    StatusUpdate { incident: IncidentId, sent: u32 },
+    /// The next on-call hand-off (of any rotation, or an override's end): announce who holds
+    /// each role now, then set the next one. One deadline under [`HANDOFF_KEY`].
+    Handoff,
+}
+
+/// The key of the one pending hand-off announcement.
+pub const HANDOFF_KEY: &str = "handoff";
+
+/// The key of an incident's status-update reminder.
+pub fn status_update_key(incident: IncidentId) -> String {
+    format!("status_update:{incident}")
 }
 
 /// A change to the deadlines, written with the rest of a decision.

@@ -16,7 +16,6 @@ use crate::domain::incident::{
     allowed_transitions, apply_transition,
 };
 use crate::domain::message::Msg;
-use crate::domain::reminder;
 use crate::domain::severity::{Severity, SeverityMapping};
 use crate::domain::timeline::EntryKind;
 
@@ -32,9 +31,9 @@ pub struct Policy {
     pub min_incident_severity: Severity,
     /// Resolve the incident when its last alert resolves (off by default: a human decides).
     pub auto_resolve: bool,
-    /// Who is on call for each role at the decision's `now`. Not a setting: the engine fills
+    /// Who is on call: rotations, `[oncall]` and overrides. Not a setting: the engine fills
     /// it before each step from its one on-call source (`crate::oncall::OnCall`).
-    pub oncall: Roles,
+    pub oncall: crate::domain::rotation::OnCallBook,
     /// The zone timelines are shown in (`[chat] time_zone`); stored times stay UTC.
     pub time_zone: chrono_tz::Tz,
     /// Remind a still-triggered incident's room after this long (`[incidents] ack_reminder`);
@@ -46,6 +45,15 @@ pub struct Policy {
     pub probes: crate::domain::probe::ProbePolicy,
     /// The command catalog, the services and the approval settings.
     pub actions: crate::domain::action::ActionPolicy,
+    /// `[[escalation]]`: later steps for incidents still triggered, by severity.
+    pub escalation: Vec<crate::domain::escalation::EscalationPolicy>,
+    /// `[quiet_hours]`: when direct messages and pages for some severities wait.
+    pub quiet_hours: Option<crate::domain::escalation::QuietHours>,
+    /// `[tasks]`: the overdue-task ladder and the follow-up due time.
+    pub tasks: crate::domain::task::TaskSettings,
+    /// `[status_updates]`: how long an open incident of each severity may go without a
+    /// status update before its commander and communications lead are reminded.
+    pub status_updates: std::collections::BTreeMap<Severity, Duration>,
 }
 
 impl Policy {
@@ -56,12 +64,16 @@ impl Policy {
             severity: SeverityMapping::standard(),
             min_incident_severity: Severity::Sev3,
             auto_resolve: false,
-            oncall: Roles::default(),
+            oncall: crate::domain::rotation::OnCallBook::default(),
             time_zone: chrono_tz::Tz::UTC,
             ack_reminder: None,
             ack_reminder_max: 3,
             probes: crate::domain::probe::ProbePolicy::default(),
             actions: crate::domain::action::ActionPolicy::default(),
+            escalation: Vec::new(),
+            quiet_hours: None,
+            tasks: crate::domain::task::TaskSettings::default(),
+            status_updates: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -274,7 +286,7 @@ pub fn open_incident_from_alert(
             declared: false,
         },
     );
-    assign_on_call(policy, &mut incident, &mut applied);
+    assign_on_call(policy, &mut incident, &mut applied, now);
     let joined = apply_alert_to_incident(policy, &mut incident, None, alert, now);
     applied.entries.extend(joined.entries);
     applied.effects = vec![
@@ -284,7 +296,7 @@ pub fn open_incident_from_alert(
     ];
     applied
         .deadlines
-        .extend(reminder::arm_on_open(policy, &incident, now));
+        .extend(crate::domain::timers::on_open(policy, &incident, now));
     // After the card: the probe message follows it in the room.
     let probe = crate::domain::probe::probe_on_open(&policy.probes, id, alert);
     applied.entries.extend(probe.entries);
@@ -352,7 +364,7 @@ pub fn declare_incident(
             declared: true,
         },
     );
-    assign_on_call(policy, &mut incident, &mut applied);
+    assign_on_call(policy, &mut incident, &mut applied, now);
     applied.effects = vec![
         Effect::OpenRoom { incident: id },
         Effect::PostCard { incident: id },
@@ -360,16 +372,22 @@ pub fn declare_incident(
     ];
     applied
         .deadlines
-        .extend(reminder::arm_on_open(policy, &incident, now));
+        .extend(crate::domain::timers::on_open(policy, &incident, now));
     Ok((incident, applied))
 }
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_NOTE_CHARS: usize = 1500;
 
-fn assign_on_call(policy: &Policy, incident: &mut Incident, applied: &mut Applied) {
+fn assign_on_call(
+    policy: &Policy,
+    incident: &mut Incident,
+    applied: &mut Applied,
+    now: DateTime<Utc>,
+) {
+    let on_call = policy.oncall.roles(incident.service.as_deref(), now);
     for role in IncidentRole::ALL {
-        if let Some(user) = policy.oncall.get(role) {
+        if let Some(user) = on_call.get(role) {
             incident.roles.set(role, Some(user.clone()));
             applied.entry(
                 &Actor::warroom(),
@@ -503,7 +521,9 @@ pub fn apply_alert_to_incident(
             if let Ok(to) = apply_transition(incident, Transition::Resolve, now) {
                 applied
                     .deadlines
-                    .extend(reminder::cancel_on_transition(incident, from));
+                    .extend(crate::domain::timers::on_transition(
+                        policy, incident, from, now,
+                    ));
                 applied.entry(&Actor::warroom(), EntryKind::StateChanged { from, to });
                 applied.effects.push(Effect::Notify {
                     incident: incident.id,
@@ -548,7 +568,9 @@ pub fn apply_command(
             applied.entry(&actor, EntryKind::StateChanged { from, to });
             applied
                 .deadlines
-                .extend(reminder::on_transition(policy, incident, from, now));
+                .extend(crate::domain::timers::on_transition(
+                    policy, incident, from, now,
+                ));
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-state-changed")
@@ -660,6 +682,10 @@ pub fn apply_command(
         | Command::Action { .. }
         | Command::Actions
         | Command::Vote { .. }
+        | Command::Update(_)
+        | Command::Task(_)
+        | Command::OnCall
+        | Command::OnCallOverride { .. }
         | Command::Help => {
             // Read-only and incident-less commands are answered by the engine's queries, which
             // read views; nothing changes here.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::AlertIdentity;
-use crate::domain::ids::IncidentId;
+use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::message::Msg;
 use crate::domain::probe::ProbeView;
 
@@ -37,6 +37,26 @@ pub enum Effect {
         key: String,
         body: TrackedBody,
     },
+    /// A direct message to one person (Discord: their DM channel; console: room
+    /// `dm-<user>`), about `incident` when there is one. `key` makes it idempotent
+    /// (`escalation:<incident>:<step>:<repeat>` plus the user).
+    Direct {
+        user: UserId,
+        incident: Option<IncidentId>,
+        key: String,
+        message: Msg,
+    },
+    /// A post in the announcement room (Discord: `discord.announce_channel_id`; console:
+    /// `general`): hand-offs and status updates. Dropped with a log line when there is none.
+    Announce { key: String, message: Msg },
+    /// A page through `[paging] webhook_url`: POST JSON {incident, title, severity, step,
+    /// notify}, with the idempotency key `page:<incident>:<step>:<repeat>`.
+    Page {
+        incident: IncidentId,
+        step: u32,
+        repeat_index: u32,
+        notify: Vec<UserId>,
+    },
 }
 
 /// What a tracked message shows; each kind has its own renderer.
@@ -60,8 +80,10 @@ impl Effect {
             | Effect::Notify { incident, .. }
             | Effect::RefreshCard { incident }
             | Effect::PostTracked { incident, .. }
-            | Effect::UpdateTracked { incident, .. } => Some(*incident),
-            Effect::PostAlert { .. } => None,
+            | Effect::UpdateTracked { incident, .. }
+            | Effect::Page { incident, .. } => Some(*incident),
+            Effect::Direct { incident, .. } => *incident,
+            Effect::PostAlert { .. } | Effect::Announce { .. } => None,
         }
     }
 }

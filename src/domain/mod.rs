@@ -27,3 +27,4 @@ pub mod service;
 pub mod severity;
 pub mod task;
 pub mod timeline;
+pub mod timers;

@@ -19,7 +19,10 @@ use crate::domain::ids::UserId;
 
 /// A role someone can be on call for. Wider than `IncidentRole`: the duty manager is on call
 /// but holds no role inside an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum OnCallRole {
     Commander,
     Communications,
@@ -42,6 +45,18 @@ impl OnCallRole {
             OnCallRole::Communications => "communications",
             OnCallRole::Operations => "operations",
             OnCallRole::DutyManager => "duty_manager",
+        }
+    }
+
+    /// The incident role this on-call role fills when an incident opens; the duty manager
+    /// holds none.
+    pub fn incident_role(self) -> Option<crate::domain::incident::IncidentRole> {
+        use crate::domain::incident::IncidentRole;
+        match self {
+            OnCallRole::Commander => Some(IncidentRole::Commander),
+            OnCallRole::Communications => Some(IncidentRole::Communications),
+            OnCallRole::Operations => Some(IncidentRole::Operations),
+            OnCallRole::DutyManager => None,
         }
     }
 
@@ -102,8 +117,8 @@ pub struct Holding {
 }
 
 /// `/oncall override`: `user` holds `role` from `from` until `until`, whatever the rotation
-/// or `[oncall]` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// or `[oncall]` says. Stored in the `overrides` tree until it ends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Override {
     pub role: OnCallRole,
     pub user: UserId,
@@ -527,6 +542,53 @@ fn local_instant(zone: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
             LocalResult::None => None,
         }
     })
+}
+
+/// Everything that says who is on call: the rotations, the `[oncall]` entries and the
+/// overrides in force. Cheap to clone (shared lists); the engine takes a fresh one before each
+/// step, so a decision never sees half an update.
+#[derive(Debug, Clone, Default)]
+pub struct OnCallBook {
+    pub rotations: std::sync::Arc<Vec<Rotation>>,
+    pub fixed: FixedOnCall,
+    pub overrides: std::sync::Arc<Vec<Override>>,
+}
+
+impl OnCallBook {
+    /// A book of fixed holders only (no rotations, no overrides).
+    pub fn fixed(fixed: FixedOnCall) -> OnCallBook {
+        OnCallBook {
+            fixed,
+            ..OnCallBook::default()
+        }
+    }
+
+    /// Who holds each role at `now` for an incident of `service`.
+    pub fn at(&self, service: Option<&str>, now: DateTime<Utc>) -> OnCallNow {
+        on_call_at(&self.rotations, &self.overrides, &self.fixed, service, now)
+    }
+
+    /// The incident roles an incident of `service` opening at `now` takes.
+    pub fn roles(
+        &self,
+        service: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> crate::domain::incident::Roles {
+        let mut roles = crate::domain::incident::Roles::default();
+        for held in self.at(service, now).roles {
+            if let Some(role) = held.role.incident_role() {
+                roles.set(role, Some(held.holder));
+            }
+        }
+        roles
+    }
+
+    /// The duty manager on call for `service` at `now`; `None` means every duty manager.
+    pub fn duty_manager(&self, service: Option<&str>, now: DateTime<Utc>) -> Option<UserId> {
+        self.at(service, now)
+            .holder(OnCallRole::DutyManager)
+            .cloned()
+    }
 }
 
 #[cfg(test)]

@@ -189,4 +189,59 @@ pub enum EntryKind {
         request: RequestId,
         rerun: bool,
     },
+    /// Escalation step `step` (from 1), firing `repeat` (0 first) called `notified` by the
+    /// ways in `how` (`room`, `here`, `direct`, `page`; `held` when quiet hours held the
+    /// direct messages and the page until `held_until`).
+    EscalationStep {
+        step: u32,
+        repeat: u32,
+        notified: Vec<UserId>,
+        how: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held_until: Option<DateTime<Utc>>,
+    },
+    TaskAdded {
+        task: crate::domain::task::TaskId,
+        title: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        assignee: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        due: Option<DateTime<Utc>>,
+    },
+    TaskAssigned {
+        task: crate::domain::task::TaskId,
+        user: UserId,
+    },
+    TaskDone {
+        task: crate::domain::task::TaskId,
+    },
+    TaskSnoozed {
+        task: crate::domain::task::TaskId,
+        until: DateTime<Utc>,
+    },
+    /// `to` was reminded of the overdue `tasks` in one message.
+    TaskReminded {
+        tasks: Vec<crate::domain::task::TaskId>,
+        to: UserId,
+    },
+    /// The overdue `tasks` were escalated to the holder of `role` (`commander` or
+    /// `duty_manager`); `to` is nobody when the role is held by no one (every duty manager
+    /// is called then).
+    TaskEscalated {
+        tasks: Vec<crate::domain::task::TaskId>,
+        role: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<UserId>,
+    },
+    /// `/incident update`: a status update, posted in the room and announced.
+    StatusUpdate {
+        text: String,
+    },
+    /// No status update for the severity's interval: `to` were reminded (reminder `number`);
+    /// `duty_manager` when the duty manager was told too.
+    StatusUpdateReminded {
+        number: u32,
+        to: Vec<UserId>,
+        duty_manager: bool,
+    },
 }

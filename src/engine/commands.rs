@@ -44,6 +44,9 @@ impl Engine {
                 },
             );
         }
+        if matches!(command, Command::OnCall | Command::OnCallOverride { .. }) {
+            return self.oncall_command(&person, command, pending, now);
+        }
         let Some(incident_id) = incident_id else {
             return Ok(CommandReply::refused(Msg::new("reply-no-incident-here")));
         };
@@ -69,6 +72,10 @@ impl Engine {
                 };
                 return self.vote(ballot, incident, *request, pending, now);
             }
+            Command::Update(text) => {
+                return self.status_update(&person, incident, text, pending, now);
+            }
+            Command::Task(task) => return self.task_command(&person, incident, task, pending, now),
             _ => {}
         }
         let decided = {
@@ -349,7 +356,45 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
             "tl-action-interrupted"
         })
         .word("request", request),
+        EntryKind::EscalationStep {
+            step,
+            notified,
+            how,
+            ..
+        } => base("tl-escalation-step")
+            .number("step", u64::from(*step))
+            .number("count", notified.len() as u64)
+            .word("how", how.join(", ")),
+        EntryKind::TaskAdded { task, title, .. } => base("tl-task-added")
+            .word("task", task)
+            .outside("title", title),
+        EntryKind::TaskAssigned { task, user } => base("tl-task-assigned")
+            .word("task", task)
+            .user("user", user),
+        EntryKind::TaskDone { task } => base("tl-task-done").word("task", task),
+        EntryKind::TaskSnoozed { task, until } => base("tl-task-snoozed")
+            .word("task", task)
+            .word("until", local_time(*until, zone)),
+        EntryKind::TaskReminded { tasks, to } => base("tl-task-reminded")
+            .word("tasks", task_words(tasks))
+            .user("user", to),
+        EntryKind::TaskEscalated { tasks, role, .. } => base("tl-task-escalated")
+            .word("tasks", task_words(tasks))
+            .word("role", role),
+        EntryKind::StatusUpdate { text } => base("tl-status-update").outside("text", text),
+        EntryKind::StatusUpdateReminded { number, .. } => {
+            base("tl-status-update-reminded").number("number", u64::from(*number))
+        }
     }
+}
+
+/// Task ids as one word: `T3 T21 T40`.
+fn task_words(tasks: &[crate::domain::task::TaskId]) -> String {
+    tasks
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The lines a timeline entry takes in chat: its line, and for a finished action the

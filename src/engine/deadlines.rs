@@ -125,6 +125,10 @@ impl Engine {
                 DeadlineKind::ActionExpiry { incident, request } => {
                     self.action_expired(pending, &deadline.key, incident, request, now)?;
                 }
+                DeadlineKind::Escalation { .. } => self.escalation_due(pending, &deadline, now)?,
+                DeadlineKind::TaskReminder { .. } => self.tasks_due(pending, &deadline, now)?,
+                DeadlineKind::StatusUpdate { .. } => self.status_due(pending, &deadline, now)?,
+                DeadlineKind::Handoff => self.handoff_due(pending, &deadline, now)?,
                 // A cooldown only ends: while it existed, the command was refused.
                 DeadlineKind::ActionCooldown { .. } => {
                     pending

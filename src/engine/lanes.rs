@@ -49,16 +49,26 @@ const SCAN_LIMIT: usize = 1024;
 /// Lanes remembered as failing (with their backoff) at most; expired ones go first.
 const MAX_WAITING_LANES: usize = 4096;
 
-/// The room an outbox item goes to: an incident's room, or the alerts room.
+/// Where an outbox item goes: an incident's room, the alerts room, people's direct
+/// messages, the announcement room, or the pager. Each is its own lane, so a pager that is
+/// down never holds back a room, nor a slow room a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lane {
     Alerts,
     Incident(IncidentId),
+    Direct,
+    Announce,
+    Paging,
 }
 
 impl Lane {
     pub fn of(effect: &Effect) -> Lane {
-        effect.incident().map_or(Lane::Alerts, Lane::Incident)
+        match effect {
+            Effect::Direct { .. } => Lane::Direct,
+            Effect::Announce { .. } => Lane::Announce,
+            Effect::Page { .. } => Lane::Paging,
+            other => other.incident().map_or(Lane::Alerts, Lane::Incident),
+        }
     }
 }
 
@@ -67,6 +77,9 @@ impl std::fmt::Display for Lane {
         match self {
             Lane::Alerts => f.write_str("alerts"),
             Lane::Incident(id) => write!(f, "{id}"),
+            Lane::Direct => f.write_str("direct"),
+            Lane::Announce => f.write_str("announce"),
+            Lane::Paging => f.write_str("paging"),
         }
     }
 }

@@ -8,14 +8,18 @@ pub mod clock;
 mod commands;
 mod commit;
 mod deadlines;
+mod escalation;
 mod event;
 mod ingest;
 pub mod jobs;
 mod lanes;
+mod oncall;
 pub mod outbox;
 pub mod people;
 pub mod port;
 mod replies;
+mod status;
+mod tasks;
 #[cfg(test)]
 mod tests;
 pub mod tracked;
@@ -237,7 +241,7 @@ impl Engine {
                             pending.stale = true;
                         }
                         let now = self.clock.now();
-                        self.policy.oncall = self.oncall.on_call(now);
+                        self.policy.oncall = self.oncall.book();
                         deferred.extend(self.handle(first, &mut pending, now));
                         let mut taken = 1;
                         while taken < MAX_BATCH {

@@ -18,6 +18,9 @@ use crate::health::Health;
 use crate::i18n::I18n;
 use crate::store::{DeliveryStore, DirtyCard};
 
+mod direct;
+mod page;
+
 pub struct OutboxWorker {
     pub store: Arc<dyn DeliveryStore>,
     pub chat: Arc<dyn ChatPort>,
@@ -28,6 +31,9 @@ pub struct OutboxWorker {
     pub wake: Arc<Notify>,
     /// Where the worker reports that the chat refuses warroom, for `/readyz`.
     pub health: Arc<Health>,
+    /// `[paging]`: where pages go; `None` when no pager is configured (pages are dropped
+    /// with a warning).
+    pub pager: Option<Arc<crate::paging::Pager>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +100,12 @@ impl OutboxWorker {
 
     /// Delivers one item; each effect's delivery is idempotent per its key.
     pub(super) async fn deliver(&self, key: u64, effect: &Effect) -> Result<(), DeliveryError> {
+        match effect {
+            Effect::Direct { .. } => return self.deliver_direct(key, effect).await,
+            Effect::Announce { .. } => return self.deliver_announce(key, effect).await,
+            Effect::Page { .. } => return self.deliver_page(key, effect).await,
+            _ => {}
+        }
         let Some(incident_id) = effect.incident() else {
             return self.deliver_alert(key, effect).await;
         };
@@ -194,7 +206,10 @@ impl OutboxWorker {
             Effect::UpdateTracked { .. } => {
                 // Stored as dirty marks, never as outbox items; nothing to do if one slips in.
             }
-            Effect::PostAlert { .. } => {}
+            Effect::PostAlert { .. }
+            | Effect::Direct { .. }
+            | Effect::Announce { .. }
+            | Effect::Page { .. } => {}
             Effect::RefreshCard { .. } => {
                 // Stored as dirty marks, never as outbox items; nothing to do if one slips in.
             }

@@ -14,7 +14,6 @@ pub(crate) fn help_lines() -> Vec<Msg> {
                 .word("command", leaf.syntax())
                 .word("description", leaf.description_id()),
         );
-        lines.push(Msg::new(&leaf.example_id()));
     }
     lines
 }
@@ -142,9 +141,9 @@ mod tests {
     }
 
     #[test]
-    fn help_has_a_line_and_an_example_per_command_and_fits_one_discord_message() {
+    fn help_has_a_line_per_command_and_fits_one_discord_message() {
         let lines = help_lines();
-        assert_eq!(lines.len(), 1 + 2 * COMMAND_TREE.len());
+        assert_eq!(lines.len(), 1 + COMMAND_TREE.len());
         let i18n = crate::i18n::I18n::builtin().unwrap();
         for locale in i18n.locales() {
             let text: Vec<String> = lines.iter().map(|m| i18n.render(locale, m)).collect();

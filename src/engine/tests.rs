@@ -10,7 +10,7 @@ use super::*;
 use crate::domain::access::PersonRole;
 use crate::domain::alert::{AlertSource, AlertStatus};
 use crate::domain::ids::MessageId;
-use crate::domain::incident::{IncidentState, Roles};
+use crate::domain::incident::IncidentState;
 use crate::engine::clock::ManualClock;
 use crate::store::{DirtyCard, OutboxItem, SledStore, StoreRead};
 
@@ -109,6 +109,14 @@ impl StoreRead for Watched {
     }
     fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
         self.inner.last_request_id(incident)
+    }
+
+    fn tasks(&self, incident: IncidentId) -> Result<Vec<crate::domain::task::Task>, StoreError> {
+        self.inner.tasks(incident)
+    }
+
+    fn overrides(&self) -> Result<Vec<crate::domain::rotation::Override>, StoreError> {
+        self.inner.overrides()
     }
 }
 
@@ -215,18 +223,26 @@ struct ShiftChange {
 }
 
 impl OnCall for ShiftChange {
-    fn on_call(&self, now: DateTime<Utc>) -> Roles {
+    fn book(&self) -> crate::domain::rotation::OnCallBook {
+        use crate::domain::rotation::{FixedOnCall, OnCallBook, OnCallRole, Override};
         self.asked_on
             .lock()
             .unwrap()
             .push(std::thread::current().name().map(str::to_owned));
-        let noon: DateTime<Utc> = "2026-11-21T12:00:00Z".parse().unwrap();
-        let commander = if now < noon { "alice" } else { "bob" };
-        Roles {
-            commander: Some(UserId(commander.to_owned())),
-            ..Roles::default()
+        let commander = |name: &str| UserId(name.to_owned());
+        OnCallBook {
+            fixed: FixedOnCall([(OnCallRole::Commander, commander("alice"))].into()),
+            overrides: Arc::new(vec![Override {
+                role: OnCallRole::Commander,
+                user: commander("bob"),
+                from: "2026-11-21T12:00:00Z".parse().unwrap(),
+                until: "2027-11-21T12:00:00Z".parse().unwrap(),
+            }]),
+            ..OnCallBook::default()
         }
     }
+
+    fn set_overrides(&self, _overrides: Vec<crate::domain::rotation::Override>) {}
 }
 
 struct Running {

@@ -421,6 +421,21 @@ mod tests {
         fn alerts_room(&self) -> Option<RoomId> {
             None
         }
+
+        async fn direct(
+            &self,
+            _user: &crate::domain::ids::UserId,
+            _key: &str,
+            _message: &crate::chat::OutgoingMessage,
+        ) -> Result<crate::domain::ids::MessageId, crate::chat::ChatError> {
+            Err(crate::chat::ChatError::Rejected(
+                "no direct messages here".to_owned(),
+            ))
+        }
+
+        fn announce_room(&self) -> Option<RoomId> {
+            None
+        }
     }
 
     /// A temp store holding one open incident, and an `OutboxWorker` over it whose chat
@@ -460,6 +475,7 @@ mod tests {
             card_edit_interval: std::time::Duration::ZERO,
             wake: Arc::default(),
             health: Arc::new(crate::health::Health::new()),
+            pager: None,
         };
         (dir, store, incident, worker)
     }

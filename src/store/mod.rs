@@ -10,6 +10,7 @@ mod deadlines;
 pub(crate) mod jobs;
 mod recovery;
 mod sled_store;
+mod time;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,6 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use actions::LastScale;
 pub use jobs::{DirtyTracked, JobWrite, MAX_MESSAGES, MessageOwner, TrackedMessage};
 pub use sled_store::{AdapterTree, SledStore};
+pub use time::{MAX_OVERRIDES, OverrideWrite};
 
 use crate::domain::alert::AlertIdentity;
 use crate::domain::deadline::{Deadline, DeadlineChange};
@@ -69,6 +71,10 @@ pub struct WriteBatch {
     pub last_scales: Vec<LastScale>,
     /// The jobs requests awaiting approval will run, by incident (and the job's request).
     pub planned_jobs: Vec<(IncidentId, crate::domain::action::ActionJob)>,
+    /// Tasks created or changed (the whole task each time).
+    pub tasks: Vec<crate::domain::task::Task>,
+    /// `/oncall override`s recorded or removed.
+    pub overrides: Vec<OverrideWrite>,
 }
 
 impl WriteBatch {
@@ -82,6 +88,8 @@ impl WriteBatch {
             && self.jobs.is_empty()
             && self.actions.is_empty()
             && self.last_scales.is_empty()
+            && self.tasks.is_empty()
+            && self.overrides.is_empty()
             && self.planned_jobs.is_empty()
     }
 }
@@ -162,6 +170,12 @@ pub trait StoreRead: Send + Sync {
     /// The highest request number used in `incident` (0 when none): a read of one key.
     /// Requests are numbered densely from 1 and never removed, so it is also their count.
     fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError>;
+
+    /// One incident's tasks in id order (bounded by `domain::task::MAX_TASKS_PER_INCIDENT`).
+    fn tasks(&self, incident: IncidentId) -> Result<Vec<crate::domain::task::Task>, StoreError>;
+    /// The stored `/oncall override`s, ended ones included until the engine removes them
+    /// (bounded by [`MAX_OVERRIDES`]).
+    fn overrides(&self) -> Result<Vec<crate::domain::rotation::Override>, StoreError>;
 }
 
 /// The delivery port, held by the outbox and the job pool: their bookkeeping beside the

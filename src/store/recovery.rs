@@ -40,6 +40,10 @@ pub(crate) struct Open {
     pub messages: sled::Tree,
     /// Action requests and services' last scales (see `store::actions`).
     pub actions: sled::Tree,
+    /// Incidents' tasks (see `store::time`).
+    pub tasks: sled::Tree,
+    /// `/oncall override`s (see `store::time`).
+    pub overrides: sled::Tree,
     /// sled's log file. sled 0.34 ends a flush with `sync_file_range`, which survives a
     /// process crash but neither flushes the disk's write cache nor the file's size; an
     /// `fdatasync` on it after each flush makes a flush survive a power cut too.
@@ -90,6 +94,8 @@ impl Open {
             tracked: db.open_tree("tracked")?,
             messages: db.open_tree("messages")?,
             actions: db.open_tree("actions")?,
+            tasks: db.open_tree("tasks")?,
+            overrides: db.open_tree("overrides")?,
             db,
         };
         open.check_schema()?;

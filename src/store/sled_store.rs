@@ -222,6 +222,8 @@ impl Store for SledStore {
             let jobs = prepare_jobs(open, &batch.jobs)?;
             let actions =
                 super::actions::prepare(&batch.actions, &batch.last_scales, &batch.planned_jobs)?;
+            let tasks = super::time::prepare_tasks(&batch.tasks)?;
+            let overrides = super::time::prepare_overrides(&batch.overrides)?;
             let dirty_token = if prepared.dirty.is_empty() && prepared.dirty_tracked.is_empty() {
                 0
             } else {
@@ -231,7 +233,7 @@ impl Store for SledStore {
             // starts from zero each time.
             let newly_dirty = std::cell::Cell::new(0_i64);
             // sled's tuple form stops at nine trees; the slice form takes any number.
-            let trees: [&sled::Tree; 10] = [
+            let trees: [&sled::Tree; 12] = [
                 &open.incidents,
                 &open.alerts,
                 &open.timeline,
@@ -242,6 +244,8 @@ impl Store for SledStore {
                 &open.jobs,
                 &open.tracked,
                 &open.actions,
+                &open.tasks,
+                &open.overrides,
             ];
             let result: Result<(), TransactionError<()>> =
                 Transactional::<()>::transaction(&trees[..], |trees| {
@@ -256,9 +260,11 @@ impl Store for SledStore {
                         jobs_tree,
                         tracked,
                         actions_tree,
+                        tasks_tree,
+                        overrides_tree,
                     ] = trees.as_slice()
                     else {
-                        // Ten trees in, ten views out: sled makes one view per tree.
+                        // Twelve trees in, twelve views out: sled makes one view per tree.
                         return Err(ConflictableTransactionError::Abort(()));
                     };
                     newly_dirty.set(0);
@@ -305,6 +311,14 @@ impl Store for SledStore {
                     }
                     for (key, value) in &actions {
                         actions_tree.insert(key.as_slice(), value.as_slice())?;
+                    }
+                    for (tree, writes) in [(tasks_tree, &tasks), (overrides_tree, &overrides)] {
+                        for (key, value) in writes {
+                            match value {
+                                Some(value) => tree.insert(key.as_slice(), value.as_slice())?,
+                                None => tree.remove(key.as_slice())?,
+                            };
+                        }
                     }
                     Ok::<(), ConflictableTransactionError<()>>(())
                 });
@@ -620,6 +634,15 @@ impl StoreRead for SledStore {
 
     fn last_request_id(&self, incident: IncidentId) -> Result<u32, StoreError> {
         self.read_last_request_id(incident)
+    }
+
+    fn tasks(&self, incident: IncidentId) -> Result<Vec<crate::domain::task::Task>, StoreError> {
+        self.shared
+            .with(|open| super::time::read_tasks(open, incident))
+    }
+
+    fn overrides(&self) -> Result<Vec<crate::domain::rotation::Override>, StoreError> {
+        self.shared.with(super::time::read_overrides)
     }
 }
 

@@ -453,6 +453,23 @@ impl ChatPort for ConsoleChat {
     fn alerts_room(&self) -> Option<RoomId> {
         Some(RoomId(ALERTS_ROOM.to_owned()))
     }
+
+    /// SKELETON: the chat helper posts into room `dm-<user>`.
+    async fn direct(
+        &self,
+        user: &UserId,
+        _key: &str,
+        _message: &OutgoingMessage,
+    ) -> Result<MessageId, ChatError> {
+        Err(ChatError::Rejected(format!(
+            "no direct messages to {user} yet"
+        )))
+    }
+
+    /// SKELETON: the chat helper answers room `general`.
+    fn announce_room(&self) -> Option<RoomId> {
+        None
+    }
 }
 
 #[cfg(test)]

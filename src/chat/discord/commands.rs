@@ -633,7 +633,7 @@ mod tests {
         assert_eq!(
             names,
             [
-                "actions", "diag", "help", "incident", "run", "scale", "timeline"
+                "actions", "diag", "help", "incident", "oncall", "run", "scale", "task", "timeline"
             ]
         );
         let incident = commands.iter().find(|c| c.name == "incident").unwrap();

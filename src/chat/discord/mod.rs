@@ -88,7 +88,7 @@ impl DiscordData {
 
     /// Who holds each on-call role right now.
     pub fn on_call_now(&self) -> Roles {
-        self.oncall.on_call(self.clock.now())
+        self.oncall.book().roles(None, self.clock.now())
     }
 }
 
@@ -467,6 +467,23 @@ impl ChatPort for DiscordChat {
         self.settings
             .alerts_channel_id
             .map(|id| RoomId(id.to_string()))
+    }
+
+    /// SKELETON: the chat helper opens the user's DM channel and posts there.
+    async fn direct(
+        &self,
+        user: &UserId,
+        _key: &str,
+        _message: &OutgoingMessage,
+    ) -> Result<MessageId, ChatError> {
+        Err(ChatError::Rejected(format!(
+            "no direct messages to {user} yet"
+        )))
+    }
+
+    /// SKELETON: the chat helper adds `discord.announce_channel_id`.
+    fn announce_room(&self) -> Option<RoomId> {
+        None
     }
 }
 

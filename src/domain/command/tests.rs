@@ -99,7 +99,7 @@ fn malformed_commands_are_refused_with_a_reason() {
             "/incident",
             ParseError::UnknownSubcommand {
                 command: "incident".to_owned(),
-                expected: "ack, mitigate, resolve, close, reopen, status, list, severity, role, note, declare".to_owned(),
+                expected: "ack, mitigate, resolve, close, reopen, status, list, severity, role, note, declare, update".to_owned(),
             },
         ),
         ("/incident note", missing("text")),

@@ -386,8 +386,14 @@ fn every_transition_has_its_typed_command() {
 #[test]
 fn opening_assigns_on_call_and_asks_for_room_card_and_mentions() {
     let mut policy = Policy::standard();
-    policy.oncall.commander = Some(UserId("alice".to_owned()));
-    policy.oncall.operations = Some(UserId("bob".to_owned()));
+    policy.oncall.fixed.0.insert(
+        crate::domain::rotation::OnCallRole::Commander,
+        UserId("alice".to_owned()),
+    );
+    policy.oncall.fixed.0.insert(
+        crate::domain::rotation::OnCallRole::Operations,
+        UserId("bob".to_owned()),
+    );
     let now = at("2026-11-21T10:01:00Z");
     let mut first = alert("f1", "checkout", "critical", AlertStatus::Firing);
     first
@@ -493,7 +499,10 @@ fn a_more_severe_alert_raises_the_incident_severity() {
 #[test]
 fn commands_respect_permissions_and_the_state_machine() {
     let mut policy = Policy::standard();
-    policy.oncall.commander = Some(UserId("alice".to_owned()));
+    policy.oncall.fixed.0.insert(
+        crate::domain::rotation::OnCallRole::Commander,
+        UserId("alice".to_owned()),
+    );
     let now = at("2026-11-21T10:30:00Z");
     let firing = alert("f1", "checkout", "critical", AlertStatus::Firing);
     let mut incident = opened(&policy, &firing, now);

@@ -54,6 +54,21 @@ impl crate::chat::ChatPort for RecordingChat {
     fn alerts_room(&self) -> Option<crate::domain::ids::RoomId> {
         None
     }
+
+    async fn direct(
+        &self,
+        _user: &crate::domain::ids::UserId,
+        _key: &str,
+        _message: &crate::chat::OutgoingMessage,
+    ) -> Result<crate::domain::ids::MessageId, crate::chat::ChatError> {
+        Err(crate::chat::ChatError::Rejected(
+            "no direct messages here".to_owned(),
+        ))
+    }
+
+    fn announce_room(&self) -> Option<crate::domain::ids::RoomId> {
+        None
+    }
 }
 
 /// The outbox posts a request's message once, with its buttons, and edits that same message
@@ -101,6 +116,7 @@ async fn the_outbox_posts_a_request_once_and_edits_it_in_place() {
         card_edit_interval: std::time::Duration::ZERO,
         wake: Arc::default(),
         health: Arc::new(crate::health::Health::new()),
+        pager: None,
     };
     let key = action_message_key(incident_opened.id, RequestId(1));
     let waiting = TrackedBody::Action(Box::new(awaiting()));

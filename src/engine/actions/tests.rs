@@ -14,7 +14,7 @@ use crate::domain::ids::MessageId;
 use crate::engine::clock::{Clock, ManualClock};
 use crate::engine::tests::{Watched, watched};
 use crate::engine::{EngineHandle, EngineParts, spawn};
-use crate::oncall::StaticOnCall;
+use crate::oncall::SharedOnCall;
 use crate::store::{DeliveryStore, MessageOwner, Store, StoreRead};
 
 struct Bot {
@@ -67,7 +67,7 @@ async fn start_with(auto_diagnose: bool) -> Bot {
         store: store.clone(),
         clock: clock.clone(),
         policy,
-        oncall: Arc::new(StaticOnCall::new(Default::default())),
+        oncall: Arc::new(SharedOnCall::new(Default::default())),
         people: vec![alice(), dm(1), dm(2), dm(3)],
         outbox_wake: Arc::new(Notify::new()),
         jobs_wake: Arc::new(Notify::new()),

@@ -1,0 +1,42 @@
+//! The deadlines an incident's lifecycle sets and cancels, gathered in one place so every
+//! open and every transition asks the same question: the acknowledgement reminder, the
+//! escalation steps (`[[escalation]]`) and the status-update reminder (`[status_updates]`).
+//! Each is written in the same transaction as the open or transition that caused it.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::deadline::DeadlineChange;
+use crate::domain::decide::Policy;
+use crate::domain::incident::{Incident, IncidentState};
+use crate::domain::reminder;
+
+mod escalation;
+mod status;
+
+pub use escalation::{escalation_on_open, escalation_on_transition};
+pub use status::{status_on_open, status_on_transition};
+
+/// The deadlines to set when `incident` opens at `now`.
+pub fn on_open(policy: &Policy, incident: &Incident, now: DateTime<Utc>) -> Vec<DeadlineChange> {
+    let mut changes: Vec<DeadlineChange> = reminder::arm_on_open(policy, incident, now)
+        .into_iter()
+        .collect();
+    changes.extend(escalation_on_open(policy, incident, now));
+    changes.extend(status_on_open(policy, incident, now));
+    changes
+}
+
+/// The deadlines to set or cancel when `incident` has just moved from `from` to its state.
+pub fn on_transition(
+    policy: &Policy,
+    incident: &Incident,
+    from: IncidentState,
+    now: DateTime<Utc>,
+) -> Vec<DeadlineChange> {
+    let mut changes: Vec<DeadlineChange> = reminder::on_transition(policy, incident, from, now)
+        .into_iter()
+        .collect();
+    changes.extend(escalation_on_transition(policy, incident, from, now));
+    changes.extend(status_on_transition(policy, incident, from, now));
+    changes
+}
