@@ -4,6 +4,7 @@
 
 pub mod action_render;
 mod actions;
+mod callees;
 pub mod clock;
 mod commands;
 mod commit;

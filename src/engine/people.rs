@@ -89,6 +89,25 @@ impl People {
         self.introduced.len()
     }
 
+    /// Everyone known (configured or introduced) who holds `role`, by id, at most `limit`:
+    /// whom "every duty manager" calls when no rotation or `[oncall]` names one.
+    pub fn with_role(&self, role: crate::domain::access::PersonRole, limit: usize) -> Vec<UserId> {
+        let mut ids: Vec<UserId> = self
+            .configured
+            .keys()
+            .chain(self.introduced.keys())
+            .filter(|id| {
+                self.get(id)
+                    .is_some_and(|person| person.roles.contains(&role))
+            })
+            .cloned()
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.truncate(limit);
+        ids
+    }
+
     /// The display name of a person, if known and not blank.
     pub fn display_name(&self, user: &UserId) -> Option<String> {
         self.get(user)
