@@ -323,6 +323,26 @@ pub const COMMAND_TREE: &[LeafSpec] = &[
     },
 ];
 
+/// The command a typed line starts with (`/task add "x"` → the `task add` leaf), if any:
+/// so a refusal can show that command's example.
+pub fn leaf_typed(text: &str) -> Option<&'static LeafSpec> {
+    let words: Vec<&str> = text
+        .trim()
+        .strip_prefix('/')?
+        .split_whitespace()
+        .take(2)
+        .collect();
+    COMMAND_TREE
+        .iter()
+        .filter(|leaf| leaf.path.len() <= words.len())
+        .find(|leaf| {
+            leaf.path
+                .iter()
+                .zip(&words)
+                .all(|(a, b)| a.eq_ignore_ascii_case(b))
+        })
+}
+
 /// The widest replica count `/scale` accepts before the catalog and the service's own
 /// bounds narrow it.
 pub const MAX_SCALE_REPLICAS: i64 = 1_000;

@@ -184,9 +184,12 @@ pub(super) async fn console_command(
     let command = match parse_typed(&body.text) {
         Ok(command) => command,
         Err(error) => {
+            // The command's example under the refusal: where an example helps most.
+            let example = crate::domain::command::leaf_typed(&body.text)
+                .map(|leaf| crate::domain::message::Msg::new(&leaf.example_id()));
             let reply = CommandReply {
                 ok: false,
-                lines: vec![error.to_msg()],
+                lines: std::iter::once(error.to_msg()).chain(example).collect(),
                 incident: room.incident,
             };
             return Ok(axum::Json(reply_view(&state, person, reply)).into_response());
