@@ -12,6 +12,8 @@ pub struct DiscordSettings {
     pub incidents_category_id: u64,
     /// Where alerts below the incident threshold are posted, if anywhere.
     pub alerts_channel_id: Option<u64>,
+    /// Where hand-offs and status updates are announced, if anywhere.
+    pub announce_channel_id: Option<u64>,
     /// `https://discord.com`, or a proxy in front of it (which turns serenity's own rate
     /// limiter off: the outbox paces by itself).
     pub api_base: String,
@@ -72,6 +74,7 @@ pub(super) fn discord_settings(
         true,
     );
     let alerts_channel_id = id("alerts_channel_id", &section.alerts_channel_id, false);
+    let announce_channel_id = id("announce_channel_id", &section.announce_channel_id, false);
     if token.trim().len() < 50 || token.contains(char::is_whitespace) {
         problems.push(format!(
             "discord.token: does not look like a bot token (set it, or {DISCORD_TOKEN_ENV}, to the token from the Developer Portal's Bot page)"
@@ -128,6 +131,7 @@ pub(super) fn discord_settings(
         guild_id: guild_id?,
         incidents_category_id: incidents_category_id?,
         alerts_channel_id,
+        announce_channel_id,
         api_base,
         private_category: section.private_category,
         role_map,

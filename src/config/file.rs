@@ -95,6 +95,7 @@ pub(super) struct DiscordSection {
     pub(super) guild_id: Option<String>,
     pub(super) incidents_category_id: Option<String>,
     pub(super) alerts_channel_id: Option<String>,
+    pub(super) announce_channel_id: Option<String>,
     pub(super) api_base: Option<String>,
     pub(super) private_category: bool,
     pub(super) roles: BTreeMap<String, Vec<String>>,
