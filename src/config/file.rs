@@ -51,6 +51,8 @@ pub(super) struct ConfigFile {
     pub(super) kubernetes: actions::KubernetesSection,
     pub(super) prometheus: Option<actions::PrometheusSection>,
     pub(super) logs: Option<actions::LogsSection>,
+    /// `[status_updates]`: severity → the longest time without a status update (`"30m"`).
+    pub(super) status_updates: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
