@@ -137,3 +137,40 @@ pub(super) fn discord_settings(
         role_map,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+
+    fn section(announce: Option<&str>) -> DiscordSection {
+        DiscordSection {
+            token: Some(Secret(TOKEN.to_owned())),
+            guild_id: Some("111111111111111111".to_owned()),
+            incidents_category_id: Some("222222222222222222".to_owned()),
+            announce_channel_id: announce.map(str::to_owned),
+            roles: BTreeMap::from([(
+                "333333333333333333".to_owned(),
+                vec!["responder".to_owned()],
+            )]),
+            ..DiscordSection::default()
+        }
+    }
+
+    #[test]
+    fn the_announcement_channel_is_optional_and_checked_like_the_alerts_channel() {
+        let mut problems = Vec::new();
+        let settings = discord_settings(&section(None), None, &mut problems).unwrap();
+        assert_eq!(settings.announce_channel_id, None);
+        let settings =
+            discord_settings(&section(Some("444444444444444444")), None, &mut problems).unwrap();
+        assert_eq!(settings.announce_channel_id, Some(444444444444444444));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(discord_settings(&section(Some("#announcements")), None, &mut problems).is_none());
+        assert_eq!(
+            problems,
+            ["discord.announce_channel_id: \"#announcements\" is not a Discord id (17-20 digits; enable Developer Mode and use Copy ID)"]
+        );
+    }
+}
