@@ -170,7 +170,9 @@ mod tests {
         assert!(discord_settings(&section(Some("#announcements")), None, &mut problems).is_none());
         assert_eq!(
             problems,
-            ["discord.announce_channel_id: \"#announcements\" is not a Discord id (17-20 digits; enable Developer Mode and use Copy ID)"]
+            [
+                "discord.announce_channel_id: \"#announcements\" is not a Discord id (17-20 digits; enable Developer Mode and use Copy ID)"
+            ]
         );
     }
 }

@@ -55,10 +55,8 @@ mod tests {
                 .collect()
         };
         let mut problems = Vec::new();
-        let read = status_update_intervals(
-            &section(&[("sev1", "30m"), ("sev2", "1h")]),
-            &mut problems,
-        );
+        let read =
+            status_update_intervals(&section(&[("sev1", "30m"), ("sev2", "1h")]), &mut problems);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             read,
@@ -68,10 +66,26 @@ mod tests {
             ])
         );
         let table: [(&str, &str, &str); 5] = [
-            ("sev9", "30m", "status_updates.sev9: \"sev9\" is not a severity"),
-            ("sev1", "soon", "status_updates.sev1: \"soon\" is not a duration like 30s or 4h"),
-            ("sev1", "10s", "status_updates.sev1: \"10s\" is outside 1m to 1day"),
-            ("sev2", "2days", "status_updates.sev2: \"2days\" is outside 1m to 1day"),
+            (
+                "sev9",
+                "30m",
+                "status_updates.sev9: \"sev9\" is not a severity",
+            ),
+            (
+                "sev1",
+                "soon",
+                "status_updates.sev1: \"soon\" is not a duration like 30s or 4h",
+            ),
+            (
+                "sev1",
+                "10s",
+                "status_updates.sev1: \"10s\" is outside 1m to 1day",
+            ),
+            (
+                "sev2",
+                "2days",
+                "status_updates.sev2: \"2days\" is outside 1m to 1day",
+            ),
             ("sev3", "", "status_updates.sev3: \"\" is not a duration"),
         ];
         for (name, value, expected) in table {
@@ -83,6 +97,9 @@ mod tests {
         }
         let mut problems = Vec::new();
         status_update_intervals(&section(&[("1", "30m"), ("sev1", "1h")]), &mut problems);
-        assert!(problems[0].contains("already has an interval"), "{problems:?}");
+        assert!(
+            problems[0].contains("already has an interval"),
+            "{problems:?}"
+        );
     }
 }

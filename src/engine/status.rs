@@ -56,7 +56,11 @@ impl Engine {
 
     /// The commander and the communications lead (each once), and whom the duty manager role
     /// calls.
-    fn status_callees(&self, incident: &Incident, now: DateTime<Utc>) -> (Vec<UserId>, Vec<UserId>) {
+    fn status_callees(
+        &self,
+        incident: &Incident,
+        now: DateTime<Utc>,
+    ) -> (Vec<UserId>, Vec<UserId>) {
         let mut leads: Vec<UserId> = Vec::new();
         for role in [PersonRole::Commander, PersonRole::Communications] {
             for user in self.callees(incident, role, now) {

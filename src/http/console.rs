@@ -250,11 +250,11 @@ pub(super) async fn console_click(
         .message(&body.message)
         .filter(|message| room_visible_to(&message.room, Some(&person.id)))
         .ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no message \"{}\"", body.message),
-        )
-    })?;
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no message \"{}\"", body.message),
+            )
+        })?;
     if !message
         .buttons
         .iter()

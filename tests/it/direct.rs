@@ -105,8 +105,15 @@ async fn a_console_direct_room_is_listed_read_and_used_by_its_person_alone() {
     // Reading: only alice's token reads dm-alice; anyone else gets the answer a missing room
     // gets.
     let path = "/console/api/rooms/dm-alice/messages";
-    assert_eq!(bot.get_with(path, Some(&token("alice"))).await.0, StatusCode::OK);
-    for other in [Some(token("bob")), Some(READER_TOKEN.to_owned()), Some(token("vic"))] {
+    assert_eq!(
+        bot.get_with(path, Some(&token("alice"))).await.0,
+        StatusCode::OK
+    );
+    for other in [
+        Some(token("bob")),
+        Some(READER_TOKEN.to_owned()),
+        Some(token("vic")),
+    ] {
         let (status, body) = bot.get_with(path, other.as_deref()).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{other:?}: {body}");
         assert_eq!(body["error"], json!("no room \"dm-alice\""));
@@ -178,7 +185,11 @@ async fn discord_direct_messages_ping_nobody_speak_the_readers_language_and_a_cl
         to_alice[0].allowed_mentions
     );
     let to_wang = fake.dm_messages(WANG);
-    assert!(to_wang[0].content.contains("值班经理"), "{}", to_wang[0].content);
+    assert!(
+        to_wang[0].content.contains("值班经理"),
+        "{}",
+        to_wang[0].content
+    );
 
     // bob closed his DMs: one attempt per message, answered 50007, and dropped.
     let bob_channel = fake.dm_channel(BOB).expect("bob's DM channel was opened");

@@ -173,13 +173,18 @@ async fn an_update_is_posted_and_announced_and_the_reminder_ladder_restarts_from
     assert_eq!(second[1]["duty_manager"], json!(true));
     assert_eq!(second[1]["to"], json!(["alice", "carol", "bob"]));
     for duty_manager in ["alice", "bob"] {
-        wait_for_direct(&bot, duty_manager, "the duty manager's message", |messages| {
-            texts(messages).iter().any(|text| {
-                text.contains(incident)
-                    && text.contains("after 2 reminders")
-                    && text.contains("duty manager")
-            })
-        })
+        wait_for_direct(
+            &bot,
+            duty_manager,
+            "the duty manager's message",
+            |messages| {
+                texts(messages).iter().any(|text| {
+                    text.contains(incident)
+                        && text.contains("after 2 reminders")
+                        && text.contains("duty manager")
+                })
+            },
+        )
         .await;
     }
 
@@ -190,5 +195,9 @@ async fn an_update_is_posted_and_announced_and_the_reminder_ladder_restarts_from
     fire(&bot, "fp-w2", "payments").await;
     bot.advance(minutes(30));
     wait_for_reminders(&bot, "INC-20261121-003", 1).await;
-    assert_eq!(reminders(&bot, incident).await.len(), 2, "nothing after resolve");
+    assert_eq!(
+        reminders(&bot, incident).await.len(),
+        2,
+        "nothing after resolve"
+    );
 }

@@ -578,10 +578,16 @@ mod tests {
             .unwrap();
         let ids = |reader: Option<&UserId>, after: &str, limit: usize| {
             let (page, more) = console.rooms_page(after, limit, reader);
-            (page.into_iter().map(|room| room.id).collect::<Vec<_>>(), more)
+            (
+                page.into_iter().map(|room| room.id).collect::<Vec<_>>(),
+                more,
+            )
         };
         let everyone = ["alerts", "general", "inc-20261121-001"];
-        assert_eq!(ids(None, "", 10), (everyone.map(str::to_owned).to_vec(), false));
+        assert_eq!(
+            ids(None, "", 10),
+            (everyone.map(str::to_owned).to_vec(), false)
+        );
         for (reader, own) in [("alice", "dm-alice"), ("bob", "dm-bob"), ("zed", "dm-zed")] {
             let (listed, _) = ids(Some(&user(reader)), "", 10);
             let mut expected: Vec<String> = everyone.map(str::to_owned).to_vec();
@@ -611,7 +617,10 @@ mod tests {
         assert!(!room_visible_to("dm-bob", Some(&user("alice"))));
         assert!(!room_visible_to("dm-bob", None));
         assert!(room_visible_to("general", None));
-        assert_eq!(console.announce_room(), Some(RoomId(GENERAL_ROOM.to_owned())));
+        assert_eq!(
+            console.announce_room(),
+            Some(RoomId(GENERAL_ROOM.to_owned()))
+        );
     }
 
     #[tokio::test]

@@ -173,7 +173,9 @@ impl DiscordChat {
             id: String,
         }
         let body = serde_json::to_vec(&serde_json::json!({ "recipient_id": user.to_string() }))
-            .map_err(|error| ChatError::Rejected(format!("cannot encode the DM request: {error}")))?;
+            .map_err(|error| {
+                ChatError::Rejected(format!("cannot encode the DM request: {error}"))
+            })?;
         let opened: OpenedChannel = self
             .rest
             .send(

@@ -23,7 +23,11 @@ pub const MAX_STATUS_REMINDERS: u32 = 3;
 
 /// The reminder to set when `incident` opens at `now`: only for an open incident whose
 /// severity has an interval.
-pub fn status_on_open(policy: &Policy, incident: &Incident, now: DateTime<Utc>) -> Vec<DeadlineChange> {
+pub fn status_on_open(
+    policy: &Policy,
+    incident: &Incident,
+    now: DateTime<Utc>,
+) -> Vec<DeadlineChange> {
     if !incident.state.is_open() {
         return Vec::new();
     }
@@ -190,7 +194,12 @@ fn interval(policy: &Policy, incident: &Incident) -> Option<Duration> {
         .filter(|interval| *interval > Duration::zero())
 }
 
-fn arm(policy: &Policy, incident: &Incident, sent: u32, now: DateTime<Utc>) -> Option<DeadlineChange> {
+fn arm(
+    policy: &Policy,
+    incident: &Incident,
+    sent: u32,
+    now: DateTime<Utc>,
+) -> Option<DeadlineChange> {
     interval(policy, incident).map(|interval| set(incident, interval, sent, now))
 }
 
@@ -217,7 +226,12 @@ fn minutes(interval: Duration) -> u64 {
 
 /// Calls the commander and the communications lead (once if one person holds both); with
 /// neither role held it says so instead of calling anyone.
-fn reminder_message(incident: &Incident, reminded: &[UserId], number: u32, interval: Duration) -> Msg {
+fn reminder_message(
+    incident: &Incident,
+    reminded: &[UserId],
+    number: u32,
+    interval: Duration,
+) -> Msg {
     let msg = match reminded {
         [] => Msg::new("notice-status-update-due-nobody"),
         [one] => Msg::new("notice-status-update-due-one").call("user", one),

@@ -102,10 +102,9 @@ impl OutboxWorker {
                 self.remember_message(&message, None, &announce_chat_key(key));
                 Ok(())
             }
-            Err(error) => drop_undeliverable(
-                Err(error.into()),
-                &format_args!("the announcement {key}"),
-            ),
+            Err(error) => {
+                drop_undeliverable(Err(error.into()), &format_args!("the announcement {key}"))
+            }
         }
     }
 

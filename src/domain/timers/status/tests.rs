@@ -66,7 +66,10 @@ fn removed() -> DeadlineChange {
 }
 
 fn users(names: &[&str]) -> Vec<UserId> {
-    names.iter().map(|name| UserId((*name).to_owned())).collect()
+    names
+        .iter()
+        .map(|name| UserId((*name).to_owned()))
+        .collect()
 }
 
 #[test]
@@ -74,8 +77,16 @@ fn the_reminder_is_set_at_open_for_severities_with_an_interval_and_follows_the_s
     use IncidentState::*;
     let now = at("2026-11-21T10:00:00Z");
     let open_cases = [
-        (Severity::Sev1, Triggered, vec![armed("2026-11-21T10:30:00Z", 0)]),
-        (Severity::Sev2, Triggered, vec![armed("2026-11-21T11:00:00Z", 0)]),
+        (
+            Severity::Sev1,
+            Triggered,
+            vec![armed("2026-11-21T10:30:00Z", 0)],
+        ),
+        (
+            Severity::Sev2,
+            Triggered,
+            vec![armed("2026-11-21T11:00:00Z", 0)],
+        ),
         // No interval for sev3: no reminder.
         (Severity::Sev3, Triggered, vec![]),
         // Declared already resolved (never happens today) or closed: nothing to remind.
@@ -126,11 +137,35 @@ fn the_ladder_reminds_the_leads_then_tells_the_duty_manager_and_stops_at_the_max
     let open = incident(Severity::Sev1, IncidentState::Acknowledged);
     // (sent before, now, who is on the entry, duty manager told, the deadline after)
     let table = [
-        (0, "2026-11-21T10:30:00Z", vec!["alice", "carol"], false, armed("2026-11-21T11:00:00Z", 1)),
-        (1, "2026-11-21T11:00:00Z", vec!["alice", "carol", "dave"], true, armed("2026-11-21T11:30:00Z", 2)),
+        (
+            0,
+            "2026-11-21T10:30:00Z",
+            vec!["alice", "carol"],
+            false,
+            armed("2026-11-21T11:00:00Z", 1),
+        ),
+        (
+            1,
+            "2026-11-21T11:00:00Z",
+            vec!["alice", "carol", "dave"],
+            true,
+            armed("2026-11-21T11:30:00Z", 2),
+        ),
         // After downtime: one reminder, re-armed from now, nothing skipped or doubled.
-        (1, "2026-11-21T15:07:00Z", vec!["alice", "carol", "dave"], true, armed("2026-11-21T15:37:00Z", 2)),
-        (2, "2026-11-21T11:30:00Z", vec!["alice", "carol", "dave"], true, removed()),
+        (
+            1,
+            "2026-11-21T15:07:00Z",
+            vec!["alice", "carol", "dave"],
+            true,
+            armed("2026-11-21T15:37:00Z", 2),
+        ),
+        (
+            2,
+            "2026-11-21T11:30:00Z",
+            vec!["alice", "carol", "dave"],
+            true,
+            removed(),
+        ),
     ];
     for (sent, now, to, duty_manager, next) in table {
         let decision = status_due(&policy(), Some(&open), KEY, sent, &leads, &duty, at(now));
@@ -159,7 +194,11 @@ fn the_ladder_reminds_the_leads_then_tells_the_duty_manager_and_stops_at_the_max
                 _ => None,
             })
             .collect();
-        assert_eq!(calls, leads.iter().collect::<Vec<_>>(), "the leads are called in the room");
+        assert_eq!(
+            calls,
+            leads.iter().collect::<Vec<_>>(),
+            "the leads are called in the room"
+        );
         let directs: Vec<(&UserId, &str)> = decision
             .effects
             .iter()
@@ -183,15 +222,34 @@ fn a_due_reminder_is_removed_when_there_is_nothing_to_remind() {
     let leads = users(&["alice"]);
     let cases: [(Policy, Option<Incident>, u32); 5] = [
         (policy(), None, 0),
-        (policy(), Some(incident(Severity::Sev1, IncidentState::Resolved)), 0),
-        (policy(), Some(incident(Severity::Sev1, IncidentState::Triggered)), MAX_STATUS_REMINDERS),
+        (
+            policy(),
+            Some(incident(Severity::Sev1, IncidentState::Resolved)),
+            0,
+        ),
+        (
+            policy(),
+            Some(incident(Severity::Sev1, IncidentState::Triggered)),
+            MAX_STATUS_REMINDERS,
+        ),
         // The severity went down to one without an interval, or the config dropped it.
-        (policy(), Some(incident(Severity::Sev4, IncidentState::Triggered)), 0),
-        (Policy::standard(), Some(incident(Severity::Sev1, IncidentState::Triggered)), 0),
+        (
+            policy(),
+            Some(incident(Severity::Sev4, IncidentState::Triggered)),
+            0,
+        ),
+        (
+            Policy::standard(),
+            Some(incident(Severity::Sev1, IncidentState::Triggered)),
+            0,
+        ),
     ];
     for (policy, incident, sent) in cases {
         let decision = status_due(&policy, incident.as_ref(), KEY, sent, &leads, &[], now);
-        assert!(decision.entries.is_empty() && decision.effects.is_empty(), "{incident:?}");
+        assert!(
+            decision.entries.is_empty() && decision.effects.is_empty(),
+            "{incident:?}"
+        );
         assert_eq!(decision.deadlines, vec![removed()]);
     }
 }
@@ -229,16 +287,22 @@ fn an_update_is_recorded_posted_announced_and_restarts_the_reminder() {
         )]
     );
     assert_eq!(decision.deadlines, vec![armed("2026-11-21T10:50:00Z", 0)]);
-    assert!(matches!(&decision.effects[0], Effect::Notify { message, .. } if message.id == "notice-status-update"));
+    assert!(
+        matches!(&decision.effects[0], Effect::Notify { message, .. } if message.id == "notice-status-update")
+    );
     assert!(matches!(
         &decision.effects[1],
         Effect::Announce { key, message } if key == "status:INC-20261121-001:5" && message.id == "announce-status-update"
     ));
-    assert_eq!(decision.reply.map(|reply| reply.id).as_deref(), Some("reply-update-posted"));
+    assert_eq!(
+        decision.reply.map(|reply| reply.id).as_deref(),
+        Some("reply-update-posted")
+    );
 
     // A resolved incident may still say what happened; it has no reminder to restart.
     let resolved = incident(Severity::Sev1, IncidentState::Resolved);
-    let decision = status_update(&policy(), &resolved, &responder, "root cause found", now).unwrap();
+    let decision =
+        status_update(&policy(), &resolved, &responder, "root cause found", now).unwrap();
     assert!(decision.deadlines.is_empty());
     // A severity without an interval removes whatever reminder is left.
     let quiet = incident(Severity::Sev3, IncidentState::Triggered);
