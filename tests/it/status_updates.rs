@@ -201,3 +201,41 @@ async fn an_update_is_posted_and_announced_and_the_reminder_ladder_restarts_from
         "nothing after resolve"
     );
 }
+
+#[tokio::test]
+async fn after_a_crash_an_overdue_reminder_fires_once_and_re_arms_from_then() {
+    // sev2 reminds every minute: its incident is the witness that the scheduler has looked
+    // past the moment a burst would have fired.
+    let config = CONFIG.replace("sev1 = \"30m\"\n", "sev1 = \"30m\"\nsev2 = \"1m\"\n");
+    assert_ne!(config, CONFIG);
+    let mut bot = TestBot::spawn_with(&config).await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout").await;
+    bot.room_of(incident).await;
+
+    // Down from 10:00 to 12:00 (a kill, not a stop): four intervals missed.
+    bot.advance(minutes(120));
+    bot.crash_and_start().await;
+    let first = wait_for_reminders(&bot, incident, 1).await;
+    assert_eq!(first[0]["number"], json!(1));
+    assert_eq!(
+        at(&first[0]),
+        start_time() + minutes(120),
+        "fired at restart"
+    );
+
+    // A sev2 witness opened now is reminded at 12:01; by then a burst of the missed
+    // reminders would be on the timeline too.
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-w", "search", "error", "firing"),
+    )
+    .await;
+    bot.advance(minutes(1));
+    wait_for_reminders(&bot, "INC-20261121-002", 1).await;
+    assert_eq!(reminders(&bot, incident).await.len(), 1, "no burst");
+    // The next is due 30 minutes after the one that fired, not after the missed due time.
+    bot.advance(minutes(29));
+    let second = wait_for_reminders(&bot, incident, 2).await;
+    assert_eq!(at(&second[1]), start_time() + minutes(150));
+}
