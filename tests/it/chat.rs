@@ -290,7 +290,7 @@ async fn unknown_and_malformed_commands_get_clear_replies() {
         ("/deploy prod", "There is no command /deploy. Try /help."),
         (
             "/incident",
-            "/incident needs one of: ack, mitigate, resolve, close, reopen, status, list, severity, role, note, declare.",
+            "/incident needs one of: ack, mitigate, resolve, close, reopen, status, list, severity, role, note, declare, update.",
         ),
         (
             "/incident severity sev9",
