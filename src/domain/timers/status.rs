@@ -35,9 +35,11 @@ pub fn status_on_open(
 }
 
 /// What a state change does to the reminder: leaving the open states removes it (whatever
-/// the config says now, so one set under an earlier config goes too); coming back to an open
-/// state (a reopen) sets a fresh one. Moving between open states changes nothing: an
-/// acknowledgement is no status update.
+/// this severity's interval is now, so one set before a severity change goes too); coming
+/// back to an open state (a reopen) sets a fresh one. Moving between open states changes
+/// nothing: an acknowledgement is no status update. With `[status_updates]` gone from the
+/// config altogether nothing is cancelled: a reminder left from before fires once, finds
+/// nothing to remind (see [`status_due`]) and is removed.
 pub fn status_on_transition(
     policy: &Policy,
     incident: &Incident,
@@ -45,7 +47,7 @@ pub fn status_on_transition(
     now: DateTime<Utc>,
 ) -> Vec<DeadlineChange> {
     match (from.is_open(), incident.state.is_open()) {
-        (true, false) => vec![cancel(incident)],
+        (true, false) if !policy.status_updates.is_empty() => vec![cancel(incident)],
         (false, true) => arm(policy, incident, 0, now).into_iter().collect(),
         _ => Vec::new(),
     }

@@ -118,7 +118,19 @@ fn the_reminder_is_set_at_open_for_severities_with_an_interval_and_follows_the_s
             "{from} → {to}"
         );
     }
-    // Leaving the open states removes a reminder even when the config has none any more.
+    // Leaving the open states removes the reminder whatever the severity's interval is now
+    // (it was set before a severity change)...
+    assert_eq!(
+        status_on_transition(
+            &policy(),
+            &incident(Severity::Sev4, Resolved),
+            Triggered,
+            now
+        ),
+        vec![removed()]
+    );
+    // ...but without [status_updates] at all, nothing is written: a reminder left from an
+    // earlier config fires once and does nothing (status_due removes it).
     assert_eq!(
         status_on_transition(
             &Policy::standard(),
@@ -126,8 +138,19 @@ fn the_reminder_is_set_at_open_for_severities_with_an_interval_and_follows_the_s
             Triggered,
             now
         ),
-        vec![removed()]
+        vec![]
     );
+    let left = status_due(
+        &Policy::standard(),
+        Some(&incident(Severity::Sev1, Resolved)),
+        KEY,
+        0,
+        &[],
+        &[],
+        now,
+    );
+    assert!(left.entries.is_empty() && left.effects.is_empty());
+    assert_eq!(left.deadlines, vec![removed()]);
 }
 
 #[test]
