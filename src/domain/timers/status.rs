@@ -53,6 +53,20 @@ pub fn status_on_transition(
     }
 }
 
+/// What a severity change does to the reminder of an open incident: the new severity's
+/// interval counts from the change (a fresh series), or, when it has none, the reminder goes.
+/// Without `[status_updates]` at all nothing is written.
+pub fn status_on_severity_change(
+    policy: &Policy,
+    incident: &Incident,
+    now: DateTime<Utc>,
+) -> Vec<DeadlineChange> {
+    if !incident.state.is_open() || policy.status_updates.is_empty() {
+        return Vec::new();
+    }
+    vec![arm(policy, incident, 0, now).unwrap_or_else(|| cancel(incident))]
+}
+
 /// `/incident update <text>` by `person`: anyone who may respond, on an incident that is not
 /// closed. The update goes on the timeline (`status_update`), into the room and to the
 /// announcement room, and the reminder starts over (or goes, when the incident's severity

@@ -357,3 +357,36 @@ fn an_update_is_refused_to_viewers_on_closed_incidents_and_when_empty_or_too_lon
         }
     }
 }
+
+#[test]
+fn a_severity_change_moves_the_reminder_to_the_new_interval_or_removes_it() {
+    use IncidentState::*;
+    let now = at("2026-11-21T10:20:00Z");
+    let cases = [
+        // Up from a severity without reminders: they start now.
+        (
+            Severity::Sev1,
+            Acknowledged,
+            policy(),
+            vec![armed("2026-11-21T10:50:00Z", 0)],
+        ),
+        (
+            Severity::Sev2,
+            Triggered,
+            policy(),
+            vec![armed("2026-11-21T11:20:00Z", 0)],
+        ),
+        // Down to one without: the reminder goes.
+        (Severity::Sev3, Triggered, policy(), vec![removed()]),
+        // Not open, or no [status_updates] at all: nothing to do.
+        (Severity::Sev1, Resolved, policy(), vec![]),
+        (Severity::Sev1, Triggered, Policy::standard(), vec![]),
+    ];
+    for (severity, state, policy, expected) in cases {
+        assert_eq!(
+            status_on_severity_change(&policy, &incident(severity, state), now),
+            expected,
+            "{severity} {state}"
+        );
+    }
+}
