@@ -587,6 +587,7 @@ impl Settings {
                  (to turn reminders off, leave incidents.ack_reminder unset)"
             ));
         }
+        let status_updates = status::status_update_intervals(&file.status_updates, &mut problems);
         let (probes, services) = actions::probe_policy(&file.probes, &file.services, &mut problems);
         let exec = actions::exec_settings(
             &file.kubernetes,
@@ -649,7 +650,7 @@ impl Settings {
                 escalation: Vec::new(),
                 quiet_hours: None,
                 tasks: crate::domain::task::TaskSettings::default(),
-                status_updates: std::collections::BTreeMap::new(),
+                status_updates,
             },
             room_locale,
             card_edit_interval,
@@ -746,6 +747,7 @@ fn parse_duration(
 mod actions;
 mod discord;
 mod file;
+mod status;
 
 pub use actions::{CatalogLoad, DEFAULT_COMMANDS_DIR, load_catalog};
 

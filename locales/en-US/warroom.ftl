@@ -617,3 +617,18 @@ cmd-oncall-override-opt-user-name = user
 cmd-oncall-override-opt-until = Until when: a duration (4h) or a time (2026-12-02 09:00)
 cmd-oncall-override-opt-until-name = until
 cmd-oncall-override-example = ↳ e.g. /oncall override commander @dave 4h
+
+# --- chat: direct messages, announcements, status updates ---
+action-update = post status updates
+reply-update-posted = Status update posted in { $incident } and announced.
+reply-update-empty = Write what changed: /incident update <text>.
+reply-update-too-long = A status update holds at most { $max } characters; shorten it.
+notice-status-update = 📣 Status update from { $user }: { $text }
+announce-status-update = 📣 { $incident } ({ $severity }) { $title } — { $user }: { $text }
+notice-status-update-due = ⏰ { $first } { $second }: { $incident } has had no status update for { $minutes } min. Post one with /incident update <text> (reminder { $number } of { $max }).
+notice-status-update-due-one = ⏰ { $user }: { $incident } has had no status update for { $minutes } min. Post one with /incident update <text> (reminder { $number } of { $max }).
+notice-status-update-due-nobody = ⏰ { $incident } has had no status update for { $minutes } min, and nobody holds the commander or communications role. Post one with /incident update <text> (reminder { $number } of { $max }).
+direct-status-update-overdue = ⏰ { $incident } ({ $severity }) { $title } has had no status update for { $minutes } min after { $number } { $number ->
+        [one] reminder
+       *[other] reminders
+    } to its commander and communications lead. As duty manager, please follow up.

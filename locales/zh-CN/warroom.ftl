@@ -558,3 +558,15 @@ cmd-oncall-override-opt-user-name = user
 cmd-oncall-override-opt-until = 直到何时：时长（4h）或时间（2026-12-02 09:00）
 cmd-oncall-override-opt-until-name = until
 cmd-oncall-override-example = ↳ 例如 /oncall override commander @dave 4h
+
+# --- chat: direct messages, announcements, status updates ---
+action-update = 发布状态更新
+reply-update-posted = 已在 { $incident } 发布状态更新并已公告。
+reply-update-empty = 请写明进展：/incident update <内容>。
+reply-update-too-long = 状态更新最多 { $max } 个字符，请精简。
+notice-status-update = 📣 { $user } 的状态更新：{ $text }
+announce-status-update = 📣 { $incident }（{ $severity }）{ $title } — { $user }：{ $text }
+notice-status-update-due = ⏰ { $first } { $second }：{ $incident } 已 { $minutes } 分钟没有状态更新，请用 /incident update <内容> 发布（第 { $number } 次提醒，共 { $max } 次）。
+notice-status-update-due-one = ⏰ { $user }：{ $incident } 已 { $minutes } 分钟没有状态更新，请用 /incident update <内容> 发布（第 { $number } 次提醒，共 { $max } 次）。
+notice-status-update-due-nobody = ⏰ { $incident } 已 { $minutes } 分钟没有状态更新，且无人担任指挥官或通讯负责人。请用 /incident update <内容> 发布（第 { $number } 次提醒，共 { $max } 次）。
+direct-status-update-overdue = ⏰ { $incident }（{ $severity }）{ $title } 已 { $minutes } 分钟没有状态更新，已提醒指挥官和通讯负责人 { $number } 次。请值班经理跟进督办。

@@ -166,6 +166,12 @@ pub enum ChatError {
     /// overwrites): that room's lane waits and retries, the other rooms go on.
     #[error("the chat service refuses warroom in room {room}: {detail}")]
     RoomForbidden { room: String, detail: String },
+    /// The person takes no direct messages from warroom (Discord's 50007 "Cannot send
+    /// messages to this user": DMs closed, or no shared server). Nothing is wrong with warroom
+    /// or the item, and no retry will get through: the outbox logs it loudly and drops it
+    /// (the room post of the same step still called them).
+    #[error("the person takes no direct messages: {detail}")]
+    DirectRefused { detail: String },
 }
 
 /// Why the chat refuses warroom.
@@ -215,8 +221,10 @@ pub trait ChatPort: Send + Sync {
     ) -> Result<(), ChatError>;
     /// Where alerts that open no incident are posted, if anywhere.
     fn alerts_room(&self) -> Option<RoomId>;
-    /// Sends `message` to `user` alone (Discord: their DM channel; console: room
-    /// `dm-<user>`), idempotent per `key`.
+    /// Sends `message` to `user` alone (Discord: their DM channel, opened on first use;
+    /// console: room `dm-<user>`, which only that person can read), idempotent per `key`.
+    /// A direct message calls nobody: it reaches its one reader anyway. A person who takes
+    /// no direct messages is [`ChatError::DirectRefused`].
     async fn direct(
         &self,
         user: &UserId,
@@ -224,7 +232,8 @@ pub trait ChatPort: Send + Sync {
         message: &OutgoingMessage,
     ) -> Result<MessageId, ChatError>;
     /// Where hand-offs and status updates are announced (Discord:
-    /// `discord.announce_channel_id`; console: `general`), if anywhere.
+    /// `discord.announce_channel_id`; console: `general`), if anywhere. Posts there go
+    /// through [`ChatPort::post`].
     fn announce_room(&self) -> Option<RoomId>;
 }
 

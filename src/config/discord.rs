@@ -12,6 +12,8 @@ pub struct DiscordSettings {
     pub incidents_category_id: u64,
     /// Where alerts below the incident threshold are posted, if anywhere.
     pub alerts_channel_id: Option<u64>,
+    /// Where hand-offs and status updates are announced, if anywhere.
+    pub announce_channel_id: Option<u64>,
     /// `https://discord.com`, or a proxy in front of it (which turns serenity's own rate
     /// limiter off: the outbox paces by itself).
     pub api_base: String,
@@ -72,6 +74,7 @@ pub(super) fn discord_settings(
         true,
     );
     let alerts_channel_id = id("alerts_channel_id", &section.alerts_channel_id, false);
+    let announce_channel_id = id("announce_channel_id", &section.announce_channel_id, false);
     if token.trim().len() < 50 || token.contains(char::is_whitespace) {
         problems.push(format!(
             "discord.token: does not look like a bot token (set it, or {DISCORD_TOKEN_ENV}, to the token from the Developer Portal's Bot page)"
@@ -128,8 +131,48 @@ pub(super) fn discord_settings(
         guild_id: guild_id?,
         incidents_category_id: incidents_category_id?,
         alerts_channel_id,
+        announce_channel_id,
         api_base,
         private_category: section.private_category,
         role_map,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+
+    fn section(announce: Option<&str>) -> DiscordSection {
+        DiscordSection {
+            token: Some(Secret(TOKEN.to_owned())),
+            guild_id: Some("111111111111111111".to_owned()),
+            incidents_category_id: Some("222222222222222222".to_owned()),
+            announce_channel_id: announce.map(str::to_owned),
+            roles: BTreeMap::from([(
+                "333333333333333333".to_owned(),
+                vec!["responder".to_owned()],
+            )]),
+            ..DiscordSection::default()
+        }
+    }
+
+    #[test]
+    fn the_announcement_channel_is_optional_and_checked_like_the_alerts_channel() {
+        let mut problems = Vec::new();
+        let settings = discord_settings(&section(None), None, &mut problems).unwrap();
+        assert_eq!(settings.announce_channel_id, None);
+        let settings =
+            discord_settings(&section(Some("444444444444444444")), None, &mut problems).unwrap();
+        assert_eq!(settings.announce_channel_id, Some(444444444444444444));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(discord_settings(&section(Some("#announcements")), None, &mut problems).is_none());
+        assert_eq!(
+            problems,
+            [
+                "discord.announce_channel_id: \"#announcements\" is not a Discord id (17-20 digits; enable Developer Mode and use Copy ID)"
+            ]
+        );
+    }
 }

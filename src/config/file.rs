@@ -51,6 +51,8 @@ pub(super) struct ConfigFile {
     pub(super) kubernetes: actions::KubernetesSection,
     pub(super) prometheus: Option<actions::PrometheusSection>,
     pub(super) logs: Option<actions::LogsSection>,
+    /// `[status_updates]`: severity → the longest time without a status update (`"30m"`).
+    pub(super) status_updates: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -95,6 +97,7 @@ pub(super) struct DiscordSection {
     pub(super) guild_id: Option<String>,
     pub(super) incidents_category_id: Option<String>,
     pub(super) alerts_channel_id: Option<String>,
+    pub(super) announce_channel_id: Option<String>,
     pub(super) api_base: Option<String>,
     pub(super) private_category: bool,
     pub(super) roles: BTreeMap<String, Vec<String>>,

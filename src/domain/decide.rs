@@ -609,6 +609,12 @@ pub fn apply_command(
                 },
             );
             incident.severity = *severity;
+            // The status-update reminder follows the new severity's interval.
+            applied
+                .deadlines
+                .extend(crate::domain::timers::status_on_severity_change(
+                    policy, incident, now,
+                ));
             applied.effects.push(Effect::Notify {
                 incident: id,
                 message: Msg::new("notice-severity-changed")

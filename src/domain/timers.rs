@@ -14,7 +14,10 @@ mod escalation;
 mod status;
 
 pub use escalation::{escalation_on_open, escalation_on_transition};
-pub use status::{status_on_open, status_on_transition};
+pub use status::{
+    MAX_STATUS_REMINDERS, status_due, status_on_open, status_on_severity_change,
+    status_on_transition, status_update,
+};
 
 /// The deadlines to set when `incident` opens at `now`.
 pub fn on_open(policy: &Policy, incident: &Incident, now: DateTime<Utc>) -> Vec<DeadlineChange> {

@@ -2,7 +2,8 @@
 //! presses and reactions, each acting as the person behind the bearer token.
 
 use super::*;
-use crate::chat::console::ConsoleError;
+use crate::chat::console::{ConsoleError, room_visible_to};
+use crate::http::auth::Caller;
 
 fn console(state: &AppState) -> Result<&Arc<ConsoleChat>, ApiError> {
     state
@@ -25,17 +26,34 @@ pub(super) struct RoomsQuery {
     after: Option<String>,
 }
 
+/// The person reading (`None` for the integration's read token): direct-message rooms are
+/// theirs alone.
+fn reader(state: &AppState, headers: &HeaderMap) -> Result<Option<UserId>, ApiError> {
+    Ok(match state.credentials.reader(headers)? {
+        Caller::Person(id) => Some(id),
+        Caller::Reader => None,
+    })
+}
+
+/// The same answer for a room that does not exist and for someone else's direct room, so
+/// nobody learns who received direct messages.
+fn no_room(room: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{room}\""))
+}
+
 /// Rooms by id, `limit` (default 100, at most 500) after the room id `after`; header
-/// `x-next-after` when more follow.
+/// `x-next-after` when more follow. Direct-message rooms are listed to their person only.
 pub(super) async fn console_rooms(
     State(state): State<AppState>,
+    headers: HeaderMap,
     query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
     let limit = parse_page_limit(query.limit.as_deref(), DEFAULT_ROOM_PAGE, MAX_ROOM_PAGE)?;
     let after = query.after.unwrap_or_default();
-    let (rooms, more) = console(&state)?.rooms_page(&after, limit);
+    let reader = reader(&state, &headers)?;
+    let (rooms, more) = console(&state)?.rooms_page(&after, limit, reader.as_ref());
     let page: Vec<RoomView> = rooms
         .into_iter()
         .map(|room| RoomView {
@@ -49,12 +67,17 @@ pub(super) async fn console_rooms(
 }
 
 /// A room's messages, oldest first, `limit` (default 100, at most 500) after the message id
-/// `after`; header `x-next-after` when more follow.
+/// `after`; header `x-next-after` when more follow. A direct-message room reads only with
+/// its person's token.
 pub(super) async fn console_messages(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(room): Path<String>,
     query: Result<Query<RoomsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
+    if !room_visible_to(&room, reader(&state, &headers)?.as_ref()) {
+        return Err(no_room(&room));
+    }
     let Query(query) = query
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, format!("bad query: {error}")))?;
     let limit = parse_page_limit(
@@ -74,10 +97,7 @@ pub(super) async fn console_messages(
         })?,
     };
     let Some((page, more)) = console(&state)?.messages_page(&room, after, limit) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no room \"{room}\""),
-        ));
+        return Err(no_room(&room));
     };
     Ok(paged(&page, more, |last| last.id.clone()))
 }
@@ -178,9 +198,10 @@ pub(super) async fn console_command(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (body, console, person) = console_write::<CommandBody>(&state, &headers, body).await?;
-    let room = console.room(&body.room).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_FOUND, format!("no room \"{}\"", body.room))
-    })?;
+    let room = console
+        .room(&body.room)
+        .filter(|room| room_visible_to(&room.id, Some(&person.id)))
+        .ok_or_else(|| no_room(&body.room))?;
     let command = match parse_typed(&body.text) {
         Ok(command) => command,
         Err(error) => {
@@ -228,12 +249,15 @@ pub(super) async fn console_click(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (body, console, person) = console_write::<ClickBody>(&state, &headers, body).await?;
-    let message = console.message(&body.message).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no message \"{}\"", body.message),
-        )
-    })?;
+    let message = console
+        .message(&body.message)
+        .filter(|message| room_visible_to(&message.room, Some(&person.id)))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no message \"{}\"", body.message),
+            )
+        })?;
     if !message
         .buttons
         .iter()
@@ -262,6 +286,16 @@ pub(super) async fn console_react(
     let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
     let emoji = emoji.as_str();
+    // Someone else's direct message is answered as a message that does not exist.
+    if console
+        .message(&body.message)
+        .is_some_and(|message| !room_visible_to(&message.room, Some(&person.id)))
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no message \"{}\"", body.message),
+        ));
+    }
     let (message, new) = console
         .react(&body.message, &person.id, emoji)
         .map_err(|error| {

@@ -21,6 +21,26 @@ pub const GENERAL_ROOM: &str = "general";
 /// Alerts below the incident threshold are posted here.
 pub const ALERTS_ROOM: &str = "alerts";
 pub const BOT_AUTHOR: &str = "warroom";
+/// A person's direct messages go to room `dm-<user id>`, which only that person can list,
+/// read or type in.
+pub const DIRECT_ROOM_PREFIX: &str = "dm-";
+/// The first room id after every `dm-…` id (`.` follows `-`): listing skips other people's
+/// direct rooms by jumping here, so a page costs the same however many there are.
+const AFTER_DIRECT_ROOMS: &str = "dm.";
+
+/// The room `user`'s direct messages go to.
+pub fn direct_room(user: &UserId) -> String {
+    format!("{DIRECT_ROOM_PREFIX}{}", user.0)
+}
+
+/// Whether `reader` (a person's id; `None` for the read-only integration token) may see
+/// room `room`: every room but another person's direct messages.
+pub fn room_visible_to(room: &str, reader: Option<&UserId>) -> bool {
+    match room.strip_prefix(DIRECT_ROOM_PREFIX) {
+        Some(owner) => reader.is_some_and(|reader| reader.0 == owner),
+        None => true,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleRoom {
@@ -113,17 +133,42 @@ impl ConsoleChat {
         self.lock().rooms.get(id).cloned()
     }
 
-    /// Up to `limit` rooms whose ids sort after `after`, in id order, and whether more
-    /// follow: a range of the map, whatever the number of rooms.
-    pub fn rooms_page(&self, after: &str, limit: usize) -> (Vec<ConsoleRoom>, bool) {
+    /// Up to `limit` rooms `reader` may see (see [`room_visible_to`]) whose ids sort after
+    /// `after`, in id order, and whether more follow: ranges of the map, whatever the number
+    /// of rooms. Other people's direct rooms sort together and are skipped in one jump.
+    pub fn rooms_page(
+        &self,
+        after: &str,
+        limit: usize,
+        reader: Option<&UserId>,
+    ) -> (Vec<ConsoleRoom>, bool) {
         use std::ops::Bound;
+        let own = reader.map(direct_room);
         let state = self.lock();
-        let mut page: Vec<ConsoleRoom> = state
-            .rooms
-            .range::<str, _>((Bound::Excluded(after), Bound::Unbounded))
-            .take(limit.saturating_add(1))
-            .map(|(_, room)| room.clone())
-            .collect();
+        let want = limit.saturating_add(1);
+        let mut page: Vec<ConsoleRoom> = Vec::new();
+        let mut lower: Bound<&str> = Bound::Excluded(after);
+        while page.len() < want {
+            let Some((id, room)) = state
+                .rooms
+                .range::<str, _>((lower, Bound::Unbounded))
+                .next()
+            else {
+                break;
+            };
+            if !room_visible_to(id, reader) {
+                // Someone else's direct room: jump to the reader's own when it lies ahead,
+                // else past every direct room. Either target sorts after `id`, itself after
+                // `after`, so the walk only moves forward.
+                lower = match own.as_deref() {
+                    Some(own) if own > id.as_str() => Bound::Included(own),
+                    _ => Bound::Included(AFTER_DIRECT_ROOMS),
+                };
+                continue;
+            }
+            page.push(room.clone());
+            lower = Bound::Excluded(id);
+        }
         let more = page.len() > limit;
         page.truncate(limit);
         (page, more)
@@ -454,21 +499,33 @@ impl ChatPort for ConsoleChat {
         Some(RoomId(ALERTS_ROOM.to_owned()))
     }
 
-    /// SKELETON: the chat helper posts into room `dm-<user>`.
+    /// Posts into room `dm-<user>`, opened on first use; only that person can read it.
     async fn direct(
         &self,
         user: &UserId,
-        _key: &str,
-        _message: &OutgoingMessage,
+        key: &str,
+        message: &OutgoingMessage,
     ) -> Result<MessageId, ChatError> {
-        Err(ChatError::Rejected(format!(
-            "no direct messages to {user} yet"
-        )))
+        if let Some(id) = self.known_key(key) {
+            return Ok(MessageId(id));
+        }
+        let room = direct_room(user);
+        if self.room(&room).is_none() {
+            self.insert_room(ConsoleRoom {
+                id: room.clone(),
+                name: room.clone(),
+                topic: String::new(),
+                incident: None,
+                created_at: Utc::now(),
+            })
+            .map_err(storage)?;
+        }
+        self.post(&RoomId(room), key, message).await
     }
 
-    /// SKELETON: the chat helper answers room `general`.
+    /// Announcements go to `general`, the room everyone reads.
     fn announce_room(&self) -> Option<RoomId> {
-        None
+        Some(RoomId(GENERAL_ROOM.to_owned()))
     }
 }
 
@@ -482,6 +539,88 @@ mod tests {
             text: RichText::own(message),
             ..OutgoingMessage::default()
         }
+    }
+
+    #[tokio::test]
+    async fn direct_rooms_are_listed_to_their_person_alone_and_posts_are_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let console =
+            ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
+        let user = |name: &str| UserId(name.to_owned());
+        for name in ["alice", "bob", "carol", "zed"] {
+            console
+                .direct(&user(name), &format!("direct:{name}"), &text("hi"))
+                .await
+                .unwrap();
+        }
+        // The same key again posts nothing.
+        let first = console
+            .direct(&user("bob"), "direct:again", &text("once"))
+            .await
+            .unwrap();
+        let again = console
+            .direct(&user("bob"), "direct:again", &text("once"))
+            .await
+            .unwrap();
+        assert_eq!(first, again);
+        let (bob_messages, _) = console.messages_page("dm-bob", 0, 10).unwrap();
+        assert_eq!(bob_messages.len(), 2);
+        console
+            .open_room(
+                "room:x",
+                IncidentId::parse("INC-20261121-001").unwrap(),
+                "inc",
+                &RichText::own(""),
+                &[],
+            )
+            .await
+            .unwrap();
+        let ids = |reader: Option<&UserId>, after: &str, limit: usize| {
+            let (page, more) = console.rooms_page(after, limit, reader);
+            (
+                page.into_iter().map(|room| room.id).collect::<Vec<_>>(),
+                more,
+            )
+        };
+        let everyone = ["alerts", "general", "inc-20261121-001"];
+        assert_eq!(
+            ids(None, "", 10),
+            (everyone.map(str::to_owned).to_vec(), false)
+        );
+        for (reader, own) in [("alice", "dm-alice"), ("bob", "dm-bob"), ("zed", "dm-zed")] {
+            let (listed, _) = ids(Some(&user(reader)), "", 10);
+            let mut expected: Vec<String> = everyone.map(str::to_owned).to_vec();
+            expected.push(own.to_owned());
+            expected.sort();
+            assert_eq!(listed, expected, "{reader}");
+        }
+        // Paging one room at a time walks past the others' rooms and stops at the end.
+        let bob = user("bob");
+        let mut after = String::new();
+        let mut walked = Vec::new();
+        loop {
+            let (page, more) = ids(Some(&bob), &after, 1);
+            walked.extend(page.iter().cloned());
+            match page.last() {
+                Some(last) if more => after = last.clone(),
+                _ => break,
+            }
+        }
+        assert_eq!(walked, ["alerts", "dm-bob", "general", "inc-20261121-001"]);
+        // Someone without a direct room sees none, wherever the page starts.
+        assert_eq!(
+            ids(Some(&user("dave")), "dm-alice", 10).0,
+            ["general", "inc-20261121-001"]
+        );
+        assert!(room_visible_to("dm-bob", Some(&bob)));
+        assert!(!room_visible_to("dm-bob", Some(&user("alice"))));
+        assert!(!room_visible_to("dm-bob", None));
+        assert!(room_visible_to("general", None));
+        assert_eq!(
+            console.announce_room(),
+            Some(RoomId(GENERAL_ROOM.to_owned()))
+        );
     }
 
     #[tokio::test]

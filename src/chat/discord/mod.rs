@@ -108,7 +108,18 @@ pub struct DiscordChat {
     settings: DiscordSettings,
     /// Serialises room creation so two incidents never race for the last category slot.
     rooms: Mutex<()>,
+    /// Each person's DM channel, once opened (user id → channel id), at most
+    /// [`MAX_DM_CHANNELS_CACHED`]: opening one again is harmless (Discord answers the same
+    /// channel), so the cache starts over when full.
+    dm_channels: std::sync::Mutex<HashMap<u64, u64>>,
 }
+
+/// DM channels remembered at most.
+pub const MAX_DM_CHANNELS_CACHED: usize = 1024;
+
+/// Discord's JSON error code for "Cannot send messages to this user": the person closed
+/// direct messages from server members (or shares no server with the bot).
+pub const CANNOT_MESSAGE_USER_CODE: isize = 50007;
 
 impl std::fmt::Debug for DiscordChat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -147,7 +158,109 @@ impl DiscordChat {
             },
             settings,
             rooms: Mutex::new(()),
+            dm_channels: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The DM channel with `user`: from the cache, else opened (`POST /users/@me/channels`
+    /// with `recipient_id`, which answers the existing channel when there is one).
+    async fn dm_channel(&self, user: serenity::UserId) -> Result<serenity::ChannelId, ChatError> {
+        if let Some(channel) = self.cached_dm_channel(user) {
+            return Ok(channel);
+        }
+        #[derive(serde::Deserialize)]
+        struct OpenedChannel {
+            id: String,
+        }
+        let body = serde_json::to_vec(&serde_json::json!({ "recipient_id": user.to_string() }))
+            .map_err(|error| {
+                ChatError::Rejected(format!("cannot encode the DM request: {error}"))
+            })?;
+        let opened: OpenedChannel = self
+            .rest
+            .send(
+                "dm-channels-create",
+                Major::User(user),
+                PER_CHANNEL,
+                serenity::http::Request::new(
+                    serenity::http::Route::UserMeDmChannels,
+                    serenity::http::LightMethod::Post,
+                )
+                .body(Some(body)),
+            )
+            .await?;
+        let channel = crate::config::parse_snowflake(&opened.id)
+            .map(serenity::ChannelId::new)
+            .ok_or_else(|| {
+                ChatError::Unavailable(format!(
+                    "Discord answered a DM channel id that is not an id: {:?}",
+                    opened.id
+                ))
+            })?;
+        let mut cache = self
+            .dm_channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() >= MAX_DM_CHANNELS_CACHED {
+            cache.clear();
+        }
+        cache.insert(user.get(), channel.get());
+        Ok(channel)
+    }
+
+    fn cached_dm_channel(&self, user: serenity::UserId) -> Option<serenity::ChannelId> {
+        // Only inserts and clears happen under this lock: a poisoned one is still whole.
+        self.dm_channels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&user.get())
+            .copied()
+            .map(serenity::ChannelId::new)
+    }
+
+    /// Posts `message` in `channel` with the nonce of `key` (Discord answers a repeated nonce
+    /// with the first message, so a retry posts nothing twice), mentioning whom
+    /// `allowed_mentions` allows. Returns the message.
+    async fn post_in(
+        &self,
+        channel: serenity::ChannelId,
+        key: &str,
+        message: &OutgoingMessage,
+        allowed_mentions: serenity::CreateAllowedMentions,
+    ) -> Result<serenity::Message, ChatError> {
+        let DiscordParts {
+            content,
+            embed,
+            rows,
+            ..
+        } = message_parts(message);
+        let mut builder = serenity::CreateMessage::new()
+            .nonce(serenity::Nonce::String(nonce(key)))
+            .enforce_nonce(true)
+            .allowed_mentions(allowed_mentions)
+            .components(rows);
+        if let Some(content) = content {
+            builder = builder.content(content);
+        }
+        if let Some(embed) = embed {
+            builder = builder.embed(embed);
+        }
+        let body = serde_json::to_vec(&builder)
+            .map_err(|error| ChatError::Rejected(format!("cannot encode the message: {error}")))?;
+        self.rest
+            .send(
+                "messages",
+                Major::Channel(channel),
+                PER_CHANNEL,
+                serenity::http::Request::new(
+                    serenity::http::Route::ChannelMessages {
+                        channel_id: channel,
+                    },
+                    serenity::http::LightMethod::Post,
+                )
+                .body(Some(body)),
+            )
+            .await
     }
 
     /// The category with room for one more channel: the configured one, then overflow
@@ -218,6 +331,8 @@ fn classify_status(
         _ => format!("{status}: {message}"),
     };
     match (status, channel) {
+        // Only answered on DM routes: the person's setting, not warroom's access.
+        _ if discord_code == Some(CANNOT_MESSAGE_USER_CODE) => ChatError::DirectRefused { detail },
         (403, Some(channel))
             if matches!(
                 discord_code,
@@ -349,39 +464,9 @@ impl ChatPort for DiscordChat {
         message: &OutgoingMessage,
     ) -> Result<MessageId, ChatError> {
         let channel = room_channel(room)?;
-        let DiscordParts {
-            content,
-            embed,
-            rows,
-            allowed_mentions,
-        } = message_parts(message);
-        let mut builder = serenity::CreateMessage::new()
-            .nonce(serenity::Nonce::String(nonce(key)))
-            .enforce_nonce(true)
-            .allowed_mentions(allowed_mentions)
-            .components(rows);
-        if let Some(content) = content {
-            builder = builder.content(content);
-        }
-        if let Some(embed) = embed {
-            builder = builder.embed(embed);
-        }
-        let body = serde_json::to_vec(&builder)
-            .map_err(|error| ChatError::Rejected(format!("cannot encode the message: {error}")))?;
-        let posted: serenity::Message = self
-            .rest
-            .send(
-                "messages",
-                Major::Channel(channel),
-                PER_CHANNEL,
-                serenity::http::Request::new(
-                    serenity::http::Route::ChannelMessages {
-                        channel_id: channel,
-                    },
-                    serenity::http::LightMethod::Post,
-                )
-                .body(Some(body)),
-            )
+        let allowed_mentions = message_parts(message).allowed_mentions;
+        let posted = self
+            .post_in(channel, key, message, allowed_mentions)
             .await?;
         if message.pin {
             let pinned: Result<(), ChatError> = self
@@ -469,21 +554,31 @@ impl ChatPort for DiscordChat {
             .map(|id| RoomId(id.to_string()))
     }
 
-    /// SKELETON: the chat helper opens the user's DM channel and posts there.
+    /// Opens (or finds) the person's DM channel and posts there, calling nobody: a direct
+    /// message reaches its one reader without a ping. Only Discord users can be written to.
     async fn direct(
         &self,
         user: &UserId,
-        _key: &str,
-        _message: &OutgoingMessage,
+        key: &str,
+        message: &OutgoingMessage,
     ) -> Result<MessageId, ChatError> {
-        Err(ChatError::Rejected(format!(
-            "no direct messages to {user} yet"
-        )))
+        let recipient = snowflake_user(user).ok_or_else(|| {
+            ChatError::Rejected(format!(
+                "{user} is not a Discord user id; link the person with discord_id to reach them by direct message"
+            ))
+        })?;
+        let channel = self.dm_channel(recipient).await?;
+        let posted = self
+            .post_in(channel, key, message, allowed_mentions(&[]))
+            .await?;
+        Ok(MessageId(posted.id.to_string()))
     }
 
-    /// SKELETON: the chat helper adds `discord.announce_channel_id`.
+    /// `discord.announce_channel_id`, if set.
     fn announce_room(&self) -> Option<RoomId> {
-        None
+        self.settings
+            .announce_channel_id
+            .map(|id| RoomId(id.to_string()))
     }
 }
 
@@ -622,6 +717,7 @@ mod tests {
             ChatError::Rejected(_) => "drop",
             ChatError::NoRoom(_) => "no room",
             ChatError::RoomForbidden { .. } => "room forbidden",
+            ChatError::DirectRefused { .. } => "direct refused",
         };
         const CHANNEL: Option<u64> = Some(42);
         let table = [
@@ -643,6 +739,9 @@ mod tests {
             (403, Some(40001), CHANNEL, "blocked: forbidden"),
             (400, Some(50035), CHANNEL, "drop"),
             (404, Some(10003), CHANNEL, "drop"),
+            // The person closed their DMs: neither warroom's access nor the room's.
+            (403, Some(50007), CHANNEL, "direct refused"),
+            (400, Some(50007), None, "direct refused"),
         ];
         for (status, code, channel, expected) in table {
             let error = classify_status(status, code, "Discord said no".to_owned(), channel);

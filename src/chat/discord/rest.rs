@@ -25,6 +25,8 @@ use crate::chat::ChatError;
 pub(super) enum Major {
     Channel(serenity::ChannelId),
     Guild(serenity::GuildId),
+    /// Opening a person's DM channel: paced per person.
+    User(serenity::UserId),
 }
 
 impl Major {
@@ -33,6 +35,7 @@ impl Major {
         match self {
             Major::Channel(channel) => channel.get(),
             Major::Guild(guild) => guild.get(),
+            Major::User(user) => user.get(),
         }
     }
 
@@ -40,7 +43,7 @@ impl Major {
     fn channel(self) -> Option<u64> {
         match self {
             Major::Channel(channel) => Some(channel.get()),
-            Major::Guild(_) => None,
+            Major::Guild(_) | Major::User(_) => None,
         }
     }
 }

@@ -41,6 +41,8 @@ const PRIVILEGED_INTENTS: u64 =
 /// Channel types used by the fake.
 pub const CHANNEL_TEXT: u8 = 0;
 pub const CHANNEL_CATEGORY: u8 = 4;
+/// A direct-message channel (Discord's `DM`, type 1): one person and the bot, in no guild.
+pub const CHANNEL_DM: u8 = 1;
 
 /// Message flag for ephemeral messages.
 pub const EPHEMERAL: u64 = 64;
@@ -506,6 +508,11 @@ struct State {
     /// Channels whose routes answer 403 Missing Access (50001), as when the bot lost View
     /// Channel there.
     forbidden_channels: HashSet<u64>,
+    /// DM channels opened with `POST /users/@me/channels`: channel id → the person.
+    dm_channels: BTreeMap<u64, u64>,
+    /// People who closed direct messages from server members: posting in their DM channel
+    /// answers 403 with code 50007 ("Cannot send messages to this user").
+    dms_closed: HashSet<u64>,
     // Gateway.
     conns: HashMap<u64, mpsc::UnboundedSender<Out>>,
     sessions: HashMap<String, Session>,
@@ -1096,6 +1103,29 @@ impl FakeDiscord {
             .values()
             .find(|c| c.name.starts_with(prefix))
             .cloned()
+    }
+
+    /// The person closes direct messages from server members: the bot may still open their
+    /// DM channel, but posting there answers 403 with code 50007, as Discord does.
+    pub fn close_dms(&self, user_id: u64) {
+        self.shared.lock().dms_closed.insert(user_id);
+    }
+
+    /// The DM channel the bot opened with `user_id`, if any.
+    pub fn dm_channel(&self, user_id: u64) -> Option<u64> {
+        self.shared
+            .lock()
+            .dm_channels
+            .iter()
+            .find(|(_, recipient)| **recipient == user_id)
+            .map(|(channel, _)| *channel)
+    }
+
+    /// The messages the bot sent `user_id` directly, oldest first.
+    pub fn dm_messages(&self, user_id: u64) -> Vec<FakeMessage> {
+        self.dm_channel(user_id)
+            .map(|channel| self.messages(channel))
+            .unwrap_or_default()
     }
 
     /// Messages of a channel, oldest first (ephemeral answers are not channel messages).
@@ -1763,6 +1793,7 @@ impl Shared {
                     None => self.unknown(st, route, 10003, "Unknown Channel"),
                 }
             }
+            "POST /users/@me/channels" => self.create_dm(st, route, body),
             "POST /channels/{id}/messages" => self.create_message(st, route, param("{id}"), body),
             "GET /channels/{id}/messages" => {
                 let id = param("{id}");
@@ -2143,8 +2174,60 @@ impl Shared {
         pinged
     }
 
+    /// Create DM: `{"recipient_id": "<user id>"}` opens (or finds: one per person) the DM
+    /// channel and answers the DM channel object (`id`, `type` 1, `last_message_id`,
+    /// `recipients`, `flags`). A person outside the fake's guild is an Unknown User.
+    fn create_dm(&self, st: &mut State, route: &str, body: &Value) -> Answer {
+        let recipient = match &body["recipient_id"] {
+            Value::String(text) => text.parse::<u64>().ok(),
+            Value::Number(number) => number.as_u64(),
+            _ => None,
+        };
+        let Some(recipient) = recipient else {
+            self.violate(st, ViolationKind::BadRequest, route, "recipient_id missing");
+            return Answer::form(
+                json!({"recipient_id": {"_errors": err_list("BASE_TYPE_REQUIRED", "This field is required")}}),
+            );
+        };
+        if !st.members.contains_key(&recipient) {
+            return self.unknown(st, route, 10013, "Unknown User");
+        }
+        let existing = st
+            .dm_channels
+            .iter()
+            .find(|(_, person)| **person == recipient)
+            .map(|(channel, _)| *channel);
+        let channel = match existing {
+            Some(channel) => channel,
+            None => {
+                let channel = self.id();
+                st.dm_channels.insert(channel, recipient);
+                channel
+            }
+        };
+        let last_message_id = st
+            .messages
+            .get(&channel)
+            .and_then(|messages| messages.last())
+            .map(|message| message.msg.id.to_string());
+        Answer::json(
+            200,
+            json!({
+                "id": channel.to_string(),
+                "type": CHANNEL_DM,
+                "last_message_id": last_message_id,
+                "recipients": [self.user_json(st, recipient)],
+                "flags": 0,
+            }),
+        )
+    }
+
     fn create_message(&self, st: &mut State, route: &str, channel_id: u64, body: &Value) -> Answer {
-        if st
+        if let Some(recipient) = st.dm_channels.get(&channel_id).copied() {
+            if st.dms_closed.contains(&recipient) {
+                return Answer::error(403, 50007, "Cannot send messages to this user");
+            }
+        } else if st
             .channels
             .get(&channel_id)
             .is_none_or(|c| c.kind != CHANNEL_TEXT)
