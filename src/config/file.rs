@@ -51,6 +51,7 @@ pub(super) struct ConfigFile {
     pub(super) kubernetes: actions::KubernetesSection,
     pub(super) prometheus: Option<actions::PrometheusSection>,
     pub(super) logs: Option<actions::LogsSection>,
+    pub(super) tasks: tasks::TasksSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
