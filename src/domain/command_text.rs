@@ -37,7 +37,9 @@ impl BindOption for OptionSpec {
     }
 
     fn takes_rest(&self) -> bool {
-        self.kind == OptionKind::Text
+        // A task id (`T3`, the `/task` commands' `id`) is one word, never the rest of a line:
+        // `/task assign T3 @bob` gives `@bob` to the user option.
+        self.kind == OptionKind::Text && self.name != "id"
     }
 
     fn accepts(&self, word: &str) -> bool {
@@ -550,6 +552,20 @@ mod tests {
                 add("回滚配置", Some("ops"), None),
             ),
             ("/task add @ops", add("@ops", None, None)),
+            (
+                "/task assign T3 @bob",
+                Ok(Command::Task(TaskCommand::Assign {
+                    task: "T3".to_owned(),
+                    user: UserId("bob".to_owned()),
+                })),
+            ),
+            (
+                "/task snooze t3 1h",
+                Ok(Command::Task(TaskCommand::Snooze {
+                    task: "t3".to_owned(),
+                    duration: "1h".to_owned(),
+                })),
+            ),
             (
                 "/task add title: check the  dashboards due: 1h assignee: bob",
                 add("check the  dashboards", Some("bob"), Some("1h")),

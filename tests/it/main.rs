@@ -36,4 +36,5 @@ mod restart;
 mod shutdown;
 mod stale;
 mod support;
+mod tasks;
 mod tidy;
