@@ -637,7 +637,10 @@ reply-task-done = Task { $task } is done.
 reply-task-assigned = Task { $task } is now { $assignee }'s.
 reply-task-snoozed = Task { $task } snoozed until { $due }.
 reply-task-list-empty = No task in { $incident } yet; add one with /task add "what needs doing" @who 30m.
-reply-task-list-header = Tasks in { $incident }: { $open } open, { $done } done.
+reply-task-list-header = Tasks in { $incident }: { $open } open, { $done } done{ $pages ->
+        [1] {""}
+       *[other] {""} (page { $page } of { $pages })
+    }.
 reply-task-line = • { $task } { $title } · { $assignee } · { $status ->
         [overdue] ⚠ overdue since
        *[other] due
@@ -649,7 +652,7 @@ reply-task-line-unassigned = • { $task } { $title } · nobody yet · { $status
     } { $when }
 reply-task-line-unassigned-no-due = • { $task } { $title } · nobody yet · no due time
 reply-task-line-done = • { $task } { $title } · ✅ done { $when }
-reply-task-list-more = … and { $count } more.
+reply-task-list-more = … { $count } more: /task list page:{ $next }
 notice-task-added = 📋 { $task } { $title } (added by { $user })
 notice-task-added-for = 📋 { $task } { $title }: { $assignee }, this is yours (added by { $user })
 notice-task-assigned = 📋 { $task } { $title }: { $assignee }, this is yours now (assigned by { $user })
@@ -674,3 +677,5 @@ notice-task-escalated-unassigned-nobody = ⏰ { $count ->
         [one] 1 overdue task has
        *[other] { $count } overdue tasks have
     } nobody assigned ({ $tasks }), and nobody is { $role } to follow up.
+cmd-task-list-opt-page = Which page ({ $min }–{ $max })
+cmd-task-list-opt-page-name = page

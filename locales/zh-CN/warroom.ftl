@@ -578,7 +578,10 @@ reply-task-done = 任务 { $task } 已完成。
 reply-task-assigned = 任务 { $task } 现由 { $assignee } 负责。
 reply-task-snoozed = 任务 { $task } 已推迟到 { $due }。
 reply-task-list-empty = { $incident } 还没有任务；可用 /task add "要做什么" @负责人 30m 添加。
-reply-task-list-header = { $incident } 的任务：{ $open } 个未完成，{ $done } 个已完成。
+reply-task-list-header = { $incident } 的任务：{ $open } 个未完成，{ $done } 个已完成{ $pages ->
+        [1] {""}
+       *[other] （第 { $page }/{ $pages } 页）
+    }。
 reply-task-line = • { $task } { $title } · { $assignee } · { $status ->
         [overdue] ⚠ 已逾期，截止于
        *[other] 截止于
@@ -590,7 +593,7 @@ reply-task-line-unassigned = • { $task } { $title } · 尚无负责人 · { $s
     } { $when }
 reply-task-line-unassigned-no-due = • { $task } { $title } · 尚无负责人 · 无截止时间
 reply-task-line-done = • { $task } { $title } · ✅ 完成于 { $when }
-reply-task-list-more = …… 另有 { $count } 个。
+reply-task-list-more = …… 另有 { $count } 个：/task list page:{ $next }
 notice-task-added = 📋 { $task } { $title }（由 { $user } 添加）
 notice-task-added-for = 📋 { $task } { $title }：{ $assignee }，此任务由你负责（由 { $user } 添加）
 notice-task-assigned = 📋 { $task } { $title }：{ $assignee }，此任务现由你负责（由 { $user } 指派）
@@ -600,3 +603,5 @@ notice-task-escalated = ⏰ { $assignee } 有 { $count } 个逾期任务（{ $ta
 notice-task-escalated-nobody = ⏰ { $assignee } 有 { $count } 个逾期任务（{ $tasks }），但目前没有{ $role }可以跟进。
 notice-task-escalated-unassigned = ⏰ 有 { $count } 个逾期任务无人负责（{ $tasks }）—— 请{ $role } { $callee } 跟进督办（/task assign）。
 notice-task-escalated-unassigned-nobody = ⏰ 有 { $count } 个逾期任务无人负责（{ $tasks }），但目前没有{ $role }可以跟进。
+cmd-task-list-opt-page = 第几页（{ $min }–{ $max }）
+cmd-task-list-opt-page-name = page

@@ -21,6 +21,9 @@ use crate::domain::message::Msg;
 pub const MAX_TASK_TITLE_CHARS: usize = 200;
 /// The most tasks one incident may hold, so the per-incident task list stays bounded.
 pub const MAX_TASKS_PER_INCIDENT: usize = 500;
+/// The most tasks `/task list` shows on one page: a chat message holds about 2,000
+/// characters.
+pub const TASKS_PER_PAGE: usize = 15;
 /// The furthest ahead a due time or a snooze may reach; further is surely a typo.
 pub const MAX_DUE_AHEAD_DAYS: i64 = 365;
 

@@ -19,15 +19,12 @@ use crate::domain::ids::{Actor, IncidentId, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
 use crate::domain::task::{
-    self, NewTask, Recipient, Reminder, Task, TaskError, TaskId, TaskState, task_deadline_key,
+    self, NewTask, Recipient, Reminder, TASKS_PER_PAGE, Task, TaskError, TaskId, TaskState,
+    task_deadline_key,
 };
 use crate::domain::timeline::EntryKind;
 use crate::engine::commands::local_time;
 use crate::store::StoreError;
-
-/// The most tasks `/task list` shows in one reply: a chat message holds about 2,000
-/// characters, and the open ones come first.
-pub const MAX_TASKS_LISTED: usize = 15;
 
 impl Engine {
     /// Fires an incident's task deadline: every task whose next rung is due climbs one, the
@@ -95,7 +92,7 @@ impl Engine {
             incident: Some(id),
         };
         let needs = match command {
-            TaskCommand::List => Permission::Read,
+            TaskCommand::List { .. } => Permission::Read,
             _ => Permission::Respond,
         };
         if authorize(person, Some(&incident.roles), needs).is_err() {
@@ -114,7 +111,7 @@ impl Engine {
             ));
         }
         match self.change_tasks(person, &incident, command, &mut tasks, now) {
-            Ok(None) => Ok(reply(true, self.task_list(id, tasks, now))),
+            Ok(None) => Ok(reply(true, self.task_list(id, tasks, command, now))),
             Ok(Some((changed, mut decision))) => {
                 info!(incident = %id, user = %person.id, task = %changed.id, command = ?command, "Task command applied.");
                 let answer = decision.reply.take();
@@ -244,7 +241,7 @@ impl Engine {
                 found.clone()
             }
             // Listing changes nothing.
-            TaskCommand::List => return Ok(None),
+            TaskCommand::List { .. } => return Ok(None),
         };
         decision.reply = decision.reply.take().map(|reply| {
             let reply = reply.word("task", changed.id).word("incident", incident.id);
@@ -371,30 +368,45 @@ impl Engine {
         }
     }
 
-    /// `/task list`: open tasks first, each part in id order, at most [`MAX_TASKS_LISTED`]
-    /// lines and a line counting the rest.
+    /// `/task list`: open tasks first, each part in id order, [`TASKS_PER_PAGE`] to a page,
+    /// and a line saying how to see the next page.
     fn task_list(
         &self,
         incident: IncidentId,
         mut tasks: Vec<Task>,
+        command: &TaskCommand,
         now: DateTime<Utc>,
     ) -> Vec<Msg> {
         if tasks.is_empty() {
             return vec![Msg::new("reply-task-list-empty").word("incident", incident)];
         }
+        let page = match command {
+            TaskCommand::List { page } => (*page).max(1) as usize,
+            _ => 1,
+        };
         task::listing_order(&mut tasks);
         let open = tasks
             .iter()
             .filter(|task| task.state == TaskState::Open)
             .count();
+        let pages = tasks.len().div_ceil(TASKS_PER_PAGE);
+        // Past the last page is the last page: the list may have shrunk since it was read.
+        let page = page.min(pages);
         let zone = self.policy.time_zone;
         let mut lines = vec![
             Msg::new("reply-task-list-header")
                 .word("incident", incident)
                 .number("open", open as u64)
-                .number("done", (tasks.len() - open) as u64),
+                .number("done", (tasks.len() - open) as u64)
+                .number("page", page as u64)
+                .number("pages", pages as u64),
         ];
-        for task in tasks.iter().take(MAX_TASKS_LISTED) {
+        let shown = tasks
+            .iter()
+            .skip((page - 1) * TASKS_PER_PAGE)
+            .take(TASKS_PER_PAGE);
+        for task in shown {
+            let status = |due: DateTime<Utc>| if due <= now { "overdue" } else { "due" };
             let line = match (task.state, &task.assignee, task.due) {
                 (TaskState::Done, _, _) => Msg::new("reply-task-line-done").word(
                     "when",
@@ -402,22 +414,23 @@ impl Engine {
                 ),
                 (TaskState::Open, Some(assignee), Some(due)) => Msg::new("reply-task-line")
                     .user("assignee", assignee)
-                    .word("status", if due <= now { "overdue" } else { "due" })
+                    .word("status", status(due))
                     .word("when", local_time(due, zone)),
                 (TaskState::Open, Some(assignee), None) => {
                     Msg::new("reply-task-line-no-due").user("assignee", assignee)
                 }
                 (TaskState::Open, None, Some(due)) => Msg::new("reply-task-line-unassigned")
-                    .word("status", if due <= now { "overdue" } else { "due" })
+                    .word("status", status(due))
                     .word("when", local_time(due, zone)),
                 (TaskState::Open, None, None) => Msg::new("reply-task-line-unassigned-no-due"),
             };
             lines.push(self.named(line.word("task", task.id).outside("title", &task.title)));
         }
-        if tasks.len() > MAX_TASKS_LISTED {
+        if page < pages {
             lines.push(
                 Msg::new("reply-task-list-more")
-                    .number("count", (tasks.len() - MAX_TASKS_LISTED) as u64),
+                    .number("count", (tasks.len() - page * TASKS_PER_PAGE) as u64)
+                    .number("next", (page + 1) as u64),
             );
         }
         lines
@@ -429,7 +442,7 @@ fn command_user(command: &TaskCommand) -> Option<&UserId> {
     match command {
         TaskCommand::Add { assignee, .. } => assignee.as_ref(),
         TaskCommand::Assign { user, .. } => Some(user),
-        TaskCommand::Done { .. } | TaskCommand::List | TaskCommand::Snooze { .. } => None,
+        TaskCommand::Done { .. } | TaskCommand::List { .. } | TaskCommand::Snooze { .. } => None,
     }
 }
 

@@ -413,3 +413,49 @@ async fn an_overdue_task_fires_once_after_a_crash_and_the_next_rung_counts_from_
     assert_eq!(reminded[1]["tasks"], json!(["T1"]));
     assert_eq!(at(&reminded[1]), start_time() + minutes(130));
 }
+
+#[tokio::test]
+async fn the_task_list_is_paged_open_tasks_first() {
+    let bot = TestBot::spawn_with(CONFIG).await;
+    let room = open(&bot, "fp-a", "checkout", FIRST).await;
+    for number in 1..=17 {
+        let reply = bot
+            .slash("alice", &room, &format!("/task add \"step {number}\""))
+            .await;
+        assert!(reply.ok, "{reply:?}");
+    }
+    bot.slash("alice", &room, "/task done T1").await;
+
+    let first = bot.slash("carol", &room, "/task list").await;
+    let lines: Vec<&str> = first.text.lines().collect();
+    assert!(
+        lines[0].contains("16 open, 1 done (page 1 of 2)"),
+        "{}",
+        first.text
+    );
+    // T1 is done, so the open T2 … T16 fill the first page.
+    assert!(
+        lines[1].contains("T2 step 2") && lines[15].contains("T16 step 16"),
+        "{}",
+        first.text
+    );
+    assert!(
+        lines[16].contains("2 more: /task list page:2"),
+        "{}",
+        first.text
+    );
+    assert_eq!(lines.len(), 17, "{}", first.text);
+
+    let second = bot.slash("carol", &room, "/task list page:2").await;
+    let lines: Vec<&str> = second.text.lines().collect();
+    assert!(lines[0].contains("(page 2 of 2)"), "{}", second.text);
+    assert!(
+        lines[1].contains("T17") && lines[2].contains("T1 step 1"),
+        "{}",
+        second.text
+    );
+    assert_eq!(lines.len(), 3, "{}", second.text);
+    // Past the last page is the last page.
+    let past = bot.slash("carol", &room, "/task list 9").await;
+    assert_eq!(past.text, second.text);
+}
