@@ -170,16 +170,22 @@ fn bind_task_add_positionally(text: &str) -> Result<OptionValues, ParseError> {
         values.insert("due".to_owned(), due);
     }
     if let Some(title) = title {
-        // After a quoted title, whatever word is left names the assignee, mention or not.
+        // After a quoted title, the first word left names the assignee, mention or not;
+        // anything after it is the due time even when it does not look like one, so the
+        // reply can say it is not a due time (`@carol soonish`).
         match words.as_slice() {
             [] => {}
             [assignee] => {
                 values.insert("assignee".to_owned(), (*assignee).to_owned());
             }
-            [_, extra @ ..] => {
+            [_, extra @ ..] if due_words > 0 => {
                 return Err(ParseError::TooManyValues {
                     extra: extra.join(" "),
                 });
+            }
+            [assignee, due @ ..] => {
+                values.insert("assignee".to_owned(), (*assignee).to_owned());
+                values.insert("due".to_owned(), due.join(" "));
             }
         }
         values.insert("title".to_owned(), title.to_owned());
@@ -582,6 +588,10 @@ mod tests {
                 }),
             ),
             ("/task add 30m", add("30m", None, None)),
+            (
+                "/task add \"fix it\" @carol next friday",
+                add("fix it", Some("carol"), Some("next friday")),
+            ),
             (
                 "/task add \"a\" bob carol 1h",
                 Err(ParseError::TooManyValues {

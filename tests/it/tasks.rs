@@ -126,15 +126,21 @@ async fn tasks_are_added_assigned_snoozed_done_and_listed_and_bad_input_is_named
 
     // Each bad input is refused with a reply naming it, and nothing is recorded.
     let refusals = [
-        ("/task add \"x\" @mallory 30m", "mallory"),
-        ("/task add \"x\" @carol soonish", "soonish"),
-        ("/task done T9", "T9"),
-        ("/task done nine", "nine"),
-        ("/task snooze T1 later", "later"),
-        ("/task assign T1 @mallory", "mallory"),
+        (
+            "/task add \"x\" @mallory 30m",
+            "mallory is not a warroom user",
+        ),
+        (
+            "/task add \"x\" @carol soonish",
+            "\"soonish\" is not a due time",
+        ),
+        ("/task done T9", "no task T9"),
+        ("/task done nine", "\"nine\" is not a task id"),
+        ("/task snooze T1 later", "\"later\" is not a duration"),
+        ("/task assign T1 @mallory", "mallory is not a warroom user"),
         (
             "/task add \"x\" @carol 2026-11-21 09:00",
-            "2026-11-21 09:00",
+            "\"2026-11-21 09:00\" is not ahead of now",
         ),
     ];
     for (command, named) in refusals {
@@ -458,4 +464,33 @@ async fn the_task_list_is_paged_open_tasks_first() {
     // Past the last page is the last page.
     let past = bot.slash("carol", &room, "/task list 9").await;
     assert_eq!(past.text, second.text);
+}
+
+#[tokio::test]
+async fn replies_and_reminders_speak_the_rooms_language() {
+    let config = CONFIG.replace("[chat]\n", "[chat]\nlocale = \"zh-CN\"\n");
+    let bot = TestBot::spawn_with(&config).await;
+    let room = open(&bot, "fp-a", "checkout", FIRST).await;
+    let refused = bot
+        .slash("alice", &room, "/task add \"回滚配置\" @carol 稍后")
+        .await;
+    assert!(
+        !refused.ok && refused.text.contains("\"稍后\" 不是截止时间"),
+        "{refused:?}"
+    );
+    let added = bot
+        .slash("alice", &room, "/task add \"回滚配置\" @carol 30m")
+        .await;
+    assert!(added.ok && added.text.contains("添加任务 T1"), "{added:?}");
+    bot.advance(minutes(30));
+    let messages = bot
+        .wait_for_messages(&room, "the reminder in Chinese", |messages| {
+            !texts_with(messages, "已逾期").is_empty()
+        })
+        .await;
+    let reminder = &texts_with(&messages, "已逾期")[0];
+    assert!(
+        reminder.contains("@carol") && reminder.contains("T1"),
+        "{reminder}"
+    );
 }
