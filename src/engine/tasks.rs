@@ -71,7 +71,13 @@ impl Engine {
             }
         }
         decision.deadlines.push(self.task_deadline(id, &tasks));
-        self.apply(pending, incident, decision, now);
+        if decision.entries.is_empty() {
+            // Nothing was due after all (the deadline was early): only move it, leaving the
+            // incident unwritten.
+            pending.batch.deadlines.extend(decision.deadlines);
+        } else {
+            self.apply(pending, incident, decision, now);
+        }
         Ok(())
     }
 
