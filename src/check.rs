@@ -86,6 +86,19 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     None => "off ([incidents] ack_reminder unset)".to_owned(),
                 },
             });
+            let tasks = &settings.policy.tasks;
+            findings.push(Finding {
+                ok: true,
+                what: "tasks".to_owned(),
+                detail: format!(
+                    "an overdue task's assignee is reminded every {} min, {} time(s), then the \
+                     commander and then the duty manager are asked; follow-ups added after \
+                     resolve fall due after {} h",
+                    tasks.reminder_interval.num_minutes(),
+                    tasks.max_reminders,
+                    tasks.followup.num_hours()
+                ),
+            });
             let probes = &settings.policy.probes;
             findings.push(Finding {
                 ok: true,
@@ -363,6 +376,43 @@ mod tests {
         assert!(
             report.contains("ok   probes: may fetch status.example.com, *.svc.example.com:8443"),
             "{report}"
+        );
+    }
+
+    #[test]
+    fn the_task_ladder_gets_a_line_and_each_bad_key_is_named() {
+        let report = check("");
+        assert!(
+            report.contains(
+                "ok   tasks: an overdue task's assignee is reminded every 30 min, 3 time(s)"
+            ) && report.contains("after 48 h"),
+            "{report}"
+        );
+        let report =
+            check("[tasks]\nreminder_interval = \"10m\"\nmax_reminders = 1\nfollowup = \"24h\"\n");
+        assert!(
+            report.contains("reminded every 10 min, 1 time(s)") && report.contains("after 24 h"),
+            "{report}"
+        );
+        let report = check(
+            "[tasks]\nreminder_interval = \"often\"\nmax_reminders = 99\nfollowup = \"5m\"\n",
+        );
+        for needle in [
+            "tasks.reminder_interval: \"often\" is not a duration",
+            "tasks.max_reminders: 99 is outside 0 to 10",
+            "tasks.followup: \"5m\" is outside",
+        ] {
+            assert!(
+                report
+                    .lines()
+                    .any(|line| line.starts_with("FAIL") && line.contains(needle)),
+                "{needle} missing from:\n{report}"
+            );
+        }
+        let report = check("[tasks]\nreminders = 3\n");
+        assert!(
+            report.starts_with("FAIL config") && report.contains("unknown field `reminders`"),
+            "an unknown key is refused: {report}"
         );
     }
 

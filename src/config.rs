@@ -608,6 +608,8 @@ impl Settings {
             unlinked_approvers(&unlinked, &actions, &mut problems);
         }
 
+        let task_settings = tasks::task_settings(&file.tasks, &mut problems);
+
         for (index, label) in file.grouping.labels.iter().enumerate() {
             if label.trim().is_empty() {
                 problems.push(format!("grouping.labels[{index}]: must not be empty"));
@@ -649,7 +651,7 @@ impl Settings {
                 actions,
                 escalation: Vec::new(),
                 quiet_hours: None,
-                tasks: crate::domain::task::TaskSettings::default(),
+                tasks: task_settings,
                 status_updates,
             },
             room_locale,
@@ -748,6 +750,7 @@ mod actions;
 mod discord;
 mod file;
 mod status;
+mod tasks;
 
 pub use actions::{CatalogLoad, DEFAULT_COMMANDS_DIR, load_catalog};
 

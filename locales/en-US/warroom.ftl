@@ -632,3 +632,64 @@ direct-status-update-overdue = ⏰ { $incident } ({ $severity }) { $title } has 
         [one] reminder
        *[other] reminders
     } to its commander and communications lead. As duty manager, please follow up.
+# --- tasks ---
+action-task = manage tasks
+task-error-empty-title = A task needs a title: /task add "what needs doing" [@who] [30m].
+task-error-title-too-long = A task title holds at most { $max } characters; this one has { $chars }. Keep the title short and put details in a note.
+task-error-not-a-task-id = "{ $text }" is not a task id like T1; /task list shows this incident's tasks.
+task-error-unknown-task = This incident has no task { $task }; /task list shows its tasks.
+task-error-already-done = Task { $task } is already done.
+task-error-too-many = This incident already holds { $max } tasks, the most one incident may hold.
+task-error-bad-due = "{ $text }" is not a due time: use a duration like 30m or 4h, a time like 18:00 or 2026-11-21 18:00, or an RFC 3339 time.
+task-error-due-in-past = "{ $text }" is not ahead of now: a due time must lie in the future.
+task-error-due-too-far = "{ $text }" is more than { $days } days ahead.
+task-error-bad-snooze = "{ $text }" is not a duration like 30m or 4h.
+reply-task-added = Task { $task } added to { $incident }.
+reply-task-added-due = Task { $task } added to { $incident }, due { $due }.
+reply-task-added-followup = Task { $task } added to { $incident } as a follow-up, due { $due }.
+reply-task-done = Task { $task } is done.
+reply-task-assigned = Task { $task } is now { $assignee }'s.
+reply-task-snoozed = Task { $task } snoozed until { $due }.
+reply-task-list-empty = No task in { $incident } yet; add one with /task add "what needs doing" @who 30m.
+reply-task-list-header = Tasks in { $incident }: { $open } open, { $done } done{ $pages ->
+        [1] {""}
+       *[other] {""} (page { $page } of { $pages })
+    }.
+reply-task-line = • { $task } { $title } · { $assignee } · { $status ->
+        [overdue] ⚠ overdue since
+       *[other] due
+    } { $when }
+reply-task-line-no-due = • { $task } { $title } · { $assignee } · no due time
+reply-task-line-unassigned = • { $task } { $title } · nobody yet · { $status ->
+        [overdue] ⚠ overdue since
+       *[other] due
+    } { $when }
+reply-task-line-unassigned-no-due = • { $task } { $title } · nobody yet · no due time
+reply-task-line-done = • { $task } { $title } · ✅ done { $when }
+reply-task-list-more = … { $count } more: /task list page:{ $next }
+notice-task-added = 📋 { $task } { $title } (added by { $user })
+notice-task-added-for = 📋 { $task } { $title }: { $assignee }, this is yours (added by { $user })
+notice-task-assigned = 📋 { $task } { $title }: { $assignee }, this is yours now (assigned by { $user })
+notice-task-done = ✅ { $task } { $title } is done ({ $user })
+notice-task-reminder = ⏰ { $user }: { $count ->
+        [one] task { $tasks } in { $incident } is overdue
+       *[other] { $count } tasks in { $incident } are overdue ({ $tasks })
+    }. Mark done with /task done, or ask for more time with /task snooze.
+notice-task-escalated = ⏰ { $assignee } has { $count ->
+        [one] 1 overdue task
+       *[other] { $count } overdue tasks
+    } ({ $tasks }) — { $role } { $callee }, please follow up.
+notice-task-escalated-nobody = ⏰ { $assignee } has { $count ->
+        [one] 1 overdue task
+       *[other] { $count } overdue tasks
+    } ({ $tasks }), and nobody is { $role } to follow up.
+notice-task-escalated-unassigned = ⏰ { $count ->
+        [one] 1 overdue task has
+       *[other] { $count } overdue tasks have
+    } nobody assigned ({ $tasks }) — { $role } { $callee }, please follow up (/task assign).
+notice-task-escalated-unassigned-nobody = ⏰ { $count ->
+        [one] 1 overdue task has
+       *[other] { $count } overdue tasks have
+    } nobody assigned ({ $tasks }), and nobody is { $role } to follow up.
+cmd-task-list-opt-page = Which page ({ $min }–{ $max })
+cmd-task-list-opt-page-name = page

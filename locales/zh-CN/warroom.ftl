@@ -570,3 +570,49 @@ notice-status-update-due = ⏰ { $first } { $second }：{ $incident } 已 { $min
 notice-status-update-due-one = ⏰ { $user }：{ $incident } 已 { $minutes } 分钟没有状态更新，请用 /incident update <内容> 发布（第 { $number } 次提醒，共 { $max } 次）。
 notice-status-update-due-nobody = ⏰ { $incident } 已 { $minutes } 分钟没有状态更新，且无人担任指挥官或通讯负责人。请用 /incident update <内容> 发布（第 { $number } 次提醒，共 { $max } 次）。
 direct-status-update-overdue = ⏰ { $incident }（{ $severity }）{ $title } 已 { $minutes } 分钟没有状态更新，已提醒指挥官和通讯负责人 { $number } 次。请值班经理跟进督办。
+# --- tasks ---
+action-task = 管理任务
+task-error-empty-title = 任务需要标题：/task add "要做什么" [@负责人] [30m]。
+task-error-title-too-long = 任务标题最多 { $max } 个字符，这个有 { $chars } 个。请精简标题，把细节写进备注。
+task-error-not-a-task-id = "{ $text }" 不是 T1 这样的任务编号；/task list 可列出本事件的任务。
+task-error-unknown-task = 本事件没有任务 { $task }；/task list 可列出其任务。
+task-error-already-done = 任务 { $task } 已经完成。
+task-error-too-many = 本事件已有 { $max } 个任务，已达单个事件的上限。
+task-error-bad-due = "{ $text }" 不是截止时间：请用 30m、4h 这样的时长，18:00 或 2026-11-21 18:00 这样的时间，或 RFC 3339 时间。
+task-error-due-in-past = "{ $text }" 不晚于现在：截止时间必须在将来。
+task-error-due-too-far = "{ $text }" 超过了 { $days } 天之后。
+task-error-bad-snooze = "{ $text }" 不是 30m、4h 这样的时长。
+reply-task-added = 已为 { $incident } 添加任务 { $task }。
+reply-task-added-due = 已为 { $incident } 添加任务 { $task }，截止于 { $due }。
+reply-task-added-followup = 已为 { $incident } 添加后续任务 { $task }，截止于 { $due }。
+reply-task-done = 任务 { $task } 已完成。
+reply-task-assigned = 任务 { $task } 现由 { $assignee } 负责。
+reply-task-snoozed = 任务 { $task } 已推迟到 { $due }。
+reply-task-list-empty = { $incident } 还没有任务；可用 /task add "要做什么" @负责人 30m 添加。
+reply-task-list-header = { $incident } 的任务：{ $open } 个未完成，{ $done } 个已完成{ $pages ->
+        [1] {""}
+       *[other] （第 { $page }/{ $pages } 页）
+    }。
+reply-task-line = • { $task } { $title } · { $assignee } · { $status ->
+        [overdue] ⚠ 已逾期，截止于
+       *[other] 截止于
+    } { $when }
+reply-task-line-no-due = • { $task } { $title } · { $assignee } · 无截止时间
+reply-task-line-unassigned = • { $task } { $title } · 尚无负责人 · { $status ->
+        [overdue] ⚠ 已逾期，截止于
+       *[other] 截止于
+    } { $when }
+reply-task-line-unassigned-no-due = • { $task } { $title } · 尚无负责人 · 无截止时间
+reply-task-line-done = • { $task } { $title } · ✅ 完成于 { $when }
+reply-task-list-more = …… 另有 { $count } 个：/task list page:{ $next }
+notice-task-added = 📋 { $task } { $title }（由 { $user } 添加）
+notice-task-added-for = 📋 { $task } { $title }：{ $assignee }，此任务由你负责（由 { $user } 添加）
+notice-task-assigned = 📋 { $task } { $title }：{ $assignee }，此任务现由你负责（由 { $user } 指派）
+notice-task-done = ✅ { $task } { $title } 已完成（{ $user }）
+notice-task-reminder = ⏰ { $user }：{ $incident } 中有 { $count } 个任务已逾期（{ $tasks }）。完成后请用 /task done 标记，或用 /task snooze 申请延期。
+notice-task-escalated = ⏰ { $assignee } 有 { $count } 个逾期任务（{ $tasks }）—— 请{ $role } { $callee } 跟进督办。
+notice-task-escalated-nobody = ⏰ { $assignee } 有 { $count } 个逾期任务（{ $tasks }），但目前没有{ $role }可以跟进。
+notice-task-escalated-unassigned = ⏰ 有 { $count } 个逾期任务无人负责（{ $tasks }）—— 请{ $role } { $callee } 跟进督办（/task assign）。
+notice-task-escalated-unassigned-nobody = ⏰ 有 { $count } 个逾期任务无人负责（{ $tasks }），但目前没有{ $role }可以跟进。
+cmd-task-list-opt-page = 第几页（{ $min }–{ $max }）
+cmd-task-list-opt-page-name = page

@@ -53,6 +53,7 @@ pub(super) struct ConfigFile {
     pub(super) logs: Option<actions::LogsSection>,
     /// `[status_updates]`: severity → the longest time without a status update (`"30m"`).
     pub(super) status_updates: BTreeMap<String, String>,
+    pub(super) tasks: tasks::TasksSection,
 }
 
 #[derive(Debug, Default, Deserialize)]

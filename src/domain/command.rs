@@ -208,7 +208,13 @@ pub const COMMAND_TREE: &[LeafSpec] = &[
     },
     LeafSpec {
         path: &["task", "list"],
-        options: NO_OPTIONS,
+        options: &[OptionSpec {
+            name: "page",
+            // The timeline's bounds, which Discord already registers: 500 tasks make 34
+            // pages, and a page past the last shows the last.
+            kind: OptionKind::Integer { min: 1, max: 50 },
+            required: false,
+        }],
     },
     LeafSpec {
         path: &["task", "assign"],
@@ -414,7 +420,10 @@ pub enum TaskCommand {
     Done {
         task: String,
     },
-    List,
+    /// Page `page` (from 1) of the incident's tasks, open ones first.
+    List {
+        page: u32,
+    },
     Assign {
         task: String,
         user: UserId,
@@ -637,7 +646,9 @@ pub fn build(leaf: &LeafSpec, values: &OptionValues) -> Result<Command, ParseErr
             due: get("due").map(str::to_owned),
         }),
         ["task", "done"] => Command::Task(TaskCommand::Done { task: text("id") }),
-        ["task", "list"] => Command::Task(TaskCommand::List),
+        ["task", "list"] => Command::Task(TaskCommand::List {
+            page: get("page").and_then(|v| v.parse().ok()).unwrap_or(1),
+        }),
         ["task", "assign"] => Command::Task(TaskCommand::Assign {
             task: text("id"),
             user: UserId(normalize_user(&text("user"))),

@@ -37,7 +37,9 @@ impl BindOption for OptionSpec {
     }
 
     fn takes_rest(&self) -> bool {
-        self.kind == OptionKind::Text
+        // A task id (`T3`, the `/task` commands' `id`) is one word, never the rest of a line:
+        // `/task assign T3 @bob` gives `@bob` to the user option.
+        self.kind == OptionKind::Text && self.name != "id"
     }
 
     fn accepts(&self, word: &str) -> bool {
@@ -91,7 +93,10 @@ pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
             })?;
         (leaf, rest)
     };
-    let values = bind_options(leaf.options, rest)?;
+    let values = match leaf.path {
+        ["task", "add"] => task_add::bind_task_add(leaf.options, rest)?,
+        _ => bind_options(leaf.options, rest)?,
+    };
     build(leaf, &values)
 }
 
@@ -262,6 +267,8 @@ fn leftover(rest: &str) -> ParseError {
         extra: rest.trim().to_owned(),
     }
 }
+
+mod task_add;
 
 #[cfg(test)]
 mod tests {

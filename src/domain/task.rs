@@ -15,11 +15,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::incident::IncidentState;
+use crate::domain::message::Msg;
 
 /// The longest task title, in characters: a title is one line in a list, not a document.
 pub const MAX_TASK_TITLE_CHARS: usize = 200;
 /// The most tasks one incident may hold, so the per-incident task list stays bounded.
 pub const MAX_TASKS_PER_INCIDENT: usize = 500;
+/// The most tasks `/task list` shows on one page: a chat message holds about 2,000
+/// characters.
+pub const TASKS_PER_PAGE: usize = 15;
 /// The furthest ahead a due time or a snooze may reach; further is surely a typo.
 pub const MAX_DUE_AHEAD_DAYS: i64 = 365;
 
@@ -215,6 +219,32 @@ pub enum TaskError {
     BadSnooze(String),
 }
 
+impl TaskError {
+    /// The reply that says what went wrong, in the reader's language.
+    pub fn message(&self) -> Msg {
+        match self {
+            TaskError::EmptyTitle => Msg::new("task-error-empty-title"),
+            TaskError::TitleTooLong { chars } => Msg::new("task-error-title-too-long")
+                .number("max", MAX_TASK_TITLE_CHARS as u64)
+                .number("chars", *chars as u64),
+            TaskError::NotATaskId(text) => {
+                Msg::new("task-error-not-a-task-id").outside("text", text)
+            }
+            TaskError::UnknownTask(id) => Msg::new("task-error-unknown-task").word("task", id),
+            TaskError::AlreadyDone(id) => Msg::new("task-error-already-done").word("task", id),
+            TaskError::TooManyTasks => {
+                Msg::new("task-error-too-many").number("max", MAX_TASKS_PER_INCIDENT as u64)
+            }
+            TaskError::BadDue(text) => Msg::new("task-error-bad-due").outside("text", text),
+            TaskError::DueInPast(text) => Msg::new("task-error-due-in-past").outside("text", text),
+            TaskError::DueTooFar(text) => Msg::new("task-error-due-too-far")
+                .outside("text", text)
+                .number("days", MAX_DUE_AHEAD_DAYS as u64),
+            TaskError::BadSnooze(text) => Msg::new("task-error-bad-snooze").outside("text", text),
+        }
+    }
+}
+
 /// Who a reminder goes to. The commander and duty manager are resolved by the wiring from
 /// the incident's roles and who is on call, so a hand-off between firings is respected.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -336,8 +366,9 @@ pub fn add_task(
 }
 
 /// Parses a due time: a duration from `now` (`30m`, `2h`, `1d`), a local time in `zone`
-/// (`2026-11-21 18:00`; in a repeated hour the first, in a skipped hour refused as not a
-/// time) or an RFC 3339 time. It must lie ahead of `now` and within [`MAX_DUE_AHEAD_DAYS`].
+/// (`2026-11-21 18:00`, or `18:00` for its next occurrence; in a repeated hour the first, in
+/// a skipped hour refused as not a time) or an RFC 3339 time. It must lie ahead of `now` and
+/// within [`MAX_DUE_AHEAD_DAYS`].
 pub fn parse_due(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, TaskError> {
     let text = text.trim();
     let due = if let Some(duration) = parse_duration(text) {
@@ -345,6 +376,8 @@ pub fn parse_due(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Ut
             .ok_or_else(|| TaskError::DueTooFar(text.to_owned()))?
     } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
         time.with_timezone(&Utc)
+    } else if let Ok(clock) = chrono::NaiveTime::parse_from_str(text, "%H:%M") {
+        next_local_time(clock, zone, now).ok_or_else(|| TaskError::BadDue(text.to_owned()))?
     } else {
         let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
             .map_err(|_| TaskError::BadDue(text.to_owned()))?;
@@ -360,6 +393,21 @@ pub fn parse_due(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Ut
         return Err(TaskError::DueTooFar(text.to_owned()));
     }
     Ok(due)
+}
+
+/// The next moment after `now` when the clock in `zone` shows `clock`: today's when still
+/// ahead, else tomorrow's (a day whose `clock` falls in a skipped hour has none).
+fn next_local_time(
+    clock: chrono::NaiveTime,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let today = now.with_timezone(&zone).date_naive();
+    [today, today.succ_opt()?]
+        .into_iter()
+        .filter_map(|day| zone.from_local_datetime(&day.and_time(clock)).earliest())
+        .map(|time| time.with_timezone(&Utc))
+        .find(|time| *time > now)
 }
 
 impl Task {

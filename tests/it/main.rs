@@ -38,4 +38,5 @@ mod shutdown;
 mod stale;
 mod status_updates;
 mod support;
+mod tasks;
 mod tidy;

@@ -545,3 +545,104 @@ fn listing_puts_open_tasks_first_in_id_order() {
     assert_eq!(order, vec![2, 12, 1]);
     assert_eq!(task_deadline_key(incident()), "tasks:INC-20261121-001");
 }
+
+#[test]
+fn a_clock_time_alone_means_its_next_occurrence_in_the_zone() {
+    // 10:00 UTC is 18:00 in Shanghai.
+    let now = at("2026-11-21T10:00:00Z");
+    let shanghai = chrono_tz::Tz::Asia__Shanghai;
+    let berlin = chrono_tz::Tz::Europe__Berlin;
+    let cases = [
+        ("18:30", shanghai, now, Ok(at("2026-11-21T10:30:00Z"))),
+        // 18:00 is now, not ahead: tomorrow's.
+        ("18:00", shanghai, now, Ok(at("2026-11-22T10:00:00Z"))),
+        ("09:00", shanghai, now, Ok(at("2026-11-22T01:00:00Z"))),
+        // The evening before Berlin springs forward, 02:30 of the next day never happens.
+        (
+            "02:30",
+            berlin,
+            at("2027-03-27T22:00:00Z"),
+            Err(TaskError::BadDue("02:30".into())),
+        ),
+        // The night Berlin falls back, 02:30 comes twice; the first is meant.
+        (
+            "02:30",
+            berlin,
+            at("2027-10-30T22:00:00Z"),
+            Ok(at("2027-10-31T00:30:00Z")),
+        ),
+        (
+            "25:00",
+            shanghai,
+            now,
+            Err(TaskError::BadDue("25:00".into())),
+        ),
+    ];
+    for (text, zone, now, outcome) in cases {
+        assert_eq!(
+            parse_due(text, zone, now),
+            outcome,
+            "{text:?} in {zone} at {now}"
+        );
+    }
+}
+
+#[test]
+fn every_task_error_has_its_own_message_naming_what_was_wrong() {
+    let errors = [
+        (TaskError::EmptyTitle, "task-error-empty-title", None),
+        (
+            TaskError::TitleTooLong { chars: 201 },
+            "task-error-title-too-long",
+            None,
+        ),
+        (
+            TaskError::NotATaskId("X9".into()),
+            "task-error-not-a-task-id",
+            Some("X9"),
+        ),
+        (
+            TaskError::UnknownTask(TaskId(7)),
+            "task-error-unknown-task",
+            Some("T7"),
+        ),
+        (
+            TaskError::AlreadyDone(TaskId(2)),
+            "task-error-already-done",
+            Some("T2"),
+        ),
+        (TaskError::TooManyTasks, "task-error-too-many", None),
+        (
+            TaskError::BadDue("soon".into()),
+            "task-error-bad-due",
+            Some("soon"),
+        ),
+        (
+            TaskError::DueInPast("0s".into()),
+            "task-error-due-in-past",
+            Some("0s"),
+        ),
+        (
+            TaskError::DueTooFar("400d".into()),
+            "task-error-due-too-far",
+            Some("400d"),
+        ),
+        (
+            TaskError::BadSnooze("later".into()),
+            "task-error-bad-snooze",
+            Some("later"),
+        ),
+    ];
+    for (error, id, named) in errors {
+        let msg = error.message();
+        assert_eq!(msg.id, id, "{error:?}");
+        if let Some(named) = named {
+            assert!(
+                msg.args.iter().any(|(_, arg)| matches!(arg,
+                    crate::domain::message::Arg::Text(text) | crate::domain::message::Arg::Word(text)
+                        if text == named)),
+                "{error:?} names {named}: {msg:?}"
+            );
+        }
+    }
+}
