@@ -1,0 +1,1 @@
+//! The engine's on-call handling over a real store.
