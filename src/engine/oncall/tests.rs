@@ -149,6 +149,18 @@ impl Bot {
         panic!("expected {count} announcements: {:#?}", self.announcements());
     }
 
+    /// Waits (bounded) until the one on-call source names `name` commander.
+    async fn commander_becomes(&self, name: &str) {
+        let expected = Some(UserId(name.to_owned()));
+        for _ in 0..400 {
+            if self.oncall.book().roles(None, self.clock.now()).commander == expected {
+                return;
+            }
+            tokio::time::sleep(StdDuration::from_millis(10)).await;
+        }
+        panic!("the source never named {name} commander");
+    }
+
     async fn command(&self, person: Person, command: Command) -> crate::engine::CommandReply {
         self.engine
             .command(person, Vec::new(), None, command)
@@ -180,10 +192,7 @@ async fn a_hand_off_is_announced_once_and_the_next_one_set() {
     assert_eq!(message.id, "announce-oncall-handoff");
     // Three hand-offs since 2026-11-02: alice, dave, alice, dave.
     assert_eq!(user_arg(message, "user").as_deref(), Some("dave"));
-    assert_eq!(
-        bot.oncall.book().roles(None, bot.clock.now()).commander,
-        Some(UserId("dave".to_owned()))
-    );
+    bot.commander_becomes("dave").await;
 }
 
 #[tokio::test]
@@ -236,10 +245,8 @@ async fn an_override_is_recorded_announced_shared_and_removed_when_it_ends() {
     // hand-off deadline moved to the override's end.
     let until = utc("2026-11-21T14:00:00Z");
     assert_eq!(bot.store.overrides().unwrap().len(), 1);
-    assert_eq!(
-        bot.oncall.book().roles(None, bot.clock.now()).commander,
-        Some(UserId("carol".to_owned()))
-    );
+    // The source hears of it once the group is published, just after the reply.
+    bot.commander_becomes("carol").await;
     assert_eq!(
         bot.store.deadline(HANDOFF_KEY).unwrap().map(|d| d.due),
         Some(until)
@@ -272,10 +279,7 @@ async fn an_override_is_recorded_announced_shared_and_removed_when_it_ends() {
     assert_eq!(announced[1].1.id, "announce-oncall-handoff");
     assert_eq!(user_arg(&announced[1].1, "user").as_deref(), Some("alice"));
     assert!(bot.store.overrides().unwrap().is_empty());
-    assert_eq!(
-        bot.oncall.book().roles(None, bot.clock.now()).commander,
-        Some(UserId("alice".to_owned()))
-    );
+    bot.commander_becomes("alice").await;
 }
 
 #[tokio::test]
