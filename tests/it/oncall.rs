@@ -150,3 +150,18 @@ start = \"2026-11-02T09:00:00+08:00\"
         assert!(report.contains(expected), "{expected:?} in\n{report}");
     }
 }
+
+#[test]
+fn check_says_who_is_on_call_by_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("warroom.toml");
+    std::fs::write(&path, format!("{ROTATION}{}", crate::support::demo_users())).unwrap();
+    let report = warroom::check::render(&warroom::check::run(Some(&path), dir.path()));
+    assert!(
+        report.contains(
+            "ok   on call: commander rotation of alice, bob in Asia/Shanghai; communications carol; \
+             operations bob; duty_manager nobody named, every duty manager is called"
+        ),
+        "{report}"
+    );
+}
