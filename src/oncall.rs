@@ -114,7 +114,8 @@ mod tests {
         let discord = settings.discord.clone().unwrap();
         let source = Arc::new(SharedOnCall::new(settings.policy.oncall.clone()));
         let clock = Arc::new(ManualClock::new("2026-11-21T10:00:00Z".parse().unwrap()));
-        let store = Arc::new(crate::store::SledStore::open(&dir.path().join("data"), 1 << 20).unwrap());
+        let store =
+            Arc::new(crate::store::SledStore::open(&dir.path().join("data"), 1 << 20).unwrap());
         let (engine, _task) = crate::engine::spawn(crate::engine::EngineParts {
             store,
             clock: clock.clone(),
@@ -138,8 +139,16 @@ mod tests {
             )
         };
         // Third week since start: the first participant holds the rotation.
-        assert!(member(555555555555555555).roles.contains(&PersonRole::Commander));
-        assert!(!member(777777777777777777).roles.contains(&PersonRole::Commander));
+        assert!(
+            member(555555555555555555)
+                .roles
+                .contains(&PersonRole::Commander)
+        );
+        assert!(
+            !member(777777777777777777)
+                .roles
+                .contains(&PersonRole::Commander)
+        );
 
         let duty_manager = Person {
             id: UserId("888888888888888888".to_owned()),
@@ -164,13 +173,24 @@ mod tests {
         // The source hears of the override once the group is published, just after the
         // reply: bounded polling.
         for _ in 0..400 {
-            if member(777777777777777777).roles.contains(&PersonRole::Commander) {
+            if member(777777777777777777)
+                .roles
+                .contains(&PersonRole::Commander)
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
-        assert!(member(777777777777777777).roles.contains(&PersonRole::Commander));
-        assert!(!member(555555555555555555).roles.contains(&PersonRole::Commander));
+        assert!(
+            member(777777777777777777)
+                .roles
+                .contains(&PersonRole::Commander)
+        );
+        assert!(
+            !member(555555555555555555)
+                .roles
+                .contains(&PersonRole::Commander)
+        );
         let shown = engine
             .command(duty_manager, Vec::new(), None, Command::OnCall)
             .await

@@ -89,10 +89,9 @@ pub(super) fn oncall_book(
             None => people
                 .iter()
                 .find(|person| {
-                    person
-                        .roles
-                        .iter()
-                        .any(|held| held.on_call_role().is_some() && held.on_call_role() == role.incident_role())
+                    person.roles.iter().any(|held| {
+                        held.on_call_role().is_some() && held.on_call_role() == role.incident_role()
+                    })
                 })
                 .map(|person| person.id.clone()),
         };

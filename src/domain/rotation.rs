@@ -612,8 +612,8 @@ pub enum UntilError {
 pub fn parse_until(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, UntilError> {
     let text = text.trim();
     let until = if let Ok(duration) = humantime::parse_duration(text) {
-        let duration = Duration::from_std(duration)
-            .map_err(|_| UntilError::TooFar(text.to_owned()))?;
+        let duration =
+            Duration::from_std(duration).map_err(|_| UntilError::TooFar(text.to_owned()))?;
         now.checked_add_signed(duration)
             .ok_or_else(|| UntilError::TooFar(text.to_owned()))?
     } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
@@ -650,16 +650,13 @@ impl OnCallBook {
     /// The next moment any holder may change after `now`: a rotation's hand-off, or an
     /// override's start or end. `None` when nothing ever changes (fixed holders only).
     pub fn next_change_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let handoffs = self
-            .rotations
-            .iter()
-            .filter_map(|rotation| {
-                if rotation.start > now {
-                    Some(rotation.start)
-                } else {
-                    rotation.handoffs_after(now).next()
-                }
-            });
+        let handoffs = self.rotations.iter().filter_map(|rotation| {
+            if rotation.start > now {
+                Some(rotation.start)
+            } else {
+                rotation.handoffs_after(now).next()
+            }
+        });
         let overrides = self
             .overrides
             .iter()
@@ -734,8 +731,7 @@ impl OnCallBook {
             let holder = later.holder(rotation.role);
             if earlier.holder(rotation.role) != holder
                 && later.roles.iter().any(|held| {
-                    held.role == rotation.role
-                        && !matches!(held.source, OnCallSource::Override)
+                    held.role == rotation.role && !matches!(held.source, OnCallSource::Override)
                 })
             {
                 changes.push(HandoffChange {

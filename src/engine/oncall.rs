@@ -224,11 +224,18 @@ impl Engine {
             until,
         };
         self.remove_ended_overrides(pending, now);
-        pending.batch.overrides.push(OverrideWrite::Set(entry.clone()));
+        pending
+            .batch
+            .overrides
+            .push(OverrideWrite::Set(entry.clone()));
         self.policy.oncall = self.policy.oncall.with_override(entry, now);
         let zone = self.policy.time_zone;
         pending.batch.effects.push(Effect::Announce {
-            key: format!("oncall-override:{}:{}", role.as_str(), now.timestamp_millis()),
+            key: format!(
+                "oncall-override:{}:{}",
+                role.as_str(),
+                now.timestamp_millis()
+            ),
             message: self.named(
                 Msg::new("announce-oncall-override")
                     .word("role", role.as_str())
@@ -286,7 +293,11 @@ impl Engine {
         for rotation in book.rotations.iter().filter(|r| !r.services().is_empty()) {
             let service = rotation.services().first().map(String::as_str);
             let scoped = book.at(service, now);
-            if let Some(held) = scoped.roles.iter().find(|held| held.role == rotation.role()) {
+            if let Some(held) = scoped
+                .roles
+                .iter()
+                .find(|held| held.role == rotation.role())
+            {
                 lines.push(
                     Msg::new("reply-oncall-services")
                         .outside("services", rotation.services().join(", ")),
@@ -295,7 +306,10 @@ impl Engine {
             }
         }
         if lines.len() > 64 {
-            warn!(lines = lines.len(), "The on-call answer is long; it is cut.");
+            warn!(
+                lines = lines.len(),
+                "The on-call answer is long; it is cut."
+            );
             lines.truncate(64);
         }
         lines.into_iter().map(|line| self.named(line)).collect()

@@ -35,13 +35,19 @@ async fn oncall_shows_each_holder_and_the_next_hand_off_from_any_room() {
         "Communications Lead: carol (fixed)",
         "every duty manager is called",
     ] {
-        assert!(reply.text.contains(expected), "{expected:?} in {}", reply.text);
+        assert!(
+            reply.text.contains(expected),
+            "{expected:?} in {}",
+            reply.text
+        );
     }
     // The same in Chinese for a zh-CN user, and `/oncall show` is the same command.
     let reply = bot.slash("wang", "alerts", "/oncall show").await;
     assert!(reply.ok, "{reply:?}");
     assert!(
-        reply.text.contains("事件指挥官：alice（轮值），2026-11-23 09:00:00 +08:00 起由 bob 接班"),
+        reply
+            .text
+            .contains("事件指挥官：alice（轮值），2026-11-23 09:00:00 +08:00 起由 bob 接班"),
         "{}",
         reply.text
     );
@@ -51,11 +57,36 @@ async fn oncall_shows_each_holder_and_the_next_hand_off_from_any_room() {
 async fn an_override_by_a_duty_manager_holds_survives_a_crash_and_ends_on_time() {
     let mut bot = TestBot::spawn_with(ROTATION).await;
     let refusals = [
-        ("carol", "/oncall override commander carol 4h", StatusCode::FORBIDDEN, "duty managers"),
-        ("alice", "/oncall override commander zed 4h", StatusCode::OK, "\"zed\""),
-        ("alice", "/oncall override commander carol soon", StatusCode::OK, "\"soon\""),
-        ("alice", "/oncall override commander carol 60d", StatusCode::OK, "30 days"),
-        ("alice", "/oncall override chef carol 4h", StatusCode::OK, "role"),
+        (
+            "carol",
+            "/oncall override commander carol 4h",
+            StatusCode::FORBIDDEN,
+            "duty managers",
+        ),
+        (
+            "alice",
+            "/oncall override commander zed 4h",
+            StatusCode::OK,
+            "\"zed\"",
+        ),
+        (
+            "alice",
+            "/oncall override commander carol soon",
+            StatusCode::OK,
+            "\"soon\"",
+        ),
+        (
+            "alice",
+            "/oncall override commander carol 60d",
+            StatusCode::OK,
+            "30 days",
+        ),
+        (
+            "alice",
+            "/oncall override chef carol 4h",
+            StatusCode::OK,
+            "role",
+        ),
     ];
     for (user, typed, status, named) in refusals {
         let reply = bot.slash(user, "general", typed).await;
@@ -69,7 +100,9 @@ async fn an_override_by_a_duty_manager_holds_survives_a_crash_and_ends_on_time()
         .await;
     assert!(reply.ok, "{reply:?}");
     assert!(
-        reply.text.contains("carol is on call as Incident Commander until 2026-11-21 22:00:00 +08:00"),
+        reply
+            .text
+            .contains("carol is on call as Incident Commander until 2026-11-21 22:00:00 +08:00"),
         "{}",
         reply.text
     );
@@ -83,15 +116,20 @@ async fn an_override_by_a_duty_manager_holds_survives_a_crash_and_ends_on_time()
         shown.text
     );
     // An incident opened meanwhile takes the override's commander.
-    bot.alert("alertmanager", &am_alert("a1", "checkout-api", "critical", "firing"))
-        .await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("a1", "checkout-api", "critical", "firing"),
+    )
+    .await;
     let incident = bot.incident("INC-20261121-001").await;
     assert_eq!(incident["roles"]["commander"], "carol", "{incident}");
 
     bot.advance(chrono::Duration::hours(4));
     let shown = bot.slash("vic", "general", "/oncall").await;
     assert!(
-        shown.text.contains("Incident Commander: alice (rotation), then bob from"),
+        shown
+            .text
+            .contains("Incident Commander: alice (rotation), then bob from"),
         "{}",
         shown.text
     );
@@ -100,15 +138,21 @@ async fn an_override_by_a_duty_manager_holds_survives_a_crash_and_ends_on_time()
 #[tokio::test]
 async fn an_incident_opened_after_a_hand_off_gets_the_new_commander() {
     let bot = TestBot::spawn_with(ROTATION).await;
-    bot.alert("alertmanager", &am_alert("a1", "checkout-api", "critical", "firing"))
-        .await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("a1", "checkout-api", "critical", "firing"),
+    )
+    .await;
     let first = bot.incident("INC-20261121-001").await;
     assert_eq!(first["roles"]["commander"], "alice", "{first}");
 
     // Monday 2026-11-23 09:00 in Shanghai.
     bot.clock.set("2026-11-23T01:00:00Z".parse().unwrap());
-    bot.alert("alertmanager", &am_alert("b1", "billing", "critical", "firing"))
-        .await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("b1", "billing", "critical", "firing"),
+    )
+    .await;
     let second = bot.incident("INC-20261123-001").await;
     assert_eq!(second["roles"]["commander"], "bob", "{second}");
     // The incident opened before keeps its commander: roles are taken at open.

@@ -564,10 +564,15 @@ fn parse_until_takes_durations_local_times_and_rfc3339_and_names_bad_ones() {
     let now = utc("2026-11-21T10:00:00Z");
     let shanghai: Tz = "Asia/Shanghai".parse().unwrap();
     let berlin: Tz = "Europe/Berlin".parse().unwrap();
-    let cases: Vec<(&str, Tz, Result<DateTime<Utc>, UntilError>)> = vec![
+    type Case = (&'static str, Tz, Result<DateTime<Utc>, UntilError>);
+    let cases: Vec<Case> = vec![
         ("4h", shanghai, Ok(utc("2026-11-21T14:00:00Z"))),
         (" 30m ", shanghai, Ok(utc("2026-11-21T10:30:00Z"))),
-        ("2026-11-22 09:00", shanghai, Ok(utc("2026-11-22T01:00:00Z"))),
+        (
+            "2026-11-22 09:00",
+            shanghai,
+            Ok(utc("2026-11-22T01:00:00Z")),
+        ),
         ("2026-11-22T09:00", berlin, Ok(utc("2026-11-22T08:00:00Z"))),
         (
             "2026-11-22T09:00:00+08:00",
@@ -599,7 +604,11 @@ fn parse_until_takes_durations_local_times_and_rfc3339_and_names_bad_ones() {
     );
 }
 
-fn book(rotations: Vec<Rotation>, overrides: Vec<Override>, fixed: &[(OnCallRole, &str)]) -> OnCallBook {
+fn book(
+    rotations: Vec<Rotation>,
+    overrides: Vec<Override>,
+    fixed: &[(OnCallRole, &str)],
+) -> OnCallBook {
     OnCallBook {
         rotations: std::sync::Arc::new(rotations),
         fixed: FixedOnCall(
@@ -615,8 +624,16 @@ fn book(rotations: Vec<Rotation>, overrides: Vec<Override>, fixed: &[(OnCallRole
 #[test]
 fn next_change_is_the_earliest_handoff_start_or_override_boundary() {
     // Mondays 09:00 Shanghai (01:00 UTC); 2026-11-21 is a Saturday.
-    let weekly = rotation("0 0 9 * * Mon", "Asia/Shanghai", "2026-11-02T09:00:00+08:00");
-    let later_start = rotation("0 0 9 * * Mon", "Asia/Shanghai", "2026-12-07T09:00:00+08:00");
+    let weekly = rotation(
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
+    let later_start = rotation(
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-12-07T09:00:00+08:00",
+    );
     let now = utc("2026-11-21T10:00:00Z");
     let cover = |from: &str, until: &str| Override {
         role: OnCallRole::Operations,
@@ -675,7 +692,11 @@ fn next_change_is_the_earliest_handoff_start_or_override_boundary() {
 
 #[test]
 fn changes_between_name_the_roles_whose_holder_changed() {
-    let weekly = rotation("0 0 9 * * Mon", "Asia/Shanghai", "2026-11-02T09:00:00+08:00");
+    let weekly = rotation(
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
     let scoped = rotation_for("operations", &["olga", "oscar"], &["checkout-api"]);
     let handoff = utc("2026-11-23T01:00:00Z");
     let before = handoff - Duration::milliseconds(1);
@@ -733,7 +754,11 @@ fn with_override_replaces_the_same_start_and_drops_the_ended() {
     let ended = entry("old", "2026-11-20T00:00:00Z", "2026-11-21T09:00:00Z");
     let running = entry("run", "2026-11-21T08:00:00Z", "2026-11-21T12:00:00Z");
     let same_start = entry("first", "2026-11-21T10:00:00Z", "2026-11-21T11:00:00Z");
-    let base = book(vec![], vec![ended.clone(), running.clone(), same_start], &[]);
+    let base = book(
+        vec![],
+        vec![ended.clone(), running.clone(), same_start],
+        &[],
+    );
     assert_eq!(base.ended_overrides(now), vec![ended]);
     let replaced = entry("second", "2026-11-21T10:00:00Z", "2026-11-21T13:00:00Z");
     let next = base.with_override(replaced.clone(), now);

@@ -146,7 +146,10 @@ impl Bot {
             }
             tokio::time::sleep(StdDuration::from_millis(10)).await;
         }
-        panic!("expected {count} announcements: {:#?}", self.announcements());
+        panic!(
+            "expected {count} announcements: {:#?}",
+            self.announcements()
+        );
     }
 
     /// Waits (bounded) until the one on-call source names `name` commander.
@@ -188,7 +191,13 @@ async fn a_hand_off_is_announced_once_and_the_next_one_set() {
     let announced = bot.wait_announcements(1).await;
     assert_eq!(announced.len(), 1, "{announced:#?}");
     let (key, message) = &announced[0];
-    assert_eq!(key, &format!("handoff:{}:commander:", utc("2026-11-23T01:00:00Z").timestamp_millis()));
+    assert_eq!(
+        key,
+        &format!(
+            "handoff:{}:commander:",
+            utc("2026-11-23T01:00:00Z").timestamp_millis()
+        )
+    );
     assert_eq!(message.id, "announce-oncall-handoff");
     // Three hand-offs since 2026-11-02: alice, dave, alice, dave.
     assert_eq!(user_arg(message, "user").as_deref(), Some("dave"));
@@ -201,7 +210,12 @@ async fn after_downtime_missed_hand_offs_fire_once_and_re_arm_from_now() {
     let path = dir.path().to_path_buf();
     let bot = start_in(dir, utc("2026-11-21T10:00:00Z"));
     bot.handoff_due_at(utc("2026-11-23T01:00:00Z")).await;
-    let Bot { engine, store, _dir, .. } = bot;
+    let Bot {
+        engine,
+        store,
+        _dir,
+        ..
+    } = bot;
     drop(engine);
     // Let go of the store before opening it again (the engine thread holds a clone).
     drop(store);
@@ -261,7 +275,10 @@ async fn an_override_is_recorded_announced_shared_and_removed_when_it_ends() {
     let commander = shown
         .lines
         .iter()
-        .find(|line| line.args.contains(&("role".to_owned(), Arg::Word("commander".to_owned()))))
+        .find(|line| {
+            line.args
+                .contains(&("role".to_owned(), Arg::Word("commander".to_owned())))
+        })
         .unwrap();
     assert_eq!(commander.id, "reply-oncall-role-next");
     assert_eq!(user_arg(commander, "holder").as_deref(), Some("carol"));
@@ -291,11 +308,36 @@ async fn overrides_are_refused_with_a_reason() {
         until: until.to_owned(),
     };
     let cases: Vec<(&str, Person, Command, &str)> = vec![
-        ("not a duty manager", carol(), over("carol", "4h"), "reply-not-allowed"),
-        ("unknown user", alice(), over("zed", "4h"), "reply-oncall-unknown-user"),
-        ("not a time", alice(), over("carol", "soon"), "reply-oncall-until-not-a-time"),
-        ("in the past", alice(), over("carol", "2026-11-21 08:00"), "reply-oncall-until-past"),
-        ("too far", alice(), over("carol", "60d"), "reply-oncall-until-too-far"),
+        (
+            "not a duty manager",
+            carol(),
+            over("carol", "4h"),
+            "reply-not-allowed",
+        ),
+        (
+            "unknown user",
+            alice(),
+            over("zed", "4h"),
+            "reply-oncall-unknown-user",
+        ),
+        (
+            "not a time",
+            alice(),
+            over("carol", "soon"),
+            "reply-oncall-until-not-a-time",
+        ),
+        (
+            "in the past",
+            alice(),
+            over("carol", "2026-11-21 08:00"),
+            "reply-oncall-until-past",
+        ),
+        (
+            "too far",
+            alice(),
+            over("carol", "60d"),
+            "reply-oncall-until-too-far",
+        ),
     ];
     for (name, who, command, expected) in cases {
         let reply = bot.command(who, command).await;
