@@ -80,7 +80,7 @@ impl Engine {
         self.sequences.clear();
         self.loaded_generation = generation;
         self.publish_earliest();
-        self.load_oncall(self.clock.now())?;
+        self.load_overrides()?;
         self.stale = false;
         Ok(())
     }

@@ -141,19 +141,34 @@ impl Engine {
         Ok(())
     }
 
-    /// At (re)load: the source and the engine's book take the stored overrides, and when the
-    /// hand-off deadline is out of step the scheduler is told to come now, so the `Due` that
-    /// follows sets it (a deadline is only ever written in a commit).
-    pub(super) fn load_oncall(&mut self, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// At (re)load: the source and the engine's book take the stored overrides. The source
+    /// is told, not asked: the first load runs on the thread that spawns the engine, and
+    /// the book is only read on the engine's own.
+    pub(super) fn load_overrides(&mut self) -> Result<(), StoreError> {
         let overrides = self.store.overrides()?;
-        self.oncall.set_overrides(overrides);
-        self.policy.oncall = self.oncall.book();
-        if self.handoff_out_of_step(now)? {
-            self.earliest.send_modify(|earliest| {
-                *earliest = Some(earliest.map_or(now, |at| at.min(now)));
-            });
-        }
+        self.oncall.set_overrides(overrides.clone());
+        self.policy.oncall.overrides = std::sync::Arc::new(overrides);
         Ok(())
+    }
+
+    /// When the engine starts on its thread: if the hand-off deadline is out of step with
+    /// the book (a first start has none; the config may have changed), the scheduler is
+    /// told to come now, so the `Due` that follows sets it (a deadline is only ever written
+    /// in a commit).
+    pub(super) fn nudge_handoff(&mut self) {
+        let now = self.clock.now();
+        self.policy.oncall = self.oncall.book();
+        match self.handoff_out_of_step(now) {
+            Ok(true) => {
+                self.earliest.send_modify(|earliest| {
+                    *earliest = Some(earliest.map_or(now, |at| at.min(now)));
+                });
+            }
+            Ok(false) => {}
+            Err(error) => {
+                warn!(%error, "The on-call hand-off deadline could not be read; it is looked at with the next due deadline.");
+            }
+        }
     }
 
     /// After a flush that changed overrides: the one source hears the engine's book.
