@@ -13,6 +13,10 @@ use crate::domain::rotation::{
     FixedOnCall, OnCallBook, OnCallRole, RawRotation, Rotation, validate_rotation_set,
 };
 
+/// The most `[[rotations]]` tables: far more than any team has, and every incident that
+/// opens asks each of them who holds it.
+pub(super) const MAX_ROTATIONS: usize = 100;
+
 /// The on-call book the config describes, with every problem pushed by key path. A role
 /// with neither a rotation nor an `[oncall]` entry falls back to the first configured person
 /// holding that role, except the duty manager: without one named, every duty manager is
@@ -25,7 +29,13 @@ pub(super) fn oncall_book(
     problems: &mut Vec<String>,
 ) -> OnCallBook {
     let mut parsed = Vec::new();
-    for (index, config) in rotations.iter().enumerate() {
+    if rotations.len() > MAX_ROTATIONS {
+        problems.push(format!(
+            "rotations: {} tables; at most {MAX_ROTATIONS} (one per role, or per role and services)",
+            rotations.len()
+        ));
+    }
+    for (index, config) in rotations.iter().enumerate().take(MAX_ROTATIONS) {
         let key = format!("rotations[{index}]");
         let mut participants = Vec::new();
         for (position, name) in config.participants.iter().enumerate() {
@@ -240,6 +250,28 @@ mod tests {
                 "{name}: {problems:#?}"
             );
         }
+    }
+
+    #[test]
+    fn too_many_rotations_are_refused() {
+        let many: Vec<RotationConfig> = (0..=MAX_ROTATIONS)
+            .map(|_| rotation("commander", &["alice"]))
+            .collect();
+        let mut problems = Vec::new();
+        oncall_book(
+            &OncallSection::default(),
+            &many,
+            &people(),
+            false,
+            &mut problems,
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|problem| problem.starts_with("rotations: 101 tables; at most 100")),
+            "{:#?}",
+            &problems[..3]
+        );
     }
 
     #[test]
