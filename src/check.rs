@@ -74,6 +74,7 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     None => "the built-in console (no Discord token)".to_owned(),
                 },
             });
+            findings.push(oncall_finding(&settings));
             findings.push(Finding {
                 ok: true,
                 what: "reminders".to_owned(),
@@ -307,6 +308,52 @@ fn check_files(
         });
     }
     findings
+}
+
+/// Who is on call, as configured: each role's rotation (participants, zone, services) or
+/// fixed holder, and the duty manager rule when nobody is named.
+fn oncall_finding(settings: &Settings) -> Finding {
+    use crate::domain::rotation::OnCallRole;
+    let book = &settings.policy.oncall;
+    let mut parts = Vec::new();
+    for role in OnCallRole::ALL {
+        let rotations: Vec<String> = book
+            .rotations
+            .iter()
+            .filter(|rotation| rotation.role() == role)
+            .map(|rotation| {
+                let names: Vec<&str> = rotation
+                    .participants()
+                    .iter()
+                    .map(|participant| participant.0.as_str())
+                    .collect();
+                let services = if rotation.services().is_empty() {
+                    String::new()
+                } else {
+                    format!(" for {}", rotation.services().join(", "))
+                };
+                format!(
+                    "rotation of {} in {}{services}",
+                    names.join(", "),
+                    rotation.time_zone().name()
+                )
+            })
+            .collect();
+        let described = match (rotations.is_empty(), book.fixed.0.get(&role)) {
+            (false, _) => rotations.join("; "),
+            (true, Some(holder)) => holder.0.clone(),
+            (true, None) if role == OnCallRole::DutyManager => {
+                "nobody named, every duty manager is called".to_owned()
+            }
+            (true, None) => "nobody".to_owned(),
+        };
+        parts.push(format!("{} {described}", role.as_str()));
+    }
+    Finding {
+        ok: true,
+        what: "on call".to_owned(),
+        detail: parts.join("; "),
+    }
 }
 
 #[cfg(test)]

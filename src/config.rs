@@ -16,7 +16,6 @@ use crate::credentials::TokenHash;
 use crate::domain::access::{Person, PersonRole};
 use crate::domain::decide::Policy;
 use crate::domain::ids::UserId;
-use crate::domain::incident::{IncidentRole, Roles};
 use crate::domain::severity::{Severity, SeverityMapping};
 
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
@@ -496,37 +495,13 @@ impl Settings {
             });
         }
 
-        let mut oncall = Roles::default();
-        for role in IncidentRole::ALL {
-            let configured = match role {
-                IncidentRole::Commander => file.oncall.commander.as_ref(),
-                IncidentRole::Communications => file.oncall.communications.as_ref(),
-                IncidentRole::Operations => file.oncall.operations.as_ref(),
-            };
-            let user = match configured {
-                Some(name) => {
-                    // With Discord, on-call people may be named by their Discord user id.
-                    let discord_id = discord.is_some() && parse_snowflake(name).is_some();
-                    // A linked user is named by their console name or their Discord id.
-                    let known = people
-                        .iter()
-                        .find(|p| p.id.0 == *name || p.display_name == *name);
-                    if !discord_id && known.is_none() {
-                        problems.push(format!(
-                            "oncall.{}: \"{name}\" is not one of the configured users",
-                            role.as_str()
-                        ));
-                    }
-                    Some(known.map_or_else(|| UserId(name.clone()), |p| p.id.clone()))
-                }
-                // Without an explicit rota, the first person holding the role is on call.
-                None => people
-                    .iter()
-                    .find(|p| p.roles.iter().any(|r| r.on_call_role() == Some(role)))
-                    .map(|p| p.id.clone()),
-            };
-            oncall.set(role, user);
-        }
+        let oncall = rotations::oncall_book(
+            &file.oncall,
+            &file.rotations,
+            &people,
+            discord.is_some(),
+            &mut problems,
+        );
 
         let read_token = match file
             .api
@@ -632,17 +607,7 @@ impl Settings {
                 severity: mapping,
                 min_incident_severity,
                 auto_resolve: file.incidents.auto_resolve,
-                oncall: crate::domain::rotation::OnCallBook::fixed(
-                    crate::domain::rotation::FixedOnCall(
-                        crate::domain::rotation::OnCallRole::ALL
-                            .into_iter()
-                            .filter_map(|role| {
-                                let user = oncall.get(role.incident_role()?)?;
-                                Some((role, user.clone()))
-                            })
-                            .collect(),
-                    ),
-                ),
+                oncall,
                 time_zone,
                 ack_reminder: ack_reminder
                     .and_then(|interval| chrono::Duration::from_std(interval).ok()),
@@ -749,6 +714,7 @@ fn parse_duration(
 mod actions;
 mod discord;
 mod file;
+mod rotations;
 mod status;
 mod tasks;
 

@@ -693,3 +693,35 @@ notice-task-escalated-unassigned-nobody = ⏰ { $count ->
     } nobody assigned ({ $tasks }), and nobody is { $role } to follow up.
 cmd-task-list-opt-page = Which page ({ $min }–{ $max })
 cmd-task-list-opt-page-name = page
+# --- on-call rotations ---
+action-oncall-override = override who is on call
+reply-oncall-override-duty-managers = Only duty managers (by [[users]] roles or [discord.roles]) may override who is on call.
+reply-oncall-header = On call now (times in { $zone }):
+reply-oncall-role = { $role }: { $holder } ({ $source ->
+    [override] override
+    [fixed] fixed
+   *[rotation] rotation
+})
+reply-oncall-role-next = { $role }: { $holder } ({ $source ->
+    [override] override
+    [fixed] fixed
+   *[rotation] rotation
+}), then { $next } from { $at }
+reply-oncall-role-until = { $role }: { $holder } ({ $source ->
+    [override] override
+    [fixed] fixed
+   *[rotation] rotation
+}) until { $at }, then nobody
+reply-oncall-nobody = { $role }: nobody
+reply-oncall-every-duty-manager = { $role }: nobody named; every duty manager is called
+reply-oncall-services = For { $services } only:
+reply-oncall-unknown-user = "{ $user }" is not someone warroom knows; name a configured user (or, on Discord, pick a member).
+reply-oncall-until-not-a-time = "{ $until }" is neither a duration such as 4h nor a time such as 2026-12-02 09:00.
+reply-oncall-until-past = "{ $until }" is not in the future; give a duration such as 4h or a later time.
+reply-oncall-until-too-far = "{ $until }" is more than { $days } days ahead; an override covers a shift, change the rotation for longer.
+reply-oncall-too-many-overrides = There are already { $max } overrides in force; wait for some to end.
+reply-oncall-override-set = { $user } is on call as { $role } until { $until }.
+announce-oncall-override = { $by } put { $user } on call as { $role } until { $until }.
+announce-oncall-handoff = On-call hand-off: { $user } is now on call as { $role }.
+announce-oncall-handoff-services = On-call hand-off for { $services }: { $user } is now on call as { $role }.
+announce-oncall-handoff-nobody = On-call hand-off: nobody is on call as { $role } any more.

@@ -616,3 +616,35 @@ notice-task-escalated-unassigned = ⏰ 有 { $count } 个逾期任务无人负�
 notice-task-escalated-unassigned-nobody = ⏰ 有 { $count } 个逾期任务无人负责（{ $tasks }），但目前没有{ $role }可以跟进。
 cmd-task-list-opt-page = 第几页（{ $min }–{ $max }）
 cmd-task-list-opt-page-name = page
+# --- on-call rotations ---
+action-oncall-override = 调整值班
+reply-oncall-override-duty-managers = 只有值班经理（[[users]] 角色或 [discord.roles]）可以调整值班。
+reply-oncall-header = 当前值班（时间为 { $zone }）：
+reply-oncall-role = { $role }：{ $holder }（{ $source ->
+    [override] 临时替班
+    [fixed] 固定
+   *[rotation] 轮值
+}）
+reply-oncall-role-next = { $role }：{ $holder }（{ $source ->
+    [override] 临时替班
+    [fixed] 固定
+   *[rotation] 轮值
+}），{ $at } 起由 { $next } 接班
+reply-oncall-role-until = { $role }：{ $holder }（{ $source ->
+    [override] 临时替班
+    [fixed] 固定
+   *[rotation] 轮值
+}）至 { $at }，之后无人值班
+reply-oncall-nobody = { $role }：无人值班
+reply-oncall-every-duty-manager = { $role }：未指定，将通知所有值班经理
+reply-oncall-services = 仅限 { $services }：
+reply-oncall-unknown-user = warroom 不认识“{ $user }”；请指定已配置的用户（Discord 上请选择成员）。
+reply-oncall-until-not-a-time = “{ $until }”既不是时长（如 4h）也不是时间（如 2026-12-02 09:00）。
+reply-oncall-until-past = “{ $until }”不在将来；请给出时长（如 4h）或更晚的时间。
+reply-oncall-until-too-far = “{ $until }”超过 { $days } 天之后；临时替班只覆盖一个班次，更长请修改轮值。
+reply-oncall-too-many-overrides = 当前已有 { $max } 条临时替班生效；请等部分结束后再试。
+reply-oncall-override-set = { $user } 作为{ $role }值班，直到 { $until }。
+announce-oncall-override = { $by } 安排 { $user } 作为{ $role }值班，直到 { $until }。
+announce-oncall-handoff = 值班交接：{ $user } 现在是{ $role }。
+announce-oncall-handoff-services = 值班交接（{ $services }）：{ $user } 现在是{ $role }。
+announce-oncall-handoff-nobody = 值班交接：{ $role }现已无人值班。

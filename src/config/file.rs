@@ -40,6 +40,7 @@ pub(super) struct ConfigFile {
     pub(super) incidents: IncidentsSection,
     pub(super) chat: ChatSection,
     pub(super) oncall: OncallSection,
+    pub(super) rotations: Vec<RotationConfig>,
     pub(super) users: Vec<UserConfig>,
     pub(super) log: LogSection,
     pub(super) discord: DiscordSection,
@@ -167,6 +168,20 @@ pub(super) struct OncallSection {
     pub(super) commander: Option<String>,
     pub(super) communications: Option<String>,
     pub(super) operations: Option<String>,
+    pub(super) duty_manager: Option<String>,
+}
+
+/// One `[[rotations]]` table. Every key defaults to empty so a missing one is reported by
+/// its key path (`rotations[0].handoff: …`) rather than as a TOML error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RotationConfig {
+    pub(super) role: String,
+    pub(super) participants: Vec<String>,
+    pub(super) handoff: String,
+    pub(super) time_zone: String,
+    pub(super) start: String,
+    pub(super) services: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -83,6 +83,12 @@ pub fn parse_typed(text: &str) -> Result<Command, ParseError> {
             .join(", ");
         let (sub, rest) = next_word(rest);
         let sub = sub.to_lowercase();
+        // A bare `/oncall` asks who is on call: `/oncall show`.
+        let sub = if sub.is_empty() && command == "oncall" {
+            "show".to_owned()
+        } else {
+            sub
+        };
         let leaf = candidates
             .iter()
             .find(|leaf| leaf.path.get(1).is_some_and(|s| *s == sub))

@@ -544,52 +544,9 @@ fn local_instant(zone: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
     })
 }
 
-/// Everything that says who is on call: the rotations, the `[oncall]` entries and the
-/// overrides in force. Cheap to clone (shared lists); the engine takes a fresh one before each
-/// step, so a decision never sees half an update.
-#[derive(Debug, Clone, Default)]
-pub struct OnCallBook {
-    pub rotations: std::sync::Arc<Vec<Rotation>>,
-    pub fixed: FixedOnCall,
-    pub overrides: std::sync::Arc<Vec<Override>>,
-}
+mod book;
 
-impl OnCallBook {
-    /// A book of fixed holders only (no rotations, no overrides).
-    pub fn fixed(fixed: FixedOnCall) -> OnCallBook {
-        OnCallBook {
-            fixed,
-            ..OnCallBook::default()
-        }
-    }
-
-    /// Who holds each role at `now` for an incident of `service`.
-    pub fn at(&self, service: Option<&str>, now: DateTime<Utc>) -> OnCallNow {
-        on_call_at(&self.rotations, &self.overrides, &self.fixed, service, now)
-    }
-
-    /// The incident roles an incident of `service` opening at `now` takes.
-    pub fn roles(
-        &self,
-        service: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> crate::domain::incident::Roles {
-        let mut roles = crate::domain::incident::Roles::default();
-        for held in self.at(service, now).roles {
-            if let Some(role) = held.role.incident_role() {
-                roles.set(role, Some(held.holder));
-            }
-        }
-        roles
-    }
-
-    /// The duty manager on call for `service` at `now`; `None` means every duty manager.
-    pub fn duty_manager(&self, service: Option<&str>, now: DateTime<Utc>) -> Option<UserId> {
-        self.at(service, now)
-            .holder(OnCallRole::DutyManager)
-            .cloned()
-    }
-}
+pub use book::{HandoffChange, MAX_OVERRIDE_DAYS, OnCallBook, UntilError, parse_until};
 
 #[cfg(test)]
 mod tests;

@@ -28,6 +28,8 @@ pub(super) struct AfterFlush {
     has_effects: bool,
     deadlines_changed: bool,
     queues_jobs: bool,
+    /// `/oncall override`s were recorded or removed: the on-call source hears of them.
+    overrides_changed: bool,
 }
 
 /// Flushes a committed group and answers its callers; what to publish when the flush held.
@@ -77,8 +79,9 @@ impl Engine {
         self.by_group = by_group;
         self.sequences.clear();
         self.loaded_generation = generation;
-        self.stale = false;
         self.publish_earliest();
+        self.load_overrides()?;
+        self.stale = false;
         Ok(())
     }
 
@@ -132,6 +135,7 @@ impl Engine {
             .effects
             .iter()
             .any(|effect| !matches!(effect, crate::domain::effect::Effect::RefreshCard { .. }));
+        let overrides_changed = !batch.overrides.is_empty();
         let queues_jobs = batch
             .jobs
             .iter()
@@ -146,6 +150,7 @@ impl Engine {
                     has_effects,
                     deadlines_changed,
                     queues_jobs,
+                    overrides_changed,
                 },
             }),
             Err(error) => {
@@ -179,6 +184,9 @@ impl Engine {
         }
         if after.queues_jobs {
             self.jobs_wake.notify_one();
+        }
+        if after.overrides_changed {
+            self.publish_overrides();
         }
     }
 

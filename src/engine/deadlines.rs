@@ -88,6 +88,9 @@ impl Engine {
         if let Err(error) = self.fire_due(pending, now) {
             warn!(%error, "Due deadlines could not be read; they fire on the next try.");
         }
+        if let Err(error) = self.keep_handoff_in_step(pending, now) {
+            warn!(%error, "The on-call hand-off deadline could not be read; it is looked at on the next try.");
+        }
         Box::new(|_| {})
     }
 

@@ -225,6 +225,7 @@ impl Engine {
         let mut pending = Pending::default();
         let mut deferred: Vec<Deferred> = Vec::new();
         let mut closed = false;
+        self.nudge_handoff();
         loop {
             if closed && deferred.is_empty() {
                 break;

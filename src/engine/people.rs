@@ -108,6 +108,16 @@ impl People {
         ids
     }
 
+    /// The id of the person shown as `name` (a console user typed by name who is linked to
+    /// a Discord id), configured people first.
+    pub fn id_by_name(&self, name: &str) -> Option<UserId> {
+        self.configured
+            .values()
+            .chain(self.introduced.values().map(|(person, _)| person))
+            .find(|person| person.display_name == name)
+            .map(|person| person.id.clone())
+    }
+
     /// The display name of a person, if known and not blank.
     pub fn display_name(&self, user: &UserId) -> Option<String> {
         self.get(user)

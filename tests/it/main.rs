@@ -31,6 +31,7 @@ mod http_limits;
 mod identity;
 mod intake;
 mod jobs;
+mod oncall;
 mod output_safety;
 mod probe;
 mod restart;

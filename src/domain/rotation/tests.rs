@@ -558,3 +558,230 @@ fn holder_at_gives_up_past_the_counting_bound() {
         "about 87,700 hand-offs"
     );
 }
+
+#[test]
+fn parse_until_takes_durations_local_times_and_rfc3339_and_names_bad_ones() {
+    let now = utc("2026-11-21T10:00:00Z");
+    let shanghai: Tz = "Asia/Shanghai".parse().unwrap();
+    let berlin: Tz = "Europe/Berlin".parse().unwrap();
+    type Case = (&'static str, Tz, Result<DateTime<Utc>, UntilError>);
+    let cases: Vec<Case> = vec![
+        ("4h", shanghai, Ok(utc("2026-11-21T14:00:00Z"))),
+        (" 30m ", shanghai, Ok(utc("2026-11-21T10:30:00Z"))),
+        (
+            "2026-11-22 09:00",
+            shanghai,
+            Ok(utc("2026-11-22T01:00:00Z")),
+        ),
+        ("2026-11-22T09:00", berlin, Ok(utc("2026-11-22T08:00:00Z"))),
+        (
+            "2026-11-22T09:00:00+08:00",
+            berlin,
+            Ok(utc("2026-11-22T01:00:00Z")),
+        ),
+        (
+            "tomorrow",
+            shanghai,
+            Err(UntilError::NotATime("tomorrow".into())),
+        ),
+        (
+            "2026-11-21 08:00",
+            shanghai,
+            Err(UntilError::InPast("2026-11-21 08:00".into())),
+        ),
+        ("0s", shanghai, Err(UntilError::InPast("0s".into()))),
+        ("31days", shanghai, Err(UntilError::TooFar("31days".into()))),
+    ];
+    for (text, zone, expected) in cases {
+        assert_eq!(parse_until(text, zone, now), expected, "{text}");
+    }
+    // In a skipped local hour (Berlin, 2027-03-28 02:30) the override ends where the gap
+    // does, as hand-offs do.
+    let spring = utc("2027-03-27T12:00:00Z");
+    assert_eq!(
+        parse_until("2027-03-28 02:30", berlin, spring),
+        Ok(utc("2027-03-28T01:00:00Z"))
+    );
+}
+
+fn book(
+    rotations: Vec<Rotation>,
+    overrides: Vec<Override>,
+    fixed: &[(OnCallRole, &str)],
+) -> OnCallBook {
+    OnCallBook {
+        rotations: std::sync::Arc::new(rotations),
+        fixed: FixedOnCall(
+            fixed
+                .iter()
+                .map(|(role, name)| (*role, user(name)))
+                .collect(),
+        ),
+        overrides: std::sync::Arc::new(overrides),
+    }
+}
+
+#[test]
+fn next_change_is_the_earliest_handoff_start_or_override_boundary() {
+    // Mondays 09:00 Shanghai (01:00 UTC); 2026-11-21 is a Saturday.
+    let weekly = rotation(
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
+    let later_start = rotation(
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-12-07T09:00:00+08:00",
+    );
+    let now = utc("2026-11-21T10:00:00Z");
+    let cover = |from: &str, until: &str| Override {
+        role: OnCallRole::Operations,
+        user: user("zoe"),
+        from: utc(from),
+        until: utc(until),
+    };
+    let cases: Vec<(&str, OnCallBook, Option<DateTime<Utc>>)> = vec![
+        (
+            "fixed only: nothing changes",
+            book(vec![], vec![], &[(OnCallRole::Commander, "alice")]),
+            None,
+        ),
+        (
+            "the rotation's next Monday",
+            book(vec![weekly.clone()], vec![], &[]),
+            Some(utc("2026-11-23T01:00:00Z")),
+        ),
+        (
+            "a rotation not started yet starts",
+            book(vec![later_start], vec![], &[]),
+            Some(utc("2026-12-07T01:00:00Z")),
+        ),
+        (
+            "an override ending before the hand-off",
+            book(
+                vec![weekly.clone()],
+                vec![cover("2026-11-21T09:00:00Z", "2026-11-21T14:00:00Z")],
+                &[],
+            ),
+            Some(utc("2026-11-21T14:00:00Z")),
+        ),
+        (
+            "an override starting later",
+            book(
+                vec![weekly.clone()],
+                vec![cover("2026-11-22T00:00:00Z", "2026-11-24T00:00:00Z")],
+                &[],
+            ),
+            Some(utc("2026-11-22T00:00:00Z")),
+        ),
+        (
+            "an ended override counts for nothing",
+            book(
+                vec![weekly],
+                vec![cover("2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z")],
+                &[],
+            ),
+            Some(utc("2026-11-23T01:00:00Z")),
+        ),
+    ];
+    for (name, book, expected) in cases {
+        assert_eq!(book.next_change_after(now), expected, "{name}");
+    }
+}
+
+#[test]
+fn changes_between_name_the_roles_whose_holder_changed() {
+    let weekly = rotation(
+        "0 0 9 * * Mon",
+        "Asia/Shanghai",
+        "2026-11-02T09:00:00+08:00",
+    );
+    let scoped = rotation_for("operations", &["olga", "oscar"], &["checkout-api"]);
+    let handoff = utc("2026-11-23T01:00:00Z");
+    let before = handoff - Duration::milliseconds(1);
+    let cover = Override {
+        role: OnCallRole::DutyManager,
+        user: user("dora"),
+        from: utc("2026-11-20T00:00:00Z"),
+        until: handoff,
+    };
+    let book = book(
+        vec![weekly, scoped],
+        vec![cover],
+        &[(OnCallRole::Operations, "bob")],
+    );
+    let changes = book.changes_between(before, handoff);
+    // The commander rotation's third hand-off since start wraps to a; the override on the
+    // duty manager ended with nobody after it; operations for every service is fixed, so
+    // only the checkout-api rotation (olga → oscar) changed there.
+    assert_eq!(
+        changes,
+        vec![
+            HandoffChange {
+                role: OnCallRole::Commander,
+                services: vec![],
+                holder: Some(user("a")),
+            },
+            HandoffChange {
+                role: OnCallRole::DutyManager,
+                services: vec![],
+                holder: None,
+            },
+            HandoffChange {
+                role: OnCallRole::Operations,
+                services: vec!["checkout-api".to_owned()],
+                holder: Some(user("oscar")),
+            },
+        ]
+    );
+    // Nothing changes between two instants of one shift.
+    assert!(
+        book.changes_between(handoff, handoff + Duration::hours(1))
+            .is_empty()
+    );
+}
+
+#[test]
+fn with_override_replaces_the_same_start_and_drops_the_ended() {
+    let now = utc("2026-11-21T10:00:00Z");
+    let entry = |who: &str, from: &str, until: &str| Override {
+        role: OnCallRole::Commander,
+        user: user(who),
+        from: utc(from),
+        until: utc(until),
+    };
+    let ended = entry("old", "2026-11-20T00:00:00Z", "2026-11-21T09:00:00Z");
+    let running = entry("run", "2026-11-21T08:00:00Z", "2026-11-21T12:00:00Z");
+    let same_start = entry("first", "2026-11-21T10:00:00Z", "2026-11-21T11:00:00Z");
+    let base = book(
+        vec![],
+        vec![ended.clone(), running.clone(), same_start],
+        &[],
+    );
+    assert_eq!(base.ended_overrides(now), vec![ended]);
+    let replaced = entry("second", "2026-11-21T10:00:00Z", "2026-11-21T13:00:00Z");
+    let next = base.with_override(replaced.clone(), now);
+    assert_eq!(next.overrides.as_ref(), &vec![running.clone(), replaced]);
+    assert_eq!(
+        next.at(None, now).holder(OnCallRole::Commander),
+        Some(&user("second"))
+    );
+    assert_eq!(base.without_ended(now).overrides.len(), 2);
+}
+
+#[test]
+fn bare_oncall_is_show_and_override_takes_role_user_and_until() {
+    use crate::domain::command::Command;
+    use crate::domain::command_text::parse_typed;
+    assert_eq!(parse_typed("/oncall"), Ok(Command::OnCall));
+    assert_eq!(parse_typed("/oncall show"), Ok(Command::OnCall));
+    assert_eq!(
+        parse_typed("/oncall override commander @dave 4h"),
+        Ok(Command::OnCallOverride {
+            role: OnCallRole::Commander,
+            user: user("dave"),
+            until: "4h".to_owned(),
+        })
+    );
+}
