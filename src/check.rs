@@ -86,6 +86,7 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     None => "off ([incidents] ack_reminder unset)".to_owned(),
                 },
             });
+            findings.push(escalation_finding(&settings));
             let probes = &settings.policy.probes;
             findings.push(Finding {
                 ok: true,
@@ -415,5 +416,91 @@ mod tests {
         ] {
             assert!(line.contains(needle), "{needle} missing from:\n{report}");
         }
+    }
+}
+
+/// What escalation will do: the severities with a policy and their steps, quiet hours, and
+/// where pages go (the address only; the token is never shown).
+fn escalation_finding(settings: &Settings) -> Finding {
+    let policy = &settings.policy;
+    let mut parts: Vec<String> = policy
+        .escalation
+        .iter()
+        .map(|escalation| {
+            let severities: Vec<String> = escalation
+                .severities
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let steps: Vec<String> = escalation
+                .steps
+                .iter()
+                .map(|step| {
+                    let mut how = vec!["room"];
+                    if step.here {
+                        how.push("@here");
+                    }
+                    if step.direct {
+                        how.push("direct");
+                    }
+                    if step.page {
+                        how.push("page");
+                    }
+                    format!(
+                        "{} min → {} ({}){}",
+                        step.after.num_minutes(),
+                        step.notify
+                            .iter()
+                            .map(|role| role.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        how.join(", "),
+                        if step.repeat > 0 {
+                            format!(" ×{}", step.repeat + 1)
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect();
+            format!("{}: {}", severities.join("/"), steps.join("; "))
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push("no [[escalation]] (the acknowledgement reminder, if on, is step one)".to_owned());
+    }
+    if let Some(quiet) = &policy.quiet_hours {
+        parts.push(format!(
+            "quiet hours {}–{} {} hold direct messages and pages of {}",
+            quiet.from.format("%H:%M"),
+            quiet.to.format("%H:%M"),
+            quiet.time_zone,
+            quiet
+                .severities
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    parts.push(match &settings.paging {
+        // Scheme, host and path only: a query may hold a secret.
+        Some(paging) => format!(
+            "pages go to {}://{}{}{}",
+            paging.webhook_url.scheme(),
+            paging.webhook_url.host_str().unwrap_or(""),
+            paging.webhook_url.path(),
+            if paging.token.is_some() {
+                " with a bearer token"
+            } else {
+                ""
+            }
+        ),
+        None => "no pager ([paging] unset)".to_owned(),
+    });
+    Finding {
+        ok: true,
+        what: "escalation".to_owned(),
+        detail: parts.join("; "),
     }
 }

@@ -135,6 +135,12 @@ impl I18n {
                     },
                 ),
                 Arg::Call { id } => placeholder(&mut held, Span::Call(id.clone())),
+                Arg::Calls { ids } => FluentValue::from(
+                    ids.iter()
+                        .map(|id| placeholder_text(&mut held, Span::Call(id.clone())))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
             };
             fluent_args.set(name.as_str(), value);
         }
@@ -229,11 +235,12 @@ const PLACEHOLDER_OPEN: char = '\u{E000}';
 const PLACEHOLDER_CLOSE: char = '\u{E001}';
 
 fn placeholder(held: &mut Vec<Span>, span: Span) -> FluentValue<'static> {
+    FluentValue::from(placeholder_text(held, span))
+}
+
+fn placeholder_text(held: &mut Vec<Span>, span: Span) -> String {
     held.push(span);
-    FluentValue::from(format!(
-        "{PLACEHOLDER_OPEN}{}{PLACEHOLDER_CLOSE}",
-        held.len() - 1
-    ))
+    format!("{PLACEHOLDER_OPEN}{}{PLACEHOLDER_CLOSE}", held.len() - 1)
 }
 
 /// Splits Fluent's output into own text and the held spans its placeholders stand for.

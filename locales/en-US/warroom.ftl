@@ -617,3 +617,21 @@ cmd-oncall-override-opt-user-name = user
 cmd-oncall-override-opt-until = Until when: a duration (4h) or a time (2026-12-02 09:00)
 cmd-oncall-override-opt-until-name = until
 cmd-oncall-override-example = ↳ e.g. /oncall override commander @dave 4h
+
+# --- escalation ---
+notice-escalation = ⏫ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }: escalation step { $step } calls { $people }. Please acknowledge with /incident ack (call { $number } of { $max }).
+notice-escalation-here = ⏫ Everyone here: { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }: escalation step { $step } calls { $people }. Please acknowledge with /incident ack (call { $number } of { $max }).
+notice-escalation-nobody = ⏫ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }, and nobody holds the roles escalation step { $step } calls: assign them with /incident role (call { $number } of { $max }).
+dm-escalation-step = ⏫ { $incident } ({ $severity }, { $title }) is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }; escalation step { $step } calls you. Please open its room and acknowledge with /incident ack.

@@ -51,6 +51,9 @@ pub(super) struct ConfigFile {
     pub(super) kubernetes: actions::KubernetesSection,
     pub(super) prometheus: Option<actions::PrometheusSection>,
     pub(super) logs: Option<actions::LogsSection>,
+    pub(super) escalation: Vec<escalation::EscalationTable>,
+    pub(super) quiet_hours: Option<escalation::QuietHoursSection>,
+    pub(super) paging: Option<escalation::PagingSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]

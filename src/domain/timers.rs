@@ -13,15 +13,13 @@ use crate::domain::reminder;
 mod escalation;
 mod status;
 
-pub use escalation::{escalation_on_open, escalation_on_transition};
+pub use escalation::{escalation_on_open, escalation_policy_of, escalation_on_transition};
 pub use status::{status_on_open, status_on_transition};
 
 /// The deadlines to set when `incident` opens at `now`.
 pub fn on_open(policy: &Policy, incident: &Incident, now: DateTime<Utc>) -> Vec<DeadlineChange> {
-    let mut changes: Vec<DeadlineChange> = reminder::arm_on_open(policy, incident, now)
-        .into_iter()
-        .collect();
-    changes.extend(escalation_on_open(policy, incident, now));
+    // The acknowledgement reminder is escalation step one (`escalation_on_open`).
+    let mut changes = escalation_on_open(policy, incident, now);
     changes.extend(status_on_open(policy, incident, now));
     changes
 }
@@ -33,7 +31,8 @@ pub fn on_transition(
     from: IncidentState,
     now: DateTime<Utc>,
 ) -> Vec<DeadlineChange> {
-    let mut changes: Vec<DeadlineChange> = reminder::on_transition(policy, incident, from, now)
+    // A reminder stored by an earlier version goes when the incident leaves `triggered`.
+    let mut changes: Vec<DeadlineChange> = reminder::cancel_on_transition(incident, from)
         .into_iter()
         .collect();
     changes.extend(escalation_on_transition(policy, incident, from, now));
