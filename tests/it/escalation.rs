@@ -187,3 +187,49 @@ async fn quiet_hours_hold_a_sev3_direct_message_and_page_until_they_end() {
     let page = pager.wait_for_key("page:INC-20261121-001:1:0").await;
     assert_eq!(page.body["severity"], json!("sev3"));
 }
+
+/// Down from 10:00 to 10:40 (a crash, nothing flushed by a clean stop): step one (due
+/// 10:05) and step two (due 10:15, its repeat due 10:30) each fire once, in due order, and
+/// step two's next repeat is due 15 minutes after the restart, not at once.
+#[tokio::test]
+async fn after_a_crash_each_missed_step_fires_once_in_due_order_and_repeats_re_arm_from_now() {
+    let pager = PageReceiver::start(&[]).await;
+    let mut bot = TestBot::spawn_with(&config(&pager.url)).await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout", "critical").await;
+    bot.room_of(incident).await;
+    let resumed = start_time() + minutes(40);
+    bot.clock.set(resumed);
+    bot.crash_and_start().await;
+
+    let fired = wait_for_steps(&bot, incident, 2).await;
+    let got: Vec<(Value, Value, DateTime<Utc>)> = fired
+        .iter()
+        .map(|entry| (entry["step"].clone(), entry["repeat"].clone(), at(entry)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (json!(1), json!(0), resumed),
+            (json!(2), json!(0), resumed)
+        ]
+    );
+    bot.advance(minutes(15));
+    let all = wait_for_steps(&bot, incident, 3).await;
+    assert_eq!(all.len(), 3, "{all:#?}");
+    assert_eq!(all[2]["repeat"], json!(1));
+    assert_eq!(at(&all[2]), resumed + minutes(15));
+    pager.wait_for_key("page:INC-20261121-001:2:1").await;
+    let keys: Vec<Option<String>> = pager
+        .received()
+        .into_iter()
+        .map(|page| page.idempotency_key)
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            Some("page:INC-20261121-001:2:0".to_owned()),
+            Some("page:INC-20261121-001:2:1".to_owned())
+        ]
+    );
+}
