@@ -26,7 +26,9 @@ pub enum PageError {
     #[error("the pager is unavailable ({0}); the page is retried")]
     Retry(String),
     /// The pager refused warroom's token (401 or 403): no retry can cure it.
-    #[error("the pager refused warroom's token (HTTP {0}); check paging.token or WARROOM_PAGING_TOKEN")]
+    #[error(
+        "the pager refused warroom's token (HTTP {0}); check paging.token or WARROOM_PAGING_TOKEN"
+    )]
     Unauthorized(u16),
     /// The pager refused the page itself (another 4xx).
     #[error("the pager refused the page (HTTP {0})")]

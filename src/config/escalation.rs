@@ -103,7 +103,13 @@ pub(super) fn escalation_settings(
     let paging = paging_settings(paging, env_paging_token, problems);
     let pages = policies
         .iter()
-        .flat_map(|policy| policy.steps.iter().enumerate().map(move |step| (policy, step)))
+        .flat_map(|policy| {
+            policy
+                .steps
+                .iter()
+                .enumerate()
+                .map(move |step| (policy, step))
+        })
         .find(|(_, (_, step))| step.page);
     if paging.is_none()
         && let Some((policy, (index, _))) = pages
@@ -313,6 +319,10 @@ severities = ["sev3", "sev4"]
         let problems = load("[paging]\nwebhook_url = \"https://user:pw-secret@pager.example/\"\n")
             .err()
             .unwrap();
-        assert!(problems.iter().all(|problem| !problem.contains("pw-secret")));
+        assert!(
+            problems
+                .iter()
+                .all(|problem| !problem.contains("pw-secret"))
+        );
     }
 }

@@ -130,7 +130,11 @@ async fn a_sev1_escalates_at_5_and_15_minutes_stops_on_ack_and_starts_again_on_r
     fire(&bot, "fp-w", "search", "critical").await;
     bot.advance(minutes(5));
     wait_for_steps(&bot, witness, 1).await;
-    assert_eq!(steps(&bot, incident).await.len(), 2, "nothing after the ack");
+    assert_eq!(
+        steps(&bot, incident).await.len(),
+        2,
+        "nothing after the ack"
+    );
     assert_eq!(pager.received().len(), 1, "no page after the ack");
 
     // Resolved and reopened: someone must acknowledge again, so escalation starts over.
@@ -209,10 +213,7 @@ async fn after_a_crash_each_missed_step_fires_once_in_due_order_and_repeats_re_a
         .collect();
     assert_eq!(
         got,
-        vec![
-            (json!(1), json!(0), resumed),
-            (json!(2), json!(0), resumed)
-        ]
+        vec![(json!(1), json!(0), resumed), (json!(2), json!(0), resumed)]
     );
     bot.advance(minutes(15));
     let all = wait_for_steps(&bot, incident, 3).await;

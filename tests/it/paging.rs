@@ -84,7 +84,10 @@ impl PageReceiver {
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        panic!("timed out waiting for page {key}; got {:#?}", self.received());
+        panic!(
+            "timed out waiting for page {key}; got {:#?}",
+            self.received()
+        );
     }
 }
 

@@ -228,11 +228,9 @@ fn room_message(firing: &EscalationFiring<'_>, action: &StepAction, people: &[Us
     let msg = match (firing.policy.origin, people) {
         (PolicyOrigin::AckReminder, []) => Msg::new("notice-ack-reminder-nobody"),
         (PolicyOrigin::AckReminder, [one]) => Msg::new("notice-ack-reminder-one").call("user", one),
-        (PolicyOrigin::AckReminder, [commander, operations, ..]) => {
-            Msg::new("notice-ack-reminder")
-                .call("commander", commander)
-                .call("operations", operations)
-        }
+        (PolicyOrigin::AckReminder, [commander, operations, ..]) => Msg::new("notice-ack-reminder")
+            .call("commander", commander)
+            .call("operations", operations),
         (PolicyOrigin::Configured, []) => {
             Msg::new("notice-escalation-nobody").number("step", u64::from(action.step))
         }

@@ -284,8 +284,17 @@ fn each_firing_sets_the_next_repeat_until_the_last() {
     );
     // Two hours late: one firing, the next one `after` from now.
     let late = at("2026-11-21T12:00:00Z");
-    let action = decide_step(&policy, incident(), 2, 0, Triggered, Severity::Sev1, late, None)
-        .expect("fires");
+    let action = decide_step(
+        &policy,
+        incident(),
+        2,
+        0,
+        Triggered,
+        Severity::Sev1,
+        late,
+        None,
+    )
+    .expect("fires");
     assert_eq!(
         action.next.map(|next| next.due),
         Some(late + Duration::minutes(15))

@@ -49,13 +49,23 @@ pub fn escalation_on_transition(
     now: DateTime<Utc>,
 ) -> Vec<DeadlineChange> {
     let escalation = escalation_policy_of(policy, incident);
-    let change =
-        escalation::on_transition(escalation.as_deref(), incident.id, from, incident.state, now);
+    let change = escalation::on_transition(
+        escalation.as_deref(),
+        incident.id,
+        from,
+        incident.state,
+        now,
+    );
     change
         .cancel
         .into_iter()
         .map(|key| DeadlineChange::Cancel { key })
-        .chain(change.plan.into_iter().map(|planned| set(incident, planned)))
+        .chain(
+            change
+                .plan
+                .into_iter()
+                .map(|planned| set(incident, planned)),
+        )
         .collect()
 }
 

@@ -228,7 +228,10 @@ fn quiet_hours_hold_direct_messages_and_pages_until_they_end() {
     let now = at("2026-12-01T15:00:00Z");
     let morning = at("2026-12-02T00:00:00Z");
     let decision = fire(&policy, &open, 2, 0, false, Some(&night), now);
-    assert!(room_post(&decision).is_some(), "the room post still goes out");
+    assert!(
+        room_post(&decision).is_some(),
+        "the room post still goes out"
+    );
     assert!(pages(&decision).is_empty());
     assert!(directs(&decision).is_empty());
     assert!(decision.deadlines.contains(&DeadlineChange::Set(Deadline {
@@ -247,7 +250,10 @@ fn quiet_hours_hold_direct_messages_and_pages_until_they_end() {
     assert_eq!(*held_until, Some(morning));
 
     let released = fire(&policy, &open, 2, 0, true, Some(&night), morning);
-    assert_eq!(pages(&released), vec![(2, 0, vec![user("dora"), user("alice")])]);
+    assert_eq!(
+        pages(&released),
+        vec![(2, 0, vec![user("dora"), user("alice")])]
+    );
     assert!(room_post(&released).is_none(), "the room already heard");
     assert_eq!(
         released.deadlines,
