@@ -135,6 +135,7 @@ impl I18n {
                     },
                 ),
                 Arg::Call { id } => placeholder(&mut held, Span::Call(id.clone())),
+                Arg::Here => placeholder(&mut held, Span::Here),
                 Arg::Calls { ids } => FluentValue::from(
                     ids.iter()
                         .map(|id| placeholder_text(&mut held, Span::Call(id.clone())))

@@ -623,7 +623,7 @@ notice-escalation = ⏫ { $incident } is still not acknowledged after { $minutes
         [one] 1 minute
        *[other] { $minutes } minutes
     }: escalation step { $step } calls { $people }. Please acknowledge with /incident ack (call { $number } of { $max }).
-notice-escalation-here = ⏫ Everyone here: { $incident } is still not acknowledged after { $minutes ->
+notice-escalation-here = ⏫ { $here } { $incident } is still not acknowledged after { $minutes ->
         [one] 1 minute
        *[other] { $minutes } minutes
     }: escalation step { $step } calls { $people }. Please acknowledge with /incident ack (call { $number } of { $max }).

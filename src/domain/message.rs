@@ -33,6 +33,8 @@ pub enum Arg {
     Call { id: UserId },
     /// Several people called, in order, shown as a list (an escalation step's callees).
     Calls { ids: Vec<UserId> },
+    /// Everyone in the room called (`@here` on Discord): an escalation step with `here`.
+    Here,
     /// warroom's own word (a state, severity, role, action or incident id). Words that name
     /// a state, role or action are translated by the renderer.
     Word(String),
@@ -93,6 +95,11 @@ impl Msg {
     /// People this message calls (pings), shown as one comma-separated list.
     pub fn calls(self, name: &str, ids: &[UserId]) -> Msg {
         self.with(name, Arg::Calls { ids: ids.to_vec() })
+    }
+
+    /// Calls everyone in the room (`@here`).
+    pub fn here(self, name: &str) -> Msg {
+        self.with(name, Arg::Here)
     }
 
     /// warroom's own word: a state, severity, role, action, incident id or command name.

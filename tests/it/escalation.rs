@@ -234,3 +234,51 @@ async fn after_a_crash_each_missed_step_fires_once_in_due_order_and_repeats_re_a
         ]
     );
 }
+
+/// On Discord a step with `here` says `@here` and lets exactly that and its callees ping; a
+/// step without it pings only its callees.
+#[tokio::test]
+async fn on_discord_a_here_step_pings_here_and_its_callees() {
+    use crate::discord::{ALICE, BOB, guild_config, wait_until};
+    use crate::support::DISCORD_TEST_TOKEN;
+    use crate::support::fake_discord::FakeDiscord;
+
+    let fake = FakeDiscord::start().await;
+    let (discord, _category) = guild_config(&fake, |_, _| String::new());
+    let bot = TestBot::spawn_with(&format!(
+        "[chat]\ncard_edit_interval = \"0s\"\n\
+         [discord]\ntoken = \"{DISCORD_TEST_TOKEN}\"\n{discord}\n\
+         [[escalation]]\nseverity = [\"sev1\"]\n\
+         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"operations\"]\n\
+         [[escalation.steps]]\nafter = \"10m\"\nnotify = [\"commander\"]\nhere = true\n"
+    ))
+    .await;
+    assert!(
+        fake.wait_ready(Duration::from_secs(20)).await,
+        "warroom never identified"
+    );
+    fire(&bot, "fp-a", "checkout", "critical").await;
+    wait_until("the incident channel", || async {
+        fake.channel_by_name("inc-20261121-001").is_some()
+    })
+    .await;
+    let channel = fake.channel_by_name("inc-20261121-001").unwrap();
+    let step = |number: u32| {
+        let needle = format!("escalation step {number}");
+        fake.messages(channel.id)
+            .into_iter()
+            .find(|message| message.content.contains(&needle))
+    };
+    bot.advance(minutes(5));
+    wait_until("step one", || async { step(1).is_some() }).await;
+    let first = step(1).unwrap();
+    assert_eq!(first.pings.users, vec![BOB], "{}", first.content);
+    assert!(!first.pings.everyone, "{}", first.content);
+    bot.advance(minutes(5));
+    wait_until("step two", || async { step(2).is_some() }).await;
+    let second = step(2).unwrap();
+    assert!(second.content.contains("@here"), "{}", second.content);
+    assert!(second.pings.everyone, "{}", second.content);
+    assert_eq!(second.pings.users, vec![ALICE], "{}", second.content);
+    fake.assert_no_violations();
+}

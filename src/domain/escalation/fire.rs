@@ -234,13 +234,13 @@ fn room_message(firing: &EscalationFiring<'_>, action: &StepAction, people: &[Us
         (PolicyOrigin::Configured, []) => {
             Msg::new("notice-escalation-nobody").number("step", u64::from(action.step))
         }
-        (PolicyOrigin::Configured, people) => Msg::new(if action.here {
-            "notice-escalation-here"
-        } else {
-            "notice-escalation"
-        })
-        .number("step", u64::from(action.step))
-        .calls("people", people),
+        (PolicyOrigin::Configured, people) if action.here => Msg::new("notice-escalation-here")
+            .here("here")
+            .number("step", u64::from(action.step))
+            .calls("people", people),
+        (PolicyOrigin::Configured, people) => Msg::new("notice-escalation")
+            .number("step", u64::from(action.step))
+            .calls("people", people),
     };
     msg.word("incident", incident.id)
         .number("minutes", minutes)

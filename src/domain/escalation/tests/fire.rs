@@ -173,7 +173,18 @@ fn step_two_pages_with_here_and_sets_its_next_repeat() {
     let open = open_incident(Severity::Sev1, IncidentState::Triggered);
     let now = at("2026-12-01T10:15:00Z");
     let decision = fire(&sev1_policy(), &open, 2, 0, false, None, now);
-    assert_eq!(room_post(&decision).unwrap().id, "notice-escalation-here");
+    let post = room_post(&decision).unwrap();
+    assert_eq!(post.id, "notice-escalation-here");
+    assert!(post.args.contains(&("here".to_owned(), Arg::Here)));
+    let quiet_step = fire(&sev1_policy(), &open, 1, 0, false, None, now);
+    assert!(
+        !room_post(&quiet_step)
+            .unwrap()
+            .args
+            .iter()
+            .any(|(_, arg)| *arg == Arg::Here),
+        "only a step with `here` calls the room"
+    );
     assert!(directs(&decision).is_empty());
     assert_eq!(
         pages(&decision),
