@@ -635,3 +635,7 @@ dm-escalation-step = ⏫ { $incident } ({ $severity }, { $title }) is still not 
         [one] 1 minute
        *[other] { $minutes } minutes
     }; escalation step { $step } calls you. Please open its room and acknowledge with /incident ack.
+escalation-how-room = in the room
+escalation-how-here = @here
+escalation-how-direct = direct message
+escalation-how-page = page
