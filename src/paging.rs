@@ -93,7 +93,7 @@ impl Pager {
     pub async fn send(&self, page: &Page) -> Result<(), PageError> {
         let mut request = self
             .client
-            .post(self.url.clone())
+            .request(reqwest::Method::POST, self.url.clone())
             .header("Idempotency-Key", &page.idempotency_key)
             .json(page);
         if let Some(token) = &self.token {
