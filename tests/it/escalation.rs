@@ -282,3 +282,99 @@ async fn on_discord_a_here_step_pings_here_and_its_callees() {
     assert_eq!(second.pings.users, vec![ALICE], "{}", second.content);
     fake.assert_no_violations();
 }
+
+/// A reminder stored by a version before escalation (`ack_reminder:<incident>`, one sent)
+/// still works: it fires once as step one's second call, goes away, and the third call
+/// follows under the step's own key; nothing after that.
+#[tokio::test]
+async fn a_stored_legacy_ack_reminder_fires_once_as_step_one_and_hands_over() {
+    use warroom::domain::deadline::{Deadline, DeadlineChange, DeadlineKind, ack_reminder_key};
+    use warroom::domain::ids::IncidentId;
+    use warroom::store::{SledStore, WriteBatch};
+
+    let mut bot = TestBot::spawn_with(
+        "[chat]\ncard_edit_interval = \"0s\"\n\
+         [incidents]\nack_reminder = \"10m\"\nack_reminder_max = 3\n\
+         [oncall]\ncommander = \"alice\"\noperations = \"bob\"\n",
+    )
+    .await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout", "critical").await;
+    bot.room_of(incident).await;
+    bot.stop().await;
+    let id = IncidentId::parse(incident).unwrap();
+    {
+        let store = bot
+            .open_data_dir(|dir| SledStore::open(dir, 8 * 1024 * 1024))
+            .await;
+        let due = start_time() + minutes(20);
+        warroom::store::Store::commit(
+            &store,
+            WriteBatch {
+                deadlines: vec![
+                    // As an earlier version would have it: no escalation key, the reminder's.
+                    DeadlineChange::Cancel {
+                        key: "escalation:INC-20261121-001:1".to_owned(),
+                    },
+                    DeadlineChange::Set(Deadline {
+                        key: ack_reminder_key(id),
+                        due,
+                        kind: DeadlineKind::AckReminder {
+                            incident: id,
+                            sent: 1,
+                        },
+                    }),
+                ],
+                ..WriteBatch::default()
+            },
+        )
+        .unwrap();
+    }
+    bot.start().await;
+    let reminders = || async {
+        bot.timeline(incident)
+            .await
+            .into_iter()
+            .filter(|entry| entry["kind"] == json!("ack_reminder"))
+            .collect::<Vec<Value>>()
+    };
+    bot.advance(minutes(20));
+    let mut got = Vec::new();
+    for _ in 0..1200 {
+        got = reminders().await;
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0]["number"], json!(2));
+    bot.advance(minutes(10));
+    for _ in 0..1200 {
+        got = reminders().await;
+        if got.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(got.len(), 2, "{got:#?}");
+    assert_eq!(got[1]["number"], json!(3));
+    assert_eq!(at(&got[1]), start_time() + minutes(30));
+    // The last call was the third: a witness fired later finds nothing more on it.
+    fire(&bot, "fp-w", "search", "critical").await;
+    bot.advance(minutes(60));
+    bot.advance(minutes(10));
+    for _ in 0..1200 {
+        let witness: Vec<Value> = bot
+            .timeline("INC-20261121-002")
+            .await
+            .into_iter()
+            .filter(|entry| entry["kind"] == json!("ack_reminder"))
+            .collect();
+        if !witness.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(reminders().await.len(), 2);
+}
