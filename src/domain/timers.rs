@@ -13,7 +13,10 @@ use crate::domain::reminder;
 mod escalation;
 mod status;
 
-pub use escalation::{escalation_on_open, escalation_on_transition, escalation_policy_of};
+pub use escalation::{
+    escalation_on_open, escalation_on_severity_change, escalation_on_transition,
+    escalation_policy_of,
+};
 pub use status::{status_on_open, status_on_transition};
 
 /// The deadlines to set when `incident` opens at `now`.
