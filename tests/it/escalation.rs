@@ -378,3 +378,26 @@ async fn a_stored_legacy_ack_reminder_fires_once_as_step_one_and_hands_over() {
     }
     assert_eq!(reminders().await.len(), 2);
 }
+
+/// A sev3 (no escalation of its own) raised to sev1 while nobody acknowledged it escalates
+/// by sev1's steps, counted from when it opened.
+#[tokio::test]
+async fn raising_the_severity_of_a_triggered_incident_starts_its_escalation() {
+    let bot = TestBot::spawn_with(
+        "[chat]\ncard_edit_interval = \"0s\"\n\
+         [oncall]\ncommander = \"alice\"\noperations = \"bob\"\n\
+         [[escalation]]\nseverity = [\"sev1\"]\n\
+         [[escalation.steps]]\nafter = \"10m\"\nnotify = [\"commander\"]\n",
+    )
+    .await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout", "warning").await;
+    let room = bot.room_of(incident).await;
+    bot.advance(minutes(4));
+    let raised = bot.slash("alice", &room, "/incident severity sev1").await;
+    assert!(raised.ok, "{}", raised.text);
+    bot.advance(minutes(6));
+    let fired = wait_for_steps(&bot, incident, 1).await;
+    assert_eq!(at(&fired[0]), start_time() + minutes(10));
+    assert_eq!(fired[0]["notified"], json!(["alice"]));
+}
