@@ -82,14 +82,7 @@ impl Pager {
         })
     }
 
-    /// The address pages go to (without any secret).
-    pub fn url(&self) -> &reqwest::Url {
-        &self.url
-    }
-
-    /// Sends one page. 2xx is delivered (a pager that already has the idempotency key
-    /// answers 2xx too); 401/403 and other 4xx (but 408 and 429) are final; everything else
-    /// is worth retrying.
+    /// Sends one page; see [`classify`] for what each answer means.
     pub async fn send(&self, page: &Page) -> Result<(), PageError> {
         let mut request = self
             .client
@@ -103,59 +96,110 @@ impl Pager {
             .send()
             .await
             .map_err(|error| PageError::Retry(without_url(&error)))?;
-        let status = response.status();
-        match status.as_u16() {
-            200..=299 => Ok(()),
-            401 | 403 => Err(PageError::Unauthorized(status.as_u16())),
-            408 | 429 => Err(PageError::Retry(format!("HTTP {}", status.as_u16()))),
-            code @ 400..=499 => Err(PageError::Refused(code)),
-            code => Err(PageError::Retry(format!("HTTP {code}"))),
-        }
+        classify(response.status().as_u16())
     }
 }
 
-/// A reqwest error without its URL, so an address with a secret in its query never reaches a
-/// log; the token is a header and never part of an error.
+/// What a pager's answer means: 2xx delivered (a pager that already has the idempotency key
+/// answers 2xx too); 401/403 a refused token and other 4xx a refused page, both final; 408,
+/// 429 and everything else worth retrying.
+fn classify(status: u16) -> Result<(), PageError> {
+    match status {
+        200..=299 => Ok(()),
+        401 | 403 => Err(PageError::Unauthorized(status)),
+        408 | 429 => Err(PageError::Retry(format!("HTTP {status}"))),
+        400..=499 => Err(PageError::Refused(status)),
+        _ => Err(PageError::Retry(format!("HTTP {status}"))),
+    }
+}
+
+/// What went wrong in transport, from the error's causes only: reqwest's own message names
+/// the URL, whose query may hold a secret; the token is a header and never in an error.
 fn without_url(error: &reqwest::Error) -> String {
+    use std::error::Error as _;
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
         "connection failed"
-    } else if error.is_request() {
-        "request failed"
     } else {
-        "transport error"
+        "request failed"
     };
-    format!("{kind}: {}", error.without_url_ref())
-}
-
-trait WithoutUrlRef {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrlRef for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        use std::error::Error as _;
-        let mut text = String::new();
-        let mut source = self.source();
-        while let Some(cause) = source {
-            if !text.is_empty() {
-                text.push_str(": ");
-            }
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        if text.is_empty() {
-            "no detail".to_owned()
-        } else {
-            text
-        }
+    let mut causes = Vec::new();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    if causes.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {}", causes.join(": "))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_are_delivered_final_or_retried() {
+        // (status, outcome: "ok", "unauthorized", "refused" or "retry")
+        let cases = [
+            (200, "ok"),
+            (202, "ok"),
+            (401, "unauthorized"),
+            (403, "unauthorized"),
+            (400, "refused"),
+            (404, "refused"),
+            (422, "refused"),
+            (408, "retry"),
+            (429, "retry"),
+            (500, "retry"),
+            (503, "retry"),
+            (301, "retry"),
+        ];
+        for (status, expected) in cases {
+            let got = match classify(status) {
+                Ok(()) => "ok",
+                Err(PageError::Unauthorized(_)) => "unauthorized",
+                Err(PageError::Refused(_)) => "refused",
+                Err(PageError::Retry(_)) => "retry",
+            };
+            assert_eq!(got, expected, "HTTP {status}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_pager_is_retried_and_its_error_names_no_secret() {
+        // A closed port on loopback: the connection is refused at once.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let settings = PagingSettings {
+            webhook_url: reqwest::Url::parse(&format!(
+                "http://127.0.0.1:{port}/page?key=query-secret"
+            ))
+            .unwrap(),
+            token: Some(Secret::new("token-secret".to_owned())),
+            timeout: Duration::from_secs(2),
+        };
+        let page = Page {
+            incident: "INC-20261201-001".to_owned(),
+            title: "t".to_owned(),
+            severity: "sev1".to_owned(),
+            step: 1,
+            notify: Vec::new(),
+            idempotency_key: "page:INC-20261201-001:1:0".to_owned(),
+        };
+        let error = Pager::new(&settings)
+            .unwrap()
+            .send(&page)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, PageError::Retry(_)), "{error:?}");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+    }
 
     #[test]
     fn debug_never_shows_the_token() {
