@@ -155,7 +155,11 @@ pub async fn start_with_executors(
         card_edit_interval: settings.card_edit_interval,
         wake: outbox_wake,
         health: health.clone(),
-        pager: None,
+        pager: match settings.paging.as_ref().map(crate::paging::Pager::new) {
+            Some(Ok(pager)) => Some(Arc::new(pager)),
+            Some(Err(error)) => return Err(anyhow::anyhow!("the pager cannot be set up: {error}")),
+            None => None,
+        },
     };
     let outbox_task = tokio::spawn(outbox.run(shutdown_rx.clone()));
     let jobs = crate::engine::jobs::JobPool {

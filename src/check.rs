@@ -100,6 +100,7 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     tasks.followup.num_hours()
                 ),
             });
+            findings.push(escalation_finding(&settings));
             let probes = &settings.policy.probes;
             findings.push(Finding {
                 ok: true,
@@ -356,6 +357,94 @@ fn oncall_finding(settings: &Settings) -> Finding {
     }
 }
 
+/// What escalation will do: the severities with a policy and their steps, quiet hours, and
+/// where pages go (the address only; the token is never shown).
+fn escalation_finding(settings: &Settings) -> Finding {
+    let policy = &settings.policy;
+    let mut parts: Vec<String> = policy
+        .escalation
+        .iter()
+        .map(|escalation| {
+            let severities: Vec<String> = escalation
+                .severities
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            let steps: Vec<String> = escalation
+                .steps
+                .iter()
+                .map(|step| {
+                    let mut how = vec!["room"];
+                    if step.here {
+                        how.push("@here");
+                    }
+                    if step.direct {
+                        how.push("direct");
+                    }
+                    if step.page {
+                        how.push("page");
+                    }
+                    format!(
+                        "{} min → {} ({}){}",
+                        step.after.num_minutes(),
+                        step.notify
+                            .iter()
+                            .map(|role| role.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        how.join(", "),
+                        if step.repeat > 0 {
+                            format!(" ×{}", step.repeat + 1)
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect();
+            format!("{}: {}", severities.join("/"), steps.join("; "))
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push(
+            "no [[escalation]] (the acknowledgement reminder, if on, is step one)".to_owned(),
+        );
+    }
+    if let Some(quiet) = &policy.quiet_hours {
+        parts.push(format!(
+            "quiet hours {}–{} {} hold direct messages and pages of {}",
+            quiet.from.format("%H:%M"),
+            quiet.to.format("%H:%M"),
+            quiet.time_zone,
+            quiet
+                .severities
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    parts.push(match &settings.paging {
+        // Scheme, host and path only: a query may hold a secret.
+        Some(paging) => format!(
+            "pages go to {}://{}{}{}",
+            paging.webhook_url.scheme(),
+            paging.webhook_url.host_str().unwrap_or(""),
+            paging.webhook_url.path(),
+            if paging.token.is_some() {
+                " with a bearer token"
+            } else {
+                ""
+            }
+        ),
+        None => "no pager ([paging] unset)".to_owned(),
+    });
+    Finding {
+        ok: true,
+        what: "escalation".to_owned(),
+        detail: parts.join("; "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,5 +601,35 @@ mod tests {
         ] {
             assert!(line.contains(needle), "{needle} missing from:\n{report}");
         }
+    }
+
+    #[test]
+    fn escalation_says_what_it_does_and_never_shows_the_pager_secret() {
+        let report = check("");
+        assert!(
+            report.contains("ok   escalation: no [[escalation]]") && report.contains("no pager"),
+            "{report}"
+        );
+        let report = check(
+            "[[escalation]]\nseverity = [\"sev1\"]\n[[escalation.steps]]\nafter = \"15m\"\n\
+             notify = [\"duty_manager\"]\npage = true\nrepeat = 2\n\
+             [paging]\nwebhook_url = \"https://pager.example/page?key=query-secret\"\n\
+             token = \"token-secret-value\"\n",
+        );
+        let line = report
+            .lines()
+            .find(|line| line.starts_with("ok   escalation"))
+            .unwrap_or_else(|| panic!("{report}"));
+        assert!(
+            line.contains("sev1: 15 min → duty_manager (room, page) ×3")
+                && line.contains("pages go to https://pager.example/page with a bearer token"),
+            "{line}"
+        );
+        assert!(!report.contains("secret"), "{report}");
+        let report = check("[paging]\nwebhook_url = \"ftp://pager.example/\"\n");
+        assert!(
+            report.contains("FAIL") && report.contains("paging.webhook_url"),
+            "{report}"
+        );
     }
 }

@@ -120,6 +120,8 @@ pub struct Settings {
     pub exec: crate::exec::ExecSettings,
     /// The folder the command catalog was read from (`[actions] commands_dir`, resolved).
     pub commands_dir: PathBuf,
+    /// `[paging]`: where escalation pages go; `None` without the section.
+    pub paging: Option<crate::paging::PagingSettings>,
     /// What is odd but does not stop start-up (a missing catalog folder); `warroom check`
     /// prints these and `serve` logs them.
     pub warnings: Vec<String>,
@@ -579,6 +581,16 @@ impl Settings {
             &mut warnings,
         );
 
+        let escalation = escalation::escalation_settings(
+            &file.escalation,
+            file.quiet_hours.as_ref(),
+            file.paging.as_ref(),
+            std::env::var(escalation::PAGING_TOKEN_ENV)
+                .ok()
+                .filter(|token| !token.is_empty()),
+            &mut problems,
+        );
+
         if has_discord && console_api {
             unlinked_approvers(&unlinked, &actions, &mut problems);
         }
@@ -614,8 +626,8 @@ impl Settings {
                 ack_reminder_max,
                 probes,
                 actions,
-                escalation: Vec::new(),
-                quiet_hours: None,
+                escalation: escalation.policies,
+                quiet_hours: escalation.quiet_hours,
                 tasks: task_settings,
                 status_updates,
             },
@@ -631,6 +643,7 @@ impl Settings {
             http_limits,
             exec,
             commands_dir,
+            paging: escalation.paging,
             warnings,
         })
     }
@@ -713,12 +726,14 @@ fn parse_duration(
 
 mod actions;
 mod discord;
+mod escalation;
 mod file;
 mod rotations;
 mod status;
 mod tasks;
 
 pub use actions::{CatalogLoad, DEFAULT_COMMANDS_DIR, load_catalog};
+pub use escalation::PAGING_TOKEN_ENV;
 
 #[cfg(test)]
 mod tests;

@@ -135,6 +135,13 @@ impl I18n {
                     },
                 ),
                 Arg::Call { id } => placeholder(&mut held, Span::Call(id.clone())),
+                Arg::Here => placeholder(&mut held, Span::Here),
+                Arg::Calls { ids } => FluentValue::from(
+                    ids.iter()
+                        .map(|id| placeholder_text(&mut held, Span::Call(id.clone())))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
             };
             fluent_args.set(name.as_str(), value);
         }
@@ -144,7 +151,16 @@ impl I18n {
 
     /// A word argument in the reader's language when it names a state, role or action.
     fn translate_word(&self, locale: &str, name: &str, word: &str) -> String {
+        // How an escalation step called people: a list of codes (`room, here, page`).
+        if name == "how" {
+            return word
+                .split(", ")
+                .map(|code| self.translate_word(locale, "how_code", code))
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
         let prefix = match name {
+            "how_code" => Some("escalation-how-"),
             "state" | "from" => Some("state-"),
             "role" => Some("role-"),
             "action" => Some("action-"),
@@ -229,11 +245,12 @@ const PLACEHOLDER_OPEN: char = '\u{E000}';
 const PLACEHOLDER_CLOSE: char = '\u{E001}';
 
 fn placeholder(held: &mut Vec<Span>, span: Span) -> FluentValue<'static> {
+    FluentValue::from(placeholder_text(held, span))
+}
+
+fn placeholder_text(held: &mut Vec<Span>, span: Span) -> String {
     held.push(span);
-    FluentValue::from(format!(
-        "{PLACEHOLDER_OPEN}{}{PLACEHOLDER_CLOSE}",
-        held.len() - 1
-    ))
+    format!("{PLACEHOLDER_OPEN}{}{PLACEHOLDER_CLOSE}", held.len() - 1)
 }
 
 /// Splits Fluent's output into own text and the held spans its placeholders stand for.
@@ -440,5 +457,38 @@ mod tests {
                 .word("state", "acknowledged"),
         );
         assert!(!zh.contains("acknowledged"), "{zh}");
+    }
+
+    /// An escalation step's timeline line names how it called people in the reader's
+    /// language, and calls listed together each become their own span.
+    #[test]
+    fn escalation_words_and_call_lists_render_in_every_locale() {
+        use crate::domain::ids::UserId;
+        let i18n = I18n::builtin().unwrap();
+        let line = Msg::new("tl-escalation-step")
+            .number("seq", 4)
+            .word("at", "10:05")
+            .number("step", 2)
+            .number("count", 1)
+            .word("how", "room, direct, page");
+        let en = i18n.render("en-US", &line);
+        assert!(en.contains("in the room, direct message, page"), "{en}");
+        let zh = i18n.render("zh-CN", &line);
+        assert!(zh.contains("房间内, 私信, 呼叫"), "{zh}");
+        let ids = [UserId("alice".to_owned()), UserId("bob".to_owned())];
+        let post = Msg::new("notice-escalation-here")
+            .here("here")
+            .number("step", 1)
+            .calls("people", &ids)
+            .word("incident", "INC-20261121-001")
+            .number("minutes", 5)
+            .number("number", 1)
+            .number("max", 1);
+        let rich = i18n.rich("en-US", &post);
+        assert_eq!(rich.calls(), ids.to_vec());
+        assert!(rich.0.contains(&Span::Here));
+        let plain = rich.plain();
+        assert!(plain.starts_with("⏫ @here INC-20261121-001"), "{plain}");
+        assert!(plain.contains("@alice, @bob"), "{plain}");
     }
 }

@@ -725,3 +725,24 @@ announce-oncall-override = { $by } put { $user } on call as { $role } until { $u
 announce-oncall-handoff = On-call hand-off: { $user } is now on call as { $role }.
 announce-oncall-handoff-services = On-call hand-off for { $services }: { $user } is now on call as { $role }.
 announce-oncall-handoff-nobody = On-call hand-off: nobody is on call as { $role } any more.
+# --- escalation ---
+notice-escalation = ⏫ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }: escalation step { $step } calls { $people }. Please acknowledge with /incident ack (call { $number } of { $max }).
+notice-escalation-here = ⏫ { $here } { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }: escalation step { $step } calls { $people }. Please acknowledge with /incident ack (call { $number } of { $max }).
+notice-escalation-nobody = ⏫ { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }, and nobody holds the roles escalation step { $step } calls: assign them with /incident role (call { $number } of { $max }).
+dm-escalation-step = ⏫ { $incident } ({ $severity }, { $title }) is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }; escalation step { $step } calls you. Please open its room and acknowledge with /incident ack.
+escalation-how-room = in the room
+escalation-how-here = @here
+escalation-how-direct = direct message
+escalation-how-page = page

@@ -648,3 +648,12 @@ announce-oncall-override = { $by } 安排 { $user } 作为{ $role }值班，直�
 announce-oncall-handoff = 值班交接：{ $user } 现在是{ $role }。
 announce-oncall-handoff-services = 值班交接（{ $services }）：{ $user } 现在是{ $role }。
 announce-oncall-handoff-nobody = 值班交接：{ $role }现已无人值班。
+# --- escalation ---
+notice-escalation = ⏫ { $incident } 已 { $minutes } 分钟仍未确认：升级第 { $step } 步通知 { $people }。请用 /incident ack 确认（第 { $number } 次通知，共 { $max } 次）。
+notice-escalation-here = ⏫ { $here } { $incident } 已 { $minutes } 分钟仍未确认：升级第 { $step } 步通知 { $people }。请用 /incident ack 确认（第 { $number } 次通知，共 { $max } 次）。
+notice-escalation-nobody = ⏫ { $incident } 已 { $minutes } 分钟仍未确认，且升级第 { $step } 步要通知的角色无人担任：请用 /incident role 指派（第 { $number } 次通知，共 { $max } 次）。
+dm-escalation-step = ⏫ { $incident }（{ $severity }，{ $title }）已 { $minutes } 分钟仍未确认；升级第 { $step } 步通知你。请打开该事件的房间并用 /incident ack 确认。
+escalation-how-room = 房间内
+escalation-how-here = @here
+escalation-how-direct = 私信
+escalation-how-page = 呼叫

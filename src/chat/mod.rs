@@ -58,6 +58,8 @@ pub enum Span {
     Person { id: UserId, name: Option<String> },
     /// A person called: the only span that may notify someone.
     Call(UserId),
+    /// Everyone in the room called (`@here`): only an escalation step with `here` says it.
+    Here,
     /// A link from outside (an alert's generator or runbook URL): shown as the address
     /// itself, clickable where the chat can, never as a masked link.
     Link(String),
@@ -131,6 +133,7 @@ impl RichText {
                     out.push('@');
                     out.push_str(&id.0);
                 }
+                Span::Here => out.push_str("@here"),
             }
         }
         out

@@ -55,6 +55,9 @@ pub(super) struct ConfigFile {
     /// `[status_updates]`: severity → the longest time without a status update (`"30m"`).
     pub(super) status_updates: BTreeMap<String, String>,
     pub(super) tasks: tasks::TasksSection,
+    pub(super) escalation: Vec<escalation::EscalationTable>,
+    pub(super) quiet_hours: Option<escalation::QuietHoursSection>,
+    pub(super) paging: Option<escalation::PagingSection>,
 }
 
 #[derive(Debug, Default, Deserialize)]

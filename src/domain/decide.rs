@@ -507,7 +507,13 @@ pub fn apply_alert_to_incident(
                     .word("severity", severity)
                     .outside("alert", &alert.name),
             });
+            let from = incident.severity;
             incident.severity = severity;
+            applied
+                .deadlines
+                .extend(crate::domain::timers::escalation_on_severity_change(
+                    policy, incident, from,
+                ));
         }
     }
     if incident.all_alerts_resolved() && !was_all_resolved {
@@ -608,12 +614,18 @@ pub fn apply_command(
                     reason: "manual".to_owned(),
                 },
             );
+            let from = incident.severity;
             incident.severity = *severity;
             // The status-update reminder follows the new severity's interval.
             applied
                 .deadlines
                 .extend(crate::domain::timers::status_on_severity_change(
                     policy, incident, now,
+                ));
+            applied
+                .deadlines
+                .extend(crate::domain::timers::escalation_on_severity_change(
+                    policy, incident, from,
                 ));
             applied.effects.push(Effect::Notify {
                 incident: id,

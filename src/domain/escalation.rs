@@ -8,6 +8,7 @@
 //! results are data (deadline keys and due times, who to call and how) for the engine to
 //! turn into deadlines, effects and timeline entries.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -67,6 +68,7 @@ pub struct EscalationPolicy {
     pub severities: BTreeSet<Severity>,
     /// In config order, which is also due order: `after` strictly increases.
     pub steps: Vec<EscalationStep>,
+    pub origin: PolicyOrigin,
 }
 
 /// One validated step. `notify` holds only on-call roles (commander, communications,
@@ -92,6 +94,16 @@ pub struct QuietHours {
     pub severities: BTreeSet<Severity>,
 }
 
+/// Where a policy comes from: an `[[escalation]]` table, or `[incidents] ack_reminder` for a
+/// severity without one (the acknowledgement reminder is escalation step one: it calls the
+/// commander and the operations lead in the room, every interval, up to the maximum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolicyOrigin {
+    #[default]
+    Configured,
+    AckReminder,
+}
+
 /// One deadline to set for an escalation step. `step` counts from 1 (the mention at open is
 /// step zero and is not planned here); `repeat_index` is 0 for the first firing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +124,9 @@ pub struct EscalationChange {
 
 /// What a due step does. The room mention (with `@here` when `here`) goes out now; direct
 /// messages and the page go out now unless `delayed_until` is set, in which case quiet
-/// hours hold them until then.
+/// hours hold them until then. `next` is the step's next repeat, due one `after` from now
+/// (so after downtime a step fires once and re-arms from now: no burst); `None` after the
+/// last repeat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepAction {
     pub step: u32,
@@ -122,6 +136,7 @@ pub struct StepAction {
     pub here: bool,
     pub page: bool,
     pub delayed_until: Option<DateTime<Utc>>,
+    pub next: Option<PlannedStep>,
 }
 
 /// Validates the `[[escalation]]` tables. A severity may belong to one policy only, so
@@ -196,64 +211,103 @@ pub fn parse_quiet_hours(raw: &RawQuietHours) -> Result<QuietHours, Vec<Escalati
     }
 }
 
-/// The policy for a severity, if any.
+/// The configured policy for a severity, if any.
 pub fn policy_for(policies: &[EscalationPolicy], severity: Severity) -> Option<&EscalationPolicy> {
     policies
         .iter()
         .find(|policy| policy.severities.contains(&severity))
 }
 
-/// The logical deadline key of one firing of one step.
-pub fn step_key(incident: IncidentId, step: u32, repeat_index: u32) -> String {
-    format!("{}{step}:{repeat_index}", key_prefix(incident))
+/// The policy an incident of `severity` escalates by: its `[[escalation]]` table, else the
+/// acknowledgement reminder as a one-step policy (commander and operations lead, in the
+/// room, every `ack_reminder`, `ack_reminder_max` times in all), else none. One decision
+/// path for both, so the reminder is escalation step one and not a second mechanism.
+pub fn effective_policy(
+    policies: &[EscalationPolicy],
+    ack_reminder: Option<Duration>,
+    ack_reminder_max: u32,
+    severity: Severity,
+) -> Option<Cow<'_, EscalationPolicy>> {
+    if let Some(policy) = policy_for(policies, severity) {
+        return Some(Cow::Borrowed(policy));
+    }
+    let after = ack_reminder?;
+    let repeat = ack_reminder_max.checked_sub(1)?;
+    Some(Cow::Owned(EscalationPolicy {
+        severities: BTreeSet::from([severity]),
+        steps: vec![EscalationStep {
+            after,
+            notify: vec![PersonRole::Commander, PersonRole::Operations],
+            direct: false,
+            here: false,
+            page: false,
+            repeat,
+        }],
+        origin: PolicyOrigin::AckReminder,
+    }))
 }
 
-/// The prefix every escalation key of an incident starts with. The store can cancel by this
-/// prefix so deadlines planned under an earlier config go too.
+/// The deadline key of a step: one pending deadline per step, whose kind carries which
+/// repeat is next (a repeat replaces it).
+pub fn step_key(incident: IncidentId, step: u32) -> String {
+    format!("{}{step}", key_prefix(incident))
+}
+
+/// The deadline key of a step's direct messages and page held back by quiet hours. One per
+/// step: repeats held in the same window go out once, when it ends.
+pub fn held_key(incident: IncidentId, step: u32) -> String {
+    format!("{}:held", step_key(incident, step))
+}
+
+/// The prefix every escalation key of an incident starts with.
 pub fn key_prefix(incident: IncidentId) -> String {
     format!("escalation:{incident}:")
 }
 
-/// Reads a key made by [`step_key`] back into (incident, step, repeat index).
-pub fn parse_step_key(key: &str) -> Option<(IncidentId, u32, u32)> {
+/// Reads a key made by [`step_key`] or [`held_key`] back into (incident, step, held).
+pub fn parse_step_key(key: &str) -> Option<(IncidentId, u32, bool)> {
     let rest = key.strip_prefix("escalation:")?;
-    let mut parts = rest.rsplitn(3, ':');
-    let repeat_index = parts.next()?.parse().ok()?;
-    let step = parts.next()?.parse().ok()?;
-    let incident = IncidentId::parse(parts.next()?).ok()?;
-    Some((incident, step, repeat_index))
+    let (rest, held) = match rest.strip_suffix(":held") {
+        Some(rest) => (rest, true),
+        None => (rest, false),
+    };
+    let (incident, step) = rest.rsplit_once(':')?;
+    Some((IncidentId::parse(incident).ok()?, step.parse().ok()?, held))
 }
 
-/// Every step and repeat of the policy as deadlines, counted from `opened_at`. Repeat `r`
-/// of a step is due `after * (r + 1)` after opening: repeats are spaced by the step's own
-/// `after`, so a step at 15m with `repeat = 2` fires at 15m, 30m and 45m.
+/// The first firing of every step, counted from `opened_at`. Repeats are not planned here:
+/// each firing sets the next one (`StepAction::next`), one `after` later.
 pub fn plan_on_open(
     policy: &EscalationPolicy,
     incident: IncidentId,
     opened_at: DateTime<Utc>,
 ) -> Vec<PlannedStep> {
-    let mut planned: Vec<PlannedStep> = policy
+    policy
         .steps
         .iter()
         .zip(1u32..)
-        .flat_map(|(step, number)| {
-            (0..=step.repeat).map(move |repeat_index| PlannedStep {
-                key: step_key(incident, number, repeat_index),
-                // `repeat_index` is at most MAX_REPEAT (validated), so it fits an i32.
-                due: opened_at + step.after * (i32::try_from(repeat_index).unwrap_or(0) + 1),
-                step: number,
-                repeat_index,
-            })
+        .map(|(step, number)| PlannedStep {
+            key: step_key(incident, number),
+            due: opened_at + step.after,
+            step: number,
+            repeat_index: 0,
         })
-        .collect();
-    planned.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.key.cmp(&b.key)));
-    planned
+        .collect()
+}
+
+/// Every key escalation may hold for an incident under `policy`: each step's and each
+/// step's held key.
+pub fn all_keys(policy: &EscalationPolicy, incident: IncidentId) -> Vec<String> {
+    (1..=u32::try_from(policy.steps.len()).unwrap_or(u32::MAX))
+        .flat_map(|step| [step_key(incident, step), held_key(incident, step)])
+        .collect()
 }
 
 /// What a state change does to escalation. Leaving `triggered` (acknowledge, mitigate,
-/// resolve, close) cancels every planned step; coming back to `triggered` (a reopen) plans
-/// the policy again from `now`, since someone must acknowledge again. Anything else changes
-/// nothing. `policy` is the one for the incident's severity now (`None`: no escalation).
+/// resolve, close) cancels every step and every held message; coming back to `triggered`
+/// (a reopen) plans the policy again from `now`, since someone must acknowledge again.
+/// Anything else changes nothing. `policy` is the one for the incident's severity now
+/// (`None`: no escalation).
 pub fn on_transition(
     policy: Option<&EscalationPolicy>,
     incident: IncidentId,
@@ -263,16 +317,10 @@ pub fn on_transition(
 ) -> EscalationChange {
     let triggered = IncidentState::Triggered;
     if from == triggered && to != triggered {
-        let cancel = policy
-            .map(|policy| {
-                plan_on_open(policy, incident, now)
-                    .into_iter()
-                    .map(|planned| planned.key)
-                    .collect()
-            })
-            .unwrap_or_default();
         return EscalationChange {
-            cancel,
+            cancel: policy
+                .map(|policy| all_keys(policy, incident))
+                .unwrap_or_default(),
             plan: Vec::new(),
         };
     }
@@ -290,8 +338,10 @@ pub fn on_transition(
 /// Decides a due step. `None` means the deadline only goes away: the incident is no longer
 /// triggered (an ack stops escalation for good even if a cancellation was missed), or the
 /// step or repeat is not in the policy (a deadline left from an earlier config).
+#[allow(clippy::too_many_arguments)]
 pub fn decide_step(
     policy: &EscalationPolicy,
+    incident: IncidentId,
     step: u32,
     repeat_index: u32,
     state: IncidentState,
@@ -313,6 +363,12 @@ pub fn decide_step(
     } else {
         None
     };
+    let next = (repeat_index < configured.repeat).then(|| PlannedStep {
+        key: step_key(incident, step),
+        due: now + configured.after,
+        step,
+        repeat_index: repeat_index + 1,
+    });
     Some(StepAction {
         step,
         repeat_index,
@@ -321,6 +377,7 @@ pub fn decide_step(
         here: configured.here,
         page: configured.page,
         delayed_until,
+        next,
     })
 }
 
@@ -352,7 +409,9 @@ pub fn quiet_until(
     (end > now).then_some(end)
 }
 
+mod fire;
 mod parse;
+pub use fire::{EscalationFiring, fire_step, release_held};
 use parse::{parse_clock, parse_policy, parse_severities, problem};
 
 /// The instant a local wall-clock time names: the first of two in a repeated hour, the end

@@ -31,6 +31,10 @@ pub enum Arg {
     Person { id: UserId, name: Option<String> },
     /// A person the message means to call (ping): the only argument that may notify anyone.
     Call { id: UserId },
+    /// Several people called, in order, shown as a list (an escalation step's callees).
+    Calls { ids: Vec<UserId> },
+    /// Everyone in the room called (`@here` on Discord): an escalation step with `here`.
+    Here,
     /// warroom's own word (a state, severity, role, action or incident id). Words that name
     /// a state, role or action are translated by the renderer.
     Word(String),
@@ -86,6 +90,16 @@ impl Msg {
     /// A person this message calls (pings) on chats that can.
     pub fn call(self, name: &str, id: &UserId) -> Msg {
         self.with(name, Arg::Call { id: id.clone() })
+    }
+
+    /// People this message calls (pings), shown as one comma-separated list.
+    pub fn calls(self, name: &str, ids: &[UserId]) -> Msg {
+        self.with(name, Arg::Calls { ids: ids.to_vec() })
+    }
+
+    /// Calls everyone in the room (`@here`).
+    pub fn here(self, name: &str) -> Msg {
+        self.with(name, Arg::Here)
     }
 
     /// warroom's own word: a state, severity, role, action, incident id or command name.

@@ -1,47 +1,18 @@
 //! The acknowledgement reminder (`[incidents] ack_reminder`): an incident still triggered
 //! after the interval gets a reminder in its room that calls its commander and operations
-//! lead, again every interval, up to `ack_reminder_max` reminders in all. Leaving the
-//! triggered state cancels it, in the same write as the transition.
+//! lead, again every interval, up to `ack_reminder_max` reminders in all.
+//!
+//! It is escalation step one: for a severity without an `[[escalation]]` table the reminder
+//! is a one-step policy (`escalation::effective_policy`), planned, fired, re-armed and
+//! cancelled by the escalation code. What stays here is the deadline an earlier version
+//! stored under `ack_reminder:<incident>`: leaving `triggered` removes it, and one that comes
+//! due fires as step one (`Engine::legacy_ack_reminder_due`).
 
-use chrono::{DateTime, Duration, Utc};
-
-use crate::domain::deadline::{Deadline, DeadlineChange, DeadlineKind, ack_reminder_key};
-use crate::domain::decide::{Applied, Policy};
-use crate::domain::effect::Effect;
-use crate::domain::ids::{Actor, UserId};
+use crate::domain::deadline::{DeadlineChange, ack_reminder_key};
 use crate::domain::incident::{Incident, IncidentState};
-use crate::domain::message::Msg;
-use crate::domain::timeline::EntryKind;
 
-/// The reminder to arm when an incident opens triggered; `None` when reminders are off.
-pub fn arm_on_open(
-    policy: &Policy,
-    incident: &Incident,
-    now: DateTime<Utc>,
-) -> Option<DeadlineChange> {
-    if incident.state != IncidentState::Triggered {
-        return None;
-    }
-    arm(policy, incident, 0, now)
-}
-
-/// What a state change does to the reminder: leaving `triggered` cancels it, whatever the
-/// config says now, so one armed under an earlier config goes too; coming back to
-/// `triggered` (a reopen) arms a fresh series, since someone must acknowledge again.
-pub fn on_transition(
-    policy: &Policy,
-    incident: &Incident,
-    from: IncidentState,
-    now: DateTime<Utc>,
-) -> Option<DeadlineChange> {
-    if from != IncidentState::Triggered && incident.state == IncidentState::Triggered {
-        return arm(policy, incident, 0, now);
-    }
-    cancel_on_transition(incident, from)
-}
-
-/// Leaving `triggered` cancels the reminder, whatever the config says now, so one armed
-/// under an earlier config goes too.
+/// Leaving `triggered` cancels a reminder an earlier version stored, whatever the config
+/// says now.
 pub fn cancel_on_transition(incident: &Incident, from: IncidentState) -> Option<DeadlineChange> {
     (from == IncidentState::Triggered && incident.state != IncidentState::Triggered).then(|| {
         DeadlineChange::Cancel {
@@ -50,96 +21,22 @@ pub fn cancel_on_transition(incident: &Incident, from: IncidentState) -> Option<
     })
 }
 
-/// Decides a due reminder. `incident` is the incident as it is now (`None` if it is gone),
-/// `sent` how many reminders went out before. A reminder goes out only for an incident still
-/// triggered with reminders on and fewer than the maximum sent; it re-arms from `now` (so
-/// after downtime it fires once, not once per missed interval) until the maximum is reached.
-/// In every other case the deadline is removed.
-pub fn decide_due(
-    policy: &Policy,
-    incident: Option<&Incident>,
-    key: &str,
-    sent: u32,
-    now: DateTime<Utc>,
-) -> Applied {
-    let mut applied = Applied::default();
-    let cancel = DeadlineChange::Cancel {
-        key: key.to_owned(),
-    };
-    let (Some(incident), Some(interval)) = (incident, policy.ack_reminder) else {
-        applied.deadlines.push(cancel);
-        return applied;
-    };
-    let max = policy.ack_reminder_max;
-    if incident.state != IncidentState::Triggered || sent >= max {
-        applied.deadlines.push(cancel);
-        return applied;
-    }
-    let number = sent + 1;
-    applied.entry(&Actor::warroom(), EntryKind::AckReminder { number, max });
-    applied.effects.push(Effect::Notify {
-        incident: incident.id,
-        message: reminder_message(incident, number, max, now),
-    });
-    applied.deadlines.push(if number < max {
-        set(incident, interval, number, now)
-    } else {
-        cancel
-    });
-    applied
-}
-
-fn arm(
-    policy: &Policy,
-    incident: &Incident,
-    sent: u32,
-    now: DateTime<Utc>,
-) -> Option<DeadlineChange> {
-    let interval = policy.ack_reminder?;
-    (policy.ack_reminder_max > sent).then(|| set(incident, interval, sent, now))
-}
-
-fn set(incident: &Incident, interval: Duration, sent: u32, now: DateTime<Utc>) -> DeadlineChange {
-    DeadlineChange::Set(Deadline {
-        key: ack_reminder_key(incident.id),
-        due: now + interval,
-        kind: DeadlineKind::AckReminder {
-            incident: incident.id,
-            sent,
-        },
-    })
-}
-
-/// The reminder calls exactly the commander and the operations lead (once if one person
-/// holds both roles); with neither role held it says so instead of calling anyone.
-fn reminder_message(incident: &Incident, number: u32, max: u32, now: DateTime<Utc>) -> Msg {
-    let commander = incident.roles.commander.as_ref();
-    let operations = incident.roles.operations.as_ref();
-    let people: Vec<&UserId> = match (commander, operations) {
-        (Some(commander), Some(operations)) if commander == operations => vec![commander],
-        (commander, operations) => commander.into_iter().chain(operations).collect(),
-    };
-    let minutes = u64::try_from((now - incident.opened_at).num_minutes()).unwrap_or(0);
-    let msg = match people.as_slice() {
-        [] => Msg::new("notice-ack-reminder-nobody"),
-        [one] => Msg::new("notice-ack-reminder-one").call("user", one),
-        [commander, operations, ..] => Msg::new("notice-ack-reminder")
-            .call("commander", commander)
-            .call("operations", operations),
-    };
-    msg.word("incident", incident.id)
-        .number("minutes", minutes)
-        .number("number", u64::from(number))
-        .number("max", u64::from(max))
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Duration, Utc};
+
     use super::*;
+    use crate::domain::access::PersonRole;
+    use crate::domain::deadline::{Deadline, DeadlineKind};
     use crate::domain::decide::tests::at;
-    use crate::domain::ids::IncidentId;
+    use crate::domain::decide::{Applied, Policy};
+    use crate::domain::effect::Effect;
+    use crate::domain::escalation::{EscalationFiring, effective_policy, fire_step, step_key};
+    use crate::domain::ids::{Actor, IncidentId, UserId};
     use crate::domain::incident::{AlertCounts, Milestones, Roles};
     use crate::domain::message::Arg;
+    use crate::domain::timeline::EntryKind;
+    use crate::domain::timers;
 
     fn policy(max: u32) -> Policy {
         Policy {
@@ -183,25 +80,61 @@ mod tests {
         }
     }
 
-    const KEY: &str = "ack_reminder:INC-20261121-001";
+    fn id() -> IncidentId {
+        IncidentId::parse("INC-20261121-001").unwrap()
+    }
+
+    /// The reminder's deadline: step one of the incident's escalation.
+    fn key() -> String {
+        step_key(id(), 1)
+    }
 
     /// INC-20261121-001's reminder set for `due`, `sent` reminders already sent.
     fn armed(due: DateTime<Utc>, sent: u32) -> DeadlineChange {
         DeadlineChange::Set(Deadline {
-            key: KEY.to_owned(),
+            key: key(),
             due,
-            kind: DeadlineKind::AckReminder {
-                incident: IncidentId::parse("INC-20261121-001").unwrap(),
-                sent,
+            kind: DeadlineKind::Escalation {
+                incident: id(),
+                step: 1,
+                repeat_index: sent,
+                held: false,
             },
         })
     }
 
-    /// INC-20261121-001's reminder removed.
     fn cancelled() -> DeadlineChange {
-        DeadlineChange::Cancel {
-            key: KEY.to_owned(),
-        }
+        DeadlineChange::Cancel { key: key() }
+    }
+
+    /// Fires the reminder deadline `key` as repeat `sent` of step one; the incident's
+    /// commander and operations lead are who the roles call.
+    fn fire(policy: &Policy, open: &Incident, key: &str, sent: u32, now: DateTime<Utc>) -> Applied {
+        let escalation = effective_policy(
+            &policy.escalation,
+            policy.ack_reminder,
+            policy.ack_reminder_max,
+            open.severity,
+        )
+        .expect("reminders on");
+        let firing = EscalationFiring {
+            policy: &escalation,
+            incident: open,
+            key,
+            step: 1,
+            repeat_index: sent,
+            quiet: None,
+            now,
+        };
+        let callees = |role: PersonRole| -> Vec<UserId> {
+            let held = match role {
+                PersonRole::Commander => open.roles.commander.clone(),
+                PersonRole::Operations => open.roles.operations.clone(),
+                _ => None,
+            };
+            held.into_iter().collect()
+        };
+        fire_step(&firing, &callees)
     }
 
     fn calls(applied: &Applied) -> Vec<String> {
@@ -237,7 +170,7 @@ mod tests {
         ];
         for (state, sent, max, number, change) in cases {
             let open = incident(state, Some("alice"), Some("bob"));
-            let applied = decide_due(&policy(max), Some(&open), KEY, sent, now);
+            let applied = fire(&policy(max), &open, &key(), sent, now);
             let label = format!("{state:?} sent {sent} max {max}");
             match number {
                 Some(number) => {
@@ -261,12 +194,12 @@ mod tests {
     fn a_reminder_long_overdue_fires_once_and_re_arms_from_now() {
         let now = at("2026-11-21T13:00:00Z");
         let open = incident(IncidentState::Triggered, Some("alice"), Some("bob"));
-        let applied = decide_due(&policy(3), Some(&open), KEY, 0, now);
+        let applied = fire(&policy(3), &open, &key(), 0, now);
         assert_eq!(applied.entries.len(), 1);
-        let Some(DeadlineChange::Set(next)) = applied.deadlines.first() else {
-            panic!("re-armed: {:?}", applied.deadlines);
-        };
-        assert_eq!(next.due, now + Duration::minutes(10));
+        assert_eq!(
+            applied.deadlines,
+            vec![armed(now + Duration::minutes(10), 1)]
+        );
         let Some(Effect::Notify { message, .. }) = applied.effects.first() else {
             panic!("a notice");
         };
@@ -277,16 +210,70 @@ mod tests {
         );
     }
 
+    /// A reminder an earlier version stored fires once as step one: its own key goes, the
+    /// next repeat is set under the step's key, and the last one only goes.
     #[test]
-    fn a_missing_incident_or_reminders_turned_off_remove_the_deadline() {
+    fn a_stored_legacy_reminder_fires_as_step_one_and_is_removed() {
         let now = at("2026-11-21T10:10:00Z");
-        let cancel = vec![cancelled()];
-        assert_eq!(decide_due(&policy(3), None, KEY, 0, now).deadlines, cancel);
-        let open = incident(IncidentState::Triggered, Some("alice"), None);
+        let legacy = ack_reminder_key(id());
+        let open = incident(IncidentState::Triggered, Some("alice"), Some("bob"));
+        let applied = fire(&policy(3), &open, &legacy, 1, now);
+        assert_eq!(
+            applied.entries,
+            vec![(
+                Actor::warroom(),
+                EntryKind::AckReminder { number: 2, max: 3 }
+            )]
+        );
+        assert_eq!(
+            applied.deadlines,
+            vec![
+                DeadlineChange::Cancel {
+                    key: legacy.clone()
+                },
+                armed(now + Duration::minutes(10), 2)
+            ]
+        );
+        let last = fire(&policy(3), &open, &legacy, 2, now);
+        assert_eq!(last.deadlines, vec![DeadlineChange::Cancel { key: legacy }]);
+    }
+
+    #[test]
+    fn reminders_off_or_a_configured_policy_replace_the_implicit_step() {
+        use crate::domain::escalation::{
+            PolicyOrigin, RawEscalationPolicy, RawEscalationStep, parse_policies,
+        };
+        use crate::domain::severity::Severity;
         let off = Policy::standard();
-        let applied = decide_due(&off, Some(&open), KEY, 0, now);
-        assert_eq!(applied.deadlines, cancel);
-        assert!(applied.effects.is_empty());
+        assert_eq!(
+            effective_policy(&off.escalation, None, 3, Severity::Sev2),
+            None
+        );
+        let implicit = effective_policy(&[], Some(Duration::minutes(10)), 3, Severity::Sev2)
+            .expect("implicit");
+        assert_eq!(implicit.origin, PolicyOrigin::AckReminder);
+        assert_eq!(
+            implicit.steps[0].notify,
+            vec![PersonRole::Commander, PersonRole::Operations]
+        );
+        assert_eq!(implicit.steps[0].repeat, 2);
+        let configured = parse_policies(&[RawEscalationPolicy {
+            severity: vec!["sev2".to_owned()],
+            steps: vec![RawEscalationStep {
+                after: "5m".to_owned(),
+                notify: vec!["duty_manager".to_owned()],
+                ..RawEscalationStep::default()
+            }],
+        }])
+        .unwrap();
+        let chosen = effective_policy(&configured, Some(Duration::minutes(10)), 3, Severity::Sev2)
+            .expect("configured");
+        assert_eq!(chosen.origin, PolicyOrigin::Configured);
+        assert_eq!(chosen.steps[0].after, Duration::minutes(5));
+        // Another severity still gets the reminder.
+        let other = effective_policy(&configured, Some(Duration::minutes(10)), 3, Severity::Sev1)
+            .expect("implicit");
+        assert_eq!(other.origin, PolicyOrigin::AckReminder);
     }
 
     #[test]
@@ -320,7 +307,7 @@ mod tests {
             let mut open = incident(IncidentState::Triggered, commander, operations);
             // The communications lead is never called by the reminder.
             open.roles.communications = Some(UserId("carol".to_owned()));
-            let applied = decide_due(&policy(3), Some(&open), KEY, 0, now);
+            let applied = fire(&policy(3), &open, &key(), 0, now);
             let Some(Effect::Notify { message, .. }) = applied.effects.first() else {
                 panic!("a notice");
             };
@@ -329,35 +316,46 @@ mod tests {
         }
     }
 
+    /// Every key leaving `triggered` removes: the legacy reminder, step one and its held
+    /// messages.
+    fn all_cancelled() -> Vec<DeadlineChange> {
+        [
+            ack_reminder_key(id()),
+            key(),
+            crate::domain::escalation::held_key(id(), 1),
+        ]
+        .into_iter()
+        .map(|key| DeadlineChange::Cancel { key })
+        .collect()
+    }
+
     #[test]
     fn leaving_triggered_cancels_and_opening_arms() {
         let now = at("2026-11-21T10:05:00Z");
-        let cancel = Some(cancelled());
         let acked = incident(IncidentState::Acknowledged, None, None);
         assert_eq!(
-            cancel_on_transition(&acked, IncidentState::Triggered),
-            cancel
+            timers::on_transition(&policy(3), &acked, IncidentState::Triggered, now),
+            all_cancelled()
         );
         let resolved = incident(IncidentState::Resolved, None, None);
         assert_eq!(
-            cancel_on_transition(&resolved, IncidentState::Triggered),
-            cancel
+            timers::on_transition(&policy(3), &resolved, IncidentState::Triggered, now),
+            all_cancelled()
+        );
+        // Reminders turned off since: the legacy key still goes.
+        assert_eq!(
+            cancel_on_transition(&acked, IncidentState::Triggered),
+            Some(DeadlineChange::Cancel {
+                key: ack_reminder_key(id())
+            })
         );
         let closed = incident(IncidentState::Closed, None, None);
         assert_eq!(cancel_on_transition(&closed, IncidentState::Resolved), None);
         let triggered = incident(IncidentState::Triggered, None, None);
-        assert_eq!(arm_on_open(&Policy::standard(), &triggered, now), None);
-        assert_eq!(arm_on_open(&policy(0), &triggered, now), None);
-        let Some(DeadlineChange::Set(armed)) = arm_on_open(&policy(3), &triggered, now) else {
-            panic!("armed on open");
-        };
-        assert_eq!(armed.due, now + Duration::minutes(10));
+        assert!(timers::on_open(&Policy::standard(), &triggered, now).is_empty());
         assert_eq!(
-            armed.kind,
-            DeadlineKind::AckReminder {
-                incident: triggered.id,
-                sent: 0
-            }
+            timers::on_open(&policy(3), &triggered, now),
+            vec![armed(now + Duration::minutes(10), 0)]
         );
     }
 
@@ -367,7 +365,7 @@ mod tests {
     fn decisions_carry_the_reminder_changes_with_them() {
         use std::collections::BTreeSet;
 
-        use crate::domain::access::{Person, PersonRole};
+        use crate::domain::access::Person;
         use crate::domain::command::Command;
         use crate::domain::decide::{apply_command, declare_incident};
         use crate::domain::incident::Transition;
@@ -379,20 +377,19 @@ mod tests {
             roles: BTreeSet::from([PersonRole::Operations, PersonRole::DutyManager]),
             locale: "en-US".to_owned(),
         };
-        let id = IncidentId::parse("INC-20261121-001").unwrap();
         let (mut declared, applied) =
-            declare_incident(&policy(3), id, "api down", None, &bob, now).unwrap();
+            declare_incident(&policy(3), id(), "api down", None, &bob, now).unwrap();
         assert_eq!(
             applied.deadlines,
             vec![armed(now + Duration::minutes(10), 0)]
         );
         let (_, off) =
-            declare_incident(&Policy::standard(), id, "api down", None, &bob, now).unwrap();
+            declare_incident(&Policy::standard(), id(), "api down", None, &bob, now).unwrap();
         assert!(off.deadlines.is_empty());
 
         let ack = Command::Transition(Transition::Acknowledge);
         let outcome = apply_command(&policy(3), &mut declared, &bob, &ack, &|_| true, now).unwrap();
-        assert_eq!(outcome.deadlines, vec![cancelled()]);
+        assert_eq!(outcome.deadlines, all_cancelled());
         let resolve = Command::Transition(Transition::Resolve);
         let outcome =
             apply_command(&policy(3), &mut declared, &bob, &resolve, &|_| true, now).unwrap();
@@ -437,6 +434,6 @@ mod tests {
         let resolved = alert("fp", "checkout", "critical", AlertStatus::Resolved);
         let applied = apply_alert_to_incident(&auto, &mut open, Some(&stored), &resolved, now);
         assert_eq!(open.state, IncidentState::Resolved);
-        assert_eq!(applied.deadlines, vec![cancelled()]);
+        assert_eq!(applied.deadlines, all_cancelled());
     }
 }

@@ -13,7 +13,10 @@ use crate::domain::reminder;
 mod escalation;
 mod status;
 
-pub use escalation::{escalation_on_open, escalation_on_transition};
+pub use escalation::{
+    escalation_on_open, escalation_on_severity_change, escalation_on_transition,
+    escalation_policy_of,
+};
 pub use status::{
     MAX_STATUS_REMINDERS, status_due, status_on_open, status_on_severity_change,
     status_on_transition, status_update,
@@ -21,10 +24,8 @@ pub use status::{
 
 /// The deadlines to set when `incident` opens at `now`.
 pub fn on_open(policy: &Policy, incident: &Incident, now: DateTime<Utc>) -> Vec<DeadlineChange> {
-    let mut changes: Vec<DeadlineChange> = reminder::arm_on_open(policy, incident, now)
-        .into_iter()
-        .collect();
-    changes.extend(escalation_on_open(policy, incident, now));
+    // The acknowledgement reminder is escalation step one (`escalation_on_open`).
+    let mut changes = escalation_on_open(policy, incident, now);
     changes.extend(status_on_open(policy, incident, now));
     changes
 }
@@ -36,7 +37,8 @@ pub fn on_transition(
     from: IncidentState,
     now: DateTime<Utc>,
 ) -> Vec<DeadlineChange> {
-    let mut changes: Vec<DeadlineChange> = reminder::on_transition(policy, incident, from, now)
+    // A reminder stored by an earlier version goes when the incident leaves `triggered`.
+    let mut changes: Vec<DeadlineChange> = reminder::cancel_on_transition(incident, from)
         .into_iter()
         .collect();
     changes.extend(escalation_on_transition(policy, incident, from, now));

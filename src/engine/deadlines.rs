@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use super::{Deferred, Engine, Event, Pending};
 use crate::domain::deadline::DeadlineKind;
-use crate::domain::reminder;
 use crate::engine::clock::Clock;
 use crate::store::StoreError;
 
@@ -107,23 +106,9 @@ impl Engine {
                 continue;
             }
             match deadline.kind {
-                DeadlineKind::AckReminder { incident, sent } => {
-                    let current = self.incident(pending, incident)?;
-                    let applied = reminder::decide_due(
-                        &self.policy,
-                        current.as_ref(),
-                        &deadline.key,
-                        sent,
-                        now,
-                    );
-                    if !applied.effects.is_empty() {
-                        metrics::counter!("warroom_ack_reminders_total").increment(1);
-                        info!(incident = %incident, reminder = sent + 1, late_seconds = (now - deadline.due).num_seconds(), "Acknowledgement reminder sent.");
-                    }
-                    match current {
-                        Some(current) => self.apply(pending, current, applied, now),
-                        None => pending.batch.deadlines.extend(applied.deadlines),
-                    }
+                // Stored by an earlier version: step one of the incident's escalation.
+                DeadlineKind::AckReminder { .. } => {
+                    self.legacy_ack_reminder_due(pending, &deadline, now)?;
                 }
                 DeadlineKind::ActionExpiry { incident, request } => {
                     self.action_expired(pending, &deadline.key, incident, request, now)?;

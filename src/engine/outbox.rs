@@ -44,6 +44,9 @@ pub(super) enum DeliveryError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Engine(#[from] crate::engine::EngineError),
+    /// The pager is down or slow: the paging lane backs off and tries again.
+    #[error(transparent)]
+    Page(#[from] crate::paging::PageError),
 }
 
 /// Settles a delivery the chat answered. A refusal no retry can cure — a request the chat

@@ -13,12 +13,15 @@ pub struct DiscordText {
     /// The users whose mentions in `text` are meant to ping: exactly what `allowed_mentions`
     /// lists.
     pub calls: Vec<u64>,
+    /// The text says `@here` (an escalation step), so `allowed_mentions` lets it ping.
+    pub here: bool,
 }
 
 /// Renders `rich` for Discord and cuts it to `max` characters.
 pub fn render(rich: &RichText, max: usize) -> DiscordText {
     let mut text = String::new();
     let mut calls = Vec::new();
+    let mut here = false;
     for span in &rich.0 {
         match span {
             Span::Own(own) => text.push_str(own),
@@ -47,11 +50,16 @@ pub fn render(rich: &RichText, max: usize) -> DiscordText {
                 None => text.push_str(&escape(&format!("@{}", id.0))),
             },
             Span::Code(code) => text.push_str(&code_block(code)),
+            Span::Here => {
+                text.push_str("@here");
+                here = true;
+            }
         }
     }
     DiscordText {
         text: cut(&text, max),
         calls,
+        here,
     }
 }
 

@@ -55,7 +55,8 @@ pub(super) fn message_parts(message: &OutgoingMessage) -> DiscordParts {
             content: Some(content.text),
             embed: None,
             rows,
-            allowed_mentions: allowed_mentions(&content.calls),
+            // `@here` pings only when warroom's own span said it (outside text is escaped).
+            allowed_mentions: allowed_mentions(&content.calls).everyone(content.here),
         };
     }
     // Mentions inside an embed never ping; the card names people and calls nobody.

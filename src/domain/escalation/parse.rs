@@ -63,7 +63,11 @@ pub(super) fn parse_policy(
         previous = Some(parsed.after);
         steps.push(parsed);
     }
-    (problems.len() == before).then_some(EscalationPolicy { severities, steps })
+    (problems.len() == before).then_some(EscalationPolicy {
+        severities,
+        steps,
+        origin: super::PolicyOrigin::Configured,
+    })
 }
 
 fn parse_step(

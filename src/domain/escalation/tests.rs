@@ -216,7 +216,7 @@ fn bad_quiet_hours_name_each_field() {
 }
 
 #[test]
-fn opening_plans_every_step_and_a_bounded_number_of_repeats() {
+fn opening_plans_the_first_firing_of_every_step() {
     let opened = at("2026-11-21T10:00:00Z");
     let planned = plan_on_open(&sev1_policy(), incident(), opened);
     let got: Vec<(&str, DateTime<Utc>, u32, u32)> = planned
@@ -227,53 +227,111 @@ fn opening_plans_every_step_and_a_bounded_number_of_repeats() {
         got,
         vec![
             (
-                "escalation:INC-20261121-001:1:0",
+                "escalation:INC-20261121-001:1",
                 at("2026-11-21T10:05:00Z"),
                 1,
                 0
             ),
             (
-                "escalation:INC-20261121-001:2:0",
+                "escalation:INC-20261121-001:2",
                 at("2026-11-21T10:15:00Z"),
                 2,
                 0
             ),
-            (
-                "escalation:INC-20261121-001:2:1",
-                at("2026-11-21T10:30:00Z"),
-                2,
-                1
-            ),
-            (
-                "escalation:INC-20261121-001:2:2",
-                at("2026-11-21T10:45:00Z"),
-                2,
-                2
-            ),
         ]
     );
-    // The largest policy config allows is still a bounded plan.
+}
+
+/// Repeats are set one at a time, each one `after` from the firing before it: on time they
+/// fall at 15m, 30m and 45m; after downtime the step fires once and re-arms from now, and
+/// the largest repeat count config allows still ends.
+#[test]
+fn each_firing_sets_the_next_repeat_until_the_last() {
+    use IncidentState::Triggered;
+    let policy = sev1_policy();
+    let opened = at("2026-11-21T10:00:00Z");
+    let mut due = opened + Duration::minutes(15);
+    let mut fired = Vec::new();
+    let mut repeat_index = 0;
+    while let Some(action) = decide_step(
+        &policy,
+        incident(),
+        2,
+        repeat_index,
+        Triggered,
+        Severity::Sev1,
+        due,
+        None,
+    ) {
+        fired.push(due);
+        match action.next {
+            Some(next) => {
+                assert_eq!(next.key, step_key(incident(), 2));
+                assert_eq!(next.repeat_index, repeat_index + 1);
+                due = next.due;
+                repeat_index = next.repeat_index;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        fired,
+        vec![
+            at("2026-11-21T10:15:00Z"),
+            at("2026-11-21T10:30:00Z"),
+            at("2026-11-21T10:45:00Z")
+        ]
+    );
+    // Two hours late: one firing, the next one `after` from now.
+    let late = at("2026-11-21T12:00:00Z");
+    let action = decide_step(
+        &policy,
+        incident(),
+        2,
+        0,
+        Triggered,
+        Severity::Sev1,
+        late,
+        None,
+    )
+    .expect("fires");
+    assert_eq!(
+        action.next.map(|next| next.due),
+        Some(late + Duration::minutes(15))
+    );
     let most = RawEscalationPolicy {
         severity: vec!["sev1".to_owned()],
         steps: vec![step("1m", &["commander"], MAX_REPEAT)],
     };
     let most = parse_policies(&[most]).unwrap().remove(0);
-    assert_eq!(
-        plan_on_open(&most, incident(), opened).len(),
-        usize::try_from(MAX_REPEAT + 1).unwrap()
-    );
+    let last = decide_step(
+        &most,
+        incident(),
+        1,
+        MAX_REPEAT,
+        Triggered,
+        Severity::Sev1,
+        late,
+        None,
+    )
+    .expect("the last repeat fires");
+    assert_eq!(last.next, None);
 }
 
 #[test]
 fn keys_read_back() {
-    let key = step_key(incident(), 2, 1);
+    let key = step_key(incident(), 2);
     assert!(key.starts_with(&key_prefix(incident())));
-    assert_eq!(parse_step_key(&key), Some((incident(), 2, 1)));
+    assert_eq!(parse_step_key(&key), Some((incident(), 2, false)));
+    assert_eq!(
+        parse_step_key(&held_key(incident(), 3)),
+        Some((incident(), 3, true))
+    );
     for bad in [
         "ack_reminder:INC-20261121-001",
-        "escalation:INC-20261121-001:2",
-        "escalation:nope:2:1",
-        "escalation:INC-20261121-001:x:1",
+        "escalation:INC-20261121-001",
+        "escalation:nope:2",
+        "escalation:INC-20261121-001:x",
     ] {
         assert_eq!(parse_step_key(bad), None, "{bad}");
     }
@@ -284,10 +342,12 @@ fn transitions_stop_and_restart_escalation() {
     use IncidentState::*;
     let policy = sev1_policy();
     let now = at("2026-11-21T11:00:00Z");
-    let all_keys: Vec<String> = plan_on_open(&policy, incident(), now)
-        .into_iter()
-        .map(|planned| planned.key)
-        .collect();
+    let all_keys: Vec<String> = vec![
+        step_key(incident(), 1),
+        held_key(incident(), 1),
+        step_key(incident(), 2),
+        held_key(incident(), 2),
+    ];
     // (from, to, cancels everything, plans again from now)
     let cases = [
         (Triggered, Acknowledged, true, false),
@@ -347,14 +407,33 @@ fn a_due_step_fires_only_while_triggered_and_only_if_configured() {
         (1, 0, Closed, false),
     ];
     for (step, repeat, state, fires) in cases {
-        let action = decide_step(&policy, step, repeat, state, Severity::Sev1, now, None);
+        let action = decide_step(
+            &policy,
+            incident(),
+            step,
+            repeat,
+            state,
+            Severity::Sev1,
+            now,
+            None,
+        );
         assert_eq!(
             action.is_some(),
             fires,
             "step {step} repeat {repeat} {state:?}"
         );
     }
-    let action = decide_step(&policy, 2, 1, Triggered, Severity::Sev1, now, None).unwrap();
+    let action = decide_step(
+        &policy,
+        incident(),
+        2,
+        1,
+        Triggered,
+        Severity::Sev1,
+        now,
+        None,
+    )
+    .unwrap();
     assert_eq!(
         action,
         StepAction {
@@ -365,6 +444,12 @@ fn a_due_step_fires_only_while_triggered_and_only_if_configured() {
             here: true,
             page: true,
             delayed_until: None,
+            next: Some(PlannedStep {
+                key: step_key(incident(), 2),
+                due: now + Duration::minutes(15),
+                step: 2,
+                repeat_index: 2,
+            }),
         }
     );
 }
@@ -393,7 +478,17 @@ fn quiet_hours_hold_direct_messages_and_pages_for_their_severities() {
         (2, Severity::Sev1, None),
     ];
     for (step, severity, held) in cases {
-        let action = decide_step(&policy, step, 0, Triggered, severity, now, Some(&night)).unwrap();
+        let action = decide_step(
+            &policy,
+            incident(),
+            step,
+            0,
+            Triggered,
+            severity,
+            now,
+            Some(&night),
+        )
+        .unwrap();
         assert_eq!(action.delayed_until, held, "step {step} {severity}");
     }
 }
@@ -482,3 +577,5 @@ fn quiet_hours_windows_by_zone_and_dst() {
         );
     }
 }
+
+mod fire;

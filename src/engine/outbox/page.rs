@@ -1,15 +1,77 @@
-//! Pages: `Effect::Page` through the `[paging]` webhook, idempotent per incident and step.
+//! Pages: `Effect::Page` through the `[paging]` webhook, idempotent per incident, step and
+//! repeat. A pager that is down or slow is retried on the paging lane's own backoff (so it
+//! never holds up a room); one that refuses warroom's token, or the page, is final: the
+//! page is dropped with an error log and a metric, never silently.
+
+use tracing::{error, warn};
 
 use super::{DeliveryError, OutboxWorker};
 use crate::domain::effect::Effect;
+use crate::paging::{Page, PageError};
+
+/// The idempotency key a pager sees for one firing of one step.
+pub fn page_idempotency_key(
+    incident: crate::domain::ids::IncidentId,
+    step: u32,
+    repeat_index: u32,
+) -> String {
+    format!("page:{incident}:{step}:{repeat_index}")
+}
 
 impl OutboxWorker {
-    /// SKELETON: the escalation helper posts the page through `self.pager`.
     pub(super) async fn deliver_page(
         &self,
         _key: u64,
-        _effect: &Effect,
+        effect: &Effect,
     ) -> Result<(), DeliveryError> {
-        Ok(())
+        let Effect::Page {
+            incident,
+            step,
+            repeat_index,
+            notify,
+        } = effect
+        else {
+            return Ok(());
+        };
+        let Some(pager) = &self.pager else {
+            warn!(incident = %incident, step, "A page was due but no [paging] webhook_url is set; dropping it.");
+            metrics::counter!("warroom_pages_dropped_total", "reason" => "no_pager").increment(1);
+            return Ok(());
+        };
+        let Some(found) = self.store.incident(*incident)? else {
+            warn!(incident = %incident, "Page for a missing incident dropped.");
+            return Ok(());
+        };
+        let page = Page {
+            incident: incident.to_string(),
+            title: found.title.clone(),
+            severity: found.severity.to_string(),
+            step: *step,
+            notify: notify.iter().map(|user| user.0.clone()).collect(),
+            idempotency_key: page_idempotency_key(*incident, *step, *repeat_index),
+        };
+        match pager.send(&page).await {
+            Ok(()) => {
+                metrics::counter!("warroom_pages_sent_total").increment(1);
+                Ok(())
+            }
+            Err(PageError::Unauthorized(status)) => {
+                error!(incident = %incident, step, status, "The pager refused warroom's token; the page is dropped. Check paging.token or WARROOM_PAGING_TOKEN.");
+                metrics::counter!("warroom_pages_dropped_total", "reason" => "unauthorized")
+                    .increment(1);
+                Ok(())
+            }
+            Err(PageError::Refused(status)) => {
+                error!(incident = %incident, step, status, "The pager refused the page; it is dropped.");
+                metrics::counter!("warroom_pages_dropped_total", "reason" => "refused")
+                    .increment(1);
+                Ok(())
+            }
+            Err(retry @ PageError::Retry(_)) => {
+                warn!(incident = %incident, step, error = %retry, "The page did not get through; it is retried.");
+                metrics::counter!("warroom_page_failures_total").increment(1);
+                Err(DeliveryError::Page(retry))
+            }
+        }
     }
 }
