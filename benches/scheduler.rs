@@ -131,10 +131,7 @@ fn main() {
         .map(|leg| runtime.block_on(run_leg(leg, probes, rate, due_seconds)))
         .collect();
     report(&results);
-    println!(
-        "\n  (whole run {:.0} s)",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\n  (whole run {:.0} s)", started.elapsed().as_secs_f64());
 }
 
 /// Settings for one start of the app on `data`, with a reminder after `reminder` (or none).
@@ -443,7 +440,10 @@ async fn probe_lateness(
     let due = opened_at + due_after;
     let room = incident.to_ascii_lowercase();
     let Some(messages) = app
-        .get(reader, &format!("/console/api/rooms/{room}/messages?limit=500"))
+        .get(
+            reader,
+            &format!("/console/api/rooms/{room}/messages?limit=500"),
+        )
         .await
     else {
         return Probe::NotYet;
@@ -516,7 +516,10 @@ fn report(results: &[LegResult]) {
         ),
         (
             "open incidents at the end",
-            results.iter().map(|r| r.open_incidents.to_string()).collect(),
+            results
+                .iter()
+                .map(|r| r.open_incidents.to_string())
+                .collect(),
         ),
         (
             "fill + rooms opened",
@@ -535,14 +538,7 @@ fn report(results: &[LegResult]) {
             "probes measured / missing / unready",
             results
                 .iter()
-                .map(|r| {
-                    format!(
-                        "{} / {} / {}",
-                        r.posted_us.len(),
-                        r.missing,
-                        r.unready
-                    )
-                })
+                .map(|r| format!("{} / {} / {}", r.posted_us.len(), r.missing, r.unready))
                 .collect(),
         ),
         (
