@@ -37,6 +37,9 @@ pub const BLOCKED_LOG_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How often the scheduler looks for due card edits when nothing wakes it.
 const TICK: Duration = Duration::from_millis(250);
+/// While the chat refuses warroom, pending pages are looked for this often: the pager is not
+/// the chat, and a revoked bot token is exactly when pages must still go out.
+const PAGES_WHILE_BLOCKED: Duration = Duration::from_secs(1);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// While the chat refuses warroom (401, 403) one lane is retried as a probe, first after
@@ -123,6 +126,13 @@ impl OutboxWorker {
                     scheduler.paused_until = Some(now + wait);
                 }
             }
+            // Pages do not wait for a chat that refuses warroom: their lane runs beside the
+            // probe, and its outcome says nothing about the chat (see `finished`).
+            if scheduler.blocked
+                && let Err(error) = scheduler.start_pages(&worker, now)
+            {
+                warn!(%error, "The outbox cannot read the store for pending pages; will retry.");
+            }
             metrics::gauge!("warroom_outbox_depth").set(worker.store.outbox_depth() as f64);
             metrics::gauge!("warroom_outbox_lanes_in_flight").set(scheduler.in_flight.len() as f64);
             let sleep = scheduler.next_wake(now);
@@ -156,6 +166,8 @@ impl OutboxWorker {
                 &format_args!("outbox item {} {:?}", item.key, item.effect),
             );
             match delivered {
+                // A page got through to the pager, which says nothing about the chat.
+                Ok(()) if Lane::of(&item.effect) == Lane::Paging => {}
                 Ok(()) => self.unblocked(),
                 Err(error) => {
                     return LaneOutcome {
@@ -267,8 +279,13 @@ impl Scheduler {
     fn start(&mut self, worker: &Arc<OutboxWorker>, now: Instant) -> Result<(), StoreError> {
         let in_flight = self.lanes_in_flight();
         let waits = &self.waits;
+        let blocked = self.blocked;
+        // While the chat is blocked the probe must be a chat delivery; pages go their own way
+        // (`start_pages`).
         let busy = |lane: Lane| {
-            in_flight.contains(&lane) || waits.get(&lane).is_some_and(|wait| wait.until > now)
+            in_flight.contains(&lane)
+                || waits.get(&lane).is_some_and(|wait| wait.until > now)
+                || (blocked && lane == Lane::Paging)
         };
         let item_slots = if self.blocked {
             1usize.saturating_sub(self.in_flight.len())
@@ -349,11 +366,46 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Starts the pager's lane while the chat is blocked, unless it is running or waiting out
+    /// a failure of its own.
+    fn start_pages(&mut self, worker: &Arc<OutboxWorker>, now: Instant) -> Result<(), StoreError> {
+        let busy = self
+            .in_flight
+            .values()
+            .any(|(lane, _)| *lane == Lane::Paging)
+            || self
+                .waits
+                .get(&Lane::Paging)
+                .is_some_and(|wait| wait.until > now);
+        if busy {
+            return Ok(());
+        }
+        let pages: Vec<OutboxItem> = worker
+            .store
+            .outbox_pending(SCAN_LIMIT)?
+            .into_iter()
+            .filter(|item| Lane::of(&item.effect) == Lane::Paging)
+            .collect();
+        if pages.is_empty() {
+            return Ok(());
+        }
+        let task_worker = worker.clone();
+        let handle = self
+            .tasks
+            .spawn(async move { task_worker.deliver_lane(pages).await });
+        self.in_flight
+            .insert(handle.id(), (Lane::Paging, Work::Items));
+        Ok(())
+    }
+
     /// When the loop must look again even if nothing wakes it.
     fn next_wake(&self, now: Instant) -> Duration {
         let mut wake = TICK;
         if let Some(until) = self.paused_until {
             wake = wake.max(until.saturating_duration_since(now));
+            if self.blocked {
+                wake = wake.min(PAGES_WHILE_BLOCKED);
+            }
             return wake;
         }
         for wait in self.waits.values() {
@@ -387,6 +439,19 @@ impl Scheduler {
             self.waits.remove(&lane);
         }
         let result = outcome.result;
+        // The pager is not the chat: its outcome neither ends nor starts a chat pause.
+        if lane == Lane::Paging {
+            match result {
+                Ok(()) => {
+                    self.waits.remove(&lane);
+                }
+                Err(error) => {
+                    let wait = self.lane_failed(lane, now, None);
+                    warn!(%error, retry_in_ms = wait.as_millis() as u64, "A page could not be delivered; the pager's lane will retry.");
+                }
+            }
+            return;
+        }
         // Only a delivery ends a pause for a chat that refuses warroom: a 5xx or a timeout
         // says nothing about the token or its permissions.
         if result.is_ok() {

@@ -211,3 +211,48 @@ async fn a_refused_token_drops_the_page_loudly_and_later_pages_still_go() {
     );
     assert!(!metrics.contains("pager-secret-token"));
 }
+
+/// A revoked bot token pauses the chat, not the pager: the page of a step that falls due
+/// during the pause goes out at once, and its success does not end the chat's pause (readiness
+/// still says the chat refuses warroom until Discord lets it in again).
+#[tokio::test]
+async fn pages_go_out_while_the_chat_refuses_warroom_and_do_not_end_its_pause() {
+    use crate::discord::{guild_config, wait_until};
+    use crate::support::fake_discord::{FailMode, FakeDiscord};
+
+    let pager = PageReceiver::start(&[]).await;
+    let fake = FakeDiscord::start().await;
+    let (config, _) = guild_config(&fake, |_, _| String::new());
+    // After the guild's tables: a page for every severity at five minutes.
+    let config = format!(
+        "{config}[[escalation]]\nseverity = [\"sev1\", \"sev2\", \"sev3\", \"sev4\"]\n\
+         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"duty_manager\"]\npage = true\n\
+         [paging]\nwebhook_url = \"{url}\"\n",
+        url = pager.url
+    );
+    let bot = TestBot::spawn_discord(&config).await;
+    assert!(fake.wait_ready(Duration::from_secs(20)).await);
+    wait_until("warroom ready", || async {
+        bot.get("/readyz").await.1["chat"] == json!(true)
+    })
+    .await;
+    fake.fail_rest(FailMode::Status401, Duration::from_secs(300));
+    bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
+        .await;
+    let blocked = || async {
+        let (code, ready) = bot.get("/readyz").await;
+        code == reqwest::StatusCode::SERVICE_UNAVAILABLE && ready["chat_blocked"] == "unauthorized"
+    };
+    wait_until("readiness to report the blocked chat", blocked).await;
+    bot.advance(chrono::Duration::minutes(5));
+    let pages = pager.wait_for(1).await;
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    assert!(blocked().await, "a delivered page ended the chat's pause");
+    assert!(fake.channel_by_name("inc-20261121-001").is_none());
+    fake.heal_rest();
+    wait_until("the room after the block", || async {
+        fake.channel_by_name("inc-20261121-001").is_some()
+    })
+    .await;
+    assert_eq!(pager.received().len(), 1, "the page went out twice");
+}
