@@ -87,6 +87,9 @@ struct LegResult {
     missing: usize,
     /// Probes whose room was not ready before the deadline was due (not counted).
     unready: usize,
+    /// Messages beyond the one reminder posted after a probe was due: a deadline that fired
+    /// twice would show here.
+    extra: usize,
     /// Due → posted in the console, microseconds, sorted.
     posted_us: Vec<u32>,
     /// Due → the engine's firing timeline entry, microseconds, sorted.
@@ -131,10 +134,7 @@ fn main() {
         .map(|leg| runtime.block_on(run_leg(leg, probes, rate, due_seconds)))
         .collect();
     report(&results);
-    println!(
-        "\n  (whole run {:.0} s)",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\n  (whole run {:.0} s)", started.elapsed().as_secs_f64());
 }
 
 /// Settings for one start of the app on `data`, with a reminder after `reminder` (or none).
@@ -373,11 +373,17 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
     let mut decided_us = Vec::new();
     let mut unready = 0;
     let mut missing = 0;
+    let mut extra = 0;
     for incident in &opened {
         loop {
             match probe_lateness(&app, &reader, incident, due_after).await {
-                Probe::Measured { posted, decided } => {
+                Probe::Measured {
+                    posted,
+                    decided,
+                    after_due,
+                } => {
                     posted_us.push(posted);
+                    extra += after_due.saturating_sub(1);
                     if let Some(decided) = decided {
                         decided_us.push(decided);
                     }
@@ -412,6 +418,7 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
         probes: opened.len(),
         missing,
         unready,
+        extra,
         posted_us,
         decided_us,
     }
@@ -420,7 +427,12 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
 /// What one probe showed.
 enum Probe {
     /// Lateness in microseconds: due → posted, and due → the engine's timeline entry.
-    Measured { posted: u32, decided: Option<u32> },
+    /// `after_due` counts the room's messages at or after the due time (1 when it fired once).
+    Measured {
+        posted: u32,
+        decided: Option<u32>,
+        after_due: usize,
+    },
     /// The room's first message came after the deadline was due: the reminder cannot be
     /// told from the room's opening messages, so the probe is left out.
     Unready,
@@ -443,7 +455,10 @@ async fn probe_lateness(
     let due = opened_at + due_after;
     let room = incident.to_ascii_lowercase();
     let Some(messages) = app
-        .get(reader, &format!("/console/api/rooms/{room}/messages?limit=500"))
+        .get(
+            reader,
+            &format!("/console/api/rooms/{room}/messages?limit=500"),
+        )
         .await
     else {
         return Probe::NotYet;
@@ -460,6 +475,7 @@ async fn probe_lateness(
     let Some(posted) = stamps.iter().find(|stamp| **stamp >= due) else {
         return Probe::NotYet;
     };
+    let after_due = stamps.iter().filter(|stamp| **stamp >= due).count();
     let decided = app
         .get(
             reader,
@@ -476,6 +492,7 @@ async fn probe_lateness(
     Probe::Measured {
         posted: micros(*posted - due),
         decided: decided.map(|at| micros(at - due)),
+        after_due,
     }
 }
 
@@ -516,7 +533,10 @@ fn report(results: &[LegResult]) {
         ),
         (
             "open incidents at the end",
-            results.iter().map(|r| r.open_incidents.to_string()).collect(),
+            results
+                .iter()
+                .map(|r| r.open_incidents.to_string())
+                .collect(),
         ),
         (
             "fill + rooms opened",
@@ -535,15 +555,12 @@ fn report(results: &[LegResult]) {
             "probes measured / missing / unready",
             results
                 .iter()
-                .map(|r| {
-                    format!(
-                        "{} / {} / {}",
-                        r.posted_us.len(),
-                        r.missing,
-                        r.unready
-                    )
-                })
+                .map(|r| format!("{} / {} / {}", r.posted_us.len(), r.missing, r.unready))
                 .collect(),
+        ),
+        (
+            "messages beyond one per probe",
+            results.iter().map(|r| r.extra.to_string()).collect(),
         ),
         (
             "due -> posted p50/p95/p99/max ms",
