@@ -28,7 +28,7 @@
 //! sets the policy's interval directly so a run fits in about two minutes.
 //!
 //! A probe's deadline is due at its incident's `opened_at` plus the interval (the engine arms
-//! it with the same `now`). Its reminder is the first message in the probe's console room
+//! it with the same `now`), to the millisecond the store keeps. Its reminder is the first message in the probe's console room
 //! created at or after that moment (the room's card and call are posted within milliseconds
 //! of the open, seconds before). The console stamps each message with the system clock as it
 //! stores it, so nothing is polled while the probes come due and the measurement does not
@@ -129,12 +129,17 @@ fn main() {
         fill_deadlines: true,
     });
     let started = Instant::now();
+    let load_at_start = load_average();
     let results: Vec<LegResult> = legs
         .iter()
         .map(|leg| runtime.block_on(run_leg(leg, probes, rate, due_seconds)))
         .collect();
     report(&results);
-    println!("\n  (whole run {:.0} s)", started.elapsed().as_secs_f64());
+    println!(
+        "  (whole run {:.0} s; load average at the start {load_at_start}, at the end {})",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
 }
 
 /// Settings for one start of the app on `data`, with a reminder after `reminder` (or none).
@@ -452,7 +457,10 @@ async fn probe_lateness(
     let Some(opened_at) = time(&view["opened_at"]) else {
         panic!("incident {incident} has no opened_at: {view}");
     };
-    let due = opened_at + due_after;
+    // The store keeps due times to the millisecond (its keys), and the scheduler wakes for
+    // that moment, up to a millisecond before the exact sum: that moment is the due time.
+    let exact = opened_at + due_after;
+    let due = DateTime::from_timestamp_millis(exact.timestamp_millis()).unwrap_or(exact);
     let room = incident.to_ascii_lowercase();
     let Some(messages) = app
         .get(
@@ -494,6 +502,20 @@ async fn probe_lateness(
         decided: decided.map(|at| micros(at - due)),
         after_due,
     }
+}
+
+/// The machine's 1-, 5- and 15-minute load averages: the figures' tails follow whatever else
+/// runs on the machine, so the report says how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "n/a".to_owned())
 }
 
 fn time(value: &Value) -> Option<DateTime<Utc>> {
@@ -569,6 +591,13 @@ fn report(results: &[LegResult]) {
         (
             "due -> decided p50/p95/p99/max ms",
             results.iter().map(|r| summary(&r.decided_us)).collect(),
+        ),
+        (
+            "probes with a decided time",
+            results
+                .iter()
+                .map(|r| r.decided_us.len().to_string())
+                .collect(),
         ),
     ];
     println!();
