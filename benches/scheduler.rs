@@ -173,12 +173,22 @@ async fn start(settings: Settings) -> App {
         .ingest_token
         .as_ref()
         .map(|token| format!("Bearer {}", token.expose()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let running = app::start_on(settings, listener, Arc::new(SystemClock))
-        .await
-        .expect("start warroom");
+    // A restart may find the previous start's store not yet released (a read still running
+    // on the blocking pool holds it): try again for a while before giving up.
+    let give_up = Instant::now() + Duration::from_secs(30);
+    let running = loop {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        match app::start_on(settings.clone(), listener, Arc::new(SystemClock)).await {
+            Ok(running) => break running,
+            Err(error) if Instant::now() < give_up => {
+                println!("  (warroom did not start, trying again: {error:#})");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => panic!("warroom did not start within 30 s: {error:#}"),
+        }
+    };
     let address = running.addr.to_string();
     let app = App {
         running,
@@ -205,12 +215,39 @@ impl App {
         if let Some(auth) = &self.ingest_auth {
             headers.push(("Authorization", auth.as_str()));
         }
-        let (status, text) = client
-            .request("POST", "/v1/alerts/alertmanager", &headers, body)
-            .await
-            .expect("post alerts");
-        assert_eq!(status, 200, "alerts refused: {text}");
-        serde_json::from_str(&text).expect("the webhook answers JSON")
+        // A busy app may refuse for a moment (a full queue, a store re-opening): retry for a
+        // while, and say what it answered if it never takes the alerts.
+        let give_up = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, text) = match client
+                .request("POST", "/v1/alerts/alertmanager", &headers, body)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(error) => {
+                    assert!(Instant::now() < give_up, "cannot post alerts: {error}");
+                    *client = RawClient::connect(&self.address).await.expect("reconnect");
+                    continue;
+                }
+            };
+            if status == 200 {
+                return serde_json::from_str(&text).expect("the webhook answers JSON");
+            }
+            assert!(
+                Instant::now() < give_up,
+                "alerts refused for 30 s, last with {status}: {text}"
+            );
+            println!("  (alerts refused with {status}, trying again: {text})");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops the app. A stop that reports an error (its final flush outlasting the grace on a
+    /// busy disk) is noted, not fatal: every answered request was flushed already.
+    async fn stop(self, after: &str) {
+        if let Err(error) = self.running.stop().await {
+            println!("  (the stop after {after} reported: {error:#})");
+        }
     }
 
     async fn get(&self, client: &reqwest::Client, path: &str) -> Option<Value> {
@@ -338,7 +375,7 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
             leg.fill
         );
         drop(client);
-        app.running.stop().await.expect("stop after the fill");
+        app.stop("the fill").await;
         count_deadlines(&data)
     } else {
         Some(0)
@@ -410,7 +447,7 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
     }
     let open_incidents = leg.fill + probes;
     drop(client);
-    app.running.stop().await.expect("stop after the probes");
+    app.stop("the probes").await;
     let pending_after = count_deadlines(&data);
     posted_us.sort_unstable();
     decided_us.sort_unstable();
