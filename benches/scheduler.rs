@@ -27,14 +27,14 @@
 //! few seconds after it opened. The config's least `ack_reminder` is a minute; the benchmark
 //! sets the policy's interval directly so a run fits in about two minutes.
 //!
-//! A probe's deadline is due at its incident's `opened_at` plus the interval (the engine arms
-//! it with the same `now`), to the millisecond the store keeps. Its reminder is the first
-//! message in the probe's console room created at or after that moment (the room's card and
-//! call are posted within milliseconds of the open, seconds before). The console stamps each
-//! message with the system clock as it stores it, so nothing is polled while the probes come
-//! due and the measurement does not disturb what it measures. The timeline entry the firing wrote (its `at` is the engine's
-//! `now` when it handled the deadline) splits the lateness into the scheduler's and engine's
-//! part (due → decided) and the outbox's and chat's (decided → posted).
+//! A probe's deadline is due at its incident's `opened_at` plus the interval (the engine arms it
+//! with the same `now`), to the millisecond the store keeps. Its reminder is the first message in
+//! the probe's console room created at or after that moment (the room's card and call are posted
+//! within milliseconds of the open, seconds before). The console stamps each message with the
+//! system clock as it stores it, so nothing is polled while the probes come due and the measurement
+//! does not disturb what it measures. The timeline entry the firing wrote (its `at` is the engine's
+//! `now` when it handled the deadline) splits the lateness into the scheduler's and engine's part
+//! (due → decided) and the outbox's and chat's (decided → posted).
 
 // A benchmark is a program, not a test: when its setup fails there is nothing sensible to
 // measure, and a panic with the reason is the report.
