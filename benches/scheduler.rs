@@ -27,14 +27,14 @@
 //! few seconds after it opened. The config's least `ack_reminder` is a minute; the benchmark
 //! sets the policy's interval directly so a run fits in about two minutes.
 //!
-//! A probe's deadline is due at its incident's `opened_at` plus the interval (the engine arms
-//! it with the same `now`). Its reminder is the first message in the probe's console room
-//! created at or after that moment (the room's card and call are posted within milliseconds
-//! of the open, seconds before). The console stamps each message with the system clock as it
-//! stores it, so nothing is polled while the probes come due and the measurement does not
-//! disturb what it measures. The timeline entry the firing wrote (its `at` is the engine's
-//! `now` when it handled the deadline) splits the lateness into the scheduler's and engine's
-//! part (due → decided) and the outbox's and chat's (decided → posted).
+//! A probe's deadline is due at its incident's `opened_at` plus the interval (the engine arms it
+//! with the same `now`), to the millisecond the store keeps. Its reminder is the first message in
+//! the probe's console room created at or after that moment (the room's card and call are posted
+//! within milliseconds of the open, seconds before). The console stamps each message with the
+//! system clock as it stores it, so nothing is polled while the probes come due and the measurement
+//! does not disturb what it measures. The timeline entry the firing wrote (its `at` is the engine's
+//! `now` when it handled the deadline) splits the lateness into the scheduler's and engine's part
+//! (due → decided) and the outbox's and chat's (decided → posted).
 
 // A benchmark is a program, not a test: when its setup fails there is nothing sensible to
 // measure, and a panic with the reason is the report.
@@ -87,6 +87,9 @@ struct LegResult {
     missing: usize,
     /// Probes whose room was not ready before the deadline was due (not counted).
     unready: usize,
+    /// Messages beyond the one reminder posted after a probe was due: a deadline that fired
+    /// twice would show here.
+    extra: usize,
     /// Due → posted in the console, microseconds, sorted.
     posted_us: Vec<u32>,
     /// Due → the engine's firing timeline entry, microseconds, sorted.
@@ -126,12 +129,17 @@ fn main() {
         fill_deadlines: true,
     });
     let started = Instant::now();
+    let load_at_start = load_average();
     let results: Vec<LegResult> = legs
         .iter()
         .map(|leg| runtime.block_on(run_leg(leg, probes, rate, due_seconds)))
         .collect();
     report(&results);
-    println!("\n  (whole run {:.0} s)", started.elapsed().as_secs_f64());
+    println!(
+        "  (whole run {:.0} s; load average at the start {load_at_start}, at the end {})",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
 }
 
 /// Settings for one start of the app on `data`, with a reminder after `reminder` (or none).
@@ -165,12 +173,22 @@ async fn start(settings: Settings) -> App {
         .ingest_token
         .as_ref()
         .map(|token| format!("Bearer {}", token.expose()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port");
-    let running = app::start_on(settings, listener, Arc::new(SystemClock))
-        .await
-        .expect("start warroom");
+    // A restart may find the previous start's store not yet released (a read still running
+    // on the blocking pool holds it): try again for a while before giving up.
+    let give_up = Instant::now() + Duration::from_secs(30);
+    let running = loop {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        match app::start_on(settings.clone(), listener, Arc::new(SystemClock)).await {
+            Ok(running) => break running,
+            Err(error) if Instant::now() < give_up => {
+                println!("  (warroom did not start, trying again: {error:#})");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(error) => panic!("warroom did not start within 30 s: {error:#}"),
+        }
+    };
     let address = running.addr.to_string();
     let app = App {
         running,
@@ -197,12 +215,39 @@ impl App {
         if let Some(auth) = &self.ingest_auth {
             headers.push(("Authorization", auth.as_str()));
         }
-        let (status, text) = client
-            .request("POST", "/v1/alerts/alertmanager", &headers, body)
-            .await
-            .expect("post alerts");
-        assert_eq!(status, 200, "alerts refused: {text}");
-        serde_json::from_str(&text).expect("the webhook answers JSON")
+        // A busy app may refuse for a moment (a full queue, a store re-opening): retry for a
+        // while, and say what it answered if it never takes the alerts.
+        let give_up = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, text) = match client
+                .request("POST", "/v1/alerts/alertmanager", &headers, body)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(error) => {
+                    assert!(Instant::now() < give_up, "cannot post alerts: {error}");
+                    *client = RawClient::connect(&self.address).await.expect("reconnect");
+                    continue;
+                }
+            };
+            if status == 200 {
+                return serde_json::from_str(&text).expect("the webhook answers JSON");
+            }
+            assert!(
+                Instant::now() < give_up,
+                "alerts refused for 30 s, last with {status}: {text}"
+            );
+            println!("  (alerts refused with {status}, trying again: {text})");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Stops the app. A stop that reports an error (its final flush outlasting the grace on a
+    /// busy disk) is noted, not fatal: every answered request was flushed already.
+    async fn stop(self, after: &str) {
+        if let Err(error) = self.running.stop().await {
+            println!("  (the stop after {after} reported: {error:#})");
+        }
     }
 
     async fn get(&self, client: &reqwest::Client, path: &str) -> Option<Value> {
@@ -330,7 +375,7 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
             leg.fill
         );
         drop(client);
-        app.running.stop().await.expect("stop after the fill");
+        app.stop("the fill").await;
         count_deadlines(&data)
     } else {
         Some(0)
@@ -370,11 +415,17 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
     let mut decided_us = Vec::new();
     let mut unready = 0;
     let mut missing = 0;
+    let mut extra = 0;
     for incident in &opened {
         loop {
             match probe_lateness(&app, &reader, incident, due_after).await {
-                Probe::Measured { posted, decided } => {
+                Probe::Measured {
+                    posted,
+                    decided,
+                    after_due,
+                } => {
                     posted_us.push(posted);
+                    extra += after_due.saturating_sub(1);
                     if let Some(decided) = decided {
                         decided_us.push(decided);
                     }
@@ -396,7 +447,7 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
     }
     let open_incidents = leg.fill + probes;
     drop(client);
-    app.running.stop().await.expect("stop after the probes");
+    app.stop("the probes").await;
     let pending_after = count_deadlines(&data);
     posted_us.sort_unstable();
     decided_us.sort_unstable();
@@ -409,6 +460,7 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
         probes: opened.len(),
         missing,
         unready,
+        extra,
         posted_us,
         decided_us,
     }
@@ -417,7 +469,12 @@ async fn run_leg(leg: &Leg, probes: u64, rate: u64, due_seconds: u64) -> LegResu
 /// What one probe showed.
 enum Probe {
     /// Lateness in microseconds: due → posted, and due → the engine's timeline entry.
-    Measured { posted: u32, decided: Option<u32> },
+    /// `after_due` counts the room's messages at or after the due time (1 when it fired once).
+    Measured {
+        posted: u32,
+        decided: Option<u32>,
+        after_due: usize,
+    },
     /// The room's first message came after the deadline was due: the reminder cannot be
     /// told from the room's opening messages, so the probe is left out.
     Unready,
@@ -437,7 +494,10 @@ async fn probe_lateness(
     let Some(opened_at) = time(&view["opened_at"]) else {
         panic!("incident {incident} has no opened_at: {view}");
     };
-    let due = opened_at + due_after;
+    // The store keeps due times to the millisecond (its keys), and the scheduler wakes for
+    // that moment, up to a millisecond before the exact sum: that moment is the due time.
+    let exact = opened_at + due_after;
+    let due = DateTime::from_timestamp_millis(exact.timestamp_millis()).unwrap_or(exact);
     let room = incident.to_ascii_lowercase();
     let Some(messages) = app
         .get(
@@ -460,6 +520,7 @@ async fn probe_lateness(
     let Some(posted) = stamps.iter().find(|stamp| **stamp >= due) else {
         return Probe::NotYet;
     };
+    let after_due = stamps.iter().filter(|stamp| **stamp >= due).count();
     let decided = app
         .get(
             reader,
@@ -476,7 +537,22 @@ async fn probe_lateness(
     Probe::Measured {
         posted: micros(*posted - due),
         decided: decided.map(|at| micros(at - due)),
+        after_due,
     }
+}
+
+/// The machine's 1-, 5- and 15-minute load averages: the figures' tails follow whatever else
+/// runs on the machine, so the report says how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "n/a".to_owned())
 }
 
 fn time(value: &Value) -> Option<DateTime<Utc>> {
@@ -542,12 +618,23 @@ fn report(results: &[LegResult]) {
                 .collect(),
         ),
         (
+            "messages beyond one per probe",
+            results.iter().map(|r| r.extra.to_string()).collect(),
+        ),
+        (
             "due -> posted p50/p95/p99/max ms",
             results.iter().map(|r| summary(&r.posted_us)).collect(),
         ),
         (
             "due -> decided p50/p95/p99/max ms",
             results.iter().map(|r| summary(&r.decided_us)).collect(),
+        ),
+        (
+            "probes with a decided time",
+            results
+                .iter()
+                .map(|r| r.decided_us.len().to_string())
+                .collect(),
         ),
     ];
     println!();
