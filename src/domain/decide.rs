@@ -509,10 +509,16 @@ pub fn apply_alert_to_incident(
             });
             let from = incident.severity;
             incident.severity = severity;
+            // Both timers follow the new severity, as when a person changes it.
             applied
                 .deadlines
                 .extend(crate::domain::timers::escalation_on_severity_change(
                     policy, incident, from,
+                ));
+            applied
+                .deadlines
+                .extend(crate::domain::timers::status_on_severity_change(
+                    policy, incident, now,
                 ));
         }
     }

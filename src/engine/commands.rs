@@ -389,7 +389,7 @@ pub fn timeline_line(entry: &TimelineEntry, zone: chrono_tz::Tz) -> Msg {
 }
 
 /// Task ids as one word: `T3 T21 T40`.
-fn task_words(tasks: &[crate::domain::task::TaskId]) -> String {
+pub(super) fn task_words(tasks: &[crate::domain::task::TaskId]) -> String {
     tasks
         .iter()
         .map(ToString::to_string)

@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
+use super::commands::task_words;
 use super::{CommandReply, Engine, Pending};
 use crate::domain::access::{Permission, Person, PersonRole, authorize};
 use crate::domain::command::TaskCommand;
@@ -19,7 +20,7 @@ use crate::domain::ids::{Actor, IncidentId, UserId};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
 use crate::domain::task::{
-    self, NewTask, Recipient, Reminder, TASKS_PER_PAGE, Task, TaskError, TaskId, TaskState,
+    self, NewTask, Recipient, Reminder, TASKS_PER_PAGE, Task, TaskError, TaskState,
     task_deadline_key,
 };
 use crate::domain::timeline::EntryKind;
@@ -450,13 +451,4 @@ fn command_user(command: &TaskCommand) -> Option<&UserId> {
         TaskCommand::Assign { user, .. } => Some(user),
         TaskCommand::Done { .. } | TaskCommand::List { .. } | TaskCommand::Snooze { .. } => None,
     }
-}
-
-/// Task ids as one word: `T3 T21 T40`.
-fn task_words(tasks: &[TaskId]) -> String {
-    tasks
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
 }

@@ -497,6 +497,31 @@ fn a_more_severe_alert_raises_the_incident_severity() {
 }
 
 #[test]
+fn a_severity_raised_by_an_alert_moves_the_status_update_reminder_to_its_interval() {
+    let mut policy = Policy::standard();
+    policy
+        .status_updates
+        .insert(Severity::Sev1, Duration::minutes(30));
+    let now = at("2026-11-21T10:30:00Z");
+    let warning = alert("f1", "checkout", "warning", AlertStatus::Firing);
+    let mut incident = opened(&policy, &warning, now);
+    let critical = alert("f2", "checkout", "critical", AlertStatus::Firing);
+    let later = now + Duration::minutes(7);
+    let applied = apply_alert_to_incident(&policy, &mut incident, None, &critical, later);
+    let key = crate::domain::deadline::status_update_key(incident.id);
+    let set = applied.deadlines.iter().find_map(|change| match change {
+        DeadlineChange::Set(deadline) if deadline.key == key => Some(deadline.due),
+        _ => None,
+    });
+    assert_eq!(
+        set,
+        Some(later + Duration::minutes(30)),
+        "{:?}",
+        applied.deadlines
+    );
+}
+
+#[test]
 fn commands_respect_permissions_and_the_state_machine() {
     let mut policy = Policy::standard();
     policy.oncall.fixed.0.insert(
