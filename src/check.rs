@@ -80,13 +80,15 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                 what: "reminders".to_owned(),
                 detail: match settings.policy.ack_reminder {
                     Some(interval) => format!(
-                        "an incident still triggered is reminded every {} min, {} time(s) at most",
+                        "an incident still triggered is reminded every {} min, {} time(s) at most \
+                         (severities without an [[escalation]] table)",
                         interval.num_minutes(),
                         settings.policy.ack_reminder_max
                     ),
                     None => "off ([incidents] ack_reminder unset)".to_owned(),
                 },
             });
+            findings.push(status_updates_finding(&settings));
             let tasks = &settings.policy.tasks;
             findings.push(Finding {
                 ok: true,
@@ -357,6 +359,29 @@ fn oncall_finding(settings: &Settings) -> Finding {
     }
 }
 
+/// Which severities get status-update reminders, and after how long.
+fn status_updates_finding(settings: &Settings) -> Finding {
+    let intervals: Vec<String> = settings
+        .policy
+        .status_updates
+        .iter()
+        .map(|(severity, interval)| format!("{severity} {} min", interval.num_minutes()))
+        .collect();
+    Finding {
+        ok: true,
+        what: "status updates".to_owned(),
+        detail: if intervals.is_empty() {
+            "no reminders ([status_updates] unset)".to_owned()
+        } else {
+            format!(
+                "an open incident without an update for {} reminds its commander and \
+                 communications lead, then the duty manager",
+                intervals.join(", ")
+            )
+        },
+    }
+}
+
 /// What escalation will do: the severities with a policy and their steps, quiet hours, and
 /// where pages go (the address only; the token is never shown).
 fn escalation_finding(settings: &Settings) -> Finding {
@@ -499,8 +524,13 @@ mod tests {
         let report = check("");
         assert!(report.contains("ok   reminders: off"), "{report}");
         assert!(report.contains("ok   probes: off"), "{report}");
+        assert!(
+            report.contains("ok   status updates: no reminders"),
+            "{report}"
+        );
         let report = check(
-            "[incidents]\nack_reminder = \"10m\"\nack_reminder_max = 2\n\
+            "[status_updates]\nsev2 = \"1h\"\nsev1 = \"30m\"\n\
+             [incidents]\nack_reminder = \"10m\"\nack_reminder_max = 2\n\
              [probes]\nallow_hosts = [\"status.example.com\", \"*.svc.example.com:8443\"]\n",
         );
         assert!(
@@ -511,6 +541,10 @@ mod tests {
         );
         assert!(
             report.contains("ok   probes: may fetch status.example.com, *.svc.example.com:8443"),
+            "{report}"
+        );
+        assert!(
+            report.contains("ok   status updates: an open incident without an update for sev1 30 min, sev2 60 min"),
             "{report}"
         );
     }
