@@ -43,3 +43,4 @@ mod status_updates;
 mod support;
 mod tasks;
 mod tidy;
+mod time_e2e;
