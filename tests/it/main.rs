@@ -44,3 +44,4 @@ mod support;
 mod tasks;
 mod tidy;
 mod time_e2e;
+mod time_kill;
