@@ -5,7 +5,8 @@
 //! goes quiet, a status update is posted and announced and the next reminder counts from it,
 //! and a follow-up added after resolve fires two days later. Absence is checked after a
 //! later deadline fired: deadlines fire in due order, so an earlier one still in force would
-//! be on the timeline too.
+//! be on the timeline too. On Discord, a direct step reaches each callee's DM channel in
+//! their language, pinging nobody, and its room post pings exactly the callees.
 
 use std::time::Duration;
 
@@ -365,4 +366,79 @@ async fn one_incident_from_hand_off_to_follow_up_in_the_bots_own_words() {
         texts_with(&bot.messages("general").await, "On-call hand-off").len(),
         1
     );
+}
+
+/// On Discord a step with `direct = true` sends each callee a direct message in their own
+/// language that pings nobody, and its room post pings exactly the callees.
+#[tokio::test]
+async fn on_discord_a_direct_step_messages_each_callee_in_their_language_and_pings_only_them() {
+    use crate::discord::{ALICE, BOB, WANG, guild_config, incident_channel, wait_until};
+    use crate::support::fake_discord::FakeDiscord;
+
+    let fake = FakeDiscord::start().await;
+    let (discord, _category) = guild_config(&fake, |_, _| String::new());
+    // alice commands (by [oncall]), bob runs operations, and the duty managers known by
+    // [[users]] are alice and wang, who reads Chinese.
+    let bot = TestBot::spawn_discord(&format!(
+        "{discord}\n\
+         [[escalation]]\nseverity = [\"sev1\"]\n\
+         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"commander\", \"operations\", \"duty_manager\"]\ndirect = true\n\
+         [[users]]\nname = \"alice\"\nroles = [\"commander\", \"duty_manager\"]\ndiscord_id = \"{ALICE}\"\n\
+         [[users]]\nname = \"bob\"\nroles = [\"operations\"]\ndiscord_id = \"{BOB}\"\n\
+         [[users]]\nname = \"wang\"\nroles = [\"duty_manager\"]\ndiscord_id = \"{WANG}\"\nlocale = \"zh-CN\"\n"
+    ))
+    .await;
+    assert!(
+        fake.wait_ready(Duration::from_secs(20)).await,
+        "warroom never identified"
+    );
+    wait_until("warroom ready", || async {
+        bot.get("/readyz").await.1["chat"] == json!(true)
+    })
+    .await;
+    let channel = incident_channel(&fake, &bot).await;
+    let incident = "INC-20261121-001";
+
+    bot.advance(minutes(5));
+    wait_until("three direct messages", || async {
+        [ALICE, BOB, WANG]
+            .iter()
+            .all(|user| !fake.dm_messages(*user).is_empty())
+    })
+    .await;
+    for (user, words) in [
+        (ALICE, "escalation step 1 calls you"),
+        (BOB, "escalation step 1 calls you"),
+        (WANG, "升级第 1 步通知你"),
+    ] {
+        let direct = fake.dm_messages(user);
+        assert_eq!(direct.len(), 1, "{user}: {direct:#?}");
+        assert!(
+            direct[0].content.contains(words) && direct[0].content.contains(incident),
+            "{user}: {}",
+            direct[0].content
+        );
+        assert!(direct[0].pings.is_empty(), "{user}: {:?}", direct[0].pings);
+        assert_eq!(
+            direct[0].allowed_mentions.as_ref().map(|m| &m["parse"]),
+            Some(&json!([])),
+            "{user}: {:?}",
+            direct[0].allowed_mentions
+        );
+    }
+
+    let posts: Vec<_> = fake
+        .messages(channel.id)
+        .into_iter()
+        .filter(|message| message.content.contains("escalation step 1"))
+        .collect();
+    assert_eq!(posts.len(), 1, "{posts:#?}");
+    let mut pinged = posts[0].pings.users.clone();
+    pinged.sort_unstable();
+    let mut callees = vec![ALICE, BOB, WANG];
+    callees.sort_unstable();
+    assert_eq!(pinged, callees, "{}", posts[0].content);
+    assert!(posts[0].pings.roles.is_empty(), "{:?}", posts[0].pings);
+    assert!(!posts[0].pings.everyone, "{:?}", posts[0].pings);
+    fake.assert_no_violations();
 }
