@@ -427,11 +427,18 @@ async fn on_discord_a_direct_step_messages_each_callee_in_their_language_and_pin
         );
     }
 
-    let posts: Vec<_> = fake
-        .messages(channel.id)
-        .into_iter()
-        .filter(|message| message.content.contains("escalation step 1"))
-        .collect();
+    // The room post goes through its own lane: it may land after the direct messages.
+    let step_posts = || {
+        fake.messages(channel.id)
+            .into_iter()
+            .filter(|message| message.content.contains("escalation step 1"))
+            .collect::<Vec<_>>()
+    };
+    wait_until("the step one room post", || async {
+        !step_posts().is_empty()
+    })
+    .await;
+    let posts = step_posts();
     assert_eq!(posts.len(), 1, "{posts:#?}");
     let mut pinged = posts[0].pings.users.clone();
     pinged.sort_unstable();
