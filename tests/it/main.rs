@@ -43,3 +43,5 @@ mod status_updates;
 mod support;
 mod tasks;
 mod tidy;
+mod time_e2e;
+mod time_kill;
