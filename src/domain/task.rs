@@ -27,6 +27,10 @@ pub const TASKS_PER_PAGE: usize = 15;
 /// The furthest ahead a due time or a snooze may reach; further is surely a typo.
 pub const MAX_DUE_AHEAD_DAYS: i64 = 365;
 
+/// Rungs of one incident's ladders due within this of the earliest fire together, so
+/// reminders for tasks added moments apart group into one message.
+pub const REMINDER_ALIGNMENT: Duration = Duration::minutes(1);
+
 /// A task's number within its incident, shown as `T1`, `T2`, …
 /// Serialised as its text (`"T1"`), as people name it in commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -494,12 +498,20 @@ impl Task {
 }
 
 /// When the incident's task deadline should fire next: the earliest next rung among its
-/// tasks; `None` when nothing is left to chase (cancel the deadline).
+/// tasks, moved on to the last rung due within [`REMINDER_ALIGNMENT`] of it, so rungs a few
+/// seconds apart (tasks added 20 s apart) fire in one firing and stay aligned afterwards
+/// (each climbed rung counts the next from the same `now`); `None` when nothing is left to
+/// chase (cancel the deadline). No rung fires early; one fires at most that much late.
 pub fn next_due(tasks: &[Task], settings: &TaskSettings) -> Option<DateTime<Utc>> {
-    tasks
-        .iter()
-        .filter_map(|task| task.next_step(settings).map(|(_, at)| at))
-        .min()
+    let rungs = || {
+        tasks
+            .iter()
+            .filter_map(|task| task.next_step(settings).map(|(_, at)| at))
+    };
+    let earliest = rungs().min()?;
+    rungs()
+        .filter(|at| *at - earliest <= REMINDER_ALIGNMENT)
+        .max()
 }
 
 /// Decides a fired task deadline: every task whose next rung is due by `now` climbs one rung

@@ -646,3 +646,42 @@ fn every_task_error_has_its_own_message_naming_what_was_wrong() {
         }
     }
 }
+
+#[test]
+fn rungs_due_within_a_minute_fire_together_and_stay_aligned() {
+    let ops = || Recipient::User(user("ops"));
+    // Added 20 s apart with the same `due:30m`; a third a full two minutes later.
+    let mut tasks = vec![
+        task(1, Some("ops"), Some("2026-11-21T10:00:00Z")),
+        task(2, Some("ops"), Some("2026-11-21T10:00:20Z")),
+        task(3, Some("ops"), Some("2026-11-21T10:01:00Z")),
+        task(4, Some("ops"), Some("2026-11-21T10:03:00Z")),
+    ];
+    let settings = settings(2);
+    // Fire as the wiring does: at whatever `next_due` armed, until nothing is left.
+    let mut firings = Vec::new();
+    while let Some(due) = next_due(&tasks, &settings) {
+        let reminders = due_actions(&mut tasks, &settings, due);
+        let grouped: Vec<(Recipient, Vec<u32>)> = reminders
+            .into_iter()
+            .map(|reminder| (reminder.to, reminder.tasks.iter().map(|id| id.0).collect()))
+            .collect();
+        firings.push((due.to_rfc3339(), grouped));
+        assert!(firings.len() < 20, "the ladder ends");
+    }
+    let expected = [
+        ("2026-11-21T10:01:00+00:00", vec![(ops(), vec![1, 2, 3])]),
+        ("2026-11-21T10:03:00+00:00", vec![(ops(), vec![4])]),
+        ("2026-11-21T10:31:00+00:00", vec![(ops(), vec![1, 2, 3])]),
+        ("2026-11-21T10:33:00+00:00", vec![(ops(), vec![4])]),
+        ("2026-11-21T11:01:00+00:00", vec![(Recipient::Commander, vec![1, 2, 3])]),
+        ("2026-11-21T11:03:00+00:00", vec![(Recipient::Commander, vec![4])]),
+        ("2026-11-21T11:31:00+00:00", vec![(Recipient::DutyManager, vec![1, 2, 3])]),
+        ("2026-11-21T11:33:00+00:00", vec![(Recipient::DutyManager, vec![4])]),
+    ];
+    let expected: Vec<(String, Vec<(Recipient, Vec<u32>)>)> = expected
+        .into_iter()
+        .map(|(time, reminders)| (time.to_owned(), reminders))
+        .collect();
+    assert_eq!(firings, expected);
+}
