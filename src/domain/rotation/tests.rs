@@ -574,6 +574,9 @@ fn parse_until_takes_durations_local_times_and_rfc3339_and_names_bad_ones() {
             Ok(utc("2026-11-22T01:00:00Z")),
         ),
         ("2026-11-22T09:00", berlin, Ok(utc("2026-11-22T08:00:00Z"))),
+        // A clock time alone is its next occurrence, as for task due times.
+        ("18:30", shanghai, Ok(utc("2026-11-21T10:30:00Z"))),
+        ("09:00", shanghai, Ok(utc("2026-11-22T01:00:00Z"))),
         (
             "2026-11-22T09:00:00+08:00",
             berlin,
