@@ -39,8 +39,9 @@ impl OnCallRole {
         OnCallRole::DutyManager,
     ];
 
-    /// The config and command word for the role.
-    pub fn as_str(self) -> &'static str {
+    /// The config and command word for the role (const, so the command tree's choices are
+    /// derived from [`OnCallRole::ALL`]).
+    pub const fn as_str(self) -> &'static str {
         match self {
             OnCallRole::Commander => "commander",
             OnCallRole::Communications => "communications",
@@ -61,13 +62,20 @@ impl OnCallRole {
         }
     }
 
-    /// Accepts the config words and the short forms `IncidentRole::parse` accepts.
+    /// The one table of on-call role words: the incident roles' words are
+    /// `IncidentRole::parse`'s (`ic`, `comms`, `ops`, …), the duty manager's are here; any
+    /// case, blanks around ignored. `PersonRole::parse` reads on-call roles through this.
     pub fn parse(text: &str) -> Option<OnCallRole> {
+        use crate::domain::incident::IncidentRole;
+        if let Some(role) = IncidentRole::parse(text) {
+            return Some(match role {
+                IncidentRole::Commander => OnCallRole::Commander,
+                IncidentRole::Communications => OnCallRole::Communications,
+                IncidentRole::Operations => OnCallRole::Operations,
+            });
+        }
         match text.trim().to_ascii_lowercase().as_str() {
-            "commander" | "ic" | "incident-commander" => Some(OnCallRole::Commander),
-            "communications" | "comms" | "communication" => Some(OnCallRole::Communications),
-            "operations" | "ops" | "operation" => Some(OnCallRole::Operations),
-            "duty_manager" | "duty-manager" | "dm" => Some(OnCallRole::DutyManager),
+            "duty_manager" | "duty-manager" | "dutymanager" | "dm" => Some(OnCallRole::DutyManager),
             _ => None,
         }
     }
