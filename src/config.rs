@@ -697,6 +697,8 @@ fn supported_locales() -> String {
         .join(", ")
 }
 
+/// A bounded duration key through the domain's one duration reading (blanks trimmed); a
+/// bad value adds a problem naming `key` and yields `default` so checking can go on.
 fn parse_duration(
     key: &str,
     text: Option<&str>,
@@ -704,22 +706,26 @@ fn parse_duration(
     (least, most): (Duration, Duration),
     problems: &mut Vec<String>,
 ) -> Duration {
+    let fallback = || humantime::parse_duration(default).unwrap_or(Duration::from_secs(3));
+    let (Ok(least), Ok(most)) = (
+        chrono::Duration::from_std(least),
+        chrono::Duration::from_std(most),
+    ) else {
+        problems.push(format!("{key}: its bounds are out of range"));
+        return fallback();
+    };
     let text = text.unwrap_or(default);
-    match humantime::parse_duration(text) {
-        Ok(duration) if (least..=most).contains(&duration) => duration,
-        Ok(_) => {
-            problems.push(format!(
-                "{key}: \"{text}\" is outside {} to {}",
-                humantime::format_duration(least),
-                humantime::format_duration(most)
-            ));
-            humantime::parse_duration(default).unwrap_or(Duration::from_secs(3))
+    match crate::domain::when::parse_duration_within(text, least, most)
+        .map(|duration| duration.to_std())
+    {
+        Ok(Ok(duration)) => duration,
+        Ok(Err(_)) => {
+            problems.push(format!("{key}: \"{}\" is negative", text.trim()));
+            fallback()
         }
         Err(error) => {
-            problems.push(format!(
-                "{key}: \"{text}\" is not a duration like 30s or 4h ({error})"
-            ));
-            humantime::parse_duration(default).unwrap_or(Duration::from_secs(3))
+            problems.push(format!("{key}: {error}"));
+            fallback()
         }
     }
 }

@@ -55,8 +55,10 @@ mod tests {
                 .collect()
         };
         let mut problems = Vec::new();
-        let read =
-            status_update_intervals(&section(&[("sev1", "30m"), ("sev2", "1h")]), &mut problems);
+        let read = status_update_intervals(
+            &section(&[("sev1", " 30m"), ("sev2", "1h ")]),
+            &mut problems,
+        );
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(
             read,

@@ -36,12 +36,20 @@ impl PersonRole {
         }
     }
 
+    /// The on-call roles by `OnCallRole::parse`'s words (so `ops` and `dm` mean here what
+    /// they mean in `/oncall` and `[[rotations]]`), plus `responder` and `viewer`; any case,
+    /// blanks around ignored.
     pub fn parse(text: &str) -> Option<PersonRole> {
-        match text {
-            "commander" => Some(PersonRole::Commander),
-            "communications" => Some(PersonRole::Communications),
-            "operations" => Some(PersonRole::Operations),
-            "duty_manager" => Some(PersonRole::DutyManager),
+        use crate::domain::rotation::OnCallRole;
+        if let Some(role) = OnCallRole::parse(text) {
+            return Some(match role {
+                OnCallRole::Commander => PersonRole::Commander,
+                OnCallRole::Communications => PersonRole::Communications,
+                OnCallRole::Operations => PersonRole::Operations,
+                OnCallRole::DutyManager => PersonRole::DutyManager,
+            });
+        }
+        match text.trim().to_ascii_lowercase().as_str() {
             "responder" => Some(PersonRole::Responder),
             "viewer" => Some(PersonRole::Viewer),
             _ => None,

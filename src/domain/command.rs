@@ -84,9 +84,18 @@ impl LeafSpec {
 
 pub const SEVERITY_CHOICES: &[&str] = &["sev1", "sev2", "sev3", "sev4"];
 pub const ROLE_CHOICES: &[&str] = &["commander", "communications", "operations"];
-/// The roles someone can be on call for (`OnCallRole::as_str` of each).
-pub const ONCALL_ROLE_CHOICES: &[&str] =
-    &["commander", "communications", "operations", "duty_manager"];
+/// The roles someone can be on call for: `OnCallRole::as_str` of each of `OnCallRole::ALL`,
+/// derived so a new role cannot be left out.
+pub const ONCALL_ROLE_CHOICES: &[&str] = &{
+    use crate::domain::rotation::OnCallRole;
+    let mut words = [""; OnCallRole::ALL.len()];
+    let mut index = 0;
+    while index < words.len() {
+        words[index] = OnCallRole::ALL[index].as_str();
+        index += 1;
+    }
+    words
+};
 
 const NO_OPTIONS: &[OptionSpec] = &[];
 

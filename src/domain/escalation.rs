@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::access::PersonRole;
@@ -404,7 +404,7 @@ pub fn quiet_until(
     } else {
         return None;
     };
-    let end = resolve_local(quiet.time_zone, end_date.and_time(quiet.to));
+    let end = crate::domain::when::local_instant(end_date.and_time(quiet.to), quiet.time_zone);
     // A window that ends in a fall-back hour already passed once is over.
     (end > now).then_some(end)
 }
@@ -413,24 +413,6 @@ mod fire;
 mod parse;
 pub use fire::{EscalationFiring, fire_step, release_held};
 use parse::{parse_clock, parse_policy, parse_severities, problem};
-
-/// The instant a local wall-clock time names: the first of two in a repeated hour, the end
-/// of the gap in a skipped one. Gaps are found minute by minute, at most a day ahead (real
-/// gaps last an hour or less).
-fn resolve_local(zone: Tz, naive: NaiveDateTime) -> DateTime<Utc> {
-    use chrono::LocalResult;
-    let mut probe = naive;
-    for _ in 0..=(24 * 60) {
-        match zone.from_local_datetime(&probe) {
-            LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
-                return at.with_timezone(&Utc);
-            }
-            LocalResult::None => probe += Duration::minutes(1),
-        }
-    }
-    // No zone has a day-long gap; read the wall time as UTC rather than fail.
-    Utc.from_utc_datetime(&naive)
-}
 
 #[cfg(test)]
 mod tests;

@@ -28,3 +28,4 @@ pub mod severity;
 pub mod task;
 pub mod timeline;
 pub mod timers;
+pub mod when;

@@ -12,10 +12,11 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::ids::UserId;
+use crate::domain::when;
 
 /// A role someone can be on call for. Wider than `IncidentRole`: the duty manager is on call
 /// but holds no role inside an incident.
@@ -38,8 +39,9 @@ impl OnCallRole {
         OnCallRole::DutyManager,
     ];
 
-    /// The config and command word for the role.
-    pub fn as_str(self) -> &'static str {
+    /// The config and command word for the role (const, so the command tree's choices are
+    /// derived from [`OnCallRole::ALL`]).
+    pub const fn as_str(self) -> &'static str {
         match self {
             OnCallRole::Commander => "commander",
             OnCallRole::Communications => "communications",
@@ -60,13 +62,20 @@ impl OnCallRole {
         }
     }
 
-    /// Accepts the config words and the short forms `IncidentRole::parse` accepts.
+    /// The one table of on-call role words: the incident roles' words are
+    /// `IncidentRole::parse`'s (`ic`, `comms`, `ops`, …), the duty manager's are here; any
+    /// case, blanks around ignored. `PersonRole::parse` reads on-call roles through this.
     pub fn parse(text: &str) -> Option<OnCallRole> {
+        use crate::domain::incident::IncidentRole;
+        if let Some(role) = IncidentRole::parse(text) {
+            return Some(match role {
+                IncidentRole::Commander => OnCallRole::Commander,
+                IncidentRole::Communications => OnCallRole::Communications,
+                IncidentRole::Operations => OnCallRole::Operations,
+            });
+        }
         match text.trim().to_ascii_lowercase().as_str() {
-            "commander" | "ic" | "incident-commander" => Some(OnCallRole::Commander),
-            "communications" | "comms" | "communication" => Some(OnCallRole::Communications),
-            "operations" | "ops" | "operation" => Some(OnCallRole::Operations),
-            "duty_manager" | "duty-manager" | "dm" => Some(OnCallRole::DutyManager),
+            "duty_manager" | "duty-manager" | "dutymanager" | "dm" => Some(OnCallRole::DutyManager),
             _ => None,
         }
     }
@@ -231,7 +240,7 @@ impl Rotation {
                 ),
             );
         }
-        let start = time_zone.and_then(|zone| parse_start(&raw.start, zone));
+        let start = time_zone.and_then(|zone| when::parse_absolute(&raw.start, zone));
         if time_zone.is_some() && start.is_none() {
             problem(
                 "start",
@@ -342,7 +351,7 @@ impl Rotation {
         let mut last = after;
         self.handoff
             .after(&Utc.from_utc_datetime(&naive_from))
-            .filter_map(move |naive| local_instant(zone, naive.naive_utc()))
+            .map(move |naive| when::local_instant(naive.naive_utc(), zone))
             .filter(move |instant| {
                 if *instant > last {
                     last = *instant;
@@ -504,44 +513,6 @@ fn parse_handoff(text: &str) -> Result<cron::Schedule, String> {
     }
     cron::Schedule::from_str(text)
         .map_err(|error| format!("\"{text}\" is not a cron expression: {error}"))
-}
-
-/// RFC 3339, or a local `YYYY-MM-DDTHH:MM[:SS]` / `YYYY-MM-DD HH:MM[:SS]` read in `zone`.
-fn parse_start(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Some(time.with_timezone(&Utc));
-    }
-    let formats = [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ];
-    let naive = formats
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())?;
-    local_instant(zone, naive)
-}
-
-/// The instant of a local wall-clock time: the first of two in a fold, the end of the gap for
-/// one that does not exist. Gaps in the time zone database begin and end on whole minutes,
-/// so the walk goes minute by minute, at most two days.
-fn local_instant(zone: Tz, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
-    match zone.from_local_datetime(&naive) {
-        LocalResult::Single(time) => return Some(time.with_timezone(&Utc)),
-        LocalResult::Ambiguous(first, _) => return Some(first.with_timezone(&Utc)),
-        LocalResult::None => {}
-    }
-    let minute = naive.with_second(0)?.with_nanosecond(0)?;
-    (1..=2 * 24 * 60).find_map(|step| {
-        match zone.from_local_datetime(&(minute + Duration::minutes(step))) {
-            LocalResult::Single(time) | LocalResult::Ambiguous(time, _) => {
-                Some(time.with_timezone(&Utc))
-            }
-            LocalResult::None => None,
-        }
-    })
 }
 
 mod book;

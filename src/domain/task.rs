@@ -9,13 +9,14 @@
 //! fires, [`due_actions`] says who to remind and advances each task's ladder, so after
 //! downtime each overdue step fires once and the next one is counted from `now` (no burst).
 
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::{IncidentId, UserId};
 use crate::domain::incident::IncidentState;
 use crate::domain::message::Msg;
+use crate::domain::when;
 
 /// The longest task title, in characters: a title is one line in a list, not a document.
 pub const MAX_TASK_TITLE_CHARS: usize = 200;
@@ -26,6 +27,10 @@ pub const MAX_TASKS_PER_INCIDENT: usize = 500;
 pub const TASKS_PER_PAGE: usize = 15;
 /// The furthest ahead a due time or a snooze may reach; further is surely a typo.
 pub const MAX_DUE_AHEAD_DAYS: i64 = 365;
+
+/// Rungs of one incident's ladders due within this of the earliest fire together, so
+/// reminders for tasks added moments apart group into one message.
+pub const REMINDER_ALIGNMENT: Duration = Duration::minutes(1);
 
 /// A task's number within its incident, shown as `T1`, `T2`, …
 /// Serialised as its text (`"T1"`), as people name it in commands.
@@ -145,19 +150,11 @@ impl TaskSettings {
         let mut problems = Vec::new();
         let mut duration = |field, text: Option<&str>, least, most, into: &mut Duration| {
             let Some(text) = text else { return };
-            match parse_duration(text) {
-                Some(value) if (least..=most).contains(&value) => *into = value,
-                Some(_) => problems.push(TaskSettingsProblem {
+            match when::parse_duration_within(text, least, most) {
+                Ok(value) => *into = value,
+                Err(error) => problems.push(TaskSettingsProblem {
                     field,
-                    message: format!(
-                        "\"{text}\" is outside {} to {}",
-                        describe(least),
-                        describe(most)
-                    ),
-                }),
-                None => problems.push(TaskSettingsProblem {
-                    field,
-                    message: format!("\"{text}\" is not a duration like 30m or 4h"),
+                    message: error.to_string(),
                 }),
             }
         };
@@ -365,27 +362,16 @@ pub fn add_task(
     })
 }
 
-/// Parses a due time: a duration from `now` (`30m`, `2h`, `1d`), a local time in `zone`
-/// (`2026-11-21 18:00`, or `18:00` for its next occurrence; in a repeated hour the first, in
-/// a skipped hour refused as not a time) or an RFC 3339 time. It must lie ahead of `now` and
-/// within [`MAX_DUE_AHEAD_DAYS`].
+/// Parses a due time with [`when::parse_when`]: a duration from `now` (`30m`, `2h`, `1d`), a
+/// local time in `zone` (`18:00` for its next occurrence, `2026-11-21 18:00`; a skipped hour
+/// means the end of the gap, a repeated one its first instant) or an RFC 3339 time. It must
+/// lie ahead of `now` and within [`MAX_DUE_AHEAD_DAYS`].
 pub fn parse_due(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, TaskError> {
     let text = text.trim();
-    let due = if let Some(duration) = parse_duration(text) {
-        now.checked_add_signed(duration)
-            .ok_or_else(|| TaskError::DueTooFar(text.to_owned()))?
-    } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        time.with_timezone(&Utc)
-    } else if let Ok(clock) = chrono::NaiveTime::parse_from_str(text, "%H:%M") {
-        next_local_time(clock, zone, now).ok_or_else(|| TaskError::BadDue(text.to_owned()))?
-    } else {
-        let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
-            .map_err(|_| TaskError::BadDue(text.to_owned()))?;
-        zone.from_local_datetime(&local)
-            .earliest()
-            .ok_or_else(|| TaskError::BadDue(text.to_owned()))?
-            .with_timezone(&Utc)
-    };
+    let due = when::parse_when(text, zone, now).map_err(|error| match error {
+        when::WhenError::NotATime(_) => TaskError::BadDue(text.to_owned()),
+        when::WhenError::TooFar(_) => TaskError::DueTooFar(text.to_owned()),
+    })?;
     if due <= now {
         return Err(TaskError::DueInPast(text.to_owned()));
     }
@@ -393,21 +379,6 @@ pub fn parse_due(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Ut
         return Err(TaskError::DueTooFar(text.to_owned()));
     }
     Ok(due)
-}
-
-/// The next moment after `now` when the clock in `zone` shows `clock`: today's when still
-/// ahead, else tomorrow's (a day whose `clock` falls in a skipped hour has none).
-fn next_local_time(
-    clock: chrono::NaiveTime,
-    zone: Tz,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let today = now.with_timezone(&zone).date_naive();
-    [today, today.succ_opt()?]
-        .into_iter()
-        .filter_map(|day| zone.from_local_datetime(&day.and_time(clock)).earliest())
-        .map(|time| time.with_timezone(&Utc))
-        .find(|time| *time > now)
 }
 
 impl Task {
@@ -434,7 +405,8 @@ impl Task {
     pub fn snooze(&mut self, text: &str, now: DateTime<Utc>) -> Result<(), TaskError> {
         self.require_open()?;
         let text = text.trim();
-        let period = parse_duration(text)
+        let period = when::parse_duration(text)
+            .ok()
             .filter(|period| *period > Duration::zero())
             .ok_or_else(|| TaskError::BadSnooze(text.to_owned()))?;
         if period > Duration::days(MAX_DUE_AHEAD_DAYS) {
@@ -494,12 +466,20 @@ impl Task {
 }
 
 /// When the incident's task deadline should fire next: the earliest next rung among its
-/// tasks; `None` when nothing is left to chase (cancel the deadline).
+/// tasks, moved on to the last rung due within [`REMINDER_ALIGNMENT`] of it, so rungs a few
+/// seconds apart (tasks added 20 s apart) fire in one firing and stay aligned afterwards
+/// (each climbed rung counts the next from the same `now`); `None` when nothing is left to
+/// chase (cancel the deadline). No rung fires early; one fires at most that much late.
 pub fn next_due(tasks: &[Task], settings: &TaskSettings) -> Option<DateTime<Utc>> {
-    tasks
-        .iter()
-        .filter_map(|task| task.next_step(settings).map(|(_, at)| at))
-        .min()
+    let rungs = || {
+        tasks
+            .iter()
+            .filter_map(|task| task.next_step(settings).map(|(_, at)| at))
+    };
+    let earliest = rungs().min()?;
+    rungs()
+        .filter(|at| *at - earliest <= REMINDER_ALIGNMENT)
+        .max()
 }
 
 /// Decides a fired task deadline: every task whose next rung is due by `now` climbs one rung
@@ -553,19 +533,6 @@ pub fn due_actions(
 /// Open tasks first, each part in id order: what `/task list` shows, and its paging order.
 pub fn listing_order(tasks: &mut [Task]) {
     tasks.sort_by_key(|task| (task.state == TaskState::Done, task.id));
-}
-
-/// `30s`, `15m`, `4h`, `2d` (and humantime's other forms); `None` when it is not one.
-fn parse_duration(text: &str) -> Option<Duration> {
-    let std = humantime::parse_duration(text.trim()).ok()?;
-    Duration::from_std(std).ok()
-}
-
-fn describe(duration: Duration) -> String {
-    duration
-        .to_std()
-        .map(|std| humantime::format_duration(std).to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -65,11 +65,12 @@ fn bind_task_add_positionally(text: &str) -> Result<OptionValues, ParseError> {
     let least = usize::from(title.is_none());
     let due_words = match words.as_slice() {
         [.., day, clock]
-            if words.len() >= 2 + least && looks_like_due(&format!("{day} {clock}")) =>
+            if words.len() >= 2 + least
+                && crate::domain::when::looks_like_when(&format!("{day} {clock}")) =>
         {
             2
         }
-        [.., last] if words.len() > least && looks_like_due(last) => 1,
+        [.., last] if words.len() > least && crate::domain::when::looks_like_when(last) => 1,
         _ => 0,
     };
     if due_words > 0 {
@@ -112,17 +113,6 @@ fn bind_task_add_positionally(text: &str) -> Result<OptionValues, ParseError> {
     });
     values.insert("title".to_owned(), title.to_owned());
     Ok(values)
-}
-
-/// Whether `text` has the form of a due time `/task add` takes (`30m`, `18:00`,
-/// `2026-11-21 18:00`, RFC 3339); whether it is a good one is the engine's to say.
-fn looks_like_due(text: &str) -> bool {
-    let starts_with_digit = text.starts_with(|c: char| c.is_ascii_digit());
-    starts_with_digit
-        && (humantime::parse_duration(text).is_ok()
-            || chrono::NaiveTime::parse_from_str(text, "%H:%M").is_ok()
-            || chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").is_ok()
-            || chrono::DateTime::parse_from_rfc3339(text).is_ok())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::domain::access::PersonRole;
 use crate::domain::severity::Severity;
+use crate::domain::when;
 
 /// The roles a step may notify: the on-call roles, not responder or viewer.
 const NOTIFY_ROLES: &str = "commander, communications, operations or duty_manager";
@@ -115,23 +116,9 @@ fn parse_step(
 }
 
 fn parse_after(field: &str, text: &str, problems: &mut Vec<EscalationProblem>) -> Option<Duration> {
-    let parsed = match humantime::parse_duration(text.trim()) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            problems.push(problem(
-                field,
-                format!("\"{text}\" is not a duration like 5m or 4h ({error})"),
-            ));
-            return None;
-        }
-    };
-    match Duration::from_std(parsed) {
-        Ok(after) if (MIN_AFTER..=MAX_AFTER).contains(&after) => Some(after),
-        _ => {
-            problems.push(problem(field, format!("\"{text}\" is outside 1m to 7d")));
-            None
-        }
-    }
+    when::parse_duration_within(text, MIN_AFTER, MAX_AFTER)
+        .map_err(|error| problems.push(problem(field, error.to_string())))
+        .ok()
 }
 
 pub(super) fn parse_severities(

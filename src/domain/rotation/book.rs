@@ -2,13 +2,12 @@
 //! overrides), the questions the engine asks of it (holders now, the next change, what
 //! changed at a hand-off) and `/oncall override`'s `until`. Pure: `now` is an argument.
 
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::{
-    FixedOnCall, OnCallNow, OnCallRole, OnCallSource, Override, Rotation, local_instant, on_call_at,
-};
+use super::{FixedOnCall, OnCallNow, OnCallRole, OnCallSource, Override, Rotation, on_call_at};
 use crate::domain::ids::UserId;
+use crate::domain::when;
 
 /// Everything that says who is on call: the rotations, the `[oncall]` entries and the
 /// overrides in force. Cheap to clone (shared lists); the engine takes a fresh one before each
@@ -71,27 +70,17 @@ pub enum UntilError {
     TooFar(String),
 }
 
-/// Parses `/oncall override`'s `until`: a duration from `now` (`30m`, `4h`, `2d`), a local
-/// time in `zone` (`2026-12-02 09:00`; in a repeated hour the first, in a skipped hour the
-/// end of the gap, as hand-offs do) or an RFC 3339 time. It must lie ahead of `now` and
-/// within [`MAX_OVERRIDE_DAYS`].
+/// Parses `/oncall override`'s `until` with [`when::parse_when`]: a duration from `now`
+/// (`30m`, `4h`, `2d`), a local time in `zone` (`18:00` for its next occurrence,
+/// `2026-12-02 09:00`; in a repeated hour the first, in a skipped hour the end of the gap,
+/// as hand-offs do) or an RFC 3339 time. It must lie ahead of `now` and within
+/// [`MAX_OVERRIDE_DAYS`].
 pub fn parse_until(text: &str, zone: Tz, now: DateTime<Utc>) -> Result<DateTime<Utc>, UntilError> {
     let text = text.trim();
-    let until = if let Ok(duration) = humantime::parse_duration(text) {
-        let duration =
-            Duration::from_std(duration).map_err(|_| UntilError::TooFar(text.to_owned()))?;
-        now.checked_add_signed(duration)
-            .ok_or_else(|| UntilError::TooFar(text.to_owned()))?
-    } else if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        time.with_timezone(&Utc)
-    } else {
-        let formats = ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"];
-        let naive = formats
-            .iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .ok_or_else(|| UntilError::NotATime(text.to_owned()))?;
-        local_instant(zone, naive).ok_or_else(|| UntilError::NotATime(text.to_owned()))?
-    };
+    let until = when::parse_when(text, zone, now).map_err(|error| match error {
+        when::WhenError::NotATime(_) => UntilError::NotATime(text.to_owned()),
+        when::WhenError::TooFar(_) => UntilError::TooFar(text.to_owned()),
+    })?;
     if until <= now {
         return Err(UntilError::InPast(text.to_owned()));
     }

@@ -549,6 +549,48 @@ fn role_words_round_trip() {
 }
 
 #[test]
+fn every_role_parser_reads_the_same_words() {
+    use crate::domain::access::PersonRole;
+    use crate::domain::command::ONCALL_ROLE_CHOICES;
+    use crate::domain::incident::IncidentRole;
+    // (word as typed, the on-call role it names or None)
+    let cases = [
+        ("commander", Some(OnCallRole::Commander)),
+        ("IC", Some(OnCallRole::Commander)),
+        ("incident-commander", Some(OnCallRole::Commander)),
+        ("comms", Some(OnCallRole::Communications)),
+        (" Communications ", Some(OnCallRole::Communications)),
+        ("ops", Some(OnCallRole::Operations)),
+        ("Operation", Some(OnCallRole::Operations)),
+        ("duty_manager", Some(OnCallRole::DutyManager)),
+        ("Duty-Manager", Some(OnCallRole::DutyManager)),
+        ("dm", Some(OnCallRole::DutyManager)),
+        ("janitor", None),
+        ("", None),
+    ];
+    let person = |role: OnCallRole| match role {
+        OnCallRole::Commander => PersonRole::Commander,
+        OnCallRole::Communications => PersonRole::Communications,
+        OnCallRole::Operations => PersonRole::Operations,
+        OnCallRole::DutyManager => PersonRole::DutyManager,
+    };
+    for (word, role) in cases {
+        assert_eq!(OnCallRole::parse(word), role, "{word:?}");
+        assert_eq!(PersonRole::parse(word), role.map(person), "{word:?}");
+        assert_eq!(
+            IncidentRole::parse(word),
+            role.and_then(OnCallRole::incident_role),
+            "{word:?}"
+        );
+    }
+    assert_eq!(PersonRole::parse(" Viewer"), Some(PersonRole::Viewer));
+    assert_eq!(PersonRole::parse("responder"), Some(PersonRole::Responder));
+    assert_eq!(OnCallRole::parse("viewer"), None);
+    let words: Vec<&str> = OnCallRole::ALL.iter().map(|role| role.as_str()).collect();
+    assert_eq!(ONCALL_ROLE_CHOICES, words.as_slice());
+}
+
+#[test]
 fn holder_at_gives_up_past_the_counting_bound() {
     // Hourly since 2000: about 230,000 hand-offs by 2026, past MAX_COUNTED_HANDOFFS.
     let hourly = rotation("0 0 * * * *", "Asia/Shanghai", "2000-01-01T00:00:00+08:00");
@@ -574,6 +616,9 @@ fn parse_until_takes_durations_local_times_and_rfc3339_and_names_bad_ones() {
             Ok(utc("2026-11-22T01:00:00Z")),
         ),
         ("2026-11-22T09:00", berlin, Ok(utc("2026-11-22T08:00:00Z"))),
+        // A clock time alone is its next occurrence, as for task due times.
+        ("18:30", shanghai, Ok(utc("2026-11-21T10:30:00Z"))),
+        ("09:00", shanghai, Ok(utc("2026-11-22T01:00:00Z"))),
         (
             "2026-11-22T09:00:00+08:00",
             berlin,

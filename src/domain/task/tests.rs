@@ -140,12 +140,11 @@ fn due_times_parse_as_durations_local_times_or_rfc_3339() {
             shanghai,
             Err(TaskError::DueInPast("2026-11-21T09:00:00Z".into())),
         ),
-        // Berlin springs forward on 2027-03-28 at 02:00: 02:30 never happens.
-        (
-            "2027-03-28 02:30",
-            berlin,
-            Err(TaskError::BadDue("2027-03-28 02:30".into())),
-        ),
+        // Berlin springs forward on 2027-03-28 at 02:00: 02:30 never happens, so the end
+        // of the gap (03:00 CEST) is meant, as for on-call overrides and hand-offs.
+        ("2027-03-28 02:30", berlin, Ok(at("2027-03-28T01:00:00Z"))),
+        // The `T` form overrides take is a due time too.
+        ("2026-11-21T18:01", shanghai, Ok(at("2026-11-21T10:01:00Z"))),
         // Berlin falls back on 2027-10-31: 02:30 happens twice; the first is meant (UTC+2).
         ("2027-10-31 02:30", berlin, Ok(at("2027-10-31T00:30:00Z"))),
         (
@@ -557,12 +556,13 @@ fn a_clock_time_alone_means_its_next_occurrence_in_the_zone() {
         // 18:00 is now, not ahead: tomorrow's.
         ("18:00", shanghai, now, Ok(at("2026-11-22T10:00:00Z"))),
         ("09:00", shanghai, now, Ok(at("2026-11-22T01:00:00Z"))),
-        // The evening before Berlin springs forward, 02:30 of the next day never happens.
+        // The evening before Berlin springs forward, 02:30 of the next day never happens:
+        // the end of the gap (03:00 CEST) is meant.
         (
             "02:30",
             berlin,
             at("2027-03-27T22:00:00Z"),
-            Err(TaskError::BadDue("02:30".into())),
+            Ok(at("2027-03-28T01:00:00Z")),
         ),
         // The night Berlin falls back, 02:30 comes twice; the first is meant.
         (
@@ -645,4 +645,58 @@ fn every_task_error_has_its_own_message_naming_what_was_wrong() {
             );
         }
     }
+}
+
+/// One firing of the task deadline: when, and the reminders as (recipient, task numbers).
+type Firing = (String, Vec<(Recipient, Vec<u32>)>);
+
+#[test]
+fn rungs_due_within_a_minute_fire_together_and_stay_aligned() {
+    let ops = || Recipient::User(user("ops"));
+    // Added 20 s apart with the same `due:30m`; a third a full two minutes later.
+    let mut tasks = vec![
+        task(1, Some("ops"), Some("2026-11-21T10:00:00Z")),
+        task(2, Some("ops"), Some("2026-11-21T10:00:20Z")),
+        task(3, Some("ops"), Some("2026-11-21T10:01:00Z")),
+        task(4, Some("ops"), Some("2026-11-21T10:03:00Z")),
+    ];
+    let settings = settings(2);
+    // Fire as the wiring does: at whatever `next_due` armed, until nothing is left.
+    let mut firings: Vec<Firing> = Vec::new();
+    while let Some(due) = next_due(&tasks, &settings) {
+        let reminders = due_actions(&mut tasks, &settings, due);
+        let grouped: Vec<(Recipient, Vec<u32>)> = reminders
+            .into_iter()
+            .map(|reminder| (reminder.to, reminder.tasks.iter().map(|id| id.0).collect()))
+            .collect();
+        firings.push((due.to_rfc3339(), grouped));
+        assert!(firings.len() < 20, "the ladder ends");
+    }
+    let expected = [
+        ("2026-11-21T10:01:00+00:00", vec![(ops(), vec![1, 2, 3])]),
+        ("2026-11-21T10:03:00+00:00", vec![(ops(), vec![4])]),
+        ("2026-11-21T10:31:00+00:00", vec![(ops(), vec![1, 2, 3])]),
+        ("2026-11-21T10:33:00+00:00", vec![(ops(), vec![4])]),
+        (
+            "2026-11-21T11:01:00+00:00",
+            vec![(Recipient::Commander, vec![1, 2, 3])],
+        ),
+        (
+            "2026-11-21T11:03:00+00:00",
+            vec![(Recipient::Commander, vec![4])],
+        ),
+        (
+            "2026-11-21T11:31:00+00:00",
+            vec![(Recipient::DutyManager, vec![1, 2, 3])],
+        ),
+        (
+            "2026-11-21T11:33:00+00:00",
+            vec![(Recipient::DutyManager, vec![4])],
+        ),
+    ];
+    let expected: Vec<Firing> = expected
+        .into_iter()
+        .map(|(time, reminders)| (time.to_owned(), reminders))
+        .collect();
+    assert_eq!(firings, expected);
 }
