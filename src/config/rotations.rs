@@ -77,9 +77,10 @@ pub(super) fn oncall_book(
             OnCallRole::Operations => oncall.operations.as_ref(),
             OnCallRole::DutyManager => oncall.duty_manager.as_ref(),
         };
-        let has_rotation = rotations
-            .iter()
-            .any(|rotation| OnCallRole::parse(&rotation.role) == Some(role));
+        // Only a rotation for every service leaves no service to a default holder.
+        let has_rotation = rotations.iter().any(|rotation| {
+            OnCallRole::parse(&rotation.role) == Some(role) && rotation.services.is_empty()
+        });
         let user = match configured {
             Some(name) => {
                 let resolved = resolve_person(name.trim(), people, discord);

@@ -387,7 +387,8 @@ pub fn validate_rotation_set(rotations: &[Rotation], fixed: &FixedOnCall) -> Vec
     let mut problems = Vec::new();
     for (index, rotation) in rotations.iter().enumerate() {
         let role = rotation.role.as_str();
-        if fixed.0.contains_key(&rotation.role) {
+        // A rotation limited to some services leaves the others to `[oncall]`.
+        if rotation.services.is_empty() && fixed.0.contains_key(&rotation.role) {
             problems.push(RotationProblem {
                 field: format!("rotations[{index}].role"),
                 message: format!(

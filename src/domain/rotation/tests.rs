@@ -502,6 +502,12 @@ fn set_validation_names_both_keys() {
             vec![],
         ),
         (
+            // The [oncall] holder covers the services the rotation does not name.
+            "per-service rotation and fixed",
+            vec![rotation_for("commander", &["a"], &["checkout-api"])],
+            vec![],
+        ),
+        (
             "two general rotations",
             vec![
                 rotation_for("operations", &["a"], &[]),
@@ -537,6 +543,22 @@ fn set_validation_names_both_keys() {
         "{}",
         problems[0].message
     );
+    let scoped = [rotation_for("commander", &["a"], &["checkout-api"])];
+    let book = OnCallBook {
+        rotations: std::sync::Arc::new(scoped.to_vec()),
+        fixed: fixed.clone(),
+        ..OnCallBook::default()
+    };
+    let now = "2026-11-10T00:00:00Z".parse().unwrap();
+    assert_eq!(
+        book.roles(Some("checkout-api"), now).commander,
+        Some(user("a"))
+    );
+    assert_eq!(
+        book.roles(Some("payments"), now).commander,
+        Some(user("boss"))
+    );
+    assert_eq!(book.roles(None, now).commander, Some(user("boss")));
 }
 
 #[test]
