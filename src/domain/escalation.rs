@@ -264,6 +264,15 @@ pub fn key_prefix(incident: IncidentId) -> String {
     format!("escalation:{incident}:")
 }
 
+/// What tells one triggered cycle of an incident from the next in the keys of its direct
+/// messages and pages: nothing in the first cycle, `:r<ms>` (when the incident was last
+/// reopened) after a reopen. Chats and pagers drop a key they have seen, so without it a
+/// reopened incident's calls would be silently skipped; within one cycle the same step and
+/// repeat keep one key, so a re-planned step calls nobody twice.
+pub fn cycle_tag(reopened: Option<DateTime<Utc>>) -> String {
+    reopened.map_or_else(String::new, |at| format!(":r{}", at.timestamp_millis()))
+}
+
 /// Reads a key made by [`step_key`] or [`held_key`] back into (incident, step, held).
 pub fn parse_step_key(key: &str) -> Option<(IncidentId, u32, bool)> {
     let rest = key.strip_prefix("escalation:")?;

@@ -2,14 +2,17 @@
 //!
 //! A direct message is written in its reader's language (their `locale`, when warroom knows
 //! them, else the room locale); an announcement in the room locale. Both are idempotent per
-//! the effect's own key, so a retry after a crash or a lost answer sends nothing twice.
+//! the effect's own key, so a retry after a crash or a lost answer sends nothing twice. An
+//! escalation call still waiting when its incident leaves `triggered` is dropped.
 
 use tracing::{error, info};
 
 use super::{DeliveryError, OutboxWorker, drop_undeliverable};
 use crate::chat::{ChatError, OutgoingMessage};
 use crate::domain::effect::Effect;
-use crate::domain::ids::UserId;
+use crate::domain::escalation;
+use crate::domain::ids::{IncidentId, UserId};
+use crate::domain::incident::IncidentState;
 
 /// The chat's idempotency key of a direct message (the effect's key names its cause and its
 /// person).
@@ -42,6 +45,10 @@ impl OutboxWorker {
         else {
             return Ok(());
         };
+        if self.escalation_no_longer_due(*incident, key)? {
+            info!(%user, incident = ?incident, key, "The incident is no longer triggered; its waiting escalation direct message is dropped.");
+            return Ok(());
+        }
         let locale = self.locale_of(user);
         let text = OutgoingMessage {
             text: self
@@ -106,6 +113,24 @@ impl OutboxWorker {
                 drop_undeliverable(Err(error.into()), &format_args!("the announcement {key}"))
             }
         }
+    }
+
+    /// Whether a direct message is an escalation call (its key starts with the incident's
+    /// escalation prefix) about an incident that is gone or no longer triggered: one that
+    /// waited out a chat outage must not call people after someone acknowledged.
+    fn escalation_no_longer_due(
+        &self,
+        incident: Option<IncidentId>,
+        key: &str,
+    ) -> Result<bool, DeliveryError> {
+        let Some(incident) = incident else {
+            return Ok(false);
+        };
+        if !key.starts_with(&escalation::key_prefix(incident)) {
+            return Ok(false);
+        }
+        let state = self.store.incident(incident)?.map(|found| found.state);
+        Ok(state != Some(IncidentState::Triggered))
     }
 
     /// The language `user` reads: theirs when warroom knows them, else the room locale.
