@@ -235,6 +235,11 @@ fn room_message(firing: &EscalationFiring<'_>, action: &StepAction, people: &[Us
         (PolicyOrigin::AckReminder, [commander, operations, ..]) => Msg::new("notice-ack-reminder")
             .call("commander", commander)
             .call("operations", operations),
+        // A `here` step calls the room even when nobody holds its roles: that is when the
+        // room is needed most.
+        (PolicyOrigin::Configured, []) if action.here => Msg::new("notice-escalation-here-nobody")
+            .here("here")
+            .number("step", u64::from(action.step)),
         (PolicyOrigin::Configured, []) => {
             Msg::new("notice-escalation-nobody").number("step", u64::from(action.step))
         }
