@@ -83,6 +83,12 @@ impl OutboxWorker {
                     .increment(1);
                 Ok(())
             }
+            Err(PageError::Redirected(status)) => {
+                error!(incident = %incident, step, status, "The pager answered with a redirect, which warroom does not follow (its token must not go elsewhere); the page is dropped. Set paging.webhook_url to the final address.");
+                metrics::counter!("warroom_pages_dropped_total", "reason" => "redirected")
+                    .increment(1);
+                Ok(())
+            }
             Err(retry @ PageError::Retry(_)) => {
                 warn!(incident = %incident, step, error = %retry, "The page did not get through; it is retried.");
                 metrics::counter!("warroom_page_failures_total").increment(1);
