@@ -304,6 +304,29 @@ pub fn plan_on_open(
         .collect()
 }
 
+/// The steps of `policy` when an incident's policy changes at `now` (a severity change):
+/// each step counts from `since`, when the incident's current triggered cycle began. Of the
+/// steps already past their time only the latest is planned (it fires at once); the earlier
+/// ones are skipped, so a change calls once, at the level the incident has reached, instead
+/// of firing every passed step in a burst.
+pub fn plan_on_change(
+    policy: &EscalationPolicy,
+    incident: IncidentId,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<PlannedStep> {
+    let planned = plan_on_open(policy, incident, since);
+    let latest_past = planned
+        .iter()
+        .filter(|step| step.due <= now)
+        .map(|step| step.step)
+        .max();
+    planned
+        .into_iter()
+        .filter(|step| step.due > now || Some(step.step) == latest_past)
+        .collect()
+}
+
 /// Every key escalation may hold for an incident under `policy`: each step's and each
 /// step's held key.
 pub fn all_keys(policy: &EscalationPolicy, incident: IncidentId) -> Vec<String> {
