@@ -288,8 +288,9 @@ mod tests {
             },
             ..declared.clone()
         };
-        // (reopened, raised at, the sev1 steps planned: (step, due))
-        let table: [(Option<&str>, &str, Vec<(u32, &str)>); 5] = [
+        /// (reopened, raised at, the sev1 steps planned: (step, due))
+        type Case<'a> = (Option<&'a str>, &'a str, Vec<(u32, &'a str)>);
+        let table: [Case<'_>; 5] = [
             (
                 None,
                 "2026-11-21T10:03:00Z",
