@@ -465,3 +465,45 @@ async fn after_a_reopen_the_direct_messages_and_the_page_go_out_again_under_new_
         vec![Some("page:INC-20261121-001:2:0".to_owned()), Some(key)]
     );
 }
+
+/// The status-update reminder's number starts over after each update, so its direct
+/// messages to the duty managers carry the firing's instant: the second series' "reminder 2"
+/// reaches the duty manager again instead of being dropped as already sent.
+#[tokio::test]
+async fn the_duty_manager_hears_of_an_overdue_status_update_again_after_an_update() {
+    use crate::status_updates::{wait_for_direct, wait_for_reminders};
+
+    let bot = TestBot::spawn_with(
+        "[chat]\ncard_edit_interval = \"0s\"\n\
+         [status_updates]\nsev1 = \"30m\"\n\
+         [oncall]\ncommander = \"alice\"\noperations = \"bob\"\ncommunications = \"carol\"\n",
+    )
+    .await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout", "critical").await;
+    let room = bot.room_of(incident).await;
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 1).await;
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 2).await;
+    wait_for_direct(&bot, "bob", "the first overdue notice", |messages| {
+        messages.len() == 1
+    })
+    .await;
+
+    let update = bot
+        .slash("carol", &room, "/incident update failover in progress")
+        .await;
+    assert!(update.ok, "{}", update.text);
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 3).await;
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 4).await;
+    wait_for_direct(
+        &bot,
+        "bob",
+        "the second series' overdue notice",
+        |messages| messages.len() == 2,
+    )
+    .await;
+}
