@@ -40,7 +40,7 @@ pub enum Effect {
     },
     /// A direct message to one person (Discord: their DM channel; console: room
     /// `dm-<user>`), about `incident` when there is one. `key` makes it idempotent
-    /// (`escalation:<incident>:<step>:<repeat>` plus the user).
+    /// (`escalation:<incident>:<step>:<repeat>`, `:r<ms>` after a reopen, plus the user).
     Direct {
         user: UserId,
         incident: Option<IncidentId>,
