@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::config::Secret;
 
-/// `[paging]` as validated.
-#[derive(Debug, Clone)]
+/// `[paging]` as validated. Its Debug shows the address without its query (see
+/// [`shown_url`]) and no token.
+#[derive(Clone)]
 pub struct PagingSettings {
     pub webhook_url: reqwest::Url,
     /// Sent as `Authorization: Bearer …`; its Debug shows no value.
@@ -33,6 +34,12 @@ pub enum PageError {
     /// The pager refused the page itself (another 4xx).
     #[error("the pager refused the page (HTTP {0})")]
     Refused(u16),
+    /// The pager answered with a redirect (3xx). Redirects are not followed (the token must
+    /// not go to another address), so no retry can cure it: the address is out of date.
+    #[error(
+        "the pager answered with a redirect (HTTP {0}); set paging.webhook_url to the final address"
+    )]
+    Redirected(u16),
 }
 
 /// One page as the pager receives it.
@@ -57,10 +64,35 @@ pub struct Pager {
     token: Option<Secret>,
 }
 
+/// How warroom shows a pager address in logs, errors and Debug: scheme, host, port and
+/// path only, since a query (`?key=…`) may hold a secret.
+pub fn shown_url(url: &reqwest::Url) -> String {
+    let port = url
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    format!(
+        "{}://{}{port}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.path()
+    )
+}
+
+impl std::fmt::Debug for PagingSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PagingSettings")
+            .field("webhook_url", &shown_url(&self.webhook_url))
+            .field("token", &self.token)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 impl std::fmt::Debug for Pager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pager")
-            .field("url", &self.url.as_str())
+            .field("url", &shown_url(&self.url))
             .field("token", &self.token.as_ref().map(|_| "***"))
             .finish()
     }
@@ -101,11 +133,12 @@ impl Pager {
 }
 
 /// What a pager's answer means: 2xx delivered (a pager that already has the idempotency key
-/// answers 2xx too); 401/403 a refused token and other 4xx a refused page, both final; 408,
-/// 429 and everything else worth retrying.
+/// answers 2xx too); 3xx a redirect, 401/403 a refused token and other 4xx a refused page,
+/// all final; 408, 429 and everything else worth retrying.
 fn classify(status: u16) -> Result<(), PageError> {
     match status {
         200..=299 => Ok(()),
+        300..=399 => Err(PageError::Redirected(status)),
         401 | 403 => Err(PageError::Unauthorized(status)),
         408 | 429 => Err(PageError::Retry(format!("HTTP {status}"))),
         400..=499 => Err(PageError::Refused(status)),
@@ -156,13 +189,17 @@ mod tests {
             (429, "retry"),
             (500, "retry"),
             (503, "retry"),
-            (301, "retry"),
+            (301, "redirected"),
+            (302, "redirected"),
+            (307, "redirected"),
+            (308, "redirected"),
         ];
         for (status, expected) in cases {
             let got = match classify(status) {
                 Ok(()) => "ok",
                 Err(PageError::Unauthorized(_)) => "unauthorized",
                 Err(PageError::Refused(_)) => "refused",
+                Err(PageError::Redirected(_)) => "redirected",
                 Err(PageError::Retry(_)) => "retry",
             };
             assert_eq!(got, expected, "HTTP {status}");
@@ -202,16 +239,17 @@ mod tests {
     }
 
     #[test]
-    fn debug_never_shows_the_token() {
+    fn debug_never_shows_the_token_or_the_query() {
         let settings = PagingSettings {
-            webhook_url: reqwest::Url::parse("https://pager.example/page").unwrap(),
+            webhook_url: reqwest::Url::parse("https://pager.example:8443/page?key=query-s3cret")
+                .unwrap(),
             token: Some(Secret::new("s3cret-token-value".to_owned())),
             timeout: Duration::from_secs(5),
         };
         let pager = Pager::new(&settings).unwrap();
         let shown = format!("{pager:?} {settings:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(shown.contains("pager.example"), "{shown}");
+        assert!(shown.contains("https://pager.example:8443/page"), "{shown}");
     }
 
     #[test]

@@ -746,3 +746,9 @@ escalation-how-room = in the room
 escalation-how-here = @here
 escalation-how-direct = direct message
 escalation-how-page = page
+
+# --- escalation delivery ---
+notice-escalation-here-nobody = ⏫ { $here } { $incident } is still not acknowledged after { $minutes ->
+        [one] 1 minute
+       *[other] { $minutes } minutes
+    }, and nobody holds the roles escalation step { $step } calls. Anyone here: acknowledge with /incident ack and assign the roles with /incident role (call { $number } of { $max }).

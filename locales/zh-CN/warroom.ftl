@@ -657,3 +657,6 @@ escalation-how-room = 房间内
 escalation-how-here = @here
 escalation-how-direct = 私信
 escalation-how-page = 呼叫
+
+# --- escalation delivery ---
+notice-escalation-here-nobody = ⏫ { $here } { $incident } 已 { $minutes } 分钟仍未确认，且升级第 { $step } 步要通知的角色无人担任：在场的人请用 /incident ack 确认，并用 /incident role 指派（第 { $number } 次通知，共 { $max } 次）。

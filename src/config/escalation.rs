@@ -151,15 +151,18 @@ fn paging_settings(
             return None;
         }
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => url,
-        Ok(_) => {
+        // The address is shown without its query, and an unreadable one not at all: either
+        // may hold a secret, and `warroom check` prints problems.
+        Ok(url) => {
             problems.push(format!(
-                "paging.webhook_url: \"{text}\" is not an http(s) address; use one like https://pager.example/page"
+                "paging.webhook_url: \"{}\" is not an http(s) address; use one like https://pager.example/page",
+                crate::paging::shown_url(&url)
             ));
             return None;
         }
         Err(error) => {
             problems.push(format!(
-                "paging.webhook_url: \"{text}\" is not an address ({error}); use one like https://pager.example/page"
+                "paging.webhook_url: is not an address ({error}); use one like https://pager.example/page"
             ));
             return None;
         }
@@ -316,13 +319,19 @@ severities = ["sev3", "sev4"]
             assert_eq!(keys(&text), expected, "{text}");
         }
         // A secret in a problem would be printed by `warroom check`.
-        let problems = load("[paging]\nwebhook_url = \"https://user:pw-secret@pager.example/\"\n")
-            .err()
-            .unwrap();
-        assert!(
-            problems
-                .iter()
-                .all(|problem| !problem.contains("pw-secret"))
-        );
+        for url in [
+            "https://user:pw-s3cret@pager.example/",
+            "ftp://pager.example/page?key=query-s3cret",
+            "pager.example/page?key=query-s3cret",
+            "https://[pager.example/page?key=query-s3cret",
+        ] {
+            let problems = load(&format!("[paging]\nwebhook_url = \"{url}\"\n"))
+                .err()
+                .unwrap();
+            assert!(
+                problems.iter().all(|problem| !problem.contains("s3cret")),
+                "{problems:?}"
+            );
+        }
     }
 }

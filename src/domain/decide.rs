@@ -513,7 +513,7 @@ pub fn apply_alert_to_incident(
             applied
                 .deadlines
                 .extend(crate::domain::timers::escalation_on_severity_change(
-                    policy, incident, from,
+                    policy, incident, from, now,
                 ));
             applied
                 .deadlines
@@ -631,7 +631,7 @@ pub fn apply_command(
             applied
                 .deadlines
                 .extend(crate::domain::timers::escalation_on_severity_change(
-                    policy, incident, from,
+                    policy, incident, from, now,
                 ));
             applied.effects.push(Effect::Notify {
                 incident: id,

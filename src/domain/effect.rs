@@ -1,6 +1,7 @@
 //! What the core asks the world to do. Effects are stored in the outbox in the same write as
 //! the timeline entries that caused them, so a crash between deciding and doing loses nothing.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::alert::AlertIdentity;
@@ -39,7 +40,7 @@ pub enum Effect {
     },
     /// A direct message to one person (Discord: their DM channel; console: room
     /// `dm-<user>`), about `incident` when there is one. `key` makes it idempotent
-    /// (`escalation:<incident>:<step>:<repeat>` plus the user).
+    /// (`escalation:<incident>:<step>:<repeat>`, `:r<ms>` after a reopen, plus the user).
     Direct {
         user: UserId,
         incident: Option<IncidentId>,
@@ -50,12 +51,15 @@ pub enum Effect {
     /// `general`): hand-offs and status updates. Dropped with a log line when there is none.
     Announce { key: String, message: Msg },
     /// A page through `[paging] webhook_url`: POST JSON {incident, title, severity, step,
-    /// notify}, with the idempotency key `page:<incident>:<step>:<repeat>`.
+    /// notify}, with the idempotency key `page:<incident>:<step>:<repeat>`, plus
+    /// `:r<reopened ms>` once the incident was reopened (each triggered cycle pages anew).
     Page {
         incident: IncidentId,
         step: u32,
         repeat_index: u32,
         notify: Vec<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reopened: Option<DateTime<Utc>>,
     },
 }
 

@@ -264,6 +264,15 @@ pub fn key_prefix(incident: IncidentId) -> String {
     format!("escalation:{incident}:")
 }
 
+/// What tells one triggered cycle of an incident from the next in the keys of its direct
+/// messages and pages: nothing in the first cycle, `:r<ms>` (when the incident was last
+/// reopened) after a reopen. Chats and pagers drop a key they have seen, so without it a
+/// reopened incident's calls would be silently skipped; within one cycle the same step and
+/// repeat keep one key, so a re-planned step calls nobody twice.
+pub fn cycle_tag(reopened: Option<DateTime<Utc>>) -> String {
+    reopened.map_or_else(String::new, |at| format!(":r{}", at.timestamp_millis()))
+}
+
 /// Reads a key made by [`step_key`] or [`held_key`] back into (incident, step, held).
 pub fn parse_step_key(key: &str) -> Option<(IncidentId, u32, bool)> {
     let rest = key.strip_prefix("escalation:")?;
@@ -292,6 +301,29 @@ pub fn plan_on_open(
             step: number,
             repeat_index: 0,
         })
+        .collect()
+}
+
+/// The steps of `policy` when an incident's policy changes at `now` (a severity change):
+/// each step counts from `since`, when the incident's current triggered cycle began. Of the
+/// steps already past their time only the latest is planned (it fires at once); the earlier
+/// ones are skipped, so a change calls once, at the level the incident has reached, instead
+/// of firing every passed step in a burst.
+pub fn plan_on_change(
+    policy: &EscalationPolicy,
+    incident: IncidentId,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<PlannedStep> {
+    let planned = plan_on_open(policy, incident, since);
+    let latest_past = planned
+        .iter()
+        .filter(|step| step.due <= now)
+        .map(|step| step.step)
+        .max();
+    planned
+        .into_iter()
+        .filter(|step| step.due > now || Some(step.step) == latest_past)
         .collect()
 }
 

@@ -139,6 +139,10 @@ pub struct Milestones {
     pub resolved: Option<DateTime<Utc>>,
     pub closed: Option<DateTime<Utc>>,
     pub reviewed: Option<DateTime<Utc>>,
+    /// When the incident was last reopened (back to `triggered`): the start of its current
+    /// escalation cycle, so that cycle's direct messages and pages get keys of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reopened: Option<DateTime<Utc>>,
 }
 
 /// Durations in seconds, from [`Milestones`]; absent until both ends are known. The names
@@ -312,6 +316,7 @@ pub fn apply_transition(
             // the timeline, the milestone describes the current truth.
             milestones.resolved = None;
             milestones.closed = None;
+            milestones.reopened = Some(now);
         }
     }
     incident.state = to;

@@ -401,3 +401,109 @@ async fn raising_the_severity_of_a_triggered_incident_starts_its_escalation() {
     assert_eq!(at(&fired[0]), start_time() + minutes(10));
     assert_eq!(fired[0]["notified"], json!(["alice"]));
 }
+
+/// The direct messages `user` has in their console room `dm-<user>`, read with their token.
+async fn direct_messages(bot: &TestBot, user: &str) -> Vec<Value> {
+    let token = crate::support::user_token(user);
+    let path = format!("/console/api/rooms/dm-{user}/messages");
+    match bot.get_with(&path, token.as_deref()).await {
+        (reqwest::StatusCode::OK, Value::Array(messages)) => messages,
+        _ => Vec::new(),
+    }
+}
+
+/// Waits (bounded) until `user` has `count` direct messages; returns them.
+async fn wait_for_directs(bot: &TestBot, user: &str, count: usize) -> Vec<Value> {
+    for _ in 0..1200 {
+        let found = direct_messages(bot, user).await;
+        if found.len() >= count {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "timed out waiting for {count} direct messages to {user}; got {:#?}",
+        direct_messages(bot, user).await
+    );
+}
+
+/// A reopened incident is a new cycle: its direct messages and page carry keys of their own,
+/// so a chat or pager that drops keys it has seen still calls people the second time.
+#[tokio::test]
+async fn after_a_reopen_the_direct_messages_and_the_page_go_out_again_under_new_keys() {
+    let pager = PageReceiver::start(&[]).await;
+    let bot = TestBot::spawn_with(&config(&pager.url)).await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout", "critical").await;
+    let room = bot.room_of(incident).await;
+
+    bot.advance(minutes(5));
+    wait_for_steps(&bot, incident, 1).await;
+    wait_for_directs(&bot, "alice", 1).await;
+    bot.advance(minutes(10));
+    pager.wait_for_key("page:INC-20261121-001:2:0").await;
+
+    for command in ["/incident ack", "/incident resolve", "/incident reopen"] {
+        let reply = bot.slash("alice", &room, command).await;
+        assert!(reply.ok, "{command}: {}", reply.text);
+    }
+    let reopened = bot.clock.now();
+    bot.advance(minutes(5));
+    wait_for_steps(&bot, incident, 3).await;
+    let directs = wait_for_directs(&bot, "alice", 2).await;
+    assert_eq!(directs.len(), 2, "{directs:#?}");
+    bot.advance(minutes(10));
+    let key = format!("page:INC-20261121-001:2:0:r{}", reopened.timestamp_millis());
+    pager.wait_for_key(&key).await;
+    let keys: Vec<Option<String>> = pager
+        .received()
+        .into_iter()
+        .map(|page| page.idempotency_key)
+        .collect();
+    assert_eq!(
+        keys,
+        vec![Some("page:INC-20261121-001:2:0".to_owned()), Some(key)]
+    );
+}
+
+/// The status-update reminder's number starts over after each update, so its direct
+/// messages to the duty managers carry the firing's instant: the second series' "reminder 2"
+/// reaches the duty manager again instead of being dropped as already sent.
+#[tokio::test]
+async fn the_duty_manager_hears_of_an_overdue_status_update_again_after_an_update() {
+    use crate::status_updates::{wait_for_direct, wait_for_reminders};
+
+    let bot = TestBot::spawn_with(
+        "[chat]\ncard_edit_interval = \"0s\"\n\
+         [status_updates]\nsev1 = \"30m\"\n\
+         [oncall]\ncommander = \"alice\"\noperations = \"bob\"\ncommunications = \"carol\"\n",
+    )
+    .await;
+    let incident = "INC-20261121-001";
+    fire(&bot, "fp-a", "checkout", "critical").await;
+    let room = bot.room_of(incident).await;
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 1).await;
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 2).await;
+    wait_for_direct(&bot, "bob", "the first overdue notice", |messages| {
+        messages.len() == 1
+    })
+    .await;
+
+    let update = bot
+        .slash("carol", &room, "/incident update failover in progress")
+        .await;
+    assert!(update.ok, "{}", update.text);
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 3).await;
+    bot.advance(minutes(30));
+    wait_for_reminders(&bot, incident, 4).await;
+    wait_for_direct(
+        &bot,
+        "bob",
+        "the second series' overdue notice",
+        |messages| messages.len() == 2,
+    )
+    .await;
+}

@@ -256,3 +256,43 @@ async fn pages_go_out_while_the_chat_refuses_warroom_and_do_not_end_its_pause() 
     .await;
     assert_eq!(pager.received().len(), 1, "the page went out twice");
 }
+
+impl PageReceiver {
+    /// From now on every page is answered 200.
+    pub fn heal(&self) {
+        self.shared.lock().unwrap().answers.clear();
+    }
+}
+
+/// A page waiting for a pager that answers 503 is not sent once someone acknowledged: when
+/// the pager heals the page is dropped (counted as `not_triggered`), not delivered.
+#[tokio::test]
+async fn a_page_still_waiting_when_the_incident_is_acknowledged_is_dropped() {
+    let pager = PageReceiver::start(&[503; 1000]).await;
+    let bot = TestBot::spawn_with(&config(&pager.url)).await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-a", "checkout", "critical", "firing"),
+    )
+    .await;
+    let room = bot.room_of("INC-20261121-001").await;
+    bot.advance(chrono::Duration::minutes(5));
+    pager.wait_for(1).await;
+    let ack = bot.slash("alice", &room, "/incident ack").await;
+    assert!(ack.ok, "{}", ack.text);
+    let tried = pager.received().len();
+    pager.heal();
+    // Metrics are shared by every test in this binary: look for the reason, not a count.
+    let dropped = "warroom_pages_dropped_total{reason=\"not_triggered\"}";
+    let mut metrics = String::new();
+    for _ in 0..1200 {
+        metrics = bot.get_text("/metrics").await.1;
+        if metrics.contains(dropped) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(metrics.contains(dropped), "{metrics}");
+    // Every request the pager got was answered 503: none came after it healed.
+    assert_eq!(pager.received().len(), tried, "{:#?}", pager.received());
+}

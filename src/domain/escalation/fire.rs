@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    EscalationPolicy, PolicyOrigin, QuietHours, StepAction, decide_step, held_key, step_key,
+    EscalationPolicy, PolicyOrigin, QuietHours, StepAction, cycle_tag, decide_step, held_key,
+    step_key,
 };
 use crate::domain::access::PersonRole;
 use crate::domain::deadline::{Deadline, DeadlineChange, DeadlineKind};
@@ -179,7 +180,8 @@ fn called(roles: &[PersonRole], callees: &dyn Fn(PersonRole) -> Vec<UserId>) -> 
     people
 }
 
-/// Direct messages (one per person, idempotent per step, repeat and person) and the page.
+/// Direct messages (one per person, idempotent per step, repeat, triggered cycle and
+/// person) and the page.
 fn call_directly(
     decision: &mut Decision,
     firing: &EscalationFiring<'_>,
@@ -193,9 +195,10 @@ fn call_directly(
                 user: person.clone(),
                 incident: Some(incident.id),
                 key: format!(
-                    "{}:{}:{}",
+                    "{}:{}{}:{}",
                     step_key(incident.id, action.step),
                     action.repeat_index,
+                    cycle_tag(incident.milestones.reopened),
                     person.0
                 ),
                 message: Msg::new("dm-escalation-step")
@@ -213,6 +216,7 @@ fn call_directly(
             step: action.step,
             repeat_index: action.repeat_index,
             notify: people.to_vec(),
+            reopened: incident.milestones.reopened,
         });
     }
 }
@@ -231,6 +235,11 @@ fn room_message(firing: &EscalationFiring<'_>, action: &StepAction, people: &[Us
         (PolicyOrigin::AckReminder, [commander, operations, ..]) => Msg::new("notice-ack-reminder")
             .call("commander", commander)
             .call("operations", operations),
+        // A `here` step calls the room even when nobody holds its roles: that is when the
+        // room is needed most.
+        (PolicyOrigin::Configured, []) if action.here => Msg::new("notice-escalation-here-nobody")
+            .here("here")
+            .number("step", u64::from(action.step)),
         (PolicyOrigin::Configured, []) => {
             Msg::new("notice-escalation-nobody").number("step", u64::from(action.step))
         }

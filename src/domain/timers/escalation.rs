@@ -70,14 +70,17 @@ pub fn escalation_on_transition(
         .collect()
 }
 
-/// A triggered incident whose severity changed escalates by its new severity's policy:
-/// the old policy's steps and held messages go, the new one's are planned from when the
-/// incident opened (a step already past its time fires at once, then repeats from then).
-/// Nothing changes when both severities escalate the same way, or once acknowledged.
+/// A triggered incident whose severity changed at `now` escalates by its new severity's
+/// policy: the old policy's steps and held messages go, the new one's are planned from when
+/// the incident last became triggered (its open, or its last reopen); of the steps already
+/// past their time only the latest is planned, and fires at once (see
+/// [`escalation::plan_on_change`]). Nothing changes when both severities escalate the same
+/// way, or once acknowledged.
 pub fn escalation_on_severity_change(
     policy: &Policy,
     incident: &Incident,
     from: Severity,
+    now: DateTime<Utc>,
 ) -> Vec<DeadlineChange> {
     if incident.state != IncidentState::Triggered || from == incident.severity {
         return Vec::new();
@@ -101,7 +104,7 @@ pub fn escalation_on_severity_change(
         .map(|before| escalation::all_keys(&before, incident.id))
         .unwrap_or_default();
     let plan = after
-        .map(|after| escalation::plan_on_open(&after, incident.id, incident.opened_at))
+        .map(|after| escalation::plan_on_change(&after, incident.id, cycle_start(incident), now))
         .unwrap_or_default();
     // A key both cancelled and planned is only set: the batch applies changes in order.
     cancel
@@ -109,6 +112,16 @@ pub fn escalation_on_severity_change(
         .map(|key| DeadlineChange::Cancel { key })
         .chain(plan.into_iter().map(|planned| set(incident, planned)))
         .collect()
+}
+
+/// When the incident's current triggered cycle began: its last reopen, else its open.
+fn cycle_start(incident: &Incident) -> DateTime<Utc> {
+    incident
+        .milestones
+        .reopened
+        .map_or(incident.opened_at, |reopened| {
+            reopened.max(incident.opened_at)
+        })
 }
 
 fn set(incident: &Incident, planned: PlannedStep) -> DeadlineChange {
@@ -211,6 +224,7 @@ mod tests {
                 ..incident.clone()
             },
             Severity::Sev1,
+            now,
         );
         assert_eq!(
             keys(&lowered),
@@ -227,7 +241,7 @@ mod tests {
             severity: Severity::Sev2,
             ..incident.clone()
         };
-        assert!(escalation_on_severity_change(&policy(), &alike, Severity::Sev3).is_empty());
+        assert!(escalation_on_severity_change(&policy(), &alike, Severity::Sev3, now).is_empty());
         // Acknowledged: escalation is over whatever the severity.
         apply_command(
             &policy(),
@@ -248,5 +262,82 @@ mod tests {
         )
         .unwrap();
         assert!(after_ack.deadlines.is_empty(), "{after_ack:?}");
+    }
+
+    #[test]
+    fn a_raise_plans_from_the_current_cycle_and_fires_only_the_latest_passed_step() {
+        use crate::domain::incident::Milestones;
+
+        let opened = at("2026-11-21T10:00:00Z");
+        let duty = person("dora", &[crate::domain::access::PersonRole::DutyManager]);
+        let (declared, _) = crate::domain::decide::declare_incident(
+            &policy(),
+            id(1),
+            "api down",
+            None,
+            &duty,
+            opened,
+        )
+        .unwrap();
+        // Declared sev3, now raised to sev1.
+        let raised = |reopened: Option<&str>| Incident {
+            severity: Severity::Sev1,
+            milestones: Milestones {
+                reopened: reopened.map(at),
+                ..declared.milestones.clone()
+            },
+            ..declared.clone()
+        };
+        /// (reopened, raised at, the sev1 steps planned: (step, due))
+        type Case<'a> = (Option<&'a str>, &'a str, Vec<(u32, &'a str)>);
+        let table: [Case<'_>; 5] = [
+            (
+                None,
+                "2026-11-21T10:03:00Z",
+                vec![(1, "2026-11-21T10:05:00Z"), (2, "2026-11-21T10:15:00Z")],
+            ),
+            (
+                None,
+                "2026-11-21T10:07:00Z",
+                vec![(1, "2026-11-21T10:05:00Z"), (2, "2026-11-21T10:15:00Z")],
+            ),
+            // Both steps passed: only step two, at once; step one is skipped.
+            (
+                None,
+                "2026-11-21T10:20:00Z",
+                vec![(2, "2026-11-21T10:15:00Z")],
+            ),
+            // Reopened at 11:00: the steps count from the reopen, not the open.
+            (
+                Some("2026-11-21T11:00:00Z"),
+                "2026-11-21T11:07:00Z",
+                vec![(1, "2026-11-21T11:05:00Z"), (2, "2026-11-21T11:15:00Z")],
+            ),
+            (
+                Some("2026-11-21T11:00:00Z"),
+                "2026-11-21T11:02:00Z",
+                vec![(1, "2026-11-21T11:05:00Z"), (2, "2026-11-21T11:15:00Z")],
+            ),
+        ];
+        for (reopened, now, expected) in table {
+            let incident = raised(reopened);
+            let planned: Vec<(u32, chrono::DateTime<Utc>)> =
+                escalation_on_severity_change(&policy(), &incident, Severity::Sev3, at(now))
+                    .into_iter()
+                    .filter_map(|change| match change {
+                        DeadlineChange::Set(Deadline {
+                            due,
+                            kind: DeadlineKind::Escalation { step, .. },
+                            ..
+                        }) => Some((step, due)),
+                        _ => None,
+                    })
+                    .collect();
+            let expected: Vec<(u32, chrono::DateTime<Utc>)> = expected
+                .into_iter()
+                .map(|(step, due)| (step, at(due)))
+                .collect();
+            assert_eq!(planned, expected, "reopened {reopened:?}, raised at {now}");
+        }
     }
 }

@@ -175,11 +175,13 @@ pub fn status_due(
         incident: incident.id,
         message: reminder_message(incident, reminded, number, interval),
     });
+    // The reminder's number starts over after each update and reopen, and a chat drops a
+    // direct-message key it has seen, so the firing's instant tells one series from the next.
     for user in told {
         decision.effects.push(Effect::Direct {
             user: user.clone(),
             incident: Some(incident.id),
-            key: format!("{key}:{number}:{}", user.0),
+            key: format!("{key}:{number}:{}:{}", now.timestamp_millis(), user.0),
             message: Msg::new("direct-status-update-overdue")
                 .word("incident", incident.id)
                 .word("severity", incident.severity)

@@ -2,14 +2,17 @@
 //!
 //! A direct message is written in its reader's language (their `locale`, when warroom knows
 //! them, else the room locale); an announcement in the room locale. Both are idempotent per
-//! the effect's own key, so a retry after a crash or a lost answer sends nothing twice.
+//! the effect's own key, so a retry after a crash or a lost answer sends nothing twice. An
+//! escalation call still waiting when its incident leaves `triggered` is dropped.
 
 use tracing::{error, info};
 
 use super::{DeliveryError, OutboxWorker, drop_undeliverable};
 use crate::chat::{ChatError, OutgoingMessage};
 use crate::domain::effect::Effect;
-use crate::domain::ids::UserId;
+use crate::domain::escalation;
+use crate::domain::ids::{IncidentId, UserId};
+use crate::domain::incident::IncidentState;
 
 /// The chat's idempotency key of a direct message (the effect's key names its cause and its
 /// person).
@@ -42,6 +45,10 @@ impl OutboxWorker {
         else {
             return Ok(());
         };
+        if self.escalation_no_longer_due(*incident, key)? {
+            info!(%user, incident = ?incident, key, "The incident is no longer triggered; its waiting escalation direct message is dropped.");
+            return Ok(());
+        }
         let locale = self.locale_of(user);
         let text = OutgoingMessage {
             text: self
@@ -106,6 +113,24 @@ impl OutboxWorker {
                 drop_undeliverable(Err(error.into()), &format_args!("the announcement {key}"))
             }
         }
+    }
+
+    /// Whether a direct message is an escalation call (its key starts with the incident's
+    /// escalation prefix) about an incident that is gone or no longer triggered: one that
+    /// waited out a chat outage must not call people after someone acknowledged.
+    fn escalation_no_longer_due(
+        &self,
+        incident: Option<IncidentId>,
+        key: &str,
+    ) -> Result<bool, DeliveryError> {
+        let Some(incident) = incident else {
+            return Ok(false);
+        };
+        if !key.starts_with(&escalation::key_prefix(incident)) {
+            return Ok(false);
+        }
+        let state = self.store.incident(incident)?.map(|found| found.state);
+        Ok(state != Some(IncidentState::Triggered))
     }
 
     /// The language `user` reads: theirs when warroom knows them, else the room locale.
@@ -209,13 +234,20 @@ mod tests {
     }
 
     fn worker(chat: Arc<DirectChat>) -> (OutboxWorker, tempfile::TempDir) {
+        let (worker, _, dir) = worker_with_store(chat);
+        (worker, dir)
+    }
+
+    fn worker_with_store(
+        chat: Arc<DirectChat>,
+    ) -> (OutboxWorker, Arc<dyn Store>, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SledStore::open(dir.path(), 1 << 20).unwrap());
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         let worker = OutboxWorker {
             store: store.clone(),
             chat,
-            engine: crate::engine::EngineHandle::for_tests(tx, store),
+            engine: crate::engine::EngineHandle::for_tests(tx, store.clone()),
             i18n: Arc::new(I18n::builtin().unwrap()),
             locale: "en-US".into(),
             card_edit_interval: std::time::Duration::ZERO,
@@ -223,7 +255,7 @@ mod tests {
             health: Arc::new(crate::health::Health::new()),
             pager: None,
         };
-        (worker, dir)
+        (worker, store, dir)
     }
 
     fn user(name: &str) -> UserId {
@@ -307,5 +339,66 @@ mod tests {
         assert_eq!(posts[0].0, RoomId("general".into()));
         assert_eq!(posts[0].1, "announce:status:INC-20261121-001:5");
         assert!(posts[0].2.contains("failover done"), "{}", posts[0].2);
+    }
+
+    /// An escalation direct message that waited (the chat was down) is dropped once its
+    /// incident is no longer triggered; one about a triggered incident, and any other direct
+    /// message, still goes.
+    #[tokio::test]
+    async fn a_waiting_escalation_direct_message_is_dropped_once_the_incident_is_acknowledged() {
+        use crate::domain::decide::{Policy, declare_incident};
+        use crate::domain::incident::{Incident, IncidentState};
+        use crate::store::WriteBatch;
+
+        let chat = Arc::new(DirectChat::default());
+        let (worker, store, _dir) = worker_with_store(chat.clone());
+        let id = IncidentId::parse("INC-20261121-001").unwrap();
+        let declarer = Person {
+            id: user("dora"),
+            display_name: "dora".into(),
+            roles: [crate::domain::access::PersonRole::Responder].into(),
+            locale: String::new(),
+        };
+        let now = "2026-11-21T10:00:00Z".parse().unwrap();
+        let (incident, _) =
+            declare_incident(&Policy::standard(), id, "api down", None, &declarer, now).unwrap();
+        let escalation = |to: &str| Effect::Direct {
+            user: user(to),
+            incident: Some(id),
+            key: format!("escalation:{id}:1:0:{to}"),
+            message: Msg::new("dm-escalation-step")
+                .word("incident", id)
+                .word("severity", "sev3")
+                .outside("title", "api down")
+                .number("minutes", 5)
+                .number("step", 1),
+        };
+        // (state, delivered)
+        for (state, delivered) in [
+            (IncidentState::Triggered, true),
+            (IncidentState::Acknowledged, false),
+            (IncidentState::Resolved, false),
+        ] {
+            store
+                .commit(WriteBatch {
+                    incidents: vec![Incident {
+                        state,
+                        ..incident.clone()
+                    }],
+                    ..WriteBatch::default()
+                })
+                .unwrap();
+            let before = chat.directs.lock().unwrap().len();
+            let to = format!("{state}-reader");
+            worker.deliver(1, &escalation(&to)).await.unwrap();
+            let after = chat.directs.lock().unwrap().len();
+            assert_eq!(after - before, usize::from(delivered), "{state}");
+        }
+        // A status-update direct message is not an escalation call: it still goes.
+        worker.deliver(2, &direct("carol")).await.unwrap();
+        assert_eq!(
+            chat.directs.lock().unwrap().last().unwrap().0,
+            user("carol")
+        );
     }
 }

@@ -297,4 +297,23 @@ fn a_step_whose_roles_nobody_holds_says_so() {
     };
     let decision = fire_step(&firing, &|_| Vec::new());
     assert_eq!(room_post(&decision).unwrap().id, "notice-escalation-nobody");
+    // A `here` step still calls the room when nobody holds its roles.
+    let raw = RawEscalationPolicy {
+        severity: vec!["sev1".to_owned()],
+        steps: vec![RawEscalationStep {
+            here: true,
+            ..step("5m", &["communications"], 0)
+        }],
+    };
+    let policy = parse_policies(&[raw]).unwrap().remove(0);
+    let decision = fire_step(
+        &EscalationFiring {
+            policy: &policy,
+            ..firing
+        },
+        &|_| Vec::new(),
+    );
+    let post = room_post(&decision).unwrap();
+    assert_eq!(post.id, "notice-escalation-here-nobody");
+    assert!(post.args.contains(&("here".to_owned(), Arg::Here)));
 }

@@ -231,7 +231,7 @@ fn the_ladder_reminds_the_leads_then_tells_the_duty_manager_and_stops_at_the_max
             })
             .collect();
         if duty_manager {
-            let key = format!("{KEY}:{}:dave", sent + 1);
+            let key = format!("{KEY}:{}:{}:dave", sent + 1, at(now).timestamp_millis());
             assert_eq!(directs, vec![(&duty[0], key.as_str())]);
         } else {
             assert!(directs.is_empty(), "{directs:?}");
