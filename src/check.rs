@@ -449,12 +449,10 @@ fn escalation_finding(settings: &Settings) -> Finding {
         ));
     }
     parts.push(match &settings.paging {
-        // Scheme, host and path only: a query may hold a secret.
+        // Scheme, host, port and path only: a query may hold a secret.
         Some(paging) => format!(
-            "pages go to {}://{}{}{}",
-            paging.webhook_url.scheme(),
-            paging.webhook_url.host_str().unwrap_or(""),
-            paging.webhook_url.path(),
+            "pages go to {}{}",
+            crate::paging::shown_url(&paging.webhook_url),
             if paging.token.is_some() {
                 " with a bearer token"
             } else {

@@ -509,16 +509,10 @@ pub fn apply_alert_to_incident(
             });
             let from = incident.severity;
             incident.severity = severity;
-            // Both timers follow the new severity, as when a person changes it.
             applied
                 .deadlines
-                .extend(crate::domain::timers::escalation_on_severity_change(
+                .extend(crate::domain::timers::on_severity_change(
                     policy, incident, from, now,
-                ));
-            applied
-                .deadlines
-                .extend(crate::domain::timers::status_on_severity_change(
-                    policy, incident, now,
                 ));
         }
     }
@@ -622,15 +616,9 @@ pub fn apply_command(
             );
             let from = incident.severity;
             incident.severity = *severity;
-            // The status-update reminder follows the new severity's interval.
             applied
                 .deadlines
-                .extend(crate::domain::timers::status_on_severity_change(
-                    policy, incident, now,
-                ));
-            applied
-                .deadlines
-                .extend(crate::domain::timers::escalation_on_severity_change(
+                .extend(crate::domain::timers::on_severity_change(
                     policy, incident, from, now,
                 ));
             applied.effects.push(Effect::Notify {

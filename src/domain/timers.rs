@@ -45,3 +45,17 @@ pub fn on_transition(
     changes.extend(status_on_transition(policy, incident, from, now));
     changes
 }
+
+/// The deadlines to set or cancel when `incident`'s severity has just changed from `from`
+/// (by a person or a more severe alert): escalation follows the new severity's policy and the
+/// status-update reminder its interval.
+pub fn on_severity_change(
+    policy: &Policy,
+    incident: &Incident,
+    from: crate::domain::severity::Severity,
+    now: DateTime<Utc>,
+) -> Vec<DeadlineChange> {
+    let mut changes = escalation_on_severity_change(policy, incident, from, now);
+    changes.extend(status_on_severity_change(policy, incident, now));
+    changes
+}
