@@ -170,14 +170,27 @@ pub fn parse_command_file(text: &str) -> Result<CommandDef, Vec<CatalogProblem>>
                 );
                 None
             }
+            // Being on call (a rotation, an override) grants these roles for the moment: an
+            // approval right must come from `[[users]]` or `[discord.roles]` alone.
+            Some(
+                role
+                @ (PersonRole::Commander | PersonRole::Communications | PersonRole::Operations),
+            ) => {
+                problems.push(
+                    "approver_role",
+                    format!(
+                        "{} comes with being on call (rotations, overrides), and approvals must \
+                         not; use duty_manager or responder",
+                        role.as_str()
+                    ),
+                );
+                None
+            }
             Some(role) => Some(role),
             None => {
                 problems.push(
                     "approver_role",
-                    format!(
-                        "unknown role \"{text}\"; use duty_manager, commander, communications, \
-                         operations or responder"
-                    ),
+                    format!("unknown role \"{text}\"; use duty_manager or responder"),
                 );
                 None
             }

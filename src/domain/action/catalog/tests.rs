@@ -155,6 +155,12 @@ fn each_problem_names_its_field_and_rule() {
             "approver_role: unknown role \"boss\"",
         ),
         (
+            format!(
+                "{head}executor = \"http\"\napprover_role = \"commander\"\nparams = [{service}]\n"
+            ),
+            "approver_role: commander comes with being on call",
+        ),
+        (
             format!("{head}executor = \"http\"\nrisk = \"extreme\"\nparams = [{service}]\n"),
             "risk: \"extreme\" is not one of low, medium, high",
         ),
