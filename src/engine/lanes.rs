@@ -126,9 +126,10 @@ impl OutboxWorker {
                     scheduler.paused_until = Some(now + wait);
                 }
             }
-            // Pages do not wait for a chat that refuses warroom: their lane runs beside the
-            // probe, and its outcome says nothing about the chat (see `finished`).
-            if scheduler.blocked
+            // Pages go their own way: found through their own index (never behind a chat
+            // backlog), and not waiting for a chat that refuses warroom: their lane runs beside
+            // the probe, and its outcome says nothing about the chat (see `finished`).
+            if (scheduler.blocked || scheduler.paused_until.is_none())
                 && let Err(error) = scheduler.start_pages(&worker, now)
             {
                 warn!(%error, "The outbox cannot read the store for pending pages; will retry.");
@@ -279,13 +280,12 @@ impl Scheduler {
     fn start(&mut self, worker: &Arc<OutboxWorker>, now: Instant) -> Result<(), StoreError> {
         let in_flight = self.lanes_in_flight();
         let waits = &self.waits;
-        let blocked = self.blocked;
-        // While the chat is blocked the probe must be a chat delivery; pages go their own way
-        // (`start_pages`).
+        // Pages go their own way (`start_pages`); so, while the chat is blocked, the probe is
+        // always a chat delivery.
         let busy = |lane: Lane| {
-            in_flight.contains(&lane)
+            lane == Lane::Paging
+                || in_flight.contains(&lane)
                 || waits.get(&lane).is_some_and(|wait| wait.until > now)
-                || (blocked && lane == Lane::Paging)
         };
         let item_slots = if self.blocked {
             1usize.saturating_sub(self.in_flight.len())
@@ -366,8 +366,8 @@ impl Scheduler {
         Ok(())
     }
 
-    /// Starts the pager's lane while the chat is blocked, unless it is running or waiting out
-    /// a failure of its own.
+    /// Starts the pager's lane with the pending pages, unless it is running or waiting out a
+    /// failure of its own.
     fn start_pages(&mut self, worker: &Arc<OutboxWorker>, now: Instant) -> Result<(), StoreError> {
         let busy = self
             .in_flight
@@ -380,12 +380,7 @@ impl Scheduler {
         if busy {
             return Ok(());
         }
-        let pages: Vec<OutboxItem> = worker
-            .store
-            .outbox_pending(SCAN_LIMIT)?
-            .into_iter()
-            .filter(|item| Lane::of(&item.effect) == Lane::Paging)
-            .collect();
+        let pages = worker.store.outbox_pending_pages(SCAN_LIMIT)?;
         if pages.is_empty() {
             return Ok(());
         }

@@ -179,6 +179,10 @@ impl crate::store::DeliveryStore for Watched {
         self.inner.outbox_pending(limit)
     }
 
+    fn outbox_pending_pages(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.inner.outbox_pending_pages(limit)
+    }
+
     fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
         self.inner.outbox_complete(key)
     }

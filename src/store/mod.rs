@@ -188,6 +188,9 @@ pub trait DeliveryStore: StoreRead {
 
     /// Flushed outbox items, oldest first, at most `limit`.
     fn outbox_pending(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
+    /// Flushed pending pages (`Effect::Page`), oldest first, at most `limit`: found through an
+    /// index of their own, however many chat items wait ahead of them.
+    fn outbox_pending_pages(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
     fn outbox_complete(&self, key: u64) -> Result<(), StoreError>;
     fn dirty_cards(&self) -> Result<Vec<DirtyCard>, StoreError>;
     /// Clears the mark unless a newer one replaced it.

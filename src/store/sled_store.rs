@@ -131,11 +131,24 @@ impl SledStore {
 }
 
 /// One encoded write, prepared outside the transaction because its closure may run again.
+/// The `meta` keys that index pending pages: this prefix, then the outbox key (8 bytes,
+/// big-endian), so they come in outbox order.
+const PAGE_INDEX_PREFIX: &[u8] = b"outbox-page\0";
+
+fn page_index_key(id: u64) -> Vec<u8> {
+    let mut key = PAGE_INDEX_PREFIX.to_vec();
+    key.extend_from_slice(&id.to_be_bytes());
+    key
+}
+
 struct Prepared {
     incidents: Vec<([u8; 8], Vec<u8>)>,
     alerts: Vec<(Vec<u8>, Vec<u8>)>,
     timeline: Vec<([u8; 16], Vec<u8>)>,
     outbox: Vec<Vec<u8>>,
+    /// Which of `outbox` are pages: indexed apart (see [`page_index_key`]) so the pager's lane
+    /// finds them however long the chat's backlog ahead of them.
+    outbox_pages: Vec<usize>,
     dirty: Vec<[u8; 8]>,
     sequences: Vec<(Vec<u8>, Vec<u8>)>,
     deadlines: Vec<super::deadlines::PreparedChange>,
@@ -154,6 +167,7 @@ impl Store for SledStore {
             alerts: Vec::with_capacity(batch.alerts.len()),
             timeline: Vec::with_capacity(batch.timeline.len()),
             outbox: Vec::new(),
+            outbox_pages: Vec::new(),
             dirty: Vec::new(),
             sequences: Vec::new(),
             deadlines: Vec::new(),
@@ -202,7 +216,12 @@ impl Store for SledStore {
                         prepared.dirty_tracked.push(dirty_key(key));
                     }
                 }
-                other => prepared.outbox.push(encode(other)?),
+                other => {
+                    if matches!(other, Effect::Page { .. }) {
+                        prepared.outbox_pages.push(prepared.outbox.len());
+                    }
+                    prepared.outbox.push(encode(other)?);
+                }
             }
         }
         for (date, sequence) in &batch.sequences {
@@ -279,6 +298,11 @@ impl Store for SledStore {
                     }
                     for (id, value) in outbox_ids.iter().zip(&prepared.outbox) {
                         outbox.insert(&id.to_be_bytes()[..], value.as_slice())?;
+                    }
+                    for index in &prepared.outbox_pages {
+                        if let Some(id) = outbox_ids.get(*index) {
+                            meta.insert(&page_index_key(*id)[..], &[][..])?;
+                        }
                     }
                     for key in &prepared.dirty {
                         if dirty
@@ -415,10 +439,44 @@ impl DeliveryStore for SledStore {
         })
     }
 
+    fn outbox_pending_pages(&self, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        self.shared.with(|open| {
+            let mut out = Vec::new();
+            let below = open.outbox_flushed_below.load(Ordering::Acquire);
+            for entry in open.meta.scan_prefix(PAGE_INDEX_PREFIX) {
+                let (index_key, _) = entry?;
+                let Some(id) = index_key.get(PAGE_INDEX_PREFIX.len()..).and_then(u64_from) else {
+                    continue;
+                };
+                // Not flushed yet: like every outbox item, it waits for its flush.
+                if id >= below {
+                    continue;
+                }
+                match open.outbox.get(id.to_be_bytes())? {
+                    Some(value) => out.push(OutboxItem {
+                        key: id,
+                        effect: decode(&id.to_be_bytes(), &value)?,
+                    }),
+                    // Delivered, and the index entry outlived it (a crash between the two
+                    // removals): tidied here, on the outbox's own path.
+                    None => {
+                        open.meta.remove(&index_key)?;
+                    }
+                }
+                if out.len() >= limit {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn outbox_complete(&self, key: u64) -> Result<(), StoreError> {
-        let removed = self
-            .shared
-            .with(|open| Ok(open.outbox.remove(key.to_be_bytes())?.is_some()))?;
+        let removed = self.shared.with(|open| {
+            let removed = open.outbox.remove(key.to_be_bytes())?.is_some();
+            open.meta.remove(page_index_key(key))?;
+            Ok(removed)
+        })?;
         if removed {
             self.add_depth(-1);
         }
@@ -655,6 +713,43 @@ mod tests {
             effects,
             ..WriteBatch::default()
         }
+    }
+
+    #[test]
+    fn pages_are_indexed_apart_once_flushed_and_leave_the_index_when_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = IncidentId::parse("INC-20261121-001").unwrap();
+        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+        let page = |step| Effect::Page {
+            incident: one,
+            step,
+            repeat_index: 0,
+            notify: Vec::new(),
+            reopened: None,
+        };
+        let mut effects: Vec<Effect> = (0..50)
+            .map(|_| Effect::Notify {
+                incident: one,
+                message: crate::domain::message::Msg::new("notice-all-alerts-resolved"),
+            })
+            .collect();
+        effects.push(page(1));
+        effects.push(page(2));
+        store.commit(batch(effects)).unwrap();
+        assert!(
+            store.outbox_pending_pages(10).unwrap().is_empty(),
+            "pages too wait for their flush"
+        );
+        store.flush_blocking().unwrap();
+        // Behind 50 chat items, the pages are the first two the index gives.
+        let pages = store.outbox_pending_pages(10).unwrap();
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].effect, page(1));
+        assert_eq!(store.outbox_pending_pages(1).unwrap().len(), 1, "bounded");
+        store.outbox_complete(pages[0].key).unwrap();
+        let left = store.outbox_pending_pages(10).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].effect, page(2));
     }
 
     #[test]

@@ -296,3 +296,68 @@ async fn a_page_still_waiting_when_the_incident_is_acknowledged_is_dropped() {
     // Every request the pager got was answered 503: none came after it healed.
     assert_eq!(pager.received().len(), tried, "{:#?}", pager.received());
 }
+
+/// Pages have their own index: a page behind a chat backlog longer than the outbox's planning
+/// window (1,024 items: Discord answering 500 through an alert storm) still goes out when its
+/// step falls due, before the backlog drains.
+#[tokio::test]
+async fn a_page_behind_a_long_chat_backlog_goes_out_on_time() {
+    use crate::discord::{guild_config, wait_until};
+    use crate::support::fake_discord::{FailMode, FakeDiscord};
+
+    let pager = PageReceiver::start(&[]).await;
+    let fake = FakeDiscord::start().await;
+    let (config, _) = guild_config(&fake, |_, _| String::new());
+    let config = format!(
+        "{config}[[escalation]]\nseverity = [\"sev1\"]\n\
+         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"duty_manager\"]\npage = true\n\
+         [paging]\nwebhook_url = \"{url}\"\n",
+        url = pager.url
+    );
+    let bot = TestBot::spawn_discord(&config).await;
+    assert!(fake.wait_ready(Duration::from_secs(20)).await);
+    wait_until("warroom ready", || async {
+        bot.get("/readyz").await.1["chat"] == json!(true)
+    })
+    .await;
+    fake.fail_rest(FailMode::Status500, Duration::from_secs(300));
+    // 400 sev3 incidents, each a room, a card and a mention waiting: over 1,024 items ahead.
+    let storm: Vec<Value> = (0..400)
+        .map(|n| {
+            json!({
+                "status": "firing",
+                "labels": {"alertname": "Storm", "service": format!("svc-{n}"), "severity": "warning"},
+                "annotations": {"summary": "storm"},
+                "startsAt": "2026-11-21T09:58:00Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prometheus.local/graph",
+                "fingerprint": format!("storm-{n}"),
+            })
+        })
+        .collect();
+    let body = json!({
+        "receiver": "warroom",
+        "status": "firing",
+        "alerts": storm,
+        "groupLabels": {"alertname": "Storm"},
+        "commonLabels": {},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.local",
+        "version": "4",
+        "groupKey": "{}:{alertname=\"Storm\"}",
+        "truncatedAlerts": 0
+    })
+    .to_string();
+    bot.alert("alertmanager", &body).await;
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-late", "checkout", "critical", "firing"),
+    )
+    .await;
+    bot.advance(chrono::Duration::minutes(5));
+    let pages = pager.wait_for(1).await;
+    assert_eq!(pages.len(), 1, "{pages:#?}");
+    assert_eq!(pages[0].body["step"], 1, "{:#?}", pages[0].body);
+    // The backlog is still there: the page did not wait for it.
+    assert!(fake.channel_by_name("inc-20261121-001").is_none());
+}
