@@ -273,17 +273,6 @@ pub fn cycle_tag(reopened: Option<DateTime<Utc>>) -> String {
     reopened.map_or_else(String::new, |at| format!(":r{}", at.timestamp_millis()))
 }
 
-/// Reads a key made by [`step_key`] or [`held_key`] back into (incident, step, held).
-pub fn parse_step_key(key: &str) -> Option<(IncidentId, u32, bool)> {
-    let rest = key.strip_prefix("escalation:")?;
-    let (rest, held) = match rest.strip_suffix(":held") {
-        Some(rest) => (rest, true),
-        None => (rest, false),
-    };
-    let (incident, step) = rest.rsplit_once(':')?;
-    Some((IncidentId::parse(incident).ok()?, step.parse().ok()?, held))
-}
-
 /// The first firing of every step, counted from `opened_at`. Repeats are not planned here:
 /// each firing sets the next one (`StepAction::next`), one `after` later.
 pub fn plan_on_open(

@@ -319,22 +319,11 @@ fn each_firing_sets_the_next_repeat_until_the_last() {
 }
 
 #[test]
-fn keys_read_back() {
-    let key = step_key(incident(), 2);
-    assert!(key.starts_with(&key_prefix(incident())));
-    assert_eq!(parse_step_key(&key), Some((incident(), 2, false)));
-    assert_eq!(
-        parse_step_key(&held_key(incident(), 3)),
-        Some((incident(), 3, true))
-    );
-    for bad in [
-        "ack_reminder:INC-20261121-001",
-        "escalation:INC-20261121-001",
-        "escalation:nope:2",
-        "escalation:INC-20261121-001:x",
-    ] {
-        assert_eq!(parse_step_key(bad), None, "{bad}");
-    }
+fn keys_share_the_incident_prefix() {
+    let prefix = key_prefix(incident());
+    assert!(step_key(incident(), 2).starts_with(&prefix));
+    assert!(held_key(incident(), 3).starts_with(&prefix));
+    assert!(held_key(incident(), 3).ends_with(":held"));
 }
 
 #[test]
