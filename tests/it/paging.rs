@@ -217,25 +217,11 @@ async fn a_refused_token_drops_the_page_loudly_and_later_pages_still_go() {
 /// still says the chat refuses warroom until Discord lets it in again).
 #[tokio::test]
 async fn pages_go_out_while_the_chat_refuses_warroom_and_do_not_end_its_pause() {
-    use crate::discord::{guild_config, wait_until};
-    use crate::support::fake_discord::{FailMode, FakeDiscord};
+    use crate::discord::wait_until;
+    use crate::support::fake_discord::FailMode;
 
-    let pager = PageReceiver::start(&[]).await;
-    let fake = FakeDiscord::start().await;
-    let (config, _) = guild_config(&fake, |_, _| String::new());
-    // After the guild's tables: a page for every severity at five minutes.
-    let config = format!(
-        "{config}[[escalation]]\nseverity = [\"sev1\", \"sev2\", \"sev3\", \"sev4\"]\n\
-         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"duty_manager\"]\npage = true\n\
-         [paging]\nwebhook_url = \"{url}\"\n",
-        url = pager.url
-    );
-    let bot = TestBot::spawn_discord(&config).await;
-    assert!(fake.wait_ready(Duration::from_secs(20)).await);
-    wait_until("warroom ready", || async {
-        bot.get("/readyz").await.1["chat"] == json!(true)
-    })
-    .await;
+    // A page for every severity at five minutes.
+    let (pager, fake, bot) = discord_with_pager(r#"["sev1", "sev2", "sev3", "sev4"]"#).await;
     fake.fail_rest(FailMode::Status401, Duration::from_secs(300));
     bot.alert_fixture("alertmanager/payload-am-direct-firing.json")
         .await;
@@ -302,24 +288,9 @@ async fn a_page_still_waiting_when_the_incident_is_acknowledged_is_dropped() {
 /// step falls due, before the backlog drains.
 #[tokio::test]
 async fn a_page_behind_a_long_chat_backlog_goes_out_on_time() {
-    use crate::discord::{guild_config, wait_until};
-    use crate::support::fake_discord::{FailMode, FakeDiscord};
+    use crate::support::fake_discord::FailMode;
 
-    let pager = PageReceiver::start(&[]).await;
-    let fake = FakeDiscord::start().await;
-    let (config, _) = guild_config(&fake, |_, _| String::new());
-    let config = format!(
-        "{config}[[escalation]]\nseverity = [\"sev1\"]\n\
-         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"duty_manager\"]\npage = true\n\
-         [paging]\nwebhook_url = \"{url}\"\n",
-        url = pager.url
-    );
-    let bot = TestBot::spawn_discord(&config).await;
-    assert!(fake.wait_ready(Duration::from_secs(20)).await);
-    wait_until("warroom ready", || async {
-        bot.get("/readyz").await.1["chat"] == json!(true)
-    })
-    .await;
+    let (pager, fake, bot) = discord_with_pager(r#"["sev1"]"#).await;
     fake.fail_rest(FailMode::Status500, Duration::from_secs(300));
     // 400 sev3 incidents, each a room, a card and a mention waiting: over 1,024 items ahead.
     let storm: Vec<Value> = (0..400)
@@ -360,4 +331,35 @@ async fn a_page_behind_a_long_chat_backlog_goes_out_on_time() {
     assert_eq!(pages[0].body["step"], 1, "{:#?}", pages[0].body);
     // The backlog is still there: the page did not wait for it.
     assert!(fake.channel_by_name("inc-20261121-001").is_none());
+}
+
+/// warroom on the fake Discord (ready), paging the duty manager five minutes into an incident
+/// of `severities` (a TOML list) through a new receiver.
+async fn discord_with_pager(
+    severities: &str,
+) -> (
+    PageReceiver,
+    crate::support::fake_discord::FakeDiscord,
+    TestBot,
+) {
+    use crate::discord::{guild_config, wait_until};
+    use crate::support::fake_discord::FakeDiscord;
+
+    let pager = PageReceiver::start(&[]).await;
+    let fake = FakeDiscord::start().await;
+    let (config, _) = guild_config(&fake, |_, _| String::new());
+    // After the guild's tables, so these keys land in their own.
+    let config = format!(
+        "{config}[[escalation]]\nseverity = {severities}\n\
+         [[escalation.steps]]\nafter = \"5m\"\nnotify = [\"duty_manager\"]\npage = true\n\
+         [paging]\nwebhook_url = \"{url}\"\n",
+        url = pager.url
+    );
+    let bot = TestBot::spawn_discord(&config).await;
+    assert!(fake.wait_ready(Duration::from_secs(20)).await);
+    wait_until("warroom ready", || async {
+        bot.get("/readyz").await.1["chat"] == json!(true)
+    })
+    .await;
+    (pager, fake, bot)
 }
