@@ -99,6 +99,8 @@ pub async fn start_with_executors(
     let console_tree = sled_store.adapter_tree("console")?;
     let store: Arc<dyn Store> = Arc::new(sled_store);
     let outbox_wake = Arc::new(Notify::new());
+    // What the web console's live pages hear: the engine's incidents, the console's messages.
+    let live = Arc::new(crate::live::LiveFeed::default());
     let jobs_wake = Arc::new(Notify::new());
     // One source of who is on call, asked by the engine and the Discord adapter alike.
     let mut policy = settings.policy.clone();
@@ -111,41 +113,50 @@ pub async fn start_with_executors(
         people: settings.people.clone(),
         outbox_wake: outbox_wake.clone(),
         jobs_wake: jobs_wake.clone(),
+        live: live.clone(),
     })?;
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let health = Arc::new(Health::new());
     // The chat: Discord when a token is configured, else the built-in console.
     let chat_ready = Arc::new(AtomicBool::new(false));
-    let (chat, console, discord_task): (Arc<dyn ChatPort>, Option<Arc<ConsoleChat>>, _) =
-        match &settings.discord {
-            Some(discord) => {
-                let data = DiscordData {
-                    port: engine.port(),
-                    i18n: i18n.clone(),
-                    settings: discord.clone(),
-                    oncall: oncall.clone(),
-                    clock: clock.clone(),
-                    ready: chat_ready.clone(),
-                };
-                let (chat, task) = crate::chat::discord::start(data, shutdown_rx.clone())
-                    .await
-                    .map_err(|error| anyhow::anyhow!("cannot start the Discord client: {error}"))?;
-                // `[console] enabled = true` serves the console API beside Discord.
-                let console = if settings.console_api {
-                    Some(Arc::new(ConsoleChat::open(console_tree, clock.now())?))
-                } else {
-                    None
-                };
-                (chat, console, Some(task))
-            }
-            None => {
-                let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
-                chat_ready.store(true, Ordering::Relaxed);
-                let api = settings.console_api.then(|| console.clone());
-                (console, api, None)
-            }
-        };
+    // The chat, the console the console API serves, the console that is the chat (whose
+    // rooms the web console shows), and the Discord gateway's task.
+    #[allow(clippy::type_complexity)]
+    let (chat, console, chat_console, discord_task): (
+        Arc<dyn ChatPort>,
+        Option<Arc<ConsoleChat>>,
+        Option<Arc<ConsoleChat>>,
+        _,
+    ) = match &settings.discord {
+        Some(discord) => {
+            let data = DiscordData {
+                port: engine.port(),
+                i18n: i18n.clone(),
+                settings: discord.clone(),
+                oncall: oncall.clone(),
+                clock: clock.clone(),
+                ready: chat_ready.clone(),
+            };
+            let (chat, task) = crate::chat::discord::start(data, shutdown_rx.clone())
+                .await
+                .map_err(|error| anyhow::anyhow!("cannot start the Discord client: {error}"))?;
+            // `[console] enabled = true` serves the console API beside Discord.
+            let console = if settings.console_api {
+                Some(Arc::new(ConsoleChat::open(console_tree, clock.now())?))
+            } else {
+                None
+            };
+            (chat, console, None, Some(task))
+        }
+        None => {
+            let console = Arc::new(ConsoleChat::open(console_tree, clock.now())?);
+            console.set_live(live.clone());
+            chat_ready.store(true, Ordering::Relaxed);
+            let api = settings.console_api.then(|| console.clone());
+            (console.clone(), api, Some(console), None)
+        }
+    };
     let outbox = OutboxWorker {
         store: store.clone(),
         chat,
@@ -175,6 +186,22 @@ pub async fn start_with_executors(
     let jobs_task = tokio::spawn(jobs.run(shutdown_rx.clone()));
 
     let stop_engine = engine.stopper();
+    // The web console shows the console chat's rooms; with Discord the rooms are there.
+    let web = match settings.web.mode {
+        crate::config::WebMode::Off => None,
+        _ => Some(Arc::new(
+            crate::web::Web::new(
+                settings.web.clone(),
+                i18n.clone(),
+                live.clone(),
+                chat_console,
+                settings.demo_users,
+                settings.policy.time_zone,
+                settings.room_locale.clone(),
+            )
+            .context("the web console's templates are broken")?,
+        )),
+    };
     let state = AppState {
         store: engine.views().store(),
         port: engine.port(),
@@ -194,6 +221,7 @@ pub async fn start_with_executors(
         metrics: metrics_handle(),
         credentials: Arc::new(Credentials::from_settings(&settings)),
         http_limits: settings.http_limits.clone(),
+        web,
     };
     let app = router(state);
     info!(

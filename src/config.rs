@@ -11,6 +11,7 @@ use serde::Deserialize;
 use discord::discord_settings;
 pub use discord::{DiscordSettings, parse_snowflake};
 use file::{ConfigFile, demo_user_configs, parse_file};
+pub use web::{WebMode, WebSettings};
 
 use crate::credentials::TokenHash;
 use crate::domain::access::{Person, PersonRole};
@@ -115,6 +116,8 @@ pub struct Settings {
     /// Whether `/console/api/…` is served: by default without Discord, with it only when
     /// `[console] enabled = true`.
     pub console_api: bool,
+    /// `[console] web`, `public_url`, `session_ttl`: the web console at `/`.
+    pub web: WebSettings,
     pub http_limits: HttpLimits,
     /// Where the executors reach Kubernetes, Prometheus and the log store.
     pub exec: crate::exec::ExecSettings,
@@ -528,6 +531,7 @@ impl Settings {
         };
         let has_discord = discord.is_some() || file.discord.token.is_some();
         let console_api = file.console.enabled.unwrap_or(!has_discord);
+        let web = web::web_settings(&file.console, has_discord, &mut problems);
         if !http_addr.ip().is_loopback() {
             if demo_users {
                 problems.push(format!(
@@ -640,6 +644,7 @@ impl Settings {
             user_tokens,
             read_token,
             console_api,
+            web,
             http_limits,
             exec,
             commands_dir,
@@ -737,6 +742,7 @@ mod file;
 mod rotations;
 mod status;
 mod tasks;
+mod web;
 
 pub use actions::{CatalogLoad, DEFAULT_COMMANDS_DIR, load_catalog};
 pub use escalation::PAGING_TOKEN_ENV;

@@ -86,6 +86,15 @@ pub fn new_token() -> Result<String, RandomError> {
     Ok(format!("{TOKEN_PREFIX}{}", to_hex(&bytes)))
 }
 
+/// `count` bytes of OS randomness as lower-case hex: web session ids and CSRF tokens.
+pub fn random_hex(count: usize) -> Result<String, RandomError> {
+    let mut bytes = vec![0u8; count];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| RandomError)?;
+    Ok(to_hex(&bytes))
+}
+
 fn hex_value(byte: u8) -> Option<u8> {
     match byte {
         b'0'..=b'9' => Some(byte - b'0'),

@@ -72,6 +72,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     pub credentials: Arc<Credentials>,
     pub http_limits: HttpLimits,
+    /// The web console at `/`; `None` when `[console] web = "off"`.
+    pub web: Option<Arc<crate::web::Web>>,
 }
 
 /// The process-wide metrics recorder (the `metrics` facade has one global recorder).
@@ -123,6 +125,7 @@ pub fn router(state: AppState) -> Router {
     let reads = Arc::new(tokio::sync::Semaphore::new(
         state.http_limits.max_concurrent_reads(),
     ));
+    let web_reads = reads.clone();
     let global_limit = GlobalConcurrencyLimitLayer::with_semaphore(all);
     let read_limit = GlobalConcurrencyLimitLayer::with_semaphore(reads);
     // Health and metrics stay outside the limits: a busy server is still alive.
@@ -162,10 +165,24 @@ pub fn router(state: AppState) -> Router {
         ))
         .route_layer(global_limit.clone())
         .route_layer(read_limit);
-    let writes = writes.route_layer(global_limit);
-    open.merge(writes)
-        .merge(reads)
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+    let writes = writes.route_layer(global_limit.clone());
+    let mut app = open.merge(writes).merge(reads);
+    if state.web.is_some() {
+        let web = crate::web::routes();
+        app = app
+            // `layer`, not `route_layer`: a part may have no routes (the latter panics then).
+            .merge(web.open.layer(global_limit.clone()))
+            .merge(
+                web.pages
+                    .layer(global_limit.clone())
+                    .layer(GlobalConcurrencyLimitLayer::with_semaphore(web_reads)),
+            )
+            .merge(web.writes.layer(global_limit))
+            // A stream holds its connection for as long as the page is open: it takes one of
+            // the web console's stream slots instead of a request slot.
+            .merge(web.streams);
+    }
+    app.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn(track_latency))
         .with_state(state)
 }
@@ -199,6 +216,14 @@ impl ApiError {
             status,
             message: message.into(),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

@@ -346,6 +346,29 @@ mod tests {
         assert!(missing.is_empty(), "ids used but not defined: {missing:#?}");
     }
 
+    #[test]
+    fn every_message_id_a_web_template_uses_exists() {
+        // Templates name their texts as t("web-…"); a typo would show the raw id on the page.
+        let i18n = I18n::builtin().unwrap();
+        let known = i18n.message_ids(DEFAULT_LOCALE);
+        let pattern = regex::Regex::new(r#"\bt\(\s*"([a-z0-9-]+)""#).unwrap();
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/web/templates"));
+        let mut missing = Vec::new();
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let source = std::fs::read_to_string(&path).unwrap();
+            for capture in pattern.captures_iter(&source) {
+                seen += 1;
+                if !known.contains(&capture[1]) {
+                    missing.push(format!("{}: {}", path.display(), &capture[1]));
+                }
+            }
+        }
+        assert!(seen > 0, "the scan found no t(\"…\") in the templates");
+        assert!(missing.is_empty(), "ids used but not defined: {missing:#?}");
+    }
+
     fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir).unwrap() {

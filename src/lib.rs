@@ -22,9 +22,11 @@ pub mod health;
 pub mod http;
 pub mod i18n;
 pub mod intake;
+pub mod live;
 pub mod logging;
 pub mod oncall;
 pub mod paging;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod test_reads;
+pub mod web;

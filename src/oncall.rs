@@ -124,6 +124,7 @@ mod tests {
             people: Vec::new(),
             outbox_wake: Arc::new(tokio::sync::Notify::new()),
             jobs_wake: Arc::new(tokio::sync::Notify::new()),
+            live: Default::default(),
         })
         .unwrap();
 

@@ -752,3 +752,9 @@ notice-escalation-here-nobody = ⏫ { $here } { $incident } is still not acknowl
         [one] 1 minute
        *[other] { $minutes } minutes
     }, and nobody holds the roles escalation step { $step } calls. Anyone here: acknowledge with /incident ack and assign the roles with /incident role (call { $number } of { $max }).
+
+# --- web console: sign in ---
+web-login-token = Your warroom token
+web-login-submit = Sign in
+web-login-wrong-token = That token is not known here. Check it and try again.
+web-incidents-title = Incidents

@@ -660,3 +660,9 @@ escalation-how-page = 呼叫
 
 # --- escalation delivery ---
 notice-escalation-here-nobody = ⏫ { $here } { $incident } 已 { $minutes } 分钟仍未确认，且升级第 { $step } 步要通知的角色无人担任：在场的人请用 /incident ack 确认，并用 /incident role 指派（第 { $number } 次通知，共 { $max } 次）。
+
+# --- web console: sign in ---
+web-login-token = 你的 warroom 令牌
+web-login-submit = 登录
+web-login-wrong-token = 此令牌无效，请检查后重试。
+web-incidents-title = 事件

@@ -93,6 +93,10 @@ pub(super) struct ApiSection {
 #[serde(deny_unknown_fields, default)]
 pub(super) struct ConsoleSection {
     pub(super) enabled: Option<bool>,
+    /// `"act"`, `"read"` or `"off"`: the web console at `/`.
+    pub(super) web: Option<String>,
+    pub(super) public_url: Option<String>,
+    pub(super) session_ttl: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -174,6 +174,12 @@ impl Engine {
     /// engine's thread, so the next group decides from these.
     pub(super) fn published(&mut self, after: AfterFlush) {
         for incident in after.touched {
+            self.live.publish(
+                Some(incident.id),
+                crate::live::LiveChange::Incident {
+                    incident: Box::new(incident.clone()),
+                },
+            );
             self.remember(incident);
         }
         if after.has_effects {

@@ -86,6 +86,9 @@ pub struct EngineParts {
     pub outbox_wake: Arc<Notify>,
     /// Woken after a commit that queued jobs, so the job pool starts them promptly.
     pub jobs_wake: Arc<Notify>,
+    /// Hears every incident's new state once its commit is durable (the web console's
+    /// live pages).
+    pub live: Arc<crate::live::LiveFeed>,
 }
 
 /// Starts the engine on the `warroom-engine` thread, where it also flushes; it stops when
@@ -115,6 +118,7 @@ pub fn spawn(
         people,
         outbox_wake: parts.outbox_wake,
         jobs_wake: parts.jobs_wake,
+        live: parts.live,
         views: views.clone(),
         open,
         by_group: HashMap::new(),
@@ -174,6 +178,7 @@ struct Engine {
     people: SharedPeople,
     outbox_wake: Arc<Notify>,
     jobs_wake: Arc<Notify>,
+    live: Arc<crate::live::LiveFeed>,
     views: Views,
     /// Every open incident as committed; the engine is the only writer, so this is the truth.
     /// Shared with the views, so queries read it without asking the engine.

@@ -293,6 +293,7 @@ fn start() -> Running {
         people: vec![carol()],
         outbox_wake: outbox_wake.clone(),
         jobs_wake: Arc::new(Notify::new()),
+        live: Default::default(),
     })
     .unwrap();
     Running {

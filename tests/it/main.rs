@@ -45,3 +45,4 @@ mod tasks;
 mod tidy;
 mod time_e2e;
 mod time_kill;
+mod web;

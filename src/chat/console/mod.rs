@@ -97,6 +97,8 @@ pub struct ConsoleChat {
     /// The store generation `state` was read under. After a re-open (a storage failure)
     /// the memory may hold writes the disk never got, so it is read again from the tree.
     generation: AtomicU64,
+    /// Hears every stored message (the web console's live pages); set once at start.
+    live: std::sync::OnceLock<std::sync::Arc<crate::live::LiveFeed>>,
 }
 
 impl std::fmt::Debug for ConsoleChat {
@@ -114,6 +116,7 @@ impl ConsoleChat {
             state: Mutex::new(state),
             tree,
             generation: AtomicU64::new(generation),
+            live: std::sync::OnceLock::new(),
         };
         for room in [GENERAL_ROOM, ALERTS_ROOM] {
             if console.room(room).is_none() {
@@ -259,7 +262,84 @@ impl ConsoleChat {
         // Stored first, shown after: a reaction the disk refused is never visible.
         self.persist_message(&snapshot)?;
         remember_message(&mut state, number, snapshot.clone());
+        drop(state);
+        self.publish_live(&snapshot, true);
         Ok((snapshot, true))
+    }
+
+    /// The web console's live feed hears every message stored from now on.
+    pub fn set_live(&self, feed: std::sync::Arc<crate::live::LiveFeed>) {
+        if self.live.set(feed).is_err() {
+            warn!("The console's live feed was set twice; the first one stays.");
+        }
+    }
+
+    /// Records what a person typed (a command, as typed) in `room`, so everyone reading the
+    /// room sees it in order with the bot's messages.
+    pub fn record_typed(
+        &self,
+        room: &str,
+        author: &str,
+        text: &str,
+    ) -> Result<ConsoleMessage, ConsoleError> {
+        self.store_new_message(room, author, text.to_owned(), Vec::new(), Vec::new(), false)
+    }
+
+    /// Numbers, stores and remembers a new message, then tells the live feed.
+    fn store_new_message(
+        &self,
+        room: &str,
+        author: &str,
+        text: String,
+        fields: Vec<Field>,
+        buttons: Vec<Button>,
+        pinned: bool,
+    ) -> Result<ConsoleMessage, ConsoleError> {
+        let mut state = self.lock();
+        if !state.rooms.contains_key(room) {
+            return Err(ConsoleError::NoRoom(room.to_owned()));
+        }
+        // A number refused by the disk is skipped, never reused: ids stay unique.
+        state.next_message += 1;
+        let number = state.next_message;
+        let stored = ConsoleMessage {
+            id: format!("m{number}"),
+            room: room.to_owned(),
+            author: author.to_owned(),
+            text,
+            fields,
+            buttons,
+            pinned,
+            created_at: Utc::now(),
+            edited_at: None,
+            reactions: BTreeMap::new(),
+        };
+        // Stored first, shown after: a message the disk refused is never visible.
+        self.persist_message(&stored)?;
+        remember_message(&mut state, number, stored.clone());
+        state
+            .room_messages
+            .entry(room.to_owned())
+            .or_default()
+            .push(number);
+        drop(state);
+        self.publish_live(&stored, false);
+        Ok(stored)
+    }
+
+    fn publish_live(&self, message: &ConsoleMessage, edited: bool) {
+        let Some(feed) = self.live.get() else {
+            return;
+        };
+        let incident = self.room(&message.room).and_then(|room| room.incident);
+        feed.publish(
+            incident,
+            crate::live::LiveChange::Message {
+                room: message.room.clone(),
+                message: Box::new(message.clone()),
+                edited,
+            },
+        );
     }
 
     fn insert_room(&self, room: ConsoleRoom) -> Result<(), ConsoleError> {
@@ -441,34 +521,19 @@ impl ChatPort for ConsoleChat {
         if let Some(id) = self.known_key(key) {
             return Ok(MessageId(id));
         }
-        let mut state = self.lock();
-        if !state.rooms.contains_key(&room.0) {
-            return Err(ChatError::Rejected(format!("no room {room}")));
-        }
-        // A number refused by the disk is skipped, never reused: ids stay unique.
-        state.next_message += 1;
-        let number = state.next_message;
-        let stored = ConsoleMessage {
-            id: format!("m{number}"),
-            room: room.0.clone(),
-            author: BOT_AUTHOR.to_owned(),
-            text: message.text.plain(),
-            fields: plain_fields(message),
-            buttons: message.buttons.clone(),
-            pinned: message.pin,
-            created_at: Utc::now(),
-            edited_at: None,
-            reactions: BTreeMap::new(),
-        };
-        // Stored first, shown after: a message the disk refused is never visible.
-        self.persist_message(&stored).map_err(storage)?;
-        remember_message(&mut state, number, stored.clone());
-        state
-            .room_messages
-            .entry(room.0.clone())
-            .or_default()
-            .push(number);
-        drop(state);
+        let stored = self
+            .store_new_message(
+                &room.0,
+                BOT_AUTHOR,
+                message.text.plain(),
+                plain_fields(message),
+                message.buttons.clone(),
+                message.pin,
+            )
+            .map_err(|error| match error {
+                ConsoleError::NoRoom(_) => ChatError::Rejected(format!("no room {room}")),
+                other => storage(other),
+            })?;
         self.remember_key(key, &stored.id).map_err(storage)?;
         Ok(MessageId(stored.id))
     }
@@ -491,7 +556,9 @@ impl ChatPort for ConsoleChat {
         snapshot.edited_at = Some(Utc::now());
         // Stored first, shown after.
         self.persist_message(&snapshot).map_err(storage)?;
-        remember_message(&mut state, number, snapshot);
+        remember_message(&mut state, number, snapshot.clone());
+        drop(state);
+        self.publish_live(&snapshot, true);
         Ok(())
     }
 
@@ -530,154 +597,4 @@ impl ChatPort for ConsoleChat {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::SledStore;
-
-    fn text(message: &str) -> OutgoingMessage {
-        OutgoingMessage {
-            text: RichText::own(message),
-            ..OutgoingMessage::default()
-        }
-    }
-
-    #[tokio::test]
-    async fn direct_rooms_are_listed_to_their_person_alone_and_posts_are_idempotent() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
-        let console =
-            ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
-        let user = |name: &str| UserId(name.to_owned());
-        for name in ["alice", "bob", "carol", "zed"] {
-            console
-                .direct(&user(name), &format!("direct:{name}"), &text("hi"))
-                .await
-                .unwrap();
-        }
-        // The same key again posts nothing.
-        let first = console
-            .direct(&user("bob"), "direct:again", &text("once"))
-            .await
-            .unwrap();
-        let again = console
-            .direct(&user("bob"), "direct:again", &text("once"))
-            .await
-            .unwrap();
-        assert_eq!(first, again);
-        let (bob_messages, _) = console.messages_page("dm-bob", 0, 10).unwrap();
-        assert_eq!(bob_messages.len(), 2);
-        console
-            .open_room(
-                "room:x",
-                IncidentId::parse("INC-20261121-001").unwrap(),
-                "inc",
-                &RichText::own(""),
-                &[],
-            )
-            .await
-            .unwrap();
-        let ids = |reader: Option<&UserId>, after: &str, limit: usize| {
-            let (page, more) = console.rooms_page(after, limit, reader);
-            (
-                page.into_iter().map(|room| room.id).collect::<Vec<_>>(),
-                more,
-            )
-        };
-        let everyone = ["alerts", "general", "inc-20261121-001"];
-        assert_eq!(
-            ids(None, "", 10),
-            (everyone.map(str::to_owned).to_vec(), false)
-        );
-        for (reader, own) in [("alice", "dm-alice"), ("bob", "dm-bob"), ("zed", "dm-zed")] {
-            let (listed, _) = ids(Some(&user(reader)), "", 10);
-            let mut expected: Vec<String> = everyone.map(str::to_owned).to_vec();
-            expected.push(own.to_owned());
-            expected.sort();
-            assert_eq!(listed, expected, "{reader}");
-        }
-        // Paging one room at a time walks past the others' rooms and stops at the end.
-        let bob = user("bob");
-        let mut after = String::new();
-        let mut walked = Vec::new();
-        loop {
-            let (page, more) = ids(Some(&bob), &after, 1);
-            walked.extend(page.iter().cloned());
-            match page.last() {
-                Some(last) if more => after = last.clone(),
-                _ => break,
-            }
-        }
-        assert_eq!(walked, ["alerts", "dm-bob", "general", "inc-20261121-001"]);
-        // Someone without a direct room sees none, wherever the page starts.
-        assert_eq!(
-            ids(Some(&user("dave")), "dm-alice", 10).0,
-            ["general", "inc-20261121-001"]
-        );
-        assert!(room_visible_to("dm-bob", Some(&bob)));
-        assert!(!room_visible_to("dm-bob", Some(&user("alice"))));
-        assert!(!room_visible_to("dm-bob", None));
-        assert!(room_visible_to("general", None));
-        assert_eq!(
-            console.announce_room(),
-            Some(RoomId(GENERAL_ROOM.to_owned()))
-        );
-    }
-
-    #[tokio::test]
-    async fn memory_keeps_the_newest_messages_and_older_ones_are_read_from_disk() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), 1 << 20).unwrap();
-        let console =
-            ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
-        let room = RoomId(GENERAL_ROOM.to_owned());
-        let total = MAX_MESSAGES_IN_MEMORY + 50;
-        let mut first = None;
-        for n in 0..total {
-            let id = console
-                .post(
-                    &room,
-                    &format!("outbox:{n}"),
-                    &text(&format!("message {n}")),
-                )
-                .await
-                .unwrap();
-            first.get_or_insert(id);
-        }
-        let first = first.unwrap();
-        assert_eq!(console.lock().messages.len(), MAX_MESSAGES_IN_MEMORY);
-        // The oldest message is no longer in memory, yet it reads, pages, reacts and edits.
-        assert!(!console.lock().messages.contains_key(&1));
-        assert_eq!(console.message(&first.0).unwrap().text, "message 0");
-        let (page, more) = console.messages_page(GENERAL_ROOM, 0, 3).unwrap();
-        let texts: Vec<&str> = page.iter().map(|m| m.text.as_str()).collect();
-        assert_eq!(texts, ["message 0", "message 1", "message 2"]);
-        assert!(more);
-        let (_, new) = console
-            .react(&first.0, &UserId("alice".into()), "👍")
-            .unwrap();
-        assert!(new);
-        console.edit(&room, &first, &text("edited")).await.unwrap();
-        let reread = console.message(&first.0).unwrap();
-        assert_eq!(reread.text, "edited");
-        assert_eq!(reread.reactions["👍"], ["alice"]);
-        // A delivery key cached long ago still finds its message: a redelivery posts nothing.
-        console.lock().keys.clear();
-        let again = console
-            .post(&room, "outbox:0", &text("message 0"))
-            .await
-            .unwrap();
-        assert_eq!(again, first);
-        // A restart keeps the bound and the whole history.
-        drop(console);
-        let console =
-            ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
-        assert_eq!(console.lock().messages.len(), MAX_MESSAGES_IN_MEMORY);
-        let (page, _) = console.messages_page(GENERAL_ROOM, 0, 1).unwrap();
-        assert_eq!(page[0].text, "edited");
-        assert_eq!(
-            console.lock().room_messages[GENERAL_ROOM].len(),
-            total,
-            "every message is still listed"
-        );
-    }
-}
+mod tests;

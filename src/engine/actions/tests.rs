@@ -71,6 +71,7 @@ async fn start_with(auto_diagnose: bool) -> Bot {
         people: vec![alice(), dm(1), dm(2), dm(3)],
         outbox_wake: Arc::new(Notify::new()),
         jobs_wake: Arc::new(Notify::new()),
+        live: Default::default(),
     })
     .unwrap();
     let declared = engine

@@ -88,6 +88,7 @@ fn start_in(dir: tempfile::TempDir, now: DateTime<Utc>) -> Bot {
         people: vec![alice(), carol(), person("dave", &[PersonRole::Commander])],
         outbox_wake: Arc::new(Notify::new()),
         jobs_wake: Arc::new(Notify::new()),
+        live: Default::default(),
     })
     .unwrap();
     Bot {

@@ -10,6 +10,7 @@
 pub mod fake_discord;
 pub mod fake_kube;
 pub mod fake_logs;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;

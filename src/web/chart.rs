@@ -1,0 +1,1 @@
+//! The alerts-over-time chart, drawn as SVG on the server: no script, no CDN.

@@ -1,0 +1,1 @@
+// The web console's script: live streams and the command box. No inline script (CSP).
