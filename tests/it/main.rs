@@ -5,6 +5,7 @@
 
 mod actions;
 mod actions_kill;
+mod browser;
 mod catalog;
 mod chat;
 mod chat_refusals;

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 // Written before rust-version said 1.88: its nested `if let`s predate let-chains, which
 // clippy now suggests; left as they are so parallel edits to the fake merge cleanly.
 #[allow(clippy::collapsible_if)]
