@@ -208,6 +208,8 @@ async fn an_alert_opens_a_room_live_and_the_room_is_acknowledged_and_resolved_fr
         "a resolved card offers no Resolve button"
     );
     alice.screenshot(&screenshot_path("war-room.png")).await;
+    alice.close().await;
+    bob.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,7 +258,25 @@ async fn the_language_switch_renders_the_console_in_chinese() {
         "CJK glyphs render at full width: {widths:?}"
     );
 
-    // The choice holds for the session: another page is Chinese too.
-    alice.goto("/incidents").await;
+    // The choice holds for the session: a war room is Chinese too, its card's buttons named
+    // as chat names them in zh-CN.
+    let answer = bot
+        .alert(
+            "alertmanager",
+            &am_alert("browser-zh", "checkout", "critical", "firing"),
+        )
+        .await;
+    let id = opened_incident(&answer);
+    alice.goto(&format!("/incidents/{id}")).await;
     alice.wait_for("html[lang='zh-CN']").await;
+    let acknowledge = alice
+        .wait_for(&format!(
+            "section#card button.card-button[data-button='inc:acknowledge:{id}']"
+        ))
+        .await;
+    assert_eq!(
+        acknowledge.text().await.unwrap_or_default(),
+        i18n.text("zh-CN", "button-acknowledge", &[])
+    );
+    alice.close().await;
 }
