@@ -41,7 +41,8 @@ pub(super) fn check_origin(web: &Web, headers: &HeaderMap) -> Result<(), WebErro
         }
     } else if let Some(site) = headers.get("sec-fetch-site") {
         // `same-origin` from our pages; `none` when the person typed or bookmarked it.
-        if site != HeaderValue::from_static("same-origin") && site != HeaderValue::from_static("none")
+        if site != HeaderValue::from_static("same-origin")
+            && site != HeaderValue::from_static("none")
         {
             return Err(foreign());
         }
@@ -128,10 +129,30 @@ mod tests {
             (None, Some("127.0.0.1:8080"), "null", false),
             (None, None, "http://127.0.0.1:8080", false),
             (None, Some(""), "http://", false),
-            (Some(&public), Some("10.0.0.5:8080"), "https://warroom.example.com", true),
-            (Some(&public), Some("10.0.0.5:8080"), "http://warroom.example.com", false),
-            (Some(&public), Some("10.0.0.5:8080"), "http://10.0.0.5:8080", false),
-            (Some(&public), None, "https://warroom.example.com.evil", false),
+            (
+                Some(&public),
+                Some("10.0.0.5:8080"),
+                "https://warroom.example.com",
+                true,
+            ),
+            (
+                Some(&public),
+                Some("10.0.0.5:8080"),
+                "http://warroom.example.com",
+                false,
+            ),
+            (
+                Some(&public),
+                Some("10.0.0.5:8080"),
+                "http://10.0.0.5:8080",
+                false,
+            ),
+            (
+                Some(&public),
+                None,
+                "https://warroom.example.com.evil",
+                false,
+            ),
         ];
         for (public_url, host, origin, own) in cases {
             assert_eq!(

@@ -262,7 +262,10 @@ impl FromRequestParts<AppState> for Viewer {
                 .is_some_and(|accept| accept.contains("text/html"));
         let rejection = || NotSignedIn { page }.into_response();
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(rejection)?;
-        let session = web.sessions.get(id, web.clock.now()).ok_or_else(rejection)?;
+        let session = web
+            .sessions
+            .get(id, web.clock.now())
+            .ok_or_else(rejection)?;
         let person = state.people.get(&session.user).ok_or_else(rejection)?;
         let locale = super::login::viewer_locale(state, web, &session, person, &parts.headers);
         let time_zone = cookie(&parts.headers, ZONE_COOKIE)
@@ -275,10 +278,10 @@ impl FromRequestParts<AppState> for Viewer {
             locale,
             time_zone,
             can_act: web.settings.mode.allows_writes(),
-            path: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| parts.uri.path().to_owned(), |path| path.as_str().to_owned()),
+            path: parts.uri.path_and_query().map_or_else(
+                || parts.uri.path().to_owned(),
+                |path| path.as_str().to_owned(),
+            ),
         })
     }
 }
@@ -395,7 +398,10 @@ mod tests {
     fn the_cookie_is_found_among_others() {
         let mut headers = HeaderMap::new();
         headers.append(header::COOKIE, "a=1; warroom_session=abc".parse().unwrap());
-        headers.append(header::COOKIE, "warroom_tz=Europe%2FBerlin".parse().unwrap());
+        headers.append(
+            header::COOKIE,
+            "warroom_tz=Europe%2FBerlin".parse().unwrap(),
+        );
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, ZONE_COOKIE), Some("Europe%2FBerlin"));
         assert_eq!(cookie(&headers, "missing"), None);
