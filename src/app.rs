@@ -198,6 +198,7 @@ pub async fn start_with_executors(
                 settings.demo_users,
                 settings.policy.time_zone,
                 settings.room_locale.clone(),
+                clock.clone(),
             )
             .context("the web console's templates are broken")?,
         )),

@@ -758,3 +758,15 @@ web-login-token = Your warroom token
 web-login-submit = Sign in
 web-login-wrong-token = That token is not known here. Check it and try again.
 web-incidents-title = Incidents
+
+# --- web console: core (sign in, header, language) ---
+web-login-title = Sign in
+web-login-unknown-demo-user = That is not one of the demo users.
+web-login-demo = Demo mode: sign in as a demo user with one click.
+web-nav-incidents = Incidents
+web-signed-in-as = Signed in as { $user }
+web-locale-label = Language
+web-locale-en-US = English
+web-locale-zh-CN = 中文
+web-locale-submit = Switch
+web-logout = Sign out

@@ -666,3 +666,15 @@ web-login-token = 你的 warroom 令牌
 web-login-submit = 登录
 web-login-wrong-token = 此令牌无效，请检查后重试。
 web-incidents-title = 事件
+
+# --- web console: core (sign in, header, language) ---
+web-login-title = 登录
+web-login-unknown-demo-user = 这不是演示用户之一。
+web-login-demo = 演示模式：点击即可以演示用户身份登录。
+web-nav-incidents = 事件
+web-signed-in-as = 当前用户：{ $user }
+web-locale-label = 语言
+web-locale-en-US = English
+web-locale-zh-CN = 中文
+web-locale-submit = 切换
+web-logout = 退出登录

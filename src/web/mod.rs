@@ -56,6 +56,8 @@ pub struct Web {
     pub room_locale: String,
     /// Open event streams at once; one more is answered 503.
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// The app's clock: sessions start and expire by it (tests move it).
+    pub clock: Arc<dyn crate::engine::clock::Clock>,
 }
 
 impl std::fmt::Debug for Web {
@@ -71,6 +73,7 @@ impl std::fmt::Debug for Web {
 pub const MAX_EVENT_STREAMS: usize = 1024;
 
 impl Web {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: WebSettings,
         i18n: Arc<I18n>,
@@ -79,6 +82,7 @@ impl Web {
         demo: bool,
         time_zone: chrono_tz::Tz,
         room_locale: String,
+        clock: Arc<dyn crate::engine::clock::Clock>,
     ) -> Result<Web, templates::TemplateError> {
         let session_ttl = settings.session_ttl;
         Ok(Web {
@@ -91,6 +95,7 @@ impl Web {
             time_zone,
             room_locale,
             streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
+            clock,
         })
     }
 }
