@@ -146,6 +146,13 @@ impl HttpLimits {
     pub fn max_concurrent_reads(&self) -> usize {
         (self.max_concurrent_requests / 4).max(1)
     }
+
+    /// Web console event streams open at once: four per request slot. A stream holds no
+    /// request slot (it stays open as long as its page), but each is a connection and a
+    /// task, so their number grows with the capacity the operator gave warroom.
+    pub fn max_event_streams(&self) -> usize {
+        self.max_concurrent_requests.saturating_mul(4)
+    }
 }
 
 /// What the command line may override.

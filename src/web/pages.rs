@@ -44,7 +44,6 @@ async fn war_room(
 }
 
 /// One row of the incident list, as the list page shows it.
-#[allow(dead_code)] // Skeleton: the pages and streams being built call it.
 pub(super) fn incident_row_html(
     state: &AppState,
     viewer: &Viewer,
@@ -58,7 +57,6 @@ pub(super) fn incident_row_html(
 }
 
 /// The incident's card: the same facts and buttons as in chat.
-#[allow(dead_code)] // Skeleton: the pages and streams being built call it.
 pub(super) fn card_html(
     state: &AppState,
     viewer: &Viewer,
@@ -72,7 +70,6 @@ pub(super) fn card_html(
 }
 
 /// One message of a room.
-#[allow(dead_code)] // Skeleton: the pages and streams being built call it.
 pub(super) fn message_html(
     state: &AppState,
     viewer: &Viewer,
