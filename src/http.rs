@@ -7,7 +7,7 @@
 
 mod actions;
 pub mod auth;
-mod console;
+pub(crate) mod console;
 mod read;
 mod serve;
 mod webhooks;
