@@ -33,11 +33,20 @@ pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
 
 /// The durations block of a war room (`section#durations`): detect, acknowledge, mitigate,
 /// resolve, with units in the viewer's language, the alerts chart and the timeline's link.
-#[allow(dead_code)] // The war room page (src/web/pages.rs, being built beside this) calls it.
+/// The war room shows it, and so does the timeline page, above the entries.
 pub(super) fn durations_html(
     state: &AppState,
     viewer: &Viewer,
     incident: &Incident,
+) -> Result<String, WebError> {
+    render_durations(state, viewer, incident, true)
+}
+
+fn render_durations(
+    state: &AppState,
+    viewer: &Viewer,
+    incident: &Incident,
+    timeline_link: bool,
 ) -> Result<String, WebError> {
     let web = web_of(state)?;
     let durations = incident.milestones.durations();
@@ -65,6 +74,7 @@ pub(super) fn durations_html(
         viewer.context(minijinja::context! {
             incident_id => incident.id.to_string(),
             durations => rows,
+            timeline_link => timeline_link,
         }),
     )?)
 }
@@ -305,10 +315,12 @@ async fn timeline_page(
             ),
         })
         .collect();
+    let durations = render_durations(&state, &viewer, &incident, false)?;
     let html = web.templates.render(
         "timeline.html",
         viewer.context(minijinja::context! {
             incident_id => id.to_string(),
+            durations => minijinja::Value::from_safe_string(durations),
             title => incident.title,
             kind => kind,
             groups => groups,
