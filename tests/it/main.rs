@@ -47,3 +47,4 @@ mod time_e2e;
 mod time_kill;
 mod web;
 mod web_events;
+mod web_timeline;
