@@ -208,7 +208,7 @@ impl LiveStream {
             if self
                 .web
                 .sessions
-                .get(&self.viewer.session_id, chrono::Utc::now())
+                .get(&self.viewer.session_id, self.web.clock.now())
                 .is_none()
             {
                 debug!(stream = ?self.scope, "The session ended; ending its event stream.");

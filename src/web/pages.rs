@@ -52,7 +52,7 @@ pub(super) fn incident_row_html(
     incident: &Incident,
 ) -> Result<String, WebError> {
     let web = web_of(state)?;
-    let row = views::incident_row(state, viewer, incident, chrono::Utc::now());
+    let row = views::incident_row(state, viewer, incident, web.clock.now());
     Ok(web.templates.render(
         "incident_row.html",
         viewer.context(minijinja::context! { row }),
@@ -157,7 +157,7 @@ async fn incident_list(
     let after_event = web.live.event_id(web.live.last_seq());
     let store = state.store.clone();
     let page = read_store(move || list::read_page(store.as_ref(), &filter)).await?;
-    let now = chrono::Utc::now();
+    let now = web.clock.now();
     let rows: Vec<Value> = page
         .incidents
         .iter()

@@ -401,7 +401,7 @@ async fn every_page_carries_a_strict_content_security_policy_and_no_inline_scrip
 async fn signed_in_pages_carry_the_header_the_contract_names() {
     let bot = TestBot::spawn().await;
     let session = bot.web_sign_in("alice").await;
-    let (_, html) = session.page("/incidents?state=open").await;
+    let (_, html) = session.page("/incidents?state=triggered").await;
     let csrf = session.csrf().await;
     for needle in [
         format!("<meta name=\"csrf-token\" content=\"{csrf}\">"),
@@ -410,7 +410,8 @@ async fn signed_in_pages_carry_the_header_the_contract_names() {
         "<form id=\"locale-switch\" method=\"post\" action=\"/locale\">".to_owned(),
         format!("<input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">"),
         // minijinja escapes `/` too; the browser sends back the path itself.
-        "<input type=\"hidden\" name=\"back\" value=\"&#x2f;incidents?state=open\">".to_owned(),
+        "<input type=\"hidden\" name=\"back\" value=\"&#x2f;incidents?state=triggered\">"
+            .to_owned(),
         "<select name=\"locale\"".to_owned(),
         "<option value=\"en-US\" selected>".to_owned(),
         "<option value=\"zh-CN\">".to_owned(),
