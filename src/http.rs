@@ -7,8 +7,8 @@
 
 mod actions;
 pub mod auth;
-mod console;
-mod read;
+pub(crate) mod console;
+pub(crate) mod read;
 mod serve;
 mod webhooks;
 

@@ -2,7 +2,7 @@
 //! presses and reactions, each acting as the person behind the bearer token.
 
 use super::*;
-use crate::chat::console::{ConsoleError, room_visible_to};
+use crate::chat::console::{ConsoleError, ConsoleMessage, room_visible_to};
 use crate::http::auth::Caller;
 
 fn console(state: &AppState) -> Result<&Arc<ConsoleChat>, ApiError> {
@@ -126,18 +126,19 @@ struct ReactBody {
     emoji: String,
 }
 
+/// What a command, a button or a reaction answers, on the console API and the web console.
 #[derive(Debug, Serialize)]
-struct ReplyView {
-    ok: bool,
-    reply: String,
-    incident: Option<IncidentId>,
+pub(crate) struct ReplyView {
+    pub(crate) ok: bool,
+    pub(crate) reply: String,
+    pub(crate) incident: Option<IncidentId>,
 }
 
-fn reply_view(state: &AppState, person: &Person, reply: CommandReply) -> ReplyView {
+fn reply_view(state: &AppState, locale: &str, reply: CommandReply) -> ReplyView {
     let lines: Vec<String> = reply
         .lines
         .iter()
-        .map(|line| state.i18n.render(&person.locale, line))
+        .map(|line| state.i18n.render(locale, line))
         .collect();
     ReplyView {
         ok: reply.ok,
@@ -202,29 +203,62 @@ pub(super) async fn console_command(
         .room(&body.room)
         .filter(|room| room_visible_to(&room.id, Some(&person.id)))
         .ok_or_else(|| no_room(&body.room))?;
-    let command = match parse_typed(&body.text) {
+    let (status, view) =
+        typed_command(&state, person, &person.locale, room.incident, &body.text).await?;
+    Ok((status, axum::Json(view)).into_response())
+}
+
+/// Runs a command as typed by `person` in the room of `incident` (or a room of none), with
+/// the reply in `locale`: 403 when a right is missing. The console API and the web
+/// console's command box both come here, so both answer as chat does.
+pub(crate) async fn typed_command(
+    state: &AppState,
+    person: &Person,
+    locale: &str,
+    incident: Option<IncidentId>,
+    text: &str,
+) -> Result<(StatusCode, ReplyView), ApiError> {
+    let command = match parse_typed(text) {
         Ok(command) => command,
         Err(error) => {
             // The command's example under the refusal: where an example helps most.
-            let example = crate::domain::command::leaf_typed(&body.text)
+            let example = crate::domain::command::leaf_typed(text)
                 .map(|leaf| crate::domain::message::Msg::new(&leaf.example_id()));
             let reply = CommandReply {
                 ok: false,
                 lines: std::iter::once(error.to_msg()).chain(example).collect(),
-                incident: room.incident,
+                incident,
             };
-            return Ok(axum::Json(reply_view(&state, person, reply)).into_response());
+            return Ok((StatusCode::OK, reply_view(state, locale, reply)));
         }
     };
-    run_command(&state, person, room.incident, command).await
+    run_command(state, person, locale, incident, command).await
+}
+
+/// Runs the command behind button `button` (a card's or a message's) as `person`; the
+/// caller has checked that the button is on the message pressed.
+pub(crate) async fn button_command(
+    state: &AppState,
+    person: &Person,
+    locale: &str,
+    button: &str,
+) -> Result<(StatusCode, ReplyView), ApiError> {
+    let (command, incident) = parse_button(button).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("unknown button \"{button}\""),
+        )
+    })?;
+    run_command(state, person, locale, Some(incident), command).await
 }
 
 async fn run_command(
     state: &AppState,
     person: &Person,
+    locale: &str,
     incident: Option<IncidentId>,
     command: Command,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, ReplyView), ApiError> {
     // Console users are the configured people; a role assignee must be one of them too.
     let introduced = match &command {
         Command::AssignRole { user, .. } => state.people.get(user).cloned().into_iter().collect(),
@@ -240,7 +274,7 @@ async fn run_command(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(reply_view(state, person, reply))).into_response())
+    Ok((status, reply_view(state, locale, reply)))
 }
 
 pub(super) async fn console_click(
@@ -268,13 +302,8 @@ pub(super) async fn console_click(
             format!("message {} has no button \"{}\"", body.message, body.button),
         ));
     }
-    let (command, incident) = parse_button(&body.button).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("unknown button \"{}\"", body.button),
-        )
-    })?;
-    run_command(&state, person, Some(incident), command).await
+    let (status, view) = button_command(&state, person, &person.locale, &body.button).await?;
+    Ok((status, axum::Json(view)).into_response())
 }
 
 pub(super) async fn console_react(
@@ -283,21 +312,39 @@ pub(super) async fn console_react(
     body: Body,
 ) -> Result<Response, ApiError> {
     let (body, console, person) = console_write::<ReactBody>(&state, &headers, body).await?;
-    let emoji = crate::domain::emoji::normalize_reaction(&body.emoji)
+    let (message, incident) = react(&state, console, person, &body.message, &body.emoji).await?;
+    Ok(
+        axum::Json(json!({ "ok": true, "message": message.id, "incident": incident }))
+            .into_response(),
+    )
+}
+
+/// Records `person`'s reaction `emoji` on console message `message_id` and, when it is new
+/// on a message of an incident's room, hands it to the engine (✅/❌ on an approval count
+/// as a vote). The console API and the web console both come here. Returns the message and
+/// its incident.
+pub(crate) async fn react(
+    state: &AppState,
+    console: &ConsoleChat,
+    person: &Person,
+    message_id: &str,
+    emoji: &str,
+) -> Result<(ConsoleMessage, Option<IncidentId>), ApiError> {
+    let emoji = crate::domain::emoji::normalize_reaction(emoji)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.to_string()))?;
     let emoji = emoji.as_str();
     // Someone else's direct message is answered as a message that does not exist.
     if console
-        .message(&body.message)
+        .message(message_id)
         .is_some_and(|message| !room_visible_to(&message.room, Some(&person.id)))
     {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            format!("no message \"{}\"", body.message),
+            format!("no message \"{message_id}\""),
         ));
     }
     let (message, new) = console
-        .react(&body.message, &person.id, emoji)
+        .react(message_id, &person.id, emoji)
         .map_err(|error| {
             let status = match &error {
                 ConsoleError::NoRoom(_) | ConsoleError::NoMessage(_) => StatusCode::NOT_FOUND,
@@ -319,8 +366,5 @@ pub(super) async fn console_react(
             )
             .await?;
     }
-    Ok(
-        axum::Json(json!({ "ok": true, "message": message.id, "incident": incident }))
-            .into_response(),
-    )
+    Ok((message, incident))
 }

@@ -47,3 +47,5 @@ mod tidy;
 mod time_e2e;
 mod time_kill;
 mod web;
+mod web_events;
+mod web_timeline;

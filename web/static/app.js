@@ -1,1 +1,278 @@
-// The web console's script: live streams and the command box. No inline script (CSP).
+// The web console's script: live streams and the command box. No inline script (CSP):
+// everything the page does in the browser is here, wired by ids and data attributes.
+//
+// - Tells the server the browser's time zone (cookie warroom_tz) for the times it renders.
+// - Follows the page's event stream (main[data-events], resumed after main[data-after]):
+//   list rows, the card and messages arrive as HTML the server rendered with the page's
+//   own templates, and replace the element with the same id or are added.
+// - Sends the command box, the card's and messages' buttons and the ✅/❌ reactions with the
+//   session's CSRF token, and shows the reply.
+"use strict";
+
+(function () {
+  function setTimeZoneCookie() {
+    try {
+      var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (zone) {
+        document.cookie = "warroom_tz=" + encodeURIComponent(zone) +
+          "; path=/; SameSite=Strict; max-age=31536000";
+      }
+    } catch (error) {
+      // No Intl: the server uses [chat] time_zone.
+    }
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // One element from server-rendered HTML (a <template> parses <tr> and <li> in place).
+  function fragment(html) {
+    var template = document.createElement("template");
+    template.innerHTML = String(html).trim();
+    return template.content.firstElementChild;
+  }
+
+  function byData(container, attribute, value) {
+    var children = container.querySelectorAll("[" + attribute + "]");
+    for (var i = 0; i < children.length; i++) {
+      if (children[i].getAttribute(attribute) === value) {
+        return children[i];
+      }
+    }
+    return null;
+  }
+
+  function parse(event) {
+    try {
+      return JSON.parse(event.data);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // --- the incident list ---
+
+  function selectedFilter(name) {
+    var select = document.querySelector('#filters select[name="' + name + '"]');
+    return select ? select.value : "";
+  }
+
+  function onIncident(event) {
+    var data = parse(event);
+    var rows = document.getElementById("incident-rows");
+    if (!data || !rows || !data.html) {
+      return;
+    }
+    var existing = byData(rows, "data-incident", data.id);
+    var state = selectedFilter("state");
+    var severity = selectedFilter("severity");
+    var wanted = (!state || state === data.state) && (!severity || severity === data.severity);
+    if (!wanted) {
+      if (existing) {
+        existing.remove();
+      }
+      return;
+    }
+    var row = fragment(data.html);
+    if (!row) {
+      return;
+    }
+    if (existing) {
+      existing.replaceWith(row);
+    } else if (document.getElementById("incidents").hasAttribute("data-first-page")) {
+      // New incidents are the newest: they belong at the top of the first page only.
+      rows.insertBefore(row, rows.firstElementChild);
+      var empty = document.getElementById("no-incidents");
+      if (empty) {
+        empty.remove();
+      }
+    }
+  }
+
+  // --- the war room ---
+
+  function onCard(event) {
+    var data = parse(event);
+    var card = document.getElementById("card");
+    if (!data || !card || !data.html) {
+      return;
+    }
+    var fresh = fragment(data.html);
+    if (fresh) {
+      card.replaceWith(fresh);
+    }
+  }
+
+  function onMessage(event) {
+    var data = parse(event);
+    var messages = document.getElementById("messages");
+    if (!data || !messages || !data.html) {
+      return;
+    }
+    var fresh = fragment(data.html);
+    if (!fresh) {
+      return;
+    }
+    var existing = byData(messages, "data-message", data.id);
+    if (existing) {
+      existing.replaceWith(fresh);
+    } else {
+      var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      messages.appendChild(fresh);
+      if (atBottom) {
+        fresh.scrollIntoView({ block: "end" });
+      }
+    }
+  }
+
+  // --- the stream ---
+
+  function follow(main) {
+    var url = main.getAttribute("data-events");
+    if (!url || typeof EventSource === "undefined") {
+      return;
+    }
+    var after = main.getAttribute("data-after");
+    if (after) {
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after);
+    }
+    // The browser reconnects by itself and sends Last-Event-ID, which the server prefers
+    // over ?after=.
+    var source = new EventSource(url);
+    source.addEventListener("incident", onIncident);
+    source.addEventListener("card", onCard);
+    source.addEventListener("message", onMessage);
+    source.addEventListener("reset", function () {
+      // Missed more than the server keeps: the page as it is now.
+      source.close();
+      window.location.reload();
+    });
+    main.setAttribute("data-live", "connecting");
+    source.addEventListener("open", function () {
+      main.setAttribute("data-live", "open");
+    });
+    source.addEventListener("error", function () {
+      main.setAttribute("data-live", "reconnecting");
+    });
+  }
+
+  // --- writes ---
+
+  function showReply(text, ok) {
+    var reply = document.getElementById("command-reply");
+    if (!reply) {
+      return;
+    }
+    reply.textContent = text;
+    reply.classList.toggle("refused", !ok);
+  }
+
+  // POSTs `fields` to the room's `action`; resolves with {ok, reply}.
+  function write(action, fields) {
+    var room = document.getElementById("room");
+    if (!room) {
+      return Promise.resolve({ ok: false, reply: "" });
+    }
+    var incident = room.getAttribute("data-incident");
+    var body = new URLSearchParams(fields);
+    return fetch("/incidents/" + encodeURIComponent(incident) + "/" + action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "x-csrf-token": csrfToken() },
+      body: body
+    }).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      if (type.indexOf("application/json") >= 0) {
+        return response.json().then(function (answer) {
+          return { ok: response.ok && answer.ok !== false, reply: answer.reply || "" };
+        });
+      }
+      return response.text().then(function (text) {
+        return { ok: response.ok, reply: text };
+      });
+    }).catch(function (error) {
+      return { ok: false, reply: String(error) };
+    });
+  }
+
+  function wireCommandBox() {
+    var form = document.getElementById("command");
+    var input = document.getElementById("command-text");
+    if (!form || !input) {
+      return;
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = input.value;
+      if (!text.trim()) {
+        return;
+      }
+      var send = document.getElementById("command-send");
+      if (send) {
+        send.disabled = true;
+      }
+      write("command", { text: text }).then(function (answer) {
+        showReply(answer.reply, answer.ok);
+        if (answer.ok) {
+          input.value = "";
+        }
+        if (send) {
+          send.disabled = false;
+        }
+        input.focus();
+      });
+    });
+  }
+
+  function wireButtons() {
+    document.addEventListener("click", function (event) {
+      var target = event.target;
+      if (!(target instanceof Element)) {
+        return;
+      }
+      var button = target.closest("button.card-button, button.message-button, button.react");
+      if (!button || button.disabled) {
+        return;
+      }
+      event.preventDefault();
+      var pending;
+      if (button.classList.contains("react")) {
+        pending = write("react", {
+          message: button.getAttribute("data-message"),
+          emoji: button.getAttribute("data-emoji")
+        });
+      } else if (button.classList.contains("message-button")) {
+        pending = write("click", {
+          message: button.getAttribute("data-message"),
+          button: button.getAttribute("data-button")
+        });
+      } else {
+        pending = write("click", { button: button.getAttribute("data-button") });
+      }
+      button.disabled = true;
+      pending.then(function (answer) {
+        showReply(answer.reply, answer.ok);
+        // The card or message may have been replaced by its live update meanwhile.
+        button.disabled = false;
+      });
+    });
+  }
+
+  function start() {
+    setTimeZoneCookie();
+    var main = document.querySelector("main[data-events]");
+    if (main) {
+      follow(main);
+    }
+    wireCommandBox();
+    wireButtons();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
