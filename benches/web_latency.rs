@@ -18,9 +18,9 @@
 // measure, and a panic with the reason is the report.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-mod common;
 #[path = "../tests/it/support/browser.rs"]
 mod browser;
+mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -163,10 +163,7 @@ fn main() {
         row("HTML", kb(html));
         row("JavaScript", kb(by_kind[0].1));
         row("CSS", kb(by_kind[1].1));
-        row(
-            "HTML + JS + CSS",
-            kb(html + by_kind[0].1 + by_kind[1].1),
-        );
+        row("HTML + JS + CSS", kb(html + by_kind[0].1 + by_kind[1].1));
         row("alerts chart (SVG)", kb(by_kind[2].1));
         row("anything else", kb(by_kind[3].1));
         browser.close().await;

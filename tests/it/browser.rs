@@ -53,7 +53,10 @@ async fn a_person_signs_in_through_the_form_and_the_browser_ends_with_the_test()
     assert!(!csrf.is_empty(), "{}", browser.page_source().await);
     let cookies = browser.run("return document.cookie;", vec![]).await;
     assert!(
-        !cookies.as_str().unwrap_or_default().contains("warroom_session"),
+        !cookies
+            .as_str()
+            .unwrap_or_default()
+            .contains("warroom_session"),
         "the session cookie is readable by scripts: {cookies}"
     );
 
@@ -97,7 +100,12 @@ async fn a_wrong_token_shows_the_form_again_with_an_error() {
         .click()
         .await
         .expect("press sign in");
-    let error = browser.wait_for("p.error").await.text().await.unwrap_or_default();
+    let error = browser
+        .wait_for("p.error")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
     let i18n = warroom::i18n::I18n::builtin().unwrap();
     assert_eq!(error, i18n.text("en-US", "web-login-wrong-token", &[]));
     browser.goto("/incidents").await;

@@ -23,7 +23,8 @@ use tempfile::TempDir;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-pub const BROWSER_INSTALL_HINT: &str = "apt-get install -y chromium chromium-driver fonts-noto-cjk";
+pub const BROWSER_INSTALL_HINT: &str =
+    "apt-get install -y chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji";
 
 /// How long a wait for something on a page lasts before the test fails: generous for a
 /// loaded 2-core machine, far below a minute.
