@@ -12,6 +12,9 @@ use crate::support::{TestBot, user_token};
 
 const EVIL: &str = "http://evil.example";
 
+/// A form's fields, as a test sends them.
+type Fields<'a> = Vec<(&'a str, &'a str)>;
+
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
@@ -240,7 +243,7 @@ async fn signing_out_needs_the_csrf_token_and_warroom_s_origin_and_ends_the_sess
     let session = bot.web_sign_in("alice").await;
     let other = bot.web_sign_in("bob").await;
     let csrf = session.csrf().await;
-    let refused: [(Option<&str>, Vec<(&str, &str)>); 4] = [
+    let refused: [(Option<&str>, Fields); 4] = [
         (Some(&bot.base), vec![]),
         (Some(&bot.base), vec![("csrf", "wrong")]),
         (Some(EVIL), vec![("csrf", csrf.as_str())]),
@@ -498,7 +501,7 @@ async fn the_language_switch_is_refused_without_the_token_from_elsewhere_or_off_
     let bot = TestBot::spawn().await;
     let alice = bot.web_sign_in("alice").await;
     let csrf = alice.csrf().await;
-    let refused: [(&str, Vec<(&str, &str)>, StatusCode); 4] = [
+    let refused: [(&str, Fields, StatusCode); 4] = [
         (
             bot.base.as_str(),
             vec![("locale", "zh-CN")],
