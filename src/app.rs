@@ -198,9 +198,9 @@ pub async fn start_with_executors(
                 settings.demo_users,
                 settings.policy.time_zone,
                 settings.room_locale.clone(),
-                settings.http_limits.max_event_streams(),
             )
-            .context("the web console's templates are broken")?,
+            .context("the web console's templates are broken")?
+            .with_event_stream_slots(settings.http_limits.max_event_streams()),
         )),
     };
     let state = AppState {

@@ -37,6 +37,15 @@ pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 /// renders them in steps instead of holding them all.
 const EVENTS_PER_READ: usize = 64;
 
+impl Web {
+    /// Sets how many event streams may be open at once (`HttpLimits::max_event_streams`,
+    /// from `[http] max_concurrent_requests`); one more is answered 503.
+    pub fn with_event_stream_slots(mut self, slots: usize) -> Web {
+        self.streams = Arc::new(tokio::sync::Semaphore::new(slots));
+        self
+    }
+}
+
 pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
     routes.streams = routes
         .streams

@@ -54,8 +54,7 @@ pub struct Web {
     pub time_zone: chrono_tz::Tz,
     /// The room locale: the language of the card and the bot's messages.
     pub room_locale: String,
-    /// Open event streams at once (`HttpLimits::max_event_streams`); one more is answered
-    /// 503 and the browser retries.
+    /// Open event streams at once; one more is answered 503.
     pub streams: Arc<tokio::sync::Semaphore>,
 }
 
@@ -67,6 +66,10 @@ impl std::fmt::Debug for Web {
     }
 }
 
+/// How many event streams may be open at once: each is a connection and a task; past this
+/// the next is refused and the browser retries.
+pub const MAX_EVENT_STREAMS: usize = 1024;
+
 impl Web {
     pub fn new(
         settings: WebSettings,
@@ -76,7 +79,6 @@ impl Web {
         demo: bool,
         time_zone: chrono_tz::Tz,
         room_locale: String,
-        max_event_streams: usize,
     ) -> Result<Web, templates::TemplateError> {
         let session_ttl = settings.session_ttl;
         Ok(Web {
@@ -88,7 +90,7 @@ impl Web {
             demo,
             time_zone,
             room_locale,
-            streams: Arc::new(tokio::sync::Semaphore::new(max_event_streams)),
+            streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
         })
     }
 }
