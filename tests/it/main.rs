@@ -49,3 +49,4 @@ mod time_kill;
 mod web;
 mod web_events;
 mod web_timeline;
+mod web_language;
