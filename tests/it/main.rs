@@ -46,3 +46,4 @@ mod tidy;
 mod time_e2e;
 mod time_kill;
 mod web;
+mod web_pages;
