@@ -794,3 +794,23 @@ async fn alert_and_typed_text_is_escaped_in_the_list_the_card_and_the_messages()
         "the card carries the escaped title: {card}"
     );
 }
+
+#[tokio::test]
+async fn with_discord_a_war_room_shows_the_card_and_the_timeline_and_no_command_box() {
+    let (fake, bot, _) = crate::discord::war_room().await;
+    crate::discord::incident_channel(&fake, &bot).await;
+    let alice = bot.web_sign_in("alice").await;
+    let (status, html) = alice.page(&format!("/incidents/{FIRST}")).await;
+    assert_eq!(status, 200, "{html}");
+    let card = tags(&html, "<section id=\"card\"")[0];
+    assert_eq!(attr(card, "data-state").as_deref(), Some("triggered"));
+    assert!(!buttons(&html, "card-button").is_empty(), "{html}");
+    assert!(html.contains("id=\"chat-elsewhere\""), "{html}");
+    assert!(html.contains(&format!(
+        "<a id=\"timeline-link\" href=\"/incidents/{FIRST}/timeline\">"
+    )));
+    assert!(!html.contains("id=\"messages\""), "{html}");
+    assert!(!html.contains("id=\"command\""), "read mode: {html}");
+    let (_, list) = alice.page("/incidents").await;
+    assert_eq!(row_ids(&list), [FIRST]);
+}
