@@ -262,7 +262,7 @@ mod tests {
                 .filter(|incident| before.is_none_or(|before| incident.id < before))
                 .cloned()
                 .collect();
-            older.sort_by(|a, b| b.id.cmp(&a.id));
+            older.sort_by_key(|incident| std::cmp::Reverse(incident.id));
             older.truncate(limit);
             Ok(older)
         };
