@@ -198,6 +198,8 @@ pub async fn start_with_executors(
                 settings.demo_users,
                 settings.policy.time_zone,
                 settings.room_locale.clone(),
+                clock.clone(),
+                settings.http_limits.max_event_streams(),
             )
             .context("the web console's templates are broken")?,
         )),
@@ -257,11 +259,15 @@ pub async fn start_with_executors(
     }
     let http_limits = settings.http_limits.clone();
     let mut http_shutdown = shutdown_rx.clone();
+    let live_at_stop = live.clone();
     let mut stop_asked = shutdown_rx.clone();
     let task = tokio::spawn(async move {
         let mut http = tokio::spawn(async move {
             crate::http::serve(listener, app, &http_limits, async move {
                 let _ = http_shutdown.wait_for(|stop| *stop).await;
+                // The web console's event streams never finish on their own: ended here,
+                // they let the server's graceful stop complete instead of timing out.
+                live_at_stop.close();
             })
             .await
         });

@@ -74,6 +74,7 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
                     None => "the built-in console (no Discord token)".to_owned(),
                 },
             });
+            findings.push(web_finding(&settings));
             findings.push(oncall_finding(&settings));
             findings.push(Finding {
                 ok: true,
@@ -158,6 +159,54 @@ pub fn run(config: Option<&Path>, root: &Path) -> Vec<Finding> {
         },
     ));
     findings
+}
+
+/// One line about the web console: its mode, where people open it, how long a sign-in
+/// lasts, and whether the session cookie is `Secure`.
+fn web_finding(settings: &Settings) -> Finding {
+    use crate::config::WebMode;
+    let web = &settings.web;
+    let what = "web console".to_owned();
+    let mode = match web.mode {
+        WebMode::Off => {
+            return Finding {
+                ok: true,
+                what,
+                detail: "off ([console] web = \"off\"): nothing is served at /".to_owned(),
+            };
+        }
+        WebMode::Act => "act (pages, command box, buttons)",
+        WebMode::Read => "read (pages only; writes answer 403)",
+    };
+    let address = match &web.public_url {
+        Some(url) => url.origin().ascii_serialization() + "/",
+        None if settings.http_addr.ip().is_unspecified() => {
+            format!("http://<this host>:{}/", settings.http_addr.port())
+        }
+        None => format!("http://{}/", settings.http_addr),
+    };
+    let sign_in = if settings.demo_users {
+        "the demo users sign in with one click"
+    } else {
+        "people sign in with their user token"
+    };
+    let cookie = if web.secure_cookies() {
+        "session cookie Secure".to_owned()
+    } else if settings.http_addr.ip().is_loopback() {
+        "session cookie not Secure (plain http on loopback)".to_owned()
+    } else {
+        "warning: session cookie not Secure; serve it over https and set [console] public_url \
+         = \"https://…\""
+            .to_owned()
+    };
+    Finding {
+        ok: true,
+        what,
+        detail: format!(
+            "{mode} at {address}; {sign_in}; sessions last {}; {cookie}",
+            humantime::format_duration(web.session_ttl)
+        ),
+    }
 }
 
 /// One line about actions: the catalog loaded, the services, and which systems the
@@ -663,5 +712,37 @@ mod tests {
             report.contains("FAIL") && report.contains("paging.webhook_url"),
             "{report}"
         );
+    }
+
+    #[test]
+    fn the_web_console_line_says_its_mode_address_and_cookie() {
+        let line = |report: String| {
+            report
+                .lines()
+                .find(|line| line.starts_with("ok   web console:"))
+                .unwrap_or_else(|| panic!("no web console line in:\n{report}"))
+                .to_owned()
+        };
+        let users = "[[users]]\nname = \"ann\"\nroles = [\"responder\"]\n";
+        let default = line(check(users));
+        assert!(
+            default.contains("act (pages, command box, buttons) at http://127.0.0.1:8080/")
+                && default.contains("people sign in with their user token")
+                && default.contains("sessions last 12h")
+                && default.contains("not Secure (plain http on loopback)"),
+            "{default}"
+        );
+        let public = line(check(&format!(
+            "{users}[console]\nweb = \"read\"\npublic_url = \"https://warroom.example.com\"\n\
+             session_ttl = \"8h\"\n"
+        )));
+        assert!(
+            public.contains("read (pages only; writes answer 403) at https://warroom.example.com/")
+                && public.contains("sessions last 8h")
+                && public.ends_with("session cookie Secure"),
+            "{public}"
+        );
+        let off = line(check(&format!("{users}[console]\nweb = \"off\"\n")));
+        assert!(off.contains("off ([console] web = \"off\")"), "{off}");
     }
 }

@@ -146,6 +146,13 @@ impl HttpLimits {
     pub fn max_concurrent_reads(&self) -> usize {
         (self.max_concurrent_requests / 4).max(1)
     }
+
+    /// Web console event streams open at once: four per request slot. A stream holds no
+    /// request slot (it stays open as long as its page), but each is a connection and a
+    /// task, so their number grows with the capacity the operator gave warroom.
+    pub fn max_event_streams(&self) -> usize {
+        self.max_concurrent_requests.saturating_mul(4)
+    }
 }
 
 /// What the command line may override.
@@ -414,6 +421,7 @@ impl Settings {
         // says which roles approve.
         let mut unlinked: Vec<(String, String, BTreeSet<PersonRole>)> = Vec::new();
         let mut names = BTreeSet::new();
+        let mut locale_chosen_by = BTreeSet::new();
         for (index, user) in users.iter().enumerate() {
             let key = format!("users[{index}]");
             let name = user.name.trim();
@@ -492,6 +500,9 @@ impl Settings {
             if user.discord_id.is_none() {
                 unlinked.push((key.clone(), name.to_owned(), roles.clone()));
             }
+            if user.locale.is_some() {
+                locale_chosen_by.insert(id.clone());
+            }
             people.push(Person {
                 id,
                 display_name: name.to_owned(),
@@ -531,7 +542,8 @@ impl Settings {
         };
         let has_discord = discord.is_some() || file.discord.token.is_some();
         let console_api = file.console.enabled.unwrap_or(!has_discord);
-        let web = web::web_settings(&file.console, has_discord, &mut problems);
+        let mut web = web::web_settings(&file.console, has_discord, &mut problems);
+        web.locale_chosen_by = locale_chosen_by;
         if !http_addr.ip().is_loopback() {
             if demo_users {
                 problems.push(format!(

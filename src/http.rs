@@ -8,7 +8,7 @@
 mod actions;
 pub mod auth;
 pub(crate) mod console;
-mod read;
+pub(crate) mod read;
 mod serve;
 mod webhooks;
 

@@ -20,6 +20,8 @@ pub(crate) struct FakeStore {
     pub requests: Vec<ActionRequest>,
     /// Every `action_requests` call's `(after, limit)`, to see that readers page.
     pub pages: Mutex<Vec<(Option<RequestId>, usize)>>,
+    /// Timeline entries, in `seq` order, of whichever incident is asked for.
+    pub timeline: Vec<TimelineEntry>,
 }
 
 impl StoreRead for FakeStore {
@@ -46,8 +48,19 @@ impl StoreRead for FakeStore {
     fn alert(&self, _: &AlertIdentity) -> Result<Option<StoredAlert>, StoreError> {
         Ok(None)
     }
-    fn timeline(&self, _: IncidentId, _: u64, _: usize) -> Result<Vec<TimelineEntry>, StoreError> {
-        Ok(Vec::new())
+    fn timeline(
+        &self,
+        _: IncidentId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<TimelineEntry>, StoreError> {
+        Ok(self
+            .timeline
+            .iter()
+            .filter(|entry| entry.seq > after)
+            .take(limit)
+            .cloned()
+            .collect())
     }
     fn last_sequence(&self, _: NaiveDate) -> Result<u32, StoreError> {
         Ok(0)

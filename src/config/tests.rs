@@ -700,3 +700,131 @@ fn a_console_approver_beside_discord_must_be_linked_to_their_discord_account() {
     let problems = problems_of(&twice, "127.0.0.1:8080");
     assert!(problems.contains("users[1].discord_id"), "{problems}");
 }
+
+// --- web console ([console] web, public_url, session_ttl) ---
+
+const WEB_USERS: &str = "[[users]]\nname = \"a\"\nroles = [\"commander\"]\n\
+    [[users]]\nname = \"b\"\nroles = [\"responder\"]\nlocale = \"zh-CN\"\n";
+
+fn web_of(console: &str) -> Result<WebSettings, String> {
+    load(
+        &format!("{WEB_USERS}[console]\n{console}\n"),
+        Overrides::default(),
+    )
+    .map(|settings| settings.web)
+    .map_err(|problems| problems.join("\n"))
+}
+
+#[test]
+fn the_web_console_acts_by_default_with_the_console_chat_and_reads_beside_discord() {
+    let web = web_of("").unwrap();
+    assert_eq!(web.mode, WebMode::Act);
+    assert_eq!(web.public_url, None);
+    assert_eq!(web.session_ttl, Duration::from_secs(12 * 3600));
+    assert!(!web.secure_cookies());
+    // Only the person who chose a locale has it beat the browser's.
+    assert_eq!(
+        web.locale_chosen_by
+            .iter()
+            .map(|id| id.0.as_str())
+            .collect::<Vec<_>>(),
+        ["b"]
+    );
+    for (mode, expected) in [
+        ("read", WebMode::Read),
+        ("off", WebMode::Off),
+        (" act ", WebMode::Act),
+    ] {
+        assert_eq!(
+            web_of(&format!("web = \"{mode}\"")).unwrap().mode,
+            expected,
+            "{mode}"
+        );
+    }
+    let discord = format!(
+        "[discord]\ntoken = \"{TOKEN}\"\nguild_id = \"111111111111111111\"\n\
+         incidents_category_id = \"222222222222222222\"\n[discord.roles]\n\
+         \"333333333333333333\" = [\"duty_manager\"]\n"
+    );
+    let settings = load(&discord, Overrides::default()).unwrap();
+    assert_eq!(settings.web.mode, WebMode::Read);
+    let problems = load(
+        &format!("{discord}[console]\nweb = \"act\"\n"),
+        Overrides::default(),
+    )
+    .unwrap_err()
+    .join("\n");
+    assert!(
+        problems.contains("console.web: \"act\" needs the console chat"),
+        "{problems}"
+    );
+    let settings = load(
+        &format!("{discord}[console]\nweb = \"off\"\n"),
+        Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(settings.web.mode, WebMode::Off);
+}
+
+#[test]
+fn a_wrong_web_setting_is_refused_by_name_with_what_to_write() {
+    // (the [console] lines, what the problem says)
+    let cases = [
+        (
+            "web = \"write\"",
+            "console.web: \"write\" is not a web mode; use \"act\", \"read\" or \"off\"",
+        ),
+        ("web = \"\"", "console.web: \"\" is not a web mode"),
+        (
+            "public_url = \"warroom.example.com\"",
+            "console.public_url: \"warroom.example.com\" is not a URL",
+        ),
+        (
+            "public_url = \"ftp://warroom.example.com\"",
+            "must be an http:// or https:// address with a host",
+        ),
+        (
+            "public_url = \"https://warroom.example.com/warroom\"",
+            "must be an origin only",
+        ),
+        (
+            "public_url = \"https://warroom.example.com/?tenant=1\"",
+            "must be an origin only",
+        ),
+        (
+            "public_url = \"https://warroom.example.com/#top\"",
+            "must be an origin only",
+        ),
+        (
+            "public_url = \"https://ops:hunter2@warroom.example.com\"",
+            "must not carry a user name or password",
+        ),
+        ("session_ttl = \"1m\"", "console.session_ttl"),
+        ("session_ttl = \"30d\"", "console.session_ttl"),
+        ("session_ttl = \"soon\"", "console.session_ttl"),
+    ];
+    for (line, needle) in cases {
+        let problems = web_of(line).unwrap_err();
+        assert!(problems.contains(needle), "{line}: {problems}");
+        assert!(!problems.contains("hunter2"), "a password in: {problems}");
+    }
+    let problems = web_of("public_url = \"https://ops:hunter2@[::1\"").unwrap_err();
+    assert!(problems.contains("console.public_url"), "{problems}");
+    assert!(!problems.contains("hunter2"), "a password in: {problems}");
+}
+
+#[test]
+fn an_https_public_url_makes_the_cookie_secure_and_the_ttl_is_configurable() {
+    let web = web_of("public_url = \"https://warroom.example.com\"\nsession_ttl = \"2h\"").unwrap();
+    assert!(web.secure_cookies());
+    assert_eq!(
+        web.public_url.unwrap().origin().ascii_serialization(),
+        "https://warroom.example.com"
+    );
+    assert_eq!(web.session_ttl, Duration::from_secs(2 * 3600));
+    let web = web_of("public_url = \"http://10.0.0.5:8080/\"").unwrap();
+    assert!(!web.secure_cookies());
+    for ttl in ["5m", "7d"] {
+        assert!(web_of(&format!("session_ttl = \"{ttl}\"")).is_ok(), "{ttl}");
+    }
+}

@@ -44,6 +44,9 @@ pub struct WebSettings {
     /// `Secure` flag when it is https and is the origin writes must come from.
     pub public_url: Option<url::Url>,
     pub session_ttl: Duration,
+    /// The people who chose a `locale` in their `[[users]]` entry: their choice beats the
+    /// browser's `Accept-Language`; everyone else's pages follow the browser.
+    pub locale_chosen_by: BTreeSet<UserId>,
 }
 
 impl WebSettings {
@@ -89,23 +92,10 @@ pub(super) fn web_settings(
             WebMode::Off
         }
     };
-    let public_url = section.public_url.as_deref().and_then(|text| {
-        match url::Url::parse(text.trim()) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                Some(url)
-            }
-            Ok(_) => {
-                problems.push(format!(
-                    "console.public_url: \"{text}\" must be an http:// or https:// address with a host"
-                ));
-                None
-            }
-            Err(error) => {
-                problems.push(format!("console.public_url: \"{text}\" is not a URL: {error}"));
-                None
-            }
-        }
-    });
+    let public_url = section
+        .public_url
+        .as_deref()
+        .and_then(|text| parse_public_url(text, problems));
     let session_ttl = parse_duration(
         "console.session_ttl",
         section.session_ttl.as_deref(),
@@ -117,5 +107,45 @@ pub(super) fn web_settings(
         mode,
         public_url,
         session_ttl,
+        locale_chosen_by: BTreeSet::new(),
     }
+}
+
+/// `[console] public_url`: the origin people reach warroom at. The console is served at `/`
+/// of it, so it has no path, query or fragment; it never carries a user or password (they
+/// would be sent to every browser and never be checked). Errors quote the address without
+/// any user info.
+fn parse_public_url(text: &str, problems: &mut Vec<String>) -> Option<url::Url> {
+    let text = text.trim();
+    let mut url = match url::Url::parse(text) {
+        Ok(url) => url,
+        Err(error) => {
+            let shown = text.rsplit_once('@').map_or(text, |(_, host)| host);
+            problems.push(format!(
+                "console.public_url: \"{shown}\" is not a URL ({error}); write it as \
+                 https://warroom.example.com"
+            ));
+            return None;
+        }
+    };
+    let had_user_info = !url.username().is_empty() || url.password().is_some();
+    // Strip them before the address appears in any message.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let mut refuse = |why: &str| {
+        problems.push(format!("console.public_url: \"{url}\" {why}"));
+        None
+    };
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return refuse("must be an http:// or https:// address with a host");
+    }
+    if had_user_info {
+        return refuse("must not carry a user name or password; people sign in with their token");
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return refuse(
+            "must be an origin only (scheme, host, port): the web console is served at its `/`",
+        );
+    }
+    Some(url)
 }

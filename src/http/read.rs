@@ -2,6 +2,7 @@
 //! timeline.
 
 use super::*;
+use crate::domain::timeline::TimelineEntry;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ListQuery {
@@ -143,13 +144,7 @@ pub(super) async fn get_timeline(
         )
     })?;
     let id = parse_incident_id(&id)?;
-    let store = state.store.clone();
-    if blocking(move || store.incident(id)).await?.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no incident {id}"),
-        ));
-    }
+    read_incident(&state, id).await?;
     let limit = query.limit.unwrap_or(DEFAULT_TIMELINE_PAGE);
     if limit == 0 || limit > MAX_TIMELINE_PAGE {
         return Err(ApiError::new(
@@ -157,13 +152,96 @@ pub(super) async fn get_timeline(
             format!("limit must be from 1 to {MAX_TIMELINE_PAGE}"),
         ));
     }
-    let store = state.store.clone();
     let after = query.after.unwrap_or(0);
-    // One more than asked tells whether another page follows.
-    let mut entries = blocking(move || store.timeline(id, after, limit.saturating_add(1))).await?;
-    let more = entries.len() > limit;
-    entries.truncate(limit);
-    Ok(paged(&entries, more, |last| last.seq.to_string()))
+    let page = read_timeline_page(&state, id, after, limit, usize::MAX, |_| true).await?;
+    Ok(paged(&page.entries, page.next_after.is_some(), |last| {
+        last.seq.to_string()
+    }))
+}
+
+/// Incident `id` as stored, or 404: what every reader of one incident starts with.
+pub(crate) async fn read_incident(state: &AppState, id: IncidentId) -> Result<Incident, ApiError> {
+    let store = state.store.clone();
+    blocking(move || store.incident(id))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no incident {id}")))
+}
+
+/// One page of an incident's timeline, as the read API and the web console's timeline page
+/// read it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TimelinePage {
+    /// The entries `keep` accepted, in order.
+    pub entries: Vec<TimelineEntry>,
+    /// Where the next page starts (`after=`), or `None` when the timeline ends here.
+    pub next_after: Option<u64>,
+}
+
+/// Timeline entries are read from the store this many at a time while a page fills.
+const TIMELINE_READ_CHUNK: usize = 256;
+
+/// The entries of incident `id` after `after` that `keep` accepts, at most `limit`, reading
+/// at most `scan` entries (a filter that matches little still answers promptly; the page
+/// then ends early and `next_after` continues from the last entry read). On the blocking
+/// pool: a long timeline is many sled reads.
+pub(crate) async fn read_timeline_page(
+    state: &AppState,
+    id: IncidentId,
+    after: u64,
+    limit: usize,
+    scan: usize,
+    keep: impl Fn(&TimelineEntry) -> bool + Send + 'static,
+) -> Result<TimelinePage, ApiError> {
+    let store = state.store.clone();
+    blocking(move || timeline_page(store.as_ref(), id, after, limit, scan, keep)).await
+}
+
+fn timeline_page(
+    store: &dyn StoreRead,
+    id: IncidentId,
+    after: u64,
+    limit: usize,
+    scan: usize,
+    keep: impl Fn(&TimelineEntry) -> bool,
+) -> Result<TimelinePage, StoreError> {
+    let mut entries = Vec::new();
+    let mut cursor = after;
+    let mut scanned = 0usize;
+    loop {
+        // One more than a page's room tells whether another page follows.
+        let room = limit.saturating_sub(entries.len()).saturating_add(1);
+        let chunk_size = room
+            .min(TIMELINE_READ_CHUNK)
+            .min(scan.saturating_sub(scanned));
+        if chunk_size == 0 {
+            return Ok(TimelinePage {
+                entries,
+                next_after: Some(cursor),
+            });
+        }
+        let chunk = store.timeline(id, cursor, chunk_size)?;
+        let ended = chunk.len() < chunk_size;
+        for entry in chunk {
+            let seq = entry.seq;
+            if keep(&entry) {
+                if entries.len() == limit {
+                    return Ok(TimelinePage {
+                        entries,
+                        next_after: Some(cursor),
+                    });
+                }
+                entries.push(entry);
+            }
+            cursor = seq;
+            scanned = scanned.saturating_add(1);
+        }
+        if ended {
+            return Ok(TimelinePage {
+                entries,
+                next_after: None,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -198,5 +276,74 @@ mod tests {
                 assert_eq!(&view[name.as_str()], value, "{name}");
             }
         }
+    }
+
+    fn store_with_notes(count: u64) -> crate::test_reads::FakeStore {
+        let entries = (1..=count)
+            .map(|seq| TimelineEntry {
+                incident: id(1),
+                seq,
+                at: at("2026-11-21T10:00:00Z"),
+                actor: crate::domain::ids::Actor::warroom(),
+                actor_name: None,
+                kind: if seq % 10 == 0 {
+                    crate::domain::timeline::EntryKind::NoteAdded {
+                        text: format!("note {seq}"),
+                    }
+                } else {
+                    crate::domain::timeline::EntryKind::AllAlertsResolved
+                },
+            })
+            .collect();
+        crate::test_reads::FakeStore {
+            timeline: entries,
+            ..Default::default()
+        }
+    }
+
+    fn seqs(page: &TimelinePage) -> Vec<u64> {
+        page.entries.iter().map(|entry| entry.seq).collect()
+    }
+
+    fn is_note(entry: &TimelineEntry) -> bool {
+        matches!(
+            entry.kind,
+            crate::domain::timeline::EntryKind::NoteAdded { .. }
+        )
+    }
+
+    #[test]
+    fn timeline_pages_end_where_the_next_one_starts_and_say_when_none_follows() {
+        let store = store_with_notes(7);
+        let first = timeline_page(&store, id(1), 0, 3, usize::MAX, |_| true).unwrap();
+        assert_eq!((seqs(&first), first.next_after), (vec![1, 2, 3], Some(3)));
+        let last = timeline_page(&store, id(1), 6, 3, usize::MAX, |_| true).unwrap();
+        assert_eq!((seqs(&last), last.next_after), (vec![7], None));
+        // A page exactly as long as what is left says nothing follows.
+        let exact = timeline_page(&store, id(1), 4, 3, usize::MAX, |_| true).unwrap();
+        assert_eq!((seqs(&exact), exact.next_after), (vec![5, 6, 7], None));
+    }
+
+    #[test]
+    fn a_filtered_page_reads_past_other_entries_across_chunks_and_resumes_after_its_last() {
+        // Notes are every tenth entry: 60 notes among 600 entries, more than two chunks.
+        let store = store_with_notes(600);
+        let first = timeline_page(&store, id(1), 0, 25, usize::MAX, is_note).unwrap();
+        assert_eq!(first.entries.len(), 25);
+        assert_eq!(first.entries.last().map(|entry| entry.seq), Some(250));
+        let next_after = first.next_after.unwrap();
+        assert!((250..260).contains(&next_after), "{next_after}");
+        let rest = timeline_page(&store, id(1), next_after, 100, usize::MAX, is_note).unwrap();
+        assert_eq!(rest.entries.len(), 35);
+        assert_eq!(rest.entries.first().map(|entry| entry.seq), Some(260));
+        assert_eq!(rest.next_after, None);
+    }
+
+    #[test]
+    fn a_filter_that_matches_little_stops_after_the_scan_bound_and_continues_from_there() {
+        let store = store_with_notes(600);
+        let page = timeline_page(&store, id(1), 0, 100, 95, is_note).unwrap();
+        assert_eq!(seqs(&page), (1..=9).map(|n| n * 10).collect::<Vec<_>>());
+        assert_eq!(page.next_after, Some(95));
     }
 }

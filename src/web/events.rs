@@ -1,9 +1,379 @@
 //! The event streams (Server-Sent Events): `/incidents/events` for the list and
 //! `/incidents/{id}/events` for a war room. Each event has an `id:`; a reconnect with
 //! `Last-Event-ID` gets exactly what it missed, a first connection only new events.
+//!
+//! A stream reads the [`LiveFeed`](crate::live::LiveFeed) from its own place, so a slow
+//! browser holds nothing back for the others and costs one small task; fragments are
+//! rendered for the stream's viewer (their language) with the templates the pages use. A
+//! stream holds one of `web.streams`' slots while it is open and ends when the feed closes
+//! (shutdown) or the viewer's session has ended.
 
-use crate::web::WebRoutes;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
 
-pub(super) fn routes(routes: WebRoutes) -> WebRoutes {
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use tokio::sync::{OwnedSemaphorePermit, watch};
+use tracing::{debug, warn};
+
+use crate::chat::console::room_visible_to;
+use crate::domain::ids::IncidentId;
+use crate::http::AppState;
+use crate::live::{LiveChange, LiveEvent, Resume};
+use crate::web::{Viewer, Web, WebError, WebRoutes, pages, web_of};
+
+/// How often an idle stream sends a comment, so proxies and browsers keep it open and a
+/// dead connection is noticed (its write fails) and its slot freed.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
+/// How long a browser waits before reconnecting a dropped stream (the `retry:` field).
+pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
+/// How many events a stream takes from the feed at once: a reconnect that missed many
+/// renders them in steps instead of holding them all.
+const EVENTS_PER_READ: usize = 64;
+
+pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
+    routes.streams = routes
+        .streams
+        .route("/incidents/events", get(list_events))
+        .route("/incidents/{id}/events", get(room_events));
     routes
+}
+
+/// `?after=<event id>`: the page's `data-after`, where a first connection resumes.
+#[derive(Debug, Deserialize)]
+struct ResumeQuery {
+    after: Option<String>,
+}
+
+async fn list_events(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<ResumeQuery>,
+) -> Result<Response, WebError> {
+    open_stream(state, viewer, &headers, query.after, Scope::List)
+}
+
+async fn room_events(
+    viewer: Viewer,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<ResumeQuery>,
+) -> Result<Response, WebError> {
+    let incident = IncidentId::parse(&id).map_err(|_| {
+        WebError::not_found(format!(
+            "no incident {id}: incident ids look like INC-20261121-001"
+        ))
+    })?;
+    open_stream(state, viewer, &headers, query.after, Scope::Room(incident))
+}
+
+/// What a stream carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// Every incident's new state (`event: incident`), for the list page.
+    List,
+    /// One incident's card (`event: card`) and the messages of its room (`event: message`).
+    Room(IncidentId),
+}
+
+impl Scope {
+    fn wants(&self, event: &LiveEvent) -> bool {
+        match (self, &event.change) {
+            (Scope::List, LiveChange::Incident { .. }) => true,
+            (Scope::List, LiveChange::Message { .. }) => false,
+            (Scope::Room(id), change) => {
+                event.incident.as_ref() == Some(id)
+                    && match change {
+                        LiveChange::Incident { .. } => true,
+                        // A direct room belongs to no incident; refused here all the same,
+                        // as a stream is shared by no one but it is not its owner's either.
+                        LiveChange::Message { room, .. } => room_visible_to(room, None),
+                    }
+            }
+        }
+    }
+}
+
+fn open_stream(
+    state: AppState,
+    viewer: Viewer,
+    headers: &HeaderMap,
+    after: Option<String>,
+    scope: Scope,
+) -> Result<Response, WebError> {
+    let web = web_of(&state)?.clone();
+    let permit = web.streams.clone().try_acquire_owned().map_err(|_| {
+        WebError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many open event streams; the page retries shortly",
+        )
+    })?;
+    // Subscribed before the starting point is read: nothing published after it is missed.
+    let ticks = web.live.subscribe();
+    let resume_from = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .or_else(|| after.filter(|id| !id.trim().is_empty()));
+    let mut pending = VecDeque::new();
+    pending.push_back(Event::default().comment("connected").retry(RECONNECT_DELAY));
+    let cursor = match resume_from.as_deref().map(|id| web.live.resume(id)) {
+        None => web.live.last_seq(),
+        Some(Resume::After(seq)) => seq,
+        Some(Resume::Gap) => {
+            let last = web.live.last_seq();
+            pending.push_back(reset_event(&web, last));
+            last
+        }
+    };
+    debug!(
+        user = %viewer.person.id.0,
+        stream = ?scope,
+        resumed = resume_from.is_some(),
+        "An event stream opened."
+    );
+    let stream = LiveStream {
+        state,
+        web,
+        viewer,
+        scope,
+        cursor,
+        ticks,
+        pending,
+        _slot: permit,
+    };
+    let events = futures_util::stream::unfold(stream, |mut stream| async move {
+        let event = stream.next_event().await?;
+        Some((Ok::<Event, Infallible>(event), stream))
+    });
+    let mut response = Sse::new(events)
+        .keep_alive(
+            KeepAlive::new()
+                .interval(KEEP_ALIVE_INTERVAL)
+                .text("keep-alive"),
+        )
+        .into_response();
+    // Proxies such as nginx buffer responses unless told not to; a buffered stream is not live.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// `event: reset`: the stream cannot give what was missed (too old, or from before a
+/// restart), so the page reloads. Its id is the feed's newest, where the stream goes on.
+fn reset_event(web: &Web, last: u64) -> Event {
+    Event::default()
+        .id(web.live.event_id(last))
+        .event("reset")
+        .data("{}")
+}
+
+/// One open stream: where it has read the feed up to and the events ready to send.
+struct LiveStream {
+    state: AppState,
+    web: Arc<Web>,
+    viewer: Viewer,
+    scope: Scope,
+    /// The feed's sequence number this stream has read up to.
+    cursor: u64,
+    ticks: watch::Receiver<u64>,
+    pending: VecDeque<Event>,
+    /// Freed when the stream is dropped: the browser went away or the stream ended.
+    _slot: OwnedSemaphorePermit,
+}
+
+impl LiveStream {
+    /// The next event to send; `None` ends the stream.
+    async fn next_event(&mut self) -> Option<Event> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            // Marked seen before reading the feed: a publish after this wakes `changed`.
+            if *self.ticks.borrow_and_update() == u64::MAX {
+                debug!(stream = ?self.scope, "The live feed closed; ending an event stream.");
+                return None;
+            }
+            if self
+                .web
+                .sessions
+                .get(&self.viewer.session_id, self.web.clock.now())
+                .is_none()
+            {
+                debug!(stream = ?self.scope, "The session ended; ending its event stream.");
+                return None;
+            }
+            let scope = &self.scope;
+            match self
+                .web
+                .live
+                .after(self.cursor, EVENTS_PER_READ, |event| scope.wants(event))
+            {
+                Ok(batch) => {
+                    self.cursor = batch.through;
+                    for event in &batch.events {
+                        if let Some(rendered) = self.render(event) {
+                            self.pending.push_back(rendered);
+                        }
+                    }
+                    if !self.pending.is_empty() {
+                        continue;
+                    }
+                }
+                Err(_) => {
+                    // Fell behind the ring while waiting: the page reloads instead.
+                    let last = self.web.live.last_seq();
+                    self.cursor = last;
+                    self.pending.push_back(reset_event(&self.web, last));
+                    continue;
+                }
+            }
+            if self.ticks.changed().await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// The event as this stream's viewer sees it; `None` (logged) when a fragment cannot
+    /// be rendered, so one broken template does not end everyone's stream.
+    fn render(&self, event: &LiveEvent) -> Option<Event> {
+        let rendered = match (&self.scope, &event.change) {
+            (Scope::List, LiveChange::Incident { incident }) => {
+                pages::incident_row_html(&self.state, &self.viewer, incident).map(|html| {
+                    (
+                        "incident",
+                        serde_json::json!({
+                            "id": incident.id.to_string(),
+                            "state": incident.state.as_str(),
+                            "severity": incident.severity.as_str(),
+                            "html": html,
+                        }),
+                    )
+                })
+            }
+            (Scope::Room(_), LiveChange::Incident { incident }) => {
+                pages::card_html(&self.state, &self.viewer, incident).map(|html| {
+                    (
+                        "card",
+                        serde_json::json!({
+                            "id": incident.id.to_string(),
+                            "state": incident.state.as_str(),
+                            "severity": incident.severity.as_str(),
+                            "html": html,
+                        }),
+                    )
+                })
+            }
+            (
+                Scope::Room(_),
+                LiveChange::Message {
+                    room,
+                    message,
+                    edited,
+                },
+            ) => pages::message_html(&self.state, &self.viewer, message).map(|html| {
+                (
+                    "message",
+                    serde_json::json!({
+                        "id": message.id,
+                        "room": room,
+                        "author": message.author,
+                        "text": message.text,
+                        "edited": edited,
+                        "html": html,
+                    }),
+                )
+            }),
+            (Scope::List, LiveChange::Message { .. }) => return None,
+        };
+        match rendered {
+            Ok((name, data)) => Some(
+                Event::default()
+                    .id(self.web.live.event_id(event.seq))
+                    .event(name)
+                    .data(data.to_string()),
+            ),
+            Err(error) => {
+                warn!(
+                    seq = event.seq,
+                    status = %error.status,
+                    error = %error.message,
+                    "A live event could not be rendered; the stream skips it."
+                );
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use crate::chat::console::ConsoleMessage;
+
+    fn incident(sequence: u32) -> IncidentId {
+        IncidentId::new(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(), sequence)
+    }
+
+    fn message_in(room: &str, incident: Option<IncidentId>) -> LiveEvent {
+        LiveEvent {
+            seq: 1,
+            incident,
+            change: LiveChange::Message {
+                room: room.to_owned(),
+                message: Box::new(ConsoleMessage {
+                    id: "m1".to_owned(),
+                    room: room.to_owned(),
+                    author: "warroom".to_owned(),
+                    text: "hello".to_owned(),
+                    fields: Vec::new(),
+                    buttons: Vec::new(),
+                    pinned: false,
+                    created_at: Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap(),
+                    edited_at: None,
+                    reactions: Default::default(),
+                }),
+                edited: false,
+            },
+        }
+    }
+
+    #[test]
+    fn a_room_stream_wants_its_incidents_messages_only_and_the_list_no_messages() {
+        let first = Scope::Room(incident(1));
+        let table = [
+            (
+                message_in("inc-20261121-001", Some(incident(1))),
+                true,
+                false,
+            ),
+            (
+                message_in("inc-20261121-002", Some(incident(2))),
+                false,
+                false,
+            ),
+            (message_in("general", None), false, false),
+            (message_in("dm-alice", None), false, false),
+            // A direct room never reaches a room stream, even if tied to the incident.
+            (message_in("dm-alice", Some(incident(1))), false, false),
+        ];
+        for (event, room_wants, list_wants) in table {
+            assert_eq!(first.wants(&event), room_wants, "{event:?}");
+            assert_eq!(Scope::List.wants(&event), list_wants, "{event:?}");
+        }
+    }
 }

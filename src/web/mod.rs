@@ -54,8 +54,11 @@ pub struct Web {
     pub time_zone: chrono_tz::Tz,
     /// The room locale: the language of the card and the bot's messages.
     pub room_locale: String,
-    /// Open event streams at once; one more is answered 503.
+    /// Open event streams at once (`HttpLimits::max_event_streams`); one more is answered
+    /// 503 and the browser retries.
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// The app's clock: sessions start and expire by it (tests move it).
+    pub clock: Arc<dyn crate::engine::clock::Clock>,
 }
 
 impl std::fmt::Debug for Web {
@@ -66,11 +69,8 @@ impl std::fmt::Debug for Web {
     }
 }
 
-/// How many event streams may be open at once: each is a connection and a task; past this
-/// the next is refused and the browser retries.
-pub const MAX_EVENT_STREAMS: usize = 1024;
-
 impl Web {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         settings: WebSettings,
         i18n: Arc<I18n>,
@@ -79,6 +79,8 @@ impl Web {
         demo: bool,
         time_zone: chrono_tz::Tz,
         room_locale: String,
+        clock: Arc<dyn crate::engine::clock::Clock>,
+        max_event_streams: usize,
     ) -> Result<Web, templates::TemplateError> {
         let session_ttl = settings.session_ttl;
         Ok(Web {
@@ -90,7 +92,8 @@ impl Web {
             demo,
             time_zone,
             room_locale,
-            streams: Arc::new(tokio::sync::Semaphore::new(MAX_EVENT_STREAMS)),
+            streams: Arc::new(tokio::sync::Semaphore::new(max_event_streams)),
+            clock,
         })
     }
 }

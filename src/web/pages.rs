@@ -46,14 +46,13 @@ pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
 }
 
 /// One row of the incident list, as the list page shows it.
-#[allow(dead_code)] // The event streams (src/web/events.rs) call it.
 pub(super) fn incident_row_html(
     state: &AppState,
     viewer: &Viewer,
     incident: &Incident,
 ) -> Result<String, WebError> {
     let web = web_of(state)?;
-    let row = views::incident_row(state, viewer, incident, chrono::Utc::now());
+    let row = views::incident_row(state, viewer, incident, web.clock.now());
     Ok(web.templates.render(
         "incident_row.html",
         viewer.context(minijinja::context! { row }),
@@ -61,7 +60,6 @@ pub(super) fn incident_row_html(
 }
 
 /// The incident's card: the same facts and buttons as in chat, in the viewer's language.
-#[allow(dead_code)] // The event streams (src/web/events.rs) call it.
 pub(super) fn card_html(
     state: &AppState,
     viewer: &Viewer,
@@ -75,7 +73,6 @@ pub(super) fn card_html(
 }
 
 /// One message of a room: its text, fields, reactions and, on approvals, its buttons.
-#[allow(dead_code)] // The event streams (src/web/events.rs) call it.
 pub(super) fn message_html(
     state: &AppState,
     viewer: &Viewer,
@@ -160,7 +157,7 @@ async fn incident_list(
     let after_event = web.live.event_id(web.live.last_seq());
     let store = state.store.clone();
     let page = read_store(move || list::read_page(store.as_ref(), &filter)).await?;
-    let now = chrono::Utc::now();
+    let now = web.clock.now();
     let rows: Vec<Value> = page
         .incidents
         .iter()

@@ -21,7 +21,9 @@ pub(super) fn layer(routes: WebRoutes) -> WebRoutes {
 }
 
 /// Refuses a write whose `Origin` (or, without one, `Sec-Fetch-Site`) says it came from
-/// another site.
+/// another site. Warroom's own origin is `[console] public_url` when set; else the `Host`
+/// the request was sent to, over http or https (a proxy in front may terminate TLS). A
+/// request with neither header (a script, curl) passes here and still needs the CSRF token.
 pub(super) fn check_origin(web: &Web, headers: &HeaderMap) -> Result<(), WebError> {
     let foreign = || {
         WebError::new(
@@ -31,26 +33,37 @@ pub(super) fn check_origin(web: &Web, headers: &HeaderMap) -> Result<(), WebErro
     };
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().map_err(|_| foreign())?;
-        let own = match &web.settings.public_url {
-            Some(url) => url.origin().ascii_serialization(),
-            None => {
-                let host = headers
-                    .get(header::HOST)
-                    .and_then(|value| value.to_str().ok())
-                    .unwrap_or_default();
-                format!("http://{host}")
-            }
-        };
-        if origin != own {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|value| value.to_str().ok());
+        if !is_own_origin(web.settings.public_url.as_ref(), host, origin) {
             return Err(foreign());
         }
-    } else if headers
-        .get("sec-fetch-site")
-        .is_some_and(|site| site != HeaderValue::from_static("same-origin"))
-    {
-        return Err(foreign());
+    } else if let Some(site) = headers.get("sec-fetch-site") {
+        // `same-origin` from our pages; `none` when the person typed or bookmarked it.
+        if site != HeaderValue::from_static("same-origin")
+            && site != HeaderValue::from_static("none")
+        {
+            return Err(foreign());
+        }
     }
     Ok(())
+}
+
+/// Whether a request's `Origin` is warroom's own: `public_url`'s origin when configured,
+/// else the request's `Host` over http or https. `null` (a sandboxed or privacy-stripped
+/// origin) is never ours.
+pub fn is_own_origin(public_url: Option<&url::Url>, host: Option<&str>, origin: &str) -> bool {
+    let origin = origin.trim().to_ascii_lowercase();
+    match public_url {
+        Some(url) => origin == url.origin().ascii_serialization().to_ascii_lowercase(),
+        None => match host.map(str::to_ascii_lowercase) {
+            Some(host) if !host.is_empty() => {
+                origin == format!("http://{host}") || origin == format!("https://{host}")
+            }
+            _ => false,
+        },
+    }
 }
 
 mod response_headers {
@@ -83,9 +96,87 @@ mod response_headers {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         );
+        // A page of another site opened from ours gets no handle on it, and our responses
+        // are not embedded by other sites.
+        headers.insert(
+            "cross-origin-opener-policy",
+            HeaderValue::from_static("same-origin"),
+        );
+        headers.insert(
+            "cross-origin-resource-policy",
+            HeaderValue::from_static("same-origin"),
+        );
         headers
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_warroom_s_own_origin_may_write() {
+        let public: url::Url = "https://warroom.example.com".parse().unwrap();
+        let cases: &[(Option<&url::Url>, Option<&str>, &str, bool)] = &[
+            (None, Some("127.0.0.1:8080"), "http://127.0.0.1:8080", true),
+            (None, Some("127.0.0.1:8080"), "https://127.0.0.1:8080", true),
+            (None, Some("Warroom.Local"), "http://warroom.local", true),
+            (None, Some("127.0.0.1:8080"), "http://127.0.0.1:9090", false),
+            (None, Some("127.0.0.1:8080"), "http://evil.example", false),
+            (None, Some("127.0.0.1:8080"), "null", false),
+            (None, None, "http://127.0.0.1:8080", false),
+            (None, Some(""), "http://", false),
+            (
+                Some(&public),
+                Some("10.0.0.5:8080"),
+                "https://warroom.example.com",
+                true,
+            ),
+            (
+                Some(&public),
+                Some("10.0.0.5:8080"),
+                "http://warroom.example.com",
+                false,
+            ),
+            (
+                Some(&public),
+                Some("10.0.0.5:8080"),
+                "http://10.0.0.5:8080",
+                false,
+            ),
+            (
+                Some(&public),
+                None,
+                "https://warroom.example.com.evil",
+                false,
+            ),
+        ];
+        for (public_url, host, origin, own) in cases {
+            assert_eq!(
+                is_own_origin(*public_url, *host, origin),
+                *own,
+                "{public_url:?} {host:?} {origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_policy_allows_no_inline_script_or_style_and_nothing_from_elsewhere() {
+        let policy = CONTENT_SECURITY_POLICY;
+        assert!(!policy.contains("unsafe-inline") && !policy.contains("unsafe-eval"));
+        for needle in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "object-src 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(policy.contains(needle), "{needle} missing from {policy}");
+        }
+        assert!(!policy.contains("http"), "no outside source: {policy}");
     }
 }

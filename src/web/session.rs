@@ -141,6 +141,9 @@ pub struct Viewer {
     pub time_zone: chrono_tz::Tz,
     /// Whether the page offers the command box, buttons and reactions (`[console] web`).
     pub can_act: bool,
+    /// The page's own path and query (`/incidents?state=open`): where the language switch
+    /// comes back to.
+    pub path: String,
 }
 
 impl Viewer {
@@ -153,6 +156,7 @@ impl Viewer {
             user => self.person.display_name,
             user_id => self.person.id.0,
             time_zone => self.time_zone.name(),
+            back => self.path,
             ..page
         }
     }
@@ -171,20 +175,42 @@ impl Viewer {
                 "this web console is read-only ([console] web = \"read\")",
             ));
         }
-        super::security::check_origin(web, headers)?;
-        let presented = headers
-            .get("x-csrf-token")
-            .and_then(|value| value.to_str().ok())
-            .or(form_token)
-            .unwrap_or("");
-        if !constant_time_eq(presented.as_bytes(), self.csrf.as_bytes()) {
-            return Err(WebError::new(
-                StatusCode::FORBIDDEN,
-                "missing or wrong CSRF token; reload the page and try again",
-            ));
-        }
-        Ok(())
+        self.check_same_site(web, headers, form_token)
     }
+
+    /// The CSRF and origin half of [`Viewer::check_write`], for the writes read mode allows
+    /// too (signing out, the language switch): they change only the viewer's own session.
+    pub fn check_same_site(
+        &self,
+        web: &Web,
+        headers: &HeaderMap,
+        form_token: Option<&str>,
+    ) -> Result<(), WebError> {
+        check_csrf(web, headers, form_token, &self.csrf)
+    }
+}
+
+/// Refuses a request from a foreign origin or without the session's CSRF token `expected`
+/// (header `x-csrf-token`, else form field `csrf`): 403 either way.
+pub fn check_csrf(
+    web: &Web,
+    headers: &HeaderMap,
+    form_token: Option<&str>,
+    expected: &str,
+) -> Result<(), WebError> {
+    super::security::check_origin(web, headers)?;
+    let presented = headers
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+        .or(form_token)
+        .unwrap_or("");
+    if expected.is_empty() || !constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
+        return Err(WebError::new(
+            StatusCode::FORBIDDEN,
+            "missing or wrong CSRF token; reload the page and try again",
+        ));
+    }
+    Ok(())
 }
 
 /// Compares without an early exit, so timing says nothing about how much matched.
@@ -236,9 +262,12 @@ impl FromRequestParts<AppState> for Viewer {
                 .is_some_and(|accept| accept.contains("text/html"));
         let rejection = || NotSignedIn { page }.into_response();
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or_else(rejection)?;
-        let session = web.sessions.get(id, Utc::now()).ok_or_else(rejection)?;
+        let session = web
+            .sessions
+            .get(id, web.clock.now())
+            .ok_or_else(rejection)?;
         let person = state.people.get(&session.user).ok_or_else(rejection)?;
-        let locale = super::login::viewer_locale(state, &session, person, &parts.headers);
+        let locale = super::login::viewer_locale(state, web, &session, person, &parts.headers);
         let time_zone = cookie(&parts.headers, ZONE_COOKIE)
             .and_then(|zone| zone.replace("%2F", "/").parse::<chrono_tz::Tz>().ok())
             .unwrap_or(web.time_zone);
@@ -249,6 +278,132 @@ impl FromRequestParts<AppState> for Viewer {
             locale,
             time_zone,
             can_act: web.settings.mode.allows_writes(),
+            path: parts.uri.path_and_query().map_or_else(
+                || parts.uri.path().to_owned(),
+                |path| path.as_str().to_owned(),
+            ),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap() + chrono::Duration::minutes(minutes)
+    }
+
+    fn alice() -> UserId {
+        UserId("alice".into())
+    }
+
+    #[test]
+    fn a_session_lives_for_its_ttl_and_not_a_moment_longer() {
+        let sessions = Sessions::new(Duration::from_secs(60 * 60));
+        let id = sessions.create(alice(), at(0)).unwrap();
+        // (minutes after creation, still signed in)
+        for (minutes, alive) in [(0, true), (30, true), (59, true), (60, false), (61, false)] {
+            let sessions = Sessions::new(Duration::from_secs(60 * 60));
+            let id = sessions.create(alice(), at(0)).unwrap();
+            assert_eq!(
+                sessions.get(&id, at(minutes)).is_some(),
+                alive,
+                "{minutes} min"
+            );
+        }
+        let session = sessions.get(&id, at(1)).unwrap();
+        assert_eq!(session.user, alice());
+        assert_eq!(session.expires, at(60));
+        assert_eq!(session.locale, None);
+        // Once seen expired it is gone, even for a clock that goes back.
+        assert!(sessions.get(&id, at(60)).is_none());
+        assert!(sessions.get(&id, at(1)).is_none());
+        assert!(sessions.is_empty());
+    }
+
+    #[test]
+    fn ids_and_csrf_tokens_are_random_and_distinct() {
+        let sessions = Sessions::new(Duration::from_secs(3600));
+        let one = sessions.create(alice(), at(0)).unwrap();
+        let two = sessions.create(alice(), at(0)).unwrap();
+        assert_ne!(one, two);
+        assert_eq!(one.len(), 64);
+        let (first, second) = (
+            sessions.get(&one, at(0)).unwrap(),
+            sessions.get(&two, at(0)).unwrap(),
+        );
+        assert_ne!(first.csrf, second.csrf);
+        assert_ne!(first.csrf, one);
+        assert_eq!(first.csrf.len(), 64);
+        assert!(sessions.get("", at(0)).is_none());
+        assert!(sessions.get("not-a-session", at(0)).is_none());
+    }
+
+    #[test]
+    fn signing_out_and_the_language_choice_touch_only_their_session() {
+        let sessions = Sessions::new(Duration::from_secs(3600));
+        let one = sessions.create(alice(), at(0)).unwrap();
+        let two = sessions.create(UserId("bob".into()), at(0)).unwrap();
+        assert!(sessions.set_locale(&one, Some("zh-CN".into())));
+        assert!(!sessions.set_locale("gone", Some("zh-CN".into())));
+        assert_eq!(
+            sessions.get(&one, at(1)).unwrap().locale.as_deref(),
+            Some("zh-CN")
+        );
+        assert_eq!(sessions.get(&two, at(1)).unwrap().locale, None);
+        sessions.remove(&one);
+        assert!(sessions.get(&one, at(1)).is_none());
+        assert!(sessions.get(&two, at(1)).is_some());
+    }
+
+    #[test]
+    fn past_the_bound_expired_sessions_go_first_then_the_oldest() {
+        let sessions = Sessions::new(Duration::from_secs(3600));
+        let expired = sessions.create(alice(), at(0)).unwrap();
+        let oldest_live = sessions.create(alice(), at(30)).unwrap();
+        for _ in 2..MAX_SESSIONS {
+            sessions.create(alice(), at(50)).unwrap();
+        }
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        // At 70 min the first has expired: it makes room, nobody live is dropped.
+        let newest = sessions.create(alice(), at(70)).unwrap();
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        assert!(sessions.get(&oldest_live, at(70)).is_some());
+        assert!(sessions.get(&expired, at(0)).is_none());
+        // Full of live sessions: the oldest one makes room.
+        sessions.create(alice(), at(71)).unwrap();
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        assert!(sessions.get(&oldest_live, at(71)).is_none());
+        assert!(sessions.get(&newest, at(71)).is_some());
+    }
+
+    #[test]
+    fn tokens_compare_only_when_equal() {
+        let cases: &[(&[u8], &[u8], bool)] = &[
+            (b"", b"", true),
+            (b"abc", b"abc", true),
+            (b"abc", b"abd", false),
+            (b"abc", b"ab", false),
+            (b"", b"a", false),
+        ];
+        for (a, b, equal) in cases {
+            assert_eq!(constant_time_eq(a, b), *equal, "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, "a=1; warroom_session=abc".parse().unwrap());
+        headers.append(
+            header::COOKIE,
+            "warroom_tz=Europe%2FBerlin".parse().unwrap(),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, ZONE_COOKIE), Some("Europe%2FBerlin"));
+        assert_eq!(cookie(&headers, "missing"), None);
     }
 }

@@ -46,4 +46,6 @@ mod tidy;
 mod time_e2e;
 mod time_kill;
 mod web;
+mod web_events;
 mod web_pages;
+mod web_timeline;

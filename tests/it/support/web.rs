@@ -2,7 +2,10 @@
 //! session cookie, read pages, and write with the page's CSRF token from warroom's origin.
 
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use tokio::net::TcpListener;
+use warroom::app::start_on;
+use warroom::config::{Overrides, Settings};
 
 use super::{TestBot, user_token};
 
@@ -23,6 +26,42 @@ impl TestBot {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client")
+    }
+
+    /// A warroom in demo mode, as `warroom serve` without a config file runs it: the demo
+    /// users alice, bob and carol with their public tokens, on loopback.
+    pub async fn spawn_demo() -> TestBot {
+        let mut bot = TestBot::unstarted("");
+        let settings = Settings::load_in(
+            None,
+            &Overrides {
+                http_addr: Some("127.0.0.1:0".to_owned()),
+                data_dir: Some(bot.dir.path().join("data")),
+                ingest_token: None,
+            },
+            bot.dir.path(),
+        )
+        .expect("the built-in defaults are valid");
+        assert!(settings.demo_users, "no config file means demo mode");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let running = start_on(settings, listener, bot.clock.clone())
+            .await
+            .expect("warroom starts in demo mode");
+        bot.base = format!("http://{}", running.addr);
+        bot.running = Some(running);
+        bot
+    }
+
+    /// POSTs the sign-in form with `token` from `origin` (none when `None`); the raw answer.
+    pub async fn web_post_sign_in(&self, token: &str, origin: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .web_client()
+            .post(format!("{}/login", self.base))
+            .form(&[("token", token)]);
+        if let Some(origin) = origin {
+            request = request.header(ORIGIN, origin);
+        }
+        request.send().await.expect("sign-in sent")
     }
 
     /// Signs `user` in through the form, with their harness token.
@@ -89,6 +128,40 @@ impl WebSession {
             .next()
             .expect("a csrf value")
             .to_owned()
+    }
+
+    /// GETs a page as a browser preferring `accept_language` would.
+    pub async fn page_in(&self, path: &str, accept_language: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .header(ACCEPT, "text/html")
+            .header(ACCEPT_LANGUAGE, accept_language)
+            .send()
+            .await
+            .expect("request sent");
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+
+    /// POSTs a form with the session cookie, the given `Origin` (none when `None`) and
+    /// exactly the fields given: a test of the CSRF and origin checks puts the token in the
+    /// fields itself, or leaves it out.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        origin: Option<&str>,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie)
+            .form(fields);
+        if let Some(origin) = origin {
+            request = request.header(ORIGIN, origin);
+        }
+        request.send().await.expect("request sent")
     }
 
     /// POSTs a form as the page's script does: the session cookie, the CSRF header and
