@@ -367,6 +367,22 @@ async fn the_command_box_acts_with_the_chats_rights_and_replies() {
         "Chinese: {help}"
     );
 
+    // wang's pages speak his language: the list's columns, the card's facts and buttons.
+    let (_, list) = wang.page("/incidents").await;
+    assert!(list.contains("<html lang=\"zh-CN\">"), "{list}");
+    assert!(list.contains("<th>严重级别</th>"), "{list}");
+    let (_, war_room) = wang.page(&format!("/incidents/{FIRST}")).await;
+    let labels: Vec<String> = buttons(&war_room, "card-button")
+        .into_iter()
+        .map(|(_, label)| label)
+        .collect();
+    assert!(
+        labels
+            .iter()
+            .all(|label| label.chars().any(|c| c > '\u{2e80}')),
+        "Chinese button labels: {labels:?}"
+    );
+
     // A note from the box lands on the timeline like chat's.
     let alice = bot.web_sign_in("alice").await;
     let (status, noted) = answer(
@@ -700,7 +716,10 @@ async fn writes_without_the_sessions_csrf_token_or_from_another_origin_are_refus
     assert_eq!(response.status(), 401, "not signed in");
     assert_eq!(incident_state(&bot, FIRST).await, "triggered");
     assert!(
-        !bot.messages(&room).await.iter().any(|m| m["author"] == "alice"),
+        !bot.messages(&room)
+            .await
+            .iter()
+            .any(|m| m["author"] == "alice"),
         "nothing typed was recorded"
     );
 
