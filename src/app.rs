@@ -233,6 +233,18 @@ pub async fn start_with_executors(
         token = settings.ingest_token.is_some(),
         "warroom is listening. Alertmanager webhook: http://{addr}/v1/alerts/alertmanager; console: http://{addr}/console/api/rooms"
     );
+    if settings.web.mode != crate::config::WebMode::Off {
+        let url = settings
+            .web
+            .public_url
+            .as_ref()
+            .map_or_else(|| format!("http://{addr}/"), ToString::to_string);
+        info!(
+            %url,
+            mode = settings.web.mode.as_str(),
+            "The web console is served; open it in a browser."
+        );
+    }
     if settings.demo_users {
         // The demo tokens are public by design (README); real tokens are never logged.
         let tokens = DEMO_TOKENS

@@ -203,6 +203,14 @@ pub(super) async fn console_command(
         .room(&body.room)
         .filter(|room| room_visible_to(&room.id, Some(&person.id)))
         .ok_or_else(|| no_room(&body.room))?;
+    // What was typed goes into the room first, as in the web console: everyone reading the
+    // room sees who typed what, in order with what it caused.
+    let typed = body.text.trim();
+    if !typed.is_empty()
+        && let Err(error) = console.record_typed(&room.id, &person.id.0, typed)
+    {
+        warn!(room = %room.id, %error, "A typed command was not recorded in its room.");
+    }
     let (status, view) =
         typed_command(&state, person, &person.locale, room.incident, &body.text).await?;
     Ok((status, axum::Json(view)).into_response())

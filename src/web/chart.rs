@@ -88,11 +88,13 @@ pub fn alerts_chart_svg(chart: &AlertsChart<'_>) -> String {
         ));
     } else {
         let slot = (right - left) / buckets.firing.len().max(1) as f64;
-        let bar = (slot / 2.0 - 1.0).max(0.5);
+        // Two bars per slot (fired, resolved), centred; never so wide that one lone bucket
+        // fills the chart.
+        let bar = (slot / 2.0 - 1.0).clamp(0.5, 16.0);
         let scale = (bottom - top) / f64::from(highest);
         for (index, (firing, resolved)) in buckets.firing.iter().zip(&buckets.resolved).enumerate()
         {
-            let x = left + slot * index as f64 + 0.5;
+            let x = left + slot * index as f64 + (slot - 2.0 * bar) / 2.0;
             for (offset, count, fill) in
                 [(0.0, *firing, FIRING_FILL), (bar, *resolved, RESOLVED_FILL)]
             {

@@ -233,6 +233,19 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, value)| value.trim_matches('"'))
 }
 
+/// The time zone the page's script reported (cookie `warroom_tz`, an IANA name, maybe
+/// percent-encoded: `Europe%2FBerlin`); `None` when absent or not a zone.
+pub fn browser_time_zone(headers: &HeaderMap) -> Option<chrono_tz::Tz> {
+    let zone = cookie(headers, ZONE_COOKIE)?;
+    if zone.len() > 64 {
+        return None;
+    }
+    zone.replace("%2F", "/")
+        .replace("%2f", "/")
+        .parse::<chrono_tz::Tz>()
+        .ok()
+}
+
 /// Why no viewer: pages send people to sign in; scripts get a plain 401.
 #[derive(Debug)]
 pub struct NotSignedIn {
@@ -268,9 +281,7 @@ impl FromRequestParts<AppState> for Viewer {
             .ok_or_else(rejection)?;
         let person = state.people.get(&session.user).ok_or_else(rejection)?;
         let locale = super::login::viewer_locale(state, web, &session, person, &parts.headers);
-        let time_zone = cookie(&parts.headers, ZONE_COOKIE)
-            .and_then(|zone| zone.replace("%2F", "/").parse::<chrono_tz::Tz>().ok())
-            .unwrap_or(web.time_zone);
+        let time_zone = browser_time_zone(&parts.headers).unwrap_or(web.time_zone);
         Ok(Viewer {
             session_id: id.to_owned(),
             person: person.clone(),
@@ -302,8 +313,6 @@ mod tests {
 
     #[test]
     fn a_session_lives_for_its_ttl_and_not_a_moment_longer() {
-        let sessions = Sessions::new(Duration::from_secs(60 * 60));
-        let id = sessions.create(alice(), at(0)).unwrap();
         // (minutes after creation, still signed in)
         for (minutes, alive) in [(0, true), (30, true), (59, true), (60, false), (61, false)] {
             let sessions = Sessions::new(Duration::from_secs(60 * 60));
@@ -314,6 +323,8 @@ mod tests {
                 "{minutes} min"
             );
         }
+        let sessions = Sessions::new(Duration::from_secs(60 * 60));
+        let id = sessions.create(alice(), at(0)).unwrap();
         let session = sessions.get(&id, at(1)).unwrap();
         assert_eq!(session.user, alice());
         assert_eq!(session.expires, at(60));
@@ -405,5 +416,31 @@ mod tests {
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, ZONE_COOKIE), Some("Europe%2FBerlin"));
         assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn the_browser_s_time_zone_is_read_from_its_cookie() {
+        let cases: &[(Option<&str>, Option<chrono_tz::Tz>)] = &[
+            (None, None),
+            (Some("Europe%2FBerlin"), Some(chrono_tz::Tz::Europe__Berlin)),
+            (Some("Asia%2fShanghai"), Some(chrono_tz::Tz::Asia__Shanghai)),
+            (
+                Some("America/New_York"),
+                Some(chrono_tz::Tz::America__New_York),
+            ),
+            (Some("UTC"), Some(chrono_tz::Tz::UTC)),
+            (Some("Mars%2FOlympus"), None),
+            (Some(""), None),
+        ];
+        for (value, expected) in cases {
+            let mut headers = HeaderMap::new();
+            if let Some(value) = value {
+                headers.insert(
+                    header::COOKIE,
+                    format!("{ZONE_COOKIE}={value}").parse().unwrap(),
+                );
+            }
+            assert_eq!(browser_time_zone(&headers), *expected, "{value:?}");
+        }
     }
 }

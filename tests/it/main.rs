@@ -49,3 +49,4 @@ mod web;
 mod web_events;
 mod web_pages;
 mod web_timeline;
+mod web_language;

@@ -3,46 +3,11 @@
 
 use reqwest::StatusCode;
 use reqwest::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 
-use crate::support::web::WebSession;
+use crate::support::web::{EVIL, Fields, WebSession, lang, location, set_cookies, signed_in};
 use crate::support::{TestBot, user_token};
-
-const EVIL: &str = "http://evil.example";
-
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .map(|value| value.to_str().unwrap().to_owned())
-        .collect()
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response.headers()[LOCATION].to_str().unwrap().to_owned()
-}
-
-/// The value of `<html lang="…">`.
-fn lang(html: &str) -> &str {
-    let start = html.find("<html lang=\"").expect("an html tag") + "<html lang=\"".len();
-    html[start..].split('"').next().unwrap()
-}
-
-/// Whether the session still opens pages (a page request without one goes to `/`).
-async fn signed_in(session: &WebSession) -> bool {
-    let response = session.get("/incidents").await;
-    match response.status() {
-        StatusCode::OK => true,
-        StatusCode::SEE_OTHER => {
-            assert_eq!(location(&response), "/");
-            false
-        }
-        other => panic!("unexpected {other}"),
-    }
-}
 
 #[tokio::test]
 async fn a_person_signs_in_with_their_token_and_sees_the_incident_list() {
@@ -240,7 +205,7 @@ async fn signing_out_needs_the_csrf_token_and_warroom_s_origin_and_ends_the_sess
     let session = bot.web_sign_in("alice").await;
     let other = bot.web_sign_in("bob").await;
     let csrf = session.csrf().await;
-    let refused: [(Option<&str>, Vec<(&str, &str)>); 4] = [
+    let refused: [(Option<&str>, Fields); 4] = [
         (Some(&bot.base), vec![]),
         (Some(&bot.base), vec![("csrf", "wrong")]),
         (Some(EVIL), vec![("csrf", csrf.as_str())]),
@@ -371,7 +336,7 @@ async fn every_page_carries_a_strict_content_security_policy_and_no_inline_scrip
         assert!(policy.contains("frame-ancestors 'none'"), "{url}: {policy}");
         assert_eq!(headers[X_CONTENT_TYPE_OPTIONS], "nosniff", "{url}");
         assert_eq!(headers[X_FRAME_OPTIONS], "DENY", "{url}");
-        assert_eq!(headers["referrer-policy"], "no-referrer", "{url}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{url}");
         let content_type = headers[CONTENT_TYPE].to_str().unwrap().to_owned();
         let body = response.text().await.unwrap();
         if content_type.starts_with("text/html") {
@@ -420,137 +385,6 @@ async fn signed_in_pages_carry_the_header_the_contract_names() {
     ] {
         assert!(html.contains(&needle), "{needle} missing: {html}");
     }
-}
-
-#[tokio::test]
-async fn the_language_is_the_session_choice_then_the_person_s_then_the_browser_s() {
-    let bot = TestBot::spawn().await;
-    // Nobody is known on the sign-in page: the browser's language, else the room's.
-    let client = bot.web_client();
-    for (accept, expected) in [
-        ("zh-CN,zh;q=0.9", "zh-CN"),
-        ("fr, en;q=0.5", "en-US"),
-        ("de", "en-US"),
-    ] {
-        let html = client
-            .get(format!("{}/", bot.base))
-            .header(reqwest::header::ACCEPT_LANGUAGE, accept)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(lang(&html), expected, "{accept}");
-    }
-    let alice = bot.web_sign_in("alice").await;
-    let wang = bot.web_sign_in("wang").await;
-    // (session, Accept-Language, language): wang chose zh-CN in [[users]]; alice chose
-    // nothing, so her browser decides.
-    let cases: [(&WebSession, &str, &str); 5] = [
-        (&alice, "", "en-US"),
-        (&alice, "zh-CN,en;q=0.5", "zh-CN"),
-        (&alice, "en;q=0.4, zh-TW;q=0.6", "zh-CN"),
-        (&wang, "en-US", "zh-CN"),
-        (&wang, "", "zh-CN"),
-    ];
-    for (session, accept, expected) in cases {
-        let (status, html) = session.page_in("/incidents", accept).await;
-        assert_eq!(status, 200);
-        assert_eq!(lang(&html), expected, "{} {accept}", session.user);
-    }
-    let (_, html) = wang.page("/incidents").await;
-    assert!(html.contains("退出登录") && html.contains("事件"), "{html}");
-
-    // The switch beats both, for that session only.
-    let csrf = alice.csrf().await;
-    let response = alice
-        .post_raw(
-            "/locale",
-            Some(&bot.base),
-            &[
-                ("locale", "zh-CN"),
-                ("csrf", &csrf),
-                ("back", "/incidents?state=open"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), "/incidents?state=open");
-    let (_, html) = alice.page_in("/incidents", "en-US").await;
-    assert_eq!(lang(&html), "zh-CN");
-    assert!(html.contains("<option value=\"zh-CN\" selected>"), "{html}");
-    let csrf = wang.csrf().await;
-    let response = wang
-        .post_raw(
-            "/locale",
-            Some(&bot.base),
-            &[("locale", "en-US"), ("csrf", &csrf), ("back", "/incidents")],
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(lang(&wang.page("/incidents").await.1), "en-US");
-    let other_alice = bot.web_sign_in("alice").await;
-    assert_eq!(lang(&other_alice.page("/incidents").await.1), "en-US");
-}
-
-#[tokio::test]
-async fn the_language_switch_is_refused_without_the_token_from_elsewhere_or_off_site() {
-    let bot = TestBot::spawn().await;
-    let alice = bot.web_sign_in("alice").await;
-    let csrf = alice.csrf().await;
-    let refused: [(&str, Vec<(&str, &str)>, StatusCode); 4] = [
-        (
-            bot.base.as_str(),
-            vec![("locale", "zh-CN")],
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            bot.base.as_str(),
-            vec![("locale", "zh-CN"), ("csrf", "nope")],
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            EVIL,
-            vec![("locale", "zh-CN"), ("csrf", &csrf)],
-            StatusCode::FORBIDDEN,
-        ),
-        (
-            bot.base.as_str(),
-            vec![("locale", "fr-FR"), ("csrf", &csrf)],
-            StatusCode::BAD_REQUEST,
-        ),
-    ];
-    for (origin, fields, status) in &refused {
-        let response = alice.post_raw("/locale", Some(origin), fields).await;
-        assert_eq!(response.status(), *status, "{origin} {fields:?}");
-        assert_eq!(lang(&alice.page("/incidents").await.1), "en-US");
-    }
-    // Going back never leaves the site.
-    for back in [
-        "//evil.example/",
-        "https://evil.example/",
-        "javascript:alert(1)",
-    ] {
-        let response = alice
-            .post_raw(
-                "/locale",
-                Some(&bot.base),
-                &[("locale", "zh-CN"), ("csrf", &csrf), ("back", back)],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        assert_eq!(location(&response), "/incidents", "{back}");
-    }
-    // Not signed in: nothing to switch.
-    let response = bot
-        .web_client()
-        .post(format!("{}/locale", bot.base))
-        .form(&[("locale", "zh-CN")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

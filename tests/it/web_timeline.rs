@@ -2,7 +2,7 @@
 //! without JavaScript sees them.
 
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, COOKIE, ETAG, IF_NONE_MATCH, LOCATION};
 use serde_json::json;
 
 use crate::support::web::WebSession;
@@ -362,4 +362,60 @@ async fn the_timeline_and_chart_need_a_session_and_a_known_incident() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = session.page("/incidents/not-an-id/timeline").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_chart_answers_not_modified_until_the_incident_changes() {
+    let (bot, _room) = bot_with_incident(DEFAULT_CONFIG).await;
+    let session = bot.web_sign_in("alice").await;
+    let path = format!("/incidents/{FIRST}/alerts.svg");
+    let get = |tag: Option<String>| {
+        let mut request = session
+            .client
+            .get(format!("{}{path}", session.base))
+            .header(COOKIE, &session.cookie);
+        if let Some(tag) = tag {
+            request = request.header(IF_NONE_MATCH, tag);
+        }
+        request.send()
+    };
+    let first = get(None).await.expect("sent");
+    assert_eq!(first.status(), StatusCode::OK);
+    let tag = first.headers()[ETAG].to_str().expect("ascii").to_owned();
+    assert!(
+        first
+            .text()
+            .await
+            .expect("svg")
+            .contains("<title>1</title>")
+    );
+
+    let again = get(Some(tag.clone())).await.expect("sent");
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.text().await.expect("empty").is_empty());
+
+    // A second alert of the same group joins the incident: the chart is drawn anew.
+    bot.alert(
+        "alertmanager",
+        &am_alert("fp-2", "checkout", "critical", "firing"),
+    )
+    .await;
+    let changed = get(Some(tag.clone())).await.expect("sent");
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()[ETAG].to_str().expect("ascii"), tag);
+    let svg = changed.text().await.expect("svg");
+    assert!(svg.contains("<title>2</title>"), "{svg}");
+
+    // Another viewer's language draws other labels: not the English chart's tag.
+    let chinese = bot.web_sign_in("wang").await;
+    let response = chinese
+        .client
+        .get(format!("{}{path}", chinese.base))
+        .header(COOKIE, &chinese.cookie)
+        .header(IF_NONE_MATCH, &tag)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.expect("svg").contains("触发"));
 }

@@ -9,6 +9,46 @@ use warroom::config::{Overrides, Settings};
 
 use super::{TestBot, user_token};
 
+/// An origin that is not warroom's.
+pub const EVIL: &str = "http://evil.example";
+
+/// A form's fields, as a test sends them.
+pub type Fields<'a> = Vec<(&'a str, &'a str)>;
+
+/// Every `Set-Cookie` of a response.
+pub fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The `Location` of a redirect.
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// The value of `<html lang="…">`.
+pub fn lang(html: &str) -> &str {
+    let start = html.find("<html lang=\"").expect("an html tag") + "<html lang=\"".len();
+    html[start..].split('"').next().unwrap()
+}
+
+/// Whether the session still opens pages (a page request without one goes to `/`).
+pub async fn signed_in(session: &WebSession) -> bool {
+    let response = session.get("/incidents").await;
+    match response.status() {
+        StatusCode::OK => true,
+        StatusCode::SEE_OTHER => {
+            assert_eq!(location(&response), "/");
+            false
+        }
+        other => panic!("unexpected {other}"),
+    }
+}
+
 /// A signed-in browser session of one person.
 #[derive(Debug, Clone)]
 pub struct WebSession {
