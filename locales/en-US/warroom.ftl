@@ -792,9 +792,7 @@ web-age-days = { $n } d
 web-message-edited = (edited)
 web-message-card-above = The card is shown beside the room.
 web-more-messages = Later messages
-web-room-on-discord = This incident's room is on Discord: its messages are there. The card and the timeline are here.
-web-room-chart-alt = Alerts over time
-web-room-timeline-link = Timeline
+web-room-on-discord = This incident's room is on Discord, where its messages are. Here are its card, its durations and the link to its timeline.
 web-command-placeholder = /incident ack, /incident note …, /run …
 web-command-send = Send
 # --- web console: timeline, durations and the alerts chart ---

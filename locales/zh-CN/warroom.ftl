@@ -700,9 +700,7 @@ web-age-days = { $n }天
 web-message-edited = （已编辑）
 web-message-card-above = 事件卡片显示在房间旁边。
 web-more-messages = 更多消息
-web-room-on-discord = 此事件的房间在 Discord 上，消息请在那里查看。这里显示事件卡片和时间线。
-web-room-chart-alt = 告警随时间变化
-web-room-timeline-link = 时间线
+web-room-on-discord = 此事件的房间在 Discord 上，消息请在那里查看。这里有事件卡片、各项时长和时间线链接。
 web-command-placeholder = /incident ack、/incident note …、/run …
 web-command-send = 发送
 # --- web console: timeline, durations and the alerts chart ---

@@ -37,6 +37,9 @@ pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 /// renders them in steps instead of holding them all.
 const EVENTS_PER_READ: usize = 64;
 
+/// The comment a keep-alive sends (no Fluent message: browsers never show comments).
+const KEEP_ALIVE_COMMENT: &str = "keep-alive";
+
 pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
     routes.streams = routes
         .streams
@@ -160,7 +163,7 @@ fn open_stream(
         .keep_alive(
             KeepAlive::new()
                 .interval(KEEP_ALIVE_INTERVAL)
-                .text("keep-alive"),
+                .text(KEEP_ALIVE_COMMENT),
         )
         .into_response();
     // Proxies such as nginx buffer responses unless told not to; a buffered stream is not live.

@@ -336,7 +336,7 @@ async fn every_page_carries_a_strict_content_security_policy_and_no_inline_scrip
         assert!(policy.contains("frame-ancestors 'none'"), "{url}: {policy}");
         assert_eq!(headers[X_CONTENT_TYPE_OPTIONS], "nosniff", "{url}");
         assert_eq!(headers[X_FRAME_OPTIONS], "DENY", "{url}");
-        assert_eq!(headers["referrer-policy"], "no-referrer", "{url}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{url}");
         let content_type = headers[CONTENT_TYPE].to_str().unwrap().to_owned();
         let body = response.text().await.unwrap();
         if content_type.starts_with("text/html") {

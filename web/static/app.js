@@ -79,8 +79,14 @@
     if (!row) {
       return;
     }
-    if (existing) {
+    var wasOpen = existing ? isOpen(existing.getAttribute("data-state")) : true;
+    if (existing && wasOpen === isOpen(data.state)) {
       existing.replaceWith(row);
+    } else if (existing) {
+      // Open incidents come first, then the others, each newest first: a row that opened
+      // or closed moves to its part.
+      existing.remove();
+      rows.insertBefore(row, placeFor(rows, data.id, isOpen(data.state)));
     } else if (document.getElementById("incidents").hasAttribute("data-first-page")) {
       // New incidents are the newest: they belong at the top of the first page only.
       rows.insertBefore(row, rows.firstElementChild);
@@ -89,6 +95,36 @@
         empty.remove();
       }
     }
+  }
+
+  function isOpen(state) {
+    return state === "triggered" || state === "acknowledged" || state === "mitigated";
+  }
+
+  // Whether incident id `a` (INC-YYYYMMDD-NNN) is newer than `b`: by day, then by number.
+  function newer(a, b) {
+    var x = a.split("-");
+    var y = b.split("-");
+    if (x[1] !== y[1]) {
+      return x[1] > y[1];
+    }
+    return Number(x[2]) > Number(y[2]);
+  }
+
+  // The row a row of incident `id` goes before, in its part (`null`: at the end).
+  function placeFor(rows, id, open) {
+    var children = rows.querySelectorAll("tr.incident-row");
+    for (var i = 0; i < children.length; i++) {
+      var child = children[i];
+      var childOpen = isOpen(child.getAttribute("data-state"));
+      if (open && !childOpen) {
+        return child;
+      }
+      if (open === childOpen && newer(id, child.getAttribute("data-incident"))) {
+        return child;
+      }
+    }
+    return null;
   }
 
   // --- the war room ---

@@ -262,8 +262,7 @@ impl ConsoleChat {
         // Stored first, shown after: a reaction the disk refused is never visible.
         self.persist_message(&snapshot)?;
         remember_message(&mut state, number, snapshot.clone());
-        drop(state);
-        self.publish_live(&snapshot, true);
+        self.publish_live(&state, &snapshot, true);
         Ok((snapshot, true))
     }
 
@@ -322,16 +321,21 @@ impl ConsoleChat {
             .entry(room.to_owned())
             .or_default()
             .push(number);
-        drop(state);
-        self.publish_live(&stored, false);
+        self.publish_live(&state, &stored, false);
         Ok(stored)
     }
 
-    fn publish_live(&self, message: &ConsoleMessage, edited: bool) {
+    /// Tells the live feed, still under the console's lock (`state`), so the feed hears
+    /// messages in the order they were numbered and stored. The feed's own lock is only ever
+    /// taken inside this one, never the other way round.
+    fn publish_live(&self, state: &State, message: &ConsoleMessage, edited: bool) {
         let Some(feed) = self.live.get() else {
             return;
         };
-        let incident = self.room(&message.room).and_then(|room| room.incident);
+        let incident = state
+            .rooms
+            .get(&message.room)
+            .and_then(|room| room.incident);
         feed.publish(
             incident,
             crate::live::LiveChange::Message {
@@ -557,8 +561,7 @@ impl ChatPort for ConsoleChat {
         // Stored first, shown after.
         self.persist_message(&snapshot).map_err(storage)?;
         remember_message(&mut state, number, snapshot.clone());
-        drop(state);
-        self.publish_live(&snapshot, true);
+        self.publish_live(&state, &snapshot, true);
         Ok(())
     }
 

@@ -116,7 +116,25 @@ pub(crate) fn read_page(
     store: &dyn StoreRead,
     filter: &ListFilter,
 ) -> Result<ListPage, StoreError> {
+    scan(
+        |before, limit| store.incidents_page(None, before, limit),
+        filter,
+        SCAN_BATCH,
+        SCAN_BUDGET,
+    )
+}
+
+/// Walks the incidents newest first (`fetch(before, limit)` gives the next `limit` older
+/// than `before`), part by part, keeping what the filter wants, until the page is full
+/// (one more than it shows says another follows) or `budget` incidents were looked at.
+fn scan<E>(
+    fetch: impl Fn(Option<IncidentId>, usize) -> Result<Vec<Incident>, E>,
+    filter: &ListFilter,
+    batch: usize,
+    budget: usize,
+) -> Result<ListPage, E> {
     let limit = filter.limit.max(1);
+    let batch = batch.max(1);
     let mut incidents: Vec<Incident> = Vec::new();
     let mut scanned = 0usize;
     for part in filter.parts() {
@@ -128,24 +146,30 @@ pub(crate) fn read_page(
         } else {
             None
         };
+        // The last incident of this part the reader has seen: where its next page starts.
+        let mut shown_in_part = before;
         loop {
-            let batch = store.incidents_page(None, before, SCAN_BATCH)?;
-            let full = batch.len() == SCAN_BATCH;
-            for incident in batch {
+            let fetched = fetch(before, batch)?;
+            let full = fetched.len() == batch;
+            for incident in fetched {
                 scanned += 1;
                 before = Some(incident.id);
                 if filter.matches(*part, &incident) {
                     if incidents.len() == limit {
-                        // One more matches: the next page starts after the last one shown.
-                        let after = incidents.last().map(|shown| shown.id);
+                        // One more matches: the next page starts after the last one shown
+                        // of this part (at its start when the page ended in the part before).
                         return Ok(ListPage {
                             incidents,
-                            next: Some(Cursor { part: *part, after }),
+                            next: Some(Cursor {
+                                part: *part,
+                                after: shown_in_part,
+                            }),
                         });
                     }
+                    shown_in_part = Some(incident.id);
                     incidents.push(incident);
                 }
-                if scanned >= SCAN_BUDGET {
+                if scanned >= budget {
                     return Ok(ListPage {
                         incidents,
                         next: Some(Cursor {
@@ -169,6 +193,159 @@ pub(crate) fn read_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{NaiveDate, TimeZone, Utc};
+
+    use crate::domain::incident::{AlertCounts, Milestones, Roles};
+
+    /// Incident number `n` of the day in `state` with `severity`.
+    fn incident(n: u32, state: IncidentState, severity: Severity) -> Incident {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        Incident {
+            id: IncidentId::new(day, n),
+            title: format!("incident {n}"),
+            severity,
+            state,
+            service: None,
+            group_key: None,
+            room: None,
+            card: None,
+            roles: Roles::default(),
+            alerts: AlertCounts::default(),
+            opened_at: Utc.with_ymd_and_hms(2026, 12, 2, 0, 0, 0).unwrap(),
+            opened_by: "test".into(),
+            summary: None,
+            description: None,
+            generator_url: None,
+            runbook_url: None,
+            last_alert_at: None,
+            milestones: Milestones::default(),
+            timeline_len: 0,
+            reactions_recorded: Default::default(),
+        }
+    }
+
+    /// Incidents 1..=8: odd ones resolved or closed, even ones open; 3 and 6 are sev1.
+    fn store() -> Vec<Incident> {
+        use IncidentState::*;
+        let states = [
+            Resolved,
+            Triggered,
+            Closed,
+            Acknowledged,
+            Resolved,
+            Mitigated,
+            Closed,
+            Triggered,
+        ];
+        states
+            .iter()
+            .enumerate()
+            .map(|(index, state)| {
+                let n = index as u32 + 1;
+                let severity = if n == 3 || n == 6 {
+                    Severity::Sev1
+                } else {
+                    Severity::Sev3
+                };
+                incident(n, *state, severity)
+            })
+            .collect()
+    }
+
+    /// Every page of `filter` read with `batch` and `budget`: the ids per page.
+    fn pages(filter: ListFilter, batch: usize, budget: usize) -> Vec<Vec<u32>> {
+        let all = store();
+        // Newest first, older than `before`, like the store.
+        let fetch = |before: Option<IncidentId>, limit: usize| -> Result<Vec<Incident>, ()> {
+            let mut older: Vec<Incident> = all
+                .iter()
+                .filter(|incident| before.is_none_or(|before| incident.id < before))
+                .cloned()
+                .collect();
+            older.sort_by_key(|incident| std::cmp::Reverse(incident.id));
+            older.truncate(limit);
+            Ok(older)
+        };
+        let mut out = Vec::new();
+        let mut filter = filter;
+        for _ in 0..20 {
+            let page = scan(fetch, &filter, batch, budget).unwrap();
+            out.push(
+                page.incidents
+                    .iter()
+                    .map(|incident| incident.id.to_string()[13..].parse().unwrap())
+                    .collect(),
+            );
+            match page.next {
+                Some(cursor) => filter.cursor = cursor,
+                None => return out,
+            }
+        }
+        panic!("the pages never end: {out:?}");
+    }
+
+    fn filter(
+        state: Option<IncidentState>,
+        severity: Option<Severity>,
+        limit: usize,
+    ) -> ListFilter {
+        ListFilter {
+            state,
+            severity,
+            cursor: Cursor::START,
+            limit,
+        }
+    }
+
+    #[test]
+    fn open_incidents_come_first_then_the_others_each_newest_first_across_pages() {
+        let cases: [(ListFilter, usize, usize, Vec<Vec<u32>>); 6] = [
+            (
+                filter(None, None, 50),
+                200,
+                5000,
+                vec![vec![8, 6, 4, 2, 7, 5, 3, 1]],
+            ),
+            (
+                filter(None, None, 3),
+                200,
+                5000,
+                vec![vec![8, 6, 4], vec![2, 7, 5], vec![3, 1]],
+            ),
+            (
+                filter(None, None, 4),
+                2,
+                5000,
+                vec![vec![8, 6, 4, 2], vec![7, 5, 3, 1]],
+            ),
+            (
+                filter(Some(IncidentState::Resolved), None, 50),
+                3,
+                5000,
+                vec![vec![5, 1]],
+            ),
+            (
+                filter(None, Some(Severity::Sev1), 1),
+                200,
+                5000,
+                vec![vec![6], vec![3]],
+            ),
+            // A budget of 3 looked-at incidents a page still reaches every match, in order.
+            (
+                filter(None, Some(Severity::Sev1), 50),
+                2,
+                3,
+                vec![vec![6], vec![], vec![], vec![], vec![3], vec![]],
+            ),
+        ];
+        for (filter, batch, budget, want) in cases {
+            assert_eq!(
+                pages(filter, batch, budget),
+                want,
+                "{filter:?} batch {batch} budget {budget}"
+            );
+        }
+    }
 
     #[test]
     fn cursors_read_back_what_they_write_and_refuse_anything_else() {
