@@ -24,6 +24,10 @@ pub(super) struct FlushGroup {
 
 /// The group's news for the views, the outbox, the job pool and the deadline scheduler.
 pub(super) struct AfterFlush {
+    /// The callers, answered once the views and the live feed hold their change: a person
+    /// told "acknowledged" who then types a note sees the note after the new card, and a
+    /// read right after a reply sees the change.
+    replies: Vec<Deferred>,
     touched: Vec<Incident>,
     has_effects: bool,
     deadlines_changed: bool,
@@ -45,16 +49,19 @@ pub(super) fn flush_group(store: &dyn Store, group: FlushGroup) -> Option<AfterF
         }
     });
     metrics::histogram!("warroom_store_flush_seconds").record(started.elapsed().as_secs_f64());
-    if let Err(error) = &result {
-        error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
+    match result {
+        Ok(()) => Some(AfterFlush {
+            replies: group.replies,
+            ..group.after
+        }),
+        Err(error) => {
+            error!(%error, waiting = group.replies.len(), "Flush failed; callers are told their change is not durable.");
+            for deferred in group.replies {
+                deferred(Err(EngineError::NotDurable(error.to_string())));
+            }
+            None
+        }
     }
-    for deferred in group.replies {
-        deferred(match &result {
-            Ok(()) => Ok(()),
-            Err(error) => Err(EngineError::NotDurable(error.to_string())),
-        });
-    }
-    result.ok().map(|()| group.after)
 }
 
 impl Engine {
@@ -146,6 +153,7 @@ impl Engine {
                 replies: group,
                 generation,
                 after: AfterFlush {
+                    replies: Vec::new(),
                     touched,
                     has_effects,
                     deadlines_changed,
@@ -170,8 +178,9 @@ impl Engine {
     }
 
     /// Publishes a flushed group: the open incidents (the engine's cache and the queries'
-    /// view), and wakes whoever has new work. Runs before anything else is decided, on the
-    /// engine's thread, so the next group decides from these.
+    /// view) and the live feed, then answers its callers, and wakes whoever has new work.
+    /// Runs before anything else is decided, on the engine's thread, so the next group
+    /// decides from these.
     pub(super) fn published(&mut self, after: AfterFlush) {
         for incident in after.touched {
             self.live.publish(
@@ -181,6 +190,9 @@ impl Engine {
                 },
             );
             self.remember(incident);
+        }
+        for deferred in after.replies {
+            deferred(Ok(()));
         }
         if after.has_effects {
             self.outbox_wake.notify_one();

@@ -8,8 +8,9 @@
 //! stream holds one of `web.streams`' slots while it is open and ends when the feed closes
 //! (shutdown) or the viewer's session has ended.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use crate::chat::console::room_visible_to;
 use crate::domain::ids::IncidentId;
 use crate::http::AppState;
 use crate::live::{LiveChange, LiveEvent, Resume};
-use crate::web::{Viewer, Web, WebError, WebRoutes, pages, web_of};
+use crate::web::{Viewer, Web, WebError, WebRoutes, pages, timeline, web_of};
 
 /// How often an idle stream sends a comment, so proxies and browsers keep it open and a
 /// dead connection is noticed (its write fails) and its slot freed.
@@ -36,6 +37,9 @@ pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 /// How many events a stream takes from the feed at once: a reconnect that missed many
 /// renders them in steps instead of holding them all.
 const EVENTS_PER_READ: usize = 64;
+/// How many incidents a stream remembers the last sent fragment of; past it the oldest is
+/// forgotten, and its next change is sent whatever it looks like.
+pub const SENT_FRAGMENTS_REMEMBERED: usize = 1024;
 
 /// The comment a keep-alive sends (no Fluent message: browsers never show comments).
 const KEEP_ALIVE_COMMENT: &str = "keep-alive";
@@ -153,6 +157,7 @@ fn open_stream(
         cursor,
         ticks,
         pending,
+        sent: SentFragments::new(SENT_FRAGMENTS_REMEMBERED),
         _slot: permit,
     };
     let events = futures_util::stream::unfold(stream, |mut stream| async move {
@@ -192,6 +197,10 @@ struct LiveStream {
     cursor: u64,
     ticks: watch::Receiver<u64>,
     pending: VecDeque<Event>,
+    /// What the page already shows of each incident (its row or its card), from this stream:
+    /// a change it would show the same is not sent. Seeded with nothing, so the first
+    /// change of each incident is always sent (the page may be older than the stream).
+    sent: SentFragments,
     /// Freed when the stream is dropped: the browser went away or the stream ended.
     _slot: OwnedSemaphorePermit,
 }
@@ -248,12 +257,14 @@ impl LiveStream {
         }
     }
 
-    /// The event as this stream's viewer sees it; `None` (logged) when a fragment cannot
-    /// be rendered, so one broken template does not end everyone's stream.
-    fn render(&self, event: &LiveEvent) -> Option<Event> {
+    /// The event as this stream's viewer sees it; `None` when it would show nothing new
+    /// (an incident's row or card as last sent), or (logged) when a fragment cannot be
+    /// rendered, so one broken template does not end everyone's stream.
+    fn render(&mut self, event: &LiveEvent) -> Option<Event> {
         let rendered = match (&self.scope, &event.change) {
             (Scope::List, LiveChange::Incident { incident }) => {
                 pages::incident_row_html(&self.state, &self.viewer, incident).map(|html| {
+                    let shown = fragment_digest(&[&html]);
                     (
                         "incident",
                         serde_json::json!({
@@ -262,20 +273,27 @@ impl LiveStream {
                             "severity": incident.severity.as_str(),
                             "html": html,
                         }),
+                        Some((incident.id, shown)),
                     )
                 })
             }
             (Scope::Room(_), LiveChange::Incident { incident }) => {
-                pages::card_html(&self.state, &self.viewer, incident).map(|html| {
-                    (
+                pages::card_html(&self.state, &self.viewer, incident).and_then(|html| {
+                    // The durations change with the milestones; sent with the card, which
+                    // changes with them, so the page's durations are never older than its card.
+                    let durations = timeline::durations_html(&self.state, &self.viewer, incident)?;
+                    let shown = fragment_digest(&[&html, &durations]);
+                    Ok((
                         "card",
                         serde_json::json!({
                             "id": incident.id.to_string(),
                             "state": incident.state.as_str(),
                             "severity": incident.severity.as_str(),
                             "html": html,
+                            "durations": durations,
                         }),
-                    )
+                        Some((incident.id, shown)),
+                    ))
                 })
             }
             (
@@ -296,12 +314,17 @@ impl LiveStream {
                         "edited": edited,
                         "html": html,
                     }),
+                    None,
                 )
             }),
             (Scope::List, LiveChange::Message { .. }) => return None,
         };
         match rendered {
-            Ok((name, data)) => Some(
+            Ok((_, _, Some((incident, shown)))) if !self.sent.record(incident, shown) => {
+                debug!(seq = event.seq, %incident, "A live change shows nothing new; not sent.");
+                None
+            }
+            Ok((name, data, _)) => Some(
                 Event::default()
                     .id(self.web.live.event_id(event.seq))
                     .event(name)
@@ -315,6 +338,53 @@ impl LiveStream {
                     "A live event could not be rendered; the stream skips it."
                 );
                 None
+            }
+        }
+    }
+}
+
+/// A digest of what a fragment shows: streams remember eight bytes per incident, not the
+/// html. Two different fragments with one digest (one chance in 2^64) would skip one update,
+/// which the next change or a reload repairs.
+fn fragment_digest(parts: &[&str]) -> u64 {
+    // SipHash with fixed keys: the same html gives the same digest for the stream's life.
+    let mut hasher = DefaultHasher::new();
+    parts.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The digest of the fragment last sent per incident, for at most `capacity` incidents: the
+/// first remembered is the first forgotten.
+#[derive(Debug)]
+struct SentFragments {
+    capacity: usize,
+    last: HashMap<IncidentId, u64>,
+    /// The remembered incidents, first remembered first.
+    order: VecDeque<IncidentId>,
+}
+
+impl SentFragments {
+    fn new(capacity: usize) -> SentFragments {
+        SentFragments {
+            capacity: capacity.max(1),
+            last: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Remembers `shown` as what `incident` last looked like; whether it differs from what
+    /// was remembered (true for an incident not remembered), that is whether to send it.
+    fn record(&mut self, incident: IncidentId, shown: u64) -> bool {
+        match self.last.insert(incident, shown) {
+            Some(previous) => previous != shown,
+            None => {
+                if self.order.len() >= self.capacity
+                    && let Some(oldest) = self.order.pop_front()
+                {
+                    self.last.remove(&oldest);
+                }
+                self.order.push_back(incident);
+                true
             }
         }
     }
@@ -378,5 +448,45 @@ mod tests {
             assert_eq!(first.wants(&event), room_wants, "{event:?}");
             assert_eq!(Scope::List.wants(&event), list_wants, "{event:?}");
         }
+    }
+
+    #[test]
+    fn sent_fragments_send_a_change_only_when_it_differs_and_forget_the_oldest_past_capacity() {
+        let mut sent = SentFragments::new(2);
+        // (incident, digest, sent?)
+        let table = [
+            (1, 10, true),  // Never sent: sent.
+            (1, 10, false), // As last sent.
+            (1, 11, true),  // Changed.
+            (1, 10, true),  // Changed back: the page shows 11.
+            (2, 10, true),  // Another incident's first.
+            (2, 10, false),
+            (3, 30, true), // A third: incident 1, the first remembered, is forgotten.
+            (2, 10, false),
+            (1, 10, true), // Forgotten: sent again; now 2 is the oldest and goes.
+            (3, 30, false),
+            (2, 10, true),
+        ];
+        for (step, (number, shown, expected)) in table.into_iter().enumerate() {
+            assert_eq!(
+                sent.record(incident(number), shown),
+                expected,
+                "step {step}: incident {number} digest {shown}"
+            );
+            assert!(sent.last.len() <= 2 && sent.order.len() <= 2, "step {step}");
+        }
+    }
+
+    #[test]
+    fn fragment_digests_tell_fragments_and_their_parts_apart() {
+        assert_eq!(
+            fragment_digest(&["<tr>a</tr>"]),
+            fragment_digest(&["<tr>a</tr>"])
+        );
+        assert_ne!(
+            fragment_digest(&["<tr>a</tr>"]),
+            fragment_digest(&["<tr>b</tr>"])
+        );
+        assert_ne!(fragment_digest(&["ab", "c"]), fragment_digest(&["a", "bc"]));
     }
 }

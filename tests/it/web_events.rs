@@ -148,6 +148,53 @@ async fn open_incident(bot: &TestBot, fingerprint: &str, incident: &str) -> Stri
     bot.room_of(incident).await
 }
 
+/// Waits until `incident`'s opening has reached the live feed. The chat shows the room and
+/// the card before the outbox records them with the engine, and each record republishes the
+/// incident: a stream opened before that hears the incident again. Once the store holds
+/// both records, a request through the engine (a query) is answered only after the engine
+/// published them, as it answers nothing before publishing every earlier change.
+async fn settle(bot: &TestBot, incident: &str) {
+    let mut recorded = false;
+    for _ in 0..800 {
+        let kinds = bot.timeline_kinds(incident).await;
+        if kinds.iter().any(|kind| kind == "room_created")
+            && kinds.iter().any(|kind| kind == "card_posted")
+        {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(recorded, "{incident}: room and card never recorded");
+    assert!(bot.slash("carol", "general", "/incident list").await.ok);
+}
+
+/// The card and durations a card event shows.
+fn card_shown(event: &SseEvent) -> (Value, Value) {
+    let data = event.json();
+    (data["html"].clone(), data["durations"].clone())
+}
+
+/// `events` as they change a page that shows `shown_card`: a card event showing the card
+/// the page has changes nothing (a resumed stream remembers no card it sent before, so it
+/// sends the current one again).
+fn changes(events: &[SseEvent], shown_card: &SseEvent) -> Vec<SseEvent> {
+    let mut shown = card_shown(shown_card);
+    events
+        .iter()
+        .filter(|event| {
+            if event.event != "card" {
+                return true;
+            }
+            let card = card_shown(event);
+            let changed = card != shown;
+            shown = card;
+            changed
+        })
+        .cloned()
+        .collect()
+}
+
 #[tokio::test]
 async fn event_streams_need_a_signed_in_session() {
     let bot = TestBot::spawn().await;
@@ -179,6 +226,7 @@ async fn event_streams_need_a_signed_in_session() {
 async fn the_list_stream_sends_only_new_incidents_each_with_an_id_and_its_row() {
     let bot = TestBot::spawn().await;
     open_incident(&bot, "fp-1", FIRST).await;
+    settle(&bot, FIRST).await;
     let session = bot.web_sign_in("bob").await;
     let mut stream = EventStream::open(&session, "/incidents/events", None).await;
     open_incident(&bot, "fp-2", SECOND).await;
@@ -313,12 +361,101 @@ async fn a_reconnect_gets_exactly_the_events_it_missed_by_last_event_id_or_after
     );
     assert!(missed.iter().any(|event| is_card(event, "mitigated")));
 
+    // The watcher sends no card twice in a row; a resumed stream may send the page's card
+    // once more first. Beyond that, exactly what was missed, with the same ids.
+    let shown_card = heard.last().unwrap();
+    assert_eq!(changes(&missed, shown_card), missed);
     let marker = |event: &SseEvent| is_message_containing(event, "watching the error rate");
     let mut by_header = EventStream::open(&session, &room_events(FIRST), Some(&last_heard)).await;
-    assert_eq!(by_header.until(marker).await, missed);
+    assert_eq!(changes(&by_header.until(marker).await, shown_card), missed);
     let after = format!("{}?after={last_heard}", room_events(FIRST));
     let mut by_query = EventStream::open(&session, &after, None).await;
-    assert_eq!(by_query.until(marker).await, missed);
+    assert_eq!(changes(&by_query.until(marker).await, shown_card), missed);
+}
+
+#[tokio::test]
+async fn the_list_stream_sends_a_row_only_when_it_differs_from_the_last_it_sent() {
+    let bot = TestBot::spawn().await;
+    let room = open_incident(&bot, "fp-1", FIRST).await;
+    settle(&bot, FIRST).await;
+    let session = bot.web_sign_in("bob").await;
+    let mut stream = EventStream::open(&session, "/incidents/events", None).await;
+    // The first change the stream hears of an incident is sent: the page may be older.
+    assert!(bot.slash("carol", &room, "/incident ack").await.ok);
+    // Notes change the incident (its timeline), not its row.
+    for note in ["/incident note one", "/incident note two"] {
+        assert!(bot.slash("carol", &room, note).await.ok);
+    }
+    assert!(bot.slash("bob", &room, "/incident mitigate").await.ok);
+    let events = stream
+        .until(|event| event.json()["state"] == "mitigated")
+        .await;
+    let rows: Vec<_> = events
+        .iter()
+        .map(|event| {
+            let data = event.json();
+            (
+                event.event.clone(),
+                data["id"].clone(),
+                data["state"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "incident".to_owned(),
+                Value::from(FIRST),
+                Value::from("acknowledged")
+            ),
+            (
+                "incident".to_owned(),
+                Value::from(FIRST),
+                Value::from("mitigated")
+            ),
+        ],
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn a_war_room_stream_sends_a_card_only_when_it_changed_and_with_its_durations() {
+    let bot = TestBot::spawn().await;
+    let room = open_incident(&bot, "fp-1", FIRST).await;
+    settle(&bot, FIRST).await;
+    let session = bot.web_sign_in("alice").await;
+    let mut stream = EventStream::open(&session, &room_events(FIRST), None).await;
+    bot.advance(chrono::Duration::seconds(4 * 60 + 12));
+    assert!(bot.slash("carol", &room, "/incident ack").await.ok);
+    for note in ["/incident note one", "/incident note two"] {
+        assert!(bot.slash("carol", &room, note).await.ok);
+    }
+    assert!(bot.slash("bob", &room, "/incident mitigate").await.ok);
+    assert!(bot.slash("carol", &room, "/incident note the end").await.ok);
+    let events = stream
+        .until(|event| is_message_containing(event, "the end"))
+        .await;
+    let cards: Vec<&SseEvent> = events
+        .iter()
+        .filter(|event| event.event == "card")
+        .collect();
+    let states: Vec<Value> = cards
+        .iter()
+        .map(|card| card.json()["state"].clone())
+        .collect();
+    assert_eq!(states, ["acknowledged", "mitigated"], "{events:#?}");
+    // The durations come with the card: the page shows the time to acknowledge at once.
+    let durations = cards[0].json()["durations"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(durations.contains("id=\"durations\""), "{durations}");
+    assert!(
+        durations.contains("data-duration=\"acknowledge\" data-seconds=\"252\""),
+        "{durations}"
+    );
+    assert!(durations.contains("4 min 12 s"), "{durations}");
 }
 
 #[tokio::test]

@@ -139,6 +139,12 @@
     if (fresh) {
       card.replaceWith(fresh);
     }
+    // The durations change with the card (an ack sets the time to acknowledge).
+    var durations = document.getElementById("durations");
+    var freshDurations = data.durations ? fragment(data.durations) : null;
+    if (durations && freshDurations) {
+      durations.replaceWith(freshDurations);
+    }
   }
 
   function onMessage(event) {
