@@ -16,8 +16,8 @@ use serde_json::json;
 use crate::chat::console::{ConsoleChat, ConsoleMessage};
 use crate::domain::incident::Incident;
 use crate::domain::message::Msg;
-use crate::http::{ApiError, AppState};
 use crate::http::console::{button_command, react, typed_command};
+use crate::http::{ApiError, AppState};
 use crate::web::pages::{incident_or_404, parse_incident_path, read_console};
 use crate::web::{Viewer, Web, WebError, WebRoutes, web_of};
 
@@ -120,30 +120,19 @@ impl From<ApiError> for Refusal {
     }
 }
 
-/// The signed-in viewer, or the answer for a write without one: 401 in the browser's
-/// language (no session says whose language it would be).
-fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    viewer: Result<Viewer, Response>,
-) -> Result<Viewer, Response> {
-    let response = match viewer {
-        Ok(viewer) => return Ok(viewer),
-        Err(response) => response,
-    };
+/// The answer to a write whose viewer could not be found (`rejection`): without a session,
+/// 401 in the browser's language (no session says whose language it would be).
+fn not_signed_in(state: &AppState, headers: &HeaderMap, rejection: Response) -> Response {
     let Ok(web) = web_of(state) else {
-        return Err(response);
+        return rejection;
     };
-    if response.status() != StatusCode::UNAUTHORIZED {
-        return Err(response);
+    if rejection.status() != StatusCode::UNAUTHORIZED {
+        return rejection;
     }
     let locale = super::login::browser_locale(&state.i18n, headers)
         .unwrap_or_else(|| state.i18n.resolve_locale(&web.room_locale))
         .to_owned();
-    Err(
-        Refusal::new(StatusCode::UNAUTHORIZED, Msg::new("web-write-sign-in"))
-            .answer(state, &locale),
-    )
+    Refusal::new(StatusCode::UNAUTHORIZED, Msg::new("web-write-sign-in")).answer(state, &locale)
 }
 
 /// What every write does first: refuse a write this page may not make (read mode, no or
@@ -207,9 +196,9 @@ async fn command(
     headers: HeaderMap,
     form: Result<Form<CommandForm>, FormRejection>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers, viewer) {
+    let viewer = match viewer {
         Ok(viewer) => viewer,
-        Err(response) => return response,
+        Err(rejection) => return not_signed_in(&state, &headers, rejection),
     };
     let result = run_typed(&state, &viewer, &headers, &id, form).await;
     respond(&state, &viewer, result)
@@ -233,15 +222,13 @@ async fn run_typed(
         let author = viewer.person.id.0.clone();
         let text = form.text.trim().to_owned();
         let recorded =
-            tokio::task::spawn_blocking(move || console.record_typed(&room, &author, &text)).await;
-        match recorded {
-            Ok(Ok(_)) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(incident = %incident.id, %error, "A typed command was not recorded in its room.");
-            }
-            Err(error) => {
-                tracing::warn!(incident = %incident.id, %error, "A typed command was not recorded in its room.");
-            }
+            tokio::task::spawn_blocking(move || console.record_typed(&room, &author, &text))
+                .await
+                .map_err(|error| error.to_string())
+                .and_then(|stored| stored.map_err(|error| error.to_string()));
+        // The command still runs: its effect and reply matter more than the echo of it.
+        if let Err(error) = recorded {
+            tracing::warn!(incident = %incident.id, %error, "A typed command was not recorded in its room.");
         }
     }
     let (status, view) = typed_command(
@@ -262,9 +249,9 @@ async fn click(
     headers: HeaderMap,
     form: Result<Form<ClickForm>, FormRejection>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers, viewer) {
+    let viewer = match viewer {
         Ok(viewer) => viewer,
-        Err(response) => return response,
+        Err(rejection) => return not_signed_in(&state, &headers, rejection),
     };
     let result = press(&state, &viewer, &headers, &id, form).await;
     respond(&state, &viewer, result)
@@ -323,9 +310,9 @@ async fn reaction(
     headers: HeaderMap,
     form: Result<Form<ReactForm>, FormRejection>,
 ) -> Response {
-    let viewer = match signed_in(&state, &headers, viewer) {
+    let viewer = match viewer {
         Ok(viewer) => viewer,
-        Err(response) => return response,
+        Err(rejection) => return not_signed_in(&state, &headers, rejection),
     };
     let result = add_reaction(&state, &viewer, &headers, &id, form).await;
     respond(&state, &viewer, result)

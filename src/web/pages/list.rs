@@ -372,7 +372,7 @@ mod tests {
                 filter(None, Some(Severity::Sev1), 50),
                 2,
                 3,
-                vec![vec![6, 3], vec![]],
+                vec![vec![6], vec![3], vec![]],
             ),
         ];
         for (filter, batch, budget, want) in cases {
