@@ -104,6 +104,12 @@ impl InboundPort {
         blocking(move || views.incident(id)).await
     }
 
+    /// Every open incident as of the last commit, from memory: the web console's list
+    /// shows them first, whatever the number of closed ones.
+    pub fn open_incidents(&self) -> Vec<Incident> {
+        self.views().open_incidents()
+    }
+
     /// The command catalog and the configured services (chats offer them as people type).
     pub fn actions(&self) -> Arc<crate::domain::action::ActionPolicy> {
         self.views().actions()

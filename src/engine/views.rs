@@ -80,6 +80,11 @@ impl Views {
         self.actions.clone()
     }
 
+    /// Every open incident as of the last commit, from memory (no store read).
+    pub fn open_incidents(&self) -> Vec<Incident> {
+        self.open.read().values().cloned().collect()
+    }
+
     /// An incident as last committed.
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
         match self.open.get(id) {

@@ -34,8 +34,8 @@ const LIST_STATES: [IncidentState; 5] = [
     IncidentState::Closed,
 ];
 
-/// The most messages a war room shows at once; later ones are a link away.
-pub const ROOM_MESSAGE_PAGE: usize = 500;
+/// The most messages a war room shows at once: its newest, with older ones a link away.
+pub const ROOM_MESSAGE_PAGE: usize = 200;
 
 pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
     routes.pages = routes
@@ -156,7 +156,9 @@ async fn incident_list(
     // Taken before the read: whatever changes after it reaches the page by its stream.
     let after_event = web.live.event_id(web.live.last_seq());
     let store = state.store.clone();
-    let page = read_store(move || list::read_page(store.as_ref(), &filter)).await?;
+    // The open incidents from the engine's memory, so they always lead page 1.
+    let open = state.port.open_incidents();
+    let page = read_store(move || list::read_page(store.as_ref(), open, &filter)).await?;
     let now = web.clock.now();
     let rows: Vec<Value> = page
         .incidents
@@ -199,7 +201,32 @@ async fn incident_list(
 
 #[derive(Debug, Deserialize)]
 struct RoomQuery {
-    after: Option<String>,
+    /// `m12`: the page of messages before m12 (older ones); none: the newest page.
+    before: Option<String>,
+}
+
+/// Runs a console read on the blocking pool (older messages are read from disk): a failed
+/// read is a 503, never an empty room.
+pub(super) async fn read_console<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, crate::chat::console::ConsoleError> + Send + 'static,
+) -> Result<T, WebError> {
+    match tokio::task::spawn_blocking(read).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "A web page could not read the console's messages.");
+            Err(WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the room's messages cannot be read right now; try again shortly",
+            ))
+        }
+        Err(error) => {
+            tracing::error!(%error, "A web page's console read failed.");
+            Err(WebError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be read; the log says why",
+            ))
+        }
+    }
 }
 
 pub(super) fn parse_incident_path(text: &str) -> Result<IncidentId, WebError> {
@@ -226,35 +253,45 @@ async fn war_room(
     let web = web_of(&state)?;
     let Query(query) = query.map_err(|error| bad_request(format!("bad query: {error}")))?;
     let id = parse_incident_path(&id)?;
-    let after_message = match query.after.as_deref() {
-        None | Some("") => 0,
-        Some(text) => text
-            .strip_prefix('m')
-            .and_then(|number| number.parse::<u64>().ok())
-            .ok_or_else(|| {
-                bad_request(format!("after: \"{text}\" is not a message id like m12"))
-            })?,
+    let before_message = match query.before.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.strip_prefix('m')
+                .and_then(|number| number.parse::<u64>().ok())
+                .ok_or_else(|| {
+                    bad_request(format!("before: \"{text}\" is not a message id like m12"))
+                })?,
+        ),
     };
     // Taken before the reads: whatever changes after it reaches the page by its stream.
     let after_event = web.live.event_id(web.live.last_seq());
     let incident = incident_or_404(&state, id).await?;
     let card = views::card(&state, &viewer, &incident);
-    let (messages, more_messages) = match (&web.console, &incident.room) {
-        (Some(console), Some(room)) => console
-            .messages_page(&room.0, after_message, ROOM_MESSAGE_PAGE)
-            .map(|(page, more)| {
-                let next = if more {
-                    page.last().map(|last| last.id.clone())
-                } else {
-                    None
-                };
-                let page: Vec<Value> = page
-                    .iter()
-                    .map(|message| views::message(&state, &viewer, message))
-                    .collect();
-                (page, next)
+    let (messages, older_messages) = match (&web.console, &incident.room) {
+        (Some(console), Some(room)) => {
+            let console = console.clone();
+            let room_id = room.0.clone();
+            let (page, older) = read_console(move || {
+                console.messages_before(&room_id, before_message, ROOM_MESSAGE_PAGE)
             })
-            .unwrap_or_default(),
+            .await?
+            .ok_or_else(|| {
+                WebError::not_found(format!(
+                    "the room \"{}\" of {id} is not in the console chat",
+                    room.0
+                ))
+            })?;
+            let older = if older {
+                page.first().map(|first| first.id.clone())
+            } else {
+                None
+            };
+            let page: Vec<Value> = page
+                .iter()
+                .map(|message| views::message(&state, &viewer, message))
+                .collect();
+            (page, older)
+        }
         _ => (Vec::new(), None),
     };
     let durations = super::timeline::durations_html(&state, &viewer, &incident)?;
@@ -265,7 +302,9 @@ async fn war_room(
             title => incident.title,
             card,
             messages,
-            more_messages,
+            older_messages,
+            // An older page: live messages belong below the newest, not here.
+            history => before_message.is_some(),
             has_console => web.console.is_some(),
             durations => Value::from_safe_string(durations),
             after_event,

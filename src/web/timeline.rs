@@ -34,7 +34,6 @@ pub(super) fn routes(mut routes: WebRoutes) -> WebRoutes {
 /// The durations block of a war room (`section#durations`): detect, acknowledge, mitigate,
 /// resolve, with units in the viewer's language, the alerts chart and the timeline's link.
 /// The war room shows it, and so does the timeline page, above the entries.
-#[allow(dead_code)] // The war room page (src/web/pages.rs, built beside this) calls it.
 pub(super) fn durations_html(
     state: &AppState,
     viewer: &Viewer,

@@ -448,7 +448,177 @@ async fn the_cards_resolve_button_resolves_and_buttons_not_on_the_card_are_refus
     // Resolve again: no longer on the card.
     let (status, body) = click(format!("inc:resolve:{FIRST}")).await;
     assert_eq!(status, 409, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("reload"), "{body}");
+    assert_eq!(body["ok"], false, "{body}");
+    assert!(body["reply"].as_str().unwrap().contains("Reload"), "{body}");
+}
+
+/// What the page shows for Fluent message `id` in `locale`.
+fn translated(locale: &str, id: &str) -> String {
+    warroom::i18n::I18n::builtin()
+        .unwrap()
+        .text(locale, id, &[])
+}
+
+#[tokio::test]
+async fn every_refused_write_answers_in_the_viewers_language() {
+    let bot = TestBot::spawn().await;
+    alert(&bot, "fp1", "checkout-api", "critical").await;
+    alert(&bot, "fp2", "payments-api", "critical").await;
+    bot.room_of(FIRST).await;
+    let wang = bot.web_sign_in("wang").await;
+    let csrf = wang.csrf().await;
+    let ours = bot.base.as_str();
+    let click = format!("/incidents/{FIRST}/click");
+    let other_card = format!("inc:resolve:{SECOND}");
+    let cases: Vec<(&str, reqwest::Response, StatusCode, &str)> = vec![
+        (
+            "a button not on the card",
+            wang.post_form(&click, &[("button", other_card.as_str())])
+                .await,
+            StatusCode::CONFLICT,
+            "web-write-button-gone",
+        ),
+        (
+            "no CSRF token",
+            wang.post_raw(&click, Some(ours), &[("button", other_card.as_str())])
+                .await,
+            StatusCode::FORBIDDEN,
+            "web-write-csrf",
+        ),
+        (
+            "a foreign origin",
+            wang.post_raw(
+                &click,
+                Some("https://evil.example"),
+                &[("button", other_card.as_str()), ("csrf", csrf.as_str())],
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "web-write-foreign-origin",
+        ),
+        (
+            "a form without its fields",
+            wang.post_form(&click, &[("nothing", "here")]).await,
+            StatusCode::BAD_REQUEST,
+            "web-write-bad-form",
+        ),
+        (
+            "a message not in the room",
+            wang.post_form(
+                &format!("/incidents/{FIRST}/react"),
+                &[("message", "m999999"), ("emoji", "✅")],
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "web-write-no-message",
+        ),
+        (
+            "signed out (the browser's language)",
+            wang.client
+                .post(format!("{}{click}", wang.base))
+                .header("accept-language", "zh-CN,zh;q=0.9")
+                .header(ORIGIN, ours)
+                .header("x-csrf-token", csrf.as_str())
+                .form(&[("button", other_card.as_str())])
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::UNAUTHORIZED,
+            "web-write-sign-in",
+        ),
+    ];
+    for (what, response, status, id) in cases {
+        let (got, body) = answer(response).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert_eq!(body["ok"], false, "{what}: {body}");
+        let want = translated("zh-CN", id);
+        assert!(want.chars().any(|c| c > '\u{2e80}'), "{id} is Chinese");
+        assert_eq!(body["reply"], want.as_str(), "{what}: {body}");
+    }
+    assert_eq!(incident_state(&bot, SECOND).await, "triggered");
+}
+
+#[tokio::test]
+async fn a_war_room_opens_on_its_newest_messages_with_older_ones_a_link_away() {
+    let bot = TestBot::spawn().await;
+    alert(&bot, "fp1", "checkout-api", "critical").await;
+    bot.room_of(FIRST).await;
+    let alice = bot.web_sign_in("alice").await;
+    // More typed lines than a page holds (200), each recorded in the room.
+    const LINES: usize = 230;
+    for n in 1..=LINES {
+        let response = alice
+            .post_form(
+                &format!("/incidents/{FIRST}/command"),
+                &[("text", format!("line {n}").as_str())],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "line {n}");
+    }
+    let typed = |html: &str| -> Vec<String> {
+        messages(html)
+            .iter()
+            .filter(|(_, author, _)| author == "alice")
+            .map(|(_, _, item)| message_text(item))
+            .collect()
+    };
+    let number = |id: &str| -> u64 { id[1..].parse().unwrap() };
+
+    let (status, newest) = alice.page(&format!("/incidents/{FIRST}")).await;
+    assert_eq!(status, 200, "{newest}");
+    let shown = messages(&newest);
+    assert_eq!(shown.len(), 200, "one page");
+    let ids: Vec<u64> = shown.iter().map(|(id, _, _)| number(id)).collect();
+    assert!(
+        ids.windows(2).all(|pair| pair[0] < pair[1]),
+        "in order: {ids:?}"
+    );
+    let newest_typed = typed(&newest);
+    assert_eq!(
+        newest_typed.last().map(String::as_str),
+        Some(format!("line {LINES}").as_str()),
+        "the newest message ends the page"
+    );
+    // Live messages append below the newest: this page takes them (no data-history).
+    assert!(
+        newest.contains("<ol id=\"messages\" class=\"messages\">"),
+        "{newest}"
+    );
+    assert!(!newest.contains("id=\"newest-messages\""));
+    let older_link = tags(&newest, "<a id=\"older-messages\"");
+    assert_eq!(older_link.len(), 1, "a link to older messages");
+    let href = attr(older_link[0], "href").unwrap();
+    assert_eq!(
+        href,
+        format!("/incidents/{FIRST}?before={}", shown[0].0),
+        "older than the first shown"
+    );
+
+    let (status, older) = alice.page(&href).await;
+    assert_eq!(status, 200, "{older}");
+    let older_ids: Vec<u64> = messages(&older)
+        .iter()
+        .map(|(id, _, _)| number(id))
+        .collect();
+    assert!(older_ids.iter().all(|id| *id < ids[0]), "{older_ids:?}");
+    assert!(
+        older.contains("data-history=\"true\""),
+        "an older page takes no live messages"
+    );
+    assert!(older.contains(&format!(
+        "<a id=\"newest-messages\" href=\"/incidents/{FIRST}\">"
+    )));
+    assert!(
+        !older.contains("id=\"older-messages\""),
+        "the first page of the room"
+    );
+    // Together the two pages are the whole room: every line once, in order, no gap.
+    let all: Vec<String> = typed(&older).into_iter().chain(newest_typed).collect();
+    let want: Vec<String> = (1..=LINES).map(|n| format!("line {n}")).collect();
+    assert_eq!(all, want);
+
+    let response = alice.get(&format!("/incidents/{FIRST}?before=nope")).await;
+    assert_eq!(response.status(), 400);
 }
 
 /// An executor that counts its runs.
@@ -670,7 +840,13 @@ async fn read_mode_hides_the_command_box_and_refuses_every_write() {
         let response = alice
             .post_form(&format!("/incidents/{FIRST}/{path}"), &fields)
             .await;
-        assert_eq!(response.status(), 403, "{path}");
+        let (status, body) = answer(response).await;
+        assert_eq!(status, 403, "{path}");
+        assert_eq!(
+            body["reply"],
+            translated("en-US", "web-write-read-only").as_str(),
+            "{path}"
+        );
     }
     assert_eq!(incident_state(&bot, FIRST).await, "triggered");
 }

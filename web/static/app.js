@@ -160,7 +160,8 @@
     var existing = byData(messages, "data-message", data.id);
     if (existing) {
       existing.replaceWith(fresh);
-    } else {
+    } else if (!messages.hasAttribute("data-history")) {
+      // New messages follow the newest; an older page (data-history) only updates its own.
       var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
       messages.appendChild(fresh);
       if (atBottom) {
@@ -211,7 +212,14 @@
     reply.classList.toggle("refused", !ok);
   }
 
-  // POSTs `fields` to the room's `action`; resolves with {ok, reply}.
+  // The page's own words (in its language) for a write that got no answer from warroom.
+  function unreachable() {
+    var reply = document.getElementById("command-reply");
+    return reply ? reply.getAttribute("data-unreachable") || "" : "";
+  }
+
+  // POSTs `fields` to the room's `action`; resolves with {ok, reply}: every answer warroom
+  // gives a page write is JSON whose `reply` is in the viewer's language.
   function write(action, fields) {
     var room = document.getElementById("room");
     if (!room) {
@@ -231,11 +239,10 @@
           return { ok: response.ok && answer.ok !== false, reply: answer.reply || "" };
         });
       }
-      return response.text().then(function (text) {
-        return { ok: response.ok, reply: text };
-      });
-    }).catch(function (error) {
-      return { ok: false, reply: String(error) };
+      // Not the page's JSON (a proxy's error page): the page's own words, not its text.
+      return { ok: false, reply: unreachable() };
+    }).catch(function () {
+      return { ok: false, reply: unreachable() };
     });
   }
 

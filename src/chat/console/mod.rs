@@ -205,6 +205,74 @@ impl ConsoleChat {
         Some((page, more))
     }
 
+    /// The newest `limit` messages of `room` numbered before `before` (the room's newest
+    /// when `None`), oldest first, and whether older ones exist; `None` when there is no
+    /// such room. Messages older than memory keeps are read from the tree after the lock is
+    /// let go, and a failed read is an error, never a gap. Blocking: the web console calls
+    /// it on the blocking pool.
+    pub fn messages_before(
+        &self,
+        room: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Option<(Vec<ConsoleMessage>, bool)>, ConsoleError> {
+        let (wanted, older) = {
+            let state = self.lock();
+            if !state.rooms.contains_key(room) {
+                return Ok(None);
+            }
+            let numbers = state
+                .room_messages
+                .get(room)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            // Numbers only grow, so each room's list is sorted.
+            let end = before.map_or(numbers.len(), |before| {
+                numbers.partition_point(|number| *number < before)
+            });
+            let start = end.saturating_sub(limit);
+            let wanted: Vec<(u64, Option<ConsoleMessage>)> = numbers[start..end]
+                .iter()
+                .map(|number| (*number, state.messages.get(number).cloned()))
+                .collect();
+            (wanted, start > 0)
+        };
+        let mut page = Vec::with_capacity(wanted.len());
+        for (number, kept) in wanted {
+            match kept {
+                Some(message) => page.push(message),
+                None => page.extend(self.read_stored_message(number)?),
+            }
+        }
+        Ok(Some((page, older)))
+    }
+
+    /// Message `id` like [`ConsoleChat::message`], but a failed read of an older message is
+    /// an error, and the tree is read without holding the lock. Blocking.
+    pub fn find_message(&self, id: &str) -> Result<Option<ConsoleMessage>, ConsoleError> {
+        let Some(number) = message_number(id) else {
+            return Ok(None);
+        };
+        if let Some(message) = self.lock().messages.get(&number).cloned() {
+            return Ok(Some(message));
+        }
+        self.read_stored_message(number)
+    }
+
+    /// Message `number` from the tree; an unreadable record is skipped as before.
+    fn read_stored_message(&self, number: u64) -> Result<Option<ConsoleMessage>, ConsoleError> {
+        let Some(bytes) = self
+            .tree
+            .get(&message_key(number))
+            .map_err(|error| ConsoleError::Storage(error.to_string()))?
+        else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_slice(&bytes)
+            .inspect_err(|error| warn!(number, %error, "Unreadable console message skipped."))
+            .ok())
+    }
+
     pub fn message(&self, id: &str) -> Option<ConsoleMessage> {
         let number = message_number(id)?;
         let state = self.lock();

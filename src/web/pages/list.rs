@@ -1,6 +1,8 @@
 //! Which incidents a page of the list shows: open ones first (newest first), then the
 //! others (newest first), filtered by state and severity, paged by a cursor that names the
-//! part of the list and the last incident shown.
+//! part of the list and the last incident shown. The open ones come from the engine's
+//! in-memory open set, so no number of closed incidents can push them off page 1; only the
+//! others are scanned from the store, within a budget.
 
 use crate::domain::ids::IncidentId;
 use crate::domain::incident::{Incident, IncidentState};
@@ -9,8 +11,9 @@ use crate::engine::port::{StoreError, StoreRead};
 
 /// How many incidents one read of the store takes.
 const SCAN_BATCH: usize = 200;
-/// How many incidents one page may look at: a filter that matches few of many stops here
-/// and offers the next page from where it stopped, so no request scans the whole store.
+/// How many closed incidents one page may read from the store: a filter that matches few of
+/// many stops here and offers the next page from where it stopped, so no request scans the
+/// whole store. Open incidents come from memory and do not count.
 const SCAN_BUDGET: usize = 5000;
 
 /// The two parts of the list, in the order it shows them.
@@ -111,12 +114,15 @@ pub(crate) struct ListPage {
     pub next: Option<Cursor>,
 }
 
-/// Reads one page from `store` (blocking: call it off the async runtime).
+/// Reads one page: the open part from `open` (the engine's open incidents, in any order),
+/// the rest from `store` (blocking: call it off the async runtime).
 pub(crate) fn read_page(
     store: &dyn StoreRead,
+    open: Vec<Incident>,
     filter: &ListFilter,
 ) -> Result<ListPage, StoreError> {
     scan(
+        open,
         |before, limit| store.incidents_page(None, before, limit),
         filter,
         SCAN_BATCH,
@@ -124,15 +130,19 @@ pub(crate) fn read_page(
     )
 }
 
-/// Walks the incidents newest first (`fetch(before, limit)` gives the next `limit` older
-/// than `before`), part by part, keeping what the filter wants, until the page is full
-/// (one more than it shows says another follows) or `budget` incidents were looked at.
+/// Walks the open incidents (from memory), then the store's newest first
+/// (`fetch(before, limit)` gives the next `limit` older than `before`) for the others,
+/// keeping what the filter wants, until the page is full (one more than it shows says
+/// another follows) or `budget` incidents were read from the store.
 fn scan<E>(
+    mut open: Vec<Incident>,
     fetch: impl Fn(Option<IncidentId>, usize) -> Result<Vec<Incident>, E>,
     filter: &ListFilter,
     batch: usize,
     budget: usize,
 ) -> Result<ListPage, E> {
+    open.retain(|incident| incident.state.is_open());
+    open.sort_by_key(|incident| std::cmp::Reverse(incident.id));
     let limit = filter.limit.max(1);
     let batch = batch.max(1);
     let mut incidents: Vec<Incident> = Vec::new();
@@ -149,10 +159,21 @@ fn scan<E>(
         // The last incident of this part the reader has seen: where its next page starts.
         let mut shown_in_part = before;
         loop {
-            let fetched = fetch(before, batch)?;
+            let fetched = match part {
+                Part::Open => open
+                    .iter()
+                    .filter(|incident| before.is_none_or(|before| incident.id < before))
+                    .take(batch)
+                    .cloned()
+                    .collect(),
+                Part::Recent => fetch(before, batch)?,
+            };
             let full = fetched.len() == batch;
             for incident in fetched {
-                scanned += 1;
+                let from_store = *part == Part::Recent;
+                if from_store {
+                    scanned += 1;
+                }
                 before = Some(incident.id);
                 if filter.matches(*part, &incident) {
                     if incidents.len() == limit {
@@ -169,7 +190,7 @@ fn scan<E>(
                     shown_in_part = Some(incident.id);
                     incidents.push(incident);
                 }
-                if scanned >= budget {
+                if from_store && scanned >= budget {
                     return Ok(ListPage {
                         incidents,
                         next: Some(Cursor {
@@ -254,7 +275,22 @@ mod tests {
 
     /// Every page of `filter` read with `batch` and `budget`: the ids per page.
     fn pages(filter: ListFilter, batch: usize, budget: usize) -> Vec<Vec<u32>> {
-        let all = store();
+        pages_of(store(), filter, batch, budget)
+    }
+
+    /// Every page of `filter` over the incidents `all`, the open ones also given from
+    /// memory as the engine does.
+    fn pages_of(
+        all: Vec<Incident>,
+        filter: ListFilter,
+        batch: usize,
+        budget: usize,
+    ) -> Vec<Vec<u32>> {
+        let open: Vec<Incident> = all
+            .iter()
+            .filter(|incident| incident.state.is_open())
+            .cloned()
+            .collect();
         // Newest first, older than `before`, like the store.
         let fetch = |before: Option<IncidentId>, limit: usize| -> Result<Vec<Incident>, ()> {
             let mut older: Vec<Incident> = all
@@ -269,7 +305,7 @@ mod tests {
         let mut out = Vec::new();
         let mut filter = filter;
         for _ in 0..20 {
-            let page = scan(fetch, &filter, batch, budget).unwrap();
+            let page = scan(open.clone(), fetch, &filter, batch, budget).unwrap();
             out.push(
                 page.incidents
                     .iter()
@@ -330,12 +366,13 @@ mod tests {
                 5000,
                 vec![vec![6], vec![3]],
             ),
-            // A budget of 3 looked-at incidents a page still reaches every match, in order.
+            // A budget of 3 incidents read from the store a page still reaches every match,
+            // in order; the open part (from memory) does not count.
             (
                 filter(None, Some(Severity::Sev1), 50),
                 2,
                 3,
-                vec![vec![6], vec![], vec![], vec![], vec![3], vec![]],
+                vec![vec![6], vec![3], vec![]],
             ),
         ];
         for (filter, batch, budget, want) in cases {
@@ -345,6 +382,20 @@ mod tests {
                 "{filter:?} batch {batch} budget {budget}"
             );
         }
+    }
+
+    #[test]
+    fn open_incidents_lead_page_one_whatever_the_number_of_newer_closed_ones() {
+        // Incident 1 stays open while 2..=30, all newer, were resolved: more than the
+        // budget of closed incidents one page may read.
+        let mut all = vec![incident(1, IncidentState::Acknowledged, Severity::Sev2)];
+        all.extend((2..=30).map(|n| incident(n, IncidentState::Resolved, Severity::Sev2)));
+        let got = pages_of(all, filter(None, None, 5), 4, 3);
+        assert_eq!(got[0], vec![1, 30, 29, 28], "page 1: {got:?}");
+        let shown: Vec<u32> = got.concat();
+        let mut want = vec![1];
+        want.extend((2..=30).rev());
+        assert_eq!(shown, want, "every incident once, in order: {got:?}");
     }
 
     #[test]
