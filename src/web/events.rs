@@ -117,6 +117,15 @@ fn open_stream(
     scope: Scope,
 ) -> Result<Response, WebError> {
     let web = web_of(&state)?.clone();
+    let session_slot = SessionSlot::take(&web, &viewer.session_id).ok_or_else(|| {
+        WebError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "this session has {MAX_STREAMS_PER_SESSION} live pages open already; close one \
+                 and the others stay live"
+            ),
+        )
+    })?;
     let permit = web.streams.clone().try_acquire_owned().map_err(|_| {
         WebError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -159,6 +168,7 @@ fn open_stream(
         pending,
         sent: SentFragments::new(SENT_FRAGMENTS_REMEMBERED),
         _slot: permit,
+        _session_slot: session_slot,
     };
     let events = futures_util::stream::unfold(stream, |mut stream| async move {
         let event = stream.next_event().await?;
@@ -203,6 +213,53 @@ struct LiveStream {
     sent: SentFragments,
     /// Freed when the stream is dropped: the browser went away or the stream ended.
     _slot: OwnedSemaphorePermit,
+    _session_slot: SessionSlot,
+}
+
+/// At most this many event streams per session: a person's tabs (the list and a few war
+/// rooms) fit, and one session (one token) cannot take every slot from everyone else.
+pub const MAX_STREAMS_PER_SESSION: usize = 8;
+
+/// One of a session's stream places, given back when the stream ends.
+struct SessionSlot {
+    web: Arc<Web>,
+    session: String,
+}
+
+impl SessionSlot {
+    fn take(web: &Arc<Web>, session: &str) -> Option<SessionSlot> {
+        let mut open = lock_session_streams(web);
+        let count = open.entry(session.to_owned()).or_insert(0);
+        if *count >= MAX_STREAMS_PER_SESSION {
+            return None;
+        }
+        *count += 1;
+        Some(SessionSlot {
+            web: web.clone(),
+            session: session.to_owned(),
+        })
+    }
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let mut open = lock_session_streams(&self.web);
+        if let Some(count) = open.get_mut(&self.session) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.session);
+            }
+        }
+    }
+}
+
+fn lock_session_streams(
+    web: &Web,
+) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, usize>> {
+    // A count map, whole after every statement: a panic elsewhere cannot half-write it.
+    web.session_streams
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl LiveStream {

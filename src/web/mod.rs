@@ -57,6 +57,10 @@ pub struct Web {
     /// Open event streams at once (`HttpLimits::max_event_streams`); one more is answered
     /// 503 and the browser retries.
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// Open event streams per session id (at most `events::MAX_STREAMS_PER_SESSION` each);
+    /// an entry lives while its session has a stream open, so it holds no more entries
+    /// than `streams` has slots.
+    pub session_streams: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     /// The app's clock: sessions start and expire by it (tests move it).
     pub clock: Arc<dyn crate::engine::clock::Clock>,
 }
@@ -93,6 +97,7 @@ impl Web {
             time_zone,
             room_locale,
             streams: Arc::new(tokio::sync::Semaphore::new(max_event_streams)),
+            session_streams: Default::default(),
             clock,
         })
     }

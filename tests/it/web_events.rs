@@ -514,22 +514,27 @@ async fn streams_past_their_slots_are_refused_until_one_closes() {
         "[chat]\ncard_edit_interval = \"0s\"\n[http]\nmax_concurrent_requests = 4\n",
     )
     .await;
-    let session = bot.web_sign_in("alice").await;
+    // Two people with eight streams each (a session's most) take all sixteen.
+    let alice = bot.web_sign_in("alice").await;
+    let bob = bot.web_sign_in("bob").await;
+    let carol = bot.web_sign_in("carol").await;
     let mut open = Vec::new();
-    for _ in 0..16 {
-        open.push(EventStream::open(&session, "/incidents/events", None).await);
+    for session in [&alice, &bob] {
+        for _ in 0..8 {
+            open.push(EventStream::open(session, "/incidents/events", None).await);
+        }
     }
-    let refused = request(&session, "/incidents/events", None).await;
+    let refused = request(&carol, "/incidents/events", None).await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
     // Pages still load: streams hold no request slot.
-    assert_eq!(session.page("/incidents").await.0, StatusCode::OK);
+    assert_eq!(carol.page("/incidents").await.0, StatusCode::OK);
 
     // A closed stream's slot is freed once the server notices (at the latest at its next
     // keep-alive write): bounded polling.
     drop(open.pop());
     let mut reopened = None;
     for _ in 0..400 {
-        let response = request(&session, "/incidents/events", None).await;
+        let response = request(&carol, "/incidents/events", None).await;
         if response.status() == StatusCode::OK {
             reopened = Some(response);
             break;
@@ -541,6 +546,27 @@ async fn streams_past_their_slots_are_refused_until_one_closes() {
         reopened.is_some(),
         "the closed stream's slot was never freed"
     );
+}
+
+#[tokio::test]
+async fn one_session_holds_at_most_eight_streams_and_leaves_the_rest_to_others() {
+    let bot = TestBot::spawn().await;
+    let alice = bot.web_sign_in("alice").await;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        open.push(EventStream::open(&alice, "/incidents/events", None).await);
+    }
+    let refused = request(&alice, "/incidents/events", None).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused.text().await.unwrap().contains("close one"),
+        "the refusal says what to do"
+    );
+    // Another session of the same person is another browser: it has its own eight.
+    let other_tab_elsewhere = bot.web_sign_in("alice").await;
+    EventStream::open(&other_tab_elsewhere, "/incidents/events", None).await;
+    let bob = bot.web_sign_in("bob").await;
+    EventStream::open(&bob, &room_events(FIRST), None).await;
 }
 
 #[tokio::test]
