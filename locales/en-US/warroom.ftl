@@ -829,3 +829,6 @@ web-chart-alt = Alerts of { $incident } over time: fired and resolved per interv
 web-chart-firing = fired
 web-chart-resolved = resolved
 web-chart-empty = No alerts
+
+# --- web limits ---
+reply-typed-too-long = A command holds at most { $max } characters; this one has { $chars }, so it was not run or recorded. Shorten it, or split a long note into several.

@@ -737,3 +737,6 @@ web-chart-alt = { $incident } 各时段触发与恢复的告警数
 web-chart-firing = 触发
 web-chart-resolved = 恢复
 web-chart-empty = 没有告警
+
+# --- web limits ---
+reply-typed-too-long = 一条命令最多 { $max } 个字符，这条有 { $chars } 个，因此未执行也未记录。请缩短，或把长备注拆成几条。

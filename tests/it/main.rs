@@ -47,6 +47,7 @@ mod time_e2e;
 mod time_kill;
 mod web;
 mod web_events;
+mod web_language;
+mod web_limits;
 mod web_pages;
 mod web_timeline;
-mod web_language;
