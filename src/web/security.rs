@@ -241,20 +241,22 @@ mod tests {
         }
     }
 
+    /// (host, public_url, http.addr, demo, allowed)
+    type HostCase<'a> = (
+        Option<&'a str>,
+        Option<&'a url::Url>,
+        Option<std::net::SocketAddr>,
+        bool,
+        bool,
+    );
+
     #[test]
     fn only_a_host_that_names_warroom_is_served() {
         let public: url::Url = "https://warroom.example.com".parse().unwrap();
         let lan: std::net::SocketAddr = "10.0.0.5:8080".parse().unwrap();
         let all: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let local: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        // (host, public_url, http.addr, demo, allowed)
-        let cases: &[(
-            Option<&str>,
-            Option<&url::Url>,
-            Option<std::net::SocketAddr>,
-            bool,
-            bool,
-        )] = &[
+        let cases: &[HostCase] = &[
             (Some("127.0.0.1:8080"), None, Some(local), false, true),
             (Some("127.0.0.2:9999"), None, Some(local), false, true),
             (Some("[::1]:8080"), None, Some(local), false, true),
