@@ -201,7 +201,8 @@ pub async fn start_with_executors(
                 clock.clone(),
                 settings.http_limits.max_event_streams(),
             )
-            .context("the web console's templates are broken")?,
+            .context("the web console's templates are broken")?
+            .listening_on(settings.http_addr),
         )),
     };
     let state = AppState {

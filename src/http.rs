@@ -125,7 +125,11 @@ pub fn router(state: AppState) -> Router {
     let reads = Arc::new(tokio::sync::Semaphore::new(
         state.http_limits.max_concurrent_reads(),
     ));
-    let web_reads = reads.clone();
+    // The web console has its own slice, as large as the reads' and apart from it: people's browsers (and anyone who
+    // can reach `/login`) wait among themselves and never take the slots intake needs.
+    let web_slots = Arc::new(tokio::sync::Semaphore::new(
+        state.http_limits.max_concurrent_reads(),
+    ));
     let global_limit = GlobalConcurrencyLimitLayer::with_semaphore(all);
     let read_limit = GlobalConcurrencyLimitLayer::with_semaphore(reads);
     // Health and metrics stay outside the limits: a busy server is still alive.
@@ -169,18 +173,32 @@ pub fn router(state: AppState) -> Router {
     let mut app = open.merge(writes).merge(reads);
     if state.web.is_some() {
         let web = crate::web::routes();
+        // Outermost first: a foreign `Host` is refused before anything; then a web slot;
+        // then the whole body, within `[http] body_limit_bytes` and `body_timeout`, while
+        // holding only that web slot; only then a global slot, for the handler's work.
+        // `layer`, not `route_layer`: a part may have no routes (the latter panics then).
+        let limited = |router: Router<AppState>| {
+            router
+                .layer(global_limit.clone())
+                .layer(middleware::from_fn_with_state(state.clone(), read_web_body))
+                .layer(GlobalConcurrencyLimitLayer::with_semaphore(
+                    web_slots.clone(),
+                ))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::web::security::refuse_foreign_host,
+                ))
+        };
         app = app
-            // `layer`, not `route_layer`: a part may have no routes (the latter panics then).
-            .merge(web.open.layer(global_limit.clone()))
-            .merge(
-                web.pages
-                    .layer(global_limit.clone())
-                    .layer(GlobalConcurrencyLimitLayer::with_semaphore(web_reads)),
-            )
-            .merge(web.writes.layer(global_limit))
+            .merge(limited(web.open))
+            .merge(limited(web.pages))
+            .merge(limited(web.writes))
             // A stream holds its connection for as long as the page is open: it takes one of
             // the web console's stream slots instead of a request slot.
-            .merge(web.streams);
+            .merge(web.streams.layer(middleware::from_fn_with_state(
+                state.clone(),
+                crate::web::security::refuse_foreign_host,
+            )));
     }
     app.fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(middleware::from_fn(track_latency))
@@ -281,6 +299,27 @@ async fn track_latency(request: Request, next: Next) -> Response {
     response
 }
 
+/// Reads a web console request's whole body before its handler runs, within
+/// `[http] body_limit_bytes` (413) and `body_timeout` (408), so a slow or huge body never
+/// holds more than a web slot; the handler then reads it from memory.
+async fn read_web_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match read_body_bytes(
+        &parts.headers,
+        body,
+        state.body_limit,
+        state.http_limits.body_timeout,
+    )
+    .await
+    {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(error) => crate::web::WebError::from(error).into_response(),
+    }
+}
+
 /// Reads a JSON body: content type, size limit and parse errors become clear 415/413/400s.
 async fn read_json_bytes(
     headers: &HeaderMap,
@@ -305,6 +344,16 @@ async fn read_json_bytes(
             format!("content type must be application/json, got \"{content_type}\""),
         ));
     }
+    read_body_bytes(headers, body, limit, timeout).await
+}
+
+/// Reads a body of at most `limit` bytes within `timeout`: a clear 413, 408 or 400 when not.
+async fn read_body_bytes(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -844,3 +844,5 @@ web-write-no-console = This warroom chats on Discord: answer the room's messages
 web-write-unavailable = warroom cannot do this right now. Try again shortly.
 web-write-failed = That did not work (HTTP { $status }). Reload the page and try again.
 web-write-unreachable = warroom could not be reached. Check the connection and try again.
+# --- web limits ---
+reply-typed-too-long = A command holds at most { $max } characters; this one has { $chars }, so it was not run or recorded. Shorten it, or split a long note into several.

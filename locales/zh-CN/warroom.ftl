@@ -752,3 +752,5 @@ web-write-no-console = 此 warroom 在 Discord 上聊天：请在那里回复房
 web-write-unavailable = warroom 暂时无法执行此操作。请稍后重试。
 web-write-failed = 操作未成功（HTTP { $status }）。请刷新页面后重试。
 web-write-unreachable = 无法连接到 warroom。请检查网络后重试。
+# --- web limits ---
+reply-typed-too-long = 一条命令最多 { $max } 个字符，这条有 { $chars } 个，因此未执行也未记录。请缩短，或把长备注拆成几条。

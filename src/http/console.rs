@@ -203,6 +203,10 @@ pub(super) async fn console_command(
         .room(&body.room)
         .filter(|room| room_visible_to(&room.id, Some(&person.id)))
         .ok_or_else(|| no_room(&body.room))?;
+    // Over-long text is refused before it is recorded: nothing of it reaches the room.
+    if let Some(refusal) = typed_too_long(&state, &person.locale, room.incident, &body.text) {
+        return Ok(refusal.into_response());
+    }
     // What was typed goes into the room first, as in the web console: everyone reading the
     // room sees who typed what, in order with what it caused.
     let typed = body.text.trim();
@@ -226,6 +230,9 @@ pub(crate) async fn typed_command(
     incident: Option<IncidentId>,
     text: &str,
 ) -> Result<(StatusCode, ReplyView), ApiError> {
+    if let Some((status, axum::Json(view))) = typed_too_long(state, locale, incident, text) {
+        return Ok((status, view));
+    }
     let command = match parse_typed(text) {
         Ok(command) => command,
         Err(error) => {
@@ -241,6 +248,35 @@ pub(crate) async fn typed_command(
         }
     };
     run_command(state, person, locale, incident, command).await
+}
+
+/// The refusal of typed text longer than a chat message may be
+/// ([`MAX_TYPED_CHARS`](crate::chat::console::MAX_TYPED_CHARS)): 400 with the reply in
+/// `locale`; `None` when it fits. Callers check before recording what was typed.
+pub(crate) fn typed_too_long(
+    state: &AppState,
+    locale: &str,
+    incident: Option<IncidentId>,
+    text: &str,
+) -> Option<(StatusCode, axum::Json<ReplyView>)> {
+    let max = crate::chat::console::MAX_TYPED_CHARS;
+    let chars = text.trim().chars().count();
+    if chars <= max {
+        return None;
+    }
+    let reply = CommandReply {
+        ok: false,
+        lines: vec![
+            crate::domain::message::Msg::new("reply-typed-too-long")
+                .number("max", max as u64)
+                .number("chars", chars as u64),
+        ],
+        incident,
+    };
+    Some((
+        StatusCode::BAD_REQUEST,
+        axum::Json(reply_view(state, locale, reply)),
+    ))
 }
 
 /// Runs the command behind button `button` (a card's or a message's) as `person`; the
@@ -357,6 +393,7 @@ pub(crate) async fn react(
             let status = match &error {
                 ConsoleError::NoRoom(_) | ConsoleError::NoMessage(_) => StatusCode::NOT_FOUND,
                 ConsoleError::TooManyReactions(_) => StatusCode::CONFLICT,
+                ConsoleError::TypedTooLong { .. } => StatusCode::BAD_REQUEST,
                 // The store is failing or re-opening: nothing was recorded; try again.
                 ConsoleError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             };

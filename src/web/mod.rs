@@ -18,7 +18,7 @@ mod chart;
 mod events;
 mod login;
 mod pages;
-mod security;
+pub(crate) mod security;
 pub mod session;
 pub mod templates;
 mod timeline;
@@ -63,6 +63,8 @@ pub struct Web {
     pub session_streams: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     /// The app's clock: sessions start and expire by it (tests move it).
     pub clock: Arc<dyn crate::engine::clock::Clock>,
+    /// `http.addr`: without `public_url`, a `Host` naming it (or loopback) is warroom's.
+    pub http_addr: Option<std::net::SocketAddr>,
 }
 
 impl std::fmt::Debug for Web {
@@ -99,7 +101,15 @@ impl Web {
             streams: Arc::new(tokio::sync::Semaphore::new(max_event_streams)),
             session_streams: Default::default(),
             clock,
+            http_addr: None,
         })
+    }
+
+    /// The console served at `addr` (`http.addr`): a request whose `Host` names it is
+    /// warroom's even without `public_url`.
+    pub fn listening_on(mut self, addr: std::net::SocketAddr) -> Web {
+        self.http_addr = Some(addr);
+        self
     }
 }
 

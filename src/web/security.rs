@@ -66,6 +66,81 @@ pub fn is_own_origin(public_url: Option<&url::Url>, host: Option<&str>, origin: 
     }
 }
 
+/// Whether a request's `Host` names warroom, against DNS rebinding: a page of another site
+/// whose name resolves to warroom's address would otherwise count as warroom's own origin.
+/// In demo mode (whose tokens are public) only a loopback address or `localhost`; without
+/// `public_url` also the configured `http.addr` (any IP literal when it listens on all
+/// addresses: rebinding always brings a name, never a literal); with `public_url` (a proxy
+/// in front names warroom) any, since writes must then come from that origin. A request
+/// without a `Host` comes from no browser and passes.
+pub fn host_allowed(
+    host: Option<&str>,
+    public_url: Option<&url::Url>,
+    http_addr: Option<std::net::SocketAddr>,
+    demo: bool,
+) -> bool {
+    if public_url.is_some() && !demo {
+        return true;
+    }
+    let Some(host) = host else {
+        return true;
+    };
+    let Ok(authority) = host.trim().parse::<axum::http::uri::Authority>() else {
+        return false;
+    };
+    let name = authority.host().to_ascii_lowercase();
+    let literal = name
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .ok();
+    let loopback = name == "localhost" || literal.is_some_and(|ip| ip.is_loopback());
+    if loopback || demo {
+        return loopback;
+    }
+    match (literal, http_addr) {
+        (Some(ip), Some(addr)) => addr.ip().is_unspecified() || ip == addr.ip(),
+        _ => false,
+    }
+}
+
+/// Refuses a request to the web console whose `Host` is not warroom's (see
+/// [`host_allowed`]): 421, before it takes a request slot.
+pub async fn refuse_foreign_host(
+    axum::extract::State(state): axum::extract::State<crate::http::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(web) = state.web.as_ref() {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .map(|value| value.to_str().unwrap_or("\u{fffd}"))
+            .or_else(|| {
+                request
+                    .uri()
+                    .authority()
+                    .map(|authority| authority.as_str())
+            });
+        if !host_allowed(
+            host,
+            web.settings.public_url.as_ref(),
+            web.http_addr,
+            web.demo,
+        ) {
+            return WebError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "this address does not name warroom: open the web console at a loopback \
+                 address or at its http.addr, or set [console] public_url to the address \
+                 people use",
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
 mod response_headers {
     //! Adds the security headers to every response of a router.
     use axum::Router;
@@ -162,6 +237,75 @@ mod tests {
                 is_own_origin(*public_url, *host, origin),
                 *own,
                 "{public_url:?} {host:?} {origin}"
+            );
+        }
+    }
+
+    /// (host, public_url, http.addr, demo, allowed)
+    type HostCase<'a> = (
+        Option<&'a str>,
+        Option<&'a url::Url>,
+        Option<std::net::SocketAddr>,
+        bool,
+        bool,
+    );
+
+    #[test]
+    fn only_a_host_that_names_warroom_is_served() {
+        let public: url::Url = "https://warroom.example.com".parse().unwrap();
+        let lan: std::net::SocketAddr = "10.0.0.5:8080".parse().unwrap();
+        let all: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let local: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let cases: &[HostCase] = &[
+            (Some("127.0.0.1:8080"), None, Some(local), false, true),
+            (Some("127.0.0.2:9999"), None, Some(local), false, true),
+            (Some("[::1]:8080"), None, Some(local), false, true),
+            (Some("LocalHost:8080"), None, Some(local), false, true),
+            (Some("localhost"), None, Some(local), true, true),
+            (Some("evil.example:8080"), None, Some(local), false, false),
+            (
+                Some("localhost.evil.example"),
+                None,
+                Some(local),
+                false,
+                false,
+            ),
+            (Some("10.0.0.5:8080"), None, Some(lan), false, true),
+            (Some("10.0.0.6:8080"), None, Some(lan), false, false),
+            (Some("warroom.internal:8080"), None, Some(lan), false, false),
+            (Some("192.168.1.9:8080"), None, Some(all), false, true),
+            (Some("rebind.example:8080"), None, Some(all), false, false),
+            (Some("10.0.0.5:8080"), None, Some(lan), true, false),
+            (Some("evil.example"), None, None, false, false),
+            (Some("a b"), None, Some(local), false, false),
+            (None, None, Some(local), false, true),
+            (
+                Some("anything.example"),
+                Some(&public),
+                Some(lan),
+                false,
+                true,
+            ),
+            (
+                Some("evil.example"),
+                Some(&public),
+                Some(local),
+                true,
+                false,
+            ),
+            (
+                Some("127.0.0.1:8080"),
+                Some(&public),
+                Some(local),
+                true,
+                true,
+            ),
+        ];
+        for (host, public_url, addr, demo, allowed) in cases {
+            assert_eq!(
+                host_allowed(*host, *public_url, *addr, *demo),
+                *allowed,
+                "{host:?} {public_url:?} {addr:?} demo={demo}"
             );
         }
     }

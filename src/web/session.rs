@@ -22,8 +22,12 @@ use crate::web::{Web, WebError};
 pub const SESSION_COOKIE: &str = "warroom_session";
 /// The cookie the page's script sets to the browser's time zone (`Europe/Berlin`).
 pub const ZONE_COOKIE: &str = "warroom_tz";
-/// At most this many sessions live at once; a new one past it replaces the oldest.
+/// At most this many sessions live at once, a last resort: a new one past it replaces the
+/// oldest session of the person who holds the most, so one token cannot sign out others.
 pub const MAX_SESSIONS: usize = 10_000;
+/// At most this many live sessions per person (browsers, devices); a new sign-in past it
+/// ends that person's oldest session and nobody else's.
+pub const MAX_SESSIONS_PER_PERSON: usize = 20;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -71,16 +75,31 @@ impl Sessions {
             locale: None,
         };
         let mut sessions = self.lock();
+        let user = session.user.clone();
+        let mut own = sessions
+            .values()
+            .filter(|existing| existing.user == user)
+            .count();
+        if own >= MAX_SESSIONS_PER_PERSON {
+            sessions.retain(|_, existing| existing.user != user || existing.expires > now);
+            own = sessions
+                .values()
+                .filter(|existing| existing.user == user)
+                .count();
+        }
+        while own >= MAX_SESSIONS_PER_PERSON {
+            if !remove_oldest_of(&mut sessions, &user) {
+                break;
+            }
+            own -= 1;
+        }
         if sessions.len() >= MAX_SESSIONS {
-            sessions.retain(|_, session| session.expires > now);
+            sessions.retain(|_, existing| existing.expires > now);
         }
         if sessions.len() >= MAX_SESSIONS
-            && let Some(oldest) = sessions
-                .iter()
-                .min_by_key(|(_, session)| session.created)
-                .map(|(id, _)| id.clone())
+            && let Some(busiest) = busiest_person(&sessions)
         {
-            sessions.remove(&oldest);
+            remove_oldest_of(&mut sessions, &busiest);
         }
         sessions.insert(id.clone(), session);
         Ok(id)
@@ -129,6 +148,32 @@ impl Sessions {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// Removes `user`'s oldest session; `false` when they have none.
+fn remove_oldest_of(sessions: &mut HashMap<String, Session>, user: &UserId) -> bool {
+    let oldest = sessions
+        .iter()
+        .filter(|(_, session)| &session.user == user)
+        .min_by(|(a_id, a), (b_id, b)| a.created.cmp(&b.created).then_with(|| a_id.cmp(b_id)))
+        .map(|(id, _)| id.clone());
+    match oldest {
+        Some(id) => sessions.remove(&id).is_some(),
+        None => false,
+    }
+}
+
+/// The person holding the most sessions (the lowest id among equals, so the choice is
+/// stable).
+fn busiest_person(sessions: &HashMap<String, Session>) -> Option<UserId> {
+    let mut counts: HashMap<&UserId, usize> = HashMap::new();
+    for session in sessions.values() {
+        *counts.entry(&session.user).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|(a_user, a), (b_user, b)| a.cmp(b).then_with(|| b_user.0.cmp(&a_user.0)))
+        .map(|(user, _)| user.clone())
 }
 
 /// The signed-in person looking at a page, in their language and time zone.
@@ -370,25 +415,71 @@ mod tests {
         assert!(sessions.get(&two, at(1)).is_some());
     }
 
+    fn person(n: usize) -> UserId {
+        UserId(format!("user-{n:05}"))
+    }
+
     #[test]
-    fn past_the_bound_expired_sessions_go_first_then_the_oldest() {
+    fn a_new_sign_in_past_the_person_s_cap_ends_only_their_oldest_session() {
+        let sessions = Sessions::new(Duration::from_secs(12 * 3600));
+        let bob = sessions.create(UserId("bob".into()), at(0)).unwrap();
+        let alice_first = sessions.create(alice(), at(1)).unwrap();
+        let alice_second = sessions.create(alice(), at(2)).unwrap();
+        for minute in 3..=MAX_SESSIONS_PER_PERSON as i64 {
+            sessions.create(alice(), at(minute)).unwrap();
+        }
+        assert_eq!(sessions.len(), MAX_SESSIONS_PER_PERSON + 1);
+        // A hundred more sign-ins with alice's token: each ends alice's oldest, never bob's.
+        let mut newest = String::new();
+        for minute in 0..100 {
+            newest = sessions.create(alice(), at(30 + minute)).unwrap();
+            assert_eq!(sessions.len(), MAX_SESSIONS_PER_PERSON + 1);
+        }
+        assert!(sessions.get(&bob, at(130)).is_some());
+        assert!(sessions.get(&alice_first, at(130)).is_none());
+        assert!(sessions.get(&alice_second, at(130)).is_none());
+        assert!(sessions.get(&newest, at(130)).is_some());
+    }
+
+    #[test]
+    fn an_expired_session_makes_room_before_a_live_one_is_ended() {
         let sessions = Sessions::new(Duration::from_secs(3600));
         let expired = sessions.create(alice(), at(0)).unwrap();
         let oldest_live = sessions.create(alice(), at(30)).unwrap();
-        for _ in 2..MAX_SESSIONS {
+        for _ in 2..MAX_SESSIONS_PER_PERSON {
             sessions.create(alice(), at(50)).unwrap();
         }
-        assert_eq!(sessions.len(), MAX_SESSIONS);
         // At 70 min the first has expired: it makes room, nobody live is dropped.
         let newest = sessions.create(alice(), at(70)).unwrap();
-        assert_eq!(sessions.len(), MAX_SESSIONS);
+        assert_eq!(sessions.len(), MAX_SESSIONS_PER_PERSON);
         assert!(sessions.get(&oldest_live, at(70)).is_some());
         assert!(sessions.get(&expired, at(0)).is_none());
-        // Full of live sessions: the oldest one makes room.
+        // Full of live sessions: alice's oldest makes room.
         sessions.create(alice(), at(71)).unwrap();
-        assert_eq!(sessions.len(), MAX_SESSIONS);
         assert!(sessions.get(&oldest_live, at(71)).is_none());
         assert!(sessions.get(&newest, at(71)).is_some());
+    }
+
+    #[test]
+    fn past_the_global_bound_the_busiest_person_s_oldest_session_goes() {
+        let sessions = Sessions::new(Duration::from_secs(3600));
+        // Many people with one session each, and one with several.
+        let busy = person(0);
+        let busy_oldest = sessions.create(busy.clone(), at(5)).unwrap();
+        for _ in 1..5 {
+            sessions.create(busy.clone(), at(6)).unwrap();
+        }
+        let quiet_oldest = sessions.create(person(1), at(0)).unwrap();
+        for n in 2..=(MAX_SESSIONS - 5) {
+            sessions.create(person(n), at(10)).unwrap();
+        }
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        let newcomer = sessions.create(person(MAX_SESSIONS), at(20)).unwrap();
+        assert_eq!(sessions.len(), MAX_SESSIONS);
+        assert!(sessions.get(&newcomer, at(20)).is_some());
+        // The oldest session overall (person 1's) stays: the busiest person gives way.
+        assert!(sessions.get(&quiet_oldest, at(20)).is_some());
+        assert!(sessions.get(&busy_oldest, at(20)).is_none());
     }
 
     #[test]

@@ -49,5 +49,6 @@ mod time_kill;
 mod web;
 mod web_events;
 mod web_language;
+mod web_limits;
 mod web_pages;
 mod web_timeline;

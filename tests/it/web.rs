@@ -341,6 +341,9 @@ async fn every_page_carries_a_strict_content_security_policy_and_no_inline_scrip
         let body = response.text().await.unwrap();
         if content_type.starts_with("text/html") {
             assert_eq!(headers["cache-control"], "no-store", "{url}");
+            // The header is the one referrer policy: a `no-referrer` meta would override it
+            // and make the page's own form posts send `Origin: null`.
+            assert!(!body.contains("name=\"referrer\""), "{url}: {body}");
             for (index, _) in body.match_indices("<script") {
                 assert!(
                     body[index..].starts_with("<script src=\"/assets/"),

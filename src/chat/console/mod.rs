@@ -21,6 +21,9 @@ pub const GENERAL_ROOM: &str = "general";
 /// Alerts below the incident threshold are posted here.
 pub const ALERTS_ROOM: &str = "alerts";
 pub const BOT_AUTHOR: &str = "warroom";
+/// The longest text a person may type into a room: a Discord message's limit, so the
+/// console takes what chat takes (the longest command, a note, fits well within it).
+pub const MAX_TYPED_CHARS: usize = crate::chat::discord::MAX_CONTENT_CHARS;
 /// A person's direct messages go to room `dm-<user id>`, which only that person can list,
 /// read or type in.
 pub const DIRECT_ROOM_PREFIX: &str = "dm-";
@@ -76,6 +79,8 @@ pub enum ConsoleError {
     Storage(String),
     #[error("a message holds at most {0} different reactions")]
     TooManyReactions(u32),
+    #[error("typed text holds at most {max} characters; this has {chars}")]
+    TypedTooLong { max: usize, chars: usize },
 }
 
 #[derive(Default)]
@@ -349,6 +354,15 @@ impl ConsoleChat {
         author: &str,
         text: &str,
     ) -> Result<ConsoleMessage, ConsoleError> {
+        // Refused here too, not only by the callers: what is typed is kept in memory, on
+        // disk, in the live feed and in every open page.
+        let chars = text.chars().count();
+        if chars > MAX_TYPED_CHARS {
+            return Err(ConsoleError::TypedTooLong {
+                max: MAX_TYPED_CHARS,
+                chars,
+            });
+        }
         self.store_new_message(room, author, text.to_owned(), Vec::new(), Vec::new(), false)
     }
 

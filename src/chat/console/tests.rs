@@ -144,3 +144,26 @@ async fn memory_keeps_the_newest_messages_and_older_ones_are_read_from_disk() {
         "every message is still listed"
     );
 }
+
+#[tokio::test]
+async fn typed_text_longer_than_a_chat_message_is_refused_and_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), 1 << 20).unwrap();
+    let console = ConsoleChat::open(store.adapter_tree("console").unwrap(), Utc::now()).unwrap();
+    let longest = "é".repeat(MAX_TYPED_CHARS);
+    let stored = console
+        .record_typed(GENERAL_ROOM, "alice", &longest)
+        .unwrap();
+    assert_eq!(stored.text, longest);
+    let too_long = format!("{longest}x");
+    let refused = console.record_typed(GENERAL_ROOM, "alice", &too_long);
+    assert!(
+        matches!(
+            refused,
+            Err(ConsoleError::TypedTooLong { max: MAX_TYPED_CHARS, chars }) if chars == MAX_TYPED_CHARS + 1
+        ),
+        "{refused:?}"
+    );
+    let (messages, _) = console.messages_page(GENERAL_ROOM, 0, 10).unwrap();
+    assert_eq!(messages.len(), 1, "only the message that fits is kept");
+}
