@@ -846,3 +846,6 @@ web-write-failed = That did not work (HTTP { $status }). Reload the page and try
 web-write-unreachable = warroom could not be reached. Check the connection and try again.
 # --- web limits ---
 reply-typed-too-long = A command holds at most { $max } characters; this one has { $chars }, so it was not run or recorded. Shorten it, or split a long note into several.
+
+# --- web console: live status ---
+web-live-lost = Not live: reconnecting. What you see may be out of date.

@@ -754,3 +754,6 @@ web-write-failed = 操作未成功（HTTP { $status }）。请刷新页面后重
 web-write-unreachable = 无法连接到 warroom。请检查网络后重试。
 # --- web limits ---
 reply-typed-too-long = 一条命令最多 { $max } 个字符，这条有 { $chars } 个，因此未执行也未记录。请缩短，或把长备注拆成几条。
+
+# --- web console: live status ---
+web-live-lost = 实时更新已中断，正在重新连接。页面内容可能已过时。

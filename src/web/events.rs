@@ -30,8 +30,11 @@ use crate::live::{LiveChange, LiveEvent, Resume};
 use crate::web::{Viewer, Web, WebError, WebRoutes, pages, timeline, web_of};
 
 /// How often an idle stream sends a comment, so proxies and browsers keep it open and a
-/// dead connection is noticed (its write fails) and its slot freed.
-pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
+/// dead connection is noticed (its write fails) and its slot freed. The server learns of a
+/// closed tab only by writing to it, and the first write after the close still succeeds,
+/// so a left page holds its slot for up to two intervals: short, so someone clicking
+/// between the list and war rooms does not run out of places.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(5);
 /// How long a browser waits before reconnecting a dropped stream (the `retry:` field).
 pub const RECONNECT_DELAY: Duration = Duration::from_secs(2);
 /// How many events a stream takes from the feed at once: a reconnect that missed many
@@ -217,8 +220,9 @@ struct LiveStream {
 }
 
 /// At most this many event streams per session: a person's tabs (the list and a few war
-/// rooms) fit, and one session (one token) cannot take every slot from everyone else.
-pub const MAX_STREAMS_PER_SESSION: usize = 8;
+/// rooms, and the pages just left, whose streams linger up to two keep-alives) fit, and one
+/// session (one token) cannot take every slot from everyone else.
+pub const MAX_STREAMS_PER_SESSION: usize = 16;
 
 /// One of a session's stream places, given back when the stream ends.
 struct SessionSlot {

@@ -214,8 +214,11 @@ async fn run_typed(
     let (web, form, incident) = checked_write(state, viewer, headers, id, form).await?;
     // What was typed goes into the room first, so it reads before what it caused. Stored
     // on the blocking pool: the record is a disk write.
+    // Over-long text is refused (by `typed_command`, with its reply) and never recorded.
+    let too_long = form.text.trim().chars().count() > crate::chat::console::MAX_TYPED_CHARS;
     if let (Some(console), Some(room)) = (&web.console, &incident.room)
         && !form.text.trim().is_empty()
+        && !too_long
     {
         let console = console.clone();
         let room = room.0.clone();

@@ -288,3 +288,77 @@ async fn the_language_switch_renders_the_console_in_chinese() {
     );
     alice.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_whose_stream_is_refused_says_it_is_not_live_and_catches_up_once_it_can() {
+    if !have_browser() {
+        return;
+    }
+    let bot = TestBot::spawn().await;
+    let browser = signed_in(&bot, "alice").await;
+    // The list's stream is one of the session's sixteen places; the other fifteen are taken
+    // here (the cookie is HttpOnly, but WebDriver reads it), so a second tab's stream is
+    // refused (429) and the browser gives up on it, as EventSource does on any answer but a
+    // stream.
+    browser
+        .wait_until(
+            "the list is live",
+            "document.querySelector('main#incidents').getAttribute('data-live') === 'open'",
+        )
+        .await;
+    let cookie = browser
+        .client
+        .get_named_cookie("warroom_session")
+        .await
+        .expect("the session cookie");
+    let session = crate::support::web::WebSession {
+        base: bot.base.clone(),
+        client: bot.web_client(),
+        cookie: format!("warroom_session={}", cookie.value()),
+        user: "alice".to_owned(),
+    };
+    let mut held = Vec::new();
+    for _ in 0..15 {
+        let response = session.get("/incidents/events").await;
+        assert_eq!(response.status(), 200);
+        held.push(response);
+    }
+    let tab = browser.client.new_window(true).await.expect("a new tab");
+    browser
+        .client
+        .switch_to_window(tab.handle)
+        .await
+        .expect("switched to the new tab");
+    browser.goto("/incidents").await;
+    browser.wait_for("#live-banner").await;
+    assert!(
+        browser.text("#live-banner").await.contains("Not live"),
+        "{}",
+        browser.page_source().await
+    );
+    browser.mark_document().await;
+    // Places free again: the page connects again by itself, drops the banner, and hears the
+    // next alert without a reload.
+    drop(held);
+    browser
+        .wait_until(
+            "the page is live again",
+            "document.querySelector('main#incidents').getAttribute('data-live') === 'open' && !document.getElementById('live-banner')",
+        )
+        .await;
+    let answer = bot
+        .alert(
+            "alertmanager",
+            &am_alert("late-1", "payments", "critical", "firing"),
+        )
+        .await;
+    let id = opened_incident(&answer);
+    browser
+        .wait_for(&format!("tr.incident-row[data-incident='{id}']"))
+        .await;
+    assert!(
+        browser.still_same_document().await,
+        "caught up by reloading"
+    );
+    browser.close().await;
+}

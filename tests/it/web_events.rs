@@ -514,7 +514,7 @@ async fn streams_past_their_slots_are_refused_until_one_closes() {
         "[chat]\ncard_edit_interval = \"0s\"\n[http]\nmax_concurrent_requests = 4\n",
     )
     .await;
-    // Two people with eight streams each (a session's most) take all sixteen.
+    // Two people with eight streams each take all sixteen.
     let alice = bot.web_sign_in("alice").await;
     let bob = bot.web_sign_in("bob").await;
     let carol = bot.web_sign_in("carol").await;
@@ -549,11 +549,11 @@ async fn streams_past_their_slots_are_refused_until_one_closes() {
 }
 
 #[tokio::test]
-async fn one_session_holds_at_most_eight_streams_and_leaves_the_rest_to_others() {
+async fn one_session_holds_at_most_sixteen_streams_and_leaves_the_rest_to_others() {
     let bot = TestBot::spawn().await;
     let alice = bot.web_sign_in("alice").await;
     let mut open = Vec::new();
-    for _ in 0..8 {
+    for _ in 0..16 {
         open.push(EventStream::open(&alice, "/incidents/events", None).await);
     }
     let refused = request(&alice, "/incidents/events", None).await;
@@ -562,7 +562,7 @@ async fn one_session_holds_at_most_eight_streams_and_leaves_the_rest_to_others()
         refused.text().await.unwrap().contains("close one"),
         "the refusal says what to do"
     );
-    // Another session of the same person is another browser: it has its own eight.
+    // Another session of the same person is another browser: it has its own sixteen.
     let other_tab_elsewhere = bot.web_sign_in("alice").await;
     EventStream::open(&other_tab_elsewhere, "/incidents/events", None).await;
     let bob = bot.web_sign_in("bob").await;

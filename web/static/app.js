@@ -172,33 +172,97 @@
 
   // --- the stream ---
 
+  // A stream the browser gave up on is opened again after 1 s, then 2 s, 4 s … 30 s.
+  var RETRY_FIRST_MS = 1000;
+  var RETRY_MOST_MS = 30000;
+
   function follow(main) {
-    var url = main.getAttribute("data-events");
-    if (!url || typeof EventSource === "undefined") {
+    var base = main.getAttribute("data-events");
+    if (!base || typeof EventSource === "undefined") {
       return;
     }
-    var after = main.getAttribute("data-after");
-    if (after) {
-      url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(after);
+    // Where the page stands: its own event id first, then each event's as it comes.
+    var lastId = main.getAttribute("data-after");
+    var delay = RETRY_FIRST_MS;
+    var banner = null;
+
+    function showNotLive(show) {
+      if (show && !banner) {
+        banner = document.createElement("p");
+        banner.id = "live-banner";
+        banner.className = "live-banner";
+        banner.setAttribute("role", "status");
+        banner.textContent = main.getAttribute("data-live-lost") || "";
+        main.insertBefore(banner, main.firstChild);
+      } else if (!show && banner) {
+        banner.remove();
+        banner = null;
+      }
     }
-    // The browser reconnects by itself and sends Last-Event-ID, which the server prefers
-    // over ?after=.
-    var source = new EventSource(url);
-    source.addEventListener("incident", onIncident);
-    source.addEventListener("card", onCard);
-    source.addEventListener("message", onMessage);
-    source.addEventListener("reset", function () {
-      // Missed more than the server keeps: the page as it is now.
-      source.close();
-      window.location.reload();
-    });
-    main.setAttribute("data-live", "connecting");
-    source.addEventListener("open", function () {
-      main.setAttribute("data-live", "open");
-    });
-    source.addEventListener("error", function () {
-      main.setAttribute("data-live", "reconnecting");
-    });
+
+    function seen(handler) {
+      return function (event) {
+        if (event.lastEventId) {
+          lastId = event.lastEventId;
+        }
+        handler(event);
+      };
+    }
+
+    function connect() {
+      var url = base;
+      if (lastId) {
+        url += (url.indexOf("?") < 0 ? "?" : "&") + "after=" + encodeURIComponent(lastId);
+      }
+      // While the connection holds, the browser reconnects by itself and sends
+      // Last-Event-ID, which the server prefers over ?after=.
+      var source = new EventSource(url);
+      source.addEventListener("incident", seen(onIncident));
+      source.addEventListener("card", seen(onCard));
+      source.addEventListener("message", seen(onMessage));
+      source.addEventListener("reset", function () {
+        // Missed more than the server keeps: the page as it is now.
+        source.close();
+        window.location.reload();
+      });
+      main.setAttribute("data-live", "connecting");
+      source.addEventListener("open", function () {
+        main.setAttribute("data-live", "open");
+        showNotLive(false);
+        delay = RETRY_FIRST_MS;
+      });
+      source.addEventListener("error", function () {
+        main.setAttribute("data-live", "reconnecting");
+        showNotLive(true);
+        if (source.readyState !== EventSource.CLOSED) {
+          return;
+        }
+        // The browser gave up for good: the answer was not a stream (every slot taken,
+        // too many of this session's pages open, signed out). Signed out goes to the
+        // sign-in page; anything else is tried again, less and less often.
+        source.close();
+        fetch(window.location.pathname, {
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+          cache: "no-store",
+        })
+          .then(function (response) {
+            if (response.status === 401) {
+              window.location.assign("/");
+              return;
+            }
+            retry();
+          })
+          .catch(retry);
+      });
+    }
+
+    function retry() {
+      window.setTimeout(connect, delay);
+      delay = Math.min(delay * 2, RETRY_MOST_MS);
+    }
+
+    connect();
   }
 
   // --- writes ---
