@@ -70,6 +70,17 @@ struct ButtonView {
     label: String,
 }
 
+/// A message's buttons as a page shows them: the chat's id and label.
+fn button_views(buttons: &[crate::chat::Button]) -> Vec<ButtonView> {
+    buttons
+        .iter()
+        .map(|button| ButtonView {
+            id: button.id.clone(),
+            label: button.label.clone(),
+        })
+        .collect()
+}
+
 /// The card: chat's card (`chat::render::card`) in the viewer's language.
 pub(super) fn card(state: &AppState, viewer: &Viewer, incident: &Incident) -> Value {
     let diagnose = state
@@ -87,14 +98,7 @@ pub(super) fn card(state: &AppState, viewer: &Viewer, incident: &Incident) -> Va
             link: web_link(&field.value),
         })
         .collect();
-    let buttons: Vec<ButtonView> = card
-        .buttons
-        .iter()
-        .map(|button| ButtonView {
-            id: button.id.clone(),
-            label: button.label.clone(),
-        })
-        .collect();
+    let buttons = button_views(&card.buttons);
     minijinja::context! {
         id => incident.id.to_string(),
         state => incident.state.as_str(),
@@ -135,14 +139,7 @@ pub(super) fn message(state: &AppState, viewer: &Viewer, message: &ConsoleMessag
                 .join(", "),
         })
         .collect();
-    let buttons: Vec<ButtonView> = message
-        .buttons
-        .iter()
-        .map(|button| ButtonView {
-            id: button.id.clone(),
-            label: button.label.clone(),
-        })
-        .collect();
+    let buttons = button_views(&message.buttons);
     let votes: Vec<&str> = if buttons.is_empty() {
         Vec::new()
     } else {
