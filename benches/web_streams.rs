@@ -65,10 +65,18 @@ async fn post_alert(client: &reqwest::Client, base: &str, n: u64) {
 
 /// Signs alice in through the form; the session cookie (`warroom_session=…`).
 async fn sign_in(client: &reqwest::Client, base: &str) -> String {
+    sign_in_with(client, base, DEMO_TOKEN).await
+}
+
+/// The demo users' public tokens: streams are spread over sessions (16 streams at most per
+/// session, 20 sessions at most per person).
+const DEMO_TOKENS: [&str; 3] = ["demo-alice-token", "demo-bob-token", "demo-carol-token"];
+
+async fn sign_in_with(client: &reqwest::Client, base: &str, token: &str) -> String {
     let response = client
         .post(format!("{base}/login"))
         .header("origin", base)
-        .form(&[("token", DEMO_TOKEN)])
+        .form(&[("token", token)])
         .send()
         .await
         .expect("sign-in sent");
@@ -159,8 +167,15 @@ async fn run(streams: u64, incidents: u64, events: u64) {
     let list_events = Arc::new(AtomicU64::new(0));
     let all_events = Arc::new(AtomicU64::new(0));
     let mut readers = Vec::new();
+    // A session holds at most 16 streams: a fresh session for every 16.
+    let mut stream_cookies = Vec::new();
+    for group in 0..streams.div_ceil(16) as usize {
+        let token = DEMO_TOKENS[group % DEMO_TOKENS.len()];
+        stream_cookies.push(sign_in_with(&client, &base, token).await);
+    }
     let opening = Instant::now();
     for index in 0..streams {
+        let cookie = &stream_cookies[(index / 16) as usize];
         let path = if index % 2 == 0 {
             "/incidents/events".to_owned()
         } else {
@@ -169,7 +184,7 @@ async fn run(streams: u64, incidents: u64, events: u64) {
         let stream_client = reqwest::Client::new();
         let mut response = stream_client
             .get(format!("{base}{path}"))
-            .header("cookie", &cookie)
+            .header("cookie", cookie)
             .header("accept", "text/event-stream")
             .send()
             .await
