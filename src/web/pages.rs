@@ -126,17 +126,27 @@ fn list_filter(query: &ListQuery) -> Result<ListFilter, WebError> {
 async fn read_store<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, crate::engine::port::StoreError> + Send + 'static,
 ) -> Result<T, WebError> {
+    read_blocking(
+        read,
+        "the store cannot be read right now; try again shortly",
+    )
+    .await
+}
+
+/// Runs `read` on the blocking pool: its failure is a 503 saying `unavailable` (stores heal
+/// by themselves), a read that panicked a 500; both are logged.
+async fn read_blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
+    read: impl FnOnce() -> Result<T, E> + Send + 'static,
+    unavailable: &'static str,
+) -> Result<T, WebError> {
     match tokio::task::spawn_blocking(read).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => {
-            tracing::warn!(%error, "A web page could not read the store.");
-            Err(WebError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the store cannot be read right now; try again shortly",
-            ))
+            tracing::warn!(%error, "A web page could not read what it shows.");
+            Err(WebError::new(StatusCode::SERVICE_UNAVAILABLE, unavailable))
         }
         Err(error) => {
-            tracing::error!(%error, "A web page's store read failed.");
+            tracing::error!(%error, "A web page's read failed.");
             Err(WebError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the page could not be read; the log says why",
@@ -210,23 +220,11 @@ struct RoomQuery {
 pub(super) async fn read_console<T: Send + 'static>(
     read: impl FnOnce() -> Result<T, crate::chat::console::ConsoleError> + Send + 'static,
 ) -> Result<T, WebError> {
-    match tokio::task::spawn_blocking(read).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "A web page could not read the console's messages.");
-            Err(WebError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the room's messages cannot be read right now; try again shortly",
-            ))
-        }
-        Err(error) => {
-            tracing::error!(%error, "A web page's console read failed.");
-            Err(WebError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the page could not be read; the log says why",
-            ))
-        }
-    }
+    read_blocking(
+        read,
+        "the room's messages cannot be read right now; try again shortly",
+    )
+    .await
 }
 
 pub(super) fn parse_incident_path(text: &str) -> Result<IncidentId, WebError> {
